@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Checks the build dependencies of vidur.h: stb_ds.h (Debian libstb-dev) and inih (libinih-dev).
+# Missing packages are installed with apt-get when running as root; otherwise the command to
+# run is printed and the script fails.
+#
+#   scripts/deps.sh          library dependencies only
+#   scripts/deps.sh --test   also try to install clang (used by the compile checks of `make test`;
+#                            when it cannot be installed those checks are skipped, not failed)
+set -euo pipefail
+
+want_clang=0
+for arg in "$@"; do
+    case "$arg" in
+        --test) want_clang=1 ;;
+        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        *) echo "deps.sh: unknown argument '$arg' (expected --test)" >&2; exit 2 ;;
+    esac
+done
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+have_stb() { [ -f /usr/include/stb/stb_ds.h ]; }
+
+have_inih() {
+    if command -v pkg-config >/dev/null 2>&1; then
+        pkg-config --exists inih || return 1
+        local dir
+        dir=$(pkg-config --variable=includedir inih 2>/dev/null || true)
+        [ -f "${dir:-/usr/include}/ini.h" ] || [ -f /usr/include/ini.h ]
+    else
+        [ -f /usr/include/ini.h ]
+    fi
+}
+
+# apt-get quietly: progress goes away, errors stay visible
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get update -qq >/dev/null; then
+        echo "deps.sh: apt-get update failed" >&2
+        return 1
+    fi
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+missing=()
+have_stb || missing+=(libstb-dev)
+have_inih || missing+=(libinih-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+
+if [ ${#missing[@]} -gt 0 ]; then
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "deps.sh: installing ${missing[*]}"
+        apt_install libstb-dev libinih-dev pkg-config || true
+    fi
+    if ! have_stb || ! have_inih; then
+        echo "deps.sh: missing stb_ds.h and/or inih. Install them with:" >&2
+        echo "    sudo apt-get install -y libstb-dev libinih-dev" >&2
+        exit 1
+    fi
+fi
+
+if [ "$want_clang" -eq 1 ] && ! command -v clang >/dev/null 2>&1; then
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "deps.sh: installing clang for the compile checks"
+        apt_install clang || true
+    fi
+    if ! command -v clang >/dev/null 2>&1; then
+        echo "deps.sh: clang not found; the clang compile checks will be skipped" \
+             "(install with: sudo apt-get install -y clang)"
+    fi
+fi
+exit 0

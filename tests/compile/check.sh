@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Compile checks for vidur.h ("compile as hard as you test"):
+#   api      declarations only (no VIDUR_IMPLEMENTATION), C99 and C11, gcc and clang
+#   impl     the implementation as C99 and C11 with gcc and clang; built, linked and run
+#   cpp      the implementation as C++11 and C++17 with g++ and clang++; built, linked and run
+#   static   VIDUR_STATIC + VIDUR_IMPLEMENTATION in two translation units linked together
+#   options  VIDUR_MALLOC/REALLOC/FREE + VIDUR_STB_DS_IMPLEMENTATION + VIDUR_NO_INIH, linked
+#            without -linih -lstb; runs a small simulation and checks nothing leaks
+# All with -Wall -Wextra -Wpedantic -Werror. Prints PASS/FAIL/SKIP lines and, last,
+# "N passed, N failed". A compiler that is not installed is skipped (not a failure).
+set -u
+cd "$(dirname "$0")/../.."
+
+OUT=${BUILD:-build}/compile
+mkdir -p "$OUT"
+WARN="-Wall -Wextra -Wpedantic -Werror"
+PKG=$(pkg-config --cflags inih stb 2>/dev/null) || PKG=""
+[ -n "$PKG" ] || PKG="-I/usr/include/stb"
+LIBS="-linih -lstb -lm"
+OPT=${COMPILE_CHECK_OPT:--O1}
+pass=0
+fail=0
+
+if [ ! -f vidur.h ]; then
+    echo "FAIL vidur.h not found"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# check NAME COMMAND...: queues one check (one pass or one failure). Checks run in the
+# background, JOBS at a time; finish() prints the results in queue order, with the log of
+# each failure.
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+RES=$(mktemp -d)
+trap 'rm -rf "$RES"' EXIT
+nchecks=0
+names=()
+check() {
+    local name=$1 id
+    shift
+    id=$nchecks
+    nchecks=$((nchecks + 1))
+    names+=("$name")
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n 2>/dev/null || true; done
+    ( if "$@" >"$RES/$id.log" 2>&1; then echo 0 >"$RES/$id.rc"; else echo 1 >"$RES/$id.rc"; fi ) &
+}
+finish() {
+    local id
+    wait
+    for ((id = 0; id < nchecks; id++)); do
+        if [ "$(cat "$RES/$id.rc" 2>/dev/null)" = 0 ]; then
+            echo "PASS ${names[$id]}"
+            pass=$((pass + 1))
+        else
+            echo "FAIL ${names[$id]}"
+            head -n 40 "$RES/$id.log" | sed 's/^/    /'
+            fail=$((fail + 1))
+        fi
+    done
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+api() { # cc std
+    "$1" -std="$2" $WARN $OPT -I. $PKG -c tests/compile/api_c.c -o "$OUT/api_$1_$2.o"
+}
+impl() { # cc std
+    "$1" -std="$2" $WARN $OPT -I. $PKG tests/compile/impl_c.c -o "$OUT/impl_$1_$2" $LIBS && "$OUT/impl_$1_$2"
+}
+cpp() { # cxx std
+    "$1" -std="$2" $WARN $OPT -I. $PKG tests/compile/impl_cpp.cpp -o "$OUT/impl_$1_$2" $LIBS && "$OUT/impl_$1_$2"
+}
+static_two_tu() { # cc
+    "$1" -std=c99 $WARN $OPT -I. $PKG tests/compile/static_a.c tests/compile/static_b.c \
+        -o "$OUT/static_$1" $LIBS && "$OUT/static_$1"
+}
+options() { # cc
+    "$1" -std=c99 $WARN $OPT -I. $PKG tests/compile/options_c.c -o "$OUT/options_$1" -lm && "$OUT/options_$1"
+}
+
+for cc in gcc clang; do
+    if ! have "$cc"; then
+        echo "SKIP api/impl/static $cc (not installed; as root: apt-get install -y $cc)"
+        continue
+    fi
+    for std in c99 c11; do
+        check "api $cc -std=$std" api "$cc" "$std"
+    done
+    for std in c99 c11; do
+        check "impl $cc -std=$std" impl "$cc" "$std"
+    done
+    check "static two TUs $cc" static_two_tu "$cc"
+done
+
+for cxx in g++ clang++; do
+    if ! have "$cxx"; then
+        echo "SKIP cpp $cxx (not installed)"
+        continue
+    fi
+    for std in c++11 c++17; do
+        check "cpp $cxx -std=$std" cpp "$cxx" "$std"
+    done
+done
+
+if have gcc; then
+    check "options gcc (allocator, stb_ds impl, no inih)" options gcc
+fi
+
+finish
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

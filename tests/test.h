@@ -1,0 +1,117 @@
+/* test.h - a tiny test framework for the vidur.h test suite.
+
+   Usage:
+       #define VIDUR_IMPLEMENTATION
+       #include "vidur.h"
+       #include "test.h"
+
+       TEST(test_something) { CHECK(1 + 1 == 2); CHECK_EQ_INT(2 * 3, 6); }
+
+       int main(void) {
+           RUN_TEST(test_something);
+           return test_finish();
+       }
+
+   Every CHECK counts as one pass or one failure. A failure prints
+       FAIL file:line expr (values) [test name]
+   and the test goes on (checks are not fatal; use REQUIRE to stop the current test).
+   test_finish() prints "N passed, N failed" as the binary's last line and returns the exit
+   code (1 if anything failed). tests/run.sh sums those lines over all binaries. */
+#ifndef VIDUR_TEST_H
+#define VIDUR_TEST_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TEST_UNUSED_ __attribute__((unused))
+#else
+#define TEST_UNUSED_
+#endif
+
+static int test_passed_;
+static int test_failed_;
+static const char *test_name_ = "";
+
+TEST_UNUSED_ static int test_report_(int ok, const char *file, int line, const char *expr, const char *values)
+{
+    if (ok) {
+        test_passed_++;
+    } else {
+        test_failed_++;
+        printf("FAIL %s:%d %s (%s) [%s]\n", file, line, expr, values, test_name_);
+        fflush(stdout);
+    }
+    return ok;
+}
+
+TEST_UNUSED_ static int test_eq_int_(long long a, long long b, const char *file, int line, const char *expr)
+{
+    char v[128];
+    snprintf(v, sizeof v, "%lld vs %lld", a, b);
+    return test_report_(a == b, file, line, expr, v);
+}
+
+TEST_UNUSED_ static int test_near_(double a, double b, double tol, const char *file, int line, const char *expr)
+{
+    char v[160];
+    snprintf(v, sizeof v, "%.17g vs %.17g, tol %g", a, b, tol);
+    /* written so that NaN fails */
+    return test_report_(fabs(a - b) <= tol, file, line, expr, v);
+}
+
+TEST_UNUSED_ static int test_str_eq_(const char *a, const char *b, const char *file, int line, const char *expr)
+{
+    char v[600];
+    int ok = a && b && strcmp(a, b) == 0;
+    snprintf(v, sizeof v, "\"%.280s\" vs \"%.280s\"", a ? a : "(null)", b ? b : "(null)");
+    return test_report_(ok, file, line, expr, v);
+}
+
+TEST_UNUSED_ static int test_contains_(const char *hay, const char *needle, const char *file, int line, const char *expr)
+{
+    char v[700];
+    int ok = hay && needle && strstr(hay, needle) != NULL;
+    snprintf(v, sizeof v, "\"%.520s\" does not contain \"%.120s\"", hay ? hay : "(null)",
+             needle ? needle : "(null)");
+    return test_report_(ok, file, line, expr, ok ? "" : v);
+}
+
+#define CHECK(cond) test_report_((cond) ? 1 : 0, __FILE__, __LINE__, #cond, "false")
+#define CHECK_EQ_INT(a, b) test_eq_int_((long long)(a), (long long)(b), __FILE__, __LINE__, #a " == " #b)
+#define CHECK_NEAR(a, b, tol) test_near_((double)(a), (double)(b), (double)(tol), __FILE__, __LINE__, \
+                                         "|" #a " - " #b "| <= " #tol)
+#define CHECK_STR_EQ(a, b) test_str_eq_((a), (b), __FILE__, __LINE__, #a " == " #b)
+#define CHECK_CONTAINS(hay, needle) test_contains_((hay), (needle), __FILE__, __LINE__, #hay " contains " #needle)
+/* stops the current test function (which must return void) when cond is false */
+#define REQUIRE(cond) do { if (!CHECK(cond)) return; } while (0)
+
+#define TEST(name) static void name(void)
+#define RUN_TEST(name) do { test_name_ = #name; name(); test_name_ = ""; } while (0)
+
+TEST_UNUSED_ static int test_finish(void)
+{
+    printf("%d passed, %d failed\n", test_passed_, test_failed_);
+    fflush(stdout);
+    return test_failed_ ? 1 : 0;
+}
+
+/* Reads the whole content of a FILE* written by the library (e.g. via tmpfile()) into a
+   malloc'd, NUL-terminated string. */
+TEST_UNUSED_ static char *test_slurp_(FILE *f)
+{
+    long n;
+    char *s;
+    if (!f || fflush(f) != 0 || fseek(f, 0, SEEK_END) != 0) return NULL;
+    n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) return NULL;
+    s = (char *)malloc((size_t)n + 1);
+    if (!s) return NULL;
+    if (fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); return NULL; }
+    s[n] = '\0';
+    return s;
+}
+
+#endif /* VIDUR_TEST_H */

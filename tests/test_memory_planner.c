@@ -1,0 +1,281 @@
+/* Memory planner (schedulers.md §1, upstream [U] variant) against hand-computed values.
+
+   Notation: E embedding dim, H_q / H_kv heads, hd = E / H_q, F mlp hidden, L layers,
+   q_w = H_q / TP, kv_w = ceil(H_kv / TP), L_s = L / PP, M = max tokens, B = block size.
+     params_layer = E*hd*(q_w + 2*kv_w) + E*hd*q_w + (3*E*F) // TP      (gated MLP: k = 3)
+     param_bytes  = 2 * params_layer * L_s
+     available    = mem_gb * 2^30 * (1 - margin)
+     kv/request   = 2*2*hd*kv_w*M*L                                     (full L)
+     max_batch    = floor((available - param_bytes) / kv)
+     slots        = max_batch * PP
+     num_blocks   = (M // B) * slots
+   Every expected number below was worked out by hand from the model and device tables
+   (execution_time.md §8, §9); the arithmetic is in the comments. */
+#define VIDUR_IMPLEMENTATION
+#include "vidur.h"
+#include "test.h"
+
+/* 80 GiB * 0.9 = 85,899,345,920 * 0.9 = 77,309,411,328 (A100 and H100) */
+#define AVAIL_80GB 77309411328.0
+
+static vidur_config cfg;
+
+static int plan(const char *model, const char *device, int tp, int pp, double margin, int64_t M, int B,
+                vidur_memory_plan *out, vidur_error *err)
+{
+    const vidur_model_spec *m = vidur_find_model(&cfg, model);
+    const vidur_device_spec *d = vidur_find_device(&cfg, device);
+    memset(out, 0, sizeof *out);
+    memset(err, 0, sizeof *err);
+    if (!CHECK(m != NULL) || !CHECK(d != NULL)) return -1;
+    return (int)vidur_memory_plan_compute(m, d, tp, pp, margin, M, B, out, err);
+}
+
+TEST(test_tables)
+{
+    const vidur_model_spec *m = vidur_find_model(&cfg, "meta-llama/Llama-2-70b-hf");
+    const vidur_device_spec *d;
+    REQUIRE(m != NULL);
+    CHECK_EQ_INT(m->num_layers, 80);
+    CHECK_EQ_INT(m->num_q_heads, 64);
+    CHECK_EQ_INT(m->num_kv_heads, 8);
+    CHECK_EQ_INT(m->embedding_dim, 8192);
+    CHECK_EQ_INT(m->mlp_hidden_dim, 28672);
+    CHECK(m->use_gated_mlp);
+    m = vidur_find_model(&cfg, "codellama/CodeLlama-34b-Instruct-hf");
+    REQUIRE(m != NULL);
+    CHECK_EQ_INT(m->num_layers, 48);
+    CHECK_EQ_INT(m->mlp_hidden_dim, 22016);
+    m = vidur_find_model(&cfg, "microsoft/phi-2");
+    REQUIRE(m != NULL);
+    CHECK(!m->use_gated_mlp);
+    CHECK(!m->post_attn_norm);
+    d = vidur_find_device(&cfg, "a40");
+    REQUIRE(d != NULL);
+    CHECK_NEAR(d->total_memory_gb, 45, 0);
+    CHECK_NEAR(d->fp16_tflops, 150, 0);
+    d = vidur_find_device(&cfg, "h100");
+    REQUIRE(d != NULL);
+    CHECK_NEAR(d->total_memory_gb, 80, 0);
+    CHECK_NEAR(d->fp16_tflops, 1000, 0);
+    CHECK(vidur_find_model(&cfg, "no/such-model") == NULL);
+    CHECK(vidur_find_device(&cfg, "b200") == NULL);
+    CHECK(vidur_find_node(&cfg, "a100_pairwise_nvlink") != NULL);
+}
+
+/* Llama-2-7B (L 32, H_q 32, H_kv 32, E 4096, F 11008), A100, TP1 PP1, margin 0.1, M 4096, B 16.
+   hd = 128, E*hd = 524,288, q_w = 32, kv_w = 32.
+   params_layer = 524,288*96 + 524,288*32 + 3*4096*11008
+                = 50,331,648 + 16,777,216 + 135,266,304 = 202,375,168
+   param_bytes  = 2 * 202,375,168 * 32 = 12,952,010,752
+   kv/request   = 4*128*32*4096*32 = 2,147,483,648 (2 GiB)
+   max_batch    = floor((77,309,411,328 - 12,952,010,752) / 2 GiB) = floor(29.97) = 29
+   num_blocks   = 256 * 29 = 7,424 (the spec's worked example) */
+TEST(test_llama2_7b_a100_tp1)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Llama-2-7b-hf", "a100", 1, 1, 0.1, 4096, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 202375168LL);
+    CHECK_EQ_INT(p.param_bytes, 12952010752LL);
+    CHECK_NEAR(p.available_bytes, AVAIL_80GB, 1.0);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 2147483648LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 29);
+    CHECK_EQ_INT(p.max_request_slots, 29);
+    CHECK_EQ_INT(p.max_blocks_per_sequence, 256);
+    CHECK_EQ_INT(p.num_blocks, 7424);
+}
+
+/* Same model with B = 1 (lightllm counts tokens): max_blocks_per_sequence = 4096,
+   num_blocks = 4096 * 29 = 118,784. */
+TEST(test_llama2_7b_block_size_1)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Llama-2-7b-hf", "a100", 1, 1, 0.1, 4096, 1, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.max_blocks_per_sequence, 4096);
+    CHECK_EQ_INT(p.max_batch_size_mem, 29);
+    CHECK_EQ_INT(p.num_blocks, 118784);
+}
+
+/* Llama-2-7B, A100, margin 0.5, M 2048, B 16:
+   available = 85,899,345,920 * 0.5 = 42,949,672,960
+   kv/request = 4*128*32*2048*32 = 1,073,741,824 (1 GiB)
+   max_batch = floor((42,949,672,960 - 12,952,010,752) / 1 GiB) = floor(27.94) = 27
+   num_blocks = (2048/16 = 128) * 27 = 3,456 */
+TEST(test_llama2_7b_margin_and_max_tokens)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Llama-2-7b-hf", "a100", 1, 1, 0.5, 2048, 16, &p, &e) == VIDUR_OK);
+    CHECK_NEAR(p.available_bytes, 42949672960.0, 1.0);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 1073741824LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 27);
+    CHECK_EQ_INT(p.max_blocks_per_sequence, 128);
+    CHECK_EQ_INT(p.num_blocks, 3456);
+}
+
+/* Llama-3-8B (L 32, H_q 32, H_kv 8, E 4096, F 14336), A100, TP1 PP1.
+   hd = 128, q_w = 32, kv_w = 8.
+   params_layer = 524,288*(32+16) + 524,288*32 + 3*4096*14336
+                = 25,165,824 + 16,777,216 + 176,160,768 = 218,103,808
+   param_bytes  = 2 * 218,103,808 * 32 = 13,958,643,712
+   kv/request   = 4*128*8*4096*32 = 536,870,912
+   max_batch    = (77,309,411,328 - 13,958,643,712) / 536,870,912
+                = 63,350,767,616 / 536,870,912 = 118 exactly
+   num_blocks   = 256 * 118 = 30,208 (agrees with the spec's Llama-3-8B figure) */
+TEST(test_llama3_8b_a100_tp1)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Meta-Llama-3-8B", "a100", 1, 1, 0.1, 4096, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 218103808LL);
+    CHECK_EQ_INT(p.param_bytes, 13958643712LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 536870912LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 118);
+    CHECK_EQ_INT(p.max_request_slots, 118);
+    CHECK_EQ_INT(p.num_blocks, 30208);
+}
+
+/* Llama-2-70B (L 80, H_q 64, H_kv 8, E 8192, F 28672), A100, TP4 PP1.
+   hd = 128, E*hd = 1,048,576, q_w = 16, kv_w = 2.
+   params_layer = 1,048,576*(16+4) + 1,048,576*16 + (3*8192*28672)//4
+                = 20,971,520 + 16,777,216 + 704,643,072/4 (= 176,160,768) = 213,909,504
+   param_bytes  = 2 * 213,909,504 * 80 = 34,225,520,640
+   kv/request   = 4*128*2*4096*80 = 335,544,320
+   max_batch    = floor((77,309,411,328 - 34,225,520,640) / 335,544,320)
+                = floor(43,083,890,688 / 335,544,320) = 128 (128*335,544,320 = 42,949,672,960)
+   num_blocks   = 256 * 128 = 32,768 */
+TEST(test_llama2_70b_a100_tp4)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Llama-2-70b-hf", "a100", 4, 1, 0.1, 4096, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 213909504LL);
+    CHECK_EQ_INT(p.param_bytes, 34225520640LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 335544320LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 128);
+    CHECK_EQ_INT(p.max_request_slots, 128);
+    CHECK_EQ_INT(p.num_blocks, 32768);
+}
+
+/* Llama-2-70B, A100, TP2 PP2: q_w = 32, kv_w = 4, L_s = 40.
+   params_layer = 1,048,576*(32+8) + 1,048,576*32 + 704,643,072/2
+                = 41,943,040 + 33,554,432 + 352,321,536 = 427,819,008
+   param_bytes  = 2 * 427,819,008 * 40 = 34,225,520,640
+   kv/request   = 4*128*4*4096*80 (full L, not L_s) = 671,088,640
+   max_batch    = floor(43,083,890,688 / 671,088,640) = 64 (64*671,088,640 = 42,949,672,960)
+   slots        = 64 * PP = 128
+   num_blocks   = 256 * 128 = 32,768 */
+TEST(test_llama2_70b_a100_tp2_pp2)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Llama-2-70b-hf", "a100", 2, 2, 0.1, 4096, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 427819008LL);
+    CHECK_EQ_INT(p.param_bytes, 34225520640LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 671088640LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 64);
+    CHECK_EQ_INT(p.max_request_slots, 128);
+    CHECK_EQ_INT(p.num_blocks, 32768);
+}
+
+/* Llama-2-70B, A100, TP16 PP1: kv_w = ceil(8/16) = 1 (rounded up), q_w = 4.
+   params_layer = 1,048,576*(4+2) + 1,048,576*4 + 704,643,072/16
+                = 6,291,456 + 4,194,304 + 44,040,192 = 54,525,952
+   param_bytes  = 2 * 54,525,952 * 80 = 8,724,152,320
+   kv/request   = 4*128*1*4096*80 = 167,772,160
+   max_batch    = floor((77,309,411,328 - 8,724,152,320) / 167,772,160)
+                = floor(68,585,259,008 / 167,772,160) = 408 (408*167,772,160 = 68,451,041,280)
+   num_blocks   = 256 * 408 = 104,448 */
+TEST(test_llama2_70b_a100_tp16_kv_heads_rounded_up)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Llama-2-70b-hf", "a100", 16, 1, 0.1, 4096, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 54525952LL);
+    CHECK_EQ_INT(p.param_bytes, 8724152320LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 167772160LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 408);
+    CHECK_EQ_INT(p.num_blocks, 104448);
+}
+
+/* CodeLlama-34B (L 48, H_q 64, H_kv 8, E 8192, F 22016), H100 (80 GB), TP2 PP1.
+   q_w = 32, kv_w = 4.
+   params_layer = 1,048,576*40 + 1,048,576*32 + (3*8192*22016)//2
+                = 41,943,040 + 33,554,432 + 541,065,216/2 (= 270,532,608) = 346,030,080
+   param_bytes  = 2 * 346,030,080 * 48 = 33,218,887,680
+   kv/request   = 4*128*4*4096*48 = 402,653,184
+   max_batch    = floor((77,309,411,328 - 33,218,887,680) / 402,653,184)
+                = floor(44,090,523,648 / 402,653,184) = 109 (109*402,653,184 = 43,889,197,056)
+   num_blocks   = 256 * 109 = 27,904 */
+TEST(test_codellama_34b_h100_tp2)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("codellama/CodeLlama-34b-Instruct-hf", "h100", 2, 1, 0.1, 4096, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 346030080LL);
+    CHECK_EQ_INT(p.param_bytes, 33218887680LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 402653184LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 109);
+    CHECK_EQ_INT(p.num_blocks, 27904);
+}
+
+/* phi-2 (L 32, H_q 32, H_kv 32, E 2560, F 10240, plain MLP: k = 2), A40 (45 GB), TP1.
+   hd = 80, E*hd = 204,800.
+   params_layer = 204,800*96 + 204,800*32 + 2*2560*10240
+                = 19,660,800 + 6,553,600 + 52,428,800 = 78,643,200
+   param_bytes  = 2 * 78,643,200 * 32 = 5,033,164,800
+   available    = 45 * 2^30 * 0.9 = 43,486,543,872
+   kv/request   = 4*80*32*4096*32 = 1,342,177,280
+   max_batch    = floor((43,486,543,872 - 5,033,164,800) / 1,342,177,280)
+                = floor(38,453,379,072 / 1,342,177,280) = 28 (28*1,342,177,280 = 37,580,963,840)
+   num_blocks   = 256 * 28 = 7,168 */
+TEST(test_phi2_a40_plain_mlp)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("microsoft/phi-2", "a40", 1, 1, 0.1, 4096, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 78643200LL);
+    CHECK_EQ_INT(p.param_bytes, 5033164800LL);
+    CHECK_NEAR(p.available_bytes, 43486543872.0, 1.0);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 1342177280LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 28);
+    CHECK_EQ_INT(p.num_blocks, 7168);
+}
+
+/* Llama-2-70B on one A40: params_layer (TP1) = 1,048,576*(64+16) + 1,048,576*64 + 704,643,072
+   = 855,638,016; weights = 2*855,638,016*80 = 136,902,082,560 B > 43,486,543,872 B available.
+   Must fail (and say why), not return a plan with a non-positive batch size. */
+TEST(test_70b_does_not_fit_a40)
+{
+    vidur_memory_plan p; vidur_error e;
+    int r = plan("meta-llama/Llama-2-70b-hf", "a40", 1, 1, 0.1, 4096, 16, &p, &e);
+    CHECK(r != VIDUR_OK);
+    CHECK_EQ_INT(r, VIDUR_ERR_MEMORY);
+    CHECK(e.message[0] != '\0');
+}
+
+/* Weights fit but not one full request: Llama-2-7B on A40 with M = 32768.
+   available 43,486,543,872 - weights 12,952,010,752 = 30,534,533,120;
+   kv/request = 4*128*32*32768*32 = 17,179,869,184 -> 1 fits. With margin 0.6:
+   available = 48,318,382,080 * 0.4 ... (45 GiB = 48,318,382,080 B) -> 19,327,352,832;
+   minus weights = 6,375,342,080 < 17,179,869,184 -> 0 requests -> error. */
+TEST(test_no_room_for_one_request)
+{
+    vidur_memory_plan p; vidur_error e;
+    REQUIRE(plan("meta-llama/Llama-2-7b-hf", "a40", 1, 1, 0.1, 32768, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 17179869184LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 1);
+    CHECK_EQ_INT(p.num_blocks, 2048);
+    CHECK(plan("meta-llama/Llama-2-7b-hf", "a40", 1, 1, 0.6, 32768, 16, &p, &e) != VIDUR_OK);
+}
+
+int main(void)
+{
+    vidur_config_init(&cfg);
+    RUN_TEST(test_tables);
+    RUN_TEST(test_llama2_7b_a100_tp1);
+    RUN_TEST(test_llama2_7b_block_size_1);
+    RUN_TEST(test_llama2_7b_margin_and_max_tokens);
+    RUN_TEST(test_llama3_8b_a100_tp1);
+    RUN_TEST(test_llama2_70b_a100_tp4);
+    RUN_TEST(test_llama2_70b_a100_tp2_pp2);
+    RUN_TEST(test_llama2_70b_a100_tp16_kv_heads_rounded_up);
+    RUN_TEST(test_codellama_34b_h100_tp2);
+    RUN_TEST(test_phi2_a40_plain_mlp);
+    RUN_TEST(test_70b_does_not_fit_a40);
+    RUN_TEST(test_no_room_for_one_request);
+    return test_finish();
+}
