@@ -64,7 +64,7 @@ $(BUILD)/asan/vidur: tools/vidur.c vidur.h
 	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 run: deps $(BUILD)/vidur
-	./$(BUILD)/vidur data/default.ini
+	$(BUILD)/vidur data/default.ini
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
@@ -76,7 +76,7 @@ test: deps
 	@BUILD=$(BUILD) CC="$(CC)" bash tests/run.sh
 
 bench: $(BUILD)/bench
-	./$(BUILD)/bench
+	$(BUILD)/bench
 
 $(BUILD)/bench: bench/bench.c vidur.h
 	@mkdir -p $(@D)

@@ -231,6 +231,19 @@ typedef struct vidur_predictor_params {
 
 struct vidur_global_scheduler_api;
 struct vidur_replica_scheduler_api;
+typedef struct vidur_replica vidur_replica;
+typedef struct vidur_sim vidur_sim;
+typedef struct vidur_batch vidur_batch;
+typedef struct vidur_request vidur_request;
+
+/* Optional observer: called as batches form (after KV allocation) and end (after memory is
+   freed), and as requests complete (just before they are released). For tests and tracing. */
+typedef struct vidur_observer {
+    void (*on_batch_scheduled)(void *user, vidur_sim *sim, const vidur_replica *r, const vidur_batch *b);
+    void (*on_batch_end)(void *user, vidur_sim *sim, const vidur_replica *r, const vidur_batch *b);
+    void (*on_request_complete)(void *user, vidur_sim *sim, const vidur_request *q);
+    void *user;
+} vidur_observer;
 #define VIDUR_MAX_PLUGINS 8
 #define VIDUR_MAX_USER_SPECS 8
 
@@ -304,6 +317,7 @@ typedef struct vidur_config {
     /* diagnostics (the library is silent unless this is set) */
     vidur_log_fn log_fn;
     void *log_user;
+    vidur_observer observer;
 } vidur_config;
 
 typedef enum vidur_value_type { VIDUR_T_INT, VIDUR_T_INT64, VIDUR_T_DOUBLE, VIDUR_T_BOOL, VIDUR_T_STRING } vidur_value_type;
@@ -363,7 +377,7 @@ VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const
                                                 vidur_memory_plan *out, vidur_error *err);
 
 /* ---- entities visible to plug-ins ---------------------------------------------------------- */
-typedef struct vidur_request {
+struct vidur_request {
     int64_t id;                   /* 0,1,2,... in generation order */
     double arrived_at;
     int32_t num_prefill_tokens;   /* P (changed by restart) */
@@ -388,9 +402,9 @@ typedef struct vidur_request {
     void *user;
     int64_t user_i64;
     struct vidur_request *next_free; /* library-internal pool link */
-} vidur_request;
+};
 
-typedef struct vidur_batch {
+struct vidur_batch {
     int64_t id;
     int32_t replica_id;
     int32_t size;                 /* number of requests */
@@ -400,10 +414,7 @@ typedef struct vidur_batch {
     int64_t total_num_tokens, num_prefill_tokens, num_decode_tokens;
     double scheduled_at, completed_at;
     int64_t user_i64;             /* free for the replica scheduler that formed the batch */
-} vidur_batch;
-
-typedef struct vidur_replica vidur_replica;
-typedef struct vidur_sim vidur_sim;
+};
 
 /* Read-only facts about a replica for scheduler plug-ins. */
 typedef struct vidur_replica_info {
@@ -3964,6 +3975,7 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         b->pub.scheduled_at = t;
         for (i = 0; i < b->pub.size; i++) vidur__req_on_batch_schedule(b->pub.requests[i], t);
         vidur_batch_shape_compute(&b->pub, s->pparams->kv_cache_prediction_granularity, &b->shape);
+        if (s->cfg.observer.on_batch_scheduled) s->cfg.observer.on_batch_scheduled(s->cfg.observer.user, s, rep, &b->pub);
         if (!vidur__push(s, t, VIDUR__EV_BATCH_STAGE_ARRIVAL, ri, 0, b)) return 0;
     }
     return 1;
@@ -4089,6 +4101,7 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     rep->num_running_batches--;
     rep->api->on_batch_end(rep->state, &b->pub);
     if (s->gapi->on_batch_end) s->gapi->on_batch_end(s->gstate, s, &b->pub);
+    if (s->cfg.observer.on_batch_end) s->cfg.observer.on_batch_end(s->cfg.observer.user, s, rep, &b->pub);
     if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur__replica_memory_percent(rep));
     s->num_batches++;
     if (s->cfg.store_batch_metrics) {
@@ -4114,6 +4127,7 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
         s->last_completion = t;
         if (record) vidur__record_completion(s, q);
         if (s->gapi->on_request_end) s->gapi->on_request_end(s->gstate, s, q);
+        if (s->cfg.observer.on_request_complete) s->cfg.observer.on_request_complete(s->cfg.observer.user, s, q);
         vidur__req_release(s, q);
     }
     vidur__batch_release(s, b);

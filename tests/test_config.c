@@ -147,6 +147,11 @@ TEST(test_flag_ini_equivalence)
     CHECK(same_config(&a, &d));
     CHECK(same_config(&a, &e0));
     CHECK(different_config(&a, &base));
+    /* the structs themselves are identical too (all started from vidur_config_init) */
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    CHECK(memcmp(&a, &c, sizeof a) == 0);
+    CHECK(memcmp(&a, &d, sizeof a) == 0);
+    CHECK(memcmp(&a, &e0, sizeof a) == 0);
     CHECK_EQ_INT(c.sarathi.chunk_size, 256);
     CHECK_EQ_INT(d.sarathi.chunk_size, 256);
     /* the flag without the leading dashes is accepted too */
@@ -238,6 +243,9 @@ TEST(test_equivalence_many_types)
     CHECK(same_config(&a, &b));
     CHECK(same_config(&a, &c));
     CHECK(same_config(&a, &d));
+    CHECK(memcmp(&a, &b, sizeof a) == 0);
+    CHECK(memcmp(&a, &c, sizeof a) == 0);
+    CHECK(memcmp(&a, &d, sizeof a) == 0);
 }
 
 TEST(test_bool_flags)

@@ -181,6 +181,62 @@ static stage_times roofline_times(const vidur_config *c, int P)
     return t;
 }
 
+/* One stage's predicted time (seconds) for a hand-written batch shape. */
+static double predict_stage(const vidur_config *c, const vidur_batch_shape *shape, int stage)
+{
+    vidur_roofline rl;
+    vidur_predictor_api pred;
+    vidur_stage_time st;
+    const vidur_model_spec *m = vidur_find_model(c, c->model_name);
+    const vidur_device_spec *d = vidur_find_device(c, c->device);
+    const vidur_node_spec *n = vidur_find_node(c, c->network_device);
+    const vidur_predictor_params *pp = vidur_config_predictor_params(c);
+    if (!CHECK(m && d && n && pp)) return 0;
+    memset(&rl, 0, sizeof rl);
+    rl.model = *m;
+    rl.device = *d;
+    rl.node = *n;
+    rl.tp = c->tensor_parallel_size;
+    rl.pp = c->num_pipeline_stages;
+    rl.p = *pp;
+    pred.name = "roofline";
+    pred.op_time_ms = vidur_roofline_op_time_ms;
+    pred.state = &rl;
+    memset(&st, 0, sizeof st);
+    vidur_stage_time_compute(&pred, m, pp, rl.tp, rl.pp, stage, shape, &st);
+    return st.total_time;
+}
+
+/* Shapes (execution_time.md §3) of n identical requests: all prefilling P tokens from
+   scratch, or all decoding one token with context p. */
+static vidur_batch_shape prefill_shape(int n, int P)
+{
+    vidur_batch_shape s;
+    memset(&s, 0, sizeof s);
+    s.total_tokens = (int64_t)n * P;
+    s.total_tokens_ceil8 = (s.total_tokens + 7) / 8 * 8;
+    s.num_requests = n;
+    s.num_prefill = n;
+    s.prefill_kv = 0;                                        /* sum of ceil_64(0) */
+    s.prefill_chunk = (int64_t)floor(sqrt((double)n * P * P) + 0.5); /* round(sqrt(sum c^2)) */
+    s.flops_tokens_sum = (double)n * P;
+    s.flops_attn_sum = (double)n * P * P;
+    return s;
+}
+static vidur_batch_shape decode_shape(int n, int p)
+{
+    vidur_batch_shape s;
+    memset(&s, 0, sizeof s);
+    s.total_tokens = n;
+    s.total_tokens_ceil8 = (n + 7) / 8 * 8;
+    s.num_requests = n;
+    s.num_decode = n;
+    s.decode_kv = (p + 63) / 64 * 64;                        /* ceil_64(int(mean p)) */
+    s.flops_tokens_sum = n;
+    s.flops_attn_sum = (double)n * (1 + p);
+    return s;
+}
+
 /* simulator.md §6.1: one request P = 100, D = 3 on an idle system.
    Batches: 1 prefill + D - 1 = 2 decodes = 3. TTFT = x0; e2e = x0 + x1 + x2 where x1 = x2
    (context 101 and 102 both round up to 128). */
@@ -424,6 +480,50 @@ TEST(test_vllm_preemption)
     vidur_sim_destroy(sim);
 }
 
+/* Exact KV accounting of vllm and sarathi (schedulers.md §3.3, §3.4): 2 requests,
+   P = 256, D = 64, B = 16, arriving together.
+   Prefill: both prompts in one batch, 16 blocks each (watermark int(0.01 * N) = 0).
+   After it both have processed p = 257; a decode step at context p needs ceil(p / 16)
+   blocks, i.e. block 17 at p = 257, 18 at 273, 19 at 289, 20 at 305. A request ends at
+   p = 320 (P + D), so each needs 20 blocks.
+   * N = 40 blocks: no preemption; decodes at p = 257..319 together: 1 + 63 = 64 batches.
+   * N = 39 blocks: together at p = 257..304 (48 batches, 2 x 19 = 38 blocks); at p = 305
+     request 0 takes block 39 and request 1 cannot grow and has no one to evict: it restarts
+     (P' = 305, D' = 15) and waits. Request 0 decodes alone at p = 305..319 (15 batches),
+     completes and frees its 20 blocks; request 1 re-prefills 305 tokens (1 batch) and decodes
+     14 more (p = 306..319). Total 1 + 48 + 15 + 1 + 14 = 79 batches, 1 preemption. */
+TEST(test_kv_accounting_exact)
+{
+    static const char *types[] = {"vllm", "sarathi"};
+    size_t t;
+    for (t = 0; t < 2; t++) {
+        int blocks;
+        for (blocks = 40; blocks >= 39; blocks--) {
+            vidur_config c;
+            vidur_sim *sim;
+            const vidur_summary *s;
+            char flag[96], val[16];
+            base_config(&c, 2, 256, 64);
+            SET(&c, "replica_scheduler_config_type", types[t]);
+            snprintf(flag, sizeof flag, "%s_scheduler_config_num_blocks", types[t]);
+            snprintf(val, sizeof val, "%d", blocks);
+            SET(&c, flag, val);
+            sim = RUN_SIM(&c);
+            if (!CHECK(sim != NULL)) continue;
+            s = vidur_sim_summary(sim);
+            CHECK_EQ_INT(s->num_completed, 2);
+            CHECK_EQ_INT(s->replica[0].num_blocks, blocks);
+            if (!CHECK_EQ_INT(s->num_batches, blocks == 40 ? 64 : 79) |
+                !CHECK_EQ_INT(s->num_preemptions, blocks == 40 ? 0 : 1))
+                printf("  (%s, %d blocks)\n", types[t], blocks);
+            CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_NUM_RESTARTS].max, blocks == 40 ? 0 : 1, 0);
+            /* the cache is full at its peak */
+            CHECK_NEAR(s->replica[0].memory_usage_max, 100, 1e-9);
+            vidur_sim_destroy(sim);
+        }
+    }
+}
+
 /* Tensor and pipeline parallelism run end to end. */
 TEST(test_tp_pp)
 {
@@ -442,6 +542,103 @@ TEST(test_tp_pp)
     vidur_sim_destroy(sim);
 }
 
+/* Two requests P = 100, D = 3 arriving together: every built-in scheduler puts both prompts
+   in the first batch (sarathi: 100 + 100 <= chunk 512; vllm: 2 x 100 <= 4096 padded tokens;
+   orca / faster_transformer: 2 x 256 blocks fit; lightllm: 200 tokens fit), then decodes
+   both together twice: 3 batches of 2. Both TTFTs equal the 2-prompt batch time x0, whose
+   prefill attention uses the chunk round(sqrt(100^2 + 100^2)) = 141. */
+TEST(test_two_requests_batch_together)
+{
+    static const char *types[] = {"sarathi", "vllm", "orca", "faster_transformer", "lightllm"};
+    size_t t;
+    vidur_config c;
+    vidur_batch_shape ps = prefill_shape(2, 100), ds = decode_shape(2, 101), got;
+    vidur_request q[2], *qp[2];
+    int32_t tok[2] = {100, 100};
+    vidur_batch b;
+    double x0, x1;
+
+    CHECK_EQ_INT(ps.prefill_chunk, 141);
+    /* the library builds the same shape from a real batch */
+    memset(q, 0, sizeof q);
+    memset(&b, 0, sizeof b);
+    q[0].num_prefill_tokens = q[1].num_prefill_tokens = 100;
+    q[0].num_decode_tokens = q[1].num_decode_tokens = 3;
+    q[0].num_allocated = q[1].num_allocated = -1;
+    qp[0] = &q[0];
+    qp[1] = &q[1];
+    b.size = b.capacity = 2;
+    b.requests = qp;
+    b.num_tokens = tok;
+    b.total_num_tokens = b.num_prefill_tokens = 200;
+    vidur_batch_shape_compute(&b, 64, &got);
+    CHECK_EQ_INT(got.total_tokens, 200);
+    CHECK_EQ_INT(got.total_tokens_ceil8, 200);
+    CHECK_EQ_INT(got.num_prefill, 2);
+    CHECK_EQ_INT(got.prefill_kv, 0);
+    CHECK_EQ_INT(got.prefill_chunk, 141);
+    CHECK_NEAR(got.flops_attn_sum, 20000, 0);
+
+    base_config(&c, 2, 100, 3);
+    x0 = predict_stage(&c, &ps, 0);
+    x1 = predict_stage(&c, &ds, 0);
+    CHECK(x0 > 0 && x1 > 0);
+    for (t = 0; t < sizeof types / sizeof types[0]; t++) {
+        vidur_sim *sim;
+        const vidur_summary *s;
+        base_config(&c, 2, 100, 3);
+        SET(&c, "replica_scheduler_config_type", types[t]);
+        x0 = predict_stage(&c, &ps, 0);
+        x1 = predict_stage(&c, &ds, 0);
+        sim = RUN_SIM(&c);
+        if (!CHECK(sim != NULL)) continue;
+        s = vidur_sim_summary(sim);
+        if (!CHECK_EQ_INT(s->num_batches, 3)) printf("  (%s)\n", types[t]);
+        CHECK_EQ_INT(s->num_completed, 2);
+        CHECK_EQ_INT(s->metric[VIDUR_METRIC_PREFILL_E2E_TIME].count, 2);
+        if (!CHECK_NEAR(s->metric[VIDUR_METRIC_PREFILL_E2E_TIME].max, x0, 1e-12) ||
+            !CHECK_NEAR(s->metric[VIDUR_METRIC_PREFILL_E2E_TIME].min, x0, 1e-12))
+            printf("  (%s)\n", types[t]);
+        CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_E2E_TIME].max, x0 + 2 * x1, 1e-12);
+        CHECK_NEAR(s->metric[VIDUR_METRIC_BATCH_SIZE].max, 2, 0.02);
+        CHECK_NEAR(s->metric[VIDUR_METRIC_BATCH_SIZE].min, 2, 0.02);
+        vidur_sim_destroy(sim);
+    }
+}
+
+/* One request through TP 2 x PP 2 (Llama-2-7B: 16 layers per stage). Each iteration runs
+   stage 0 (which also pays the send/recv to stage 1) then stage 1 back to back:
+   TTFT = s0 + s1 (prefill shapes), e2e = TTFT + 2 (d0 + d1) (decode shapes). */
+TEST(test_pipeline_single_request)
+{
+    vidur_config c;
+    vidur_sim *sim;
+    const vidur_summary *s;
+    vidur_batch_shape ps = prefill_shape(1, 100), ds = decode_shape(1, 101);
+    double s0, s1, d0, d1;
+    base_config(&c, 1, 100, 3);
+    SET(&c, "replica_config_tensor_parallel_size", "2");
+    SET(&c, "replica_config_num_pipeline_stages", "2");
+    s0 = predict_stage(&c, &ps, 0);
+    s1 = predict_stage(&c, &ps, 1);
+    d0 = predict_stage(&c, &ds, 0);
+    d1 = predict_stage(&c, &ds, 1);
+    /* the last stage does not send activations on */
+    CHECK(s0 > s1);
+    CHECK(d0 > d1);
+    sim = RUN_SIM(&c);
+    REQUIRE(sim != NULL);
+    s = vidur_sim_summary(sim);
+    CHECK_EQ_INT(s->num_completed, 1);
+    CHECK_EQ_INT(s->num_batches, 3);
+    CHECK_NEAR(s->metric[VIDUR_METRIC_PREFILL_E2E_TIME].mean, s0 + s1, 1e-12);
+    CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_E2E_TIME].mean, s0 + s1 + 2 * (d0 + d1), 1e-12);
+    /* execution time sums every stage of every iteration */
+    CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_EXECUTION_TIME].mean, s0 + s1 + 2 * (d0 + d1), 1e-12);
+    CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_PREEMPTION_TIME].mean, 0, 1e-12);
+    vidur_sim_destroy(sim);
+}
+
 /* ---- plug-ins ------------------------------------------------------------------------------ */
 #define MAXR 8
 #define MAXQ 256
@@ -452,6 +649,8 @@ typedef struct plugin_stats {
     int violations;                 /* invariant failures seen inside the callbacks */
     int batches;
     int created, destroyed;
+    double arrived_at[MAXQ];        /* as seen by add_request, by request id */
+    int prefill[MAXQ], decode[MAXQ];
 } plugin_stats;
 
 /* FCFS, one request at a time, whole prompt then one token per iteration; reserves
@@ -488,6 +687,11 @@ static void fcfs1_add(void *state, vidur_request *q)
     int id = info->id;
     if (f->tail >= MAXQ || id < 0 || id >= MAXR || f->st->added[id] >= MAXQ) { f->st->violations++; return; }
     f->st->ids[id][f->st->added[id]++] = q->id;
+    if (q->id >= 0 && q->id < MAXQ) {
+        f->st->arrived_at[q->id] = q->arrived_at;
+        f->st->prefill[q->id] = q->num_prefill_tokens;
+        f->st->decode[q->id] = q->num_decode_tokens;
+    }
     f->queue[f->tail++] = q;
 }
 static int fcfs1_next(void *state, vidur_batch *b, vidur_error *err)
@@ -723,6 +927,73 @@ TEST(test_round_robin_uneven)
     vidur_sim_destroy(sim);
 }
 
+/* The synthetic workload reproduces upstream Vidur's draws (workload_and_metrics.md §1-3,
+   simulator.md §7): CPython's random seeded with 42, per request first the Poisson gap
+   min(-ln(1 - u) / qps, 3 / qps), then the uniform total tot = 64 + (1024 - 64) u,
+   D = ceil(tot / 21), P = int(tot - D). Expected values from CPython 3:
+       random.seed(42); u = 0.6394267984578837, 0.025010755222666936, 0.27502931836911926, ...
+   arrivals (qps 2)  0.5100301436374005, 0.6708421756748832, 1.3376385120789247,
+                     2.4512825618546152, 2.7253056415528607
+   (P, D)            (83, 5), (264, 14), (679, 34), (139, 8), (87, 5) */
+TEST(test_workload_matches_cpython)
+{
+    static const double arrival[5] = {0.5100301436374005, 0.6708421756748832, 1.3376385120789247,
+                                      2.4512825618546152, 2.7253056415528607};
+    static const int P[5] = {83, 264, 679, 139, 87}, D[5] = {5, 14, 34, 8, 5};
+    vidur_config c;
+    vidur_sim *sim;
+    int i;
+    memset(&g_stats, 0, sizeof g_stats);
+    base_config(&c, 5, 100, 3);
+    SET(&c, "interval_generator_config_type", "poisson");
+    SET(&c, "poisson_request_interval_generator_config_qps", "2");
+    SET(&c, "length_generator_config_type", "uniform");
+    SET(&c, "uniform_request_length_generator_config_min_tokens", "64");
+    SET(&c, "uniform_request_length_generator_config_max_tokens", "1024");
+    add_fcfs1(&c);
+    sim = RUN_SIM(&c);
+    REQUIRE(sim != NULL);
+    CHECK_EQ_INT(g_stats.added[0], 5);
+    for (i = 0; i < 5; i++) {
+        CHECK_NEAR(g_stats.arrived_at[i], arrival[i], 1e-12);
+        CHECK_EQ_INT(g_stats.prefill[i], P[i]);
+        CHECK_EQ_INT(g_stats.decode[i], D[i]);
+    }
+    /* the first request has no inter-arrival entry; the others' gaps */
+    CHECK_EQ_INT(vidur_sim_summary(sim)->metric[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY].count, 4);
+    CHECK_NEAR(vidur_sim_summary(sim)->metric[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY].max,
+               arrival[3] - arrival[2], 1e-9);
+    vidur_sim_destroy(sim);
+}
+
+/* The random router is upstream's randint(1, N) - 1 on CPython's global stream, which the
+   workload re-seeded with 42 and (static intervals, fixed lengths) did not advance:
+       random.seed(42); [random.randint(1, 4) - 1 for _ in range(8)] == [0, 0, 2, 1, 1, 1, 0, 0] */
+TEST(test_random_router_matches_cpython)
+{
+    vidur_config c;
+    vidur_sim *sim;
+    memset(&g_stats, 0, sizeof g_stats);
+    base_config(&c, 8, 64, 2);
+    SET(&c, "cluster_config_num_replicas", "4");
+    SET(&c, "global_scheduler_config_type", "random");
+    add_fcfs1(&c);
+    sim = RUN_SIM(&c);
+    REQUIRE(sim != NULL);
+    CHECK_EQ_INT(g_stats.added[0], 4);
+    CHECK_EQ_INT(g_stats.added[1], 3);
+    CHECK_EQ_INT(g_stats.added[2], 1);
+    CHECK_EQ_INT(g_stats.added[3], 0);
+    CHECK_EQ_INT(g_stats.ids[0][0], 0);
+    CHECK_EQ_INT(g_stats.ids[0][1], 1);
+    CHECK_EQ_INT(g_stats.ids[0][2], 6);
+    CHECK_EQ_INT(g_stats.ids[0][3], 7);
+    CHECK_EQ_INT(g_stats.ids[1][0], 3);
+    CHECK_EQ_INT(g_stats.ids[1][2], 5);
+    CHECK_EQ_INT(g_stats.ids[2][0], 2);
+    vidur_sim_destroy(sim);
+}
+
 /* A router plug-in that counts its optional hooks: each request ends exactly once. */
 typedef struct hook_stats { int ended[MAXQ]; int batch_ends; int routed; } hook_stats;
 static hook_stats g_hooks;
@@ -845,12 +1116,17 @@ int main(void)
     RUN_TEST(test_time_limit);
     RUN_TEST(test_scheduler_matrix);
     RUN_TEST(test_vllm_preemption);
+    RUN_TEST(test_kv_accounting_exact);
     RUN_TEST(test_tp_pp);
+    RUN_TEST(test_two_requests_batch_together);
+    RUN_TEST(test_pipeline_single_request);
     RUN_TEST(test_custom_replica_scheduler);
     RUN_TEST(test_custom_replica_scheduler_small_cache);
     RUN_TEST(test_custom_global_scheduler);
     RUN_TEST(test_builtin_routers);
     RUN_TEST(test_round_robin_uneven);
+    RUN_TEST(test_workload_matches_cpython);
+    RUN_TEST(test_random_router_matches_cpython);
     RUN_TEST(test_global_hooks);
     RUN_TEST(test_write_outputs);
     RUN_TEST(test_create_errors);
