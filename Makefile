@@ -6,6 +6,7 @@
 #   make test         unit tests (plain and ASan/UBSan), compile checks, CLI tests;
 #                     the last line printed is "N passed, N failed"
 #   make bench        build and run bench/bench.c
+#   make docs         regenerate docs/config_reference.md from `vidur --help`
 #   make install      PREFIX=/usr/local, DESTDIR respected
 #   make clean
 
@@ -34,7 +35,7 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TESTS        := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 ASAN_TESTS   := $(patsubst tests/%.c,$(BUILD)/asan/%,$(TEST_SRCS))
 
-.PHONY: all deps run test test-build bench install uninstall clean
+.PHONY: all deps run test test-build bench docs install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/vidur $(EXAMPLES)
@@ -74,6 +75,9 @@ test: DEPS_FLAGS = --test
 test: deps
 	@$(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) test-build || true
 	@BUILD=$(BUILD) CC="$(CC)" bash tests/run.sh
+
+docs: $(BUILD)/vidur
+	bash scripts/gen_config_reference.sh $(BUILD)/vidur > docs/config_reference.md
 
 bench: $(BUILD)/bench
 	$(BUILD)/bench

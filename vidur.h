@@ -249,6 +249,7 @@ typedef struct vidur_observer {
 
 typedef struct vidur_config {
     int64_t seed;                 /* 42 */
+    char log_level[16];           /* accepted, unused: see log_fn */
     double time_limit;            /* seconds, 0 = none */
     /* cluster_config */
     int num_replicas;
@@ -658,6 +659,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s);
 #define vidur__mkdir(p) _mkdir(p)
 #else
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #define vidur__mkdir(p) mkdir(p, 0777)
 #endif
@@ -1046,6 +1048,7 @@ typedef struct vidur__key {
 
 static const vidur__key vidur__keys[] = {
     VIDUR__K("", "seed", INT64, seed, "42", 0, VIDUR__BIG, "Process-wide seed (the random global scheduler's stream when the workload draws none)."),
+    VIDUR__K("", "log_level", STRING, log_level, "info", 1, 0, "Accepted for compatibility with Vidur's flag; the library logs through vidur_config.log_fn."),
     VIDUR__K("", "time_limit", DOUBLE, time_limit, "0", 0, 1e18, "Stop after the first event later than this many simulated seconds (0 = no limit)."),
     VIDUR__K("cluster_config", "num_replicas", INT, num_replicas, "1", 1, 1e6, "Number of model replicas."),
     VIDUR__K("replica_config", "model_name", STRING, model_name, "meta-llama/Llama-2-7b-hf", 1, 0, "Model (HF id) or a [model.NAME] section."),
@@ -1197,6 +1200,7 @@ static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const c
     case VIDUR_T_STRING: {
         size_t cap = VIDUR_NAME_MAX;
         if (k->offset == VIDUR__OFF(trace_interval_start_time) || k->offset == VIDUR__OFF(trace_interval_end_time)) cap = 64;
+        else if (k->offset == VIDUR__OFF(log_level)) cap = 16;
         else if (k->is_list) cap = 64;
         else if (strstr(k->key, "file") || strstr(k->key, "_dir")) cap = VIDUR_PATH_MAX;
         if (strlen(value) >= cap) {
@@ -4494,9 +4498,15 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
             /* the only use of the clock: naming the folder, as Vidur does */
             time_t now = time(NULL);
             struct tm tmv, *tp;
+            long usec = 0;
 #if defined(_WIN32)
             tp = (localtime_s(&tmv, &now) == 0) ? &tmv : NULL;
 #else
+            struct timeval tv;
+            if (gettimeofday(&tv, NULL) == 0) {
+                now = tv.tv_sec;
+                usec = (long)tv.tv_usec;
+            }
             tp = localtime(&now);
             if (tp) { tmv = *tp; tp = &tmv; }
 #endif
@@ -4505,7 +4515,7 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
                 return VIDUR_ERR_IO;
             }
             snprintf(path, sizeof path, "%s/%04d-%02d-%02d_%02d-%02d-%02d-%06ld", s->cfg.output_dir, tp->tm_year + 1900, tp->tm_mon + 1,
-                     tp->tm_mday, tp->tm_hour, tp->tm_min, tp->tm_sec, (long)(clock() % 1000000));
+                     tp->tm_mday, tp->tm_hour, tp->tm_min, tp->tm_sec, usec);
         } else {
             snprintf(path, sizeof path, "%s", s->cfg.output_dir);
         }

@@ -412,6 +412,83 @@ TEST(test_time_limit)
     vidur_sim_destroy(cut);
 }
 
+/* An observer that checks scheduler invariants on every batch of a built-in scheduler
+   (schedulers.md §2-3): KV blocks never exceed the cache, batch sizes respect the caps,
+   token counts are positive and never overshoot P + D, vllm batches are prefill-only or
+   decode-only within the padded token limit, sarathi's prompt tokens stay within the chunk,
+   lightllm's prefill batches within max_tokens_in_batch; every request completes once. */
+typedef struct invariants {
+    const char *type;
+    long batches_scheduled, batches_ended, violations;
+    int completed[256];
+    char first[300];
+} invariants;
+
+static void inv_fail(invariants *v, const char *what, const vidur_batch *b)
+{
+    if (!v->violations)
+        snprintf(v->first, sizeof v->first, "%s: %s (batch %lld, size %d)", v->type, what,
+                 b ? (long long)b->id : -1LL, b ? b->size : -1);
+    v->violations++;
+}
+
+static void inv_scheduled(void *user, vidur_sim *sim, const vidur_replica *r, const vidur_batch *b)
+{
+    invariants *v = (invariants *)user;
+    const vidur_replica_info *info = vidur_replica_get_info(r);
+    int32_t i, prefills = 0, max_prefill = 0;
+    int64_t sum = 0, prefill_tokens = 0;
+    (void)sim;
+    v->batches_scheduled++;
+    if (vidur_replica_num_allocated_blocks(r) > info->num_blocks) inv_fail(v, "KV blocks exceed the cache", b);
+    if (b->size < 1) inv_fail(v, "empty batch", b);
+    if (b->size > info->batch_size_cap) inv_fail(v, "batch larger than batch_size_cap", b);
+    if ((!strcmp(v->type, "orca") || !strcmp(v->type, "faster_transformer")) && b->size > info->max_batch_size)
+        inv_fail(v, "batch larger than max_batch_size", b);
+    for (i = 0; i < b->size; i++) {
+        const vidur_request *q = b->requests[i];
+        int32_t n = b->num_tokens[i];
+        sum += n;
+        if (n <= 0) inv_fail(v, "request with no tokens", b);
+        if (q->num_processed_tokens + n > q->num_prefill_tokens + q->num_decode_tokens)
+            inv_fail(v, "tokens beyond P + D", b);
+        if (!q->is_prefill_complete) {
+            prefills++;
+            prefill_tokens += n;
+            if (n > max_prefill) max_prefill = n;
+        } else if (n != 1) {
+            inv_fail(v, "decode with more than one token", b);
+        }
+    }
+    if (sum != b->total_num_tokens) inv_fail(v, "total_num_tokens is not the sum", b);
+    if (!strcmp(v->type, "vllm")) {
+        if (prefills && prefills != b->size) inv_fail(v, "vllm batch mixes prefills and decodes", b);
+        if (prefills && (int64_t)b->size * max_prefill > info->params->max_tokens_in_batch)
+            inv_fail(v, "vllm padded prefill batch over max_tokens_in_batch", b);
+    }
+    if (!strcmp(v->type, "sarathi") && prefill_tokens > info->params->chunk_size)
+        inv_fail(v, "sarathi prompt tokens over chunk_size", b);
+    if (!strcmp(v->type, "lightllm") && prefills && prefill_tokens > info->params->max_tokens_in_batch)
+        inv_fail(v, "lightllm prefill batch over max_tokens_in_batch", b);
+}
+
+static void inv_end(void *user, vidur_sim *sim, const vidur_replica *r, const vidur_batch *b)
+{
+    invariants *v = (invariants *)user;
+    const vidur_replica_info *info = vidur_replica_get_info(r);
+    (void)sim;
+    v->batches_ended++;
+    if (vidur_replica_num_allocated_blocks(r) > info->num_blocks) inv_fail(v, "KV blocks exceed the cache at batch end", b);
+}
+
+static void inv_complete(void *user, vidur_sim *sim, const vidur_request *q)
+{
+    invariants *v = (invariants *)user;
+    (void)sim;
+    if (q->id >= 0 && q->id < 256) v->completed[q->id]++;
+    if (!q->completed) inv_fail(v, "completion of a request not marked completed", NULL);
+}
+
 /* Every built-in replica scheduler under every upstream router completes a 50-request
    workload on 2 replicas; each request completes exactly once. */
 TEST(test_scheduler_matrix)
@@ -424,6 +501,7 @@ TEST(test_scheduler_matrix)
             vidur_config c;
             vidur_sim *sim;
             const vidur_summary *s;
+            invariants inv;
             int k;
             base_config(&c, 50, 300, 24);
             SET(&c, "interval_generator_config_type", "poisson");
@@ -431,6 +509,12 @@ TEST(test_scheduler_matrix)
             SET(&c, "cluster_config_num_replicas", "2");
             SET(&c, "replica_scheduler_config_type", replica_types[i]);
             SET(&c, "global_scheduler_config_type", global_types[j]);
+            memset(&inv, 0, sizeof inv);
+            inv.type = replica_types[i];
+            c.observer.on_batch_scheduled = inv_scheduled;
+            c.observer.on_batch_end = inv_end;
+            c.observer.on_request_complete = inv_complete;
+            c.observer.user = &inv;
             sim = RUN_SIM(&c);
             if (!CHECK(sim != NULL)) {
                 printf("  (%s / %s)\n", replica_types[i], global_types[j]);
@@ -449,6 +533,11 @@ TEST(test_scheduler_matrix)
                 CHECK(s->replica[k].busy_time_percent >= 0 && s->replica[k].busy_time_percent <= 100.0 + 1e-9);
                 CHECK(s->replica[k].mfu >= 0 && s->replica[k].mfu <= 100.0);
             }
+            if (!CHECK_EQ_INT(inv.violations, 0)) printf("  first: %s (router %s)\n", inv.first, global_types[j]);
+            CHECK_EQ_INT(inv.batches_scheduled, s->num_batches);
+            CHECK_EQ_INT(inv.batches_ended, s->num_batches);
+            for (k = 0; k < 50; k++)
+                if (!CHECK_EQ_INT(inv.completed[k], 1)) break;
             /* with 50 requests both replicas got work (lor may legitimately favour replica 0:
                it only counts waiting requests, and an idle queue looks like a free replica) */
             CHECK(s->replica[0].memory_usage_max > 0);
@@ -458,40 +547,76 @@ TEST(test_scheduler_matrix)
     }
 }
 
-/* vllm with a tiny KV cache must preempt (schedulers.md §3.3) and still finish everything.
-   64 blocks of 16 tokens; each request needs 16 blocks for its 256-token prompt and grows to
-   20 blocks: 4 prefills fill the cache, the first decode step has to restart the latest one. */
-TEST(test_vllm_preemption)
+/* vllm and sarathi with a tiny KV cache finish everything and never use more blocks than
+   exist. 64 blocks of 16 tokens; each request needs 16 blocks for its 256-token prompt and
+   grows to 20 blocks.
+   vllm admits 4 prompts in its first (prefill-only) batch (4 x 16 = 64 blocks, padded
+   4 x 256 <= 4096 tokens), so the first decode step must restart the latest arrival.
+   sarathi admits r0, r1 (256 + 256 = chunk 512), then with 34 blocks held only one more
+   (64 - 50 - 16 < 0 for the 4th): 3 x 20 = 60 <= 64, so it never needs to preempt. */
+TEST(test_preemption_under_memory_pressure)
 {
-    vidur_config c;
-    vidur_sim *sim;
-    const vidur_summary *s;
-    base_config(&c, 12, 256, 64);
-    SET(&c, "replica_scheduler_config_type", "vllm");
-    SET(&c, "vllm_scheduler_config_num_blocks", "64");
-    sim = RUN_SIM(&c);
-    REQUIRE(sim != NULL);
-    s = vidur_sim_summary(sim);
-    CHECK_EQ_INT(s->num_completed, 12);
-    CHECK(s->num_preemptions > 0);
-    CHECK_EQ_INT(s->replica[0].num_blocks, 64);
-    CHECK(s->metric[VIDUR_METRIC_REQUEST_NUM_RESTARTS].max >= 1);
-    CHECK(s->replica[0].memory_usage_max <= 100.0 + 1e-9);
-    vidur_sim_destroy(sim);
+    static const char *types[] = {"vllm", "sarathi"};
+    size_t t;
+    for (t = 0; t < 2; t++) {
+        vidur_config c;
+        vidur_sim *sim;
+        const vidur_summary *s;
+        invariants inv;
+        char flag[96];
+        int k;
+        base_config(&c, 12, 256, 64);
+        SET(&c, "replica_scheduler_config_type", types[t]);
+        snprintf(flag, sizeof flag, "%s_scheduler_config_num_blocks", types[t]);
+        SET(&c, flag, "64");
+        memset(&inv, 0, sizeof inv);
+        inv.type = types[t];
+        c.observer.on_batch_scheduled = inv_scheduled;
+        c.observer.on_batch_end = inv_end;
+        c.observer.on_request_complete = inv_complete;
+        c.observer.user = &inv;
+        sim = RUN_SIM(&c);
+        if (!CHECK(sim != NULL)) continue;
+        s = vidur_sim_summary(sim);
+        CHECK_EQ_INT(s->num_completed, 12);
+        if (t == 0) {
+            CHECK(s->num_preemptions > 0);
+            CHECK(s->metric[VIDUR_METRIC_REQUEST_NUM_RESTARTS].max >= 1);
+        } else {
+            CHECK_EQ_INT(s->num_preemptions, 0);
+        }
+        CHECK_EQ_INT(s->replica[0].num_blocks, 64);
+        CHECK(s->replica[0].memory_usage_max <= 100.0 + 1e-9);
+        if (!CHECK_EQ_INT(inv.violations, 0)) printf("  first: %s\n", inv.first);
+        for (k = 0; k < 12; k++) CHECK_EQ_INT(inv.completed[k], 1);
+        vidur_sim_destroy(sim);
+    }
 }
 
 /* Exact KV accounting of vllm and sarathi (schedulers.md §3.3, §3.4): 2 requests,
-   P = 256, D = 64, B = 16, arriving together.
-   Prefill: both prompts in one batch, 16 blocks each (watermark int(0.01 * N) = 0).
-   After it both have processed p = 257; a decode step at context p needs ceil(p / 16)
-   blocks, i.e. block 17 at p = 257, 18 at 273, 19 at 289, 20 at 305. A request ends at
-   p = 320 (P + D), so each needs 20 blocks.
-   * N = 40 blocks: no preemption; decodes at p = 257..319 together: 1 + 63 = 64 batches.
-   * N = 39 blocks: together at p = 257..304 (48 batches, 2 x 19 = 38 blocks); at p = 305
-     request 0 takes block 39 and request 1 cannot grow and has no one to evict: it restarts
-     (P' = 305, D' = 15) and waits. Request 0 decodes alone at p = 305..319 (15 batches),
-     completes and frees its 20 blocks; request 1 re-prefills 305 tokens (1 batch) and decodes
-     14 more (p = 306..319). Total 1 + 48 + 15 + 1 + 14 = 79 batches, 1 preemption. */
+   P = 256, D = 64, B = 16, arriving together; N = num_blocks, watermark int(0.01 N) = 0.
+   Prefill: both prompts in one batch, ceil(256/16) = 16 blocks each. Afterwards both have
+   p = 257 processed; a decode step at context p holds ceil(p / 16) blocks: block 17 at
+   p = 257, 18 at 273, 19 at 289, 20 at 305; a request completes at p = 320 (P + D).
+   Upstream's rule for an already admitted request: it is schedulable only if at least ONE
+   block is free (num_blocks - allocated >= 1), even when it needs no new block.
+
+   * N = 39: together at p = 257..304 (48 batches, up to 2 x 19 = 38 blocks). At p = 305
+     request 0 takes block 39; request 1 finds 0 free and nobody left to evict: it restarts
+     itself (P' = 305, D' = 15, 1 preemption) and its 19 blocks are freed. Request 1 cannot
+     come back (20 + 20 > 39) until request 0 has decoded alone at p = 305..319 (15
+     batches) and completed. Then 1 prefill + 14 decodes. Total 1 + 48 + 15 + 1 + 14 = 79.
+     The memory samples (after each schedule and batch end) peak at 38 / 39.
+   * N = 40: together at p = 257..305 (49 batches; the last one fills all 40 blocks). At
+     p = 306 request 0 finds 0 free blocks, so request 1 (the latest arrival) is evicted and
+     restarted with P' = 306 (everything processed). Its re-admission needs
+     ceil(306/16) = 20 blocks = exactly what is free, so it re-prefills and fills the cache
+     again, and the same happens at each of request 0's steps p = 306..319: 14 preemptions.
+     At p = 319 request 1 restarts with P' = 319, D' = 1 and its re-prefill completes it.
+       vllm: a prefill batch is prefill-only, so each cycle is 2 batches:
+             1 + 49 + 14 x 2 = 78 batches.
+       sarathi: request 0's decode and request 1's re-prefill (306..319 <= chunk 512 - 1)
+             share one batch: 1 + 49 + 14 = 64 batches. */
 TEST(test_kv_accounting_exact)
 {
     static const char *types[] = {"vllm", "sarathi"};
@@ -503,6 +628,9 @@ TEST(test_kv_accounting_exact)
             vidur_sim *sim;
             const vidur_summary *s;
             char flag[96], val[16];
+            int ok;
+            long long want_batches = blocks == 39 ? 79 : (t == 0 ? 78 : 64);
+            long long want_preemptions = blocks == 39 ? 1 : 14;
             base_config(&c, 2, 256, 64);
             SET(&c, "replica_scheduler_config_type", types[t]);
             snprintf(flag, sizeof flag, "%s_scheduler_config_num_blocks", types[t]);
@@ -511,14 +639,16 @@ TEST(test_kv_accounting_exact)
             sim = RUN_SIM(&c);
             if (!CHECK(sim != NULL)) continue;
             s = vidur_sim_summary(sim);
-            CHECK_EQ_INT(s->num_completed, 2);
-            CHECK_EQ_INT(s->replica[0].num_blocks, blocks);
-            if (!CHECK_EQ_INT(s->num_batches, blocks == 40 ? 64 : 79) |
-                !CHECK_EQ_INT(s->num_preemptions, blocks == 40 ? 0 : 1))
-                printf("  (%s, %d blocks)\n", types[t], blocks);
-            CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_NUM_RESTARTS].max, blocks == 40 ? 0 : 1, 0);
-            /* the cache is full at its peak */
-            CHECK_NEAR(s->replica[0].memory_usage_max, 100, 1e-9);
+            ok = CHECK_EQ_INT(s->num_completed, 2);
+            ok &= CHECK_EQ_INT(s->replica[0].num_blocks, blocks);
+            ok &= CHECK_EQ_INT(s->num_batches, want_batches);
+            ok &= CHECK_EQ_INT(s->num_preemptions, want_preemptions);
+            /* request 1 restarted want_preemptions times, request 0 never */
+            ok &= CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_NUM_RESTARTS].max, want_preemptions,
+                             0.01 * want_preemptions);
+            ok &= CHECK_NEAR(s->metric[VIDUR_METRIC_REQUEST_NUM_RESTARTS].min, 0, 0);
+            ok &= CHECK_NEAR(s->replica[0].memory_usage_max, blocks == 39 ? 3800.0 / 39 : 100, 1e-9);
+            if (!ok) printf("  (%s, %d blocks)\n", types[t], blocks);
             vidur_sim_destroy(sim);
         }
     }
@@ -1115,7 +1245,7 @@ int main(void)
     RUN_TEST(test_determinism);
     RUN_TEST(test_time_limit);
     RUN_TEST(test_scheduler_matrix);
-    RUN_TEST(test_vllm_preemption);
+    RUN_TEST(test_preemption_under_memory_pressure);
     RUN_TEST(test_kv_accounting_exact);
     RUN_TEST(test_tp_pp);
     RUN_TEST(test_two_requests_batch_together);

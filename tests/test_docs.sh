@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The documentation cannot drift: docs/config_reference.md equals what `vidur --help` generates,
+# and the README's first commands are the two a newcomer runs.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VIDUR=${VIDUR:-build/vidur}
+case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
+pass=0
+fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+T=$(mktemp)
+trap 'rm -f "$T"' EXIT
+
+if bash scripts/gen_config_reference.sh "$VIDUR" >"$T" && cmp -s "$T" docs/config_reference.md; then
+    ok "docs/config_reference.md is current (run make docs otherwise)"
+else
+    bad "docs/config_reference.md is current" "run make docs"
+fi
+n_help=$("$VIDUR" --help | grep -c '^  --[a-z]')
+n_doc=$(grep -c '^| `--' docs/config_reference.md)
+# --help also lists the four program options (help, version, quiet, verbose)
+if [ "$n_doc" -eq $((n_help - 4)) ] && [ "$n_doc" -gt 150 ]; then ok "every key documented ($n_doc)"; else bad "every key documented" "$n_doc vs $n_help"; fi
+first=$(grep -m2 -E '^make (run|test)' README.md | awk '{print $1" "$2}' | tr '\n' ' ')
+if [ "$first" = "make run make test " ]; then ok "README starts with make run / make test"; else bad "README first commands" "$first"; fi
+for opt in --help --version --quiet --verbose; do
+    if grep -q -- "$opt" README.md; then ok "README documents $opt"; else bad "README documents $opt"; fi
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
