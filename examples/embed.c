@@ -1,5 +1,5 @@
 /* embed.c - run a simulation from your own program in a few lines.
-   cc embed.c $(pkg-config --cflags --libs vidur) -linih -lstb -lm */
+   cc embed.c $(pkg-config --cflags --libs vidur)   (after make install; #include <vidur.h>) */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 

@@ -378,6 +378,7 @@ TEST(test_arrival_tie_break)
     c.observer.on_batch_end = on_end_time;
     s = run_sim(&c, &sim);
     vidur_sim_destroy(sim);
+    remove(path);
     REQUIRE(s != NULL && g_first_batch_end > 0);
     snprintf(body, sizeof body, "0,16,2\n%.17g,16,2\n", g_first_batch_end);
     path = write_trace("tie2", body);

@@ -6,6 +6,7 @@
 #include "vidur.h"
 #include "test.h"
 #include <stdlib.h>
+#include <unistd.h>
 
 #define SET(cfg, flag, value) set_flag_((cfg), (flag), (value), __LINE__)
 
@@ -1124,6 +1125,125 @@ TEST(test_random_router_matches_cpython)
     vidur_sim_destroy(sim);
 }
 
+/* Writes text to a fresh temporary file; path must hold 64 bytes. Returns 1 on success. */
+static int write_temp_file(char *path, const char *text)
+{
+    int fd;
+    FILE *f;
+    strcpy(path, "/tmp/vidur_test_trace_XXXXXX");
+    fd = mkstemp(path);
+    if (fd < 0) return 0;
+    f = fdopen(fd, "w");
+    if (!f) { close(fd); return 0; }
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+/* trace_replay (workload_and_metrics.md §1.2, [U]): P and D scaled and truncated, clipped to
+   >= 1, then the prompt cut so that P + D <= max_tokens; arrival times scaled; file order.
+   prefill x2, decode x1, time x2, max_tokens 4096:
+     0.0,  3000, 100  -> P 6000 -> excess 6100 - 4096 = 2004 -> P 3996, D 100, t 0
+     0.25, 101,  20   -> P 202, D 20, t 0.5
+     1.0,  0,    0    -> P 1, D 1 (clipped), t 2
+     1.5,  10.7, 3.9  -> P floor(21.4) = 21, D 3, t 3 */
+TEST(test_trace_replay_lengths)
+{
+    static const double t_want[4] = {0, 0.5, 2, 3};
+    static const int P_want[4] = {3996, 202, 1, 21}, D_want[4] = {100, 20, 1, 3};
+    char path[64];
+    vidur_config c;
+    vidur_sim *sim;
+    int i;
+    REQUIRE(write_temp_file(path, "arrived_at,num_prefill_tokens,num_decode_tokens\n"
+                                  "0.0,3000,100\n0.25,101,20\n1.0,0,0\n1.5,10.7,3.9\n"));
+    memset(&g_stats, 0, sizeof g_stats);
+    base_config(&c, 1, 100, 3);
+    SET(&c, "request_generator_config_type", "trace_replay");
+    SET(&c, "trace_request_generator_config_trace_file", path);
+    SET(&c, "trace_request_generator_config_prefill_scale_factor", "2");
+    SET(&c, "trace_request_generator_config_time_scale_factor", "2");
+    add_fcfs1(&c);
+    sim = RUN_SIM(&c);
+    remove(path);
+    REQUIRE(sim != NULL);
+    CHECK_EQ_INT(vidur_sim_summary(sim)->num_completed, 4);
+    CHECK_EQ_INT(g_stats.added[0], 4);
+    for (i = 0; i < 4; i++) {
+        CHECK_EQ_INT(g_stats.ids[0][i], i);
+        CHECK_NEAR(g_stats.arrived_at[i], t_want[i], 1e-12);
+        CHECK_EQ_INT(g_stats.prefill[i], P_want[i]);
+        CHECK_EQ_INT(g_stats.decode[i], D_want[i]);
+    }
+    vidur_sim_destroy(sim);
+}
+
+/* Iteration-level vs static batching (schedulers.md §3.1-3.5). Request 0 (P 100, D 5)
+   arrives at 0, request 1 (P 100, D 5) at a1 = x0 / 2, while request 0's prefill (x0) runs.
+   x1 = one decode (context 101..104 -> kv 128), xd2 = two decodes (mean context -> 128),
+   xm = request 0's decode + request 1's whole prompt in one batch (T 101).
+     orca, sarathi: at x0 request 1 joins request 0's first decode step: batches
+       [0:P] [0:1, 1:P] [0:1, 1:1] x3 [1:1] = 6; TTFT(1) = x0 + xm - a1.
+     vllm: a prefill-only batch first: [0:P] [1:P] [0:1, 1:1] x4 = 6; TTFT(1) = 2 x0 - a1.
+     faster_transformer (static batch runs to its end), lightllm (decodes the running
+       request; waits < max_waiting_iters = 10): request 1 starts after request 0 completes
+       at x0 + 4 x1: 5 + 5 = 10 batches; TTFT(1) = 2 x0 + 4 x1 - a1.
+   TTFT(0) = x0 in all cases; TTFT(1) is the larger one. */
+TEST(test_late_arrival_batching)
+{
+    static const char *types[] = {"orca", "sarathi", "vllm", "faster_transformer", "lightllm"};
+    vidur_config c;
+    vidur_batch_shape mixed;
+    double x0, x1, xm, a1;
+    char path[64], csv[256];
+    size_t t;
+
+    base_config(&c, 2, 100, 5);
+    {
+        vidur_batch_shape ps = prefill_shape(1, 100), ds = decode_shape(1, 101);
+        x0 = predict_stage(&c, &ps, 0);
+        x1 = predict_stage(&c, &ds, 0);
+    }
+    memset(&mixed, 0, sizeof mixed);
+    mixed.total_tokens = 101;
+    mixed.total_tokens_ceil8 = 104;
+    mixed.num_requests = 2;
+    mixed.num_decode = 1;
+    mixed.decode_kv = 128;      /* ceil_64(101) */
+    mixed.num_prefill = 1;
+    mixed.prefill_kv = 0;
+    mixed.prefill_chunk = 100;
+    mixed.flops_tokens_sum = 101;
+    mixed.flops_attn_sum = 1.0 * (1 + 101) + 100.0 * 100;
+    xm = predict_stage(&c, &mixed, 0);
+    a1 = x0 / 2;
+    snprintf(csv, sizeof csv, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,5\n%.17g,100,5\n", a1);
+    REQUIRE(write_temp_file(path, csv));
+    for (t = 0; t < sizeof types / sizeof types[0]; t++) {
+        vidur_sim *sim;
+        const vidur_summary *s;
+        double ttft1;
+        long long batches;
+        int ok;
+        if (t < 2) { batches = 6; ttft1 = x0 + xm - a1; }
+        else if (t == 2) { batches = 6; ttft1 = 2 * x0 - a1; }
+        else { batches = 10; ttft1 = 2 * x0 + 4 * x1 - a1; }
+        base_config(&c, 2, 100, 5);
+        SET(&c, "request_generator_config_type", "trace_replay");
+        SET(&c, "trace_request_generator_config_trace_file", path);
+        SET(&c, "replica_scheduler_config_type", types[t]);
+        sim = RUN_SIM(&c);
+        if (!CHECK(sim != NULL)) continue;
+        s = vidur_sim_summary(sim);
+        ok = CHECK_EQ_INT(s->num_completed, 2);
+        ok &= CHECK_EQ_INT(s->num_batches, batches);
+        ok &= CHECK_NEAR(s->metric[VIDUR_METRIC_PREFILL_E2E_TIME].min, x0, 1e-12);
+        ok &= CHECK_NEAR(s->metric[VIDUR_METRIC_PREFILL_E2E_TIME].max, ttft1, 1e-12);
+        if (!ok) printf("  (%s)\n", types[t]);
+        vidur_sim_destroy(sim);
+    }
+    remove(path);
+}
+
 /* A router plug-in that counts its optional hooks: each request ends exactly once. */
 typedef struct hook_stats { int ended[MAXQ]; int batch_ends; int routed; } hook_stats;
 static hook_stats g_hooks;
@@ -1257,6 +1377,8 @@ int main(void)
     RUN_TEST(test_round_robin_uneven);
     RUN_TEST(test_workload_matches_cpython);
     RUN_TEST(test_random_router_matches_cpython);
+    RUN_TEST(test_trace_replay_lengths);
+    RUN_TEST(test_late_arrival_batching);
     RUN_TEST(test_global_hooks);
     RUN_TEST(test_write_outputs);
     RUN_TEST(test_create_errors);
