@@ -227,6 +227,7 @@ typedef struct vidur_predictor_params {
     double memory_efficiency;      /* fraction of peak memory bandwidth */
     double network_efficiency;     /* fraction of link bandwidth reached by NCCL */
     double kernel_launch_overhead_ms; /* fixed cost per operator call */
+    char table_file[VIDUR_PATH_MAX];  /* ours: a table file from vidur-tables ("" = compiled-in tables) */
 } vidur_predictor_params;
 
 struct vidur_global_scheduler_api;
@@ -518,6 +519,64 @@ typedef struct vidur_predictor_api {
     void *state;
 } vidur_predictor_api;
 
+/* ---- profiled operator tables ----------------------------------------------------------------
+   A table maps an operator's features to its time in ms. GRID tables are random forests compiled
+   losslessly into a rectilinear grid: the union of every tree's split thresholds on each axis
+   cuts the feature space into cells on which the forest's prediction is constant. POLY tables are
+   the polynomial linear-regression alternative. Features (Vidur's):
+       token-wise ops (attn_pre_proj ... add) and attn_kv_cache_save: x = num_tokens
+       attn_decode:  x = batch_size,       y = kv_cache_size (context per sequence)
+       attn_prefill: x = kv_cache_size,    y = prefill_chunk_size^2
+       all_reduce, send_recv:  x = message size in bytes (2 x embedding_dim x tokens)
+   Cell lookup: ix = number of x thresholds strictly below x (so x <= x[0] is cell 0). */
+enum { VIDUR_TABLE_GRID = 1, VIDUR_TABLE_POLY = 2 };
+enum { VIDUR_PREDICTOR_RANDOM_FOREST = 1, VIDUR_PREDICTOR_LINEAR_REGRESSION = 2 };
+
+typedef struct vidur_op_table {
+    const char *device;   /* compute ops: GPU SKU ("a100"); network ops: "" */
+    const char *model;    /* compute ops: HF id; network ops: "" */
+    const char *node;     /* network ops: node SKU ("a100_dgx"); compute ops: "" */
+    int tp;               /* compute ops, all_reduce: TP degree; send_recv: devices_per_node of
+                             its rows (1 = pipeline stages on different nodes, 2 = same node) */
+    int op;               /* VIDUR_OP_* */
+    int predictor;        /* VIDUR_PREDICTOR_* */
+    int kind;             /* VIDUR_TABLE_* */
+    int nx, ny;           /* GRID: thresholds per axis (ny = 0: one feature) */
+    const double *x, *y;  /* GRID: thresholds, strictly ascending */
+    const float *v;       /* GRID: (nx+1) x (ny+1) values in ms, v[ix * (ny + 1) + iy] */
+    int nterms;           /* POLY: number of terms */
+    const double *terms;  /* POLY: nterms triples (power of x, power of y, coefficient); */
+    double sx, sy;        /*       evaluated on x / sx and y / sy; the intercept is a (0,0) term */
+    double xmin, xmax, ymin, ymax; /* the profiled domain (feature space) */
+} vidur_op_table;
+
+/* Roofline calibration: t = scale x roofline time (without launch overhead) + overhead_ms. */
+typedef struct vidur_roofline_calibration {
+    const char *device;
+    int op;
+    double scale, overhead_ms;
+} vidur_roofline_calibration;
+
+/* A set of tables: the compiled-in set (when built with VIDUR_TABLES) or one loaded from a
+   table file written by `vidur-tables --vtab`. */
+typedef struct vidur_table_set {
+    int num_tables, num_calibrations;
+    const vidur_op_table *tables;
+    const vidur_roofline_calibration *calibrations;
+    const char *provenance;   /* where the tables came from (one line) */
+} vidur_table_set;
+
+/* The compiled-in tables (empty unless the implementation was built with -DVIDUR_TABLES and
+   data/ on the include path: vidur.h then includes "vidur_tables.h"). */
+VIDURDEF const vidur_table_set *vidur_builtin_tables(void);
+/* Loads a table file; free with vidur_table_set_free. */
+VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **out, vidur_error *err);
+VIDURDEF void vidur_table_set_free(vidur_table_set *set);
+/* Writes a set in the table-file format (what vidur_table_set_load reads). */
+VIDURDEF vidur_result vidur_table_set_write(const vidur_table_set *set, FILE *f);
+/* Evaluates one table at a feature point (no range handling). */
+VIDURDEF double vidur_op_table_eval(const vidur_op_table *t, double x, double y);
+
 VIDURDEF void vidur_batch_shape_compute(const vidur_batch *b, int kv_granularity, vidur_batch_shape *out);
 /* Built-in roofline operator model. */
 typedef struct vidur_roofline {
@@ -525,7 +584,10 @@ typedef struct vidur_roofline {
     vidur_device_spec device;
     vidur_node_spec node;
     int tp, pp;
-    vidur_predictor_params p;
+    vidur_predictor_params p;     /* efficiencies and launch overhead of the uncalibrated model */
+    /* calibrated operators: t = scale x (time at efficiency 1, no launch overhead) + overhead_ms */
+    int calibrated[VIDUR_OP_COUNT];
+    double scale[VIDUR_OP_COUNT], overhead_ms[VIDUR_OP_COUNT];
 } vidur_roofline;
 VIDURDEF double vidur_roofline_op_time_ms(void *roofline_state, int op, int64_t k1, int64_t k2);
 /* Composes operator times into one stage's time (execution_time.md §1). */
@@ -602,6 +664,11 @@ VIDURDEF double vidur_sim_now(const vidur_sim *s);
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s);
 VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s);
 VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s);
+/* One stage's predicted time for a batch shape (what `vidur predict` prints). */
+VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape, int stage, vidur_stage_time *out);
+/* Where an operator's times come from: "random_forest", "linear_regression",
+   "calibrated roofline" or "roofline". */
+VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op);
 /* Writes config.json, request_metrics.csv, summary.json, plots/ into dir (or, when dir is NULL,
    into metrics_config_output_dir[/timestamp]). Each file is written to a temporary name and renamed.
    The folder used is copied into out_dir (if not NULL). */
@@ -714,6 +781,13 @@ static int vidur__grow(void **p, int64_t *cap, int64_t need, size_t item)
     *p = np;
     *cap = nc;
     return 1;
+}
+
+/* shortest of %.15g / %.17g that reads back exactly */
+static void vidur__fmt_double(char *buf, size_t n, double v)
+{
+    snprintf(buf, n, "%.15g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, n, "%.17g", v);
 }
 
 static int64_t vidur__ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -1044,7 +1118,8 @@ typedef struct vidur__key {
     VIDUR__K(sec, "attention_efficiency", DOUBLE, f.attention_efficiency, "0.5", 1e-3, 1, "Roofline: fraction of peak FLOP/s reached by attention kernels."), \
     VIDUR__K(sec, "memory_efficiency", DOUBLE, f.memory_efficiency, "0.8", 1e-3, 1, "Roofline: fraction of peak memory bandwidth reached."), \
     VIDUR__K(sec, "network_efficiency", DOUBLE, f.network_efficiency, "0.7", 1e-3, 1, "Roofline: fraction of link bandwidth reached by collectives."), \
-    VIDUR__K(sec, "kernel_launch_overhead_ms", DOUBLE, f.kernel_launch_overhead_ms, "0.005", 0, 1e3, "Roofline: fixed cost of one kernel (ms).")
+    VIDUR__K(sec, "kernel_launch_overhead_ms", DOUBLE, f.kernel_launch_overhead_ms, "0.005", 0, 1e3, "Roofline: fixed cost of one kernel (ms)."), \
+    VIDUR__K(sec, "table_file", STRING, f.table_file, "", 1, 0, "Ours: operator tables written by vidur-tables --vtab (empty: the compiled-in tables).")
 
 static const vidur__key vidur__keys[] = {
     VIDUR__K("", "seed", INT64, seed, "42", 0, VIDUR__BIG, "Process-wide seed (the random global scheduler's stream when the workload draws none)."),
@@ -2493,63 +2568,84 @@ static const char *const vidur__op_names[VIDUR_OP_COUNT] = {
 
 VIDURDEF const char *vidur_op_name(int op) { return op >= 0 && op < VIDUR_OP_COUNT ? vidur__op_names[op] : "?"; }
 
-static double vidur__roof(const vidur_roofline *r, double flops, double flop_eff, double bytes)
+typedef struct vidur__eff {
+    double compute_efficiency, attention_efficiency, memory_efficiency, network_efficiency, kernel_launch_overhead_ms;
+} vidur__eff;
+
+static double vidur__roof(const vidur_roofline *r, const vidur__eff *e, double flops, double flop_eff, double bytes)
 {
     double tc = flops / (r->device.fp16_tflops * 1e12 * flop_eff);
-    double tm = bytes / (r->device.memory_bandwidth_gbps * 1e9 * r->p.memory_efficiency);
-    return (tc > tm ? tc : tm) * 1e3 + r->p.kernel_launch_overhead_ms;
+    double tm = bytes / (r->device.memory_bandwidth_gbps * 1e9 * e->memory_efficiency);
+    return (tc > tm ? tc : tm) * 1e3 + e->kernel_launch_overhead_ms;
 }
 
-static double vidur__gemm(const vidur_roofline *r, double m, double n, double k)
+static double vidur__gemm(const vidur_roofline *r, const vidur__eff *e, double m, double n, double k)
 {
-    return vidur__roof(r, 2.0 * m * n * k, r->p.compute_efficiency, 2.0 * (m * k + k * n + m * n));
+    return vidur__roof(r, e, 2.0 * m * n * k, e->compute_efficiency, 2.0 * (m * k + k * n + m * n));
 }
 
-VIDURDEF double vidur_roofline_op_time_ms(void *state, int op, int64_t k1, int64_t k2)
+static double vidur__roofline_eval(const vidur_roofline *r, const vidur__eff *e, int op, int64_t k1, int64_t k2)
 {
-    const vidur_roofline *r = (const vidur_roofline *)state;
     const vidur_model_spec *m = &r->model;
     double E = m->embedding_dim, hd = (double)m->embedding_dim / m->num_q_heads;
     double qw = (double)(m->num_q_heads / r->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, r->tp);
     double F = (double)m->mlp_hidden_dim / r->tp, T = (double)k1;
     switch (op) {
-    case VIDUR_OP_ATTN_PRE_PROJ: return vidur__gemm(r, T, hd * (qw + 2 * kvw), E);
-    case VIDUR_OP_ATTN_POST_PROJ: return vidur__gemm(r, T, E, hd * qw);
-    case VIDUR_OP_MLP_UP_PROJ: return vidur__gemm(r, T, (m->use_gated_mlp ? 2 : 1) * F, E);
-    case VIDUR_OP_MLP_DOWN_PROJ: return vidur__gemm(r, T, E, F);
-    case VIDUR_OP_MLP_ACT: return vidur__roof(r, 0, 1, 2.0 * T * F * (m->use_gated_mlp ? 3 : 2));
-    case VIDUR_OP_ATTN_ROPE: return vidur__roof(r, 0, 1, 2.0 * 2.0 * T * hd * (qw + kvw));
+    case VIDUR_OP_ATTN_PRE_PROJ: return vidur__gemm(r, e, T, hd * (qw + 2 * kvw), E);
+    case VIDUR_OP_ATTN_POST_PROJ: return vidur__gemm(r, e, T, E, hd * qw);
+    case VIDUR_OP_MLP_UP_PROJ: return vidur__gemm(r, e, T, (m->use_gated_mlp ? 2 : 1) * F, E);
+    case VIDUR_OP_MLP_DOWN_PROJ: return vidur__gemm(r, e, T, E, F);
+    case VIDUR_OP_MLP_ACT: return vidur__roof(r, e, 0, 1, 2.0 * T * F * (m->use_gated_mlp ? 3 : 2));
+    case VIDUR_OP_ATTN_ROPE: return vidur__roof(r, e, 0, 1, 2.0 * 2.0 * T * hd * (qw + kvw));
     case VIDUR_OP_INPUT_LAYERNORM:
-    case VIDUR_OP_POST_ATTENTION_LAYERNORM: return vidur__roof(r, 0, 1, 2.0 * 2.0 * T * E);
-    case VIDUR_OP_ADD: return vidur__roof(r, 0, 1, 3.0 * 2.0 * T * E);
-    case VIDUR_OP_ATTN_KV_CACHE_SAVE: return vidur__roof(r, 0, 1, 2.0 * 2.0 * 2.0 * T * hd * kvw);
+    case VIDUR_OP_POST_ATTENTION_LAYERNORM: return vidur__roof(r, e, 0, 1, 2.0 * 2.0 * T * E);
+    case VIDUR_OP_ADD: return vidur__roof(r, e, 0, 1, 3.0 * 2.0 * T * E);
+    case VIDUR_OP_ATTN_KV_CACHE_SAVE: return vidur__roof(r, e, 0, 1, 2.0 * 2.0 * 2.0 * T * hd * kvw);
     case VIDUR_OP_ATTN_DECODE: {
         /* k1 = decode batch size, k2 = context per sequence: reads every sequence's K and V */
         double b = (double)k1, kv = (double)k2;
-        return vidur__roof(r, 4.0 * b * kv * hd * qw, r->p.attention_efficiency,
+        return vidur__roof(r, e, 4.0 * b * kv * hd * qw, e->attention_efficiency,
                            2.0 * 2.0 * b * kv * hd * kvw + 2.0 * 2.0 * b * hd * qw);
     }
     case VIDUR_OP_ATTN_PREFILL: {
         /* k1 = context already in KV, k2 = chunk length; causal attention over chunk x (kv + chunk/2) */
         double kv = (double)k1, c = (double)k2;
-        return vidur__roof(r, 4.0 * c * (kv + (c + 1) / 2.0) * hd * qw, r->p.attention_efficiency,
+        return vidur__roof(r, e, 4.0 * c * (kv + (c + 1) / 2.0) * hd * qw, e->attention_efficiency,
                            2.0 * 2.0 * (kv + c) * hd * kvw + 2.0 * 2.0 * c * hd * qw);
     }
     case VIDUR_OP_ALL_REDUCE: {
         double bytes = 2.0 * T * E, bw;
         int multi = r->tp > r->node.num_devices_per_node;
         if (r->tp <= 1) return 0;
-        bw = (multi ? r->node.inter_node_bandwidth_gbps : r->node.intra_node_bandwidth_gbps) * 1e9 * r->p.network_efficiency;
+        bw = (multi ? r->node.inter_node_bandwidth_gbps : r->node.intra_node_bandwidth_gbps) * 1e9 * e->network_efficiency;
         return 2.0 * (r->tp - 1) / r->tp * bytes / bw * 1e3 + 2.0 * (r->tp - 1) * r->node.link_latency_us * 1e-3;
     }
     case VIDUR_OP_SEND_RECV: {
         double bytes = 2.0 * T * E, bw;
         int multi = r->tp * r->pp > r->node.num_devices_per_node;
-        bw = (multi ? r->node.inter_node_bandwidth_gbps : r->node.intra_node_bandwidth_gbps) * 1e9 * r->p.network_efficiency;
+        bw = (multi ? r->node.inter_node_bandwidth_gbps : r->node.intra_node_bandwidth_gbps) * 1e9 * e->network_efficiency;
         return bytes / bw * 1e3 + r->node.link_latency_us * 1e-3;
     }
     }
     return 0;
+}
+
+VIDURDEF double vidur_roofline_op_time_ms(void *state, int op, int64_t k1, int64_t k2)
+{
+    const vidur_roofline *r = (const vidur_roofline *)state;
+    vidur__eff e;
+    if (op >= 0 && op < VIDUR_OP_COUNT && r->calibrated[op]) {
+        /* calibrated against profiles: an ideal roofline, scaled, plus a fixed cost */
+        e.compute_efficiency = e.attention_efficiency = e.memory_efficiency = e.network_efficiency = 1.0;
+        e.kernel_launch_overhead_ms = 0;
+        return r->scale[op] * vidur__roofline_eval(r, &e, op, k1, k2) + r->overhead_ms[op];
+    }
+    e.compute_efficiency = r->p.compute_efficiency;
+    e.attention_efficiency = r->p.attention_efficiency;
+    e.memory_efficiency = r->p.memory_efficiency;
+    e.network_efficiency = r->p.network_efficiency;
+    e.kernel_launch_overhead_ms = r->p.kernel_launch_overhead_ms;
+    return vidur__roofline_eval(r, &e, op, k1, k2);
 }
 
 /* Vidur's batch keys (execution_time.md §3, upstream variant) */
@@ -2622,6 +2718,409 @@ VIDURDEF void vidur_stage_time_compute(const vidur_predictor_api *pred, const vi
     out->model_time = (block * (m->num_layers / pp) + pps) * 1e-3;
     out->cpu_overhead = 0; /* skip_cpu_overhead_modeling (no CPU profiles are shipped) */
     out->total_time = out->model_time + out->cpu_overhead;
+}
+
+/* ---- section: profiled operator tables ---------------------------------------------------------
+   Tables come compiled in (data/vidur_tables.h, generated by tools/vidur-tables from profiling
+   CSVs) or from a table file. A key outside the profiled domain is never an error (Vidur aborts):
+   below the domain the edge value is used; above it the edge value is scaled by the roofline's
+   growth from the edge to the key ("roofline extrapolation"), with one warning per operator. */
+static int64_t vidur__count_below(const double *a, int n, double x)
+{
+    int lo = 0, hi = n; /* first index with a[i] >= x */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+VIDURDEF double vidur_op_table_eval(const vidur_op_table *t, double x, double y)
+{
+    if (t->kind == VIDUR_TABLE_GRID) {
+        int64_t ix = vidur__count_below(t->x, t->nx, x), iy = t->ny ? vidur__count_below(t->y, t->ny, y) : 0;
+        return (double)t->v[ix * (t->ny + 1) + iy];
+    } else {
+        double sum = 0, xs = x / t->sx, ys = t->sy != 0 ? y / t->sy : 0;
+        int i;
+        for (i = 0; i < t->nterms; i++) {
+            const double *term = &t->terms[3 * i];
+            sum += term[2] * pow(xs, term[0]) * pow(ys, term[1]);
+        }
+        return sum;
+    }
+}
+
+static const char *vidur__predictor_names[3] = {"", "random_forest", "linear_regression"};
+
+static int vidur__op_from_name(const char *n)
+{
+    int i;
+    for (i = 0; i < VIDUR_OP_COUNT; i++)
+        if (!strcmp(vidur__op_names[i], n)) return i;
+    return -1;
+}
+
+static void vidur__write_str(FILE *f, const char *key, const char *v) { fprintf(f, " %s=%s", key, v && v[0] ? v : "-"); }
+
+static void vidur__write_nums(FILE *f, const char *tag, const double *d, const float *fl, int64_t n)
+{
+    int64_t i;
+    char b[40];
+    fputs(tag, f);
+    for (i = 0; i < n; i++) {
+        if (d) vidur__fmt_double(b, sizeof b, d[i]);
+        else snprintf(b, sizeof b, "%.9g", (double)fl[i]);
+        fputc(' ', f);
+        fputs(b, f);
+    }
+    fputc('\n', f);
+}
+
+VIDURDEF vidur_result vidur_table_set_write(const vidur_table_set *set, FILE *f)
+{
+    int i;
+    fputs("vidur-tables 1\n", f);
+    if (set->provenance && set->provenance[0]) fprintf(f, "provenance %s\n", set->provenance);
+    for (i = 0; i < set->num_tables; i++) {
+        const vidur_op_table *t = &set->tables[i];
+        char b[4][40];
+        fprintf(f, "table op=%s predictor=%s kind=%s", vidur_op_name(t->op),
+                vidur__predictor_names[t->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? 2 : 1],
+                t->kind == VIDUR_TABLE_POLY ? "poly" : "grid");
+        vidur__write_str(f, "device", t->device);
+        vidur__write_str(f, "model", t->model);
+        vidur__write_str(f, "node", t->node);
+        vidur__fmt_double(b[0], 40, t->xmin);
+        vidur__fmt_double(b[1], 40, t->xmax);
+        vidur__fmt_double(b[2], 40, t->ymin);
+        vidur__fmt_double(b[3], 40, t->ymax);
+        fprintf(f, " tp=%d xmin=%s xmax=%s ymin=%s ymax=%s", t->tp, b[0], b[1], b[2], b[3]);
+        if (t->kind == VIDUR_TABLE_POLY) {
+            vidur__fmt_double(b[0], 40, t->sx);
+            vidur__fmt_double(b[1], 40, t->sy);
+            fprintf(f, " nterms=%d sx=%s sy=%s\n", t->nterms, b[0], b[1]);
+            vidur__write_nums(f, "terms", t->terms, NULL, 3 * (int64_t)t->nterms);
+        } else {
+            fprintf(f, " nx=%d ny=%d\n", t->nx, t->ny);
+            vidur__write_nums(f, "x", t->x, NULL, t->nx);
+            if (t->ny) vidur__write_nums(f, "y", t->y, NULL, t->ny);
+            vidur__write_nums(f, "v", NULL, t->v, (int64_t)(t->nx + 1) * (t->ny + 1));
+        }
+    }
+    for (i = 0; i < set->num_calibrations; i++) {
+        const vidur_roofline_calibration *c = &set->calibrations[i];
+        char b[2][40];
+        vidur__fmt_double(b[0], 40, c->scale);
+        vidur__fmt_double(b[1], 40, c->overhead_ms);
+        fprintf(f, "calibration op=%s", vidur_op_name(c->op));
+        vidur__write_str(f, "device", c->device);
+        fprintf(f, " scale=%s overhead_ms=%s\n", b[0], b[1]);
+    }
+    return ferror(f) ? VIDUR_ERR_IO : VIDUR_OK;
+}
+
+/* a loaded set owns every string and array it points to */
+typedef struct vidur__owned_set {
+    vidur_table_set pub;
+    vidur_op_table *tables;
+    vidur_roofline_calibration *cals;
+    int64_t ntab_cap, ncal_cap;
+    char *text; /* the file, tokenised in place: names point into it */
+    void **blocks;
+    int64_t nblocks, blocks_cap;
+} vidur__owned_set;
+
+VIDURDEF void vidur_table_set_free(vidur_table_set *set)
+{
+    vidur__owned_set *o = (vidur__owned_set *)set;
+    int64_t i;
+    if (!o) return;
+    for (i = 0; i < o->nblocks; i++) VIDUR_FREE(o->blocks[i]);
+    VIDUR_FREE(o->blocks);
+    VIDUR_FREE(o->tables);
+    VIDUR_FREE(o->cals);
+    VIDUR_FREE(o->text);
+    VIDUR_FREE(o);
+}
+
+static void *vidur__owned_alloc(vidur__owned_set *o, size_t bytes)
+{
+    void *p;
+    if (!vidur__grow((void **)&o->blocks, &o->blocks_cap, o->nblocks + 1, sizeof(void *))) return NULL;
+    p = VIDUR_MALLOC(bytes ? bytes : 1);
+    if (p) o->blocks[o->nblocks++] = p;
+    return p;
+}
+
+/* splits "key=value" attributes of a header line; returns the value or NULL */
+static char *vidur__attr(char **toks, int ntok, const char *key)
+{
+    int i;
+    size_t kl = strlen(key);
+    for (i = 1; i < ntok; i++)
+        if (!strncmp(toks[i], key, kl) && toks[i][kl] == '=') {
+            char *v = toks[i] + kl + 1;
+            return strcmp(v, "-") ? v : (char *)"";
+        }
+    return NULL;
+}
+
+static int vidur__parse_num(const char *tok, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(tok, &end);
+    return end != tok && !*end && errno != ERANGE && *out == *out;
+}
+
+VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **out, vidur_error *err)
+{
+    vidur__owned_set *o;
+    char *p, *line;
+    int lineno = 0, have_header = 0;
+    vidur_op_table *cur = NULL;
+    int expect = 0; /* 0 none, 1 x, 2 y, 3 v, 4 terms */
+    char **toks = NULL;
+    int64_t tok_cap = 0;
+    *out = NULL;
+    o = (vidur__owned_set *)vidur__calloc(1, sizeof *o);
+    if (!o) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", path);
+        return VIDUR_ERR_MEMORY;
+    }
+    o->text = vidur__read_file(path, NULL, err);
+    if (!o->text) {
+        VIDUR_FREE(o);
+        return err ? err->code : VIDUR_ERR_IO;
+    }
+#define VIDUR__TFAIL(...) do { vidur__set_error(err, VIDUR_ERR_PARSE, __VA_ARGS__); VIDUR_FREE(toks); vidur_table_set_free(&o->pub); return VIDUR_ERR_PARSE; } while (0)
+    for (p = o->text; *p;) {
+        int ntok = 0;
+        char *q;
+        line = p;
+        q = strchr(p, '\n');
+        if (q) { *q = 0; p = q + 1; } else p += strlen(p);
+        lineno++;
+        /* tokenise on blanks */
+        for (q = line; *q;) {
+            while (*q == ' ' || *q == '\t' || *q == '\r') *q++ = 0;
+            if (!*q) break;
+            if (!vidur__grow((void **)&toks, &tok_cap, ntok + 1, sizeof(char *))) VIDUR__TFAIL("%s:%d: out of memory", path, lineno);
+            toks[ntok++] = q;
+            while (*q && *q != ' ' && *q != '\t' && *q != '\r') q++;
+        }
+        if (ntok == 0 || toks[0][0] == '#') continue;
+        if (!have_header) {
+            if (ntok != 2 || strcmp(toks[0], "vidur-tables") || strcmp(toks[1], "1"))
+                VIDUR__TFAIL("%s:%d: not a vidur table file (expected 'vidur-tables 1')", path, lineno);
+            have_header = 1;
+            continue;
+        }
+        if (!strcmp(toks[0], "provenance")) {
+            o->pub.provenance = line + (toks[1 < ntok ? 1 : 0] - line);
+            if (ntok < 2) o->pub.provenance = "";
+            continue;
+        }
+        if (expect) {
+            static const char *tags[] = {"", "x", "y", "v", "terms"};
+            int64_t n = expect == 1 ? cur->nx : expect == 2 ? cur->ny : expect == 3 ? (int64_t)(cur->nx + 1) * (cur->ny + 1) : 3 * (int64_t)cur->nterms, i;
+            if (strcmp(toks[0], tags[expect])) VIDUR__TFAIL("%s:%d: expected a '%s' line", path, lineno, tags[expect]);
+            if (ntok - 1 != n) VIDUR__TFAIL("%s:%d: '%s' needs %lld numbers, found %d", path, lineno, tags[expect], (long long)n, ntok - 1);
+            if (expect == 3) {
+                float *v = (float *)vidur__owned_alloc(o, (size_t)n * sizeof(float));
+                if (!v) VIDUR__TFAIL("%s:%d: out of memory", path, lineno);
+                for (i = 0; i < n; i++) {
+                    double d;
+                    if (!vidur__parse_num(toks[i + 1], &d)) VIDUR__TFAIL("%s:%d: '%s' is not a number", path, lineno, toks[i + 1]);
+                    v[i] = (float)d;
+                }
+                cur->v = v;
+            } else {
+                double *d = (double *)vidur__owned_alloc(o, (size_t)n * sizeof(double));
+                if (!d) VIDUR__TFAIL("%s:%d: out of memory", path, lineno);
+                for (i = 0; i < n; i++) {
+                    if (!vidur__parse_num(toks[i + 1], &d[i])) VIDUR__TFAIL("%s:%d: '%s' is not a number", path, lineno, toks[i + 1]);
+                    if (expect <= 2 && i > 0 && !(d[i] > d[i - 1])) VIDUR__TFAIL("%s:%d: thresholds must be strictly ascending", path, lineno);
+                }
+                if (expect == 1) cur->x = d;
+                else if (expect == 2) cur->y = d;
+                else cur->terms = d;
+            }
+            if (cur->kind == VIDUR_TABLE_POLY) expect = 0;
+            else if (expect == 1) expect = cur->ny ? 2 : 3;
+            else if (expect == 2) expect = 3;
+            else expect = 0;
+            continue;
+        }
+        if (!strcmp(toks[0], "table")) {
+            const char *op = vidur__attr(toks, ntok, "op"), *pred = vidur__attr(toks, ntok, "predictor");
+            const char *kind = vidur__attr(toks, ntok, "kind");
+            double d;
+            if (!vidur__grow((void **)&o->tables, &o->ntab_cap, o->pub.num_tables + 1, sizeof *o->tables)) VIDUR__TFAIL("%s:%d: out of memory", path, lineno);
+            cur = &o->tables[o->pub.num_tables++];
+            memset(cur, 0, sizeof *cur);
+            if (!op || (cur->op = vidur__op_from_name(op)) < 0) VIDUR__TFAIL("%s:%d: field 'op': unknown operator '%s'", path, lineno, op ? op : "");
+            if (!pred || (strcmp(pred, "random_forest") && strcmp(pred, "linear_regression")))
+                VIDUR__TFAIL("%s:%d: field 'predictor': expected random_forest or linear_regression", path, lineno);
+            cur->predictor = !strcmp(pred, "random_forest") ? VIDUR_PREDICTOR_RANDOM_FOREST : VIDUR_PREDICTOR_LINEAR_REGRESSION;
+            if (!kind || (strcmp(kind, "grid") && strcmp(kind, "poly"))) VIDUR__TFAIL("%s:%d: field 'kind': expected grid or poly", path, lineno);
+            cur->kind = !strcmp(kind, "grid") ? VIDUR_TABLE_GRID : VIDUR_TABLE_POLY;
+            cur->device = vidur__attr(toks, ntok, "device");
+            cur->model = vidur__attr(toks, ntok, "model");
+            cur->node = vidur__attr(toks, ntok, "node");
+            if (!cur->device || !cur->model || !cur->node) VIDUR__TFAIL("%s:%d: a table needs device=, model= and node= (use - for none)", path, lineno);
+#define VIDUR__TNUM(name, dst, isint) do { const char *v_ = vidur__attr(toks, ntok, name); \
+            if (!v_ || !vidur__parse_num(v_, &d)) VIDUR__TFAIL("%s:%d: field '%s': a number is required", path, lineno, name); \
+            if (isint && (d != floor(d) || d < 0 || d > 1e8)) VIDUR__TFAIL("%s:%d: field '%s': a count is required", path, lineno, name); \
+            dst; } while (0)
+            VIDUR__TNUM("tp", cur->tp = (int)d, 1);
+            VIDUR__TNUM("xmin", cur->xmin = d, 0);
+            VIDUR__TNUM("xmax", cur->xmax = d, 0);
+            VIDUR__TNUM("ymin", cur->ymin = d, 0);
+            VIDUR__TNUM("ymax", cur->ymax = d, 0);
+            if (cur->kind == VIDUR_TABLE_POLY) {
+                VIDUR__TNUM("nterms", cur->nterms = (int)d, 1);
+                VIDUR__TNUM("sx", cur->sx = d, 0);
+                VIDUR__TNUM("sy", cur->sy = d, 0);
+                if (cur->sx == 0) VIDUR__TFAIL("%s:%d: field 'sx' must not be 0", path, lineno);
+                expect = 4;
+            } else {
+                VIDUR__TNUM("nx", cur->nx = (int)d, 1);
+                VIDUR__TNUM("ny", cur->ny = (int)d, 1);
+                expect = cur->nx ? 1 : (cur->ny ? 2 : 3);
+            }
+            continue;
+        }
+        if (!strcmp(toks[0], "calibration")) {
+            const char *op = vidur__attr(toks, ntok, "op");
+            vidur_roofline_calibration *c;
+            double d;
+            if (!vidur__grow((void **)&o->cals, &o->ncal_cap, o->pub.num_calibrations + 1, sizeof *o->cals)) VIDUR__TFAIL("%s:%d: out of memory", path, lineno);
+            c = &o->cals[o->pub.num_calibrations++];
+            memset(c, 0, sizeof *c);
+            if (!op || (c->op = vidur__op_from_name(op)) < 0) VIDUR__TFAIL("%s:%d: field 'op': unknown operator '%s'", path, lineno, op ? op : "");
+            c->device = vidur__attr(toks, ntok, "device");
+            if (!c->device) VIDUR__TFAIL("%s:%d: field 'device' is missing", path, lineno);
+            VIDUR__TNUM("scale", c->scale = d, 0);
+            VIDUR__TNUM("overhead_ms", c->overhead_ms = d, 0);
+            continue;
+        }
+        VIDUR__TFAIL("%s:%d: unknown line '%s' (expected table, calibration or provenance)", path, lineno, toks[0]);
+    }
+    if (expect) VIDUR__TFAIL("%s:%d: the last table is incomplete", path, lineno);
+    if (!have_header) VIDUR__TFAIL("%s:1: empty table file", path);
+#undef VIDUR__TNUM
+#undef VIDUR__TFAIL
+    VIDUR_FREE(toks);
+    o->pub.tables = o->tables;
+    o->pub.calibrations = o->cals;
+    if (!o->pub.provenance) o->pub.provenance = path;
+    *out = &o->pub;
+    return VIDUR_OK;
+}
+
+#ifdef VIDUR_TABLES
+#include "vidur_tables.h"
+static const vidur_table_set vidur__builtin_set = {VIDUR__TAB_COUNT, VIDUR__TAB_CALIB_COUNT, vidur__tab_list, vidur__tab_calib, vidur__tab_provenance};
+#else
+static const vidur_table_set vidur__builtin_set = {0, 0, NULL, NULL, "none (built without VIDUR_TABLES)"};
+#endif
+
+VIDURDEF const vidur_table_set *vidur_builtin_tables(void) { return &vidur__builtin_set; }
+
+/* The predictor of one replica configuration: a table per operator where one matches,
+   the (calibrated) roofline for the rest. */
+typedef struct vidur__table_predictor {
+    const vidur_op_table *t[VIDUR_OP_COUNT];
+    vidur_roofline *roof;
+    double bytes_per_token; /* all_reduce / send_recv features are message sizes */
+    int warned[VIDUR_OP_COUNT];
+    int64_t out_of_range[VIDUR_OP_COUNT];
+    const vidur_config *cfg; /* for the warning callback */
+} vidur__table_predictor;
+
+static double vidur__tp_features(const vidur__table_predictor *tp, int op, int64_t k1, int64_t k2, double *y)
+{
+    *y = 0;
+    switch (op) {
+    case VIDUR_OP_ATTN_DECODE: *y = (double)k2; return (double)k1;
+    case VIDUR_OP_ATTN_PREFILL: *y = (double)k2 * (double)k2; return (double)k1;
+    case VIDUR_OP_ALL_REDUCE:
+    case VIDUR_OP_SEND_RECV: return (double)k1 * tp->bytes_per_token;
+    default: return (double)k1;
+    }
+}
+
+static double vidur__table_op_time_ms(void *state, int op, int64_t k1, int64_t k2)
+{
+    vidur__table_predictor *tp = (vidur__table_predictor *)state;
+    const vidur_op_table *t = tp->t[op];
+    double x, y, cx, cy, v;
+    int64_t e1 = k1, e2 = k2;
+    if (!t) return vidur_roofline_op_time_ms(tp->roof, op, k1, k2);
+    x = vidur__tp_features(tp, op, k1, k2, &y);
+    cx = x > t->xmax ? t->xmax : x;
+    cy = t->ny && y > t->ymax ? t->ymax : y;
+    v = vidur_op_table_eval(t, cx, cy);
+    if (cx == x && cy == y) return v;
+    /* above the profiled domain: scale the edge value by the roofline's growth */
+    tp->out_of_range[op]++;
+    if (!tp->warned[op] && tp->cfg->log_fn) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s: key (%lld, %lld) is beyond the profiled range (x <= %g%s%g); extrapolating with the roofline",
+                 vidur_op_name(op), (long long)k1, (long long)k2, t->xmax, t->ny ? ", y <= " : "", t->ny ? t->ymax : 0.0);
+        tp->cfg->log_fn(tp->cfg->log_user, VIDUR_LOG_WARN, msg);
+    }
+    tp->warned[op] = 1;
+    switch (op) {
+    case VIDUR_OP_ATTN_DECODE: e1 = (int64_t)cx; e2 = (int64_t)cy; break;
+    case VIDUR_OP_ATTN_PREFILL: e1 = (int64_t)cx; e2 = (int64_t)floor(sqrt(cy) + 0.5); break;
+    case VIDUR_OP_ALL_REDUCE:
+    case VIDUR_OP_SEND_RECV: e1 = (int64_t)floor(cx / tp->bytes_per_token); break;
+    default: e1 = (int64_t)cx; break;
+    }
+    {
+        double r_edge = vidur_roofline_op_time_ms(tp->roof, op, e1 < 1 ? 1 : e1, e2), r_key = vidur_roofline_op_time_ms(tp->roof, op, k1, k2);
+        return r_edge > 0 ? v * r_key / r_edge : v;
+    }
+}
+
+static int vidur__table_matches(const vidur_op_table *t, int predictor, int op, const char *device, const char *model,
+                                const char *node, int tp)
+{
+    if (t->op != op || t->predictor != predictor || t->tp != tp) return 0;
+    if (op == VIDUR_OP_ALL_REDUCE || op == VIDUR_OP_SEND_RECV) return !strcmp(t->node ? t->node : "", node);
+    return !strcmp(t->device ? t->device : "", device) && !strcmp(t->model ? t->model : "", model);
+}
+
+/* picks the tables and calibrations for one replica configuration */
+static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_table_set *set, int predictor, const vidur_config *cfg,
+                                        const vidur_model_spec *m, const vidur_node_spec *node, vidur_roofline *roof)
+{
+    int op, i;
+    int multi_node = cfg->tensor_parallel_size * cfg->num_pipeline_stages > node->num_devices_per_node;
+    memset(tp, 0, sizeof *tp);
+    tp->roof = roof;
+    tp->cfg = cfg;
+    tp->bytes_per_token = 2.0 * m->embedding_dim;
+    for (op = 0; op < VIDUR_OP_COUNT && set && predictor; op++) {
+        int want_tp = op == VIDUR_OP_SEND_RECV ? (multi_node ? 1 : 2) : cfg->tensor_parallel_size;
+        for (i = 0; i < set->num_tables; i++)
+            if (vidur__table_matches(&set->tables[i], predictor, op, cfg->device, cfg->model_name, cfg->network_device, want_tp)) {
+                tp->t[op] = &set->tables[i];
+                break;
+            }
+    }
+    for (i = 0; set && i < set->num_calibrations; i++) {
+        const vidur_roofline_calibration *c = &set->calibrations[i];
+        int net = c->op == VIDUR_OP_ALL_REDUCE || c->op == VIDUR_OP_SEND_RECV;
+        if (c->op < 0 || c->op >= VIDUR_OP_COUNT || strcmp(c->device ? c->device : "", net ? cfg->network_device : cfg->device)) continue;
+        roof->calibrated[c->op] = 1;
+        roof->scale[c->op] = c->scale;
+        roof->overhead_ms[c->op] = c->overhead_ms;
+    }
 }
 
 /* ---- section: event queue ---------------------------------------------------------------------
@@ -2924,6 +3423,8 @@ struct vidur_sim {
     const vidur_replica_scheduler_params *rparams;
     vidur_predictor_api predictor;
     vidur_roofline roofline;
+    vidur__table_predictor tpred;
+    vidur_table_set *user_tables; /* loaded from table_file, owned */
     const vidur_predictor_params *pparams;
     vidur__workload workload;
     vidur_request *next_arrival; /* generated, not yet arrived */
@@ -3072,6 +3573,18 @@ VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r)
 }
 VIDURDEF double vidur_sim_random(vidur_sim *s) { return vidur__mt_random(&s->sched_rng); }
 VIDURDEF double vidur_sim_now(const vidur_sim *s) { return s->now; }
+
+VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape, int stage, vidur_stage_time *out)
+{
+    vidur_stage_time_compute(&s->predictor, s->model, s->pparams, s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages, stage, shape, out);
+}
+
+VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
+{
+    if (op < 0 || op >= VIDUR_OP_COUNT) return "?";
+    if (s->tpred.t[op]) return s->tpred.t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest";
+    return s->roofline.calibrated[op] ? "calibrated roofline" : "roofline";
+}
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
 VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->cfg; }
 
@@ -3680,6 +4193,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     for (i = 0; i < 5; i++) VIDUR_FREE(s->batch_metric[i].counts);
     VIDUR_FREE(s->rows);
     VIDUR_FREE(s->memo);
+    vidur_table_set_free(s->user_tables);
     VIDUR_FREE(s->heap.ev);
     VIDUR_FREE(s->touched);
     VIDUR_FREE(s->touched_flag);
@@ -3717,25 +4231,42 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
                                        s->rparams->block_size, &s->plan, err)))
         goto fail;
     if (s->rparams->num_blocks > 0) s->plan.num_blocks = s->rparams->num_blocks; /* user calibration */
-    /* predictor: the roofline for every type in this version */
+    /* predictor: profiled tables where they exist, the calibrated roofline elsewhere */
     s->roofline.model = *s->model;
     s->roofline.device = *s->device;
     s->roofline.node = *s->node;
     s->roofline.tp = tp;
     s->roofline.pp = pp;
     s->roofline.p = *s->pparams;
-    if (strcmp(cfg->predictor_type, "roofline") != 0) {
-        /* the efficiency factors live in the roofline section whatever the type */
-        s->roofline.p.compute_efficiency = cfg->roofline.compute_efficiency;
-        s->roofline.p.attention_efficiency = cfg->roofline.attention_efficiency;
-        s->roofline.p.memory_efficiency = cfg->roofline.memory_efficiency;
-        s->roofline.p.network_efficiency = cfg->roofline.network_efficiency;
-        s->roofline.p.kernel_launch_overhead_ms = cfg->roofline.kernel_launch_overhead_ms;
-        vidur__log(s, VIDUR_LOG_INFO, "execution_time_predictor_config_type %s: no profiled tables in this build, using the roofline model", cfg->predictor_type);
+    /* the roofline's efficiency factors live in its own section whatever the type */
+    s->roofline.p.compute_efficiency = cfg->roofline.compute_efficiency;
+    s->roofline.p.attention_efficiency = cfg->roofline.attention_efficiency;
+    s->roofline.p.memory_efficiency = cfg->roofline.memory_efficiency;
+    s->roofline.p.network_efficiency = cfg->roofline.network_efficiency;
+    s->roofline.p.kernel_launch_overhead_ms = cfg->roofline.kernel_launch_overhead_ms;
+    {
+        const vidur_table_set *set = vidur_builtin_tables();
+        int which = !strcmp(cfg->predictor_type, "roofline") ? 0
+                    : !strcmp(cfg->predictor_type, "linear_regression") ? VIDUR_PREDICTOR_LINEAR_REGRESSION : VIDUR_PREDICTOR_RANDOM_FOREST;
+        int op, measured = 0;
+        char list[512];
+        size_t len = 0;
+        if (s->pparams->table_file[0]) {
+            if ((r = vidur_table_set_load(s->pparams->table_file, &s->user_tables, err))) goto fail;
+            set = s->user_tables;
+        }
+        vidur__table_predictor_init(&s->tpred, set, which, cfg, s->model, s->node, &s->roofline);
+        list[0] = 0;
+        for (op = 0; op < VIDUR_OP_COUNT; op++) {
+            if (s->tpred.t[op]) measured++;
+            else if (len + 32 < sizeof list) len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", vidur_op_name(op));
+        }
+        vidur__log(s, VIDUR_LOG_INFO, "execution time: %d operators from profiled tables (%s), roofline for: %s", measured,
+                   set->provenance ? set->provenance : "", len ? list : "none");
     }
-    s->predictor.name = "roofline";
-    s->predictor.op_time_ms = vidur_roofline_op_time_ms;
-    s->predictor.state = &s->roofline;
+    s->predictor.name = "tables";
+    s->predictor.op_time_ms = vidur__table_op_time_ms;
+    s->predictor.state = &s->tpred;
     /* schedulers: plug-ins first, so a plug-in may replace a built-in by name */
     for (i = 0; i < cfg->num_replica_plugins && !rapi; i++)
         if (!strcmp(cfg->replica_plugins[i]->name, cfg->replica_scheduler_type)) rapi = cfg->replica_plugins[i];
@@ -4319,13 +4850,6 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
         u->num_blocks = rep->info.num_blocks;
     }
     return sum;
-}
-
-/* shortest of %.15g / %.17g that reads back exactly */
-static void vidur__fmt_double(char *buf, size_t n, double v)
-{
-    snprintf(buf, n, "%.15g", v);
-    if (strtod(buf, NULL) != v) snprintf(buf, n, "%.17g", v);
 }
 
 static void vidur__json_stat(FILE *f, const char *name, const vidur_stat *st, int last)
