@@ -1,0 +1,716 @@
+#!/usr/bin/env python3
+"""vidur-profile.py - measure Vidur's attention operators on a GPU, in Vidur's attention.csv format.
+
+What it measures
+----------------
+Per-call GPU time (milliseconds) of the attention operators that Vidur's execution-time
+predictor looks up (spec: execution_time.md sections 2, 3 and 5), for ONE attention layer on
+ONE GPU's share of the heads, fp16:
+
+  q heads per GPU  = n_q_head / TP
+  kv heads per GPU = ceil(n_kv_head / TP)
+  head_dim         = n_embd / n_q_head
+
+* attn_decode: batch_size sequences, one new query token each, attending to kv_cache_size
+  earlier tokens plus the new token itself (kv_cache_size + 1 keys, as Vidur's profiler sets
+  total_len = processed_len + 1). torch.nn.functional.scaled_dot_product_attention on contiguous
+  [B, H, S, D] tensors, enable_gqa=True when q heads != kv heads. No paged layout.
+* attn_prefill: one sequence, prefill_chunk_size new tokens attending causally to kv_cache_size
+  earlier tokens plus themselves: is_causal=True when kv_cache_size == 0, otherwise the
+  bottom-right aligned causal mask torch.nn.attention.bias.causal_lower_right(chunk, kv + chunk)
+  (an explicit boolean mask if that class is missing).
+* attn_kv_cache_save: writing the new tokens' K and V into a preallocated paged cache
+  (block_size 16; one tensor [num_slots, 2, kv_heads, head_dim] holding K and V of each slot)
+  with one index_copy_ over a slot mapping, from the K/V part of a fused QKV projection output
+  (a strided view, as in a real model). num_tokens = max(prefill_chunk_size, batch_size):
+  decode rows write batch_size tokens, one into each of batch_size random blocks; prefill rows
+  write prefill_chunk_size consecutive slots of randomly chosen blocks. It depends only on
+  num_tokens, so it is measured once per (shape, num_tokens, decode/prefill) and repeated on
+  every row that has that num_tokens.
+* attn_input_reshape, attn_output_reshape: written as 0 (no such copies here).
+
+SDPA runs under torch.nn.attention.sdpa_kernel(FLASH_ATTENTION) (PyTorch's vendored
+FlashAttention-2); where PyTorch refuses that for a call, the call falls back to PyTorch's
+default dispatch and the log says so. A small correctness self-test (against a float32
+reference with an explicit mask) runs first and is printed to the log.
+
+How it is timed
+---------------
+For every grid point: 3 warm-up calls, then N timed calls, N = clamp(5 ms / t_warm, 20, 100)
+(so short ops get up to 100 runs, long ops 20). Each timed call is bracketed by its own pair of
+CUDA events. Before the timed loop, torch.cuda._sleep keeps the GPU busy long enough for the CPU
+to enqueue every call, so the events measure GPU execution and not Python launch gaps (the GPU
+never waits for the CPU inside the loop; the log counts any gap between calls that shows it
+did). Inputs are the same buffers on every call (warm L2, as in Vidur's own profiler, which
+repeats each call 5 times after 2 warm-ups and sums kernel times from the torch profiler).
+Statistics per grid point: min, max, mean, median, std (population std, as numpy's np.std) in
+milliseconds, rounded to 1 ns, written as Python float reprs.
+
+Each DISTINCT per-GPU shape (q heads, kv heads, head_dim) is measured once, and its rows are
+written for every (model, TP) that maps to it, with that model's n_embd, n_q_head, n_kv_head,
+TP and max_model_len (max_pos of the spec's model table).
+
+Grid
+----
+decode:  batch_size in DECODE_BS x kv_cache_size in DECODE_KV, skipping points whose K+V would
+         exceed MAX_DECODE_KV_BYTES (8 GB).
+prefill: prefill_chunk_size in PREFILL_CHUNK x kv_cache_size in PREFILL_KV, kv + chunk <= 16384.
+The grid is the same for every model (it goes beyond some models' max_model_len on purpose:
+the simulator may be run with longer contexts than a model's nominal maximum).
+
+Validation
+----------
+--validate also times the mlp.csv matmuls attn_pre_proj, attn_post_proj, mlp_up_proj and
+mlp_down_proj (torch.nn.functional.linear, fp16, per-GPU weight shapes of Meta-Llama-3-8B and
+Llama-2-7b-hf at TP 1, gated MLP) at num_tokens in VALIDATION_TOKENS and writes the medians to
+validation.csv; --compare then divides them by the medians in Vidur's published
+h100/<model>/mlp.csv (no torch needed).
+
+Output
+------
+<out-dir>/h100_attention.csv: all rows, with an extra first column `model` (written shape by
+shape, flushed, so a run cut short keeps what it measured); <out-dir>/validation.csv;
+<out-dir>/env.txt (torch/CUDA versions, GPU name and properties, nvidia-smi before and after);
+<out-dir>/log.txt (self-test, validation medians, per-shape summary with clocks, fallbacks).
+--split turns the combined file into <dest>/<org>/<model>/attention.csv files with exactly
+Vidur's columns (the `model` column dropped), rows sorted by TP, decode block before prefill
+block, decode by (kv_cache_size, batch_size), prefill by (prefill_chunk_size, kv_cache_size).
+
+Columns: Vidur's Llama-3-8B attention.csv order (the only published schema that has all five
+time_stats groups: input_reshape, kv_cache_save, prefill, decode, output_reshape), with the
+Llama-2-7B files' convention that the decode group is empty on prefill rows and vice versa.
+
+Commands (the ones used for data/profiling/compute/h100/*/attention.csv)
+--------------------------------------------------------------------------
+  python3 tools/vidur-profile.py --dry-run            # grid, shapes and a time estimate; no torch
+  # on the H100 (PyTorch 2.11, CUDA 13):
+  PYTHONUNBUFFERED=1 python3 tools/vidur-profile.py --out-dir $OUT --validate --time-limit-s 470
+  # back here (no torch):
+  python3 tools/vidur-profile.py --split h100_attention.csv --dest data/profiling/compute/h100
+  python3 tools/vidur-profile.py --compare validation.csv \
+      --vidur-profiles <Vidur data>/profiling/compute/h100
+"""
+
+import argparse
+import csv
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# ----------------------------------------------------------------------------------------------
+# Models (execution_time.md section 8): name, n_embd, n_q_head, n_kv_head, max_pos, TPs
+# ----------------------------------------------------------------------------------------------
+TPS = (1, 2, 4, 8)
+MODELS = [
+    # name                                  n_embd n_q  n_kv max_len TPs
+    ("meta-llama/Llama-2-7b-hf",              4096, 32, 32, 4096, TPS),
+    ("meta-llama/Meta-Llama-3-8B",            4096, 32, 8, 4096, TPS),
+    ("meta-llama/Llama-2-70b-hf",             8192, 64, 8, 4096, TPS),
+    ("meta-llama/Meta-Llama-3-70B",           8192, 64, 8, 8192, TPS),
+    ("codellama/CodeLlama-34b-Instruct-hf",   8192, 64, 8, 16384, TPS),
+    ("internlm/internlm-20b",                 5120, 40, 40, 4096, TPS),
+    ("microsoft/phi-2",                       2560, 32, 32, 2048, (1,)),
+    ("Qwen/Qwen-72B",                         8192, 64, 64, 32768, TPS),
+]
+
+DECODE_BS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+DECODE_KV = [64, 128, 256, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384]
+MAX_DECODE_KV_BYTES = 8e9  # K + V of one decode call, fp16
+PREFILL_CHUNK = [16, 32, 64, 128, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 8192]
+PREFILL_KV = [0, 128, 256, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288]
+MAX_PREFILL_TOTAL = 16384  # kv + chunk
+BLOCK_SIZE = 16
+KV_SAVE_NUM_BLOCKS = 2048  # paged cache for attn_kv_cache_save: 32768 slots
+BACKEND = "AttentionBackend.TORCH_SDPA"
+
+WARMUP = 3
+MIN_RUNS, MAX_RUNS, TARGET_MS = 20, 100, 5.0
+
+VALIDATION_MODELS = ["meta-llama/Meta-Llama-3-8B", "meta-llama/Llama-2-7b-hf"]
+VALIDATION_FFN = {"meta-llama/Meta-Llama-3-8B": 14336, "meta-llama/Llama-2-7b-hf": 11008}
+VALIDATION_TOKENS = [1, 16, 64, 256, 1024, 4096]
+VALIDATION_OPS = ["attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj"]
+
+# Vidur's Llama-3-8B attention.csv column order.
+OPS = ["attn_input_reshape", "attn_kv_cache_save", "attn_prefill", "attn_decode",
+       "attn_output_reshape"]
+STATS = ["min", "max", "mean", "median", "std"]
+KEY_COLUMNS = ["n_embd", "n_q_head", "n_kv_head", "block_size", "num_tensor_parallel_workers",
+               "max_model_len", "batch_size", "prefill_chunk_size", "kv_cache_size",
+               "is_prefill", "attention_backend"]
+COLUMNS = ["time_stats.%s.%s" % (op, s) for op in OPS for s in STATS] + KEY_COLUMNS
+
+
+# ----------------------------------------------------------------------------------------------
+# Grid and shapes (no torch)
+# ----------------------------------------------------------------------------------------------
+def per_gpu_shape(n_embd, n_q, n_kv, tp):
+    assert n_q % tp == 0 and n_embd % n_q == 0
+    return (n_q // tp, -(-n_kv // tp), n_embd // n_q)
+
+
+def model_configs():
+    """(model tuple, tp) for every profiled configuration, in output order."""
+    for m in MODELS:
+        name, n_embd, n_q, n_kv, max_len, tps = m
+        for tp in tps:
+            if n_q % tp == 0:  # "where heads divide"
+                yield m, tp
+
+
+def distinct_shapes():
+    """Ordered {shape: [(model, tp), ...]}, first-seen order."""
+    shapes = {}
+    for m, tp in model_configs():
+        shapes.setdefault(per_gpu_shape(m[1], m[2], m[3], tp), []).append((m, tp))
+    return shapes
+
+
+def decode_bytes(shape, b, kv):
+    _, hkv, d = shape
+    return 2 * b * hkv * (kv + 1) * d * 2
+
+
+def decode_grid(shape):
+    return [(b, kv) for kv in DECODE_KV for b in DECODE_BS
+            if decode_bytes(shape, b, kv) <= MAX_DECODE_KV_BYTES]
+
+
+def prefill_grid():
+    return [(c, kv) for c in PREFILL_CHUNK for kv in PREFILL_KV if kv + c <= MAX_PREFILL_TOTAL]
+
+
+def prefill_flops(shape, chunk, kv):
+    hq, _, d = shape
+    pairs = chunk * kv + chunk * (chunk + 1) // 2  # (query, key) pairs under the causal mask
+    return 4 * hq * d * pairs
+
+
+def estimate_point_s(gpu_ms, cpu_us=60.0):
+    """Rough wall time of one grid point with the timing scheme above."""
+    n = max(MIN_RUNS, min(MAX_RUNS, int(TARGET_MS / max(gpu_ms, 1e-4))))
+    per_call_ms = max(gpu_ms, cpu_us / 1e3)
+    sleep_ms = min(20.0, 1.5 * n * cpu_us / 1e3 + 0.2)
+    return ((WARMUP + 1 + n) * per_call_ms + sleep_ms + 2.0) / 1e3  # +2 ms Python/sync
+
+
+def estimate(shape, bw=2.5e12, flops=3.0e14):
+    dec = sum(estimate_point_s(decode_bytes(shape, b, kv) / bw * 1e3 + 0.008)
+              for b, kv in decode_grid(shape))
+    pre = sum(estimate_point_s(prefill_flops(shape, c, kv) / flops * 1e3 + 0.010)
+              for c, kv in prefill_grid())
+    nsave = len(set(DECODE_BS)) + len(set(PREFILL_CHUNK))
+    return dec + pre + nsave * estimate_point_s(0.01)
+
+
+def dry_run():
+    shapes = distinct_shapes()
+    total_pts = total_rows = 0
+    total_s = 0.0
+    print("distinct per-GPU shapes (q heads, kv heads, head_dim) and the (model, TP) rows they feed:")
+    for shape, users in shapes.items():
+        nd, npf = len(decode_grid(shape)), len(prefill_grid())
+        est = estimate(shape)
+        total_pts += nd + npf
+        total_rows += (nd + npf) * len(users)
+        total_s += est
+        print("  %-14s decode %3d  prefill %3d  est %5.1f s  <- %s" % (
+            shape, nd, npf, est, ", ".join("%s TP%d" % (m[0], tp) for m, tp in users)))
+    print("%d shapes, %d measured points, %d CSV rows, estimated %.0f s of measurement "
+          "(+ start-up, self-test and validation, ~20 s)" % (len(shapes), total_pts, total_rows, total_s))
+    print("decode batch_size:", DECODE_BS)
+    print("decode kv_cache_size:", DECODE_KV, "(skip if K+V > %.0e bytes)" % MAX_DECODE_KV_BYTES)
+    print("prefill chunk:", PREFILL_CHUNK)
+    print("prefill kv_cache_size:", PREFILL_KV, "(kv + chunk <= %d)" % MAX_PREFILL_TOTAL)
+    for shape in shapes:
+        skipped = [(b, kv) for kv in DECODE_KV for b in DECODE_BS
+                   if decode_bytes(shape, b, kv) > MAX_DECODE_KV_BYTES]
+        if skipped:
+            print("  %s: %d decode points skipped (K+V too large), e.g. %s" % (
+                shape, len(skipped), skipped[:3]))
+
+
+# ----------------------------------------------------------------------------------------------
+# CSV rows (no torch)
+# ----------------------------------------------------------------------------------------------
+def fmt(x):
+    return repr(round(float(x), 6))
+
+
+def summarize(times_ms):
+    return {"min": min(times_ms), "max": max(times_ms), "mean": statistics.fmean(times_ms),
+            "median": statistics.median(times_ms), "std": statistics.pstdev(times_ms)}
+
+
+ZERO_STATS = {s: 0.0 for s in STATS}
+
+
+def make_row(model, tp, is_prefill, batch_size, chunk, kv, stats_by_op):
+    """stats_by_op: op -> stats dict, or None for an empty group."""
+    name, n_embd, n_q, n_kv, max_len, _ = model
+    cells = []
+    for op in OPS:
+        st = stats_by_op.get(op)
+        cells += [""] * 5 if st is None else [fmt(st[s]) for s in STATS]
+    cells += [str(n_embd), str(n_q), str(n_kv), str(BLOCK_SIZE), str(tp), str(max_len),
+              str(batch_size), str(chunk), str(kv), "True" if is_prefill else "False", BACKEND]
+    assert len(cells) == len(COLUMNS)
+    return [name] + cells
+
+
+def row_sort_key(r):
+    tp = int(r["num_tensor_parallel_workers"])
+    if r["is_prefill"] == "True":
+        return (tp, 1, int(r["prefill_chunk_size"]), int(r["kv_cache_size"]))
+    return (tp, 0, int(r["kv_cache_size"]), int(r["batch_size"]))
+
+
+def split(combined, dest):
+    with open(combined, newline="") as f:
+        rd = csv.DictReader(f)
+        assert rd.fieldnames == ["model"] + COLUMNS, "unexpected header in %s" % combined
+        by_model = {}
+        for r in rd:
+            by_model.setdefault(r["model"], []).append(r)
+    for name, rows in by_model.items():
+        rows.sort(key=row_sort_key)
+        path = os.path.join(dest, name, "attention.csv")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(COLUMNS)
+            for r in rows:
+                w.writerow([r[c] for c in COLUMNS])
+        tps = sorted({int(r["num_tensor_parallel_workers"]) for r in rows})
+        nd = sum(r["is_prefill"] == "False" for r in rows)
+        print("%s: %d rows (%d decode, %d prefill), TP %s" % (path, len(rows), nd, len(rows) - nd, tps))
+
+
+def vidur_mlp_medians(path, n_tokens):
+    """{(op, num_tokens): median} at TP 1, averaging duplicate rows."""
+    acc = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["num_tensor_parallel_workers"] != "1" or int(r["num_tokens"]) not in n_tokens:
+                continue
+            for op in VALIDATION_OPS:
+                acc.setdefault((op, int(r["num_tokens"])), []).append(float(r["time_stats.%s.median" % op]))
+    return {k: statistics.fmean(v) for k, v in acc.items()}
+
+
+def compare(validation_csv, vidur_dir):
+    ours = {}
+    with open(validation_csv, newline="") as f:
+        for r in csv.DictReader(f):
+            ours[(r["model"], r["op"], int(r["num_tokens"]))] = float(r["median_ms"])
+    lines = ["ratio = our median / Vidur's published H100 median (TP 1); times in ms", ""]
+    all_ratios = []
+    for model in VALIDATION_MODELS:
+        theirs = vidur_mlp_medians(os.path.join(vidur_dir, model, "mlp.csv"), VALIDATION_TOKENS)
+        lines.append("%s" % model)
+        lines.append("  %-15s %7s %10s %10s %7s" % ("op", "tokens", "ours", "vidur", "ratio"))
+        for op in VALIDATION_OPS:
+            for t in VALIDATION_TOKENS:
+                o, v = ours.get((model, op, t)), theirs.get((op, t))
+                if o is None or v is None:
+                    lines.append("  %-15s %7d %10s %10s %7s" % (op, t, o, v, "n/a"))
+                    continue
+                all_ratios.append(o / v)
+                lines.append("  %-15s %7d %10.4f %10.4f %7.2f" % (op, t, o, v, o / v))
+        lines.append("")
+    if all_ratios:
+        g = math.exp(statistics.fmean(math.log(x) for x in all_ratios))
+        lines.append("all %d ratios: geometric mean %.2f, median %.2f, min %.2f, max %.2f" % (
+            len(all_ratios), g, statistics.median(all_ratios), min(all_ratios), max(all_ratios)))
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
+# GPU part
+# ----------------------------------------------------------------------------------------------
+class Profiler:
+    def __init__(self, log):
+        import torch
+        import torch.nn.functional as F
+        self.torch, self.F, self.log = torch, F, log
+        self.dev = torch.device("cuda")
+        try:
+            from torch.nn.attention import sdpa_kernel, SDPBackend
+            self.flash_ctx = lambda: sdpa_kernel([SDPBackend.FLASH_ATTENTION])
+        except ImportError:
+            self.flash_ctx = None
+        try:
+            from torch.nn.attention.bias import causal_lower_right
+            self.causal_lower_right = causal_lower_right
+        except ImportError:
+            self.causal_lower_right = None
+        self.fallbacks = {}
+        self.failed = []
+        self.starved_points = 0
+        self.points = 0
+        self.has_sleep = hasattr(torch.cuda, "_sleep")
+        torch.manual_seed(0)
+        # One pair of 4 GB random buffers; every K/V tensor is a contiguous view into them.
+        n = int(MAX_DECODE_KV_BYTES / 2 / 2)
+        self.kbuf = torch.randn(n, dtype=torch.float16, device=self.dev)
+        self.vbuf = torch.randn(n, dtype=torch.float16, device=self.dev)
+
+    # ---- timing ------------------------------------------------------------------------------
+    def time_fn(self, fn):
+        """Per-call GPU times (ms) of fn(), list of N samples."""
+        torch = self.torch
+        ev = lambda: torch.cuda.Event(enable_timing=True)
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        s, e = ev(), ev()
+        for i in range(WARMUP):
+            if i == WARMUP - 1:
+                s.record()
+            fn()
+        e.record()
+        cpu_us = (time.perf_counter() - t0) / WARMUP * 1e6  # CPU enqueue cost per call
+        torch.cuda.synchronize()
+        t_warm = s.elapsed_time(e)
+        n = max(MIN_RUNS, min(MAX_RUNS, int(TARGET_MS / max(t_warm, 1e-4))))
+        starts = [ev() for _ in range(n)]
+        ends = [ev() for _ in range(n)]
+        if self.has_sleep:  # keep the GPU busy while the CPU enqueues all n calls
+            sleep_us = min(20000.0, 1.5 * n * (cpu_us + 10.0) + 200.0)
+            torch.cuda._sleep(int(sleep_us * 2000))  # ~2000 cycles per microsecond on an H100
+        for i in range(n):
+            starts[i].record()
+            fn()
+            ends[i].record()
+        torch.cuda.synchronize()
+        times = [a.elapsed_time(b) for a, b in zip(starts, ends)]
+        gaps = [ends[i].elapsed_time(starts[i + 1]) for i in range(n - 1)]
+        self.points += 1
+        if gaps and max(gaps) > 0.01:  # GPU waited > 10 us for the CPU somewhere in the loop
+            self.starved_points += 1
+        return times
+
+    def run_sdpa(self, kind, fn):
+        """Time fn under the FLASH_ATTENTION backend; default dispatch if PyTorch refuses it."""
+        if self.flash_ctx is not None:
+            try:
+                with self.flash_ctx():
+                    fn()  # probe: raises "No available kernel" if flash cannot run this call
+                use_flash = True
+            except self.torch.cuda.OutOfMemoryError:
+                raise
+            except RuntimeError as exc:
+                msg = str(exc).splitlines()[0][:160]
+                self.fallbacks.setdefault(kind, [0, msg])[0] += 1
+                use_flash = False
+            if use_flash:
+                with self.flash_ctx():
+                    return self.time_fn(fn)
+        return self.time_fn(fn)
+
+    # ---- operators ---------------------------------------------------------------------------
+    def kv(self, hkv, s, d, b=1):
+        n = b * hkv * s * d
+        return (self.kbuf[:n].view(b, hkv, s, d), self.vbuf[:n].view(b, hkv, s, d))
+
+    def decode_fn(self, shape, b, kv):
+        hq, hkv, d = shape
+        q = self.torch.randn(b, hq, 1, d, dtype=self.torch.float16, device=self.dev)
+        k, v = self.kv(hkv, kv + 1, d, b)
+        gqa = hq != hkv
+        F = self.F
+        return (lambda: F.scaled_dot_product_attention(q, k, v, enable_gqa=gqa)), q, k, v
+
+    def prefill_fn(self, shape, chunk, kv):
+        hq, hkv, d = shape
+        q = self.torch.randn(1, hq, chunk, d, dtype=self.torch.float16, device=self.dev)
+        k, v = self.kv(hkv, kv + chunk, d)
+        gqa = hq != hkv
+        F = self.F
+        if kv == 0:
+            return (lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=gqa)), q, k, v
+        if self.causal_lower_right is not None:
+            mask = self.causal_lower_right(chunk, kv + chunk)
+        else:  # query i (0-based) sees keys 0 .. kv + i
+            t = self.torch
+            mask = (t.arange(kv + chunk, device=self.dev)[None, :]
+                    <= kv + t.arange(chunk, device=self.dev)[:, None])
+        return (lambda: F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=gqa)), q, k, v
+
+    def kv_save_fn(self, shape, n, decode):
+        torch = self.torch
+        hq, hkv, d = shape
+        cache = torch.empty(KV_SAVE_NUM_BLOCKS * BLOCK_SIZE, 2, hkv, d, dtype=torch.float16, device=self.dev)
+        qkv = torch.randn(n, (hq + 2 * hkv) * d, dtype=torch.float16, device=self.dev)
+        new_kv = qkv[:, hq * d:].view(n, 2, hkv, d)  # strided view: K and V of each token
+        blocks = torch.randperm(KV_SAVE_NUM_BLOCKS, device=self.dev)
+        if decode:  # one token per sequence, each in its own block, at a random offset
+            off = torch.randint(0, BLOCK_SIZE, (n,), device=self.dev)
+            slots = blocks[:n] * BLOCK_SIZE + off
+        else:  # consecutive tokens of one sequence through its block table
+            i = torch.arange(n, device=self.dev)
+            slots = blocks[i // BLOCK_SIZE] * BLOCK_SIZE + i % BLOCK_SIZE
+        return (lambda: cache.index_copy_(0, slots, new_kv)), cache, slots, new_kv
+
+    # ---- self-test ---------------------------------------------------------------------------
+    def self_test(self):
+        torch, F = self.torch, self.F
+        ok = True
+
+        def ref(q, k, v, mask):
+            g = q.size(1) // k.size(1)
+            kf = k.float().repeat_interleave(g, dim=1)
+            vf = v.float().repeat_interleave(g, dim=1)
+            sc = q.float() @ kf.transpose(-1, -2) / math.sqrt(q.size(-1))
+            if mask is not None:
+                sc = sc.masked_fill(~mask, float("-inf"))
+            return torch.softmax(sc, -1) @ vf
+
+        def check(label, out, r):
+            nonlocal ok
+            err = ((out.float() - r).norm() / r.norm()).item()
+            good = err < 5e-3 and not math.isnan(err)
+            ok = ok and good
+            self.log("  self-test %-44s rel err %.2e %s" % (label, err, "ok" if good else "FAIL"))
+
+        def run(fn):  # the same backend choice as run_sdpa
+            if self.flash_ctx is not None:
+                try:
+                    with self.flash_ctx():
+                        return fn(), "flash"
+                except RuntimeError:
+                    pass
+            return fn(), "default"
+
+        for shape in [(8, 2, 128), (8, 8, 80), (5, 5, 128), (8, 1, 128)]:
+            hq, hkv, d = shape
+            for chunk, kv in [(37, 0), (64, 100), (16, 256), (200, 50)]:
+                fn, q, k, v = self.prefill_fn(shape, chunk, kv)
+                out, path = run(fn)
+                # reference mask: query i (0-based) sees keys 0 .. kv + i
+                m = (torch.arange(kv + chunk, device=self.dev)[None, :]
+                     <= kv + torch.arange(chunk, device=self.dev)[:, None])
+                check("prefill %s chunk %d kv %d (%s)" % (shape, chunk, kv, path), out, ref(q, k, v, m))
+            for b, kv in [(3, 70), (1, 1000)]:
+                fn, q, k, v = self.decode_fn(shape, b, kv)
+                out, path = run(fn)
+                check("decode %s b %d kv %d (%s)" % (shape, b, kv, path), out, ref(q, k, v, None))
+            for n, dec in [(5, True), (40, False)]:
+                fn, cache, slots, new_kv = self.kv_save_fn(shape, n, dec)
+                cache.fill_(0)
+                fn()
+                good = bool(torch.equal(cache[slots], new_kv)) and int(slots.unique().numel()) == n \
+                    and int((cache != 0).any(-1).any(-1).any(-1).sum()) == n
+                ok = ok and good
+                self.log("  self-test kv_cache_save %s n %d decode %s: %s" % (shape, n, dec, "ok" if good else "FAIL"))
+        torch.cuda.synchronize()
+        return ok
+
+    # ---- one shape ---------------------------------------------------------------------------
+    def profile_shape(self, shape, deadline):
+        """Returns (decode {(b, kv): stats}, prefill {(chunk, kv): stats},
+        save {(n, decode): stats}, complete). A point that raises is logged and skipped."""
+        dec, pre, save = {}, {}, {}
+        jobs = ([("save", nd) for nd in sorted({(b, True) for b in DECODE_BS}
+                                               | {(c, False) for c in PREFILL_CHUNK})]
+                + [("decode", (b, kv)) for b, kv in decode_grid(shape)]
+                + [("prefill", (c, kv)) for c, kv in prefill_grid()])
+        for kind, key in jobs:
+            if time.time() > deadline:
+                return dec, pre, save, False
+            try:
+                if kind == "decode":
+                    dec[key] = summarize(self.run_sdpa(kind, self.decode_fn(shape, *key)[0]))
+                elif kind == "prefill":
+                    pre[key] = summarize(self.run_sdpa(kind, self.prefill_fn(shape, *key)[0]))
+                else:
+                    save[key] = summarize(self.time_fn(self.kv_save_fn(shape, *key)[0]))
+            except Exception as exc:  # e.g. out of memory: skip the point, keep going
+                self.failed.append((shape, kind, key, str(exc).splitlines()[0][:160]))
+                self.log("  FAILED %s %s %s: %s" % (shape, kind, key, self.failed[-1][3]))
+                self.torch.cuda.synchronize()
+                self.torch.cuda.empty_cache()
+        self.torch.cuda.empty_cache()
+        return dec, pre, save, True
+
+    # ---- validation matmuls ------------------------------------------------------------------
+    def validate(self, path):
+        torch, F = self.torch, self.F
+        rows = []
+        for name in VALIDATION_MODELS:
+            m = [x for x in MODELS if x[0] == name][0]
+            _, e, hq, hkv, _, _ = m
+            d, ffn = e // hq, VALIDATION_FFN[name]
+            shapes = {  # op: (in_features, out_features), TP 1, gated MLP (gate and up fused)
+                "attn_pre_proj": (e, (hq + 2 * hkv) * d),
+                "attn_post_proj": (hq * d, e),
+                "mlp_up_proj": (e, 2 * ffn),
+                "mlp_down_proj": (ffn, e),
+            }
+            for op in VALIDATION_OPS:
+                fin, fout = shapes[op]
+                w = torch.randn(fout, fin, dtype=torch.float16, device=self.dev) * 0.02
+                for t in VALIDATION_TOKENS:
+                    x = torch.randn(t, fin, dtype=torch.float16, device=self.dev)
+                    st = summarize(self.time_fn(lambda: F.linear(x, w)))
+                    rows.append((name, op, t, fin, fout, st))
+                    self.log("  %-28s %-15s tokens %5d  [%d x %d]  median %.4f ms" % (
+                        name, op, t, fin, fout, st["median"]))
+                del w
+        with open(path, "w", newline="") as f:
+            wr = csv.writer(f, lineterminator="\n")
+            wr.writerow(["model", "op", "num_tokens", "in_features", "out_features",
+                         "min_ms", "max_ms", "mean_ms", "median_ms", "std_ms"])
+            for name, op, t, fin, fout, st in rows:
+                wr.writerow([name, op, t, fin, fout] + [fmt(st[s]) for s in STATS])
+
+
+def gpu_clocks():
+    try:
+        return subprocess.run(
+            ["nvidia-smi", "--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,"
+             "clocks_event_reasons.active", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception as exc:
+        return "nvidia-smi failed: %s" % exc
+
+
+def write_env(path, stage, log):
+    lines = ["== %s (%s)" % (stage, time.strftime("%Y-%m-%d %H:%M:%S %Z"))]
+    try:
+        import torch
+        p = torch.cuda.get_device_properties(0)
+        lines += ["torch %s, CUDA %s, cuDNN %s" % (torch.__version__, torch.version.cuda,
+                                                   torch.backends.cudnn.version()),
+                  "GPU %s, %d SMs, %.1f GiB, capability %d.%d" % (
+                      p.name, p.multi_processor_count, p.total_memory / 2**30, p.major, p.minor),
+                  "python %s" % sys.version.split()[0]]
+    except Exception as exc:  # pragma: no cover
+        lines.append("torch not available: %s" % exc)
+    for cmd in (["nvidia-smi"],
+                ["nvidia-smi", "--query-gpu=name,driver_version,clocks.sm,clocks.mem,clocks.max.sm,"
+                 "clocks.max.mem,power.draw,power.limit,temperature.gpu,pstate",
+                 "--format=csv"],
+                ["nvidia-smi", "-q", "-d", "CLOCK,PERFORMANCE"]):
+        try:
+            lines.append("$ " + " ".join(cmd))
+            lines.append(subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout)
+        except Exception as exc:
+            lines.append("failed: %s" % exc)
+    with open(path, "a") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def measure(args, make_profiler=None):
+    os.makedirs(args.out_dir, exist_ok=True)
+    t_start = time.time()
+    deadline = t_start + args.time_limit_s
+    logf = open(os.path.join(args.out_dir, "log.txt"), "a")
+
+    def log(msg):
+        line = "[%6.1fs] %s" % (time.time() - t_start, msg)
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    env_path = os.path.join(args.out_dir, "env.txt")
+    write_env(env_path, "before", log)
+    log("command: " + " ".join(sys.argv))
+    prof = (make_profiler or Profiler)(log)
+    log("self-test:")
+    log("self-test %s" % ("passed" if prof.self_test() else "FAILED"))
+    if args.validate:
+        log("validation matmuls:")
+        prof.validate(os.path.join(args.out_dir, "validation.csv"))
+    shapes = distinct_shapes()
+    if args.only_shapes:
+        keep = args.only_shapes
+        shapes = {s: u for i, (s, u) in enumerate(shapes.items()) if i < keep}
+    out_path = os.path.join(args.out_dir, "h100_attention.csv")
+    with open(out_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["model"] + COLUMNS)
+        for idx, (shape, users) in enumerate(shapes.items()):
+            t0 = time.time()
+            dec, pre, save, complete = prof.profile_shape(shape, deadline)
+            nrows = 0
+            for m, tp in users:
+                for (b, kv), st in dec.items():
+                    sv = save.get((b, True))
+                    if sv is None:
+                        continue
+                    w.writerow(make_row(m, tp, False, b, 0, kv, {
+                        "attn_input_reshape": ZERO_STATS, "attn_kv_cache_save": sv,
+                        "attn_prefill": None, "attn_decode": st, "attn_output_reshape": ZERO_STATS}))
+                    nrows += 1
+                for (c, kv), st in pre.items():
+                    sv = save.get((c, False))
+                    if sv is None:
+                        continue
+                    w.writerow(make_row(m, tp, True, 1, c, kv, {
+                        "attn_input_reshape": ZERO_STATS, "attn_kv_cache_save": sv,
+                        "attn_prefill": st, "attn_decode": None, "attn_output_reshape": ZERO_STATS}))
+                    nrows += 1
+            f.flush()
+            biggest_d = max(dec.items(), key=lambda kv_: decode_bytes(shape, *kv_[0]), default=None)
+            biggest_p = max(pre.items(), key=lambda kv_: prefill_flops(shape, *kv_[0]), default=None)
+            extra = ""
+            if biggest_d:
+                (b, kv), st = biggest_d
+                extra += " | decode b%d kv%d %.3f ms = %.2f TB/s" % (
+                    b, kv, st["median"], decode_bytes(shape, b, kv) / st["median"] / 1e9)
+            if biggest_p:
+                (c, kv), st = biggest_p
+                extra += " | prefill c%d kv%d %.3f ms = %.0f TFLOP/s" % (
+                    c, kv, st["median"], prefill_flops(shape, c, kv) / st["median"] / 1e9)
+            log("shape %d/%d %s: %d decode, %d prefill points, %d rows, %.1f s%s%s" % (
+                idx + 1, len(shapes), shape, len(dec), len(pre), nrows, time.time() - t0, extra,
+                "" if complete else " (CUT SHORT by --time-limit-s)"))
+            log("  gpu now: " + gpu_clocks())
+            if not complete:
+                log("stopping: time limit reached; later shapes not measured")
+                break
+    log("fallbacks from FLASH_ATTENTION to default SDPA dispatch: %s" % (prof.fallbacks or "none"))
+    log("failed (skipped) points: %d%s" % (len(prof.failed), "".join(
+        "\n    %s %s %s: %s" % f for f in prof.failed[:20])))
+    log("points whose timed loop saw the GPU wait for the CPU (>10 us gap): %d of %d" % (
+        prof.starved_points, prof.points))
+    write_env(env_path, "after", log)
+    log("done in %.1f s" % (time.time() - t_start))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dry-run", action="store_true", help="print the grid and a time estimate; no torch")
+    ap.add_argument("--out-dir", help="measure on the GPU and write h100_attention.csv etc. here")
+    ap.add_argument("--validate", action="store_true", help="also time the mlp.csv matmuls")
+    ap.add_argument("--time-limit-s", type=float, default=470.0,
+                    help="stop starting new grid points after this many seconds")
+    ap.add_argument("--only-shapes", type=int, default=0, help="measure only the first N shapes (testing)")
+    ap.add_argument("--split", metavar="COMBINED_CSV", help="split a combined CSV into per-model files")
+    ap.add_argument("--dest", help="destination folder for --split")
+    ap.add_argument("--compare", metavar="VALIDATION_CSV", help="ratio table vs Vidur's mlp.csv medians")
+    ap.add_argument("--vidur-profiles", help="folder holding Vidur's h100/<org>/<model>/mlp.csv")
+    args = ap.parse_args()
+    if args.dry_run:
+        dry_run()
+    elif args.split:
+        if not args.dest:
+            ap.error("--split needs --dest")
+        split(args.split, args.dest)
+    elif args.compare:
+        if not args.vidur_profiles:
+            ap.error("--compare needs --vidur-profiles")
+        compare(args.compare, args.vidur_profiles)
+    elif args.out_dir:
+        measure(args)
+    else:
+        ap.print_help()
+
+
+if __name__ == "__main__":
+    main()
