@@ -263,6 +263,7 @@ typedef struct vidur_config {
     double memory_margin_fraction;
     /* global_scheduler_config */
     char global_scheduler_type[VIDUR_NAME_MAX];
+    int64_t lop_seed;             /* 67 */
     /* replica_scheduler_config */
     char replica_scheduler_type[VIDUR_NAME_MAX];
     vidur_replica_scheduler_params vllm, sarathi, orca, faster_transformer, lightllm, custom;
@@ -469,6 +470,7 @@ typedef struct vidur_global_scheduler_api {
     int (*route)(void *state, vidur_sim *sim, const vidur_request *q);
     void (*on_batch_end)(void *state, vidur_sim *sim, const vidur_batch *b);   /* optional */
     void (*on_request_end)(void *state, vidur_sim *sim, const vidur_request *q); /* optional */
+    void (*on_prefill_end)(void *state, vidur_sim *sim, const vidur_request *q); /* optional: first prefill done */
     void *user_data;
 } vidur_global_scheduler_api;
 
@@ -1132,7 +1134,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("replica_config", "tensor_parallel_size", INT, tensor_parallel_size, "1", 1, 1024, "GPUs per pipeline stage (TP)."),
     VIDUR__K("replica_config", "num_pipeline_stages", INT, num_pipeline_stages, "1", 1, 1024, "Pipeline stages per replica (PP)."),
     VIDUR__K("replica_config", "memory_margin_fraction", DOUBLE, memory_margin_fraction, "0.1", 0, 0.99, "Fraction of GPU memory left unused by the memory planner."),
-    VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin", "round_robin|random|lor", "Global scheduler (router): round_robin, random, lor, or a registered plug-in."),
+    VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin", "round_robin|random|lor|lop", "Global scheduler (router): round_robin, random, lor, lop, or a registered plug-in."),
+    VIDUR__K("lop_global_scheduler_config", "seed", INT64, lop_seed, "67", 0, VIDUR__BIG, "Seed of lop's tie-break stream (CPython random.Random(seed), as the fork)."),
     VIDUR__C("replica_scheduler_config", "type", replica_scheduler_type, "sarathi", "sarathi|vllm|orca|faster_transformer|lightllm", "Replica scheduler: sarathi, vllm, orca, faster_transformer, lightllm, or a registered plug-in."),
     VIDUR__SCHED_KEYS("vllm_scheduler_config", vllm, "Most requests holding KV memory; a micro-batch holds at most cap/PP."),
     VIDUR__K("vllm_scheduler_config", "max_tokens_in_batch", INT, vllm.max_tokens_in_batch, "4096", 1, 1e9, "Padded prefill batch limit: (requests) x (longest prompt)."),
@@ -4006,19 +4009,59 @@ static const vidur_replica_scheduler_api vidur__replica_schedulers[] = {
 typedef struct vidur__gs {
     int kind;
     int64_t counter;
+    int64_t *pending;  /* lop: outstanding prompt tokens per replica */
+    int32_t *ties;     /* scratch: replicas tied at the minimum */
+    vidur__mt rng;     /* [F] tie-break stream: random.Random(seed) */
 } vidur__gs;
 
-enum { VIDUR__GS_ROUND_ROBIN, VIDUR__GS_RANDOM, VIDUR__GS_LOR };
+enum { VIDUR__GS_ROUND_ROBIN, VIDUR__GS_RANDOM, VIDUR__GS_LOR, VIDUR__GS_LOP };
+
+static void vidur__gs_destroy(void *state)
+{
+    vidur__gs *g = (vidur__gs *)state;
+    if (!g) return;
+    VIDUR_FREE(g->pending);
+    VIDUR_FREE(g->ties);
+    VIDUR_FREE(g);
+}
 
 static void *vidur__gs_create(vidur_sim *sim, void *user)
 {
     vidur__gs *g = (vidur__gs *)vidur__calloc(1, sizeof *g);
-    (void)sim;
-    if (g) g->kind = (int)(intptr_t)user;
+    if (!g) return NULL;
+    g->kind = (int)(intptr_t)user;
+    g->pending = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->pending);
+    g->ties = (int32_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->ties);
+    if (!g->pending || !g->ties) {
+        vidur__gs_destroy(g);
+        return NULL;
+    }
+    vidur__mt_seed_python(&g->rng, sim->cfg.lop_seed);
     return g;
 }
 
-static void vidur__gs_destroy(void *state) { VIDUR_FREE(state); }
+/* [F] "random tie-break among S": rng.choice(S) over S in ascending replica order; a draw is
+   consumed even when |S| = 1 */
+static int vidur__gs_min_random(vidur__gs *g, int n)
+{
+    int i, nt = 0;
+    int64_t best = 0;
+    for (i = 0; i < n; i++) {
+        if (nt == 0 || g->pending[i] < best) {
+            best = g->pending[i];
+            nt = 0;
+        }
+        if (g->pending[i] == best) g->ties[nt++] = i;
+    }
+    return g->ties[vidur__mt_randbelow(&g->rng, (uint32_t)nt)];
+}
+
+static void vidur__gs_prefill_end(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur__gs *g = (vidur__gs *)state;
+    (void)sim;
+    if (g->kind == VIDUR__GS_LOP && q->replica_id >= 0) g->pending[q->replica_id] -= q->num_prefill_tokens;
+}
 
 static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
 {
@@ -4028,6 +4071,11 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
     switch (g->kind) {
     case VIDUR__GS_ROUND_ROBIN: return (int)(g->counter++ % n);
     case VIDUR__GS_RANDOM: return (int)vidur__mt_randbelow(&sim->sched_rng, (uint32_t)n); /* randint(1, N) - 1 */
+    case VIDUR__GS_LOP:
+        /* [F] least outstanding prefill tokens, random tie-break; released at prefill end */
+        i = vidur__gs_min_random(g, n);
+        g->pending[i] += q->num_prefill_tokens;
+        return i;
     default:
         /* least outstanding requests: waiting-queue length, lowest id on ties */
         for (i = 1; i < n; i++)
@@ -4036,11 +4084,12 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
     }
 }
 
-#define VIDUR__GS_API(name, kind) {name, vidur__gs_create, vidur__gs_destroy, vidur__gs_route, NULL, NULL, (void *)(intptr_t)(kind)}
+#define VIDUR__GS_API(name, kind) {name, vidur__gs_create, vidur__gs_destroy, vidur__gs_route, NULL, NULL, vidur__gs_prefill_end, (void *)(intptr_t)(kind)}
 static const vidur_global_scheduler_api vidur__global_schedulers[] = {
     VIDUR__GS_API("round_robin", VIDUR__GS_ROUND_ROBIN),
     VIDUR__GS_API("random", VIDUR__GS_RANDOM),
     VIDUR__GS_API("lor", VIDUR__GS_LOR),
+    VIDUR__GS_API("lop", VIDUR__GS_LOP),
 };
 
 /* ---- section: simulation ------------------------------------------------------------------------ */
@@ -4651,6 +4700,10 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
             return 0;
         }
     }
+    if (s->gapi->on_prefill_end)
+        for (i = 0; i < b->pub.size; i++)
+            if (b->pub.requests[i]->prefill_completed_at == t) /* [F]: completed_prefills of the batch */
+                s->gapi->on_prefill_end(s->gstate, s, b->pub.requests[i]);
     record = !((s->cfg.min_batch_index >= 0 && b->pub.id < s->cfg.min_batch_index) ||
                (s->cfg.max_batch_index >= 0 && b->pub.id > s->cfg.max_batch_index));
     for (i = 0; i < b->pub.size; i++) {

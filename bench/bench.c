@@ -28,7 +28,9 @@ static int set(vidur_config *c, const char *k, const char *v)
 }
 
 /* runs one scenario; returns 0 on failure */
-static int run(const char *title, const char *scheduler, const char *requests, const char *qps)
+static double last_rps;
+
+static int run(const char *title, const char *scheduler, const char *requests, const char *qps, const char *predictor)
 {
     vidur_config cfg;
     vidur_error err;
@@ -40,7 +42,8 @@ static int run(const char *title, const char *scheduler, const char *requests, c
         !set(&cfg, "replica_config_network_device", "h100_pairwise_nvlink") || !set(&cfg, "cluster_config_num_replicas", "8") ||
         !set(&cfg, "replica_scheduler_config_type", scheduler) || !set(&cfg, "length_generator_config_type", "lognormal") ||
         !set(&cfg, "synthetic_request_generator_config_num_requests", requests) ||
-        !set(&cfg, "poisson_request_interval_generator_config_qps", qps) || !set(&cfg, "metrics_config_write_metrics", "false"))
+        !set(&cfg, "poisson_request_interval_generator_config_qps", qps) || !set(&cfg, "metrics_config_write_metrics", "false") ||
+        !set(&cfg, "execution_time_predictor_config_type", predictor))
         return 0;
     t0 = now_s();
     if (vidur_sim_create(&cfg, &sim, &err)) {
@@ -58,7 +61,8 @@ static int run(const char *title, const char *scheduler, const char *requests, c
     printf("  requests           %lld completed of %lld, %lld batches, %lld events, simulated %.1f s\n", (long long)s->num_completed,
            (long long)s->num_requests, (long long)s->num_batches, (long long)s->num_events, s->simulated_time);
     printf("  wall time          %.3f s\n", t1 - t0);
-    printf("  requests/s         %.0f   (target >= 100000)\n", (double)s->num_completed / (t1 - t0));
+    last_rps = (double)s->num_completed / (t1 - t0);
+    printf("  requests/s         %.0f   (target >= 100000)\n", last_rps);
     printf("  events/s           %.0f\n", (double)s->num_events / (t1 - t0));
     printf("  TTFT p50 %.4f s, TBT p50 %.5f s, E2E p99 %.3f s\n", s->metric[VIDUR_METRIC_PREFILL_E2E_TIME].p50,
            s->metric[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED].p50, s->metric[VIDUR_METRIC_REQUEST_E2E_TIME].p99);
@@ -69,8 +73,15 @@ static int run(const char *title, const char *scheduler, const char *requests, c
 int main(void)
 {
     struct rusage ru;
-    int ok = run("core: 100,000 requests, sarathi, 8 replicas, Meta-Llama-3-8B / h100, lognormal lengths, Poisson 40 QPS",
-                 "sarathi", "100000", "40");
+    double rps_tables, rps_roofline;
+    int ok = run("core: 100,000 requests, sarathi, 8 replicas, Meta-Llama-3-8B / h100, lognormal lengths, Poisson 40 QPS, profiled tables",
+                 "sarathi", "100000", "40", "random_forrest");
+    rps_tables = last_rps;
+    ok = ok && run("same workload, analytical roofline only", "sarathi", "100000", "40", "roofline");
+    rps_roofline = last_rps;
+    printf("table lookups vs roofline: %+.1f %% requests/s   (target: no more than 20 %% slower)\n",
+           (rps_tables / rps_roofline - 1.0) * 100.0);
+    printf("compiled-in tables: %d (%s)\n", vidur_builtin_tables()->num_tables, vidur_builtin_tables()->provenance);
     getrusage(RUSAGE_SELF, &ru);
     printf("peak RSS             %.1f MB   (target <= 200 MB)\n", ru.ru_maxrss / 1024.0);
     return ok ? 0 : 1;

@@ -126,12 +126,12 @@ static const vidur_summary *run_sim(vidur_config *c, vidur_sim **sim)
 TEST(test_invariant_matrix)
 {
     static const char *scheds[] = {"vllm", "sarathi", "orca", "faster_transformer", "lightllm"};
-    static const char *routers[] = {"round_robin", "random", "lor"};
+    static const char *routers[] = {"round_robin", "random", "lor", "lop"};
     int si, pp, tight, gi;
     for (si = 0; si < 5; si++)
         for (pp = 1; pp <= 2; pp++)
             for (tight = 0; tight <= 1; tight++)
-                for (gi = 0; gi < 3; gi++) {
+                for (gi = 0; gi < 4; gi++) {
                     static watch w;
                     vidur_config c;
                     vidur_sim *sim;
@@ -400,6 +400,44 @@ TEST(test_arrival_tie_break)
     remove(path);
 }
 
+static int g_replica_of[8];
+static void on_done_replica(void *user, vidur_sim *sim, const vidur_request *q)
+{
+    (void)user; (void)sim;
+    if (q->id < 8) g_replica_of[q->id] = q->replica_id;
+}
+
+/* lop ([F]): least outstanding prompt tokens, released at prefill end, ties broken by
+   CPython's random.Random(67).choice over the tied replicas in id order. CPython gives
+   choice([0, 1]) = 0, choice([1]) = 1, choice([1]) = 1, choice([0, 1]) = 1 for that stream.
+   r0 (P 100) at 0: tie [0, 0] -> 0; pending [100, 0]
+   r1 (P 50) during r0's prefill: replica 1 alone is minimal -> 1; pending [100, 50]
+   r2 (P 10) likewise -> 1; pending [100, 60]
+   r3 (P 30) at t = 10, after every prefill ended: tie [0, 0] -> the fourth draw -> 1 */
+TEST(test_lop_by_hand)
+{
+    vidur_config c;
+    vidur_sim *sim;
+    const vidur_summary *s;
+    const char *path = write_trace("lop", "0,100,5\n0.0001,50,5\n0.0002,10,5\n10,30,5\n");
+    REQUIRE(path != NULL);
+    trace_config(&c, "sarathi", path);
+    setc(&c, "global_scheduler_config_type", "lop");
+    setc(&c, "cluster_config_num_replicas", "2");
+    memset(g_replica_of, -1, sizeof g_replica_of);
+    c.observer.on_request_complete = on_done_replica;
+    s = run_sim(&c, &sim);
+    if (s) {
+        CHECK_EQ_INT(s->num_completed, 4);
+        CHECK_EQ_INT(g_replica_of[0], 0);
+        CHECK_EQ_INT(g_replica_of[1], 1);
+        CHECK_EQ_INT(g_replica_of[2], 1);
+        CHECK_EQ_INT(g_replica_of[3], 1);
+    }
+    vidur_sim_destroy(sim);
+    remove(path);
+}
+
 /* the event heap pops by (time, creation sequence) whatever the push order */
 TEST(test_event_heap_order)
 {
@@ -446,6 +484,7 @@ int main(void)
     RUN_TEST(test_event_heap_order);
     RUN_TEST(test_python_random);
     RUN_TEST(test_arrival_tie_break);
+    RUN_TEST(test_lop_by_hand);
     RUN_TEST(test_vllm_preemption_by_hand);
     RUN_TEST(test_vllm_padded_limit);
     RUN_TEST(test_sarathi_chunks_by_hand);

@@ -955,7 +955,7 @@ static int to_last_route(void *state, vidur_sim *sim, const vidur_request *q)
     return vidur_sim_num_replicas(sim) - 1;
 }
 static const vidur_global_scheduler_api to_last_api = {
-    "to_last", to_last_create, to_last_destroy, to_last_route, NULL, NULL, &g_router_state
+    "to_last", to_last_create, to_last_destroy, to_last_route, NULL, NULL, NULL, &g_router_state
 };
 
 TEST(test_custom_global_scheduler)
@@ -1267,7 +1267,7 @@ static void hooks_request_end(void *state, vidur_sim *sim, const vidur_request *
     if (q->id >= 0 && q->id < MAXQ) h->ended[q->id]++;
 }
 static const vidur_global_scheduler_api hooks_api = {
-    "hooks", hooks_create, hooks_destroy, hooks_route, hooks_batch_end, hooks_request_end, &g_hooks
+    "hooks", hooks_create, hooks_destroy, hooks_route, hooks_batch_end, hooks_request_end, NULL, &g_hooks
 };
 
 TEST(test_global_hooks)
