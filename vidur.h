@@ -266,7 +266,17 @@ typedef struct vidur_config {
     int64_t lop_seed;             /* 67 */
     /* replica_scheduler_config */
     char replica_scheduler_type[VIDUR_NAME_MAX];
-    vidur_replica_scheduler_params vllm, sarathi, orca, faster_transformer, lightllm, custom;
+    vidur_replica_scheduler_params vllm, sarathi, orca, faster_transformer, lightllm, vllm_v1, custom;
+    /* cache_config ([F], used by vllm_v1): its block_size, num_blocks and watermark live in vllm_v1 */
+    int enable_prefix_caching;
+    char prefix_caching_hash_algo[32];
+    int num_preallocate_tokens;
+    double cache_memory_margin_fraction;
+    /* request_queue_config */
+    char request_queue_type[32];          /* fcfs | edf */
+    /* slo_config */
+    double slo_prefill_e2e_time_normalized;  /* 0 = unset */
+    double slo_prefill_e2e_time_min;         /* 0 = unset */
     /* request_generator_config */
     char request_generator_type[VIDUR_NAME_MAX];  /* synthetic | trace_replay */
     int64_t synthetic_seed;
@@ -379,6 +389,12 @@ VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const
                                                 double margin, int64_t max_tokens, int block_size,
                                                 vidur_memory_plan *out, vidur_error *err);
 
+/* The fork's planner (used by vllm_v1): token capacity instead of per-request slots:
+   kv bytes per token = 4 x hd x kv_w x L/PP; num_blocks = floor((usable - weights) / that) / block_size.
+   Llama-2-7B on one A100: 7,672 blocks; Meta-Llama-3-8B: 30,208. */
+VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
+                                                       double margin, int block_size, vidur_memory_plan *out, vidur_error *err);
+
 /* ---- entities visible to plug-ins ---------------------------------------------------------- */
 struct vidur_request {
     int64_t id;                   /* 0,1,2,... in generation order */
@@ -396,6 +412,13 @@ struct vidur_request {
     double latest_iteration_scheduled_at, latest_iteration_completed_at, latest_iteration_scheduling_delay;
     int8_t scheduled, preempted, completed, is_prefill_complete;
     int32_t replica_id;           /* set when routed */
+    int32_t num_prefill_tokens_cached; /* prefix-cache hit tokens credited at the last admission */
+    /* blocks held in a prefix-caching KV cache (vllm_v1; library-internal) */
+    int32_t *kv_blocks;
+    int32_t kv_nblocks, kv_cap;
+    int32_t kv_cached_memo;       /* blocks already hashed for this request, -1 = none */
+    int8_t v1_scheduled;          /* vllm_v1: in the batch being formed or in flight */
+    int8_t v1_counted;            /* vllm_v1: counted in the replica's prefix-cache totals */
     /* KV allocation owned by the replica framework; -1 = not in the allocation map */
     int64_t num_allocated;
     /* arrival-time values kept for metrics */
@@ -443,6 +466,9 @@ VIDURDEF void vidur_replica_free(vidur_replica *r, vidur_request *q);
 VIDURDEF int64_t vidur_replica_num_allocated_blocks(const vidur_replica *r);
 VIDURDEF int64_t vidur_replica_num_allocated_requests(const vidur_replica *r); /* len(allocation_map) */
 VIDURDEF int vidur_replica_num_running_batches(const vidur_replica *r);
+/* Prompt tokens of q already in r's prefix cache (vllm_v1 with prefix caching; else 0). Leaves
+   the cache statistics alone. */
+VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const vidur_request *q);
 VIDURDEF int vidur_batch_add(vidur_batch *b, vidur_request *q, int32_t num_tokens);
 /* Preemption by recomputation: everything processed becomes the new prompt (Vidur's restart). */
 VIDURDEF void vidur_request_restart(vidur_request *q);
@@ -639,6 +665,11 @@ typedef struct vidur_replica_utilization {
     double busy_time_percent;     /* time-weighted mean over stages */
     double mfu;                   /* time-weighted mean over stages, percent */
     int64_t num_blocks;
+    /* prefix caching (vllm_v1): prompt tokens credited from the cache over completed requests,
+       prompt tokens of the requests first scheduled here, and their ratio ([F] hit_ratio) */
+    int64_t prefix_cached_tokens, prefix_total_tokens;
+    double prefix_hit_rate;
+    int64_t prefix_block_queries, prefix_block_hits; /* hash lookups and hits (cache statistics) */
 } vidur_replica_utilization;
 
 typedef struct vidur_summary {
@@ -1070,6 +1101,29 @@ VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const
     return VIDUR_OK;
 }
 
+VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
+                                                       double margin, int block_size, vidur_memory_plan *out, vidur_error *err)
+{
+    vidur_result r = vidur_memory_plan_compute(m, d, tp, pp, margin, 1, block_size, out, err);
+    int64_t hd, kvw, per_token;
+    double tokens;
+    if (r != VIDUR_OK && r != VIDUR_ERR_MEMORY) return r;
+    hd = m->embedding_dim / m->num_q_heads;
+    kvw = vidur__ceil_div(m->num_kv_heads, tp);
+    per_token = 2 * 2 * hd * kvw * (m->num_layers / pp);
+    tokens = floor((out->available_bytes - (double)out->param_bytes) / (double)per_token);
+    if (tokens < block_size) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "model %s (TP=%d PP=%d) leaves no room for KV blocks on %s", m->name, tp, pp, d->name);
+        return VIDUR_ERR_MEMORY;
+    }
+    out->kv_bytes_per_request = per_token;
+    out->max_batch_size_mem = (int64_t)tokens; /* here: tokens of KV capacity */
+    out->max_request_slots = 0;
+    out->max_blocks_per_sequence = 0;
+    out->num_blocks = (int64_t)tokens / block_size;
+    return VIDUR_OK;
+}
+
 /* ---- section: configuration ------------------------------------------------------------------
    One table describes every key: INI section + key, the flat Vidur flag (<section>_<key>), type,
    default, range and help. Defaults are parsed from this table, so --help, config.json and
@@ -1079,6 +1133,7 @@ typedef struct vidur__key {
     const char *key;
     vidur_value_type type;
     size_t offset;
+    size_t size;         /* bytes of the field (string capacity) */
     const char *def;
     double lo, hi;       /* inclusive numeric range (lo > hi: no check) */
     const char *choices; /* '|'-separated allowed strings, or NULL */
@@ -1087,9 +1142,10 @@ typedef struct vidur__key {
 } vidur__key;
 
 #define VIDUR__OFF(f) offsetof(vidur_config, f)
-#define VIDUR__K(sec, key, T, f, def, lo, hi, help) {sec, key, VIDUR_T_##T, VIDUR__OFF(f), def, lo, hi, NULL, 0, help}
-#define VIDUR__C(sec, key, f, def, choices, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), def, 1, 0, choices, 0, help}
-#define VIDUR__L(sec, key, f, def, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), def, 1, 0, NULL, 1, help}
+#define VIDUR__SZ(f) sizeof(((vidur_config *)0)->f)
+#define VIDUR__K(sec, key, T, f, def, lo, hi, help) {sec, key, VIDUR_T_##T, VIDUR__OFF(f), VIDUR__SZ(f), def, lo, hi, NULL, 0, help}
+#define VIDUR__C(sec, key, f, def, choices, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), VIDUR__SZ(f), def, 1, 0, choices, 0, help}
+#define VIDUR__L(sec, key, f, def, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), VIDUR__SZ(f), def, 1, 0, NULL, 1, help}
 #define VIDUR__BIG 9.2e18
 
 #define VIDUR__SCHED_KEYS(sec, f, cap_help)                                                                       \
@@ -1136,7 +1192,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("replica_config", "memory_margin_fraction", DOUBLE, memory_margin_fraction, "0.1", 0, 0.99, "Fraction of GPU memory left unused by the memory planner."),
     VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin", "round_robin|random|lor|lop", "Global scheduler (router): round_robin, random, lor, lop, or a registered plug-in."),
     VIDUR__K("lop_global_scheduler_config", "seed", INT64, lop_seed, "67", 0, VIDUR__BIG, "Seed of lop's tie-break stream (CPython random.Random(seed), as the fork)."),
-    VIDUR__C("replica_scheduler_config", "type", replica_scheduler_type, "sarathi", "sarathi|vllm|orca|faster_transformer|lightllm", "Replica scheduler: sarathi, vllm, orca, faster_transformer, lightllm, or a registered plug-in."),
+    VIDUR__C("replica_scheduler_config", "type", replica_scheduler_type, "sarathi", "sarathi|vllm|orca|faster_transformer|lightllm|vllm_v1", "Replica scheduler: sarathi, vllm, orca, faster_transformer, lightllm, vllm_v1, or a registered plug-in."),
     VIDUR__SCHED_KEYS("vllm_scheduler_config", vllm, "Most requests holding KV memory; a micro-batch holds at most cap/PP."),
     VIDUR__K("vllm_scheduler_config", "max_tokens_in_batch", INT, vllm.max_tokens_in_batch, "4096", 1, 1e9, "Padded prefill batch limit: (requests) x (longest prompt)."),
     VIDUR__SCHED_KEYS("sarathi_scheduler_config", sarathi, "Most requests holding KV memory; a micro-batch holds at most cap/PP."),
@@ -1146,6 +1202,18 @@ static const vidur__key vidur__keys[] = {
     VIDUR__SCHED_KEYS("lightllm_scheduler_config", lightllm, "Most requests holding KV memory."),
     VIDUR__K("lightllm_scheduler_config", "max_tokens_in_batch", INT, lightllm.max_tokens_in_batch, "4096", 1, 1e9, "Prefill token budget per batch."),
     VIDUR__K("lightllm_scheduler_config", "max_waiting_iters", INT, lightllm.max_waiting_iters, "10", 0, 1e9, "Decode iterations before new prefills are forced in."),
+    VIDUR__K("vllm_v1_scheduler_config", "chunk_size", INT, vllm_v1.chunk_size, "512", 1, 1e9, "Token budget per iteration (prefill chunks and decodes) [F]."),
+    VIDUR__K("vllm_v1_scheduler_config", "batch_size_cap", INT, vllm_v1.batch_size_cap, "128", 1, 1e9, "Most running requests [F]."),
+    VIDUR__K("cache_config", "block_size", INT, vllm_v1.block_size, "16", 1, 1e6, "KV block size in tokens (vllm_v1) [F]."),
+    VIDUR__K("cache_config", "num_blocks", INT64, vllm_v1.num_blocks, "0", 0, VIDUR__BIG, "KV blocks per replica (vllm_v1); 0 = the fork's token-capacity planner [F]."),
+    VIDUR__K("cache_config", "watermark_blocks_fraction", DOUBLE, vllm_v1.watermark_blocks_fraction, "0.01", 0, 1, "Accepted [F]; vllm_v1 does not use it."),
+    VIDUR__K("cache_config", "enable_prefix_caching", BOOL, enable_prefix_caching, "false", 1, 0, "Reuse KV blocks across requests by the trace's block_hash_ids (vllm_v1) [F]."),
+    VIDUR__K("cache_config", "prefix_caching_hash_algo", STRING, prefix_caching_hash_algo, "builtin", 1, 0, "Accepted [F]; block hashes come from the trace."),
+    VIDUR__K("cache_config", "num_preallocate_tokens", INT, num_preallocate_tokens, "64", 0, 1e9, "Extra tokens of blocks taken whenever a request needs new blocks [F]."),
+    VIDUR__K("cache_config", "memory_margin_fraction", DOUBLE, cache_memory_margin_fraction, "0.1", 0, 0.99, "Memory left unused by the vllm_v1 planner [F]."),
+    VIDUR__C("request_queue_config", "type", request_queue_type, "fcfs", "fcfs|edf", "Waiting-queue order: fcfs (arrival) or edf (prefill deadline; sarathi only) [F]."),
+    VIDUR__K("slo_config", "prefill_e2e_time_normalized", DOUBLE, slo_prefill_e2e_time_normalized, "0", 0, 1e9, "Prefill SLO per prompt token (s); deadline = arrival + P x this (edf) [F]; 0 = unset."),
+    VIDUR__K("slo_config", "prefill_e2e_time_min", DOUBLE, slo_prefill_e2e_time_min, "0", 0, 1e9, "Lower bound of the prefill SLO (s) [F]; 0 = unset."),
     VIDUR__SCHED_KEYS("custom_scheduler_config", custom, "Batch cap offered to plug-in replica schedulers."),
     VIDUR__C("request_generator_config", "type", request_generator_type, "synthetic", "synthetic|trace_replay", "synthetic (length x interval generators) or trace_replay (a CSV)."),
     VIDUR__K("synthetic_request_generator_config", "seed", INT64, synthetic_seed, "42", 0, VIDUR__BIG, "Seed of the synthetic workload (re-seeds the Python-compatible stream)."),
@@ -1276,11 +1344,7 @@ static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const c
     while (isspace((unsigned char)*value)) value++;
     switch (k->type) {
     case VIDUR_T_STRING: {
-        size_t cap = VIDUR_NAME_MAX;
-        if (k->offset == VIDUR__OFF(trace_interval_start_time) || k->offset == VIDUR__OFF(trace_interval_end_time)) cap = 64;
-        else if (k->offset == VIDUR__OFF(log_level)) cap = 16;
-        else if (k->is_list) cap = 64;
-        else if (strstr(k->key, "file") || strstr(k->key, "_dir")) cap = VIDUR_PATH_MAX;
+        size_t cap = k->size;
         if (strlen(value) >= cap) {
             vidur__set_error(err, VIDUR_ERR_RANGE, "%s%s: value is longer than %d characters", where, flag, (int)cap - 1);
             return VIDUR_ERR_RANGE;
@@ -1750,6 +1814,7 @@ VIDURDEF const vidur_replica_scheduler_params *vidur_config_replica_params(const
     if (!strcmp(t, "orca")) return &cfg->orca;
     if (!strcmp(t, "faster_transformer")) return &cfg->faster_transformer;
     if (!strcmp(t, "lightllm")) return &cfg->lightllm;
+    if (!strcmp(t, "vllm_v1")) return &cfg->vllm_v1;
     return &cfg->custom;
 }
 
@@ -1854,6 +1919,20 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
         vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_num_pipeline_stages: %d does not divide %s's %d layers",
                          cfg->num_pipeline_stages, m->name, m->num_layers);
         return VIDUR_ERR_CONFIG;
+    }
+    if (!strcmp(cfg->replica_scheduler_type, "vllm_v1") && cfg->num_pipeline_stages != 1) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_scheduler_config_type: vllm_v1 supports only num_pipeline_stages = 1");
+        return VIDUR_ERR_CONFIG;
+    }
+    if (!strcmp(cfg->request_queue_type, "edf")) {
+        if (strcmp(cfg->replica_scheduler_type, "sarathi") != 0) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "request_queue_config_type: edf is available with the sarathi replica scheduler only (the others are FCFS, as in the fork)");
+            return VIDUR_ERR_CONFIG;
+        }
+        if (cfg->slo_prefill_e2e_time_normalized <= 0 && cfg->slo_prefill_e2e_time_min <= 0) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "request_queue_config_type: edf needs slo_config_prefill_e2e_time_normalized or slo_config_prefill_e2e_time_min");
+            return VIDUR_ERR_CONFIG;
+        }
     }
     if (!strcmp(cfg->replica_scheduler_type, "lightllm")) {
         if (cfg->num_pipeline_stages != 1) {
@@ -3309,6 +3388,7 @@ typedef struct vidur__stage {
     vidur__meter busy_meter, mfu_meter;
 } vidur__stage;
 
+struct vidur__kvm;
 struct vidur_replica {
     vidur_replica_info info;
     vidur_sim *sim;
@@ -3318,6 +3398,8 @@ struct vidur_replica {
     int num_running_batches;
     vidur__stage *stages;
     vidur__meter mem_meter;
+    struct vidur__kvm *kvm; /* the prefix-caching KV cache of vllm_v1, else NULL */
+    int64_t prefix_cached_tokens, prefix_total_tokens; /* [F] replica_prefix_cache_metrics */
 };
 
 /* per-request output row, indexed by request id */
@@ -3596,6 +3678,446 @@ static double vidur__replica_memory_percent(const vidur_replica *r)
     if (r->api->memory_usage_percent) return r->api->memory_usage_percent(r->state);
     return r->info.num_blocks ? (double)r->num_allocated_blocks * 100.0 / (double)r->info.num_blocks : 0;
 }
+
+/* ---- section: KV cache manager with prefix caching (schedulers.md §4, [F]) ----------------------
+   A pool of blocks with reference counts; a free queue (doubly linked, in id order at start)
+   holds every block with no reference, cached or not, so cached blocks stay reusable until they
+   are taken for new data (lazy eviction, LRU order; a sequence's tail is freed first). Block
+   hashes come from the trace's block_hash_ids; a hash may map to several blocks, the first
+   inserted is used. */
+typedef struct vidur__kvb {
+    int32_t prev, next;   /* free-queue links, -1 = none */
+    int32_t ref;
+    int32_t hnext;        /* next block with the same hash, in insertion order */
+    int64_t hash;
+    uint8_t has_hash, in_free;
+} vidur__kvb;
+
+typedef struct vidur__kvm {
+    vidur__kvb *b;
+    int32_t n, head, tail;
+    int64_t free_count;
+    int64_t *hkey;        /* open addressing, linear probing, backward-shift deletion */
+    int32_t *hfirst;
+    uint8_t *hused;
+    int64_t hcap, hcount;
+    int caching, block_size, prealloc_blocks;
+    int64_t stat_requests, stat_queries, stat_hits;
+} vidur__kvm;
+
+static uint64_t vidur__mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static void vidur__kvm_free(vidur__kvm *k)
+{
+    VIDUR_FREE(k->b);
+    VIDUR_FREE(k->hkey);
+    VIDUR_FREE(k->hfirst);
+    VIDUR_FREE(k->hused);
+    memset(k, 0, sizeof *k);
+}
+
+static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, int caching, int prealloc_tokens)
+{
+    int32_t i;
+    memset(k, 0, sizeof *k);
+    if (num_blocks <= 0 || num_blocks > 2000000000) return 0;
+    k->n = (int32_t)num_blocks;
+    k->b = (vidur__kvb *)vidur__calloc((size_t)k->n, sizeof *k->b);
+    if (!k->b) return 0;
+    for (i = 0; i < k->n; i++) {
+        k->b[i].prev = i - 1;
+        k->b[i].next = i + 1 < k->n ? i + 1 : -1;
+        k->b[i].hnext = -1;
+        k->b[i].in_free = 1;
+    }
+    k->head = 0;
+    k->tail = k->n - 1;
+    k->free_count = k->n;
+    k->caching = caching;
+    k->block_size = block_size;
+    k->prealloc_blocks = (int)vidur__ceil_div(prealloc_tokens, block_size);
+    if (caching) {
+        k->hcap = 1024;
+        while (k->hcap < 2 * (int64_t)k->n) k->hcap *= 2;
+        k->hkey = (int64_t *)vidur__calloc((size_t)k->hcap, sizeof *k->hkey);
+        k->hfirst = (int32_t *)vidur__calloc((size_t)k->hcap, sizeof *k->hfirst);
+        k->hused = (uint8_t *)vidur__calloc((size_t)k->hcap, 1);
+        if (!k->hkey || !k->hfirst || !k->hused) {
+            vidur__kvm_free(k);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int64_t vidur__kvm_slot(const vidur__kvm *k, int64_t hash)
+{
+    int64_t i = (int64_t)(vidur__mix64((uint64_t)hash) & (uint64_t)(k->hcap - 1));
+    while (k->hused[i] && k->hkey[i] != hash) i = (i + 1) & (k->hcap - 1);
+    return i;
+}
+
+static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
+{
+    int64_t i = vidur__kvm_slot(k, hash);
+    return k->hused[i] ? k->hfirst[i] : -1;
+}
+
+static void vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
+{
+    int64_t i = vidur__kvm_slot(k, hash);
+    k->b[blk].hash = hash;
+    k->b[blk].has_hash = 1;
+    k->b[blk].hnext = -1;
+    if (!k->hused[i]) {
+        k->hused[i] = 1;
+        k->hkey[i] = hash;
+        k->hfirst[i] = blk;
+        k->hcount++;
+    } else {
+        int32_t c = k->hfirst[i];
+        while (k->b[c].hnext >= 0) c = k->b[c].hnext;
+        k->b[c].hnext = blk; /* duplicates go last: lookups keep returning the first inserted */
+    }
+}
+
+/* evicts one block's hash; the map entry goes when its last block does */
+static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
+{
+    int64_t i = vidur__kvm_slot(k, k->b[blk].hash), j;
+    VIDUR_ASSERT(k->hused[i]);
+    if (k->hfirst[i] == blk) {
+        k->hfirst[i] = k->b[blk].hnext;
+    } else {
+        int32_t c = k->hfirst[i];
+        while (c >= 0 && k->b[c].hnext != blk) c = k->b[c].hnext;
+        if (c >= 0) k->b[c].hnext = k->b[blk].hnext;
+    }
+    k->b[blk].has_hash = 0;
+    k->b[blk].hnext = -1;
+    if (k->hfirst[i] >= 0) return;
+    /* backward-shift deletion keeps probe chains intact */
+    k->hused[i] = 0;
+    k->hcount--;
+    j = i;
+    for (;;) {
+        int64_t h;
+        j = (j + 1) & (k->hcap - 1);
+        if (!k->hused[j]) break;
+        h = (int64_t)(vidur__mix64((uint64_t)k->hkey[j]) & (uint64_t)(k->hcap - 1));
+        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+            k->hkey[i] = k->hkey[j];
+            k->hfirst[i] = k->hfirst[j];
+            k->hused[i] = 1;
+            k->hused[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static void vidur__kvm_unlink(vidur__kvm *k, int32_t blk)
+{
+    vidur__kvb *x = &k->b[blk];
+    if (x->prev >= 0) k->b[x->prev].next = x->next;
+    else k->head = x->next;
+    if (x->next >= 0) k->b[x->next].prev = x->prev;
+    else k->tail = x->prev;
+    x->prev = x->next = -1;
+    x->in_free = 0;
+    k->free_count--;
+}
+
+static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
+{
+    vidur__kvb *x = &k->b[blk];
+    x->prev = k->tail;
+    x->next = -1;
+    if (k->tail >= 0) k->b[k->tail].next = blk;
+    else k->head = blk;
+    k->tail = blk;
+    x->in_free = 1;
+    k->free_count++;
+}
+
+static int vidur__req_push_block(vidur_request *q, int32_t blk)
+{
+    if (q->kv_nblocks == q->kv_cap) {
+        int32_t nc = q->kv_cap ? q->kv_cap * 2 : 16;
+        int32_t *nb = (int32_t *)VIDUR_REALLOC(q->kv_blocks, (size_t)nc * sizeof *nb);
+        if (!nb) return 0;
+        q->kv_blocks = nb;
+        q->kv_cap = nc;
+    }
+    q->kv_blocks[q->kv_nblocks++] = blk;
+    return 1;
+}
+
+/* leading cached blocks of q's hash list (no statistics: what a router may ask) */
+static int32_t vidur__kvm_peek_hits(const vidur__kvm *k, const vidur_request *q, int32_t *out, int32_t max)
+{
+    int32_t i, n = 0;
+    if (!k->caching) return 0;
+    for (i = 0; i < q->num_block_hash_ids && n < max; i++) {
+        int32_t blk = vidur__kvm_lookup(k, q->block_hash_ids[i]);
+        if (blk < 0) break;
+        if (out) out[n] = blk;
+        n++;
+    }
+    return n;
+}
+
+/* get_computed_blocks: hits in hash order, counted in the cache statistics */
+static int32_t vidur__kvm_computed_blocks(vidur__kvm *k, const vidur_request *q, int32_t *out, int32_t max)
+{
+    int32_t n;
+    if (!k->caching) return 0;
+    n = vidur__kvm_peek_hits(k, q, out, max);
+    k->stat_requests++;
+    k->stat_queries += q->num_block_hash_ids;
+    k->stat_hits += n;
+    return n;
+}
+
+static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const int32_t *hits, int32_t nhits)
+{
+    int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size;
+    int64_t required = vidur__ceil_div(computed + n, k->block_size);
+    int64_t fresh = required - q->kv_nblocks - nhits, evictable = 0, take, i, full_after, before;
+    for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
+    if (fresh > k->free_count - evictable) return 0;
+    for (i = 0; i < nhits; i++) {
+        if (k->b[hits[i]].ref == 0) vidur__kvm_unlink(k, hits[i]);
+        k->b[hits[i]].ref++;
+        if (!vidur__req_push_block(q, hits[i])) return 0;
+    }
+    if (fresh > 0) {
+        take = fresh + k->prealloc_blocks;
+        if (take > k->free_count) take = k->free_count;
+        for (i = 0; i < take; i++) {
+            int32_t blk = k->head;
+            vidur__kvm_unlink(k, blk);
+            if (k->b[blk].has_hash) vidur__kvm_evict(k, blk);
+            k->b[blk].ref = 1;
+            if (!vidur__req_push_block(q, blk)) return 0;
+        }
+    }
+    if (k->caching) {
+        before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
+        full_after = (computed + n) / k->block_size;
+        for (i = before; i < full_after && i < q->num_block_hash_ids && i < q->kv_nblocks; i++)
+            if (!k->b[q->kv_blocks[i]].has_hash) vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i]);
+        q->kv_cached_memo = (int32_t)full_after;
+    }
+    return 1;
+}
+
+static void vidur__kvm_release(vidur__kvm *k, vidur_request *q)
+{
+    int32_t i;
+    /* tail first, so a sequence's last blocks are evicted before its prefix */
+    for (i = q->kv_nblocks - 1; i >= 0; i--) {
+        int32_t blk = q->kv_blocks[i];
+        if (--k->b[blk].ref == 0) vidur__kvm_append(k, blk);
+    }
+    q->kv_nblocks = 0;
+    q->kv_cached_memo = -1;
+}
+
+static double vidur__kvm_usage(const vidur__kvm *k) { return k->n ? 1.0 - (double)k->free_count / (double)k->n : 0; }
+
+VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const vidur_request *q)
+{
+    int64_t blocks;
+    if (!r->kvm || !r->kvm->caching) return 0;
+    blocks = vidur__kvm_peek_hits(r->kvm, q, NULL, q->num_block_hash_ids);
+    if (blocks * r->kvm->block_size > q->num_prefill_tokens) blocks = q->num_prefill_tokens / r->kvm->block_size;
+    return blocks * r->kvm->block_size;
+}
+
+/* ---- vllm_v1 replica scheduler (schedulers.md §3.6, [F]) ---------------------------------------- */
+typedef struct vidur__v1 {
+    vidur_replica *r;
+    vidur__kvm kv;
+    vidur_request **waiting; /* binary heap by (arrived_at, id) */
+    int64_t nwait, capwait;
+    vidur_request **running; /* admission order */
+    int64_t nrun, caprun;
+    int32_t *hits;
+    int64_t caphits;
+    int chunk_size, cap;
+} vidur__v1;
+
+static int vidur__v1_less(const vidur_request *a, const vidur_request *b)
+{
+    return a->arrived_at < b->arrived_at || (a->arrived_at == b->arrived_at && a->id < b->id);
+}
+
+static int vidur__v1_push(vidur__v1 *s, vidur_request *q)
+{
+    int64_t i;
+    if (!vidur__grow((void **)&s->waiting, &s->capwait, s->nwait + 1, sizeof *s->waiting)) return 0;
+    i = s->nwait++;
+    while (i > 0 && vidur__v1_less(q, s->waiting[(i - 1) / 2])) {
+        s->waiting[i] = s->waiting[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->waiting[i] = q;
+    return 1;
+}
+
+static vidur_request *vidur__v1_pop(vidur__v1 *s)
+{
+    vidur_request *top = s->waiting[0], *last = s->waiting[--s->nwait];
+    int64_t i = 0;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= s->nwait) break;
+        if (c + 1 < s->nwait && vidur__v1_less(s->waiting[c + 1], s->waiting[c])) c++;
+        if (!vidur__v1_less(s->waiting[c], last)) break;
+        s->waiting[i] = s->waiting[c];
+        i = c;
+    }
+    if (s->nwait > 0) s->waiting[i] = last;
+    return top;
+}
+
+static void *vidur__v1_create(vidur_replica *r, void *user)
+{
+    vidur__v1 *s = (vidur__v1 *)vidur__calloc(1, sizeof *s);
+    const vidur_config *cfg = &r->sim->cfg;
+    (void)user;
+    if (!s) return NULL;
+    s->r = r;
+    s->chunk_size = r->info.params->chunk_size;
+    s->cap = r->info.params->batch_size_cap;
+    if (!vidur__kvm_init(&s->kv, r->info.num_blocks, r->info.block_size, cfg->enable_prefix_caching, cfg->num_preallocate_tokens)) {
+        VIDUR_FREE(s);
+        return NULL;
+    }
+    r->kvm = &s->kv;
+    return s;
+}
+
+static void vidur__v1_destroy(void *state)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    if (!s) return;
+    vidur__kvm_free(&s->kv);
+    VIDUR_FREE(s->waiting);
+    VIDUR_FREE(s->running);
+    VIDUR_FREE(s->hits);
+    VIDUR_FREE(s);
+}
+
+static void vidur__v1_add(void *state, vidur_request *q) { vidur__v1_push((vidur__v1 *)state, q); }
+
+static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    int64_t budget = s->chunk_size, i = 0;
+    int preempted = 0;
+    (void)err;
+    /* 1. running requests, in admission order */
+    while (i < s->nrun && budget > 0) {
+        vidur_request *q = s->running[i];
+        int64_t n;
+        if (q->v1_scheduled) { i++; continue; }
+        n = q->is_prefill_complete ? 1 : q->num_prefill_tokens - q->num_processed_tokens;
+        if (n > budget) n = budget;
+        VIDUR_ASSERT(n > 0);
+        for (;;) {
+            vidur_request *v;
+            if (vidur__kvm_allocate(&s->kv, q, n, NULL, 0)) {
+                vidur_batch_add(b, q, (int32_t)n);
+                q->v1_scheduled = 1;
+                budget -= n;
+                i++;
+                break;
+            }
+            /* out of blocks: the most recently admitted request is restarted */
+            v = s->running[--s->nrun];
+            vidur__kvm_release(&s->kv, v);
+            vidur_request_restart(v);
+            vidur__v1_push(s, v);
+            preempted = 1;
+            if (v == q) goto done_running;
+        }
+    }
+done_running:
+    /* 2. waiting requests, only when nothing was preempted */
+    while (!preempted && s->nwait && budget > 0) {
+        vidur_request *q = s->waiting[0];
+        int32_t nhits;
+        int64_t c, n;
+        if (s->nrun >= s->cap) break;
+        if (!vidur__grow((void **)&s->hits, &s->caphits, q->num_block_hash_ids + 1, sizeof *s->hits)) return -1;
+        nhits = vidur__kvm_computed_blocks(&s->kv, q, s->hits, q->num_block_hash_ids);
+        /* never more hits than the prompt's full blocks (the list also covers the output) */
+        if ((int64_t)nhits * s->kv.block_size > q->num_prefill_tokens) nhits = q->num_prefill_tokens / s->kv.block_size;
+        c = (int64_t)nhits * s->kv.block_size;
+        n = q->num_prefill_tokens - c;
+        if (n == 0) { /* a full hit still recomputes the last block */
+            nhits--;
+            c -= s->kv.block_size;
+            n = s->kv.block_size;
+        }
+        if (n > budget) n = budget;
+        VIDUR_ASSERT(n > 0);
+        if (!vidur__kvm_allocate(&s->kv, q, n, s->hits, nhits)) break;
+        vidur__v1_pop(s);
+        if (!vidur__grow((void **)&s->running, &s->caprun, s->nrun + 1, sizeof *s->running)) return -1;
+        s->running[s->nrun++] = q;
+        q->v1_scheduled = 1;
+        if (!q->v1_counted) { /* [F]: prompt tokens of requests first scheduled on the replica */
+            q->v1_counted = 1;
+            s->r->prefix_total_tokens += q->num_prefill_tokens;
+        }
+        vidur_batch_add(b, q, (int32_t)n);
+        budget -= n;
+        q->num_processed_tokens = (int32_t)c; /* on_cache_hit */
+        q->num_prefill_tokens_cached = (int32_t)c;
+    }
+    return b->size > 0;
+}
+
+static void vidur__v1_on_batch_end(void *state, vidur_batch *b)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    int64_t i, k = 0;
+    int32_t j;
+    for (j = 0; j < b->size; j++) {
+        vidur_request *q = b->requests[j];
+        q->v1_scheduled = 0;
+        if (q->completed) {
+            vidur__kvm_release(&s->kv, q);
+            s->r->prefix_cached_tokens += q->num_prefill_tokens_cached;
+        }
+    }
+    for (i = 0; i < s->nrun; i++)
+        if (!s->running[i]->completed) s->running[k++] = s->running[i];
+    s->nrun = k;
+}
+
+static int vidur__v1_is_empty(void *state)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    return s->nwait == 0 && s->nrun == 0;
+}
+
+static int64_t vidur__v1_pending(void *state) { return ((vidur__v1 *)state)->nwait; }
+
+static double vidur__v1_memory(void *state) { return vidur__kvm_usage(&((vidur__v1 *)state)->kv) * 100.0; }
+
+static const vidur_replica_scheduler_api vidur__v1_api = {
+    "vllm_v1", vidur__v1_create, vidur__v1_destroy, vidur__v1_add, vidur__v1_next, vidur__v1_on_batch_end,
+    vidur__v1_is_empty, vidur__v1_pending, vidur__v1_memory, NULL};
 
 /* ---- section: replica schedulers (schedulers.md §3, upstream) -----------------------------------
    All built-ins go through the same vidur_replica_scheduler_api a plug-in uses. */
@@ -4108,7 +4630,7 @@ static vidur_request *vidur__req_alloc(vidur_sim *s)
 {
     vidur_request *q = s->free_requests;
     if (!q) {
-        vidur__req_chunk *c = (vidur__req_chunk *)VIDUR_MALLOC(sizeof *c);
+        vidur__req_chunk *c = (vidur__req_chunk *)vidur__calloc(1, sizeof *c);
         int i;
         if (!c) return NULL;
         c->next = s->req_chunks;
@@ -4120,9 +4642,15 @@ static vidur_request *vidur__req_alloc(vidur_sim *s)
         q = s->free_requests;
     }
     s->free_requests = q->next_free;
-    memset(q, 0, sizeof *q);
+    {
+        int32_t *kb = q->kv_blocks, kc = q->kv_cap; /* keep the block list's storage across reuse */
+        memset(q, 0, sizeof *q);
+        q->kv_blocks = kb;
+        q->kv_cap = kc;
+    }
     q->num_allocated = -1;
     q->replica_id = -1;
+    q->kv_cached_memo = -1;
     return q;
 }
 
@@ -4230,6 +4758,8 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     if (s->gapi && s->gstate && s->gapi->destroy) s->gapi->destroy(s->gstate);
     while (s->req_chunks) {
         vidur__req_chunk *c = s->req_chunks->next;
+        int k2;
+        for (k2 = 0; k2 < 256; k2++) VIDUR_FREE(s->req_chunks->items[k2].kv_blocks);
         VIDUR_FREE(s->req_chunks);
         s->req_chunks = c;
     }
@@ -4276,9 +4806,15 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     tp = cfg->tensor_parallel_size;
     pp = cfg->num_pipeline_stages;
     if ((r = vidur__workload_init(&s->workload, cfg, err))) goto fail;
-    if ((r = vidur_memory_plan_compute(s->model, s->device, tp, pp, cfg->memory_margin_fraction, s->workload.max_tokens,
-                                       s->rparams->block_size, &s->plan, err)))
+    if (!strcmp(cfg->replica_scheduler_type, "vllm_v1")) {
+        if ((r = vidur_memory_plan_compute_tokens(s->model, s->device, tp, pp, cfg->cache_memory_margin_fraction, s->rparams->block_size,
+                                                  &s->plan, err)))
+            goto fail;
+        s->plan.max_batch_size_mem = s->rparams->batch_size_cap;
+    } else if ((r = vidur_memory_plan_compute(s->model, s->device, tp, pp, cfg->memory_margin_fraction, s->workload.max_tokens,
+                                              s->rparams->block_size, &s->plan, err))) {
         goto fail;
+    }
     if (s->rparams->num_blocks > 0) s->plan.num_blocks = s->rparams->num_blocks; /* user calibration */
     /* predictor: profiled tables where they exist, the calibrated roofline elsewhere */
     s->roofline.model = *s->model;
@@ -4321,6 +4857,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         if (!strcmp(cfg->replica_plugins[i]->name, cfg->replica_scheduler_type)) rapi = cfg->replica_plugins[i];
     for (i = 0; i < VIDUR__COUNT(vidur__replica_schedulers) && !rapi; i++)
         if (!strcmp(vidur__replica_schedulers[i].name, cfg->replica_scheduler_type)) rapi = &vidur__replica_schedulers[i];
+    if (!rapi && !strcmp(cfg->replica_scheduler_type, "vllm_v1")) rapi = &vidur__v1_api;
     for (i = 0; i < cfg->num_global_plugins && !s->gapi; i++)
         if (!strcmp(cfg->global_plugins[i]->name, cfg->global_scheduler_type)) s->gapi = cfg->global_plugins[i];
     for (i = 0; i < VIDUR__COUNT(vidur__global_schedulers) && !s->gapi; i++)
@@ -4901,6 +5438,11 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
         u->busy_time_percent = busy / rep->info.num_pipeline_stages;
         u->mfu = mfu / rep->info.num_pipeline_stages;
         u->num_blocks = rep->info.num_blocks;
+        u->prefix_cached_tokens = rep->prefix_cached_tokens;
+        u->prefix_total_tokens = rep->prefix_total_tokens;
+        u->prefix_hit_rate = rep->prefix_total_tokens ? (double)rep->prefix_cached_tokens / (double)rep->prefix_total_tokens : 0;
+        u->prefix_block_queries = rep->kvm ? rep->kvm->stat_queries : 0;
+        u->prefix_block_hits = rep->kvm ? rep->kvm->stat_hits : 0;
     }
     return sum;
 }
@@ -4940,8 +5482,12 @@ VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f
         vidur__fmt_double(c[2], 40, u->memory_usage_weighted_mean);
         vidur__fmt_double(c[3], 40, u->busy_time_percent);
         vidur__fmt_double(c[4], 40, u->mfu);
-        fprintf(f, "    {\"replica\": %d, \"num_blocks\": %lld, \"memory_usage_min\": %s, \"memory_usage_max\": %s, \"memory_usage_weighted_mean\": %s, \"busy_time_percent\": %s, \"mfu\": %s}%s\n",
-                r, (long long)u->num_blocks, c[0], c[1], c[2], c[3], c[4], r == sum->num_replicas - 1 ? "" : ",");
+        fprintf(f, "    {\"replica\": %d, \"num_blocks\": %lld, \"memory_usage_min\": %s, \"memory_usage_max\": %s, \"memory_usage_weighted_mean\": %s, \"busy_time_percent\": %s, \"mfu\": %s",
+                r, (long long)u->num_blocks, c[0], c[1], c[2], c[3], c[4]);
+        vidur__fmt_double(c[0], 40, u->prefix_hit_rate);
+        fprintf(f, ", \"prefix_cached_tokens\": %lld, \"prefix_total_tokens\": %lld, \"prefix_hit_rate\": %s, \"prefix_block_queries\": %lld, \"prefix_block_hits\": %lld}%s\n",
+                (long long)u->prefix_cached_tokens, (long long)u->prefix_total_tokens, c[0], (long long)u->prefix_block_queries,
+                (long long)u->prefix_block_hits, r == sum->num_replicas - 1 ? "" : ",");
     }
     fputs("  ]\n}\n", f);
     return ferror(f) ? VIDUR_ERR_IO : VIDUR_OK;

@@ -125,10 +125,10 @@ static const vidur_summary *run_sim(vidur_config *c, vidur_sim **sim)
    accounting (P + D is preserved; the summary counts every restart). */
 TEST(test_invariant_matrix)
 {
-    static const char *scheds[] = {"vllm", "sarathi", "orca", "faster_transformer", "lightllm"};
+    static const char *scheds[] = {"vllm", "sarathi", "orca", "faster_transformer", "lightllm", "vllm_v1"};
     static const char *routers[] = {"round_robin", "random", "lor", "lop"};
     int si, pp, tight, gi;
-    for (si = 0; si < 5; si++)
+    for (si = 0; si < 6; si++)
         for (pp = 1; pp <= 2; pp++)
             for (tight = 0; tight <= 1; tight++)
                 for (gi = 0; gi < 4; gi++) {
@@ -138,7 +138,7 @@ TEST(test_invariant_matrix)
                     const vidur_summary *s;
                     char key[128];
                     int64_t i, lost = 0, twice = 0, bad_tokens = 0, bad_decodes = 0;
-                    if (!strcmp(scheds[si], "lightllm") && pp == 2) continue;
+                    if ((!strcmp(scheds[si], "lightllm") || !strcmp(scheds[si], "vllm_v1")) && pp == 2) continue;
                     memset(&w, 0, sizeof w);
                     w.sched = scheds[si];
                     w.pp = pp;
@@ -156,7 +156,8 @@ TEST(test_invariant_matrix)
                     setc(&c, key, "16");
                     if (tight) {
                         /* vllm/sarathi preempt under pressure; the others just wait */
-                        snprintf(key, sizeof key, "%s_scheduler_config_num_blocks", scheds[si]);
+                        if (!strcmp(scheds[si], "vllm_v1")) snprintf(key, sizeof key, "cache_config_num_blocks");
+                        else snprintf(key, sizeof key, "%s_scheduler_config_num_blocks", scheds[si]);
                         setc(&c, key, !strcmp(scheds[si], "lightllm") ? "6000" : (!strcmp(scheds[si], "orca") || !strcmp(scheds[si], "faster_transformer")) ? "384" : "300");
                     }
                     c.observer.on_batch_scheduled = on_sched;
@@ -191,8 +192,11 @@ TEST(test_invariant_matrix)
                     CHECK_EQ_INT(w.sarathi_over, 0);
                     CHECK_EQ_INT(w.restarts_seen, s->num_preemptions);
                     CHECK_EQ_INT(w.batches, s->num_batches);
-                    if (tight && (!strcmp(scheds[si], "vllm") || !strcmp(scheds[si], "sarathi"))) CHECK(s->num_preemptions > 0);
-                    if (!(tight && (!strcmp(scheds[si], "vllm") || !strcmp(scheds[si], "sarathi")))) CHECK_EQ_INT(s->num_preemptions, 0);
+                    {
+                        int preempting = !strcmp(scheds[si], "vllm") || !strcmp(scheds[si], "sarathi") || !strcmp(scheds[si], "vllm_v1");
+                        if (tight && preempting) CHECK(s->num_preemptions > 0);
+                        if (!(tight && preempting)) CHECK_EQ_INT(s->num_preemptions, 0);
+                    }
                     vidur_sim_destroy(sim);
                 }
 }

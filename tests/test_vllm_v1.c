@@ -1,0 +1,275 @@
+/* test_vllm_v1.c - the fork's vllm_v1 scheduler and its prefix-caching KV cache manager on
+   crafted traces; every expected value is worked out by hand in the comments
+   (schedulers.md §3.6 and §4). Block size 16 throughout. */
+#define VIDUR_IMPLEMENTATION
+#include "../vidur.h"
+#include "test.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct log_t {
+    int n;
+    int size[64];
+    int64_t req[64][4];
+    int32_t tok[64][4];
+    int restarts[8], cached[8], P[8], D[8], done[8];
+} log_t;
+
+static void on_sched(void *user, vidur_sim *sim, const vidur_replica *r, const vidur_batch *b)
+{
+    log_t *l = (log_t *)user;
+    int i;
+    (void)sim; (void)r;
+    if (l->n >= 64) return;
+    l->size[l->n] = b->size;
+    for (i = 0; i < b->size && i < 4; i++) {
+        l->req[l->n][i] = b->requests[i]->id;
+        l->tok[l->n][i] = b->num_tokens[i];
+    }
+    l->n++;
+}
+
+static void on_done(void *user, vidur_sim *sim, const vidur_request *q)
+{
+    log_t *l = (log_t *)user;
+    (void)sim;
+    if (q->id >= 8) return;
+    l->done[q->id]++;
+    l->restarts[q->id] = q->num_restarts;
+    l->cached[q->id] = q->num_prefill_tokens_cached;
+    l->P[q->id] = q->num_prefill_tokens;
+    l->D[q->id] = q->num_decode_tokens;
+}
+
+static const char *trace_path = "/tmp/vidur_test_v1_trace.csv";
+
+static int write_trace(const char *rows)
+{
+    FILE *f = fopen(trace_path, "w");
+    if (!f) return 0;
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids\n", f);
+    fputs(rows, f);
+    fclose(f);
+    return 1;
+}
+
+static void setc(vidur_config *c, const char *k, const char *v)
+{
+    vidur_error err;
+    if (vidur_config_set(c, k, v, &err) != VIDUR_OK) {
+        printf("config: %s\n", err.message);
+        CHECK(0);
+    }
+}
+
+static vidur_sim *run(vidur_config *c, log_t *l)
+{
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    memset(l, 0, sizeof *l);
+    c->observer.on_batch_scheduled = on_sched;
+    c->observer.on_request_complete = on_done;
+    c->observer.user = l;
+    if (vidur_sim_create(c, &sim, &err) != VIDUR_OK) {
+        printf("create: %s\n", err.message);
+        CHECK(0);
+        return NULL;
+    }
+    if (vidur_sim_run(sim) != VIDUR_OK) {
+        printf("run: %s\n", vidur_sim_error(sim)->message);
+        CHECK(0);
+    }
+    return sim;
+}
+
+static void base(vidur_config *c)
+{
+    vidur_config_init(c);
+    setc(c, "request_generator_config_type", "trace_replay");
+    setc(c, "trace_request_generator_config_trace_file", trace_path);
+    setc(c, "replica_scheduler_config_type", "vllm_v1");
+    setc(c, "metrics_config_write_metrics", "false");
+}
+
+/* Token budget and chunking (chunk 512): r0 and r1 (P 600, D 3) at t = 0.
+   b0: waiting r0 gets min(600, 512) = 512; budget 0.
+   b1: running r0 gets its last 88; waiting r1 gets min(600, 424) = 424.
+   b2: r0 decodes 1; r1 finishes its prompt with 176.
+   b3: r0 1 (its D - 1 = 2nd decode: done), r1 1.   b4: r1 1 (done). */
+TEST(test_budget_and_chunks)
+{
+    vidur_config c;
+    log_t l;
+    vidur_sim *sim;
+    REQUIRE(write_trace("0,600,3,,\n0,600,3,,\n"));
+    base(&c);
+    sim = run(&c, &l);
+    CHECK_EQ_INT(l.n, 5);
+    CHECK_EQ_INT(l.size[0], 1);
+    CHECK_EQ_INT(l.tok[0][0], 512);
+    CHECK_EQ_INT(l.size[1], 2);
+    CHECK_EQ_INT(l.tok[1][0], 88);
+    CHECK_EQ_INT(l.req[1][1], 1);
+    CHECK_EQ_INT(l.tok[1][1], 424);
+    CHECK_EQ_INT(l.tok[2][0], 1);
+    CHECK_EQ_INT(l.tok[2][1], 176);
+    CHECK_EQ_INT(l.size[3], 2);
+    CHECK_EQ_INT(l.size[4], 1);
+    CHECK_EQ_INT(l.req[4][0], 1);
+    CHECK_EQ_INT(l.done[0], 1);
+    CHECK_EQ_INT(l.done[1], 1);
+    vidur_sim_destroy(sim);
+}
+
+/* Preemption order (6 blocks, no pre-allocation, no caching): r0, r1 (P 32, D 40) at t = 0.
+   b0 [r0:32, r1:32] takes 2 + 2 blocks. Each decode at processed p needs ceil((p + 1) / 16)
+   blocks: both take a 3rd at p = 33 (6 of 6). At p = 48 r0 needs a 4th: none free, so the most
+   recently admitted request, r1, is restarted (P 48, D 24; its 3 blocks freed) and nothing new is
+   admitted in that iteration: batch 16 (p = 48 for r0) is [r0] alone; batch 15 was [r0, r1]. r1
+   cannot come back (48 tokens = 3 blocks, 2 free) until r0 completes. */
+TEST(test_preemption_order)
+{
+    vidur_config c;
+    log_t l;
+    vidur_sim *sim;
+    REQUIRE(write_trace("0,32,40,,\n0,32,40,,\n"));
+    base(&c);
+    setc(&c, "cache_config_num_blocks", "6");
+    setc(&c, "cache_config_num_preallocate_tokens", "0");
+    sim = run(&c, &l);
+    CHECK_EQ_INT(l.size[0], 2);
+    CHECK_EQ_INT(l.size[15], 2);
+    CHECK_EQ_INT(l.size[16], 1);
+    CHECK_EQ_INT(l.req[16][0], 0);
+    CHECK_EQ_INT(l.restarts[0], 0);
+    CHECK_EQ_INT(l.restarts[1], 1);
+    CHECK_EQ_INT(l.P[1], 48);
+    CHECK_EQ_INT(l.D[1], 24);
+    CHECK_EQ_INT(l.done[0] + l.done[1], 2);
+    /* r1 stays out until r0 has finished: r0's 40 tokens of output end at batch 40 (b0 + 39 decodes) */
+    CHECK_EQ_INT(l.size[39], 1);
+    CHECK_EQ_INT(l.req[40][0], 1);
+    CHECK_EQ_INT(l.tok[40][0], 48);
+    vidur_sim_destroy(sim);
+}
+
+/* Prefix hits (plenty of memory). r0 (P 64, D 2, hashes [1 2 3 4]: 66 - 4 x 16 = 2 tokens in no
+   full block) at 0; r1 (P 64, hashes [1 2 5 6]) at 10; r2 (P 64, hashes [1 2 3 4]) at 20.
+   r0: no hits. r1: 1, 2 hit, 5 misses -> 32 tokens cached, 32 computed. r2: all 4 hit = the
+   whole prompt, so the last block is recomputed: 48 cached, 16 computed.
+   Statistics: 3 requests, 12 hash queries, 0 + 2 + 4 = 6 block hits; replica totals:
+   cached 0 + 32 + 48 = 80 of 3 x 64 = 192 prompt tokens. */
+TEST(test_prefix_hits)
+{
+    vidur_config c;
+    log_t l;
+    vidur_sim *sim;
+    vidur_replica *rep;
+    REQUIRE(write_trace("0,64,2,1,\"[1, 2, 3, 4]\"\n10,64,2,2,\"[1, 2, 5, 6]\"\n20,64,2,1,\"[1, 2, 3, 4]\"\n"));
+    base(&c);
+    setc(&c, "cache_config_enable_prefix_caching", "true");
+    sim = run(&c, &l);
+    REQUIRE(sim != NULL);
+    CHECK_EQ_INT(l.cached[0], 0);
+    CHECK_EQ_INT(l.cached[1], 32);
+    CHECK_EQ_INT(l.cached[2], 48);
+    /* the prefill batches carry only the uncached tokens */
+    CHECK_EQ_INT(l.tok[0][0], 64);
+    CHECK_EQ_INT(l.tok[2][0], 32);
+    CHECK_EQ_INT(l.tok[4][0], 16);
+    rep = vidur_sim_replica(sim, 0);
+    CHECK_EQ_INT(rep->kvm->stat_requests, 3);
+    CHECK_EQ_INT(rep->kvm->stat_queries, 12);
+    CHECK_EQ_INT(rep->kvm->stat_hits, 6);
+    CHECK_EQ_INT(rep->prefix_cached_tokens, 80);
+    CHECK_EQ_INT(rep->prefix_total_tokens, 192);
+    {
+        const vidur_summary *s = vidur_sim_summary(sim);
+        CHECK_NEAR(s->replica[0].prefix_hit_rate, 80.0 / 192.0, 1e-12);
+        CHECK_EQ_INT(s->replica[0].prefix_cached_tokens, 80);
+    }
+    vidur_sim_destroy(sim);
+    /* without prefix caching nothing is credited */
+    base(&c);
+    sim = run(&c, &l);
+    CHECK_EQ_INT(l.cached[2], 0);
+    CHECK_EQ_INT(l.tok[4][0], 64);
+    vidur_sim_destroy(sim);
+}
+
+/* Eviction order under memory pressure (8 blocks, pre-allocation 64 tokens = 4 blocks).
+   r0 (P 64, D 2, [1 2 3 4]) takes 4 + 4 = 8 blocks (ids 0..7, hashes on 0..3) and frees them
+   tail first, so the free queue is 7 6 5 4 3 2 1 0. r1 (P 32, D 2, [10 11]) takes 2 + 4 = 6
+   blocks from the front: 7 6 5 4 (no hash), then 3 and 2 (hashes 4 and 3: evicted). r2 (P 64,
+   [1 2 3 4]) finds 1 and 2 (blocks 0, 1) but not 3: 32 tokens cached instead of 48. */
+TEST(test_eviction_order)
+{
+    vidur_config c;
+    log_t l;
+    vidur_sim *sim;
+    REQUIRE(write_trace("0,64,2,1,\"[1, 2, 3, 4]\"\n10,32,2,2,\"[10, 11]\"\n20,64,2,1,\"[1, 2, 3, 4]\"\n"));
+    base(&c);
+    setc(&c, "cache_config_enable_prefix_caching", "true");
+    setc(&c, "cache_config_num_blocks", "8");
+    sim = run(&c, &l);
+    REQUIRE(sim != NULL);
+    CHECK_EQ_INT(l.cached[0], 0);
+    CHECK_EQ_INT(l.cached[1], 0);
+    CHECK_EQ_INT(l.cached[2], 32);
+    CHECK_EQ_INT(vidur_sim_replica(sim, 0)->kvm->stat_hits, 2);
+    vidur_sim_destroy(sim);
+}
+
+/* a router can ask a replica what it has cached, without touching the statistics */
+TEST(test_prefix_lookup_api)
+{
+    vidur__kvm k;
+    vidur_request q;
+    static const int64_t h[] = {7, 8, 9};
+    int32_t blk[2] = {-1, -1};
+    memset(&q, 0, sizeof q);
+    q.num_prefill_tokens = 48;
+    q.num_decode_tokens = 2;
+    q.block_hash_ids = h;
+    q.num_block_hash_ids = 3;
+    q.kv_cached_memo = -1;
+    REQUIRE(vidur__kvm_init(&k, 4, 16, 1, 0));
+    CHECK(vidur__kvm_allocate(&k, &q, 48, NULL, 0)); /* 3 blocks hashed 7 8 9 */
+    CHECK_EQ_INT(k.free_count, 1);
+    CHECK_EQ_INT(vidur__kvm_peek_hits(&k, &q, blk, 2), 2);
+    CHECK_EQ_INT(blk[0], 0);
+    CHECK_EQ_INT(blk[1], 1);
+    vidur__kvm_release(&k, &q);
+    CHECK_EQ_INT(k.free_count, 4);
+    CHECK_EQ_INT(k.stat_requests, 0);
+    /* freed blocks stay cached (lazy eviction); the tail (block 2) went back first */
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 9), 2);
+    CHECK_EQ_INT(k.tail, 0);
+    VIDUR_FREE(q.kv_blocks);
+    vidur__kvm_free(&k);
+}
+
+/* planner used by vllm_v1 (the fork's): schedulers.md §1 worked examples */
+TEST(test_token_planner)
+{
+    vidur_memory_plan p;
+    vidur_error err;
+    CHECK_EQ_INT(vidur_memory_plan_compute_tokens(vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf"), vidur_find_device(NULL, "a100"), 1, 1, 0.1, 16, &p, &err), VIDUR_OK);
+    CHECK_EQ_INT(p.num_blocks, 7672);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 524288); /* bytes per token here */
+    CHECK_EQ_INT(vidur_memory_plan_compute_tokens(vidur_find_model(NULL, "meta-llama/Meta-Llama-3-8B"), vidur_find_device(NULL, "a100"), 1, 1, 0.1, 16, &p, &err), VIDUR_OK);
+    CHECK_EQ_INT(p.num_blocks, 30208);
+}
+
+int main(void)
+{
+    RUN_TEST(test_budget_and_chunks);
+    RUN_TEST(test_preemption_order);
+    RUN_TEST(test_prefix_hits);
+    RUN_TEST(test_eviction_order);
+    RUN_TEST(test_prefix_lookup_api);
+    RUN_TEST(test_token_planner);
+    remove(trace_path);
+    return test_finish();
+}
