@@ -263,7 +263,9 @@ typedef struct vidur_config {
     double memory_margin_fraction;
     /* global_scheduler_config */
     char global_scheduler_type[VIDUR_NAME_MAX];
-    int64_t lop_seed;             /* 67 */
+    int64_t lop_seed;             /* 67; every [F] router's tie-break seed */
+    double tolerance_factor;      /* tolerant_sticky_lop_uncached: 2.0 */
+    int top_k;                    /* ranked_sticky_lop_uncached: 2 */
     /* replica_scheduler_config */
     char replica_scheduler_type[VIDUR_NAME_MAX];
     vidur_replica_scheduler_params vllm, sarathi, orca, faster_transformer, lightllm, vllm_v1, custom;
@@ -419,6 +421,8 @@ struct vidur_request {
     int32_t kv_cached_memo;       /* blocks already hashed for this request, -1 = none */
     int8_t v1_scheduled;          /* vllm_v1: in the batch being formed or in flight */
     int8_t v1_counted;            /* vllm_v1: counted in the replica's prefix-cache totals */
+    int64_t router_cached;        /* *_uncached routers: cached prompt tokens on the chosen replica */
+    double prefill_deadline_at;   /* edf: arrival + prefill SLO */
     /* KV allocation owned by the replica framework; -1 = not in the allocation map */
     int64_t num_allocated;
     /* arrival-time values kept for metrics */
@@ -1190,8 +1194,12 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("replica_config", "tensor_parallel_size", INT, tensor_parallel_size, "1", 1, 1024, "GPUs per pipeline stage (TP)."),
     VIDUR__K("replica_config", "num_pipeline_stages", INT, num_pipeline_stages, "1", 1, 1024, "Pipeline stages per replica (PP)."),
     VIDUR__K("replica_config", "memory_margin_fraction", DOUBLE, memory_margin_fraction, "0.1", 0, 0.99, "Fraction of GPU memory left unused by the memory planner."),
-    VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin", "round_robin|random|lor|lop", "Global scheduler (router): round_robin, random, lor, lop, or a registered plug-in."),
-    VIDUR__K("lop_global_scheduler_config", "seed", INT64, lop_seed, "67", 0, VIDUR__BIG, "Seed of lop's tie-break stream (CPython random.Random(seed), as the fork)."),
+    VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin",
+             "round_robin|random|lor|lop|lop_uncached|sticky|sticky_lop|sticky_round_robin|sticky_lor|tolerant_sticky_lop_uncached|ranked_sticky_lop_uncached",
+             "Global scheduler (router): round_robin, random, lor, lop, lop_uncached, sticky, sticky_lop, sticky_round_robin, sticky_lor, tolerant_sticky_lop_uncached, ranked_sticky_lop_uncached, or a registered plug-in."),
+    VIDUR__K("global_scheduler_config", "seed", INT64, lop_seed, "67", 0, VIDUR__BIG, "Seed of the routers' tie-break stream (CPython random.Random(seed), as the fork's per-type seed 67)."),
+    VIDUR__K("tolerant_sticky_lop_uncached_global_scheduler_config", "tolerance_factor", DOUBLE, tolerance_factor, "2.0", 0, 1e9, "Keep a session's replica while its imbalance is at most this times the best [F]."),
+    VIDUR__K("ranked_sticky_lop_uncached_global_scheduler_config", "top_k", INT, top_k, "2", 1, 1e6, "Keep a session's replica while it ranks in the top k by imbalance [F]."),
     VIDUR__C("replica_scheduler_config", "type", replica_scheduler_type, "sarathi", "sarathi|vllm|orca|faster_transformer|lightllm|vllm_v1", "Replica scheduler: sarathi, vllm, orca, faster_transformer, lightllm, vllm_v1, or a registered plug-in."),
     VIDUR__SCHED_KEYS("vllm_scheduler_config", vllm, "Most requests holding KV memory; a micro-batch holds at most cap/PP."),
     VIDUR__K("vllm_scheduler_config", "max_tokens_in_batch", INT, vllm.max_tokens_in_batch, "4096", 1, 1e9, "Padded prefill batch limit: (requests) x (longest prompt)."),
@@ -4534,9 +4542,61 @@ typedef struct vidur__gs {
     int64_t *pending;  /* lop: outstanding prompt tokens per replica */
     int32_t *ties;     /* scratch: replicas tied at the minimum */
     vidur__mt rng;     /* [F] tie-break stream: random.Random(seed) */
+    int64_t *imb;      /* scratch: imbalance per candidate replica */
+    int64_t *uncached; /* scratch: uncached prompt tokens per candidate replica */
+    double *draws;     /* scratch: ranked draws */
+    /* session -> replica (open addressing, linear probing; never iterated) */
+    int64_t *sess_key;
+    int32_t *sess_val;
+    int64_t sess_cap, sess_n;
+    int64_t session_counter;
 } vidur__gs;
 
-enum { VIDUR__GS_ROUND_ROBIN, VIDUR__GS_RANDOM, VIDUR__GS_LOR, VIDUR__GS_LOP };
+enum {
+    VIDUR__GS_ROUND_ROBIN, VIDUR__GS_RANDOM, VIDUR__GS_LOR, VIDUR__GS_LOP, VIDUR__GS_LOP_UNCACHED, VIDUR__GS_STICKY,
+    VIDUR__GS_STICKY_LOP, VIDUR__GS_STICKY_RR, VIDUR__GS_STICKY_LOR, VIDUR__GS_TOLERANT, VIDUR__GS_RANKED
+};
+
+/* session map: returns the slot of key (used or the empty slot where it would go) */
+static int64_t vidur__sess_slot(const vidur__gs *g, int64_t key)
+{
+    int64_t i = (int64_t)(vidur__mix64((uint64_t)key) & (uint64_t)(g->sess_cap - 1));
+    while (g->sess_val[i] >= 0 && g->sess_key[i] != key) i = (i + 1) & (g->sess_cap - 1);
+    return i;
+}
+
+static int vidur__sess_get(const vidur__gs *g, int64_t key)
+{
+    return g->sess_cap ? g->sess_val[vidur__sess_slot(g, key)] : -1;
+}
+
+static int vidur__sess_put(vidur__gs *g, int64_t key, int replica)
+{
+    int64_t i;
+    if (2 * (g->sess_n + 1) > g->sess_cap) {
+        int64_t oc = g->sess_cap, nc = oc ? oc * 2 : 1024, j;
+        int64_t *ok = g->sess_key;
+        int32_t *ov = g->sess_val;
+        g->sess_key = (int64_t *)VIDUR_MALLOC((size_t)nc * sizeof *g->sess_key);
+        g->sess_val = (int32_t *)VIDUR_MALLOC((size_t)nc * sizeof *g->sess_val);
+        if (!g->sess_key || !g->sess_val) return 0;
+        g->sess_cap = nc;
+        for (j = 0; j < nc; j++) g->sess_val[j] = -1;
+        for (j = 0; j < oc; j++)
+            if (ov[j] >= 0) {
+                int64_t s2 = vidur__sess_slot(g, ok[j]);
+                g->sess_key[s2] = ok[j];
+                g->sess_val[s2] = ov[j];
+            }
+        VIDUR_FREE(ok);
+        VIDUR_FREE(ov);
+    }
+    i = vidur__sess_slot(g, key);
+    if (g->sess_val[i] < 0) g->sess_n++;
+    g->sess_key[i] = key;
+    g->sess_val[i] = replica;
+    return 1;
+}
 
 static void vidur__gs_destroy(void *state)
 {
@@ -4544,6 +4604,11 @@ static void vidur__gs_destroy(void *state)
     if (!g) return;
     VIDUR_FREE(g->pending);
     VIDUR_FREE(g->ties);
+    VIDUR_FREE(g->imb);
+    VIDUR_FREE(g->uncached);
+    VIDUR_FREE(g->draws);
+    VIDUR_FREE(g->sess_key);
+    VIDUR_FREE(g->sess_val);
     VIDUR_FREE(g);
 }
 
@@ -4554,7 +4619,10 @@ static void *vidur__gs_create(vidur_sim *sim, void *user)
     g->kind = (int)(intptr_t)user;
     g->pending = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->pending);
     g->ties = (int32_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->ties);
-    if (!g->pending || !g->ties) {
+    g->imb = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->imb);
+    g->uncached = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->uncached);
+    g->draws = (double *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->draws);
+    if (!g->pending || !g->ties || !g->imb || !g->uncached || !g->draws) {
         vidur__gs_destroy(g);
         return NULL;
     }
@@ -4564,25 +4632,54 @@ static void *vidur__gs_create(vidur_sim *sim, void *user)
 
 /* [F] "random tie-break among S": rng.choice(S) over S in ascending replica order; a draw is
    consumed even when |S| = 1 */
-static int vidur__gs_min_random(vidur__gs *g, int n)
+static int vidur__gs_argmin_random(vidur__gs *g, const int64_t *v, int n)
 {
     int i, nt = 0;
     int64_t best = 0;
     for (i = 0; i < n; i++) {
-        if (nt == 0 || g->pending[i] < best) {
-            best = g->pending[i];
+        if (nt == 0 || v[i] < best) {
+            best = v[i];
             nt = 0;
         }
-        if (g->pending[i] == best) g->ties[nt++] = i;
+        if (v[i] == best) g->ties[nt++] = i;
     }
     return g->ties[vidur__mt_randbelow(&g->rng, (uint32_t)nt)];
+}
+
+static int vidur__gs_min_random(vidur__gs *g, int n) { return vidur__gs_argmin_random(g, g->pending, n); }
+
+/* lop_uncached: u(q, r) = P - tokens cached on r; imbalance(r) = max - min of pending with u(q, r)
+   added to r alone. Fills g->imb and returns the candidate uncached tokens through u. */
+static void vidur__gs_imbalance(vidur__gs *g, vidur_sim *sim, const vidur_request *q, int64_t *u)
+{
+    int n = sim->num_replicas, r, x;
+    for (r = 0; r < n; r++) {
+        int64_t mx = INT64_MIN, mn = INT64_MAX;
+        u[r] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[r], q);
+        for (x = 0; x < n; x++) {
+            int64_t v = g->pending[x] + (x == r ? u[r] : 0);
+            if (v > mx) mx = v;
+            if (v < mn) mn = v;
+        }
+        g->imb[r] = mx - mn;
+    }
 }
 
 static void vidur__gs_prefill_end(void *state, vidur_sim *sim, const vidur_request *q)
 {
     vidur__gs *g = (vidur__gs *)state;
     (void)sim;
-    if (g->kind == VIDUR__GS_LOP && q->replica_id >= 0) g->pending[q->replica_id] -= q->num_prefill_tokens;
+    if (q->replica_id < 0) return;
+    if (g->kind == VIDUR__GS_LOP || g->kind == VIDUR__GS_STICKY) g->pending[q->replica_id] -= q->num_prefill_tokens;
+    if (g->kind == VIDUR__GS_LOP_UNCACHED || g->kind == VIDUR__GS_STICKY_LOP || g->kind == VIDUR__GS_TOLERANT || g->kind == VIDUR__GS_RANKED)
+        g->pending[q->replica_id] -= q->num_prefill_tokens - q->router_cached; /* the request's current P */
+}
+
+static void vidur__gs_request_end(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur__gs *g = (vidur__gs *)state;
+    (void)sim;
+    if (g->kind == VIDUR__GS_STICKY_LOR && q->replica_id >= 0) g->pending[q->replica_id] -= 1;
 }
 
 static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
@@ -4598,6 +4695,65 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
         i = vidur__gs_min_random(g, n);
         g->pending[i] += q->num_prefill_tokens;
         return i;
+    case VIDUR__GS_LOP_UNCACHED:
+    case VIDUR__GS_STICKY_LOP:
+    case VIDUR__GS_TOLERANT:
+    case VIDUR__GS_RANKED: {
+        /* prefix-cache aware: balance outstanding UNCACHED prompt tokens */
+        int sticky = q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED ? vidur__sess_get(g, q->session_id) : -1;
+        int64_t *uu = g->uncached;
+        int best;
+        vidur__gs_imbalance(g, sim, q, uu);
+        best = sticky;
+        if (g->kind == VIDUR__GS_LOP_UNCACHED || sticky < 0) {
+            best = vidur__gs_argmin_random(g, g->imb, n);
+        } else if (g->kind == VIDUR__GS_TOLERANT) {
+            int64_t mn = g->imb[0];
+            for (i = 1; i < n; i++) if (g->imb[i] < mn) mn = g->imb[i];
+            if ((double)g->imb[sticky] > sim->cfg.tolerance_factor * (double)mn) best = vidur__gs_argmin_random(g, g->imb, n);
+        } else if (g->kind == VIDUR__GS_RANKED) {
+            /* one draw per replica in id order; rank by (imbalance, draw); keep the session's
+               replica while it is in the top k */
+            int rank = 0;
+            double *dr = g->draws;
+            for (i = 0; i < n; i++) dr[i] = vidur__mt_random(&g->rng);
+            for (i = 0; i < n; i++)
+                if (g->imb[i] < g->imb[sticky] || (g->imb[i] == g->imb[sticky] && dr[i] < dr[sticky])) rank++;
+            if (rank >= sim->cfg.top_k) best = vidur__gs_argmin_random(g, g->imb, n);
+        }
+        if (q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED && best != sticky && !vidur__sess_put(g, q->session_id, best)) return -1;
+        g->pending[best] += uu[best];
+        ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[best];
+        return best;
+    }
+    case VIDUR__GS_STICKY: {
+        /* session affinity; new sessions and session-less requests go to lop's choice */
+        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
+        if (r < 0) {
+            r = vidur__gs_min_random(g, n);
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return -1;
+        }
+        g->pending[r] += q->num_prefill_tokens;
+        return r;
+    }
+    case VIDUR__GS_STICKY_RR: {
+        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
+        if (r < 0) {
+            r = (int)(g->session_counter++ % n);
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return -1;
+        }
+        return r;
+    }
+    case VIDUR__GS_STICKY_LOR: {
+        /* new sessions: fewest outstanding requests (random tie-break); every request counts */
+        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
+        if (r < 0) {
+            r = vidur__gs_min_random(g, n);
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return -1;
+        }
+        g->pending[r] += 1;
+        return r;
+    }
     default:
         /* least outstanding requests: waiting-queue length, lowest id on ties */
         for (i = 1; i < n; i++)
@@ -4606,12 +4762,19 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
     }
 }
 
-#define VIDUR__GS_API(name, kind) {name, vidur__gs_create, vidur__gs_destroy, vidur__gs_route, NULL, NULL, vidur__gs_prefill_end, (void *)(intptr_t)(kind)}
+#define VIDUR__GS_API(name, kind) {name, vidur__gs_create, vidur__gs_destroy, vidur__gs_route, NULL, vidur__gs_request_end, vidur__gs_prefill_end, (void *)(intptr_t)(kind)}
 static const vidur_global_scheduler_api vidur__global_schedulers[] = {
     VIDUR__GS_API("round_robin", VIDUR__GS_ROUND_ROBIN),
     VIDUR__GS_API("random", VIDUR__GS_RANDOM),
     VIDUR__GS_API("lor", VIDUR__GS_LOR),
     VIDUR__GS_API("lop", VIDUR__GS_LOP),
+    VIDUR__GS_API("lop_uncached", VIDUR__GS_LOP_UNCACHED),
+    VIDUR__GS_API("sticky", VIDUR__GS_STICKY),
+    VIDUR__GS_API("sticky_lop", VIDUR__GS_STICKY_LOP),
+    VIDUR__GS_API("sticky_round_robin", VIDUR__GS_STICKY_RR),
+    VIDUR__GS_API("sticky_lor", VIDUR__GS_STICKY_LOR),
+    VIDUR__GS_API("tolerant_sticky_lop_uncached", VIDUR__GS_TOLERANT),
+    VIDUR__GS_API("ranked_sticky_lop_uncached", VIDUR__GS_RANKED),
 };
 
 /* ---- section: simulation ------------------------------------------------------------------------ */
