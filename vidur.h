@@ -3335,13 +3335,17 @@ static vidur_request *vidur__dq_pop_back(vidur__deque *d)
     return VIDUR__DQ_AT(d, d->n);
 }
 
-/* stable sort by arrival time; the queue is almost always sorted already, so insertion sort is O(n) */
-static void vidur__dq_sort_by_arrival(vidur__deque *d)
+/* stable sort by arrival time, or by prefill deadline (edf); the queue is almost always sorted
+   already, so insertion sort is O(n) */
+static double vidur__queue_key(const vidur_request *q, int edf) { return edf ? q->prefill_deadline_at : q->arrived_at; }
+
+static void vidur__dq_sort_by_key(vidur__deque *d, int edf)
 {
     int64_t i, j;
     for (i = 1; i < d->n; i++) {
         vidur_request *q = VIDUR__DQ_AT(d, i);
-        for (j = i; j > 0 && VIDUR__DQ_AT(d, j - 1)->arrived_at > q->arrived_at; j--) VIDUR__DQ_AT(d, j) = VIDUR__DQ_AT(d, j - 1);
+        double k = vidur__queue_key(q, edf);
+        for (j = i; j > 0 && vidur__queue_key(VIDUR__DQ_AT(d, j - 1), edf) > k; j--) VIDUR__DQ_AT(d, j) = VIDUR__DQ_AT(d, j - 1);
         VIDUR__DQ_AT(d, j) = q;
     }
 }
@@ -4152,6 +4156,7 @@ typedef struct vidur__rs {
     /* faster_transformer */
     vidur__ft_record *ft;
     int64_t ft_head, ft_n, ft_cap;
+    int edf; /* request_queue_config_type edf (sarathi): queue by prefill deadline */
     /* lightllm */
     int num_waiting_iters;
     vidur__cache_len *cl;
@@ -4166,6 +4171,7 @@ static void *vidur__rs_create(vidur_replica *r, void *user)
     s->kind = (int)(intptr_t)user;
     s->p = r->info.params;
     s->max_micro_batch_size = r->info.batch_size_cap / r->info.num_pipeline_stages;
+    s->edf = s->kind == VIDUR__RS_SARATHI && !strcmp(r->sim->cfg.request_queue_type, "edf");
     if (s->kind == VIDUR__RS_FT) {
         s->ft_cap = r->info.num_pipeline_stages + 1;
         s->ft = (vidur__ft_record *)vidur__calloc((size_t)s->ft_cap, sizeof *s->ft);
@@ -4192,7 +4198,18 @@ static void vidur__rs_destroy(void *state)
 static void vidur__rs_add(void *state, vidur_request *q)
 {
     vidur__rs *s = (vidur__rs *)state;
+    int64_t j;
     vidur__dq_push_back(&s->queue, q);
+    if (!s->edf) return;
+    /* edf: keep new requests in (deadline, id) order behind any requeued victims ahead of them */
+    for (j = s->queue.n - 1; j > 0; j--) {
+        vidur_request *p = VIDUR__DQ_AT(&s->queue, j - 1);
+        if (p->num_restarts > 0 || p->prefill_deadline_at < q->prefill_deadline_at ||
+            (p->prefill_deadline_at == q->prefill_deadline_at && p->id < q->id))
+            break;
+        VIDUR__DQ_AT(&s->queue, j) = p;
+    }
+    VIDUR__DQ_AT(&s->queue, j) = q;
 }
 
 static int vidur__rs_is_empty(void *state)
@@ -4269,7 +4286,7 @@ static int vidur__vllm_next(vidur__rs *s, vidur_batch *b)
         max_tokens = m;
     }
     if (b->size) return 1;
-    vidur__dq_sort_by_arrival(&s->preempted);
+    vidur__dq_sort_by_key(&s->preempted, s->edf);
     while (s->preempted.n) {
         vidur_request *q;
         if (b->size == s->max_micro_batch_size) break;
@@ -4320,7 +4337,7 @@ static int vidur__sarathi_next(vidur__rs *s, vidur_batch *b)
     }
     /* preempted = skipped + remaining, then a stable sort by arrival */
     for (i = skipped->n - 1; i >= 0; i--) vidur__dq_push_front(&s->preempted, VIDUR__DQ_AT(skipped, i));
-    vidur__dq_sort_by_arrival(&s->preempted);
+    vidur__dq_sort_by_key(&s->preempted, s->edf);
     while (s->queue.n) {
         vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
         int32_t n;
@@ -5162,6 +5179,14 @@ static int vidur__handle_arrival(vidur_sim *s)
     double t = q->arrived_at;
     if (!vidur__next_arrival(s, &s->error)) { s->failed = 1; return 0; }
     s->num_arrived++;
+    {
+        /* [F] SLO manager: prefill deadline = arrival + max(P x normalized, min); with only the
+           minimum set, the minimum (the fork raises there; this is its evident intent) */
+        double slo = 0;
+        if (s->cfg.slo_prefill_e2e_time_normalized > 0) slo = q->num_prefill_tokens * s->cfg.slo_prefill_e2e_time_normalized;
+        if (s->cfg.slo_prefill_e2e_time_min > slo) slo = s->cfg.slo_prefill_e2e_time_min;
+        q->prefill_deadline_at = t + slo;
+    }
     if (s->first_arrival < 0) s->first_arrival = t;
     row = vidur__row_get(s, q->id);
     if (!row) {

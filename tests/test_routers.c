@@ -135,8 +135,79 @@ TEST(test_sticky)
     CHECK_EQ_INT(g_rep[3], 1);
 }
 
+/* EDF request queue (sarathi, chunk 512, SLO 0.01 s per prompt token): r0 (P 2000) at 0 keeps
+   the budget busy for three batches; r1 (P 1000, deadline 0.001 + 10), r2 (P 100, deadline
+   0.002 + 1) and r3 (P 500, deadline 0.003 + 5) arrive meanwhile. Batch 3 has 512 - 464 = 48
+   tokens left for a new request: fcfs admits r1, edf admits r2. Order of first appearance:
+   fcfs r1 r2 r3; edf r2 (b3), r3 (b4: 512 - 1 - 52 = 459 tokens), r1. */
+static int g_first[8], g_nfirst, g_seen[8];
+static void on_batch_first(void *user, vidur_sim *sim, const vidur_replica *r, const vidur_batch *b)
+{
+    int i;
+    (void)user; (void)sim; (void)r;
+    for (i = 0; i < b->size; i++) {
+        int64_t id = b->requests[i]->id;
+        if (id < 8 && !g_seen[id] && g_nfirst < 8) {
+            g_seen[id] = 1;
+            g_first[g_nfirst++] = (int)id;
+        }
+    }
+}
+
+static int run_queue(const char *queue)
+{
+    vidur_config c;
+    vidur_error err;
+    vidur_sim *sim = NULL;
+    FILE *f = fopen(path, "w");
+    int ok = 1;
+    if (!f) return 0;
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens\n0,2000,4\n0.001,1000,4\n0.002,100,4\n0.003,500,4\n", f);
+    fclose(f);
+    memset(g_seen, 0, sizeof g_seen);
+    g_nfirst = 0;
+    vidur_config_init(&c);
+    ok &= vidur_config_set(&c, "request_generator_config_type", "trace_replay", &err) == VIDUR_OK;
+    ok &= vidur_config_set(&c, "trace_request_generator_config_trace_file", path, &err) == VIDUR_OK;
+    ok &= vidur_config_set(&c, "request_queue_config_type", queue, &err) == VIDUR_OK;
+    ok &= vidur_config_set(&c, "slo_config_prefill_e2e_time_normalized", "0.01", &err) == VIDUR_OK;
+    ok &= vidur_config_set(&c, "metrics_config_write_metrics", "false", &err) == VIDUR_OK;
+    c.observer.on_batch_scheduled = on_batch_first;
+    if (!ok || vidur_sim_create(&c, &sim, &err) != VIDUR_OK || vidur_sim_run(sim) != VIDUR_OK) ok = 0;
+    vidur_sim_destroy(sim);
+    remove(path);
+    return ok;
+}
+
+TEST(test_edf_queue)
+{
+    vidur_config c;
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    REQUIRE(run_queue("fcfs"));
+    CHECK_EQ_INT(g_nfirst, 4);
+    CHECK_EQ_INT(g_first[1], 1);
+    CHECK_EQ_INT(g_first[2], 2);
+    CHECK_EQ_INT(g_first[3], 3);
+    REQUIRE(run_queue("edf"));
+    CHECK_EQ_INT(g_nfirst, 4);
+    CHECK_EQ_INT(g_first[1], 2);
+    CHECK_EQ_INT(g_first[2], 3);
+    CHECK_EQ_INT(g_first[3], 1);
+    /* edf needs an SLO and the sarathi scheduler */
+    vidur_config_init(&c);
+    vidur_config_set(&c, "request_queue_config_type", "edf", &err);
+    CHECK(vidur_sim_create(&c, &sim, &err) != VIDUR_OK);
+    CHECK_CONTAINS(err.message, "slo_config_prefill_e2e_time_normalized");
+    vidur_config_set(&c, "slo_config_prefill_e2e_time_min", "1", &err);
+    vidur_config_set(&c, "replica_scheduler_config_type", "vllm", &err);
+    CHECK(vidur_sim_create(&c, &sim, &err) != VIDUR_OK);
+    CHECK_CONTAINS(err.message, "sarathi");
+}
+
 int main(void)
 {
+    RUN_TEST(test_edf_queue);
     RUN_TEST(test_sticky_round_robin);
     RUN_TEST(test_sticky_lor);
     RUN_TEST(test_tolerant_threshold);
