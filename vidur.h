@@ -470,6 +470,10 @@ VIDURDEF void vidur_replica_free(vidur_replica *r, vidur_request *q);
 VIDURDEF int64_t vidur_replica_num_allocated_blocks(const vidur_replica *r);
 VIDURDEF int64_t vidur_replica_num_allocated_requests(const vidur_replica *r); /* len(allocation_map) */
 VIDURDEF int vidur_replica_num_running_batches(const vidur_replica *r);
+/* Requests holding KV memory on r (vllm_v1: its running list). */
+VIDURDEF int64_t vidur_replica_num_running_requests(const vidur_replica *r);
+/* KV-cache usage in percent, as the memory metrics record it. */
+VIDURDEF double vidur_replica_kv_usage_percent(const vidur_replica *r);
 /* Prompt tokens of q already in r's prefix cache (vllm_v1 with prefix caching; else 0). Leaves
    the cache statistics alone. */
 VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const vidur_request *q);
@@ -3685,11 +3689,6 @@ VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
 VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->cfg; }
 
-static double vidur__replica_memory_percent(const vidur_replica *r)
-{
-    if (r->api->memory_usage_percent) return r->api->memory_usage_percent(r->state);
-    return r->info.num_blocks ? (double)r->num_allocated_blocks * 100.0 / (double)r->info.num_blocks : 0;
-}
 
 /* ---- section: KV cache manager with prefix caching (schedulers.md §4, [F]) ----------------------
    A pool of blocks with reference counts; a free queue (doubly linked, in id order at start)
@@ -3944,6 +3943,12 @@ static void vidur__kvm_release(vidur__kvm *k, vidur_request *q)
 
 static double vidur__kvm_usage(const vidur__kvm *k) { return k->n ? 1.0 - (double)k->free_count / (double)k->n : 0; }
 
+VIDURDEF double vidur_replica_kv_usage_percent(const vidur_replica *r)
+{
+    if (r->api->memory_usage_percent) return r->api->memory_usage_percent(r->state);
+    return r->info.num_blocks ? (double)r->num_allocated_blocks * 100.0 / (double)r->info.num_blocks : 0;
+}
+
 VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const vidur_request *q)
 {
     int64_t blocks;
@@ -4126,6 +4131,12 @@ static int vidur__v1_is_empty(void *state)
 static int64_t vidur__v1_pending(void *state) { return ((vidur__v1 *)state)->nwait; }
 
 static double vidur__v1_memory(void *state) { return vidur__kvm_usage(&((vidur__v1 *)state)->kv) * 100.0; }
+
+VIDURDEF int64_t vidur_replica_num_running_requests(const vidur_replica *r)
+{
+    if (r->kvm) return ((const vidur__v1 *)r->state)->nrun;
+    return r->num_allocated_requests;
+}
 
 static const vidur_replica_scheduler_api vidur__v1_api = {
     "vllm_v1", vidur__v1_create, vidur__v1_destroy, vidur__v1_add, vidur__v1_next, vidur__v1_on_batch_end,
@@ -5278,7 +5289,7 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         formed[nformed++] = b;
     }
     if (!nformed) return 1;
-    if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur__replica_memory_percent(rep));
+    if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     for (k = 0; k < nformed; k++) {
         vidur__batch_ex *b = formed[k];
         b->pub.scheduled_at = t;
@@ -5411,7 +5422,7 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     rep->api->on_batch_end(rep->state, &b->pub);
     if (s->gapi->on_batch_end) s->gapi->on_batch_end(s->gstate, s, &b->pub);
     if (s->cfg.observer.on_batch_end) s->cfg.observer.on_batch_end(s->cfg.observer.user, s, rep, &b->pub);
-    if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur__replica_memory_percent(rep));
+    if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     s->num_batches++;
     if (s->cfg.store_batch_metrics) {
         int ok = vidur__sketch_add(&s->batch_metric[0], t - b->pub.scheduled_at) &&
