@@ -38,7 +38,10 @@ ASAN_TESTS   := $(patsubst tests/%.c,$(BUILD)/asan/%,$(TEST_SRCS))
 .PHONY: all deps run test test-build bench docs install uninstall clean
 .DELETE_ON_ERROR:
 
-all: $(BUILD)/vidur $(EXAMPLES)
+TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
+ASAN_TOOLS := $(BUILD)/asan/vidur-mooncake $(BUILD)/asan/vidur-convgen
+
+all: $(BUILD)/vidur $(EXAMPLES) $(TOOLS)
 
 deps:
 	@bash scripts/deps.sh $(DEPS_FLAGS)
@@ -64,12 +67,21 @@ $(BUILD)/asan/vidur: tools/vidur.c vidur.h
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# trace tools (plain C99 + libc): Mooncake JSONL -> trace CSV, synthetic conversation traces
+$(TOOLS): $(BUILD)/%: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lm
+
+$(ASAN_TOOLS): $(BUILD)/asan/%: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -o $@ $< $(LDFLAGS) -lm
+
 run: deps $(BUILD)/vidur
 	$(BUILD)/vidur data/default.ini
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
-test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES)
+test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(TOOLS) $(ASAN_TOOLS)
 
 test: DEPS_FLAGS = --test
 test: deps
