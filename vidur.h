@@ -2091,30 +2091,81 @@ VIDURDEF void vidur_config_print_help(FILE *f)
 }
 
 /* ---- section: CSV reading ------------------------------------------------------------------------
-   A small RFC-4180 reader over a whole-file buffer: quoted fields may hold commas (block_hash_ids). */
+   A small streaming RFC-4180 reader: one record at a time (a quoted field may hold commas, as
+   block_hash_ids does, or even newlines), so a large trace never sits in memory as text. */
 typedef struct vidur__csv {
-    char *text;
-    char *p;
+    FILE *f;
     const char *path;
-    int line;
+    int line;            /* line number of the current record's first line */
+    int next_line;
+    char *hdr;           /* the header record (cols point into it) */
+    char *buf;           /* the current record */
+    size_t cap;
     int ncols;
-    char *cols[64];      /* header names */
-    char *fields[64];    /* current row */
+    char *cols[64];
+    char *fields[64];
     int nfields;
+    int oom;
+    char *rbuf;          /* read-ahead block: stdio's per-character locking is slow */
+    size_t rpos, rlen;
 } vidur__csv;
 
-/* splits one record in place; returns 0 at end of file */
-static int vidur__csv_record(vidur__csv *c, char **fields, int *nfields)
+/* reads one record into c->buf (without its line end); returns 0 at end of file */
+static int vidur__csv_getc(vidur__csv *c)
 {
-    char *p = c->p, *w;
-    int n = 0;
-    if (!*p) return 0;
-    c->line++;
+    if (c->rpos == c->rlen) {
+        if (!c->rbuf) {
+            c->rbuf = (char *)VIDUR_MALLOC(1 << 16);
+            if (!c->rbuf) { c->oom = 1; return EOF; }
+        }
+        c->rlen = fread(c->rbuf, 1, 1 << 16, c->f);
+        c->rpos = 0;
+        if (c->rlen == 0) return EOF;
+    }
+    return (unsigned char)c->rbuf[c->rpos++];
+}
+
+static int vidur__csv_read(vidur__csv *c)
+{
+    size_t len = 0;
+    int ch, inq = 0, any = 0;
+    c->line = c->next_line;
     for (;;) {
-        char *start;
+        ch = vidur__csv_getc(c);
+        if (ch == EOF) break;
+        any = 1;
+        if (ch == '"') inq = !inq;
+        if (ch == '\n') {
+            c->next_line++;
+            if (!inq) break;
+        }
+        if (len + 2 > c->cap) {
+            size_t nc = c->cap ? c->cap * 2 : 4096;
+            char *nb = (char *)VIDUR_REALLOC(c->buf, nc);
+            if (!nb) { c->oom = 1; return 0; }
+            c->buf = nb;
+            c->cap = nc;
+        }
+        c->buf[len++] = (char)ch;
+    }
+    if (!any) return 0;
+    if (len && c->buf[len - 1] == '\r') len--;
+    if (!c->buf) {
+        c->buf = (char *)VIDUR_MALLOC(16);
+        if (!c->buf) { c->oom = 1; return 0; }
+        c->cap = 16;
+    }
+    c->buf[len] = 0;
+    return 1;
+}
+
+/* splits a record in place into fields (quotes removed, "" unescaped) */
+static int vidur__csv_split(char *p, char **fields)
+{
+    int n = 0;
+    for (;;) {
+        char *w = p;
         if (n < 64) fields[n] = p;
-        start = p;
-        w = p;
         if (*p == '"') {
             p++;
             for (;;) {
@@ -2124,40 +2175,54 @@ static int vidur__csv_record(vidur__csv *c, char **fields, int *nfields)
                     p++;
                     break;
                 }
-                if (*p == '\n') c->line++;
                 *w++ = *p++;
             }
-            while (*p && *p != ',' && *p != '\n' && *p != '\r') p++;
+            while (*p && *p != ',') p++;
         } else {
-            while (*p && *p != ',' && *p != '\n' && *p != '\r') *w++ = *p++;
+            while (*p && *p != ',') *w++ = *p++;
         }
-        (void)start;
         n++;
         if (*p == ',') { *w = 0; p++; continue; }
-        if (*p == '\r') { *w = 0; p++; }
-        if (*p == '\n') { *w = 0; p++; }
-        else *w = 0;
+        *w = 0;
         break;
     }
-    c->p = p;
-    *nfields = n > 64 ? 64 : n;
-    return 1;
+    return n > 64 ? 64 : n;
+}
+
+static void vidur__csv_close(vidur__csv *c)
+{
+    if (c->f) fclose(c->f);
+    VIDUR_FREE(c->hdr);
+    VIDUR_FREE(c->buf);
+    VIDUR_FREE(c->rbuf);
+    memset(c, 0, sizeof *c);
 }
 
 static vidur_result vidur__csv_open(vidur__csv *c, const char *path, vidur_error *err)
 {
+    size_t n;
     memset(c, 0, sizeof *c);
     c->path = path;
-    c->text = vidur__read_file(path, NULL, err);
-    if (!c->text) return err ? err->code : VIDUR_ERR_IO;
-    c->p = c->text;
-    if (!strncmp(c->p, "\xEF\xBB\xBF", 3)) c->p += 3;
-    if (!vidur__csv_record(c, c->cols, &c->ncols)) {
-        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:1: empty file (a header line is required)", path);
-        VIDUR_FREE(c->text);
-        c->text = NULL;
-        return VIDUR_ERR_PARSE;
+    c->next_line = 1;
+    c->f = fopen(path, "rb");
+    if (!c->f) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return VIDUR_ERR_IO;
     }
+    if (!vidur__csv_read(c)) {
+        vidur__set_error(err, c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE, c->oom ? "%s: out of memory" : "%s:1: empty file (a header line is required)", path);
+        vidur__csv_close(c);
+        return c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE;
+    }
+    n = strlen(c->buf);
+    c->hdr = (char *)VIDUR_MALLOC(n + 1);
+    if (!c->hdr) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", path);
+        vidur__csv_close(c);
+        return VIDUR_ERR_MEMORY;
+    }
+    memcpy(c->hdr, c->buf + (!strncmp(c->buf, "\xEF\xBB\xBF", 3) ? 3 : 0), n + 1 - (!strncmp(c->buf, "\xEF\xBB\xBF", 3) ? 3 : 0));
+    c->ncols = vidur__csv_split(c->hdr, c->cols);
     return VIDUR_OK;
 }
 
@@ -2169,12 +2234,13 @@ static int vidur__csv_col(const vidur__csv *c, const char *name)
     return -1;
 }
 
-/* next data row (skips blank lines); returns 0 at EOF */
+/* next data row (skips blank lines); returns 0 at end of file (or out of memory: c->oom) */
 static int vidur__csv_next(vidur__csv *c)
 {
     for (;;) {
-        if (!vidur__csv_record(c, c->fields, &c->nfields)) return 0;
-        if (c->nfields == 1 && !c->fields[0][0]) continue;
+        if (!vidur__csv_read(c)) return 0;
+        if (!c->buf[0]) continue;
+        c->nfields = vidur__csv_split(c->buf, c->fields);
         return 1;
     }
 }
@@ -2199,11 +2265,6 @@ static vidur_result vidur__csv_double(vidur__csv *c, int col, double *out, vidur
     return VIDUR_OK;
 }
 
-static void vidur__csv_close(vidur__csv *c)
-{
-    VIDUR_FREE(c->text);
-    c->text = NULL;
-}
 
 /* ---- section: workload (request generators, workload_and_metrics.md §1-3) ----------------------- */
 enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY };
@@ -2297,12 +2358,16 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
     while (isspace((unsigned char)*s)) s++;
     if (*s == '[') s++;
     for (;;) {
-        long long v;
-        while (isspace((unsigned char)*s) || *s == ',') s++;
+        long long v = 0;
+        int neg = 0, digits = 0;
+        while (*s == ' ' || *s == '\t' || *s == ',') s++;
         if (*s == ']' || !*s) break;
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (end == s || errno) {
+        /* hand-rolled: these lists hold millions of integers; strtoll's locale work is the cost */
+        end = s;
+        if (*end == '-') { neg = 1; end++; }
+        while (*end >= '0' && *end <= '9' && digits < 19) { v = v * 10 + (*end++ - '0'); digits++; }
+        if (neg) v = -v;
+        if (!digits || (*end >= '0' && *end <= '9') || (*end && *end != ',' && *end != ']' && *end != ' ' && *end != '\t')) {
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': expected a list of integers", c->path, c->line);
             return VIDUR_ERR_PARSE;
         }
@@ -2380,6 +2445,10 @@ static vidur_result vidur__load_trace_replay(vidur__workload *w, const vidur_con
         row->num_hashes = (int32_t)(w->hash_count - row->hash_offset);
         w->row_count++;
     }
+    if (!r && c.oom) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "%s: out of memory", c.path);
+    }
     vidur__csv_close(&c);
     if (r) return r;
     if (w->row_count == 0) {
@@ -2427,6 +2496,10 @@ static vidur_result vidur__load_trace_lengths(vidur__workload *w, const vidur_co
         w->len_P[w->len_count] = p;
         w->len_D[w->len_count] = d;
         w->len_count++;
+    }
+    if (!r && c.oom) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "%s: out of memory", c.path);
     }
     vidur__csv_close(&c);
     if (r) return r;
@@ -2488,6 +2561,10 @@ static vidur_result vidur__load_trace_intervals(vidur__workload *w, const vidur_
             break;
         }
         t[n++] = v;
+    }
+    if (!r && c.oom) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "%s: out of memory", c.path);
     }
     vidur__csv_close(&c);
     if (r) { VIDUR_FREE(t); return r; }
@@ -3704,13 +3781,18 @@ typedef struct vidur__kvb {
     uint8_t has_hash, in_free;
 } vidur__kvb;
 
+typedef struct vidur__kvm_entry {
+    int64_t key;
+    int32_t first; /* first block with this hash, -1 = empty slot */
+    int32_t pad;
+} vidur__kvm_entry;
+
 typedef struct vidur__kvm {
     vidur__kvb *b;
     int32_t n, head, tail;
     int64_t free_count;
-    int64_t *hkey;        /* open addressing, linear probing, backward-shift deletion */
-    int32_t *hfirst;
-    uint8_t *hused;
+    vidur__kvm_entry *h;  /* open addressing, linear probing, backward-shift deletion; one
+                             array of 16-byte entries so a probe costs one cache line */
     int64_t hcap, hcount;
     int caching, block_size, prealloc_blocks;
     int64_t stat_requests, stat_queries, stat_hits;
@@ -3728,23 +3810,21 @@ static uint64_t vidur__mix64(uint64_t x)
 static void vidur__kvm_free(vidur__kvm *k)
 {
     VIDUR_FREE(k->b);
-    VIDUR_FREE(k->hkey);
-    VIDUR_FREE(k->hfirst);
-    VIDUR_FREE(k->hused);
+    VIDUR_FREE(k->h);
     memset(k, 0, sizeof *k);
 }
 
 static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, int caching, int prealloc_tokens)
 {
-    int32_t i;
+    int64_t i;
     memset(k, 0, sizeof *k);
     if (num_blocks <= 0 || num_blocks > 2000000000) return 0;
     k->n = (int32_t)num_blocks;
     k->b = (vidur__kvb *)vidur__calloc((size_t)k->n, sizeof *k->b);
     if (!k->b) return 0;
     for (i = 0; i < k->n; i++) {
-        k->b[i].prev = i - 1;
-        k->b[i].next = i + 1 < k->n ? i + 1 : -1;
+        k->b[i].prev = (int32_t)i - 1;
+        k->b[i].next = i + 1 < k->n ? (int32_t)i + 1 : -1;
         k->b[i].hnext = -1;
         k->b[i].in_free = 1;
     }
@@ -3757,28 +3837,31 @@ static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, in
     if (caching) {
         k->hcap = 1024;
         while (k->hcap < 2 * (int64_t)k->n) k->hcap *= 2;
-        k->hkey = (int64_t *)vidur__calloc((size_t)k->hcap, sizeof *k->hkey);
-        k->hfirst = (int32_t *)vidur__calloc((size_t)k->hcap, sizeof *k->hfirst);
-        k->hused = (uint8_t *)vidur__calloc((size_t)k->hcap, 1);
-        if (!k->hkey || !k->hfirst || !k->hused) {
+        k->h = (vidur__kvm_entry *)VIDUR_MALLOC((size_t)k->hcap * sizeof *k->h);
+        if (!k->h) {
             vidur__kvm_free(k);
             return 0;
         }
+        for (i = 0; i < k->hcap; i++) k->h[i].first = -1;
     }
     return 1;
 }
 
+static int64_t vidur__kvm_home(const vidur__kvm *k, int64_t hash)
+{
+    return (int64_t)(vidur__mix64((uint64_t)hash) & (uint64_t)(k->hcap - 1));
+}
+
 static int64_t vidur__kvm_slot(const vidur__kvm *k, int64_t hash)
 {
-    int64_t i = (int64_t)(vidur__mix64((uint64_t)hash) & (uint64_t)(k->hcap - 1));
-    while (k->hused[i] && k->hkey[i] != hash) i = (i + 1) & (k->hcap - 1);
+    int64_t i = vidur__kvm_home(k, hash);
+    while (k->h[i].first >= 0 && k->h[i].key != hash) i = (i + 1) & (k->hcap - 1);
     return i;
 }
 
 static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
 {
-    int64_t i = vidur__kvm_slot(k, hash);
-    return k->hused[i] ? k->hfirst[i] : -1;
+    return k->h[vidur__kvm_slot(k, hash)].first;
 }
 
 static void vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
@@ -3787,13 +3870,12 @@ static void vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
     k->b[blk].hash = hash;
     k->b[blk].has_hash = 1;
     k->b[blk].hnext = -1;
-    if (!k->hused[i]) {
-        k->hused[i] = 1;
-        k->hkey[i] = hash;
-        k->hfirst[i] = blk;
+    if (k->h[i].first < 0) {
+        k->h[i].key = hash;
+        k->h[i].first = blk;
         k->hcount++;
     } else {
-        int32_t c = k->hfirst[i];
+        int32_t c = k->h[i].first;
         while (k->b[c].hnext >= 0) c = k->b[c].hnext;
         k->b[c].hnext = blk; /* duplicates go last: lookups keep returning the first inserted */
     }
@@ -3803,31 +3885,28 @@ static void vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
 static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
 {
     int64_t i = vidur__kvm_slot(k, k->b[blk].hash), j;
-    VIDUR_ASSERT(k->hused[i]);
-    if (k->hfirst[i] == blk) {
-        k->hfirst[i] = k->b[blk].hnext;
+    VIDUR_ASSERT(k->h[i].first >= 0);
+    if (k->h[i].first == blk) {
+        k->h[i].first = k->b[blk].hnext;
     } else {
-        int32_t c = k->hfirst[i];
+        int32_t c = k->h[i].first;
         while (c >= 0 && k->b[c].hnext != blk) c = k->b[c].hnext;
         if (c >= 0) k->b[c].hnext = k->b[blk].hnext;
     }
     k->b[blk].has_hash = 0;
     k->b[blk].hnext = -1;
-    if (k->hfirst[i] >= 0) return;
-    /* backward-shift deletion keeps probe chains intact */
-    k->hused[i] = 0;
+    if (k->h[i].first >= 0) return;
+    /* the slot is now empty: backward-shift deletion keeps probe chains intact */
     k->hcount--;
     j = i;
     for (;;) {
         int64_t h;
         j = (j + 1) & (k->hcap - 1);
-        if (!k->hused[j]) break;
-        h = (int64_t)(vidur__mix64((uint64_t)k->hkey[j]) & (uint64_t)(k->hcap - 1));
+        if (k->h[j].first < 0) break;
+        h = vidur__kvm_home(k, k->h[j].key);
         if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
-            k->hkey[i] = k->hkey[j];
-            k->hfirst[i] = k->hfirst[j];
-            k->hused[i] = 1;
-            k->hused[j] = 0;
+            k->h[i] = k->h[j];
+            k->h[j].first = -1;
             i = j;
         }
     }
@@ -3876,6 +3955,11 @@ static int32_t vidur__kvm_peek_hits(const vidur__kvm *k, const vidur_request *q,
     int32_t i, n = 0;
     if (!k->caching) return 0;
     for (i = 0; i < q->num_block_hash_ids && n < max; i++) {
+#if defined(__GNUC__) || defined(__clang__)
+        /* the walk is a chain of cache misses: fetch a few slots ahead (a hint, no semantics) */
+        if (i + 8 < q->num_block_hash_ids)
+            __builtin_prefetch(&k->h[vidur__kvm_home(k, q->block_hash_ids[i + 8])]);
+#endif
         int32_t blk = vidur__kvm_lookup(k, q->block_hash_ids[i]);
         if (blk < 0) break;
         if (out) out[n] = blk;
@@ -3901,6 +3985,8 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
     int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size;
     int64_t required = vidur__ceil_div(computed + n, k->block_size);
     int64_t fresh = required - q->kv_nblocks - nhits, evictable = 0, take, i, full_after, before;
+    if (nhits == 0 && fresh <= 0 && (!k->caching || (computed + n) / k->block_size <= q->kv_cached_memo))
+        return 1; /* the common decode step: room in the blocks held, no block newly full */
     for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
     if (fresh > k->free_count - evictable) return 0;
     for (i = 0; i < nhits; i++) {
