@@ -2975,7 +2975,7 @@ VIDURDEF vidur_result vidur_table_set_write(const vidur_table_set *set, FILE *f)
             vidur__write_nums(f, "terms", t->terms, NULL, 3 * (int64_t)t->nterms);
         } else {
             fprintf(f, " nx=%d ny=%d\n", t->nx, t->ny);
-            vidur__write_nums(f, "x", t->x, NULL, t->nx);
+            if (t->nx) vidur__write_nums(f, "x", t->x, NULL, t->nx); /* the loader expects no empty lines */
             if (t->ny) vidur__write_nums(f, "y", t->y, NULL, t->ny);
             vidur__write_nums(f, "v", NULL, t->v, (int64_t)(t->nx + 1) * (t->ny + 1));
         }
