@@ -121,6 +121,13 @@ for src in examples/*.c; do
     fi
 done
 
+# 4b. the course-assignment grader (it includes the student stub)
+if fresh "$BUILD/examples/assignment/grader" examples/assignment/grader.c examples/assignment/student_scheduler.c vidur.h; then
+    run_plain "examples/assignment/grader" "$BUILD/examples/assignment/grader"
+else
+    not_built "examples/assignment/grader" "$BUILD/examples/assignment/grader"
+fi
+
 # 5. shell tests against the CLI, plain then sanitized
 for script in tests/test_*.sh; do
     [ -e "$script" ] || continue
