@@ -584,6 +584,9 @@ typedef struct vidur_op_table {
     const double *terms;  /* POLY: nterms triples (power of x, power of y, coefficient); */
     double sx, sy;        /*       evaluated on x / sx and y / sy; the intercept is a (0,0) term */
     double xmin, xmax, ymin, ymax; /* the profiled domain (feature space) */
+    int relative;         /* 1: values are multipliers of the ideal roofline time of the op at
+                             the same key (efficiency 1, no launch overhead), so the prediction
+                             is value x ideal time: the table only learns the roofline's error */
 } vidur_op_table;
 
 /* Roofline calibration: t = scale x roofline time (without launch overhead) + overhead_ms. */
@@ -2968,6 +2971,7 @@ VIDURDEF vidur_result vidur_table_set_write(const vidur_table_set *set, FILE *f)
         vidur__fmt_double(b[2], 40, t->ymin);
         vidur__fmt_double(b[3], 40, t->ymax);
         fprintf(f, " tp=%d xmin=%s xmax=%s ymin=%s ymax=%s", t->tp, b[0], b[1], b[2], b[3]);
+        if (t->relative) fputs(" relative=1", f);
         if (t->kind == VIDUR_TABLE_POLY) {
             vidur__fmt_double(b[0], 40, t->sx);
             vidur__fmt_double(b[1], 40, t->sy);
@@ -3151,6 +3155,7 @@ VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **o
             VIDUR__TNUM("xmax", cur->xmax = d, 0);
             VIDUR__TNUM("ymin", cur->ymin = d, 0);
             VIDUR__TNUM("ymax", cur->ymax = d, 0);
+            if (vidur__attr(toks, ntok, "relative")) VIDUR__TNUM("relative", cur->relative = d != 0, 1);
             if (cur->kind == VIDUR_TABLE_POLY) {
                 VIDUR__TNUM("nterms", cur->nterms = (int)d, 1);
                 VIDUR__TNUM("sx", cur->sx = d, 0);
@@ -3206,6 +3211,7 @@ VIDURDEF const vidur_table_set *vidur_builtin_tables(void) { return &vidur__buil
 typedef struct vidur__table_predictor {
     const vidur_op_table *t[VIDUR_OP_COUNT];
     vidur_roofline *roof;
+    vidur_roofline ideal;   /* efficiencies 1, no launch overhead: the base of relative tables */
     double bytes_per_token; /* all_reduce / send_recv features are message sizes */
     int warned[VIDUR_OP_COUNT];
     int64_t out_of_range[VIDUR_OP_COUNT];
@@ -3235,6 +3241,12 @@ static double vidur__table_op_time_ms(void *state, int op, int64_t k1, int64_t k
     cx = x > t->xmax ? t->xmax : x;
     cy = t->ny && y > t->ymax ? t->ymax : y;
     v = vidur_op_table_eval(t, cx, cy);
+    if (t->relative) {
+        /* the multiplier of the edge cell times the ideal time at the key itself: beyond the
+           profiled domain this is the roofline extrapolation, with no warning needed */
+        if (cx != x || cy != y) tp->out_of_range[op]++;
+        return v * vidur_roofline_op_time_ms(&tp->ideal, op, k1, k2);
+    }
     if (cx == x && cy == y) return v;
     /* above the profiled domain: scale the edge value by the roofline's growth */
     tp->out_of_range[op]++;
@@ -3275,6 +3287,11 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
     memset(tp, 0, sizeof *tp);
     tp->roof = roof;
     tp->cfg = cfg;
+    tp->ideal = *roof;
+    tp->ideal.p.compute_efficiency = tp->ideal.p.attention_efficiency = tp->ideal.p.memory_efficiency = 1.0;
+    tp->ideal.p.network_efficiency = 1.0;
+    tp->ideal.p.kernel_launch_overhead_ms = 0;
+    memset(tp->ideal.calibrated, 0, sizeof tp->ideal.calibrated);
     tp->bytes_per_token = 2.0 * m->embedding_dim;
     for (op = 0; op < VIDUR_OP_COUNT && set && predictor; op++) {
         int want_tp = op == VIDUR_OP_SEND_RECV ? (multi_node ? 1 : 2) : cfg->tensor_parallel_size;

@@ -1548,7 +1548,7 @@ static void write_header(sb *b)
     sb_puts(b, "/* device, model, node, tp, op, predictor, kind, nx, ny, x, y, v, nterms, terms, sx, sy,\n"
                "   xmin, xmax, ymin, ymax */\n");
     sb_puts(b, "static const vidur_op_table vidur__tab_list[] = {\n");
-    if (g_nout == 0) sb_puts(b, "    {\"\", \"\", \"\", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 1, 1, 0, 0, 0, 0}\n");
+    if (g_nout == 0) sb_puts(b, "    {\"\", \"\", \"\", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 1, 1, 0, 0, 0, 0, 0}\n");
     for (i = 0; i < g_nout; i++) {
         const vidur_op_table *o = &g_out[i];
         sb_puts(b, "    {");
@@ -1569,6 +1569,7 @@ static void write_header(sb *b)
         put_double(b, o->xmax); sb_puts(b, ", ");
         put_double(b, o->ymin); sb_puts(b, ", ");
         put_double(b, o->ymax);
+        sb_printf(b, ", %d", o->relative);
         sb_puts(b, i + 1 < g_nout ? "},\n" : "}\n");
     }
     sb_puts(b, "};\n\n");
