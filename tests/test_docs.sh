@@ -27,5 +27,11 @@ if [ "$first" = "make run make test " ]; then ok "README starts with make run / 
 for opt in --help --version --quiet --verbose; do
     if grep -q -- "$opt" README.md; then ok "README documents $opt"; else bad "README documents $opt"; fi
 done
+ver=$(sed -n 's/^#define VIDUR_VERSION_STRING "\(.*\)"/\1/p' vidur.h)
+if [ -n "$ver" ] && head -1 vidur.h | grep -qF "v$ver" && grep -m1 '^## ' CHANGELOG.md | grep -qF "$ver"; then
+    ok "version $ver agrees in vidur.h's first line, VIDUR_VERSION_STRING and CHANGELOG.md"
+else
+    bad "version agrees in vidur.h's first line, VIDUR_VERSION_STRING and CHANGELOG.md"
+fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `vidur predict`: every operator with its source, stage and batch times that add up, and clear
+# errors for a bad batch description.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VIDUR=${VIDUR:-build/vidur}
+case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
+pass=0
+fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+
+out=$("$VIDUR" predict --replica_config_model_name meta-llama/Meta-Llama-3-8B --replica_config_device h100 \
+      --replica_config_tensor_parallel_size 2 --replica_config_num_pipeline_stages 2 \
+      --decode 32x1024 --prefill 1x512@0 2>&1)
+if [ $? -eq 0 ]; then ok "predict runs"; else bad "predict runs" "$out"; fi
+# keys: 32 decodes of context 1024 + one 512-token chunk: T = 544 -> ceil8 544; decode (32, 1024)
+if grep -q "T = 544 tokens (token-wise key ceil8(T) = 544)" <<<"$out"; then ok "token key"; else bad "token key"; fi
+if grep -q "decode attention key: (batch 32, context 1024)" <<<"$out"; then ok "decode key"; else bad "decode key"; fi
+if grep -q "prefill attention key: (context 0, chunk 512; chunk^2 262144)" <<<"$out"; then ok "prefill key"; else bad "prefill key"; fi
+n=$(grep -cE '^(attn_|input_layernorm|post_attention_layernorm|mlp_|add |all_reduce|send_recv)' <<<"$out")
+if [ "$n" -eq 14 ]; then ok "14 operators listed"; else bad "14 operators listed" "$n"; fi
+# the batch time is the sum of the two stage times (awk does the arithmetic)
+if awk '/^stage [0-9]/ { for (i = 1; i <= NF; i++) if ($i == "total") s += $(i + 1) }
+        /^batch time/ { b = $(NF - 1) }
+        END { d = s - b; if (d < 0) d = -d; exit !(b > 0 && d < 1e-5) }' <<<"$out"; then
+    ok "batch time = sum of stage times"
+else
+    bad "batch time = sum of stage times"
+fi
+if grep -q "send_recv.*random_forest\|send_recv.*roofline" <<<"$out"; then ok "sources named"; else bad "sources named"; fi
+for spec in "--decode 32" "--prefill 1x" "--decode 0x10" "--prefill 2x0@5"; do
+    # shellcheck disable=SC2086
+    if err=$("$VIDUR" predict $spec 2>&1 >/dev/null); then
+        bad "rejects '$spec'"
+    elif [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "expected" <<<"$err"; then
+        ok "rejects '$spec' with one line"
+    else
+        bad "rejects '$spec' with one line" "$err"
+    fi
+done
+if err=$("$VIDUR" predict --replica_config_devcie h100 --decode 1x1 2>&1 >/dev/null); then bad "unknown key"; elif grep -q "did you mean 'replica_config_device'" <<<"$err"; then ok "unknown key"; else bad "unknown key" "$err"; fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
