@@ -4836,6 +4836,13 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
         int sticky = q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED ? vidur__sess_get(g, q->session_id) : -1;
         int64_t *uu = g->uncached;
         int best;
+        if (g->kind == VIDUR__GS_STICKY_LOP && sticky >= 0) {
+            /* a known session stays: only its replica's cache needs asking */
+            uu[sticky] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[sticky], q);
+            g->pending[sticky] += uu[sticky];
+            ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[sticky];
+            return sticky;
+        }
         vidur__gs_imbalance(g, sim, q, uu);
         best = sticky;
         if (g->kind == VIDUR__GS_LOP_UNCACHED || sticky < 0) {
