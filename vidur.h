@@ -407,6 +407,11 @@ struct vidur_request {
     int32_t num_decode_tokens;    /* D (changed by restart) */
     int32_t num_processed_tokens;
     int32_t num_restarts;
+    /* blocks held in a prefix-caching KV cache (vllm_v1; library-internal; kept next to the
+       token counts because every decode step reads both) */
+    int32_t kv_nblocks, kv_cap;
+    int32_t kv_cached_memo;       /* blocks already hashed for this request, -1 = none */
+    int32_t *kv_blocks;
     int64_t session_id;           /* -1 when the trace has none */
     const int64_t *block_hash_ids; /* prefix-cache block hashes from the trace (or NULL) */
     int32_t num_block_hash_ids;
@@ -417,10 +422,6 @@ struct vidur_request {
     int8_t scheduled, preempted, completed, is_prefill_complete;
     int32_t replica_id;           /* set when routed */
     int32_t num_prefill_tokens_cached; /* prefix-cache hit tokens credited at the last admission */
-    /* blocks held in a prefix-caching KV cache (vllm_v1; library-internal) */
-    int32_t *kv_blocks;
-    int32_t kv_nblocks, kv_cap;
-    int32_t kv_cached_memo;       /* blocks already hashed for this request, -1 = none */
     int8_t v1_scheduled;          /* vllm_v1: in the batch being formed or in flight */
     int8_t v1_counted;            /* vllm_v1: counted in the replica's prefix-cache totals */
     int64_t router_cached;        /* *_uncached routers: cached prompt tokens on the chosen replica */
@@ -3793,7 +3794,7 @@ VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->c
    hashes come from the trace's block_hash_ids; a hash may map to several blocks, the first
    inserted is used. */
 typedef struct vidur__kvb {
-    int32_t prev, next;   /* free-queue links, -1 = none */
+    uint32_t stamp;       /* bumped at every free: matches the block's one live free-queue entry */
     int32_t ref;
     int32_t hnext;        /* next block with the same hash, in insertion order */
     int64_t hash;
@@ -3808,12 +3809,19 @@ typedef struct vidur__kvm_entry {
 
 typedef struct vidur__kvm {
     vidur__kvb *b;
-    int32_t n, head, tail;
+    int32_t n;
     int64_t free_count;
+    /* The free queue, with lazy deletion: a ring of (block, stamp) in LRU order. Taking a cached
+       block back out only clears its in_free flag (no neighbours to touch: one cache line);
+       stale entries are skipped when they reach the front, and the ring is compacted when full. */
+    int32_t *fq_id;
+    uint32_t *fq_stamp;
+    int64_t fq_head, fq_count, fq_cap;
     vidur__kvm_entry *h;  /* open addressing, linear probing, backward-shift deletion; one
                              array of 16-byte entries so a probe costs one cache line */
     int64_t hcap, hcount;
     int caching, block_size, prealloc_blocks;
+    int block_shift;      /* log2(block_size) when it is a power of two, else -1 */
     int64_t stat_requests, stat_queries, stat_hits;
 } vidur__kvm;
 
@@ -3830,6 +3838,8 @@ static void vidur__kvm_free(vidur__kvm *k)
 {
     VIDUR_FREE(k->b);
     VIDUR_FREE(k->h);
+    VIDUR_FREE(k->fq_id);
+    VIDUR_FREE(k->fq_stamp);
     memset(k, 0, sizeof *k);
 }
 
@@ -3841,17 +3851,27 @@ static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, in
     k->n = (int32_t)num_blocks;
     k->b = (vidur__kvb *)vidur__calloc((size_t)k->n, sizeof *k->b);
     if (!k->b) return 0;
-    for (i = 0; i < k->n; i++) {
-        k->b[i].prev = (int32_t)i - 1;
-        k->b[i].next = i + 1 < k->n ? (int32_t)i + 1 : -1;
+    k->fq_cap = 64;
+    while (k->fq_cap < 2 * (int64_t)k->n) k->fq_cap *= 2;
+    k->fq_id = (int32_t *)VIDUR_MALLOC((size_t)k->fq_cap * sizeof *k->fq_id);
+    k->fq_stamp = (uint32_t *)VIDUR_MALLOC((size_t)k->fq_cap * sizeof *k->fq_stamp);
+    if (!k->fq_id || !k->fq_stamp) {
+        vidur__kvm_free(k);
+        return 0;
+    }
+    for (i = 0; i < k->n; i++) { /* every block free, in id order */
         k->b[i].hnext = -1;
         k->b[i].in_free = 1;
+        k->fq_id[i] = (int32_t)i;
+        k->fq_stamp[i] = 0;
     }
-    k->head = 0;
-    k->tail = k->n - 1;
+    k->fq_count = k->n;
     k->free_count = k->n;
     k->caching = caching;
     k->block_size = block_size;
+    k->block_shift = -1;
+    for (i = 0; i < 31; i++)
+        if ((1 << i) == block_size) k->block_shift = (int)i;
     k->prealloc_blocks = (int)vidur__ceil_div(prealloc_tokens, block_size);
     if (caching) {
         k->hcap = 1024;
@@ -3933,26 +3953,51 @@ static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
 
 static void vidur__kvm_unlink(vidur__kvm *k, int32_t blk)
 {
-    vidur__kvb *x = &k->b[blk];
-    if (x->prev >= 0) k->b[x->prev].next = x->next;
-    else k->head = x->next;
-    if (x->next >= 0) k->b[x->next].prev = x->prev;
-    else k->tail = x->prev;
-    x->prev = x->next = -1;
-    x->in_free = 0;
+    k->b[blk].in_free = 0; /* its queue entry goes stale */
     k->free_count--;
 }
 
 static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
 {
-    vidur__kvb *x = &k->b[blk];
-    x->prev = k->tail;
-    x->next = -1;
-    if (k->tail >= 0) k->b[k->tail].next = blk;
-    else k->head = blk;
-    k->tail = blk;
-    x->in_free = 1;
+    int64_t i;
+    if (k->fq_count == k->fq_cap) {
+        /* full of stale entries (live ones <= n <= cap / 2): keep the live ones, in order */
+        int64_t j = 0;
+        for (i = 0; i < k->fq_count; i++) {
+            int64_t at = (k->fq_head + i) & (k->fq_cap - 1);
+            int32_t id = k->fq_id[at];
+            if (k->b[id].in_free && k->b[id].stamp == k->fq_stamp[at]) {
+                int64_t to = (k->fq_head + j) & (k->fq_cap - 1);
+                k->fq_id[to] = id;
+                k->fq_stamp[to] = k->fq_stamp[at];
+                j++;
+            }
+        }
+        k->fq_count = j;
+    }
+    k->b[blk].stamp++;
+    k->b[blk].in_free = 1;
+    i = (k->fq_head + k->fq_count) & (k->fq_cap - 1);
+    k->fq_id[i] = blk;
+    k->fq_stamp[i] = k->b[blk].stamp;
+    k->fq_count++;
     k->free_count++;
+}
+
+/* removes and returns the least recently freed block (free_count > 0) */
+static int32_t vidur__kvm_pop_front(vidur__kvm *k)
+{
+    for (;;) {
+        int32_t id = k->fq_id[k->fq_head];
+        uint32_t st = k->fq_stamp[k->fq_head];
+        k->fq_head = (k->fq_head + 1) & (k->fq_cap - 1);
+        k->fq_count--;
+        if (k->b[id].in_free && k->b[id].stamp == st) {
+            k->b[id].in_free = 0;
+            k->free_count--;
+            return id;
+        }
+    }
 }
 
 static int vidur__req_push_block(vidur_request *q, int32_t blk)
@@ -4001,10 +4046,17 @@ static int32_t vidur__kvm_computed_blocks(vidur__kvm *k, const vidur_request *q,
 
 static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const int32_t *hits, int32_t nhits)
 {
-    int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size;
-    int64_t required = vidur__ceil_div(computed + n, k->block_size);
-    int64_t fresh = required - q->kv_nblocks - nhits, evictable = 0, take, i, full_after, before;
-    if (nhits == 0 && fresh <= 0 && (!k->caching || (computed + n) / k->block_size <= q->kv_cached_memo))
+    int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size, end = computed + n;
+    int64_t required, fresh, evictable = 0, take, i, full_after, before;
+    if (k->block_shift >= 0) { /* the decode path runs once per request per iteration: no divisions */
+        required = (end + k->block_size - 1) >> k->block_shift;
+        full_after = end >> k->block_shift;
+    } else {
+        required = vidur__ceil_div(end, k->block_size);
+        full_after = end / k->block_size;
+    }
+    fresh = required - q->kv_nblocks - nhits;
+    if (nhits == 0 && fresh <= 0 && (!k->caching || full_after <= q->kv_cached_memo))
         return 1; /* the common decode step: room in the blocks held, no block newly full */
     for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
     if (fresh > k->free_count - evictable) return 0;
@@ -4017,8 +4069,7 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
         take = fresh + k->prealloc_blocks;
         if (take > k->free_count) take = k->free_count;
         for (i = 0; i < take; i++) {
-            int32_t blk = k->head;
-            vidur__kvm_unlink(k, blk);
+            int32_t blk = vidur__kvm_pop_front(k);
             if (k->b[blk].has_hash) vidur__kvm_evict(k, blk);
             k->b[blk].ref = 1;
             if (!vidur__req_push_block(q, blk)) return 0;
@@ -4026,7 +4077,6 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
     }
     if (k->caching) {
         before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
-        full_after = (computed + n) / k->block_size;
         for (i = before; i < full_after && i < q->num_block_hash_ids && i < q->kv_nblocks; i++)
             if (!k->b[q->kv_blocks[i]].has_hash) vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i]);
         q->kv_cached_memo = (int32_t)full_after;

@@ -243,9 +243,14 @@ TEST(test_prefix_lookup_api)
     vidur__kvm_release(&k, &q);
     CHECK_EQ_INT(k.free_count, 4);
     CHECK_EQ_INT(k.stat_requests, 0);
-    /* freed blocks stay cached (lazy eviction); the tail (block 2) went back first */
+    /* freed blocks stay cached (lazy eviction); the tail (block 2) went back first, so the
+       queue is 3 (never used), 2, 1, 0 */
     CHECK_EQ_INT(vidur__kvm_lookup(&k, 9), 2);
-    CHECK_EQ_INT(k.tail, 0);
+    CHECK_EQ_INT(vidur__kvm_pop_front(&k), 3);
+    CHECK_EQ_INT(vidur__kvm_pop_front(&k), 2);
+    CHECK_EQ_INT(vidur__kvm_pop_front(&k), 1);
+    CHECK_EQ_INT(vidur__kvm_pop_front(&k), 0);
+    CHECK_EQ_INT(k.free_count, 0);
     VIDUR_FREE(q.kv_blocks);
     vidur__kvm_free(&k);
 }
