@@ -87,11 +87,12 @@ $(ASAN_TOOLS): $(BUILD)/asan/%: tools/%.c
 
 # the table trainer (tools/vidur-tables.c) and the generated tables; `make tables` regenerates
 # data/vidur_tables.h and data/tables_accuracy.md from ../shared/data/profiling and data/profiling
-$(BUILD)/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h vidur.h
+$(BUILD)/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidur_relative.h vidur.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) -pthread -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/tests/test_forest $(BUILD)/asan/test_forest: tools/vidur_forest.h
+$(BUILD)/tests/test_relative $(BUILD)/asan/test_relative: tools/vidur_forest.h tools/vidur_relative.h
 
 tables: $(BUILD)/vidur-tables
 	$(BUILD)/vidur-tables

@@ -81,6 +81,7 @@ TEST(test_in_sample)
     char line[8192], *cols[128];
     int ncol = 0, ci_tok = -1, ci_tp = -1, ci_med = -1, i, n = 0;
     double err[4096];
+    vidur_sim *sim = NULL;
     if (!f) {
         printf("SKIP test_in_sample: %s absent\n", path);
         return;
@@ -92,6 +93,16 @@ TEST(test_in_sample)
             t = x;
     }
     REQUIRE(t != NULL);
+    {
+        /* the library's prediction (a relative table's value times the ideal roofline time) */
+        vidur_config c;
+        vidur_error e;
+        vidur_config_init(&c);
+        vidur_config_set(&c, "metrics_config_write_metrics", "false", &e);
+        if (vidur_sim_create(&c, &sim, &e) != VIDUR_OK) printf("  create: %s\n", e.message);
+        REQUIRE(sim != NULL);
+        CHECK(sim->tpred.t[VIDUR_OP_MLP_UP_PROJ] == t);
+    }
     while (fgets(line, sizeof line, f)) {
         char *p = line, *tok;
         int k = 0;
@@ -107,11 +118,13 @@ TEST(test_in_sample)
         }
         if (k != ncol || ci_tok < 0 || ci_tp < 0 || ci_med < 0 || atoi(cols[ci_tp]) != 1 || n >= 4096) continue;
         {
-            double x = atof(cols[ci_tok]), y = atof(cols[ci_med]), v = vidur_op_table_eval(t, x, 0);
+            double x = atof(cols[ci_tok]), y = atof(cols[ci_med]);
+            double v = sim->predictor.op_time_ms(sim->predictor.state, VIDUR_OP_MLP_UP_PROJ, (int64_t)x, 0);
             err[n++] = y > 0 ? fabs(v - y) / y * 100 : 0;
         }
     }
     fclose(f);
+    vidur_sim_destroy(sim);
     REQUIRE(n > 100);
     {
         double med = vidur__quantile(err, n, 0.5);

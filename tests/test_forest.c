@@ -90,6 +90,60 @@ TEST(test_depth)
     vf_ws_free(&ws);
 }
 
+/* a tree cut at a depth predicts what the tree fitted with that max_depth predicts: on the
+   data of test_depth the full tree (depth 2) cut at depth 0 gives the root mean 6, at 1 the
+   leaves 1.5 / 10.5 of the depth-1 tree, at 2 and beyond the four values; then on 200 noisy
+   2-D rows, depths {1, 3, 8, 32} against trees fitted with those limits */
+TEST(test_predict_depths)
+{
+    double X[4] = {1, 2, 3, 4}, y[4] = {1, 2, 10, 11}, out[4], q;
+    static const int depths[4] = {0, 1, 2, 5};
+    int w[4] = {1, 1, 1, 1};
+    vf_data D = {4, 1, X, y};
+    vf_ws ws;
+    vf_tree t = {NULL, 0, 0}, u = {NULL, 0, 0};
+    REQUIRE(vf_ws_init(&ws, &D) == 0);
+    REQUIRE(vf_tree_fit(&ws, w, NULL, params(32, 2, 1), &t) == 0);
+    q = 1.6;
+    vf_tree_predict_depths(&t, &q, depths, 4, out);
+    CHECK_NEAR(out[0], 6, 0);
+    CHECK_NEAR(out[1], 1.5, 0);
+    CHECK_NEAR(out[2], 2, 0);
+    CHECK_NEAR(out[3], 2, 0);
+    vf_ws_free(&ws);
+    {
+        enum { N = 200 };
+        double X2[2 * N], y2[N], x[2], o2[4];
+        static const int lim[4] = {1, 3, 8, 32};
+        int w2[N], i, k, bad = 0;
+        vf_rng r;
+        vf_data D2 = {N, 2, X2, y2};
+        vf_rng_seed(&r, 5);
+        for (i = 0; i < N; i++) {
+            X2[2 * i] = (double)vf_rng_below(&r, 50);
+            X2[2 * i + 1] = (double)vf_rng_below(&r, 30);
+            y2[i] = X2[2 * i] * X2[2 * i + 1] + vf_rng_below(&r, 100);
+            w2[i] = vf_rng_below(&r, 3);
+        }
+        REQUIRE(vf_ws_init(&ws, &D2) == 0);
+        REQUIRE(vf_tree_fit(&ws, w2, NULL, params(32, 2, 1), &t) == 0);
+        for (k = 0; k < 4; k++) {
+            REQUIRE(vf_tree_fit(&ws, w2, NULL, params(lim[k], 2, 1), &u) == 0);
+            for (i = 0; i < 400; i++) {
+                x[0] = -1 + 52.0 * i / 400;
+                x[1] = (double)(i % 32) - 0.5;
+                vf_tree_predict_depths(&t, x, lim, 4, o2);
+                bad += o2[k] != vf_tree_predict(&u, x);
+            }
+        }
+        CHECK_EQ_INT(bad, 0);
+        CHECK(vf_tree_depth(&t, 0) > 3);
+        vf_ws_free(&ws);
+    }
+    vf_tree_free(&t);
+    vf_tree_free(&u);
+}
+
 /* weights are multiplicities: y = 0 4 4 8 with weights 3 1 1 1 (W = 6, S = 16):
    after x=1: 0 + 16^2/3 = 85.33; after x=2: 4^2/4 + 12^2/2 = 4 + 72 = 76;
    after x=3: 8^2/5 + 8^2/1 = 12.8 + 64 = 76.8 -> threshold 1.5, leaves 0 and 16/3.
@@ -366,6 +420,7 @@ int main(void)
 {
     RUN_TEST(test_one_split);
     RUN_TEST(test_depth);
+    RUN_TEST(test_predict_depths);
     RUN_TEST(test_weights);
     RUN_TEST(test_two_features);
     RUN_TEST(test_forest_basics);

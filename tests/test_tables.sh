@@ -213,6 +213,10 @@ if "$TABLES" --out-header "$T/full.h" --out-report "$T/full.md" --dump "$T/full.
         || bad "regenerated data/vidur_tables.h is identical to the committed one" "run 'make tables' and commit"
     cmp -s "$T/full.md" data/tables_accuracy.md && ok "regenerated data/tables_accuracy.md is identical to the committed one" \
         || bad "regenerated data/tables_accuracy.md is identical to the committed one" "run 'make tables' and commit"
+    nrel=$(grep -c ' relative=1 ' "$T/full.txt")
+    nrelv=$(grep -c '^table .* relative=1' "$T/full.vtab")
+    [ "$nrel" -gt 0 ] && [ "$nrel" = "$nrelv" ] && ok "some forests are emitted as roofline-relative tables ($nrel)" \
+        || bad "some forests are emitted as roofline-relative tables" "dump $nrel, table file $nrelv"
     size=$(stat -c %s data/vidur_tables.h 2>/dev/null || echo 0)
     [ "$size" -le 20000000 ] && ok "data/vidur_tables.h is at most 20 MB ($size bytes)" || bad "data/vidur_tables.h is at most 20 MB" "$size bytes"
     "$TABLES" --device a100 --model meta-llama/Llama-2-7b-hf --out-header "$T/sub.h" --out-report "$T/sub.md" \
@@ -241,7 +245,7 @@ int main(int argc, char **argv)
         if (x->op != y->op || x->tp != y->tp || x->kind != y->kind || x->predictor != y->predictor || strcmp(x->device, y->device) ||
             strcmp(x->model, y->model) || strcmp(x->node, y->node) || x->nx != y->nx || x->ny != y->ny || x->nterms != y->nterms ||
             !same_d(x->x, y->x, x->nx) || !same_d(x->y, y->y, x->ny) || !same_d(x->terms, y->terms, 3L * x->nterms) ||
-            x->xmin != y->xmin || x->xmax != y->xmax || x->ymin != y->ymin || x->ymax != y->ymax ||
+            x->xmin != y->xmin || x->xmax != y->xmax || x->ymin != y->ymin || x->ymax != y->ymax || x->relative != y->relative ||
             (x->kind == VIDUR_TABLE_POLY && (x->sx != y->sx || x->sy != y->sy)) ||
             (x->kind == VIDUR_TABLE_GRID && memcmp(x->v, y->v, sizeof(float) * (size_t)cells)))
             bad++;

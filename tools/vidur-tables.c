@@ -11,7 +11,10 @@
    (execution_time.md §2, §5), and for each one
      - holds out every 5th row in feature order (rows 2, 7, 12, ...) when it has >= 10 rows,
      - selects random-forest and polynomial-regression hyper-parameters by 5-fold interleaved
-       cross-validation (MAPE, Vidur's rule for a true 0) on the other rows,
+       cross-validation (MAPE, Vidur's rule for a true 0) on the other rows; the forest's target
+       is one of them: time, log time, time / t0 or log(time / t0), where t0 is the ideal
+       roofline time of the row's key (vidur_relative.h); a forest of a relative target is
+       emitted as a roofline-relative table (relative = 1: vidur.h multiplies by t0),
      - measures the held-out error of both, and of the calibrated roofline,
      - refits both on all rows and emits them: the forest compiled losslessly into a grid
        (VIDUR_TABLE_GRID) and the polynomial (VIDUR_TABLE_POLY).
@@ -31,6 +34,7 @@
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "vidur_forest.h"
+#include "vidur_relative.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -55,7 +59,7 @@ static const int vt_ntrees[] = {50, 100, 200};
 #define VT_MAXTREES 200
 static const int vt_depths[] = {8, 16, 32};
 static const int vt_mss[] = {2, 5, 10};
-#define VT_ND 3
+#define VT_ND ((int)(sizeof vt_depths / sizeof vt_depths[0]))
 #define VT_NM 3
 /* min_samples_leaf: {1} (a grid {1, 2, 4} was tried: it changed nothing measurable) */
 static const int vt_msl[] = {1};
@@ -567,7 +571,7 @@ static void row_split(rowctx *r, const csv *c, int k, char ***fields, int *cap)
 typedef struct trow { double x, y, t; int64_t k1, k2; int seq; } trow;
 
 typedef struct rf_result {
-    int ntrees, depth, mss, msl, log_target;
+    int ntrees, depth, mss, msl, target; /* target: VR_TARGET_* */
     double cv_mape;
     double ho_med, ho_p90;
     vf_grid grid;
@@ -591,6 +595,7 @@ typedef struct table {
     int has_roof;
     vidur_roofline roof;
     double *t0;                           /* ideal roofline time per row */
+    int t0_exact;                         /* t0 is vidur.h's t0 at every row's key (relative targets allowed) */
     unsigned char *held;
     int nheld;
     double xmin, xmax, ymin, ymax;
@@ -889,13 +894,6 @@ static int cmp_trow(const void *a, const void *b)
     return x->seq - y->seq;
 }
 
-static void vt_params_ideal(vidur_predictor_params *p)
-{
-    memset(p, 0, sizeof *p);
-    p->compute_efficiency = p->attention_efficiency = p->memory_efficiency = p->network_efficiency = 1.0;
-    p->kernel_launch_overhead_ms = 0;
-}
-
 /* sorts rows, marks the held-out rows, sets the domain and the ideal roofline times */
 static void finish_table(table *t)
 {
@@ -915,40 +913,15 @@ static void finish_table(table *t)
         if (i == 0 || r->y < t->ymin) t->ymin = r->y;
         if (i == 0 || r->y > t->ymax) t->ymax = r->y;
     }
-    /* roofline */
-    memset(&t->roof, 0, sizeof t->roof);
-    vt_params_ideal(&t->roof.p);
-    t->roof.pp = 1;
-    t->roof.tp = t->tp;
-    if (!t->net) {
-        const vidur_model_spec *m = vidur_find_model(g_cfgp, t->model);
-        const vidur_device_spec *dv = vidur_find_device(g_cfgp, t->device);
-        if (m && dv) {
-            t->roof.model = *m;
-            t->roof.device = *dv;
-            t->has_roof = 1;
-        }
-    } else {
-        const vidur_node_spec *nd = vidur_find_node(g_cfgp, t->node);
-        if (nd) {
-            const vidur_device_spec *dv = vidur_find_device(g_cfgp, nd->device);
-            t->roof.node = *nd;
-            if (dv) t->roof.device = *dv;
-            /* an "embedding" of 1: the roofline's bytes = 2 x E x tokens = 2 x k1 */
-            t->roof.model.embedding_dim = 1;
-            t->roof.model.num_q_heads = t->roof.model.num_kv_heads = 1;
-            t->roof.model.mlp_hidden_dim = 1;
-            if (t->op == VIDUR_OP_SEND_RECV) {
-                /* devices_per_node 1: the stages are on different nodes; 2: on the same node */
-                t->roof.tp = 1;
-                t->roof.pp = t->tp == 1 ? nd->num_devices_per_node + 1 : 2;
-            }
-            t->has_roof = 1;
-        }
-    }
+    /* the ideal roofline: t0 per row, exactly vidur.h's base of relative tables (vidur_relative.h) */
+    t->has_roof = vr_ideal_roofline(g_cfgp, t->net, t->device, t->model, t->node, t->tp, t->op, &t->roof);
     t->t0 = (double *)xcalloc((size_t)t->n, sizeof *t->t0);
+    t->t0_exact = t->has_roof;
     if (t->has_roof)
-        for (i = 0; i < t->n; i++) t->t0[i] = vidur_roofline_op_time_ms(&t->roof, t->op, t->rows[i].k1, t->rows[i].k2);
+        for (i = 0; i < t->n; i++) {
+            t->t0[i] = vidur_roofline_op_time_ms(&t->roof, t->op, t->rows[i].k1, t->rows[i].k2);
+            if (!vr_row_ok(t->op, t->rows[i].x, t->rows[i].k1)) t->t0_exact = 0;
+        }
 }
 
 /* ---- training ------------------------------------------------------------------------------- */
@@ -985,15 +958,15 @@ static void train_table(table *t)
 {
     int n = t->n, d = t->d, i, f, li, di, mi, ntrain = 0, nfolds;
     double *X = (double *)xmalloc(sizeof(double) * (size_t)n * (size_t)d);
-    double *Y = (double *)xmalloc(sizeof(double) * (size_t)n), *Ylog = (double *)xmalloc(sizeof(double) * (size_t)n);
+    double *Y = (double *)xmalloc(sizeof(double) * (size_t)n), *Yt[VR_NTARGETS];
     int *train = (int *)xmalloc(sizeof(int) * (size_t)n), *fit = (int *)xmalloc(sizeof(int) * (size_t)n);
     int *val = (int *)xmalloc(sizeof(int) * (size_t)n), *all = (int *)xmalloc(sizeof(int) * (size_t)n);
     int *w = (int *)xmalloc(sizeof(int) * (size_t)n);
-    double *vt = (double *)xmalloc(sizeof(double) * (size_t)n), *vs = (double *)xmalloc(sizeof(double) * (size_t)n);
-    double *vp = (double *)xmalloc(sizeof(double) * (size_t)n);
-    /* CV scores: [log][min_samples_leaf][depth][mss][ntrees], mean over folds */
-    double score[2][VT_NL][VT_ND][VT_NM][VT_NNT];
-    int log_ok = 1, nlog, lf;
+    double *vt = (double *)xmalloc(sizeof(double) * (size_t)n), *vs = (double *)xmalloc(sizeof(double) * (size_t)n * VT_ND);
+    double *vp = (double *)xmalloc(sizeof(double) * (size_t)n), *vt0 = (double *)xmalloc(sizeof(double) * (size_t)n);
+    /* CV scores: [target][min_samples_leaf][depth][mss][ntrees], mean over folds */
+    double score[VR_NTARGETS][VT_NL][VT_ND][VT_NM][VT_NNT];
+    int tok[VR_NTARGETS], lf;
     uint64_t seed = table_seed(t);
     vf_data D;
     vf_ws ws;
@@ -1004,13 +977,19 @@ static void train_table(table *t)
         X[(size_t)i * d] = t->rows[i].x;
         if (d > 1) X[(size_t)i * d + 1] = t->rows[i].y;
         Y[i] = t->rows[i].t;
-        if (!(Y[i] > 0)) log_ok = 0;
         all[i] = i;
         if (!t->held[i]) train[ntrain++] = i;
     }
-    if (log_ok)
-        for (i = 0; i < n; i++) Ylog[i] = log(Y[i]);
-    nlog = log_ok ? 2 : 1;
+    /* the targets: time always; log when every time is positive; relative when t0 is exact and
+       positive at every row (vidur_relative.h) */
+    for (li = 0; li < VR_NTARGETS; li++) {
+        tok[li] = li == VR_TARGET_TIME || (vr_target_ok(li, Y, t->t0, n) && (!(li & 2) || t->t0_exact));
+        Yt[li] = NULL;
+        if (tok[li]) {
+            Yt[li] = (double *)xmalloc(sizeof(double) * (size_t)n);
+            vr_make_target(li, Y, t->t0, n, Yt[li]);
+        }
+    }
     D.n = n;
     D.d = d;
     D.X = X;
@@ -1018,52 +997,46 @@ static void train_table(table *t)
     if (vf_ws_init(&ws, &D)) die("out of memory");
     nfolds = ntrain >= 10 ? VT_FOLDS : ntrain >= 4 ? 2 : 0;
 
-    /* ---- random forest: CV over (log target, min_samples_leaf, depth, min_samples_split,
+    /* ---- random forest: CV over (target, min_samples_leaf, depth, min_samples_split,
        n_estimators) ---- */
     if (nfolds) {
-        for (li = 0; li < nlog; li++)
-            for (f = 0; f < nfolds; f++) {
+        for (li = 0; li < VR_NTARGETS; li++)
+            for (f = 0; f < nfolds && tok[li]; f++) {
                 int nfit = 0, nval = 0;
+                /* bootstrap streams: (fold, log) as before the relative targets, and their own for those */
+                uint64_t stream = li < 2 ? (uint64_t)(1000 + 2 * f + li) : (uint64_t)(2000 + 2 * f + (li - 2));
                 for (i = 0; i < ntrain; i++)
                     if (i % nfolds == f) val[nval++] = train[i];
                     else fit[nfit++] = train[i];
-                for (i = 0; i < nval; i++) vt[i] = Y[val[i]];
+                for (i = 0; i < nval; i++) { vt[i] = Y[val[i]]; vt0[i] = t->t0[val[i]]; }
                 for (lf = 0; lf < VT_NL; lf++)
                     for (mi = 0; mi < VT_NM; mi++) {
-                        double fs[VT_ND][VT_NNT];   /* this fold's MAPE per (depth, n_estimators) */
-                        int reached = 1 << 30;      /* deepest tree fitted with the previous depth limit */
-                        for (di = 0; di < VT_ND; di++) {
-                            vf_tree_params p;
-                            vf_rng rng;
-                            int tr, c = 0, maxd = 0;
-                            if (di > 0 && reached < vt_depths[di - 1]) {
-                                /* no tree reached the previous limit: a deeper limit grows the same trees */
-                                for (c = 0; c < VT_NNT; c++) fs[di][c] = fs[di - 1][c];
-                                continue;
+                        /* one forest at the largest max_depth scores every max_depth (trees cut at
+                           a depth are the trees fitted with that limit: vf_tree_predict_depths) and
+                           every n_estimators (prefixes) */
+                        vf_tree_params p;
+                        vf_rng rng;
+                        int tr, c = 0;
+                        double pd[VT_ND];
+                        p.max_depth = vt_depths[VT_ND - 1];
+                        p.min_samples_split = vt_mss[mi];
+                        p.min_samples_leaf = vt_msl[lf];
+                        vf_rng_seed(&rng, vf_mix64(seed ^ stream));
+                        for (i = 0; i < nval * VT_ND; i++) vs[i] = 0;
+                        for (tr = 0; tr < VT_MAXTREES; tr++) {
+                            vf_bootstrap(&rng, fit, nfit, w, n);
+                            if (vf_tree_fit(&ws, w, Yt[li], p, &tree)) die("out of memory");
+                            for (i = 0; i < nval; i++) {
+                                vf_tree_predict_depths(&tree, &X[(size_t)val[i] * d], vt_depths, VT_ND, pd);
+                                for (di = 0; di < VT_ND; di++) vs[(size_t)di * nval + i] += pd[di];
                             }
-                            p.max_depth = vt_depths[di];
-                            p.min_samples_split = vt_mss[mi];
-                            p.min_samples_leaf = vt_msl[lf];
-                            vf_rng_seed(&rng, vf_mix64(seed ^ (uint64_t)(1000 + 2 * f + li)));
-                            for (i = 0; i < nval; i++) vs[i] = 0;
-                            for (tr = 0; tr < VT_MAXTREES; tr++) {
-                                int dep;
-                                vf_bootstrap(&rng, fit, nfit, w, n);
-                                if (vf_tree_fit(&ws, w, li ? Ylog : Y, p, &tree)) die("out of memory");
-                                dep = vf_tree_depth(&tree, 0);
-                                if (dep > maxd) maxd = dep;
-                                for (i = 0; i < nval; i++) vs[i] += vf_tree_predict(&tree, &X[(size_t)val[i] * d]);
-                                if (c < VT_NNT && tr + 1 == vt_ntrees[c]) {
-                                    for (i = 0; i < nval; i++) vp[i] = vf_forest_finish(vs[i], tr + 1, li);
-                                    fs[di][c] = mape(vt, vp, nval);
-                                    c++;
+                            if (c < VT_NNT && tr + 1 == vt_ntrees[c]) {
+                                for (di = 0; di < VT_ND; di++) {
+                                    for (i = 0; i < nval; i++) vp[i] = vr_finish(vs[(size_t)di * nval + i], tr + 1, li, vt0[i]);
+                                    score[li][lf][di][mi][c] += mape(vt, vp, nval) / nfolds;
                                 }
+                                c++;
                             }
-                            reached = maxd;
-                        }
-                        for (di = 0; di < VT_ND; di++) {
-                            int c;
-                            for (c = 0; c < VT_NNT; c++) score[li][lf][di][mi][c] += fs[di][c] / nfolds;
                         }
                     }
             }
@@ -1075,18 +1048,18 @@ static void train_table(table *t)
         t->rf.depth = vt_depths[VT_ND - 1];
         t->rf.mss = vt_mss[0];
         t->rf.msl = vt_msl[0];
-        t->rf.log_target = 0;
+        t->rf.target = VR_TARGET_TIME;
         t->rf.cv_mape = 0;
         if (nfolds)
-            for (li = 0; li < nlog; li++)
-                for (lf = 0; lf < VT_NL; lf++)
+            for (li = 0; li < VR_NTARGETS; li++)
+                for (lf = 0; lf < VT_NL && tok[li]; lf++)
                     for (di = 0; di < VT_ND; di++)
                         for (mi = 0; mi < VT_NM; mi++)
                             for (c = 0; c < VT_NNT; c++)
                                 if (first || score[li][lf][di][mi][c] < best) {
                                     first = 0;
                                     best = score[li][lf][di][mi][c];
-                                    t->rf.log_target = li;
+                                    t->rf.target = li;
                                     t->rf.msl = vt_msl[lf];
                                     t->rf.depth = vt_depths[di];
                                     t->rf.mss = vt_mss[mi];
@@ -1097,21 +1070,26 @@ static void train_table(table *t)
     {
         vf_tree_params p;
         vf_forest fo;
+        int tg = t->rf.target;
         p.max_depth = t->rf.depth;
         p.min_samples_split = t->rf.mss;
         p.min_samples_leaf = t->rf.msl;
         /* held-out error of the forest fitted on the training rows */
         if (t->nheld) {
             int nh = 0;
-            if (vf_forest_fit(&ws, t->rf.log_target ? Ylog : Y, train, ntrain, t->rf.ntrees, p, vf_mix64(seed ^ 1), t->rf.log_target, &fo))
+            if (vf_forest_fit(&ws, Yt[tg], train, ntrain, t->rf.ntrees, p, vf_mix64(seed ^ 1), tg & 1, &fo))
                 die("out of memory");
             for (i = 0; i < n; i++)
-                if (t->held[i]) vp[nh++] = vf_forest_predict(&fo, &X[(size_t)i * d]);
+                if (t->held[i]) {
+                    vp[nh] = vf_forest_predict(&fo, &X[(size_t)i * d]);
+                    if (tg & 2) vp[nh] *= t->t0[i];
+                    nh++;
+                }
             heldout_stats(t, vp, &t->rf.ho_med, &t->rf.ho_p90);
             vf_forest_free(&fo);
         }
-        /* the emitted forest: all rows */
-        if (vf_forest_fit(&ws, t->rf.log_target ? Ylog : Y, all, n, t->rf.ntrees, p, vf_mix64(seed ^ 2), t->rf.log_target, &fo))
+        /* the emitted forest: all rows (a relative forest predicts t / t0) */
+        if (vf_forest_fit(&ws, Yt[tg], all, n, t->rf.ntrees, p, vf_mix64(seed ^ 2), tg & 1, &fo))
             die("out of memory");
         if (vf_forest_grid(&fo, &t->rf.grid)) die("out of memory");
         t->rf.max_tree_depth = 0;
@@ -1204,7 +1182,8 @@ static void train_table(table *t)
     }
     vf_tree_free(&tree);
     vf_ws_free(&ws);
-    free(X); free(Y); free(Ylog); free(train); free(fit); free(val); free(all); free(w); free(vt); free(vs); free(vp);
+    for (li = 0; li < VR_NTARGETS; li++) free(Yt[li]);
+    free(X); free(Y); free(train); free(fit); free(val); free(all); free(w); free(vt); free(vs); free(vp); free(vt0);
 }
 
 /* ---- roofline calibration ------------------------------------------------------------------- */
@@ -1445,23 +1424,15 @@ static void build_outputs(void)
     for (i = 0; i < g_ntabs; i++) {
         const table *t = &g_tabs[i];
         vidur_op_table *o = &g_out[k];
-        size_t c, cells = (size_t)(t->rf.grid.nx + 1) * (size_t)(t->rf.grid.ny + 1);
+        size_t cells = (size_t)(t->rf.grid.nx + 1) * (size_t)(t->rf.grid.ny + 1);
         int j;
         o->device = t->device;
         o->model = t->model;
         o->node = t->node;
         o->tp = t->tp;
         o->op = t->op;
-        o->predictor = VIDUR_PREDICTOR_RANDOM_FOREST;
-        o->kind = VIDUR_TABLE_GRID;
-        o->nx = t->rf.grid.nx;
-        o->ny = t->rf.grid.ny;
-        o->x = o->nx ? t->rf.grid.x : NULL;
-        o->y = o->ny ? t->rf.grid.y : NULL;
         g_vals[k] = (float *)xmalloc(sizeof(float) * cells);
-        for (c = 0; c < cells; c++) g_vals[k][c] = (float)t->rf.grid.v[c];
-        o->v = g_vals[k];
-        o->sx = o->sy = 1;
+        vr_grid_table(&t->rf.grid, (t->rf.target & 2) != 0, g_vals[k], o);
         o->xmin = t->xmin;
         o->xmax = t->xmax;
         o->ymin = t->d > 1 ? t->ymin : 0;
@@ -1474,6 +1445,7 @@ static void build_outputs(void)
         o->nx = o->ny = 0;
         o->x = o->y = NULL;
         o->v = NULL;
+        o->relative = 0;
         o->nterms = t->lr.poly.nterms;
         g_terms[k] = (double *)xmalloc(sizeof(double) * 3 * (size_t)(o->nterms ? o->nterms : 1));
         for (j = 0; j < o->nterms; j++) {
@@ -1518,7 +1490,8 @@ static void write_header(sb *b)
                "   Profiled operator tables for vidur.h (see vidur_op_table in vidur.h): per combination a\n"
                "   random forest compiled losslessly into a grid (VIDUR_TABLE_GRID) and a polynomial linear\n"
                "   regression (VIDUR_TABLE_POLY); roofline calibrations are relative to the roofline with all\n"
-               "   efficiencies 1.0 and no kernel launch overhead. Accuracy: data/tables_accuracy.md.\n   ");
+               "   efficiencies 1.0 and no kernel launch overhead (t0), and so are the values of the grids\n"
+               "   marked relative (prediction = value x t0 at the key). Accuracy: data/tables_accuracy.md.\n   ");
     sb_puts(b, strstr(g_provenance, "*/") ? "(provenance: vidur__tab_provenance below)" : g_provenance);
     sb_puts(b, " */\n\n");
     for (i = 0; i < g_nout; i++) {
@@ -1546,7 +1519,7 @@ static void write_header(sb *b)
 #undef VT_ARRAY
 #undef VT_SEP
     sb_puts(b, "/* device, model, node, tp, op, predictor, kind, nx, ny, x, y, v, nterms, terms, sx, sy,\n"
-               "   xmin, xmax, ymin, ymax */\n");
+               "   xmin, xmax, ymin, ymax, relative (1: v are multipliers of the ideal roofline time) */\n");
     sb_puts(b, "static const vidur_op_table vidur__tab_list[] = {\n");
     if (g_nout == 0) sb_puts(b, "    {\"\", \"\", \"\", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 1, 1, 0, 0, 0, 0, 0}\n");
     for (i = 0; i < g_nout; i++) {
@@ -1602,6 +1575,7 @@ static void write_dump(sb *b)
                   o->kind == VIDUR_TABLE_GRID ? "grid" : "poly");
         sb_printf(b, "nx=%d ny=%d nterms=%d sx=", o->nx, o->ny, o->nterms);
         put_double(b, o->sx); sb_puts(b, " sy="); put_double(b, o->sy);
+        if (o->relative) sb_puts(b, " relative=1");
         sb_puts(b, " x:");
         for (j = 0; j < o->nx; j++) { sb_puts(b, " "); put_double(b, o->x[j]); }
         sb_puts(b, " y:");
@@ -1682,12 +1656,23 @@ static void write_report(sb *b, double *tsizes)
     sb_printf(b, "- RF: random forest of CART regression trees (squared error, bootstrap samples, all features at every "
                  "split, min_samples_leaf 1), grid n_estimators {");
     for (i = 0; i < VT_NNT; i++) sb_printf(b, "%s%d", i ? ", " : "", vt_ntrees[i]);
-    sb_puts(b, "} x max_depth {8, 16, 32} x min_samples_split {2, 5, 10} x target {time, log(time)} "
-               "(log only when every target is positive; the forest then averages log-times and exponentiates). "
-               "Emitted as a grid: the forest compiled losslessly (every cell holds the forest's prediction, as float).\n");
+    sb_puts(b, "} x max_depth {8, 16, 32} x min_samples_split {2, 5, 10} x target {time, log(time), time / t0, "
+               "log(time / t0)}, where t0 is the ideal roofline time of the row's key (below; log only when every time "
+               "is positive, relative only when every t0 is positive; a log forest averages logs and exponentiates). "
+               "Emitted as a grid: the forest compiled losslessly (every cell holds the forest's prediction, as float). "
+               "A forest of a relative target (time / t0 or its log) learns only the roofline's error, which varies "
+               "slowly: it is emitted as a **relative** table (`relative = 1`), whose cells hold the predicted ratio, "
+               "and vidur.h predicts cell value x t0(key), computing t0 from the replica's model, GPU, node, TP and PP "
+               "exactly as the trainer does for the row (between profiled points and beyond them the prediction then "
+               "follows the roofline's shape: quadratic in the chunk for prefill, linear in the context for decode, "
+               "linear in tokens for large GEMMs). Where a kernel's fixed cost dominates (small prefill chunks and "
+               "contexts, small batches, short messages) the ratio varies like 1 / t0 instead, which is why "
+               "cross-validation often keeps time or log(time). The held-out predictions below are ratio x t0 as well.\n");
     sb_puts(b, "- LR: polynomial features (degree 1..5, interaction_only, with or without intercept) + ordinary least "
                "squares (Householder QR on features scaled to [0, 1]). Emitted as polynomial terms.\n");
-    sb_puts(b, "- Roofline: vidur.h's analytical model with all efficiencies 1.0 and no launch overhead (t0), calibrated "
+    sb_puts(b, "- Roofline: vidur.h's analytical model with all efficiencies 1.0, no launch overhead and no calibration "
+               "(t0; all_reduce and send_recv: from the message bytes, with send_recv's multi-node decision that of the "
+               "rows' devices_per_node), calibrated "
                "per (GPU SKU, op) or (node, op), pooled over models and TPs, as t = scale x t0 + overhead_ms "
                "minimising the median APE on the training rows (the emitted calibration is refitted on all rows).\n");
     sb_puts(b, "- Interpolation (1-D tables only): linear interpolation between the neighbouring training rows, "
@@ -1699,14 +1684,15 @@ static void write_report(sb *b, double *tsizes)
                "percentage errors are noisy; they are reported as they are.\n\n");
 
     sb_puts(b, "## Summary by operator class\n\n");
-    sb_puts(b, "Values are the median / worst over the tables of the class of each table's held-out median (or p90) APE, in %. "
+    sb_puts(b, "RF relative: how many of the class's forests selected a relative target (time / t0 or its log). "
+               "Values are the median / worst over the tables of the class of each table's held-out median (or p90) APE, in %. "
                "Targets: RF median APE <= 2 % and p90 <= 5 % for every mlp.csv operator, median <= 3 % prefill attention, "
                "<= 8 % decode attention, <= 5 % collectives; and RF no worse than LR.\n\n");
-    sb_puts(b, "| class | tables | RF median APE | RF p90 APE | LR median APE | LR p90 APE | roofline median APE | roofline p90 APE | interpolation median APE | interpolation p90 APE | target (median / p90) | RF meets target | RF median <= LR median |\n");
-    sb_puts(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+    sb_puts(b, "| class | tables | RF relative | RF median APE | RF p90 APE | LR median APE | LR p90 APE | roofline median APE | roofline p90 APE | interpolation median APE | interpolation p90 APE | target (median / p90) | RF meets target | RF median <= LR median |\n");
+    sb_puts(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
     for (c = 0; c < CL_N; c++) {
         double *v[8];
-        int n = 0, nr = 0, ni = 0, meets = 0, notworse = 0, k;
+        int n = 0, nr = 0, ni = 0, meets = 0, notworse = 0, nrel = 0, k;
         double tm, tp;
         for (k = 0; k < 8; k++) v[k] = (double *)xmalloc(sizeof(double) * (size_t)(g_ntabs ? g_ntabs : 1));
         class_target(c, &tm, &tp);
@@ -1721,9 +1707,10 @@ static void write_report(sb *b, double *tsizes)
             if (t->ip_ok) { v[6][ni] = t->ip_med; v[7][ni] = t->ip_p90; ni++; }
             if ((tm < 0 || t->rf.ho_med <= tm) && (tp < 0 || t->rf.ho_p90 <= tp)) meets++;
             if (t->rf.ho_med <= t->lr.ho_med) notworse++;
+            if (t->rf.target & 2) nrel++;
             n++;
         }
-        sb_printf(b, "| %s | %d |", class_name(c), n);
+        sb_printf(b, "| %s | %d | %d |", class_name(c), n, nrel);
         for (k = 0; k < 8; k++) {
             int m = k < 4 ? n : k < 6 ? nr : ni;
             if (!m) { sb_puts(b, " - |"); continue; }
@@ -1759,19 +1746,20 @@ static void write_report(sb *b, double *tsizes)
     }
 
     sb_puts(b, "\n## Per table\n\n");
-    sb_puts(b, "Rows: profiled rows (after filters and de-duplication) / held out. RF: selected n_estimators, max_depth, "
-               "min_samples_split, log target; grid = thresholds per axis. LR: degree, interaction_only (io), intercept (ic). "
-               "APE columns: held-out median / p90 in %.\n\n");
-    sb_puts(b, "| device or node | model | tp | op | rows | RF params | grid | RF APE | LR params | LR APE | roofline APE | interpolation APE |\n");
-    sb_puts(b, "|---|---|---:|---|---:|---|---:|---:|---|---:|---:|---:|\n");
+    sb_puts(b, "Rows: profiled rows (after filters and de-duplication) / held out. RF params: selected n_estimators, max_depth, "
+               "min_samples_split; RF target: the selected target (time, log = log(time), rel = time / t0, emitted as a "
+               "relative table, log rel = log(time / t0), relative too); grid = thresholds per axis. LR: degree, "
+               "interaction_only (io), intercept (ic). APE columns: held-out median / p90 in %.\n\n");
+    sb_puts(b, "| device or node | model | tp | op | rows | RF params | RF target | grid | RF APE | LR params | LR APE | roofline APE | interpolation APE |\n");
+    sb_puts(b, "|---|---|---:|---|---:|---|---|---:|---:|---|---:|---:|---:|\n");
     for (i = 0; i < g_ntabs; i++) {
         const table *t = &g_tabs[i];
         char grid[64];
         if (t->d > 1) snprintf(grid, sizeof grid, "%d x %d", t->rf.grid.nx, t->rf.grid.ny);
         else snprintf(grid, sizeof grid, "%d", t->rf.grid.nx);
-        sb_printf(b, "| %s | %s | %d | %s | %d / %d | %d, %d, %d%s | %s |", t->net ? t->node : t->device,
+        sb_printf(b, "| %s | %s | %d | %s | %d / %d | %d, %d, %d | %s | %s |", t->net ? t->node : t->device,
                   t->net ? "-" : t->model, t->tp, vidur_op_name(t->op), t->n, t->nheld, t->rf.ntrees, t->rf.depth,
-                  t->rf.mss, t->rf.log_target ? ", log" : "", grid);
+                  t->rf.mss, vr_target_name(t->rf.target), grid);
         if (VT_NL > 1) sb_printf(b, " msl %d |", t->rf.msl);
         if (t->allzero) {
             sb_puts(b, " all 0 | ");

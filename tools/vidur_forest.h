@@ -263,6 +263,24 @@ VF_STATIC double vf_tree_predict(const vf_tree *t, const double *x)
     return nd[i].value;
 }
 
+/* The predictions of the tree cut at each depth limit depths[0..nd) (ascending): out[k] = the
+   value of the node where x's path ends or reaches depth depths[k]. A node's value is the mean
+   of its rows whether it is split or not, and the split chosen at a node does not depend on
+   max_depth, so out[k] equals the prediction of the tree fitted with max_depth = depths[k] (same
+   rows, weights and other parameters): one fit at the largest limit scores every limit. */
+VF_STATIC void vf_tree_predict_depths(const vf_tree *t, const double *x, const int *depths, int nd, double *out)
+{
+    const vf_node *node = t->nodes;
+    int i = 0, depth = 0, k = 0;
+    for (;;) {
+        while (k < nd && depths[k] <= depth) out[k++] = node[i].value;
+        if (k == nd || node[i].feat < 0) break;
+        i = x[node[i].feat] <= node[i].thr ? node[i].left : node[i].right;
+        depth++;
+    }
+    while (k < nd) out[k++] = node[i].value;
+}
+
 VF_STATIC int vf_tree_depth(const vf_tree *t, int node)
 {
     int a, b;
