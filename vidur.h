@@ -604,6 +604,10 @@ typedef struct vidur_op_table {
     int relative;         /* 1: values are multipliers of the ideal roofline time of the op at
                              the same key (efficiency 1, no launch overhead), so the prediction
                              is value x ideal time: the table only learns the roofline's error */
+    double rel_offset_ms; /* relative tables: a fixed cost added to the ideal time before the
+                             multiplication: prediction = value x (ideal time + rel_offset_ms)
+                             (0: value x ideal time); kernels whose time has a floor (launch,
+                             tiny shapes) keep a slowly varying ratio with it */
 } vidur_op_table;
 
 /* Roofline calibration: t = scale x roofline time (without launch overhead) + overhead_ms. */
@@ -2989,6 +2993,10 @@ VIDURDEF vidur_result vidur_table_set_write(const vidur_table_set *set, FILE *f)
         vidur__fmt_double(b[3], 40, t->ymax);
         fprintf(f, " tp=%d xmin=%s xmax=%s ymin=%s ymax=%s", t->tp, b[0], b[1], b[2], b[3]);
         if (t->relative) fputs(" relative=1", f);
+        if (t->relative && t->rel_offset_ms != 0) {
+            vidur__fmt_double(b[0], 40, t->rel_offset_ms);
+            fprintf(f, " rel_offset_ms=%s", b[0]);
+        }
         if (t->kind == VIDUR_TABLE_POLY) {
             vidur__fmt_double(b[0], 40, t->sx);
             vidur__fmt_double(b[1], 40, t->sy);
@@ -3173,6 +3181,7 @@ VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **o
             VIDUR__TNUM("ymin", cur->ymin = d, 0);
             VIDUR__TNUM("ymax", cur->ymax = d, 0);
             if (vidur__attr(toks, ntok, "relative")) VIDUR__TNUM("relative", cur->relative = d != 0, 1);
+            if (vidur__attr(toks, ntok, "rel_offset_ms")) VIDUR__TNUM("rel_offset_ms", cur->rel_offset_ms = d, 0);
             if (cur->kind == VIDUR_TABLE_POLY) {
                 VIDUR__TNUM("nterms", cur->nterms = (int)d, 1);
                 VIDUR__TNUM("sx", cur->sx = d, 0);
@@ -3259,10 +3268,11 @@ static double vidur__table_op_time_ms(void *state, int op, int64_t k1, int64_t k
     cy = t->ny && y > t->ymax ? t->ymax : y;
     v = vidur_op_table_eval(t, cx, cy);
     if (t->relative) {
-        /* the multiplier of the edge cell times the ideal time at the key itself: beyond the
-           profiled domain this is the roofline extrapolation, with no warning needed */
+        /* the multiplier of the edge cell times the ideal time (plus the table's fixed cost) at
+           the key itself: beyond the profiled domain this is the roofline extrapolation, with no
+           warning needed */
         if (cx != x || cy != y) tp->out_of_range[op]++;
-        return v * vidur_roofline_op_time_ms(&tp->ideal, op, k1, k2);
+        return v * (vidur_roofline_op_time_ms(&tp->ideal, op, k1, k2) + t->rel_offset_ms);
     }
     if (cx == x && cy == y) return v;
     /* above the profiled domain: scale the edge value by the roofline's growth */

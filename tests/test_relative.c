@@ -3,7 +3,8 @@
    targets, a forest's grid as a table) and read by the library: vidur.h's prediction at a key is
    the table's value times the t0 that the trainer computes for a row with the same key, for every
    kind of operator key (token-wise, prefill, decode, all_reduce bytes, send_recv in one node and
-   across nodes), inside and beyond the profiled domain. One t0 is worked out by hand. */
+   across nodes), inside and beyond the profiled domain, and with a fixed cost (rel_offset_ms:
+   value x (t0 + o)). One t0 is worked out by hand. */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"
@@ -125,7 +126,7 @@ TEST(test_forest_relative_table)
     vals = (float *)malloc(sizeof(float) * (size_t)(g.nx + 1));
     REQUIRE(vals != NULL);
     memset(&tab, 0, sizeof tab);
-    vr_grid_table(&g, 1, vals, &tab);
+    vr_grid_table(&g, 1, 0, vals, &tab);
     tab.device = "a100";
     tab.model = "meta-llama/Llama-2-7b-hf";
     tab.node = "";
@@ -134,6 +135,7 @@ TEST(test_forest_relative_table)
     tab.xmin = X[0];
     tab.xmax = X[N - 1];
     CHECK_EQ_INT(tab.relative, 1);
+    CHECK_NEAR(tab.rel_offset_ms, 0, 0);
     CHECK_EQ_INT(tab.kind, VIDUR_TABLE_GRID);
     memset(&set, 0, sizeof set);
     set.num_tables = 1;
@@ -200,7 +202,7 @@ TEST(test_every_key_kind)
 {
     static const float one[1] = {1.5f};
     const char *M = "meta-llama/Llama-2-7b-hf"; /* E = 4096 */
-    vidur_op_table t[6];
+    vidur_op_table t[7];
     vidur_table_set set;
     vidur_sim *sim;
     t[0] = cell_table("a100", M, "", 4, VIDUR_OP_ATTN_PREFILL, 2, one);
@@ -209,8 +211,10 @@ TEST(test_every_key_kind)
     t[3] = cell_table("", "", "a100_pairwise_nvlink", 4, VIDUR_OP_ALL_REDUCE, 1, one);
     t[4] = cell_table("", "", "a100_pairwise_nvlink", 1, VIDUR_OP_SEND_RECV, 1, one); /* devices_per_node 1: across nodes */
     t[5] = cell_table("", "", "a100_pairwise_nvlink", 2, VIDUR_OP_SEND_RECV, 1, one); /* devices_per_node 2: one node */
+    t[6] = cell_table("a100", M, "", 4, VIDUR_OP_MLP_DOWN_PROJ, 1, one);
+    t[6].rel_offset_ms = 0.0125; /* a fixed cost: 1.5 x (t0 + 0.0125) */
     memset(&set, 0, sizeof set);
-    set.num_tables = 6;
+    set.num_tables = 7;
     set.tables = t;
     set.provenance = "test_relative";
 
@@ -223,6 +227,14 @@ TEST(test_every_key_kind)
     /* decode: (batch, kv) */
     CHECK(lib_op(sim, VIDUR_OP_ATTN_DECODE, 7, 2048) == 1.5 * trainer_t0(0, "a100", M, "", 4, VIDUR_OP_ATTN_DECODE, 7, 2048));
     CHECK(lib_op(sim, VIDUR_OP_ATTN_KV_CACHE_SAVE, 333, 0) == 1.5 * trainer_t0(0, "a100", M, "", 4, VIDUR_OP_ATTN_KV_CACHE_SAVE, 333, 0));
+    /* the fixed cost, through the table file and vr_base: value x (t0 + o) */
+    {
+        double t0 = trainer_t0(0, "a100", M, "", 4, VIDUR_OP_MLP_DOWN_PROJ, 64, 0), base;
+        vr_base(&t0, 1, 0.0125, &base);
+        CHECK(sim->tpred.t[VIDUR_OP_MLP_DOWN_PROJ]->rel_offset_ms == 0.0125);
+        CHECK(lib_op(sim, VIDUR_OP_MLP_DOWN_PROJ, 64, 0) == 1.5 * base);
+        CHECK_NEAR(base, t0 + 0.0125, 0);
+    }
     /* all_reduce of 100 tokens = 2 x 100 x 4096 bytes: the trainer's row of that size has k1 = size / 2 */
     CHECK(lib_op(sim, VIDUR_OP_ALL_REDUCE, 100, 0) == 1.5 * trainer_t0(1, "", "", "a100_pairwise_nvlink", 4, VIDUR_OP_ALL_REDUCE, 409600, 0));
     CHECK(trainer_t0(1, "", "", "a100_pairwise_nvlink", 4, VIDUR_OP_ALL_REDUCE, 409600, 0) > 0);

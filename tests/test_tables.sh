@@ -245,7 +245,7 @@ int main(int argc, char **argv)
         if (x->op != y->op || x->tp != y->tp || x->kind != y->kind || x->predictor != y->predictor || strcmp(x->device, y->device) ||
             strcmp(x->model, y->model) || strcmp(x->node, y->node) || x->nx != y->nx || x->ny != y->ny || x->nterms != y->nterms ||
             !same_d(x->x, y->x, x->nx) || !same_d(x->y, y->y, x->ny) || !same_d(x->terms, y->terms, 3L * x->nterms) ||
-            x->xmin != y->xmin || x->xmax != y->xmax || x->ymin != y->ymin || x->ymax != y->ymax || x->relative != y->relative ||
+            x->xmin != y->xmin || x->xmax != y->xmax || x->ymin != y->ymin || x->ymax != y->ymax || x->relative != y->relative || x->rel_offset_ms != y->rel_offset_ms ||
             (x->kind == VIDUR_TABLE_POLY && (x->sx != y->sx || x->sy != y->sy)) ||
             (x->kind == VIDUR_TABLE_GRID && memcmp(x->v, y->v, sizeof(float) * (size_t)cells)))
             bad++;

@@ -61,6 +61,15 @@ static const int vt_depths[] = {8, 16, 32};
 static const int vt_mss[] = {2, 5, 10};
 #define VT_ND ((int)(sizeof vt_depths / sizeof vt_depths[0]))
 #define VT_NM 3
+/* fixed costs of relative targets (vidur_relative.h: t / (t0 + o)), as factors of the smallest
+   time of the rows being fitted: 0 (t / t0) and 1 ({0, 0.5, 1, 2} was tried: no better than
+   {0, 1}, and twice the training time) */
+static const double vt_rel_off[] = {0, 1};
+#define VT_NOFF ((int)(sizeof vt_rel_off / sizeof vt_rel_off[0]))
+/* targets: time, log(time), then per fixed cost t / (t0 + o) and log(t / (t0 + o)) */
+#define VT_NTG (2 + 2 * VT_NOFF)
+#define VT_TG_KIND(li) ((li) < 2 ? (li) : VR_TARGET_REL + (((li) - 2) & 1))
+#define VT_TG_OFF(li) ((li) < 2 ? -1 : ((li) - 2) / 2)
 /* min_samples_leaf: {1} (a grid {1, 2, 4} was tried: it changed nothing measurable) */
 static const int vt_msl[] = {1};
 #define VT_NL ((int)(sizeof vt_msl / sizeof vt_msl[0]))
@@ -572,6 +581,8 @@ typedef struct trow { double x, y, t; int64_t k1, k2; int seq; } trow;
 
 typedef struct rf_result {
     int ntrees, depth, mss, msl, target; /* target: VR_TARGET_* */
+    int off;                             /* relative targets: index into vt_rel_off */
+    double offset_ms;                    /* relative targets: the emitted table's fixed cost */
     double cv_mape;
     double ho_med, ho_p90;
     vf_grid grid;
@@ -958,15 +969,15 @@ static void train_table(table *t)
 {
     int n = t->n, d = t->d, i, f, li, di, mi, ntrain = 0, nfolds;
     double *X = (double *)xmalloc(sizeof(double) * (size_t)n * (size_t)d);
-    double *Y = (double *)xmalloc(sizeof(double) * (size_t)n), *Yt[VR_NTARGETS];
+    double *Y = (double *)xmalloc(sizeof(double) * (size_t)n), *Yt[VT_NTG], *B[VT_NOFF], tmin = 0;
     int *train = (int *)xmalloc(sizeof(int) * (size_t)n), *fit = (int *)xmalloc(sizeof(int) * (size_t)n);
     int *val = (int *)xmalloc(sizeof(int) * (size_t)n), *all = (int *)xmalloc(sizeof(int) * (size_t)n);
     int *w = (int *)xmalloc(sizeof(int) * (size_t)n);
     double *vt = (double *)xmalloc(sizeof(double) * (size_t)n), *vs = (double *)xmalloc(sizeof(double) * (size_t)n * VT_ND);
     double *vp = (double *)xmalloc(sizeof(double) * (size_t)n), *vt0 = (double *)xmalloc(sizeof(double) * (size_t)n);
     /* CV scores: [target][min_samples_leaf][depth][mss][ntrees], mean over folds */
-    double score[VR_NTARGETS][VT_NL][VT_ND][VT_NM][VT_NNT];
-    int tok[VR_NTARGETS], lf;
+    double score[VT_NTG][VT_NL][VT_ND][VT_NM][VT_NNT];
+    int tok[VT_NTG], lf, oi;
     uint64_t seed = table_seed(t);
     vf_data D;
     vf_ws ws;
@@ -981,13 +992,23 @@ static void train_table(table *t)
         if (!t->held[i]) train[ntrain++] = i;
     }
     /* the targets: time always; log when every time is positive; relative when t0 is exact and
-       positive at every row (vidur_relative.h) */
-    for (li = 0; li < VR_NTARGETS; li++) {
-        tok[li] = li == VR_TARGET_TIME || (vr_target_ok(li, Y, t->t0, n) && (!(li & 2) || t->t0_exact));
+       positive at every row (vidur_relative.h), on the bases t0 + o, o = factor x the smallest
+       positive time of the training rows (a fixed cost > 0 only when there is one) */
+    for (i = 0; i < n; i++)
+        if (!t->held[i] && Y[i] > 0 && (tmin == 0 || Y[i] < tmin)) tmin = Y[i];
+    for (oi = 0; oi < VT_NOFF; oi++) {
+        B[oi] = (double *)xmalloc(sizeof(double) * (size_t)n);
+        vr_base(t->t0, n, vt_rel_off[oi] * tmin, B[oi]);
+    }
+    for (li = 0; li < VT_NTG; li++) {
+        int kind = VT_TG_KIND(li), off = VT_TG_OFF(li);
+        const double *base = off < 0 ? t->t0 : B[off];
+        tok[li] = li == VR_TARGET_TIME || (vr_target_ok(kind, Y, base, n) && (!(kind & 2) || t->t0_exact) &&
+                                           (off <= 0 || vt_rel_off[off] * tmin > 0));
         Yt[li] = NULL;
         if (tok[li]) {
             Yt[li] = (double *)xmalloc(sizeof(double) * (size_t)n);
-            vr_make_target(li, Y, t->t0, n, Yt[li]);
+            vr_make_target(kind, Y, base, n, Yt[li]);
         }
     }
     D.n = n;
@@ -1000,15 +1021,17 @@ static void train_table(table *t)
     /* ---- random forest: CV over (target, min_samples_leaf, depth, min_samples_split,
        n_estimators) ---- */
     if (nfolds) {
-        for (li = 0; li < VR_NTARGETS; li++)
+        for (li = 0; li < VT_NTG; li++)
             for (f = 0; f < nfolds && tok[li]; f++) {
-                int nfit = 0, nval = 0;
-                /* bootstrap streams: (fold, log) as before the relative targets, and their own for those */
-                uint64_t stream = li < 2 ? (uint64_t)(1000 + 2 * f + li) : (uint64_t)(2000 + 2 * f + (li - 2));
+                int nfit = 0, nval = 0, kind = VT_TG_KIND(li);
+                const double *base = VT_TG_OFF(li) < 0 ? t->t0 : B[VT_TG_OFF(li)];
+                /* bootstrap streams: (fold, log) as before the relative targets, and their own for
+                   those (the same for every fixed cost) */
+                uint64_t stream = li < 2 ? (uint64_t)(1000 + 2 * f + li) : (uint64_t)(2000 + 2 * f + (kind - 2));
                 for (i = 0; i < ntrain; i++)
                     if (i % nfolds == f) val[nval++] = train[i];
                     else fit[nfit++] = train[i];
-                for (i = 0; i < nval; i++) { vt[i] = Y[val[i]]; vt0[i] = t->t0[val[i]]; }
+                for (i = 0; i < nval; i++) { vt[i] = Y[val[i]]; vt0[i] = base[val[i]]; }
                 for (lf = 0; lf < VT_NL; lf++)
                     for (mi = 0; mi < VT_NM; mi++) {
                         /* one forest at the largest max_depth scores every max_depth (trees cut at
@@ -1032,7 +1055,7 @@ static void train_table(table *t)
                             }
                             if (c < VT_NNT && tr + 1 == vt_ntrees[c]) {
                                 for (di = 0; di < VT_ND; di++) {
-                                    for (i = 0; i < nval; i++) vp[i] = vr_finish(vs[(size_t)di * nval + i], tr + 1, li, vt0[i]);
+                                    for (i = 0; i < nval; i++) vp[i] = vr_finish(vs[(size_t)di * nval + i], tr + 1, kind, vt0[i]);
                                     score[li][lf][di][mi][c] += mape(vt, vp, nval) / nfolds;
                                 }
                                 c++;
@@ -1049,9 +1072,10 @@ static void train_table(table *t)
         t->rf.mss = vt_mss[0];
         t->rf.msl = vt_msl[0];
         t->rf.target = VR_TARGET_TIME;
+        t->rf.off = -1;
         t->rf.cv_mape = 0;
         if (nfolds)
-            for (li = 0; li < VR_NTARGETS; li++)
+            for (li = 0; li < VT_NTG; li++)
                 for (lf = 0; lf < VT_NL && tok[li]; lf++)
                     for (di = 0; di < VT_ND; di++)
                         for (mi = 0; mi < VT_NM; mi++)
@@ -1059,7 +1083,8 @@ static void train_table(table *t)
                                 if (first || score[li][lf][di][mi][c] < best) {
                                     first = 0;
                                     best = score[li][lf][di][mi][c];
-                                    t->rf.target = li;
+                                    t->rf.target = VT_TG_KIND(li);
+                                    t->rf.off = VT_TG_OFF(li);
                                     t->rf.msl = vt_msl[lf];
                                     t->rf.depth = vt_depths[di];
                                     t->rf.mss = vt_mss[mi];
@@ -1070,26 +1095,37 @@ static void train_table(table *t)
     {
         vf_tree_params p;
         vf_forest fo;
-        int tg = t->rf.target;
+        int tg = t->rf.target, li_sel = tg < 2 ? tg : 2 + 2 * t->rf.off + (tg - 2);
+        const double *base = t->rf.off < 0 ? t->t0 : B[t->rf.off];
         p.max_depth = t->rf.depth;
         p.min_samples_split = t->rf.mss;
         p.min_samples_leaf = t->rf.msl;
         /* held-out error of the forest fitted on the training rows */
         if (t->nheld) {
             int nh = 0;
-            if (vf_forest_fit(&ws, Yt[tg], train, ntrain, t->rf.ntrees, p, vf_mix64(seed ^ 1), tg & 1, &fo))
+            if (vf_forest_fit(&ws, Yt[li_sel], train, ntrain, t->rf.ntrees, p, vf_mix64(seed ^ 1), tg & 1, &fo))
                 die("out of memory");
             for (i = 0; i < n; i++)
                 if (t->held[i]) {
                     vp[nh] = vf_forest_predict(&fo, &X[(size_t)i * d]);
-                    if (tg & 2) vp[nh] *= t->t0[i];
+                    if (tg & 2) vp[nh] *= base[i];
                     nh++;
                 }
             heldout_stats(t, vp, &t->rf.ho_med, &t->rf.ho_p90);
             vf_forest_free(&fo);
         }
-        /* the emitted forest: all rows (a relative forest predicts t / t0) */
-        if (vf_forest_fit(&ws, Yt[tg], all, n, t->rf.ntrees, p, vf_mix64(seed ^ 2), tg & 1, &fo))
+        /* the emitted forest: all rows (a relative forest predicts t / (t0 + o)); its fixed cost
+           from the smallest positive time of all rows */
+        t->rf.offset_ms = 0;
+        if (t->rf.off >= 0) {
+            double amin = 0;
+            for (i = 0; i < n; i++)
+                if (Y[i] > 0 && (amin == 0 || Y[i] < amin)) amin = Y[i];
+            t->rf.offset_ms = vt_rel_off[t->rf.off] * amin;
+            vr_base(t->t0, n, t->rf.offset_ms, B[t->rf.off]);
+            vr_make_target(tg, Y, B[t->rf.off], n, Yt[li_sel]);
+        }
+        if (vf_forest_fit(&ws, Yt[li_sel], all, n, t->rf.ntrees, p, vf_mix64(seed ^ 2), tg & 1, &fo))
             die("out of memory");
         if (vf_forest_grid(&fo, &t->rf.grid)) die("out of memory");
         t->rf.max_tree_depth = 0;
@@ -1182,7 +1218,8 @@ static void train_table(table *t)
     }
     vf_tree_free(&tree);
     vf_ws_free(&ws);
-    for (li = 0; li < VR_NTARGETS; li++) free(Yt[li]);
+    for (li = 0; li < VT_NTG; li++) free(Yt[li]);
+    for (oi = 0; oi < VT_NOFF; oi++) free(B[oi]);
     free(X); free(Y); free(train); free(fit); free(val); free(all); free(w); free(vt); free(vs); free(vp); free(vt0);
 }
 
@@ -1432,7 +1469,7 @@ static void build_outputs(void)
         o->tp = t->tp;
         o->op = t->op;
         g_vals[k] = (float *)xmalloc(sizeof(float) * cells);
-        vr_grid_table(&t->rf.grid, (t->rf.target & 2) != 0, g_vals[k], o);
+        vr_grid_table(&t->rf.grid, (t->rf.target & 2) != 0, t->rf.offset_ms, g_vals[k], o);
         o->xmin = t->xmin;
         o->xmax = t->xmax;
         o->ymin = t->d > 1 ? t->ymin : 0;
@@ -1446,6 +1483,7 @@ static void build_outputs(void)
         o->x = o->y = NULL;
         o->v = NULL;
         o->relative = 0;
+        o->rel_offset_ms = 0;
         o->nterms = t->lr.poly.nterms;
         g_terms[k] = (double *)xmalloc(sizeof(double) * 3 * (size_t)(o->nterms ? o->nterms : 1));
         for (j = 0; j < o->nterms; j++) {
@@ -1491,7 +1529,8 @@ static void write_header(sb *b)
                "   random forest compiled losslessly into a grid (VIDUR_TABLE_GRID) and a polynomial linear\n"
                "   regression (VIDUR_TABLE_POLY); roofline calibrations are relative to the roofline with all\n"
                "   efficiencies 1.0 and no kernel launch overhead (t0), and so are the values of the grids\n"
-               "   marked relative (prediction = value x t0 at the key). Accuracy: data/tables_accuracy.md.\n   ");
+               "   marked relative (prediction = value x (t0 at the key + rel_offset_ms)). Accuracy:\n"
+               "   data/tables_accuracy.md.\n   ");
     sb_puts(b, strstr(g_provenance, "*/") ? "(provenance: vidur__tab_provenance below)" : g_provenance);
     sb_puts(b, " */\n\n");
     for (i = 0; i < g_nout; i++) {
@@ -1519,9 +1558,10 @@ static void write_header(sb *b)
 #undef VT_ARRAY
 #undef VT_SEP
     sb_puts(b, "/* device, model, node, tp, op, predictor, kind, nx, ny, x, y, v, nterms, terms, sx, sy,\n"
-               "   xmin, xmax, ymin, ymax, relative (1: v are multipliers of the ideal roofline time) */\n");
+               "   xmin, xmax, ymin, ymax, relative (1: v are multipliers of the ideal roofline time plus\n"
+               "   rel_offset_ms), rel_offset_ms */\n");
     sb_puts(b, "static const vidur_op_table vidur__tab_list[] = {\n");
-    if (g_nout == 0) sb_puts(b, "    {\"\", \"\", \"\", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 1, 1, 0, 0, 0, 0, 0}\n");
+    if (g_nout == 0) sb_puts(b, "    {\"\", \"\", \"\", 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, 0, NULL, 1, 1, 0, 0, 0, 0, 0, 0}\n");
     for (i = 0; i < g_nout; i++) {
         const vidur_op_table *o = &g_out[i];
         sb_puts(b, "    {");
@@ -1542,7 +1582,8 @@ static void write_header(sb *b)
         put_double(b, o->xmax); sb_puts(b, ", ");
         put_double(b, o->ymin); sb_puts(b, ", ");
         put_double(b, o->ymax);
-        sb_printf(b, ", %d", o->relative);
+        sb_printf(b, ", %d, ", o->relative);
+        put_double(b, o->rel_offset_ms);
         sb_puts(b, i + 1 < g_nout ? "},\n" : "}\n");
     }
     sb_puts(b, "};\n\n");
@@ -1576,6 +1617,7 @@ static void write_dump(sb *b)
         sb_printf(b, "nx=%d ny=%d nterms=%d sx=", o->nx, o->ny, o->nterms);
         put_double(b, o->sx); sb_puts(b, " sy="); put_double(b, o->sy);
         if (o->relative) sb_puts(b, " relative=1");
+        if (o->relative && o->rel_offset_ms != 0) { sb_puts(b, " rel_offset_ms="); put_double(b, o->rel_offset_ms); }
         sb_puts(b, " x:");
         for (j = 0; j < o->nx; j++) { sb_puts(b, " "); put_double(b, o->x[j]); }
         sb_puts(b, " y:");
@@ -1656,18 +1698,19 @@ static void write_report(sb *b, double *tsizes)
     sb_printf(b, "- RF: random forest of CART regression trees (squared error, bootstrap samples, all features at every "
                  "split, min_samples_leaf 1), grid n_estimators {");
     for (i = 0; i < VT_NNT; i++) sb_printf(b, "%s%d", i ? ", " : "", vt_ntrees[i]);
-    sb_puts(b, "} x max_depth {8, 16, 32} x min_samples_split {2, 5, 10} x target {time, log(time), time / t0, "
-               "log(time / t0)}, where t0 is the ideal roofline time of the row's key (below; log only when every time "
-               "is positive, relative only when every t0 is positive; a log forest averages logs and exponentiates). "
-               "Emitted as a grid: the forest compiled losslessly (every cell holds the forest's prediction, as float). "
-               "A forest of a relative target (time / t0 or its log) learns only the roofline's error, which varies "
-               "slowly: it is emitted as a **relative** table (`relative = 1`), whose cells hold the predicted ratio, "
-               "and vidur.h predicts cell value x t0(key), computing t0 from the replica's model, GPU, node, TP and PP "
-               "exactly as the trainer does for the row (between profiled points and beyond them the prediction then "
-               "follows the roofline's shape: quadratic in the chunk for prefill, linear in the context for decode, "
-               "linear in tokens for large GEMMs). Where a kernel's fixed cost dominates (small prefill chunks and "
-               "contexts, small batches, short messages) the ratio varies like 1 / t0 instead, which is why "
-               "cross-validation often keeps time or log(time). The held-out predictions below are ratio x t0 as well.\n");
+    sb_puts(b, "} x max_depth {8, 16, 32} x min_samples_split {2, 5, 10} x target {time, log(time), time / (t0 + o), "
+               "log(time / (t0 + o))} x fixed cost o {0, 1} x the smallest time of the rows fitted, where t0 is the ideal "
+               "roofline time of the row's key (below; log only when every time is positive, relative only when every t0 "
+               "is positive; a log forest averages logs and exponentiates). Emitted as a grid: the forest compiled "
+               "losslessly (every cell holds the forest's prediction, as float). A forest of a relative target learns "
+               "only the roofline's error, which varies slowly: it is emitted as a **relative** table (`relative = 1`, "
+               "`rel_offset_ms = o`), whose cells hold the predicted ratio, and vidur.h predicts cell value x "
+               "(t0(key) + o), computing t0 from the replica's model, GPU, node, TP and PP exactly as the trainer does "
+               "for the row (between profiled points and beyond them the prediction then follows the roofline's shape: "
+               "quadratic in the chunk for prefill, linear in the context for decode, linear in tokens for large "
+               "GEMMs). The fixed cost matters where a kernel's time has a floor (small prefill chunks and contexts, "
+               "small batches, short messages): there time / t0 varies like 1 / t0, time / (t0 + o) stays near a "
+               "constant. The held-out predictions below are ratio x (t0 + o) as well, with o from the training rows.\n");
     sb_puts(b, "- LR: polynomial features (degree 1..5, interaction_only, with or without intercept) + ordinary least "
                "squares (Householder QR on features scaled to [0, 1]). Emitted as polynomial terms.\n");
     sb_puts(b, "- Roofline: vidur.h's analytical model with all efficiencies 1.0, no launch overhead and no calibration "
@@ -1684,7 +1727,8 @@ static void write_report(sb *b, double *tsizes)
                "percentage errors are noisy; they are reported as they are.\n\n");
 
     sb_puts(b, "## Summary by operator class\n\n");
-    sb_puts(b, "RF relative: how many of the class's forests selected a relative target (time / t0 or its log). "
+    sb_puts(b, "RF relative: how many of the class's forests selected a relative target (time / (t0 + o) or its log; "
+               "in parentheses: with a fixed cost o > 0). "
                "Values are the median / worst over the tables of the class of each table's held-out median (or p90) APE, in %. "
                "Targets: RF median APE <= 2 % and p90 <= 5 % for every mlp.csv operator, median <= 3 % prefill attention, "
                "<= 8 % decode attention, <= 5 % collectives; and RF no worse than LR.\n\n");
@@ -1692,7 +1736,7 @@ static void write_report(sb *b, double *tsizes)
     sb_puts(b, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
     for (c = 0; c < CL_N; c++) {
         double *v[8];
-        int n = 0, nr = 0, ni = 0, meets = 0, notworse = 0, nrel = 0, k;
+        int n = 0, nr = 0, ni = 0, meets = 0, notworse = 0, nrel = 0, nrelo = 0, k;
         double tm, tp;
         for (k = 0; k < 8; k++) v[k] = (double *)xmalloc(sizeof(double) * (size_t)(g_ntabs ? g_ntabs : 1));
         class_target(c, &tm, &tp);
@@ -1708,9 +1752,10 @@ static void write_report(sb *b, double *tsizes)
             if ((tm < 0 || t->rf.ho_med <= tm) && (tp < 0 || t->rf.ho_p90 <= tp)) meets++;
             if (t->rf.ho_med <= t->lr.ho_med) notworse++;
             if (t->rf.target & 2) nrel++;
+            if ((t->rf.target & 2) && t->rf.offset_ms != 0) nrelo++;
             n++;
         }
-        sb_printf(b, "| %s | %d | %d |", class_name(c), n, nrel);
+        sb_printf(b, "| %s | %d | %d (%d) |", class_name(c), n, nrel, nrelo);
         for (k = 0; k < 8; k++) {
             int m = k < 4 ? n : k < 6 ? nr : ni;
             if (!m) { sb_puts(b, " - |"); continue; }
@@ -1747,8 +1792,9 @@ static void write_report(sb *b, double *tsizes)
 
     sb_puts(b, "\n## Per table\n\n");
     sb_puts(b, "Rows: profiled rows (after filters and de-duplication) / held out. RF params: selected n_estimators, max_depth, "
-               "min_samples_split; RF target: the selected target (time, log = log(time), rel = time / t0, emitted as a "
-               "relative table, log rel = log(time / t0), relative too); grid = thresholds per axis. LR: degree, "
+               "min_samples_split; RF target: the selected target (time, log = log(time), rel = time / (t0 + o), emitted as a "
+               "relative table, log rel = log(time / (t0 + o)), relative too; o = the emitted table's fixed cost, shown when "
+               "not 0); grid = thresholds per axis. LR: degree, "
                "interaction_only (io), intercept (ic). APE columns: held-out median / p90 in %.\n\n");
     sb_puts(b, "| device or node | model | tp | op | rows | RF params | RF target | grid | RF APE | LR params | LR APE | roofline APE | interpolation APE |\n");
     sb_puts(b, "|---|---|---:|---|---:|---|---|---:|---:|---|---:|---:|---:|\n");
@@ -1757,9 +1803,14 @@ static void write_report(sb *b, double *tsizes)
         char grid[64];
         if (t->d > 1) snprintf(grid, sizeof grid, "%d x %d", t->rf.grid.nx, t->rf.grid.ny);
         else snprintf(grid, sizeof grid, "%d", t->rf.grid.nx);
-        sb_printf(b, "| %s | %s | %d | %s | %d / %d | %d, %d, %d | %s | %s |", t->net ? t->node : t->device,
-                  t->net ? "-" : t->model, t->tp, vidur_op_name(t->op), t->n, t->nheld, t->rf.ntrees, t->rf.depth,
-                  t->rf.mss, vr_target_name(t->rf.target), grid);
+        {
+            char tg[96];
+            if (t->rf.offset_ms != 0) snprintf(tg, sizeof tg, "%s, o = %.3g ms", vr_target_name(t->rf.target), t->rf.offset_ms);
+            else snprintf(tg, sizeof tg, "%s", vr_target_name(t->rf.target));
+            sb_printf(b, "| %s | %s | %d | %s | %d / %d | %d, %d, %d | %s | %s |", t->net ? t->node : t->device,
+                      t->net ? "-" : t->model, t->tp, vidur_op_name(t->op), t->n, t->nheld, t->rf.ntrees, t->rf.depth,
+                      t->rf.mss, tg, grid);
+        }
         if (VT_NL > 1) sb_printf(b, " msl %d |", t->rf.msl);
         if (t->allzero) {
             sb_puts(b, " all 0 | ");

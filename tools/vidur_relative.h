@@ -10,7 +10,10 @@
    efficiencies 1.0, no kernel launch overhead and no calibration). A relative table (REL or
    LOG_REL) is emitted with `relative = 1`: its grid holds the forest's prediction of t / t0
    (exponentiated for LOG_REL), and vidur.h predicts value(cell) x t0(key), with its own ideal
-   roofline built from the replica's model, device, node, TP and PP. The roofline built here
+   roofline built from the replica's model, device, node, TP and PP. A relative table may also
+   carry a fixed cost o (`rel_offset_ms`): t0 is then replaced by t0 + o everywhere above (the
+   targets t / (t0 + o), the prediction value x (t0(key) + o)), which keeps the ratio slowly
+   varying where a kernel's time has a floor (vr_base). The roofline built here
    (vr_ideal_roofline) gives, at a table row's key, exactly the t0 that vidur.h computes for
    every replica configuration that selects the table:
      - compute operators: the model and GPU of the table, its TP (PP does not enter them);
@@ -99,6 +102,14 @@ VF_STATIC void vr_make_target(int target, const double *y, const double *t0, int
     }
 }
 
+/* the base of relative targets with a fixed cost: out[i] = t0[i] + offset_ms, the same double
+   addition as vidur.h's (ideal time + rel_offset_ms) */
+VF_STATIC void vr_base(const double *t0, int n, double offset_ms, double *out)
+{
+    int i;
+    for (i = 0; i < n; i++) out[i] = t0[i] + offset_ms;
+}
+
 /* the prediction of time from the sum of a forest's trees' leaf values at a row whose ideal time is t0 */
 VF_STATIC double vr_finish(double sum, int ntrees, int target, double t0)
 {
@@ -107,8 +118,9 @@ VF_STATIC double vr_finish(double sum, int ntrees, int target, double t0)
 }
 
 /* A forest's grid as a vidur.h random-forest GRID table (values as float; `vals` receives
-   them and must hold (nx + 1) x (ny + 1) floats). Identity and domain are the caller's. */
-VF_STATIC void vr_grid_table(const vf_grid *g, int relative, float *vals, vidur_op_table *o)
+   them and must hold (nx + 1) x (ny + 1) floats); relative tables with their fixed cost
+   offset_ms. Identity and domain are the caller's. */
+VF_STATIC void vr_grid_table(const vf_grid *g, int relative, double offset_ms, float *vals, vidur_op_table *o)
 {
     size_t c, cells = (size_t)(g->nx + 1) * (size_t)(g->ny + 1);
     o->predictor = VIDUR_PREDICTOR_RANDOM_FOREST;
@@ -123,6 +135,7 @@ VF_STATIC void vr_grid_table(const vf_grid *g, int relative, float *vals, vidur_
     o->terms = NULL;
     o->sx = o->sy = 1;
     o->relative = relative;
+    o->rel_offset_ms = relative ? offset_ms : 0;
 }
 
 #endif /* VIDUR_RELATIVE_H */
