@@ -3817,13 +3817,18 @@ VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->c
    are taken for new data (lazy eviction, LRU order; a sequence's tail is freed first). Block
    hashes come from the trace's block_hash_ids; a hash may map to several blocks, the first
    inserted is used. */
+/* Per-block state, split hot / cold so that the per-iteration checks touch 8 bytes a block:
+   a block is in the free queue exactly when its ref is 0. */
 typedef struct vidur__kvb {
     uint32_t stamp;       /* bumped at every free: matches the block's one live free-queue entry */
     int32_t ref;
-    int32_t hnext;        /* next block with the same hash, in insertion order */
-    int64_t hash;
-    uint8_t has_hash, in_free;
 } vidur__kvb;
+
+typedef struct vidur__kvhash {
+    int64_t hash;
+    int32_t hnext;        /* next block with the same hash, in insertion order */
+    int32_t has_hash;
+} vidur__kvhash;
 
 typedef struct vidur__kvm_entry {
     int64_t key;
@@ -3833,10 +3838,11 @@ typedef struct vidur__kvm_entry {
 
 typedef struct vidur__kvm {
     vidur__kvb *b;
+    vidur__kvhash *hb;
     int32_t n;
     int64_t free_count;
     /* The free queue, with lazy deletion: a ring of (block, stamp) in LRU order. Taking a cached
-       block back out only clears its in_free flag (no neighbours to touch: one cache line);
+       block back out only raises its ref (no neighbours to touch: one small record);
        stale entries are skipped when they reach the front, and the ring is compacted when full. */
     int32_t *fq_id;
     uint32_t *fq_stamp;
@@ -3861,6 +3867,7 @@ static uint64_t vidur__mix64(uint64_t x)
 static void vidur__kvm_free(vidur__kvm *k)
 {
     VIDUR_FREE(k->b);
+    VIDUR_FREE(k->hb);
     VIDUR_FREE(k->h);
     VIDUR_FREE(k->fq_id);
     VIDUR_FREE(k->fq_stamp);
@@ -3874,7 +3881,11 @@ static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, in
     if (num_blocks <= 0 || num_blocks > 2000000000) return 0;
     k->n = (int32_t)num_blocks;
     k->b = (vidur__kvb *)vidur__calloc((size_t)k->n, sizeof *k->b);
-    if (!k->b) return 0;
+    k->hb = (vidur__kvhash *)vidur__calloc((size_t)k->n, sizeof *k->hb);
+    if (!k->b || !k->hb) {
+        vidur__kvm_free(k);
+        return 0;
+    }
     k->fq_cap = 64;
     while (k->fq_cap < 2 * (int64_t)k->n) k->fq_cap *= 2;
     k->fq_id = (int32_t *)VIDUR_MALLOC((size_t)k->fq_cap * sizeof *k->fq_id);
@@ -3884,8 +3895,7 @@ static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, in
         return 0;
     }
     for (i = 0; i < k->n; i++) { /* every block free, in id order */
-        k->b[i].hnext = -1;
-        k->b[i].in_free = 1;
+        k->hb[i].hnext = -1;
         k->fq_id[i] = (int32_t)i;
         k->fq_stamp[i] = 0;
     }
@@ -3930,34 +3940,34 @@ static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
 static void vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
 {
     int64_t i = vidur__kvm_slot(k, hash);
-    k->b[blk].hash = hash;
-    k->b[blk].has_hash = 1;
-    k->b[blk].hnext = -1;
+    k->hb[blk].hash = hash;
+    k->hb[blk].has_hash = 1;
+    k->hb[blk].hnext = -1;
     if (k->h[i].first < 0) {
         k->h[i].key = hash;
         k->h[i].first = blk;
         k->hcount++;
     } else {
         int32_t c = k->h[i].first;
-        while (k->b[c].hnext >= 0) c = k->b[c].hnext;
-        k->b[c].hnext = blk; /* duplicates go last: lookups keep returning the first inserted */
+        while (k->hb[c].hnext >= 0) c = k->hb[c].hnext;
+        k->hb[c].hnext = blk; /* duplicates go last: lookups keep returning the first inserted */
     }
 }
 
 /* evicts one block's hash; the map entry goes when its last block does */
 static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
 {
-    int64_t i = vidur__kvm_slot(k, k->b[blk].hash), j;
+    int64_t i = vidur__kvm_slot(k, k->hb[blk].hash), j;
     VIDUR_ASSERT(k->h[i].first >= 0);
     if (k->h[i].first == blk) {
-        k->h[i].first = k->b[blk].hnext;
+        k->h[i].first = k->hb[blk].hnext;
     } else {
         int32_t c = k->h[i].first;
-        while (c >= 0 && k->b[c].hnext != blk) c = k->b[c].hnext;
-        if (c >= 0) k->b[c].hnext = k->b[blk].hnext;
+        while (c >= 0 && k->hb[c].hnext != blk) c = k->hb[c].hnext;
+        if (c >= 0) k->hb[c].hnext = k->hb[blk].hnext;
     }
-    k->b[blk].has_hash = 0;
-    k->b[blk].hnext = -1;
+    k->hb[blk].has_hash = 0;
+    k->hb[blk].hnext = -1;
     if (k->h[i].first >= 0) return;
     /* the slot is now empty: backward-shift deletion keeps probe chains intact */
     k->hcount--;
@@ -3977,7 +3987,7 @@ static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
 
 static void vidur__kvm_unlink(vidur__kvm *k, int32_t blk)
 {
-    k->b[blk].in_free = 0; /* its queue entry goes stale */
+    (void)blk; /* the caller raises its ref: its queue entry goes stale */
     k->free_count--;
 }
 
@@ -3990,7 +4000,7 @@ static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
         for (i = 0; i < k->fq_count; i++) {
             int64_t at = (k->fq_head + i) & (k->fq_cap - 1);
             int32_t id = k->fq_id[at];
-            if (k->b[id].in_free && k->b[id].stamp == k->fq_stamp[at]) {
+            if (k->b[id].ref == 0 && k->b[id].stamp == k->fq_stamp[at]) {
                 int64_t to = (k->fq_head + j) & (k->fq_cap - 1);
                 k->fq_id[to] = id;
                 k->fq_stamp[to] = k->fq_stamp[at];
@@ -3999,8 +4009,7 @@ static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
         }
         k->fq_count = j;
     }
-    k->b[blk].stamp++;
-    k->b[blk].in_free = 1;
+    k->b[blk].stamp++; /* ref is 0: the block is free again */
     i = (k->fq_head + k->fq_count) & (k->fq_cap - 1);
     k->fq_id[i] = blk;
     k->fq_stamp[i] = k->b[blk].stamp;
@@ -4016,8 +4025,8 @@ static int32_t vidur__kvm_pop_front(vidur__kvm *k)
         uint32_t st = k->fq_stamp[k->fq_head];
         k->fq_head = (k->fq_head + 1) & (k->fq_cap - 1);
         k->fq_count--;
-        if (k->b[id].in_free && k->b[id].stamp == st) {
-            k->b[id].in_free = 0;
+        if (k->b[id].ref == 0 && k->b[id].stamp == st) {
+            k->b[id].stamp++; /* taken: this entry is spent even before the caller sets ref */
             k->free_count--;
             return id;
         }
@@ -4094,7 +4103,7 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
         if (take > k->free_count) take = k->free_count;
         for (i = 0; i < take; i++) {
             int32_t blk = vidur__kvm_pop_front(k);
-            if (k->b[blk].has_hash) vidur__kvm_evict(k, blk);
+            if (k->hb[blk].has_hash) vidur__kvm_evict(k, blk);
             k->b[blk].ref = 1;
             if (!vidur__req_push_block(q, blk)) return 0;
         }
@@ -4102,7 +4111,7 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
     if (k->caching) {
         before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
         for (i = before; i < full_after && i < q->num_block_hash_ids && i < q->kv_nblocks; i++)
-            if (!k->b[q->kv_blocks[i]].has_hash) vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i]);
+            if (!k->hb[q->kv_blocks[i]].has_hash) vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i]);
         q->kv_cached_memo = (int32_t)full_after;
     }
     return 1;
