@@ -5913,6 +5913,16 @@ VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f)
     if (sum->num_replicas)
         fprintf(f, "replicas %d: KV memory %.1f%% (time-weighted mean), busy %.1f%%, MFU %.2f%%\n", sum->num_replicas,
                 mem / sum->num_replicas, busy / sum->num_replicas, mfu / sum->num_replicas);
+    {
+        int64_t cached = 0, total = 0;
+        for (r = 0; r < sum->num_replicas; r++) {
+            cached += sum->replica[r].prefix_cached_tokens;
+            total += sum->replica[r].prefix_total_tokens;
+        }
+        if (total > 0)
+            fprintf(f, "prefix cache: %.1f%% of prompt tokens served from cache (%lld tokens saved)\n",
+                    100.0 * (double)cached / (double)total, (long long)cached);
+    }
 }
 
 /* ---- atomic files: write NAME.tmp, then rename over NAME ---- */

@@ -88,5 +88,14 @@ else
     echo "SKIP trace_replay_example: ../shared/data/processed_traces absent"
 fi
 
+# prefix caching on the committed conversation trace: the summary reports the cache
+out=$("$VIDUR" --request_generator_config_type trace_replay --trace_request_generator_config_trace_file data/traces/conversations_small.csv \
+      --replica_scheduler_config_type vllm_v1 --cache_config_enable_prefix_caching --cluster_config_num_replicas 2 \
+      --global_scheduler_config_type sticky_lop --metrics_config_write_metrics false 2>&1)
+if grep -q "^requests 287 arrived, 287 completed" <<<"$out" && grep -qE "^prefix cache: [0-9.]+% of prompt tokens served from cache \([0-9]+ tokens saved\)" <<<"$out"; then
+    ok "prefix-cache summary line"
+else
+    bad "prefix-cache summary line" "$(tail -2 <<<"$out")"
+fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
