@@ -3240,7 +3240,6 @@ typedef struct vidur__table_predictor {
     vidur_roofline ideal;   /* efficiencies 1, no launch overhead: the base of relative tables */
     double bytes_per_token; /* all_reduce / send_recv features are message sizes */
     int warned[VIDUR_OP_COUNT];
-    int64_t out_of_range[VIDUR_OP_COUNT];
     const vidur_config *cfg; /* for the warning callback */
 } vidur__table_predictor;
 
@@ -3271,12 +3270,10 @@ static double vidur__table_op_time_ms(void *state, int op, int64_t k1, int64_t k
         /* the multiplier of the edge cell times the ideal time (plus the table's fixed cost) at
            the key itself: beyond the profiled domain this is the roofline extrapolation, with no
            warning needed */
-        if (cx != x || cy != y) tp->out_of_range[op]++;
         return v * (vidur_roofline_op_time_ms(&tp->ideal, op, k1, k2) + t->rel_offset_ms);
     }
     if (cx == x && cy == y) return v;
     /* above the profiled domain: scale the edge value by the roofline's growth */
-    tp->out_of_range[op]++;
     if (!tp->warned[op] && tp->cfg->log_fn) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s: key (%lld, %lld) is beyond the profiled range (x <= %g%s%g); extrapolating with the roofline",
@@ -3487,7 +3484,6 @@ struct vidur__batch_ex {
     vidur_batch_shape shape;
     double stage_time[2], stage_model_time[2]; /* [0]: non-last stage, [1]: last stage */
     int have_stage_time;
-    double stage_scheduled_at;
     vidur__batch_ex *next_free;
 };
 
@@ -3681,7 +3677,6 @@ struct vidur_sim {
     vidur_replica_utilization *util;
     FILE *trace; /* chrome trace temp file, or NULL */
     int trace_first;
-    int64_t arrivals_created;
 };
 
 /* ---- request state transitions (simulator.md §2.1) ---- */
@@ -3849,7 +3844,7 @@ typedef struct vidur__kvm {
     int64_t fq_head, fq_count, fq_cap;
     vidur__kvm_entry *h;  /* open addressing, linear probing, backward-shift deletion; one
                              array of 16-byte entries so a probe costs one cache line */
-    int64_t hcap, hcount;
+    int64_t hcap;
     int caching, block_size, prealloc_blocks;
     int block_shift;      /* log2(block_size) when it is a power of two, else -1 */
     int64_t stat_requests, stat_queries, stat_hits;
@@ -3946,7 +3941,6 @@ static void vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
     if (k->h[i].first < 0) {
         k->h[i].key = hash;
         k->h[i].first = blk;
-        k->hcount++;
     } else {
         int32_t c = k->h[i].first;
         while (k->hb[c].hnext >= 0) c = k->hb[c].hnext;
@@ -3970,7 +3964,6 @@ static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
     k->hb[blk].hnext = -1;
     if (k->h[i].first >= 0) return;
     /* the slot is now empty: backward-shift deletion keeps probe chains intact */
-    k->hcount--;
     j = i;
     for (;;) {
         int64_t h;
@@ -3983,12 +3976,6 @@ static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
             i = j;
         }
     }
-}
-
-static void vidur__kvm_unlink(vidur__kvm *k, int32_t blk)
-{
-    (void)blk; /* the caller raises its ref: its queue entry goes stale */
-    k->free_count--;
 }
 
 static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
@@ -4094,7 +4081,7 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
     for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
     if (fresh > k->free_count - evictable) return 0;
     for (i = 0; i < nhits; i++) {
-        if (k->b[hits[i]].ref == 0) vidur__kvm_unlink(k, hits[i]);
+        if (k->b[hits[i]].ref == 0) k->free_count--; /* leaves the free queue: its entry goes stale */
         k->b[hits[i]].ref++;
         if (!vidur__req_push_block(q, hits[i])) return 0;
     }
@@ -4923,6 +4910,7 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
             /* a known session stays: only its replica's cache needs asking */
             uu[sticky] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[sticky], q);
             g->pending[sticky] += uu[sticky];
+            /* the memo lives on the library-owned request; route() only sees it as const */
             ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[sticky];
             return sticky;
         }
@@ -5552,7 +5540,6 @@ static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
     exec = b->stage_time[last];
     model = b->stage_model_time[last];
     (void)model;
-    b->stage_scheduled_at = t;
     for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_schedule(b->pub.requests[i], t);
     if (s->cfg.store_utilization_metrics) {
         double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
