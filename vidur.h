@@ -2134,43 +2134,55 @@ typedef struct vidur__csv {
     size_t rpos, rlen;
 } vidur__csv;
 
-/* reads one record into c->buf (without its line end); returns 0 at end of file */
-static int vidur__csv_getc(vidur__csv *c)
+/* appends n bytes to the record buffer */
+static int vidur__csv_append(vidur__csv *c, size_t *len, const char *p, size_t n)
 {
-    if (c->rpos == c->rlen) {
-        if (!c->rbuf) {
-            c->rbuf = (char *)VIDUR_MALLOC(1 << 16);
-            if (!c->rbuf) { c->oom = 1; return EOF; }
-        }
-        c->rlen = fread(c->rbuf, 1, 1 << 16, c->f);
-        c->rpos = 0;
-        if (c->rlen == 0) return EOF;
+    if (*len + n + 2 > c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 4096;
+        char *nb;
+        while (nc < *len + n + 2) nc *= 2;
+        nb = (char *)VIDUR_REALLOC(c->buf, nc);
+        if (!nb) { c->oom = 1; return 0; }
+        c->buf = nb;
+        c->cap = nc;
     }
-    return (unsigned char)c->rbuf[c->rpos++];
+    memcpy(c->buf + *len, p, n);
+    *len += n;
+    return 1;
 }
 
+/* reads one record into c->buf (without its line end); returns 0 at end of file */
 static int vidur__csv_read(vidur__csv *c)
 {
     size_t len = 0;
-    int ch, inq = 0, any = 0;
+    int inq = 0, any = 0;
     c->line = c->next_line;
     for (;;) {
-        ch = vidur__csv_getc(c);
-        if (ch == EOF) break;
+        const char *p, *e, *nl, *q;
+        size_t seg;
+        if (c->rpos == c->rlen) { /* refill the read-ahead block */
+            if (!c->rbuf) {
+                c->rbuf = (char *)VIDUR_MALLOC(1 << 16);
+                if (!c->rbuf) { c->oom = 1; return 0; }
+            }
+            c->rlen = fread(c->rbuf, 1, 1 << 16, c->f);
+            c->rpos = 0;
+            if (c->rlen == 0) break;
+        }
+        /* whole line segments at a time (memchr), not a character at a time: traces are large */
         any = 1;
-        if (ch == '"') inq = !inq;
-        if (ch == '\n') {
-            c->next_line++;
-            if (!inq) break;
-        }
-        if (len + 2 > c->cap) {
-            size_t nc = c->cap ? c->cap * 2 : 4096;
-            char *nb = (char *)VIDUR_REALLOC(c->buf, nc);
-            if (!nb) { c->oom = 1; return 0; }
-            c->buf = nb;
-            c->cap = nc;
-        }
-        c->buf[len++] = (char)ch;
+        p = c->rbuf + c->rpos;
+        e = c->rbuf + c->rlen;
+        nl = (const char *)memchr(p, '\n', (size_t)(e - p));
+        seg = (size_t)((nl ? nl : e) - p);
+        for (q = p; (q = (const char *)memchr(q, '"', (size_t)(p + seg - q))) != NULL; q++) inq = !inq;
+        if (!vidur__csv_append(c, &len, p, seg)) return 0;
+        c->rpos += seg;
+        if (!nl) continue;
+        c->rpos++;
+        c->next_line++;
+        if (!inq) break;
+        if (!vidur__csv_append(c, &len, "\n", 1)) return 0; /* a line end inside quotes is data */
     }
     if (!any) return 0;
     if (len && c->buf[len - 1] == '\r') len--;
@@ -2192,14 +2204,16 @@ static int vidur__csv_split(char *p, char **fields)
         if (n < 64) fields[n] = p;
         if (*p == '"') {
             p++;
-            for (;;) {
-                if (!*p) break;
-                if (*p == '"') {
-                    if (p[1] == '"') { *w++ = '"'; p += 2; continue; }
-                    p++;
-                    break;
-                }
-                *w++ = *p++;
+            for (;;) { /* quoted runs are long (hash lists): move them whole */
+                char *qq = strchr(p, '"');
+                size_t n = qq ? (size_t)(qq - p) : strlen(p);
+                if (w != p) memmove(w, p, n);
+                w += n;
+                p += n;
+                if (!qq) break;
+                if (p[1] == '"') { *w++ = '"'; p += 2; continue; }
+                p++;
+                break;
             }
             while (*p && *p != ',') p++;
         } else {
@@ -2384,14 +2398,14 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
     for (;;) {
         long long v = 0;
         int neg = 0, digits = 0;
-        while (*s == ' ' || *s == '\t' || *s == ',') s++;
+        while (*s == ',' || isspace((unsigned char)*s)) s++; /* a quoted list may span lines */
         if (*s == ']' || !*s) break;
         /* hand-rolled: these lists hold millions of integers; strtoll's locale work is the cost */
         end = s;
         if (*end == '-') { neg = 1; end++; }
         while (*end >= '0' && *end <= '9' && digits < 19) { v = v * 10 + (*end++ - '0'); digits++; }
         if (neg) v = -v;
-        if (!digits || (*end >= '0' && *end <= '9') || (*end && *end != ',' && *end != ']' && *end != ' ' && *end != '\t')) {
+        if (!digits || (*end >= '0' && *end <= '9') || (*end && *end != ',' && *end != ']' && !isspace((unsigned char)*end))) {
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': expected a list of integers", c->path, c->line);
             return VIDUR_ERR_PARSE;
         }

@@ -267,6 +267,58 @@ TEST(test_token_planner)
     CHECK_EQ_INT(p.num_blocks, 30208);
 }
 
+/* Trace CSV forms the streaming reader must take: CRLF line ends, a quoted hash list that spans
+   lines, a row longer than the reader's 64 KiB read-ahead block, and no line end after the last
+   row. Request 0: hashes [7, 8, 9] written over two lines; request 1: 12000 hashes 0..11999
+   (about 70 KiB of text); request 2: [5]. */
+typedef struct hashlog { int n[4]; int64_t first[4], last[4]; } hashlog;
+
+static void on_done_hashes(void *user, vidur_sim *sim, const vidur_request *q)
+{
+    hashlog *h = (hashlog *)user;
+    (void)sim;
+    if (q->id >= 4) return;
+    h->n[q->id] = q->num_block_hash_ids;
+    h->first[q->id] = q->num_block_hash_ids ? q->block_hash_ids[0] : -1;
+    h->last[q->id] = q->num_block_hash_ids ? q->block_hash_ids[q->num_block_hash_ids - 1] : -1;
+}
+
+TEST(test_trace_csv_forms)
+{
+    vidur_config c;
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    hashlog h;
+    int i;
+    FILE *f = fopen(trace_path, "wb");
+    REQUIRE(f != NULL);
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids\r\n", f);
+    fputs("0,40,2,1,\"[7, 8,\r\n 9]\"\r\n", f);
+    fputs("0.5,64,2,2,\"[", f);
+    for (i = 0; i < 12000; i++) fprintf(f, "%s%d", i ? ", " : "", i);
+    fputs("]\"\r\n", f);
+    fputs("1,16,2,3,\"[5]\"", f);
+    fclose(f);
+    memset(&h, 0, sizeof h);
+    base(&c);
+    c.observer.on_request_complete = on_done_hashes;
+    c.observer.user = &h;
+    if (vidur_sim_create(&c, &sim, &err) != VIDUR_OK) printf("create: %s\n", err.message);
+    CHECK(sim != NULL);
+    if (!sim) return;
+    CHECK_EQ_INT(vidur_sim_run(sim), VIDUR_OK);
+    CHECK_EQ_INT(vidur_sim_summary(sim)->num_completed, 3);
+    CHECK_EQ_INT(h.n[0], 3);
+    CHECK_EQ_INT(h.first[0], 7);
+    CHECK_EQ_INT(h.last[0], 9);
+    CHECK_EQ_INT(h.n[1], 12000);
+    CHECK_EQ_INT(h.first[1], 0);
+    CHECK_EQ_INT(h.last[1], 11999);
+    CHECK_EQ_INT(h.n[2], 1);
+    CHECK_EQ_INT(h.last[2], 5);
+    vidur_sim_destroy(sim);
+}
+
 int main(void)
 {
     RUN_TEST(test_budget_and_chunks);
@@ -275,6 +327,7 @@ int main(void)
     RUN_TEST(test_eviction_order);
     RUN_TEST(test_prefix_lookup_api);
     RUN_TEST(test_token_planner);
+    RUN_TEST(test_trace_csv_forms);
     remove(trace_path);
     return test_finish();
 }
