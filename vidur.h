@@ -3375,6 +3375,11 @@ typedef struct vidur__event {
 typedef struct vidur__heap {
     vidur__event *ev;
     int64_t n, cap;
+    /* One-event register in front of the array, never later than any event in it. Most events
+       are pushed at the current time and are the next to run: they go through the register
+       (two copies) instead of sifting through the heap. The order is the same (time, seq). */
+    vidur__event front;
+    int has_front;
 } vidur__heap;
 
 static int vidur__ev_less(const vidur__event *a, const vidur__event *b)
@@ -3383,7 +3388,7 @@ static int vidur__ev_less(const vidur__event *a, const vidur__event *b)
     return a->seq < b->seq;
 }
 
-static int vidur__heap_push(vidur__heap *h, const vidur__event *e)
+static int vidur__heap_array_push(vidur__heap *h, const vidur__event *e)
 {
     int64_t i;
     if (!vidur__grow((void **)&h->ev, &h->cap, h->n + 1, sizeof(vidur__event))) return 0;
@@ -3398,10 +3403,36 @@ static int vidur__heap_push(vidur__heap *h, const vidur__event *e)
     return 1;
 }
 
+static int vidur__heap_push(vidur__heap *h, const vidur__event *e)
+{
+    if (!h->has_front) {
+        if (h->n > 0 && !vidur__ev_less(e, &h->ev[0])) return vidur__heap_array_push(h, e);
+        h->front = *e;
+        h->has_front = 1;
+        return 1;
+    }
+    if (vidur__ev_less(e, &h->front)) { /* e becomes the earliest: the old front joins the array */
+        if (!vidur__heap_array_push(h, &h->front)) return 0;
+        h->front = *e;
+        return 1;
+    }
+    return vidur__heap_array_push(h, e);
+}
+
+static int vidur__heap_empty(const vidur__heap *h) { return !h->has_front && h->n == 0; }
+
+/* the earliest event (the heap is not empty) */
+static const vidur__event *vidur__heap_top(const vidur__heap *h) { return h->has_front ? &h->front : &h->ev[0]; }
+
 static void vidur__heap_pop(vidur__heap *h, vidur__event *out)
 {
     vidur__event last;
     int64_t i = 0;
+    if (h->has_front) {
+        *out = h->front;
+        h->has_front = 0;
+        return;
+    }
     *out = h->ev[0];
     last = h->ev[--h->n];
     for (;;) {
@@ -4104,7 +4135,7 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
         if (take > k->free_count) take = k->free_count;
         for (i = 0; i < take; i++) {
             int32_t blk = vidur__kvm_pop_front(k);
-            if (k->hb[blk].has_hash) vidur__kvm_evict(k, blk);
+            if (k->caching && k->hb[blk].has_hash) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
             k->b[blk].ref = 1;
             if (!vidur__req_push_block(q, blk)) return 0;
         }
@@ -5660,12 +5691,12 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
     int ok = 1;
     if (s->failed) return -1;
     if (s->finished) return 0;
-    if (s->next_arrival && (s->heap.n == 0 || s->next_arrival->arrived_at <= s->heap.ev[0].time)) {
+    if (s->next_arrival && (vidur__heap_empty(&s->heap) || s->next_arrival->arrived_at <= vidur__heap_top(&s->heap)->time)) {
         /* arrivals were all created before any other event in upstream Vidur: at a tie they go first */
         s->now = s->next_arrival->arrived_at;
         if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1;
         ok = vidur__handle_arrival(s);
-    } else if (s->heap.n == 0) {
+    } else if (vidur__heap_empty(&s->heap)) {
         s->finished = 1;
         return 0;
     } else {
