@@ -585,6 +585,9 @@ VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error
    checkpoint_dir, writes ckpt_<decision>.bin and latest.bin. */
 VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err);
 VIDURDEF void vidur_ppo_set_training(vidur_ppo *p, int train); /* 0: frozen weights and normaliser */
+/* Inference mode: greedy | sample | controller, or the ablations shuffle | mean (greedy on a
+   permuted / mean state). */
+VIDURDEF vidur_result vidur_ppo_set_inference(vidur_ppo *p, const char *mode, vidur_error *err);
 VIDURDEF void vidur_ppo_get_info(const vidur_ppo *p, vidur_ppo_info *out);
 /* A global scheduler named "ppo" that routes with p (the caller keeps ownership). */
 VIDURDEF vidur_global_scheduler_api vidur_ppo_scheduler_api(vidur_ppo *p);
@@ -6574,6 +6577,18 @@ VIDURDEF vidur_result vidur_ppo_create(const vidur_config *cfg, vidur_ppo **out,
 }
 
 VIDURDEF void vidur_ppo_set_training(vidur_ppo *p, int train) { p->train = train != 0; }
+
+VIDURDEF vidur_result vidur_ppo_set_inference(vidur_ppo *p, const char *mode, vidur_error *err)
+{
+    int abl = !strcmp(mode, "shuffle") || !strcmp(mode, "mean");
+    if (!abl && strcmp(mode, "greedy") && strcmp(mode, "sample") && strcmp(mode, "controller")) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "ppo: unknown inference mode %s (greedy, sample, controller, shuffle, mean)", mode);
+        return VIDUR_ERR_CONFIG;
+    }
+    snprintf(p->P.inference, sizeof p->P.inference, "%s", abl ? "greedy" : mode);
+    snprintf(p->P.ablation, sizeof p->P.ablation, "%s", abl ? mode : "none");
+    return VIDUR_OK;
+}
 
 VIDURDEF void vidur_ppo_get_info(const vidur_ppo *p, vidur_ppo_info *o)
 {
