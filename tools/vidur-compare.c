@@ -112,6 +112,7 @@ int main(int argc, char **argv)
     int npos = 0, nrest = 0, i, j, k, m, ns = 0, nseeds = 10, bi = -1, n_replicas;
     long long seed0 = 1000, skip = 100;
     double *val; /* [sched][seed][metric] */
+    double diag[MAXS][2];
     vidur_ppo *ppo = NULL;
     FILE *fc = NULL, *fh = NULL;
     if (!rest) return 1;
@@ -165,6 +166,7 @@ int main(int argc, char **argv)
             if (vidur_ppo_create(&pc, &ppo, &err)) goto fail;
         }
     n_replicas = base.num_replicas;
+    memset(diag, 0, sizeof diag);
     val = (double *)calloc((size_t)ns * (size_t)nseeds * NM, sizeof *val);
     if (!val) return 1;
     if (csv) {
@@ -210,6 +212,8 @@ int main(int argc, char **argv)
                 vidur_ppo_get_info(ppo, &info);
                 ent = info.policy_entropy;
                 fl = info.frac_least_outstanding;
+                diag[i][0] += ent / nseeds;
+                diag[i][1] += fl / nseeds;
             }
             vidur_sim_destroy(sim);
             v[M_E2E_MEAN] = mean(col.e2e, col.n);
@@ -300,9 +304,18 @@ int main(int argc, char **argv)
             fprintf(fc, ",,\n");
         }
     }
+    for (i = 0; i < ns; i++)
+        if (!strncmp(names[i], "ppo", 3)) {
+            printf("%s: policy entropy %.3f (ln N = %.3f), picks a least-outstanding replica in %.1f%% of decisions\n", names[i], diag[i][0],
+                   log((double)n_replicas), 100 * diag[i][1]);
+        }
     if (fh) {
         fprintf(fh, "</table><p>E2E/TTFT/TBT in seconds (TBT: per-request mean time between output tokens); throughput = completed / (last completion - first arrival). "
                     "Verdict \"better\": the paired differences of mean and p99 E2E have 95%% CIs below 0 and throughput is within 1%%.</p>\n");
+        for (i = 0; i < ns; i++)
+            if (!strncmp(names[i], "ppo", 3))
+                fprintf(fh, "<p>%s: policy entropy %.3f (ln N = %.3f), picks a least-outstanding replica in %.1f%% of decisions</p>\n", names[i],
+                        diag[i][0], log((double)n_replicas), 100 * diag[i][1]);
         snprintf(tmp, sizeof tmp, "%s.tmp", html);
         if (fclose(fh) || rename(tmp, html)) {
             fprintf(stderr, "vidur-compare: %s: write failed\n", html);
