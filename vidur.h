@@ -81,6 +81,10 @@
                 formula over a vidur_predictor_api), vidur_sim_stage_time / vidur_sim_op_source;
                 operator tables: vidur_builtin_tables, vidur_table_set_load / _write / _free,
                 vidur_op_table_eval; the analytical model: vidur_roofline_op_time_ms.
+       PPO      the learned router `ppo` (ppo_scheduler.md §12): vidur_ppo_create / _destroy,
+                vidur_ppo_scheduler_api (one learner over several simulations), vidur_ppo_finish
+                (checkpoints, metrics CSVs), vidur_ppo_save, vidur_ppo_set_training /
+                _set_inference, vidur_ppo_get_info, vidur_sim_ppo.
 
    4. NOTES --------------------------------------------------------------------------------------
 
