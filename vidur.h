@@ -5508,7 +5508,7 @@ static vidur_ppo *vidur__ppo_alloc(const vidur_ppo_params *P, int N, vidur_error
     VIDUR__PPO_ALLOC(p->x, D); VIDUR__PPO_ALLOC(p->xn, D); VIDUR__PPO_ALLOC(p->z, A); VIDUR__PPO_ALLOC(p->zp, A);
     VIDUR__PPO_ALLOC(p->cache_a, VIDUR__MLP_CACHE(p->H)); VIDUR__PPO_ALLOC(p->cache_c, VIDUR__MLP_CACHE(p->H));
     VIDUR__PPO_ALLOC(p->tmp, 2 * p->H + 3 * A + 8);
-    VIDUR__PPO_ALLOC(p->perm, p->cap);
+    VIDUR__PPO_ALLOC(p->perm, p->cap > N ? p->cap : N); /* rollout shuffles and the shuffle ablation */
     VIDUR__PPO_ALLOC(p->mb_z, B * A); VIDUR__PPO_ALLOC(p->mb_zr, B * A); VIDUR__PPO_ALLOC(p->mb_v, B); VIDUR__PPO_ALLOC(p->mb_T, B);
     VIDUR__PPO_ALLOC(p->mb_lpo, B); VIDUR__PPO_ALLOC(p->mb_adv, B); VIDUR__PPO_ALLOC(p->mb_ret, B); VIDUR__PPO_ALLOC(p->mb_vo, B);
     VIDUR__PPO_ALLOC(p->mb_dz, B * A); VIDUR__PPO_ALLOC(p->mb_dv, B); VIDUR__PPO_ALLOC(p->mb_a, B);
