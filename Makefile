@@ -45,7 +45,7 @@ ASAN_TESTS   := $(patsubst tests/%.c,$(BUILD)/asan/%,$(TEST_SRCS))
 TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
 ASAN_TOOLS := $(BUILD)/asan/vidur-mooncake $(BUILD)/asan/vidur-convgen
 
-all: $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(BUILD)/vidur-tables
+all: $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare
 
 deps:
 	@bash scripts/deps.sh $(DEPS_FLAGS)
@@ -76,6 +76,11 @@ $(BUILD)/asan/vidur: tools/vidur.c vidur.h $(TABLES_H)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# schedulers on paired seeds with confidence intervals, PPO evaluation (same tables as the CLI)
+$(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h $(TABLES_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
 # trace tools (plain C99 + libc): Mooncake JSONL -> trace CSV, synthetic conversation traces
 $(TOOLS): $(BUILD)/%: tools/%.c
 	@mkdir -p $(@D)
@@ -102,7 +107,7 @@ run: deps $(BUILD)/vidur
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
-test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables
+test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare
 
 test: DEPS_FLAGS = --test
 test: deps

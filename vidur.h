@@ -81,6 +81,10 @@
                 formula over a vidur_predictor_api), vidur_sim_stage_time / vidur_sim_op_source;
                 operator tables: vidur_builtin_tables, vidur_table_set_load / _write / _free,
                 vidur_op_table_eval; the analytical model: vidur_roofline_op_time_ms.
+       PPO      the learned router `ppo` (ppo_scheduler.md §12): vidur_ppo_create / _destroy,
+                vidur_ppo_scheduler_api (one learner over several simulations), vidur_ppo_finish
+                (checkpoints, metrics CSVs), vidur_ppo_save, vidur_ppo_set_training /
+                _set_inference, vidur_ppo_get_info, vidur_sim_ppo.
 
    4. NOTES --------------------------------------------------------------------------------------
 
@@ -264,6 +268,30 @@ typedef struct vidur_observer {
 #define VIDUR_MAX_PLUGINS 8
 #define VIDUR_MAX_USER_SPECS 8
 
+/* PPO router parameters ([ppo_global_scheduler_config], ppo_scheduler.md §12; defaults in the key table) */
+typedef struct vidur_ppo_params {
+    char mode[16];                 /* train | eval (inference only, from load_checkpoint) */
+    char inference[16];            /* eval: greedy | sample (T = 1) | controller (the fork's tempered sampling) */
+    char ablation[16];             /* eval diagnostics: none | shuffle (replica blocks permuted) | mean (state = its mean) */
+    char load_checkpoint[VIDUR_PATH_MAX], checkpoint_dir[VIDUR_PATH_MAX], metrics_dir[VIDUR_PATH_MAX];
+    int64_t seed;
+    int warm_start, demo_requests, bc_epochs, bc_batch_size;
+    double bc_lr;
+    int hidden_size, max_queue_requests, enhanced_features, extended_features;
+    double queue_delay_max_wait_time;
+    int rollout_len, epochs, minibatch_size, chain, stabilization_steps, warmup_no_update_steps;
+    double gamma, gae_lambda, clip_ratio, value_coef, kl_coef, kl_ref_coef_initial, kl_ref_coef_final;
+    int64_t kl_ref_decay_steps, entropy_decay_steps, checkpoint_interval;
+    double entropy_coef_initial, entropy_coef_final, lr, adam_beta1, adam_beta2, adam_eps, max_grad_norm;
+    int keep_checkpoints;
+    int temperature_controller, pulse_interval, pulse_length;
+    double temperature_base, temperature_min, temperature_max, qps_sensitivity, latency_sensitivity, pulse_magnitude;
+    char reward_mode[16];          /* hybrid | attributed */
+    double throughput_target, latency_threshold, absolute_weight, delta_weight, alpha, beta, reward_gamma, kappa, sigma,
+        ema_alpha, load_balance_penalty, window_s, attributed_weight, hybrid_weight;
+    int outstanding_imbalance, attribution_max_lag, reward_normalize, curriculum;
+} vidur_ppo_params;
+
 typedef struct vidur_config {
     int64_t seed;                 /* 42 */
     char log_level[16];           /* accepted, unused: see log_fn */
@@ -282,6 +310,7 @@ typedef struct vidur_config {
     int64_t lop_seed;             /* 67; every [F] router's tie-break seed */
     double tolerance_factor;      /* tolerant_sticky_lop_uncached: 2.0 */
     int top_k;                    /* ranked_sticky_lop_uncached: 2 */
+    vidur_ppo_params ppo;         /* ppo: the learned router */
     /* replica_scheduler_config */
     char replica_scheduler_type[VIDUR_NAME_MAX];
     vidur_replica_scheduler_params vllm, sarathi, orca, faster_transformer, lightllm, vllm_v1, custom;
@@ -534,6 +563,40 @@ VIDURDEF vidur_replica *vidur_sim_replica(vidur_sim *s, int i);
 VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r);
 /* A uniformly distributed double in [0,1) from the simulation's scheduler stream. */
 VIDURDEF double vidur_sim_random(vidur_sim *s);
+
+/* ---- PPO router (learned global scheduler, ppo_scheduler.md §12) --------------------------------
+   `--global_scheduler_config_type ppo` builds a learner from [ppo_global_scheduler_config] (fresh,
+   warm-started, or loaded from load_checkpoint) and trains it online while the simulation runs
+   (mode = train) or routes with it frozen (mode = eval). A vidur_ppo can also be created by the
+   caller and plugged into several simulations in turn (vidur_ppo_scheduler_api): that is chunked
+   training within one process, and what tools/vidur-compare uses to evaluate a frozen policy. */
+typedef struct vidur_ppo vidur_ppo;
+typedef struct vidur_ppo_info {
+    int64_t decisions, updates, minibatch_steps, sim_decisions, num_params, demo_samples;
+    int obs_dim, has_reference;
+    double last_update_entropy;      /* mean policy entropy over the last update's minibatches */
+    double policy_entropy;           /* eval: mean entropy of softmax(z) over this simulation's decisions */
+    double frac_least_outstanding;   /* eval: share of decisions picking a replica with fewest outstanding requests */
+    double bc_train_accuracy, bc_val_accuracy;
+    const double *actor, *critic;    /* weights (for comparisons in tests) */
+} vidur_ppo_info;
+/* Fresh (orthogonal init, optional warm start) or from cfg->ppo.load_checkpoint; cfg->num_replicas actions. */
+VIDURDEF vidur_result vidur_ppo_create(const vidur_config *cfg, vidur_ppo **out, vidur_error *err);
+VIDURDEF void vidur_ppo_destroy(vidur_ppo *p);
+/* Writes one checkpoint file atomically (everything needed for an exact resume). */
+VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error *err);
+/* End of a simulation: renames the metrics CSVs into place and, when training with a
+   checkpoint_dir, writes ckpt_<decision>.bin and latest.bin. */
+VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err);
+VIDURDEF void vidur_ppo_set_training(vidur_ppo *p, int train); /* 0: frozen weights and normaliser */
+/* Inference mode: greedy | sample | controller, or the ablations shuffle | mean (greedy on a
+   permuted / mean state). */
+VIDURDEF vidur_result vidur_ppo_set_inference(vidur_ppo *p, const char *mode, vidur_error *err);
+VIDURDEF void vidur_ppo_get_info(const vidur_ppo *p, vidur_ppo_info *out);
+/* A global scheduler named "ppo" that routes with p (the caller keeps ownership). */
+VIDURDEF vidur_global_scheduler_api vidur_ppo_scheduler_api(vidur_ppo *p);
+/* The learner of a simulation whose global scheduler is ppo, else NULL. */
+VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
 
 /* ---- execution time ------------------------------------------------------------------------ */
 enum {
@@ -1223,11 +1286,80 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("replica_config", "num_pipeline_stages", INT, num_pipeline_stages, "1", 1, 1024, "Pipeline stages per replica (PP)."),
     VIDUR__K("replica_config", "memory_margin_fraction", DOUBLE, memory_margin_fraction, "0.1", 0, 0.99, "Fraction of GPU memory left unused by the memory planner."),
     VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin",
-             "round_robin|random|lor|lop|lop_uncached|sticky|sticky_lop|sticky_round_robin|sticky_lor|tolerant_sticky_lop_uncached|ranked_sticky_lop_uncached",
-             "Global scheduler (router): round_robin, random, lor, lop, lop_uncached, sticky, sticky_lop, sticky_round_robin, sticky_lor, tolerant_sticky_lop_uncached, ranked_sticky_lop_uncached, or a registered plug-in."),
+             "round_robin|random|lor|lop|lop_uncached|sticky|sticky_lop|sticky_round_robin|sticky_lor|tolerant_sticky_lop_uncached|ranked_sticky_lop_uncached|ppo",
+             "Global scheduler (router): round_robin, random, lor, lop, lop_uncached, sticky, sticky_lop, sticky_round_robin, sticky_lor, tolerant_sticky_lop_uncached, ranked_sticky_lop_uncached, ppo (learned, [ppo_global_scheduler_config]), or a registered plug-in."),
     VIDUR__K("global_scheduler_config", "seed", INT64, lop_seed, "67", 0, VIDUR__BIG, "Seed of the routers' tie-break stream (CPython random.Random(seed), as the fork's per-type seed 67)."),
     VIDUR__K("tolerant_sticky_lop_uncached_global_scheduler_config", "tolerance_factor", DOUBLE, tolerance_factor, "2.0", 0, 1e9, "Keep a session's replica while its imbalance is at most this times the best [F]."),
     VIDUR__K("ranked_sticky_lop_uncached_global_scheduler_config", "top_k", INT, top_k, "2", 1, 1e6, "Keep a session's replica while it ranks in the top k by imbalance [F]."),
+    VIDUR__C("ppo_global_scheduler_config", "mode", ppo.mode, "train", "train|eval", "train: learn online while routing; eval: inference only from load_checkpoint (weights and normaliser frozen)."),
+    VIDUR__C("ppo_global_scheduler_config", "inference", ppo.inference, "greedy", "greedy|sample|controller", "eval: argmax (greedy), sample at T = 1, or sample with the temperature controller (the fork's mode)."),
+    VIDUR__C("ppo_global_scheduler_config", "ablation", ppo.ablation, "none", "none|shuffle|mean", "eval diagnostic (§13.6): shuffle permutes the replica blocks of the state, mean replaces the state by its mean."),
+    VIDUR__K("ppo_global_scheduler_config", "load_checkpoint", STRING, ppo.load_checkpoint, "", 1, 0, "Checkpoint to start from (train: resume exactly; eval: the policy). Empty: a fresh learner."),
+    VIDUR__K("ppo_global_scheduler_config", "checkpoint_dir", STRING, ppo.checkpoint_dir, "", 1, 0, "Training: directory for ckpt_<decision>.bin and latest.bin, written at the end of the run (and every checkpoint_interval decisions). Empty: none."),
+    VIDUR__K("ppo_global_scheduler_config", "checkpoint_interval", INT64, ppo.checkpoint_interval, "0", 0, VIDUR__BIG, "Also checkpoint after the first update at least this many decisions after the last save (0 = end of run only)."),
+    VIDUR__K("ppo_global_scheduler_config", "keep_checkpoints", INT, ppo.keep_checkpoints, "5", 0, 8, "Newest ckpt_<decision>.bin files kept (latest.bin is always written)."),
+    VIDUR__K("ppo_global_scheduler_config", "metrics_dir", STRING, ppo.metrics_dir, "", 1, 0, "Directory for ppo_decisions.csv (one row per decision) and ppo_updates.csv (one row per PPO update). Empty: none."),
+    VIDUR__K("ppo_global_scheduler_config", "seed", INT64, ppo.seed, "1", 0, VIDUR__BIG, "Seed of the learner's MT19937 (initial weights, sampling, shuffles, stabilisation)."),
+    VIDUR__K("ppo_global_scheduler_config", "warm_start", BOOL, ppo.warm_start, "false", 1, 0, "Fresh learners: collect round_robin/lor/random demonstrations (and round_robin at 2x and 0.5x QPS), behaviour-clone the whole actor, keep the clone as the KL reference."),
+    VIDUR__K("ppo_global_scheduler_config", "demo_requests", INT, ppo.demo_requests, "700", 10, 1e9, "Requests per demonstration run (the 2x/0.5x QPS runs use half)."),
+    VIDUR__K("ppo_global_scheduler_config", "bc_epochs", INT, ppo.bc_epochs, "30", 0, 1e6, "Behaviour-cloning epochs."),
+    VIDUR__K("ppo_global_scheduler_config", "bc_batch_size", INT, ppo.bc_batch_size, "256", 1, 1e6, "Behaviour-cloning minibatch."),
+    VIDUR__K("ppo_global_scheduler_config", "bc_lr", DOUBLE, ppo.bc_lr, "5e-4", 0, 1, "Behaviour-cloning Adam learning rate."),
+    VIDUR__K("ppo_global_scheduler_config", "hidden_size", INT, ppo.hidden_size, "128", 2, 4096, "Width of the two hidden layers of the actor and of the critic."),
+    VIDUR__K("ppo_global_scheduler_config", "max_queue_requests", INT, ppo.max_queue_requests, "4", 0, 64, "K: head-of-waiting-list requests described per replica (7 features each)."),
+    VIDUR__K("ppo_global_scheduler_config", "enhanced_features", BOOL, ppo.enhanced_features, "true", 1, 0, "History features: 8 per replica, 7 global (§3.2, §3.4)."),
+    VIDUR__K("ppo_global_scheduler_config", "extended_features", BOOL, ppo.extended_features, "false", 1, 0, "Extensions of §12-S: per replica outstanding requests, remaining prefill and decode tokens, requests routed in the last N decisions; the incoming request's prefill and decode tokens."),
+    VIDUR__K("ppo_global_scheduler_config", "queue_delay_max_wait_time", DOUBLE, ppo.queue_delay_max_wait_time, "10", 1e-3, 1e9, "W (s) of the wait-time features ln(1+w)/ln(1+W) and sqrt(a/W)."),
+    VIDUR__K("ppo_global_scheduler_config", "rollout_len", INT, ppo.rollout_len, "128", 2, 1e6, "Decisions per PPO update."),
+    VIDUR__K("ppo_global_scheduler_config", "epochs", INT, ppo.epochs, "8", 1, 1000, "Passes over a rollout per update."),
+    VIDUR__K("ppo_global_scheduler_config", "minibatch_size", INT, ppo.minibatch_size, "64", 1, 1e6, "Samples per gradient step."),
+    VIDUR__K("ppo_global_scheduler_config", "gamma", DOUBLE, ppo.gamma, "0.95", 0, 1, "Discount."),
+    VIDUR__K("ppo_global_scheduler_config", "gae_lambda", DOUBLE, ppo.gae_lambda, "0.95", 0, 1, "GAE lambda."),
+    VIDUR__K("ppo_global_scheduler_config", "clip_ratio", DOUBLE, ppo.clip_ratio, "0.15", 0, 10, "PPO ratio clip and value clip."),
+    VIDUR__K("ppo_global_scheduler_config", "value_coef", DOUBLE, ppo.value_coef, "0.5", 0, 1e6, "Value-loss coefficient."),
+    VIDUR__K("ppo_global_scheduler_config", "kl_coef", DOUBLE, ppo.kl_coef, "0.2", 0, 1e6, "KL-to-old coefficient: kl_coef x max(0, mean(logp_old - logp))."),
+    VIDUR__K("ppo_global_scheduler_config", "kl_ref_coef_initial", DOUBLE, ppo.kl_ref_coef_initial, "0.2", 0, 1e6, "KL-to-reference coefficient at minibatch step 0 (needs a warm start)."),
+    VIDUR__K("ppo_global_scheduler_config", "kl_ref_coef_final", DOUBLE, ppo.kl_ref_coef_final, "0.0", 0, 1e6, "KL-to-reference coefficient after kl_ref_decay_steps (held afterwards)."),
+    VIDUR__K("ppo_global_scheduler_config", "kl_ref_decay_steps", INT64, ppo.kl_ref_decay_steps, "1500", 0, VIDUR__BIG, "Minibatch steps of the linear KL-to-reference decay."),
+    VIDUR__K("ppo_global_scheduler_config", "entropy_coef_initial", DOUBLE, ppo.entropy_coef_initial, "0.005", 0, 1e6, "Entropy bonus at minibatch step 0."),
+    VIDUR__K("ppo_global_scheduler_config", "entropy_coef_final", DOUBLE, ppo.entropy_coef_final, "0.0005", 0, 1e6, "Entropy bonus after entropy_decay_steps."),
+    VIDUR__K("ppo_global_scheduler_config", "entropy_decay_steps", INT64, ppo.entropy_decay_steps, "10000", 0, VIDUR__BIG, "Minibatch steps of the linear entropy decay."),
+    VIDUR__K("ppo_global_scheduler_config", "chain", BOOL, ppo.chain, "true", 1, 0, "CHAIN loss scaling L <- 0.9 L + 0.01 L^2 on the policy and value losses."),
+    VIDUR__K("ppo_global_scheduler_config", "lr", DOUBLE, ppo.lr, "3e-4", 0, 10, "Adam learning rate."),
+    VIDUR__K("ppo_global_scheduler_config", "adam_beta1", DOUBLE, ppo.adam_beta1, "0.9", 0, 1, "Adam beta1."),
+    VIDUR__K("ppo_global_scheduler_config", "adam_beta2", DOUBLE, ppo.adam_beta2, "0.999", 0, 1, "Adam beta2."),
+    VIDUR__K("ppo_global_scheduler_config", "adam_eps", DOUBLE, ppo.adam_eps, "1e-8", 0, 1, "Adam epsilon."),
+    VIDUR__K("ppo_global_scheduler_config", "max_grad_norm", DOUBLE, ppo.max_grad_norm, "1.0", 0, 1e9, "Global gradient-norm clip (actor and critic together)."),
+    VIDUR__K("ppo_global_scheduler_config", "stabilization_steps", INT, ppo.stabilization_steps, "100", 0, 1e9, "First decisions of a learner routed uniformly at random to settle the normalisers (skipped on resume past them)."),
+    VIDUR__K("ppo_global_scheduler_config", "warmup_no_update_steps", INT, ppo.warmup_no_update_steps, "100", 0, 1e9, "Warm start: rollouts filled before this decision are discarded."),
+    VIDUR__K("ppo_global_scheduler_config", "temperature_controller", BOOL, ppo.temperature_controller, "true", 1, 0, "Training samples with the §6.4 temperature (false: T = 1); T is stored per decision and reused in the ratio."),
+    VIDUR__K("ppo_global_scheduler_config", "temperature_base", DOUBLE, ppo.temperature_base, "1.2", 1e-3, 100, "Controller base temperature."),
+    VIDUR__K("ppo_global_scheduler_config", "temperature_min", DOUBLE, ppo.temperature_min, "1.1", 1e-3, 100, "Controller lower bound."),
+    VIDUR__K("ppo_global_scheduler_config", "temperature_max", DOUBLE, ppo.temperature_max, "2.0", 1e-3, 100, "Controller upper bound (2x while pulsing)."),
+    VIDUR__K("ppo_global_scheduler_config", "qps_sensitivity", DOUBLE, ppo.qps_sensitivity, "0.12", 0, 100, "Controller throughput-pressure weight."),
+    VIDUR__K("ppo_global_scheduler_config", "latency_sensitivity", DOUBLE, ppo.latency_sensitivity, "0.2", 0, 100, "Controller latency-pressure weight."),
+    VIDUR__K("ppo_global_scheduler_config", "pulse_interval", INT, ppo.pulse_interval, "8", 1, 1e9, "Controller calls between exploration pulses."),
+    VIDUR__K("ppo_global_scheduler_config", "pulse_length", INT, ppo.pulse_length, "3", 0, 1e9, "Calls a pulse lasts (0 = no pulses)."),
+    VIDUR__K("ppo_global_scheduler_config", "pulse_magnitude", DOUBLE, ppo.pulse_magnitude, "2.0", 0, 100, "A pulse adds this x temperature_base."),
+    VIDUR__C("ppo_global_scheduler_config", "reward_mode", ppo.reward_mode, "hybrid", "hybrid|attributed", "hybrid: §4.3 cluster reward credited to the previous decision; attributed: also -E2E/mean E2E credited to the decision that routed each completed request."),
+    VIDUR__K("ppo_global_scheduler_config", "throughput_target", DOUBLE, ppo.throughput_target, "3.3", 0, 1e9, "Hybrid reward: throughput target (req/s)."),
+    VIDUR__K("ppo_global_scheduler_config", "latency_threshold", DOUBLE, ppo.latency_threshold, "4.0", 0, 1e9, "Hybrid reward: latency threshold (s)."),
+    VIDUR__K("ppo_global_scheduler_config", "absolute_weight", DOUBLE, ppo.absolute_weight, "0.6", -1e9, 1e9, "Hybrid reward: weight of the absolute term."),
+    VIDUR__K("ppo_global_scheduler_config", "delta_weight", DOUBLE, ppo.delta_weight, "0.45", -1e9, 1e9, "Hybrid reward: weight of the delta term."),
+    VIDUR__K("ppo_global_scheduler_config", "alpha", DOUBLE, ppo.alpha, "0.8", -1e9, 1e9, "Hybrid reward: latency weight in the absolute term."),
+    VIDUR__K("ppo_global_scheduler_config", "beta", DOUBLE, ppo.beta, "0.0", -1e9, 1e9, "Hybrid reward: throughput weight in the delta term."),
+    VIDUR__K("ppo_global_scheduler_config", "reward_gamma", DOUBLE, ppo.reward_gamma, "0.3", -1e9, 1e9, "Hybrid reward: latency weight in the delta term."),
+    VIDUR__K("ppo_global_scheduler_config", "kappa", DOUBLE, ppo.kappa, "0.7", -1e9, 1e9, "Hybrid reward: logistic latency penalty height."),
+    VIDUR__K("ppo_global_scheduler_config", "sigma", DOUBLE, ppo.sigma, "1.0", 0, 1e9, "Hybrid reward: logistic latency penalty width (s)."),
+    VIDUR__K("ppo_global_scheduler_config", "ema_alpha", DOUBLE, ppo.ema_alpha, "0.2", 0, 1, "Hybrid reward: EMA factor."),
+    VIDUR__K("ppo_global_scheduler_config", "load_balance_penalty", DOUBLE, ppo.load_balance_penalty, "1.2", -1e9, 1e9, "Hybrid reward: weight of CV x exp(CV) of the replica loads."),
+    VIDUR__K("ppo_global_scheduler_config", "window_s", DOUBLE, ppo.window_s, "0", 0, 1e9, "Reward and controller throughput/latency over the last window_s seconds of completions (0 = cumulative, as the fork)."),
+    VIDUR__K("ppo_global_scheduler_config", "outstanding_imbalance", BOOL, ppo.outstanding_imbalance, "false", 1, 0, "Imbalance terms on waiting + running requests instead of the waiting lists."),
+    VIDUR__K("ppo_global_scheduler_config", "attributed_weight", DOUBLE, ppo.attributed_weight, "1.0", -1e9, 1e9, "attributed: weight of -E2E/mean E2E."),
+    VIDUR__K("ppo_global_scheduler_config", "hybrid_weight", DOUBLE, ppo.hybrid_weight, "1.0", -1e9, 1e9, "Weight of the hybrid reward (0 with attributed = the per-request reward alone)."),
+    VIDUR__K("ppo_global_scheduler_config", "attribution_max_lag", INT, ppo.attribution_max_lag, "64", 1, 1e6, "attributed: an update waits at most this many extra decisions for the rollout's requests to complete."),
+    VIDUR__K("ppo_global_scheduler_config", "reward_normalize", BOOL, ppo.reward_normalize, "true", 1, 0, "Divide rewards by the running std of the discounted return (clip 10)."),
+    VIDUR__K("ppo_global_scheduler_config", "curriculum", BOOL, ppo.curriculum, "true", 1, 0, "Scale negative hybrid rewards by 0.5 for a simulation's first 10,000 decisions and 0.75 for the next 15,000."),
     VIDUR__C("replica_scheduler_config", "type", replica_scheduler_type, "sarathi", "sarathi|vllm|orca|faster_transformer|lightllm|vllm_v1", "Replica scheduler: sarathi, vllm, orca, faster_transformer, lightllm, vllm_v1, or a registered plug-in."),
     VIDUR__SCHED_KEYS("vllm_scheduler_config", vllm, "Most requests holding KV memory; a micro-batch holds at most cap/PP."),
     VIDUR__K("vllm_scheduler_config", "max_tokens_in_batch", INT, vllm.max_tokens_in_batch, "4096", 1, 1e9, "Padded prefill batch limit: (requests) x (longest prompt)."),
@@ -5033,6 +5165,1589 @@ static const vidur_global_scheduler_api vidur__global_schedulers[] = {
     VIDUR__GS_API("ranked_sticky_lop_uncached", VIDUR__GS_RANKED),
 };
 
+/* ---- section: PPO router (ppo_scheduler.md §12) ------------------------------------------------
+   A learned global scheduler: a fixed-length observation of all replicas (§3, K head-of-queue
+   requests, history features, optional extensions), separate actor and critic MLPs
+   (D -> H (LayerNorm, ReLU) -> H (LayerNorm, ReLU) -> head), categorical routing with a per-decision
+   temperature, PPO with GAE, ratio and value clipping, entropy schedule, KL to the old and to a
+   reference (behaviour-cloned) policy, Adam, all in double precision. One vidur_ppo object is the
+   learner; it outlives simulations, so chunked training is a loop of simulations over one object or
+   a chain of processes resuming from a checkpoint. Every random draw comes from the learner's own
+   MT19937, so a run is a pure function of config, seed and checkpoint. */
+#define VIDUR__PPO_VERSION 1u
+#define VIDUR__PPO_HIST 5     /* per-replica history window (§3.2) */
+#define VIDUR__PPO_QPSW 10    /* global snapshot window (§3.4) */
+#define VIDUR__PPO_TSW 20     /* decision timestamps (§3.4) */
+#define VIDUR__PPO_CRING 4096 /* completions kept for windowed throughput/latency */
+
+/* ---- layers (plain loops; tests/test_ppo.c checks every backward pass by finite differences) ---- */
+static void vidur__lin_fwd(const double *W, const double *b, int in, int out, const double *x, double *y)
+{
+    int o, i;
+    for (o = 0; o < out; o++) {
+        const double *w = W + (size_t)o * (size_t)in;
+        double s = b[o];
+        for (i = 0; i < in; i++) s += w[i] * x[i];
+        y[o] = s;
+    }
+}
+
+/* accumulates dW, db; writes dx when non-NULL */
+static void vidur__lin_bwd(const double *W, int in, int out, const double *x, const double *dy, double *dW, double *db, double *dx)
+{
+    int o, i;
+    if (dx) for (i = 0; i < in; i++) dx[i] = 0;
+    for (o = 0; o < out; o++) {
+        const double *w = W + (size_t)o * (size_t)in;
+        double *dw = dW + (size_t)o * (size_t)in, g = dy[o];
+        db[o] += g;
+        if (g == 0) continue;
+        for (i = 0; i < in; i++) dw[i] += g * x[i];
+        if (dx) for (i = 0; i < in; i++) dx[i] += g * w[i];
+    }
+}
+
+static void vidur__ln_fwd(const double *g, const double *be, int n, const double *x, double *xhat, double *rstd, double *y)
+{
+    int i;
+    double mu = 0, var = 0;
+    for (i = 0; i < n; i++) mu += x[i];
+    mu /= n;
+    for (i = 0; i < n; i++) var += (x[i] - mu) * (x[i] - mu);
+    var /= n;
+    *rstd = 1.0 / sqrt(var + 1e-5);
+    for (i = 0; i < n; i++) {
+        xhat[i] = (x[i] - mu) * *rstd;
+        y[i] = g[i] * xhat[i] + be[i];
+    }
+}
+
+static void vidur__ln_bwd(const double *g, int n, const double *xhat, double rstd, const double *dy, double *dg, double *dbe, double *dx)
+{
+    int i;
+    double m1 = 0, m2 = 0;
+    for (i = 0; i < n; i++) {
+        double d = dy[i] * g[i];
+        dg[i] += dy[i] * xhat[i];
+        dbe[i] += dy[i];
+        m1 += d;
+        m2 += d * xhat[i];
+    }
+    m1 /= n;
+    m2 /= n;
+    for (i = 0; i < n; i++) dx[i] = rstd * (dy[i] * g[i] - m1 - xhat[i] * m2);
+}
+
+static void vidur__relu_fwd(int n, const double *x, double *y)
+{
+    int i;
+    for (i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* dx = dy where the ReLU input was positive (in place allowed) */
+static void vidur__relu_bwd(int n, const double *x, const double *dy, double *dx)
+{
+    int i;
+    for (i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+}
+
+/* log softmax(z / T) into lp (n entries) */
+static void vidur__log_softmax_t(const double *z, int n, double T, double *lp)
+{
+    int i;
+    double mx = -DBL_MAX, s = 0;
+    for (i = 0; i < n; i++) if (z[i] / T > mx) mx = z[i] / T;
+    for (i = 0; i < n; i++) s += exp(z[i] / T - mx);
+    s = mx + log(s);
+    for (i = 0; i < n; i++) lp[i] = z[i] / T - s;
+}
+
+/* ---- the MLP: W1 b1 g1 be1 | W2 b2 g2 be2 | W3 b3 ---- */
+static int64_t vidur__mlp_size(int in, int h, int out) { return (int64_t)h * in + 4 * h + (int64_t)h * h + 4 * h + (int64_t)out * h + out; }
+#define VIDUR__MLP_CACHE(h) (6 * (h) + 2) /* xh1 y1 a1 xh2 y2 a2 rstd1 rstd2 */
+
+static void vidur__mlp_fwd(const double *p, int in, int h, int out, const double *x, double *c, double *y)
+{
+    const double *W1 = p, *b1 = W1 + (size_t)h * in, *g1 = b1 + h, *be1 = g1 + h;
+    const double *W2 = be1 + h, *b2 = W2 + (size_t)h * h, *g2 = b2 + h, *be2 = g2 + h;
+    const double *W3 = be2 + h, *b3 = W3 + (size_t)out * h;
+    double *xh1 = c, *y1 = c + h, *a1 = c + 2 * h, *xh2 = c + 3 * h, *y2 = c + 4 * h, *a2 = c + 5 * h;
+    vidur__lin_fwd(W1, b1, in, h, x, a1); /* a1 holds the pre-LN values for a moment */
+    vidur__ln_fwd(g1, be1, h, a1, xh1, &c[6 * h], y1);
+    vidur__relu_fwd(h, y1, a1);
+    vidur__lin_fwd(W2, b2, h, h, a1, a2);
+    vidur__ln_fwd(g2, be2, h, a2, xh2, &c[6 * h + 1], y2);
+    vidur__relu_fwd(h, y2, a2);
+    vidur__lin_fwd(W3, b3, h, out, a2, y);
+}
+
+/* accumulates the parameter gradient of dy into gp; scratch: 2h doubles */
+static void vidur__mlp_bwd(const double *p, int in, int h, int out, const double *x, const double *c, const double *dy, double *gp, double *scratch)
+{
+    const double *W2 = p + (size_t)h * in + 3 * h, *g1 = p + (size_t)h * in + h, *g2 = W2 + (size_t)h * h + h, *W3 = g2 + 2 * h;
+    double *gW1 = gp, *gb1 = gW1 + (size_t)h * in, *gg1 = gb1 + h, *gbe1 = gg1 + h;
+    double *gW2 = gbe1 + h, *gb2 = gW2 + (size_t)h * h, *gg2 = gb2 + h, *gbe2 = gg2 + h;
+    double *gW3 = gbe2 + h, *gb3 = gW3 + (size_t)out * h;
+    const double *xh1 = c, *y1 = c + h, *a1 = c + 2 * h, *xh2 = c + 3 * h, *y2 = c + 4 * h, *a2 = c + 5 * h;
+    double *d1 = scratch, *d2 = scratch + h;
+    vidur__lin_bwd(W3, h, out, a2, dy, gW3, gb3, d1);
+    vidur__relu_bwd(h, y2, d1, d1);
+    vidur__ln_bwd(g2, h, xh2, c[6 * h + 1], d1, gg2, gbe2, d2);
+    vidur__lin_bwd(W2, h, h, a1, d2, gW2, gb2, d1);
+    vidur__relu_bwd(h, y1, d1, d1);
+    vidur__ln_bwd(g1, h, xh1, c[6 * h], d1, gg1, gbe1, d2);
+    vidur__lin_bwd(p, in, h, x, d2, gW1, gb1, NULL);
+}
+
+/* orthogonal rows (or columns when rows > cols) by modified Gram-Schmidt on a Gaussian matrix */
+static void vidur__orthogonal(double *W, int rows, int cols, double gain, vidur__mt *rng)
+{
+    int i, j, k, n = rows <= cols ? rows : cols, len = rows <= cols ? cols : rows;
+    size_t si = rows <= cols ? (size_t)cols : 1, sk = rows <= cols ? 1 : (size_t)cols; /* vector i, element k */
+    for (i = 0; i < rows * cols; i++) W[i] = vidur__mt_gauss(rng);
+    for (i = 0; i < n; i++) {
+        double nr = 0;
+        for (j = 0; j < i; j++) {
+            double d = 0;
+            for (k = 0; k < len; k++) d += W[i * si + k * sk] * W[j * si + k * sk];
+            for (k = 0; k < len; k++) W[i * si + k * sk] -= d * W[j * si + k * sk];
+        }
+        for (k = 0; k < len; k++) nr += W[i * si + k * sk] * W[i * si + k * sk];
+        nr = nr > 0 ? 1.0 / sqrt(nr) : 0;
+        for (k = 0; k < len; k++) W[i * si + k * sk] *= nr;
+    }
+    for (i = 0; i < rows * cols; i++) W[i] *= gain;
+}
+
+static void vidur__mlp_init(double *p, int in, int h, int out, double head_gain, vidur__mt *rng)
+{
+    double *W1 = p, *g1 = W1 + (size_t)h * in + h, *W2 = g1 + 2 * h, *g2 = W2 + (size_t)h * h + h, *W3 = g2 + 2 * h;
+    int i;
+    memset(p, 0, (size_t)vidur__mlp_size(in, h, out) * sizeof *p);
+    vidur__orthogonal(W1, h, in, sqrt(2.0), rng);
+    vidur__orthogonal(W2, h, h, sqrt(2.0), rng);
+    vidur__orthogonal(W3, out, h, head_gain, rng);
+    for (i = 0; i < h; i++) g1[i] = g2[i] = 1;
+}
+
+/* ---- PPO loss at the logits/value level (one minibatch of B samples, A actions) ----
+   Policy: -mean(min(r A, clip(r) A)) with r from softmax(z/T_i) (the stored temperature), value:
+   0.5 mean(max((V-R)^2, (V_old + clip(V-V_old) - R)^2)), KL-to-old c_kl max(0, mean(lp_old - lp)),
+   KL-to-reference and entropy on the untempered softmax(z). CHAIN: L <- 0.9 L + 0.01 L^2. */
+typedef struct vidur__ppo_coef {
+    double clip, value_coef, kl_coef, c_ref, c_ent;
+    int chain;
+} vidur__ppo_coef;
+
+typedef struct vidur__ppo_stats {
+    double pi_loss, vf_loss, entropy, approx_kl, clipfrac, kl_ref, total;
+} vidur__ppo_stats;
+
+/* work: 4B + 3A doubles. zref may be NULL (no reference policy). Writes dz (B x A) and dv (B). */
+static double vidur__ppo_loss(int B, int A, const double *z, const double *zref, const double *v, const int *a, const double *T,
+                              const double *lp_old, const double *adv, const double *ret, const double *v_old,
+                              const vidur__ppo_coef *c, double *dz, double *dv, vidur__ppo_stats *st, double *work)
+{
+    double *ratio = work, *unclipped = work + B, *vbr = work + 2 * B, *vcl = work + 3 * B;
+    double *lpT = work + 4 * B, *lp = lpT + A, *lpr = lp + A;
+    double pi = 0, vf = 0, klo = 0, ent = 0, klr = 0, cf = 0, Lp, Lv, gp = 1, gv = 1, total;
+    int i, j, kl_active;
+    for (i = 0; i < B; i++) {
+        const double *zi = z + (size_t)i * A;
+        double r, s1, s2, H = 0, KL = 0, d1, d2, vc, vd;
+        vidur__log_softmax_t(zi, A, T[i], lpT);
+        r = exp(lpT[a[i]] - lp_old[i]);
+        ratio[i] = r;
+        s1 = r * adv[i];
+        s2 = (r < 1 - c->clip ? 1 - c->clip : r > 1 + c->clip ? 1 + c->clip : r) * adv[i];
+        unclipped[i] = s1 <= s2;
+        pi += -(s1 <= s2 ? s1 : s2);
+        cf += fabs(r - 1) > c->clip;
+        klo += lp_old[i] - lpT[a[i]];
+        vidur__log_softmax_t(zi, A, 1.0, lp);
+        for (j = 0; j < A; j++) H -= exp(lp[j]) * lp[j];
+        ent += H;
+        if (zref) {
+            vidur__log_softmax_t(zref + (size_t)i * A, A, 1.0, lpr);
+            for (j = 0; j < A; j++) KL += exp(lp[j]) * (lp[j] - lpr[j]);
+            klr += KL;
+        }
+        vd = v[i] - v_old[i];
+        vc = v_old[i] + (vd < -c->clip ? -c->clip : vd > c->clip ? c->clip : vd);
+        d1 = (v[i] - ret[i]) * (v[i] - ret[i]);
+        d2 = (vc - ret[i]) * (vc - ret[i]);
+        vf += d1 >= d2 ? d1 : d2;
+        vbr[i] = d1 >= d2 ? 2 * (v[i] - ret[i]) : (fabs(vd) < c->clip ? 2 * (vc - ret[i]) : 0);
+        vcl[i] = H;
+    }
+    Lp = pi / B;
+    Lv = 0.5 * vf / B;
+    if (c->chain) {
+        gp = 0.9 + 0.02 * Lp;
+        gv = 0.9 + 0.02 * Lv;
+        Lp = 0.9 * Lp + 0.01 * Lp * Lp;
+        Lv = 0.9 * Lv + 0.01 * Lv * Lv;
+    }
+    kl_active = klo / B > 0;
+    total = Lp + c->value_coef * Lv + c->kl_coef * (kl_active ? klo / B : 0) + c->c_ref * (klr / B) - c->c_ent * (ent / B);
+    for (i = 0; i < B; i++) {
+        const double *zi = z + (size_t)i * A;
+        double *dzi = dz + (size_t)i * A, g = 0, H = vcl[i], KL = 0;
+        vidur__log_softmax_t(zi, A, T[i], lpT);
+        vidur__log_softmax_t(zi, A, 1.0, lp);
+        if (unclipped[i]) g += gp * (-adv[i] * ratio[i]) / B; /* d(-r A)/d lp */
+        if (kl_active) g += -c->kl_coef / B;
+        if (zref) {
+            vidur__log_softmax_t(zref + (size_t)i * A, A, 1.0, lpr);
+            for (j = 0; j < A; j++) KL += exp(lp[j]) * (lp[j] - lpr[j]);
+        }
+        for (j = 0; j < A; j++) {
+            double pT = exp(lpT[j]), p1 = exp(lp[j]);
+            dzi[j] = g * ((j == a[i]) - pT) / T[i];
+            dzi[j] += c->c_ent / B * p1 * (lp[j] + H); /* -c_ent dH/dz, dH/dz = -p (log p + H) */
+            if (zref) dzi[j] += c->c_ref / B * p1 * (lp[j] - lpr[j] - KL);
+        }
+        dv[i] = c->value_coef * gv * 0.5 / B * vbr[i];
+    }
+    if (st) {
+        st->pi_loss = pi / B;
+        st->vf_loss = 0.5 * vf / B;
+        st->entropy = ent / B;
+        st->approx_kl = kl_active ? klo / B : 0;
+        st->clipfrac = cf / B;
+        st->kl_ref = klr / B;
+        st->total = total;
+    }
+    return total;
+}
+
+/* ---- the learner ---- */
+typedef struct vidur__ppo_entry {
+    int32_t action, done;
+    int64_t request_id;
+    double logp, value, temperature, reward;
+} vidur__ppo_entry;
+
+typedef struct vidur__ppo_outq {
+    vidur_request **q;
+    int64_t n, cap;
+} vidur__ppo_outq;
+
+struct vidur_ppo {
+    vidur_ppo_params P;
+    int N, K, E, X, D, H, train, owned;
+    int64_t na, nc;
+    /* ---- persistent (checkpointed) ---- */
+    double *actor, *critic, *ref;
+    int64_t has_ref;
+    double *ma, *va, *mc, *vc;
+    int64_t adam_t;
+    double on_count, *on_mean, *on_m2;        /* observation normaliser (Welford) */
+    double rn_count, rn_mean, rn_m2, rn_ret;  /* reward normaliser on the discounted return */
+    int64_t step, mb_step, updates;
+    double tc_qps_ema, tc_lat_ema, tc_hist[5]; /* temperature controller */
+    int64_t tc_hist_n, tc_since_pulse, tc_pulse_left;
+    double rc_n, rc_tp_ema, rc_lat_ema, rc_tp_var, rc_lat_var, rc_last_tp, rc_last_lat, rc_dtp, rc_dlat; /* reward EMAs */
+    int64_t rc_valid;
+    int64_t ck_hist[8], ck_n, last_save; /* step numbers of the kept checkpoint files */
+    double bc_train_acc, bc_val_acc, demo_samples;
+    vidur__mt rng;
+    /* ---- per simulation ---- */
+    vidur_sim *sim;
+    int64_t sim_decisions;
+    vidur__ppo_outq *outq;
+    double *h_q, *h_a, *h_t; /* N x HIST rings */
+    int *h_n, *h_pos;
+    double *prev_q, *prev_a;
+    int *seen;
+    double g_tp[VIDUR__PPO_QPSW], g_t[VIDUR__PPO_QPSW], ts[VIDUR__PPO_TSW], prev_gq;
+    int g_n, g_pos, ts_n, ts_pos, g_seen;
+    int *recent; /* last N actions */
+    int recent_n, recent_pos;
+    int64_t completed;
+    double e2e_sum, c_t[VIDUR__PPO_CRING], c_e2e[VIDUR__PPO_CRING];
+    int64_t c_n;
+    double last_hybrid;
+    /* rollout buffer: rollout_len + lag entries */
+    int64_t cap, n;
+    vidur__ppo_entry *buf;
+    double *obs;  /* cap x D, normalised */
+    /* scratch */
+    double *x, *xn, *z, *zp, *cache_a, *cache_c, *tmp;
+    double *ga, *gc;
+    int *perm;
+    double *mb_z, *mb_zr, *mb_v, *mb_T, *mb_lpo, *mb_adv, *mb_ret, *mb_vo, *mb_dz, *mb_dv, *mb_cache_a, *mb_cache_c, *work;
+    int *mb_a;
+    double *adv, *ret, *rew;
+    double last_entropy;
+    int64_t ev_n, ev_min; /* inference diagnostics: decisions, picks of the least-outstanding replica */
+    double ev_entropy;
+    FILE *dec_csv, *upd_csv;
+    char dec_path[VIDUR_PATH_MAX + 64], upd_path[VIDUR_PATH_MAX + 64];
+    /* demonstrations (warm start) */
+    double *demo_x;
+    int *demo_a;
+    int64_t demo_n, demo_cap;
+    int demo_policy;
+    int64_t demo_counter;
+};
+
+static int64_t vidur__ppo_dim(int N, int K, int E, int X) { return (int64_t)N * (14 + 8 * E + 7 * K + 4 * X) + 3 + 7 * E + 2 * X; }
+
+VIDURDEF void vidur_ppo_destroy(vidur_ppo *p)
+{
+    int i;
+    if (!p) return;
+    if (p->dec_csv) fclose(p->dec_csv);
+    if (p->upd_csv) fclose(p->upd_csv);
+    if (p->dec_csv) remove(p->dec_path);
+    if (p->upd_csv) remove(p->upd_path);
+    if (p->outq) for (i = 0; i < p->N; i++) VIDUR_FREE(p->outq[i].q);
+    {
+        void *ptrs[] = {p->actor, p->critic, p->ref, p->ma, p->va, p->mc, p->vc, p->on_mean, p->on_m2, p->outq, p->h_q, p->h_a, p->h_t,
+                        p->h_n, p->h_pos, p->prev_q, p->prev_a, p->seen, p->recent, p->buf, p->obs, p->x, p->xn, p->z, p->zp,
+                        p->cache_a, p->cache_c, p->tmp, p->ga, p->gc, p->perm, p->mb_z, p->mb_zr, p->mb_v, p->mb_T, p->mb_lpo,
+                        p->mb_adv, p->mb_ret, p->mb_vo, p->mb_dz, p->mb_dv, p->mb_cache_a, p->mb_cache_c, p->work, p->mb_a,
+                        p->adv, p->ret, p->rew, p->demo_x, p->demo_a};
+        for (i = 0; i < VIDUR__COUNT(ptrs); i++) VIDUR_FREE(ptrs[i]);
+    }
+    VIDUR_FREE(p);
+}
+
+#ifdef __cplusplus
+#define VIDUR__PPO_CAST(ptr) (decltype(ptr))
+#else
+#define VIDUR__PPO_CAST(ptr)
+#endif
+#define VIDUR__PPO_ALLOC(ptr, count) ((ptr) = VIDUR__PPO_CAST(ptr) vidur__calloc((size_t)(count) > 0 ? (size_t)(count) : 1, sizeof *(ptr)), ok = ok && (ptr) != NULL)
+
+/* sizes and allocation from the parameters (no weights yet) */
+static vidur_ppo *vidur__ppo_alloc(const vidur_ppo_params *P, int N, vidur_error *err)
+{
+    vidur_ppo *p = (vidur_ppo *)vidur__calloc(1, sizeof *p);
+    int ok = p != NULL, B, A = N;
+    int64_t D;
+    if (!ok) goto oom;
+    p->P = *P;
+    p->N = N;
+    p->K = P->max_queue_requests;
+    p->E = P->enhanced_features != 0;
+    p->X = P->extended_features != 0;
+    p->H = P->hidden_size;
+    D = vidur__ppo_dim(N, p->K, p->E, p->X);
+    p->D = (int)D;
+    p->na = vidur__mlp_size(p->D, p->H, N);
+    p->nc = vidur__mlp_size(p->D, p->H, 1);
+    p->train = strcmp(P->mode, "eval") != 0;
+    B = P->minibatch_size;
+    p->cap = P->rollout_len + (strcmp(P->reward_mode, "attributed") ? 1 : (P->attribution_max_lag > 1 ? P->attribution_max_lag : 1));
+    VIDUR__PPO_ALLOC(p->actor, p->na); VIDUR__PPO_ALLOC(p->critic, p->nc); VIDUR__PPO_ALLOC(p->ref, p->na);
+    VIDUR__PPO_ALLOC(p->ma, p->na); VIDUR__PPO_ALLOC(p->va, p->na); VIDUR__PPO_ALLOC(p->mc, p->nc); VIDUR__PPO_ALLOC(p->vc, p->nc);
+    VIDUR__PPO_ALLOC(p->ga, p->na); VIDUR__PPO_ALLOC(p->gc, p->nc);
+    VIDUR__PPO_ALLOC(p->on_mean, D); VIDUR__PPO_ALLOC(p->on_m2, D);
+    VIDUR__PPO_ALLOC(p->outq, N);
+    VIDUR__PPO_ALLOC(p->h_q, N * VIDUR__PPO_HIST); VIDUR__PPO_ALLOC(p->h_a, N * VIDUR__PPO_HIST); VIDUR__PPO_ALLOC(p->h_t, N * VIDUR__PPO_HIST);
+    VIDUR__PPO_ALLOC(p->h_n, N); VIDUR__PPO_ALLOC(p->h_pos, N); VIDUR__PPO_ALLOC(p->prev_q, N); VIDUR__PPO_ALLOC(p->prev_a, N);
+    VIDUR__PPO_ALLOC(p->seen, N); VIDUR__PPO_ALLOC(p->recent, N);
+    VIDUR__PPO_ALLOC(p->buf, p->cap); VIDUR__PPO_ALLOC(p->obs, p->cap * D);
+    VIDUR__PPO_ALLOC(p->x, D); VIDUR__PPO_ALLOC(p->xn, D); VIDUR__PPO_ALLOC(p->z, A); VIDUR__PPO_ALLOC(p->zp, A);
+    VIDUR__PPO_ALLOC(p->cache_a, VIDUR__MLP_CACHE(p->H)); VIDUR__PPO_ALLOC(p->cache_c, VIDUR__MLP_CACHE(p->H));
+    VIDUR__PPO_ALLOC(p->tmp, 2 * p->H + 3 * A + 8);
+    VIDUR__PPO_ALLOC(p->perm, p->cap > N ? p->cap : N); /* rollout shuffles and the shuffle ablation */
+    VIDUR__PPO_ALLOC(p->mb_z, B * A); VIDUR__PPO_ALLOC(p->mb_zr, B * A); VIDUR__PPO_ALLOC(p->mb_v, B); VIDUR__PPO_ALLOC(p->mb_T, B);
+    VIDUR__PPO_ALLOC(p->mb_lpo, B); VIDUR__PPO_ALLOC(p->mb_adv, B); VIDUR__PPO_ALLOC(p->mb_ret, B); VIDUR__PPO_ALLOC(p->mb_vo, B);
+    VIDUR__PPO_ALLOC(p->mb_dz, B * A); VIDUR__PPO_ALLOC(p->mb_dv, B); VIDUR__PPO_ALLOC(p->mb_a, B);
+    VIDUR__PPO_ALLOC(p->mb_cache_a, (int64_t)B * VIDUR__MLP_CACHE(p->H)); VIDUR__PPO_ALLOC(p->mb_cache_c, (int64_t)B * VIDUR__MLP_CACHE(p->H));
+    VIDUR__PPO_ALLOC(p->work, 4 * B + 3 * A);
+    VIDUR__PPO_ALLOC(p->adv, p->cap); VIDUR__PPO_ALLOC(p->ret, p->cap); VIDUR__PPO_ALLOC(p->rew, p->cap);
+    if (!ok) goto oom;
+    return p;
+oom:
+    vidur_ppo_destroy(p);
+    vidur__set_error(err, VIDUR_ERR_MEMORY, "ppo: out of memory");
+    return NULL;
+}
+
+/* ---- observation normaliser (§3.7: Welford, clip 10, eps 1e-8, min count 10) ---- */
+static void vidur__ppo_norm_update(vidur_ppo *p, const double *x)
+{
+    int i;
+    p->on_count += 1;
+    for (i = 0; i < p->D; i++) {
+        double d = x[i] - p->on_mean[i];
+        p->on_mean[i] += d / p->on_count;
+        p->on_m2[i] += d * (x[i] - p->on_mean[i]);
+    }
+}
+
+static void vidur__ppo_normalise(const vidur_ppo *p, const double *x, double *y)
+{
+    int i;
+    for (i = 0; i < p->D; i++) {
+        double var = p->on_m2[i] / (p->on_count > 1 ? p->on_count - 1 : 1), sd = sqrt(var > 1e-8 ? var : 1e-8), v;
+        if (p->on_count < 10 && sd < 1) sd = 1;
+        v = (x[i] - p->on_mean[i]) / sd;
+        y[i] = v < -10 ? -10 : v > 10 ? 10 : v;
+    }
+}
+
+/* ---- per-simulation state ---- */
+static void vidur__ppo_attach(vidur_ppo *p, vidur_sim *sim)
+{
+    int i;
+    p->sim = sim;
+    p->sim_decisions = 0;
+    for (i = 0; i < p->N; i++) {
+        p->outq[i].n = 0;
+        p->h_n[i] = p->h_pos[i] = 0;
+        p->seen[i] = 0;
+        p->recent[i] = -1;
+    }
+    p->g_n = p->g_pos = p->ts_n = p->ts_pos = p->g_seen = 0;
+    p->recent_n = p->recent_pos = 0;
+    p->completed = 0;
+    p->e2e_sum = 0;
+    p->c_n = 0;
+    p->n = 0;
+}
+
+static int vidur__ppo_outq_push(vidur__ppo_outq *o, vidur_request *q)
+{
+    if (o->n == o->cap) {
+        int64_t nc = o->cap ? 2 * o->cap : 64;
+        vidur_request **nq = (vidur_request **)VIDUR_REALLOC(o->q, (size_t)nc * sizeof *nq);
+        if (!nq) return 0;
+        o->q = nq;
+        o->cap = nc;
+    }
+    o->q[o->n++] = q;
+    return 1;
+}
+
+static void vidur__ppo_outq_remove(vidur__ppo_outq *o, const vidur_request *q)
+{
+    int64_t i;
+    for (i = 0; i < o->n; i++)
+        if (o->q[i] == q) {
+            memmove(o->q + i, o->q + i + 1, (size_t)(o->n - i - 1) * sizeof *o->q);
+            o->n--;
+            return;
+        }
+}
+
+/* cumulative (or windowed) throughput and mean E2E of completed requests */
+static void vidur__ppo_tp_lat(const vidur_ppo *p, double t, double *tp, double *lat)
+{
+    if (p->P.window_s > 0) {
+        int64_t i, cnt = 0, m = p->c_n < VIDUR__PPO_CRING ? p->c_n : VIDUR__PPO_CRING;
+        double s = 0;
+        for (i = 0; i < m; i++) {
+            int64_t k = (p->c_n - 1 - i) % VIDUR__PPO_CRING;
+            if (p->c_t[k] < t - p->P.window_s) break;
+            s += p->c_e2e[k];
+            cnt++;
+        }
+        *tp = (double)cnt / p->P.window_s;
+        *lat = cnt ? s / (double)cnt : 0;
+        return;
+    }
+    *tp = t > 0 ? (double)p->completed / t : 0;
+    *lat = p->completed ? p->e2e_sum / (double)p->completed : 0;
+}
+
+static double vidur__ppo_wait_feature(double w, double W, int sqrt_form)
+{
+    /* (fix) one smooth form on the whole range: no jump at 0.1 s */
+    double v = sqrt_form ? sqrt(w) / sqrt(W) : log(1 + w) / log(1 + W);
+    return w <= 0 ? 0 : v > 1 ? 1 : v;
+}
+
+static double vidur__slope(const double *y, int n)
+{
+    int i;
+    double mx = (n - 1) / 2.0, my = 0, sxy = 0, sxx = 0;
+    if (n < 2) return 0;
+    for (i = 0; i < n; i++) my += y[i];
+    my /= n;
+    for (i = 0; i < n; i++) {
+        sxy += (i - mx) * (y[i] - my);
+        sxx += (i - mx) * (i - mx);
+    }
+    return sxy / sxx;
+}
+
+static double vidur__pvar(const double *y, int n)
+{
+    int i;
+    double m = 0, v = 0;
+    if (n < 2) return 0;
+    for (i = 0; i < n; i++) m += y[i];
+    m /= n;
+    for (i = 0; i < n; i++) v += (y[i] - m) * (y[i] - m);
+    return v / n;
+}
+
+/* the request "load" per replica used by the imbalance terms: waiting list, or waiting + running */
+static double vidur__ppo_replica_load(const vidur_ppo *p, int r, int outstanding)
+{
+    return outstanding ? (double)p->outq[r].n : (double)vidur_replica_num_pending_requests(&p->sim->replicas[r]);
+}
+
+/* builds the raw observation of §3 into p->x (appending the current snapshots to the histories) */
+static void vidur__ppo_observe(vidur_ppo *p, const vidur_request *q)
+{
+    vidur_sim *s = p->sim;
+    double t = s->now, *x = p->x, tp, lat, W = p->P.queue_delay_max_wait_time;
+    int N = p->N, K = p->K, r, i, per = 14 + 8 * p->E + 7 * K + 4 * p->X;
+    double hq[VIDUR__PPO_HIST], ht[VIDUR__PPO_HIST], ha[VIDUR__PPO_HIST], gt[VIDUR__PPO_QPSW];
+    double qsum = 0, qsq = 0;
+    vidur__ppo_tp_lat(p, t, &tp, &lat);
+    for (r = 0; r < N; r++) {
+        vidur_replica *rep = &s->replicas[r];
+        double *f = x + (size_t)r * per, qn = (double)vidur_replica_num_pending_requests(rep);
+        double tot = (double)rep->info.num_blocks, al = (double)vidur_replica_num_allocated_blocks(rep);
+        double af = al / (tot > 1 ? tot : 1), oldest = 0, wsum = 0, nw = 0, pre = 0;
+        int64_t k;
+        int hn, kk = 0;
+        for (k = 0; k < p->outq[r].n; k++) {
+            const vidur_request *o = p->outq[r].q[k];
+            if (!o->scheduled) {
+                double w = t - o->arrived_at;
+                if (nw == 0) oldest = w;
+                wsum += w;
+                nw++;
+            } else if (o->preempted) {
+                pre++;
+            }
+        }
+        f[0] = qn; f[1] = al; f[2] = tot; f[3] = af; f[4] = (tot > al ? tot - al : 0) / (tot > 1 ? tot : 1);
+        f[5] = vidur_replica_num_running_batches(rep); f[6] = pre; f[7] = (double)vidur_replica_num_allocated_requests(rep);
+        f[8] = rep->info.batch_size_cap; f[9] = rep->info.block_size; f[10] = rep->info.num_pipeline_stages;
+        f[11] = vidur__ppo_wait_feature(oldest, W, 0);
+        f[12] = nw ? vidur__ppo_wait_feature(wsum / nw, W, 1) : 0;
+        f[13] = 0; /* urgency: requests carry no priority */
+        f += 14;
+        /* history (the current snapshot is appended first, as the fork does) */
+        {
+            int pos = p->h_pos[r];
+            p->h_q[r * VIDUR__PPO_HIST + pos] = qn;
+            p->h_a[r * VIDUR__PPO_HIST + pos] = af;
+            p->h_t[r * VIDUR__PPO_HIST + pos] = t;
+            p->h_pos[r] = (pos + 1) % VIDUR__PPO_HIST;
+            if (p->h_n[r] < VIDUR__PPO_HIST) p->h_n[r]++;
+        }
+        hn = p->h_n[r];
+        for (i = 0; i < hn; i++) { /* oldest first */
+            int idx = r * VIDUR__PPO_HIST + (p->h_pos[r] - hn + i + VIDUR__PPO_HIST) % VIDUR__PPO_HIST;
+            hq[i] = p->h_q[idx];
+            ha[i] = p->h_a[idx];
+            ht[i] = p->h_t[idx];
+        }
+        if (p->E) {
+            double lema = af, pk = hq[0], lo = hq[0], tsp = 0;
+            for (i = 1; i < hn; i++) lema += 0.3 * pow(0.7, i) * ha[hn - 1 - i];
+            for (i = 1; i < hn; i++) {
+                if (hq[i] > pk) pk = hq[i];
+                if (hq[i] < lo) lo = hq[i];
+            }
+            for (i = hn - 1; i >= 0; i--)
+                if (hq[i] >= 0.9 * pk) {
+                    tsp = (t - ht[i]) / 60;
+                    break;
+                }
+            f[0] = p->seen[r] ? qn - p->prev_q[r] : 0;
+            f[1] = p->seen[r] ? af - p->prev_a[r] : 0;
+            f[2] = lema; f[3] = vidur__slope(hq, hn); f[4] = vidur__pvar(hq, hn); f[5] = pk; f[6] = lo; f[7] = tsp > 1 ? 1 : tsp;
+            f += 8;
+        }
+        p->prev_q[r] = qn;
+        p->prev_a[r] = af;
+        p->seen[r] = 1;
+        for (k = 0; k < p->outq[r].n && kk < K; k++) {
+            const vidur_request *o = p->outq[r].q[k];
+            double rem = (double)o->num_prefill_tokens - o->num_processed_tokens;
+            if (o->scheduled) continue;
+            f[0] = t - o->arrived_at; f[1] = o->num_prefill_tokens; f[2] = o->num_processed_tokens; f[3] = rem > 0 ? rem : 0;
+            f[4] = o->completed; f[5] = o->num_decode_tokens; f[6] = 0;
+            f += 7;
+            kk++;
+        }
+        for (; kk < K; kk++, f += 7) for (i = 0; i < 7; i++) f[i] = 0;
+        if (p->X) {
+            double remp = 0, remd = 0, routed = 0;
+            for (k = 0; k < p->outq[r].n; k++) {
+                const vidur_request *o = p->outq[r].q[k];
+                double rp = (double)o->num_prefill_tokens - o->num_processed_tokens;
+                remp += rp > 0 ? rp : 0;
+                remd += (double)o->num_prefill_tokens + o->num_decode_tokens - o->num_processed_tokens - (rp > 0 ? rp : 0);
+            }
+            for (i = 0; i < p->recent_n; i++) routed += p->recent[i] == r;
+            f[0] = (double)p->outq[r].n; f[1] = remp; f[2] = remd; f[3] = routed;
+        }
+        qsum += qn;
+        qsq += qn * qn;
+    }
+    x += (size_t)N * per;
+    x[0] = (double)s->global_queue.n + 1; /* the request being routed counts, as in the fork */
+    x[1] = tp;
+    x[2] = lat;
+    if (p->E) {
+        int gn, cur = 0;
+        double qe, m = qsum / N, sd = sqrt(fabs(qsq / N - m * m));
+        p->ts[p->ts_pos] = t;
+        p->ts_pos = (p->ts_pos + 1) % VIDUR__PPO_TSW;
+        if (p->ts_n < VIDUR__PPO_TSW) p->ts_n++;
+        if (p->ts_n >= 2) for (i = 0; i < p->ts_n; i++) cur += p->ts[i] >= t - 1 && p->ts[i] <= t;
+        p->g_tp[p->g_pos] = tp;
+        p->g_t[p->g_pos] = t;
+        p->g_pos = (p->g_pos + 1) % VIDUR__PPO_QPSW;
+        if (p->g_n < VIDUR__PPO_QPSW) p->g_n++;
+        gn = p->g_n;
+        for (i = 0; i < gn; i++) gt[i] = p->g_tp[(p->g_pos - gn + i + VIDUR__PPO_QPSW) % VIDUR__PPO_QPSW];
+        qe = cur;
+        for (i = 1; i < gn; i++) qe += 0.2 * pow(0.8, i) * gt[gn - 1 - i];
+        x[3] = cur;
+        x[4] = qe;
+        x[5] = gn >= 3 ? vidur__slope(gt + gn - 3, 3) : 0;
+        x[6] = vidur__pvar(gt, gn);
+        x[7] = m > 0 && N >= 2 ? 1.0 / (1.0 + sd / m) : 1;
+        x[8] = p->g_seen ? x[0] - p->prev_gq : 0;
+        x[9] = cur > 0 ? (tp / cur < 2 ? tp / cur : 2) : 1;
+        p->prev_gq = x[0];
+        p->g_seen = 1;
+        x += 10;
+    } else {
+        x += 3;
+    }
+    if (p->X) {
+        x[0] = q ? q->num_prefill_tokens : 0;
+        x[1] = q ? q->num_decode_tokens : 0;
+    }
+}
+
+/* ---- reward (§4.3 steps 1-6, 8-10, 12; step 7 is not implemented: its Beta term is noise) ---- */
+static double vidur__ppo_hybrid_reward(vidur_ppo *p)
+{
+    const vidur_ppo_params *P = &p->P;
+    double t = p->sim->now, tp, lat, a = P->ema_alpha, absolute, delta, logistic, raw, x, m = 0, sd = 0, mx = 0, sum = 0, lbp = 0, extreme = 0;
+    int i, N = p->N;
+    vidur__ppo_tp_lat(p, t, &tp, &lat);
+    if (tp <= 0 && lat <= 0) {
+        if (p->rc_valid) {
+            tp = p->rc_last_tp;
+            lat = p->rc_last_lat;
+        } else {
+            tp = t > 0 && p->rc_n / t > 0.1 ? p->rc_n / t : 0.1;
+            lat = 0.3 * P->latency_threshold > 0.5 ? 0.3 * P->latency_threshold : 0.5;
+        }
+    } else {
+        tp = tp > 0.01 ? tp : 0.01;
+        lat = lat > 0.01 ? lat : 0.01;
+        p->rc_valid = 1;
+    }
+    p->rc_dtp = p->rc_n > 0 ? tp - p->rc_last_tp : 0;
+    p->rc_dlat = p->rc_n > 0 ? lat - p->rc_last_lat : 0;
+    p->rc_last_tp = tp;
+    p->rc_last_lat = lat;
+    p->rc_lat_ema = p->rc_lat_ema == 0 ? lat : (1 - a) * p->rc_lat_ema + a * lat;
+    p->rc_n += 1;
+    if (p->rc_n == 1) {
+        p->rc_tp_ema = tp;
+        p->rc_lat_ema = lat;
+        p->rc_tp_var = p->rc_lat_var = 0;
+    } else {
+        p->rc_tp_var = (1 - a) * p->rc_tp_var + a * (tp - p->rc_tp_ema) * (tp - p->rc_tp_ema);
+        p->rc_lat_var = (1 - a) * p->rc_lat_var + a * (lat - p->rc_lat_ema) * (lat - p->rc_lat_ema);
+        p->rc_tp_ema = (1 - a) * p->rc_tp_ema + a * tp;
+        p->rc_lat_ema = (1 - a) * p->rc_lat_ema + a * lat;
+    }
+    absolute = tp / (P->throughput_target > 0.1 ? P->throughput_target : 0.1) - P->alpha * lat / (P->latency_threshold > 0.5 ? P->latency_threshold : 0.5);
+    delta = p->rc_n <= 1 ? 0
+                         : P->beta * (tp - p->rc_tp_ema) / (p->rc_tp_ema > 1e-6 ? p->rc_tp_ema : 1e-6) -
+                               P->reward_gamma * (lat - p->rc_lat_ema) / (p->rc_lat_ema > 1e-6 ? p->rc_lat_ema : 1e-6);
+    logistic = P->kappa / (1 + exp(-(lat - P->latency_threshold) / (P->sigma > 1e-6 ? P->sigma : 1e-6)));
+    for (i = 0; i < N; i++) {
+        double v = vidur__ppo_replica_load(p, i, P->outstanding_imbalance);
+        sum += v;
+        if (v > mx) mx = v;
+    }
+    m = sum / N;
+    for (i = 0; i < N; i++) {
+        double v = vidur__ppo_replica_load(p, i, P->outstanding_imbalance);
+        sd += (v - m) * (v - m);
+    }
+    sd = sqrt(sd / N);
+    if (m > 0) lbp = sd / m * exp(sd / m);
+    if (sum > 0 && mx / sum > 0.8) extreme = 5 * (mx / sum - 0.8) * (mx / sum - 0.8);
+    raw = P->absolute_weight * absolute + P->delta_weight * delta - P->load_balance_penalty * lbp - 2 * sd - extreme - logistic;
+    x = raw / 1.2;
+    if (fabs(x) > 4) x = (x > 0 ? 1 : -1) * (4 + log(1 + fabs(x) - 4));
+    if (P->curriculum && x < 0) x *= p->sim_decisions < 10000 ? 0.5 : p->sim_decisions < 25000 ? 0.75 : 1.0;
+    return x;
+}
+
+/* ---- temperature controller (§6.4) ---- */
+static double vidur__ppo_temperature(vidur_ppo *p)
+{
+    const vidur_ppo_params *P = &p->P;
+    double tp, lat, tgt, qps_p, lat_p, umax = 0, umin = 1e300, d, T, hmax = 0;
+    int i, pulsing;
+    if (!P->temperature_controller) return 1.0;
+    vidur__ppo_tp_lat(p, p->sim->now, &tp, &lat);
+    tgt = 1.1 * tp;
+    qps_p = tgt > 0 ? (tp - tgt) / tgt : 0;
+    lat_p = lat > P->latency_threshold ? (lat - P->latency_threshold) / P->latency_threshold : 0;
+    p->tc_qps_ema = 0.9 * p->tc_qps_ema + 0.1 * qps_p;
+    p->tc_lat_ema = 0.9 * p->tc_lat_ema + 0.1 * lat_p;
+    for (i = 0; i < p->N; i++) {
+        vidur_replica *rep = &p->sim->replicas[i];
+        double u = (double)vidur_replica_num_allocated_blocks(rep) / (double)(rep->info.num_blocks > 1 ? rep->info.num_blocks : 1);
+        if (u > umax) umax = u;
+        if (u < umin) umin = u;
+    }
+    d = -P->qps_sensitivity * p->tc_qps_ema - P->latency_sensitivity * p->tc_lat_ema + 0.1 * (umax - umin);
+    for (i = 4; i > 0; i--) p->tc_hist[i] = p->tc_hist[i - 1];
+    p->tc_hist[0] = fabs(p->rc_dtp) + fabs(p->rc_dlat);
+    if (p->tc_hist_n < 5) p->tc_hist_n++;
+    for (i = 0; i < 5; i++) if (p->tc_hist[i] > hmax) hmax = p->tc_hist[i];
+    p->tc_since_pulse++;
+    if (p->tc_pulse_left == 0 && P->pulse_length > 0 && (p->tc_since_pulse >= P->pulse_interval || (p->tc_hist_n == 5 && hmax < 0.005))) {
+        p->tc_pulse_left = P->pulse_length;
+        p->tc_since_pulse = 0;
+    }
+    pulsing = p->tc_pulse_left > 0;
+    T = P->temperature_base + d + (pulsing ? P->pulse_magnitude * P->temperature_base : 0);
+    if (T < P->temperature_min) T = P->temperature_min;
+    if (T > (pulsing ? 2 : 1) * P->temperature_max) T = (pulsing ? 2 : 1) * P->temperature_max;
+    if (pulsing) p->tc_pulse_left--;
+    return T;
+}
+
+static int vidur__ppo_sample(vidur_ppo *p, const double *z, double T, double *logp)
+{
+    int i, a = p->N - 1;
+    double u = vidur__mt_random(&p->rng), c = 0;
+    vidur__log_softmax_t(z, p->N, T, p->zp);
+    for (i = 0; i < p->N; i++) {
+        c += exp(p->zp[i]);
+        if (u < c) {
+            a = i;
+            break;
+        }
+    }
+    *logp = p->zp[a];
+    return a;
+}
+
+/* ---- Adam with global gradient-norm clipping ---- */
+static void vidur__adam(double *w, double *g, double *m, double *v, int64_t n, double lr, double b1, double b2, double eps, int64_t t, double scale)
+{
+    int64_t i;
+    double c1 = 1 - pow(b1, (double)t), c2 = 1 - pow(b2, (double)t);
+    for (i = 0; i < n; i++) {
+        double gi = g[i] * scale;
+        m[i] = b1 * m[i] + (1 - b1) * gi;
+        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+        w[i] -= lr * (m[i] / c1) / (sqrt(v[i] / c2) + eps);
+    }
+}
+
+static double vidur__norm2(const double *g, int64_t n)
+{
+    int64_t i;
+    double s = 0;
+    for (i = 0; i < n; i++) s += g[i] * g[i];
+    return s;
+}
+
+static double vidur__ppo_sched(double c0, double c1, int64_t k, int64_t K)
+{
+    return K <= 0 || k >= K ? c1 : c0 + (c1 - c0) * (double)k / (double)K; /* (fix) c1 holds after the decay */
+}
+
+static int vidur__ppo_csv_update(vidur_ppo *p, const vidur__ppo_stats *st, double gnorm, double ev, double c_ent, double c_ref,
+                                 double rmean, double rstd, const int64_t *counts);
+
+/* one PPO update on the first R entries of the buffer (bootstrap: the value of entry R) */
+static int vidur__ppo_update(vidur_ppo *p)
+{
+    const vidur_ppo_params *P = &p->P;
+    int64_t R = P->rollout_len, i, k, e, counts[64];
+    int B = P->minibatch_size, A = p->N, H = p->H, D = p->D, nmb = 0, j;
+    double last = 0, am = 0, as = 0, rm = 0, rs = 0, gsum = 0, ev, vr = 0, vres = 0, mr = 0, mres = 0;
+    vidur__ppo_stats acc, st;
+    vidur__ppo_coef c;
+    memset(&acc, 0, sizeof acc);
+    memset(counts, 0, sizeof counts);
+    /* rewards: (fix) scaled by the std of the discounted return, the mean is not subtracted */
+    for (i = 0; i < R; i++) {
+        double r = p->buf[i].reward;
+        if (P->reward_normalize) {
+            double d, var, sd;
+            p->rn_ret = P->gamma * p->rn_ret + r;
+            p->rn_count += 1;
+            d = p->rn_ret - p->rn_mean;
+            p->rn_mean += d / p->rn_count;
+            p->rn_m2 += d * (p->rn_ret - p->rn_mean);
+            var = p->rn_m2 / (p->rn_count > 1 ? p->rn_count - 1 : 1);
+            sd = sqrt(var > 1e-8 ? var : 1e-8);
+            if (p->rn_count < 10 && sd < 1) sd = 1;
+            r /= sd;
+            r = r < -10 ? -10 : r > 10 ? 10 : r;
+        }
+        p->rew[i] = r;
+        rm += r;
+        rs += r * r;
+        if (p->buf[i].action < 64) counts[p->buf[i].action]++;
+    }
+    rm /= (double)R;
+    rs = sqrt(fabs(rs / (double)R - rm * rm));
+    /* GAE */
+    for (i = R - 1; i >= 0; i--) {
+        double vnext = p->buf[i + 1].value, dlt = p->rew[i] + P->gamma * vnext - p->buf[i].value;
+        last = dlt + P->gamma * P->gae_lambda * last;
+        p->adv[i] = last;
+        p->ret[i] = last + p->buf[i].value;
+    }
+    for (i = 0; i < R; i++) am += p->adv[i];
+    am /= (double)R;
+    for (i = 0; i < R; i++) as += (p->adv[i] - am) * (p->adv[i] - am);
+    as = sqrt(as / (double)R) + 1e-8;
+    for (i = 0; i < R; i++) p->adv[i] = (p->adv[i] - am) / as;
+    for (i = 0; i < R; i++) { mr += p->ret[i]; mres += p->ret[i] - p->buf[i].value; }
+    mr /= (double)R;
+    mres /= (double)R;
+    for (i = 0; i < R; i++) {
+        vr += (p->ret[i] - mr) * (p->ret[i] - mr);
+        vres += (p->ret[i] - p->buf[i].value - mres) * (p->ret[i] - p->buf[i].value - mres);
+    }
+    ev = vr > 0 ? 1 - vres / vr : 0;
+    c.clip = P->clip_ratio;
+    c.value_coef = P->value_coef;
+    c.kl_coef = P->kl_coef;
+    c.chain = P->chain;
+    c.c_ent = c.c_ref = 0;
+    for (i = 0; i < R; i++) p->perm[i] = (int)i;
+    for (e = 0; e < P->epochs; e++) {
+        for (i = R - 1; i > 0; i--) {
+            int64_t s = vidur__mt_randbelow(&p->rng, (uint32_t)(i + 1));
+            int tmp = p->perm[i];
+            p->perm[i] = p->perm[s];
+            p->perm[s] = tmp;
+        }
+        for (k = 0; k < R; k += B) {
+            int nb = (int)(R - k < B ? R - k : B);
+            double scale, gn;
+            c.c_ent = vidur__ppo_sched(P->entropy_coef_initial, P->entropy_coef_final, p->mb_step, P->entropy_decay_steps);
+            c.c_ref = p->has_ref ? vidur__ppo_sched(P->kl_ref_coef_initial, P->kl_ref_coef_final, p->mb_step, P->kl_ref_decay_steps) : 0;
+            for (j = 0; j < nb; j++) {
+                int idx = p->perm[k + j];
+                const double *o = p->obs + (size_t)idx * D;
+                vidur__mlp_fwd(p->actor, D, H, A, o, p->mb_cache_a + (size_t)j * VIDUR__MLP_CACHE(H), p->mb_z + (size_t)j * A);
+                vidur__mlp_fwd(p->critic, D, H, 1, o, p->mb_cache_c + (size_t)j * VIDUR__MLP_CACHE(H), &p->mb_v[j]);
+                if (c.c_ref > 0) vidur__mlp_fwd(p->ref, D, H, A, o, p->cache_a, p->mb_zr + (size_t)j * A);
+                p->mb_a[j] = p->buf[idx].action;
+                p->mb_T[j] = p->buf[idx].temperature;
+                p->mb_lpo[j] = p->buf[idx].logp;
+                p->mb_adv[j] = p->adv[idx];
+                p->mb_ret[j] = p->ret[idx];
+                p->mb_vo[j] = p->buf[idx].value;
+            }
+            vidur__ppo_loss(nb, A, p->mb_z, c.c_ref > 0 ? p->mb_zr : NULL, p->mb_v, p->mb_a, p->mb_T, p->mb_lpo, p->mb_adv, p->mb_ret,
+                            p->mb_vo, &c, p->mb_dz, p->mb_dv, &st, p->work);
+            memset(p->ga, 0, (size_t)p->na * sizeof *p->ga);
+            memset(p->gc, 0, (size_t)p->nc * sizeof *p->gc);
+            for (j = 0; j < nb; j++) {
+                int idx = p->perm[k + j];
+                const double *o = p->obs + (size_t)idx * D;
+                vidur__mlp_bwd(p->actor, D, H, A, o, p->mb_cache_a + (size_t)j * VIDUR__MLP_CACHE(H), p->mb_dz + (size_t)j * A, p->ga, p->tmp);
+                vidur__mlp_bwd(p->critic, D, H, 1, o, p->mb_cache_c + (size_t)j * VIDUR__MLP_CACHE(H), &p->mb_dv[j], p->gc, p->tmp);
+            }
+            gn = sqrt(vidur__norm2(p->ga, p->na) + vidur__norm2(p->gc, p->nc));
+            scale = gn > P->max_grad_norm ? P->max_grad_norm / (gn + 1e-6) : 1;
+            p->adam_t++;
+            vidur__adam(p->actor, p->ga, p->ma, p->va, p->na, P->lr, P->adam_beta1, P->adam_beta2, P->adam_eps, p->adam_t, scale);
+            vidur__adam(p->critic, p->gc, p->mc, p->vc, p->nc, P->lr, P->adam_beta1, P->adam_beta2, P->adam_eps, p->adam_t, scale);
+            p->mb_step++;
+            nmb++;
+            gsum += gn;
+            acc.pi_loss += st.pi_loss; acc.vf_loss += st.vf_loss; acc.entropy += st.entropy;
+            acc.approx_kl += st.approx_kl; acc.clipfrac += st.clipfrac; acc.kl_ref += st.kl_ref; acc.total += st.total;
+        }
+    }
+    if (nmb) {
+        acc.pi_loss /= nmb; acc.vf_loss /= nmb; acc.entropy /= nmb; acc.approx_kl /= nmb; acc.clipfrac /= nmb; acc.kl_ref /= nmb; acc.total /= nmb;
+        gsum /= nmb;
+    }
+    p->last_entropy = acc.entropy;
+    p->updates++;
+    return vidur__ppo_csv_update(p, &acc, gsum, ev, c.c_ent, c.c_ref, rm, rs, counts);
+}
+
+/* drops the first R entries, keeping the ones still waiting for their rewards */
+static void vidur__ppo_shift(vidur_ppo *p, int64_t R)
+{
+    int64_t rest = p->n - R;
+    if (rest > 0) {
+        memmove(p->buf, p->buf + R, (size_t)rest * sizeof *p->buf);
+        memmove(p->obs, p->obs + (size_t)R * p->D, (size_t)rest * (size_t)p->D * sizeof *p->obs);
+    }
+    p->n = rest > 0 ? rest : 0;
+}
+
+static vidur_result vidur__ppo_checkpoint(vidur_ppo *p, vidur_error *err);
+
+static int vidur__ppo_maybe_update(vidur_ppo *p)
+{
+    int64_t R = p->P.rollout_len, i;
+    int ready;
+    if (p->n < R + 1) return 1;
+    ready = p->n >= p->cap;
+    if (!ready) {
+        ready = 1;
+        for (i = 0; i < R; i++) if (!p->buf[i].done) { ready = 0; break; }
+    }
+    if (!ready) return 1;
+    if (p->has_ref && p->step < p->P.warmup_no_update_steps) {
+        vidur__ppo_shift(p, R); /* warm-start no-update period: the rollout is discarded */
+        return 1;
+    }
+    if (!vidur__ppo_update(p)) return 0;
+    vidur__ppo_shift(p, R);
+    if (p->P.checkpoint_interval > 0 && p->step - p->last_save >= p->P.checkpoint_interval &&
+        vidur__ppo_checkpoint(p, &p->sim->error) != VIDUR_OK)
+        return 0;
+    return 1;
+}
+
+/* ---- metrics CSV ---- */
+static int vidur__ppo_csv_update(vidur_ppo *p, const vidur__ppo_stats *st, double gnorm, double ev, double c_ent, double c_ref,
+                                 double rmean, double rstd, const int64_t *counts)
+{
+    int i;
+    if (!p->upd_csv) return 1;
+    fprintf(p->upd_csv, "%lld,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", (long long)p->updates,
+            (long long)p->step, (long long)p->mb_step, st->pi_loss, st->vf_loss, st->entropy, st->approx_kl, st->clipfrac, st->kl_ref,
+            gnorm, ev, p->P.lr, c_ent, c_ref, rmean);
+    fprintf(p->upd_csv, ",%.9g", rstd);
+    for (i = 0; i < p->N && i < 64; i++) fprintf(p->upd_csv, ",%lld", (long long)counts[i]);
+    fputc('\n', p->upd_csv);
+    return 1;
+}
+
+/* ---- routing ---- */
+static int vidur__ppo_route(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur_ppo *p = (vidur_ppo *)state;
+    const vidur_ppo_params *P = &p->P;
+    int a, i, N = p->N;
+    double hyb, T = 1, logp = 0, v = 0;
+    vidur__ppo_observe(p, q);
+    hyb = vidur__ppo_hybrid_reward(p);
+    p->last_hybrid = hyb;
+    /* the reward seen now is credited to the previous decision (§4.1) */
+    if (p->train && p->n > 0) {
+        p->buf[p->n - 1].reward += P->hybrid_weight * hyb;
+        if (strcmp(P->reward_mode, "attributed")) p->buf[p->n - 1].done = 1;
+    }
+    if (p->train) vidur__ppo_norm_update(p, p->x);
+    vidur__ppo_normalise(p, p->x, p->xn);
+    if (!p->train && strcmp(P->ablation, "none")) {
+        if (!strcmp(P->ablation, "mean")) {
+            for (i = 0; i < p->D; i++) p->xn[i] = 0; /* the normaliser's mean */
+        } else { /* shuffle: the replica blocks in a random order, the action taken as is */
+            int per = (p->D - 3 - 7 * p->E - 2 * p->X) / N, r;
+            memcpy(p->x, p->xn, (size_t)p->D * sizeof *p->x);
+            for (r = 0; r < N; r++) p->perm[r] = r;
+            for (r = N - 1; r > 0; r--) {
+                int s2 = (int)vidur__mt_randbelow(&p->rng, (uint32_t)(r + 1)), tmpi = p->perm[r];
+                p->perm[r] = p->perm[s2];
+                p->perm[s2] = tmpi;
+            }
+            for (r = 0; r < N; r++) memcpy(p->xn + (size_t)r * per, p->x + (size_t)p->perm[r] * per, (size_t)per * sizeof *p->xn);
+        }
+    }
+    if (p->train && p->step < P->stabilization_steps) {
+        a = (int)vidur__mt_randbelow(&p->rng, (uint32_t)N); /* statistics stabilisation: random, nothing stored */
+    } else {
+        vidur__mlp_fwd(p->actor, p->D, p->H, N, p->xn, p->cache_a, p->z);
+        if (p->train) {
+            T = vidur__ppo_temperature(p);
+            a = vidur__ppo_sample(p, p->z, T, &logp);
+            vidur__mlp_fwd(p->critic, p->D, p->H, 1, p->xn, p->cache_c, &v);
+            {
+                vidur__ppo_entry *e = &p->buf[p->n];
+                e->action = a;
+                e->done = 0;
+                e->request_id = q ? q->id : -1;
+                e->logp = logp;
+                e->value = v;
+                e->temperature = T;
+                e->reward = 0;
+                memcpy(p->obs + (size_t)p->n * p->D, p->xn, (size_t)p->D * sizeof *p->obs);
+                p->n++;
+            }
+        } else if (!strcmp(P->inference, "greedy")) {
+            a = 0;
+            for (i = 1; i < N; i++) if (p->z[i] > p->z[a]) a = i;
+        } else {
+            T = !strcmp(P->inference, "controller") ? vidur__ppo_temperature(p) : 1.0;
+            a = vidur__ppo_sample(p, p->z, T, &logp);
+        }
+    }
+    if (!p->train) {
+        double H = 0;
+        int mn = 0;
+        vidur__log_softmax_t(p->z, N, 1.0, p->zp);
+        for (i = 0; i < N; i++) H -= exp(p->zp[i]) * p->zp[i];
+        for (i = 1; i < N; i++) if (p->outq[i].n < p->outq[mn].n) mn = i;
+        p->ev_entropy += H;
+        p->ev_min += p->outq[a].n == p->outq[mn].n;
+        p->ev_n++;
+    }
+    if (p->dec_csv)
+        fprintf(p->dec_csv, "%lld,%.9g,%lld,%d,%.6g,%.9g,%.9g,%.9g\n", (long long)p->step, sim->now, q ? (long long)q->id : -1LL, a, T, logp, v, hyb);
+    p->step++;
+    p->sim_decisions++;
+    p->recent[p->recent_pos] = a;
+    p->recent_pos = (p->recent_pos + 1) % N;
+    if (p->recent_n < N) p->recent_n++;
+    if (q && !vidur__ppo_outq_push(&p->outq[a], (vidur_request *)q)) {
+        vidur__set_error(&sim->error, VIDUR_ERR_MEMORY, "ppo: out of memory");
+        return -1;
+    }
+    if (p->train && !vidur__ppo_maybe_update(p)) return -1;
+    return a;
+}
+
+static void vidur__ppo_request_end(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur_ppo *p = (vidur_ppo *)state;
+    double e2e = q->completed_at - q->arrived_at;
+    int64_t i;
+    (void)sim;
+    if (q->replica_id >= 0 && q->replica_id < p->N) vidur__ppo_outq_remove(&p->outq[q->replica_id], q);
+    if (p->train && !strcmp(p->P.reward_mode, "attributed")) {
+        /* delayed reward on the decision that routed q: -E2E / running mean E2E */
+        double ref = p->completed ? p->e2e_sum / (double)p->completed : e2e;
+        for (i = p->n - 1; i >= 0; i--)
+            if (p->buf[i].request_id == q->id) {
+                p->buf[i].reward += -p->P.attributed_weight * e2e / (ref > 1e-9 ? ref : 1e-9);
+                p->buf[i].done = 1;
+                break;
+            }
+    }
+    p->completed++;
+    p->e2e_sum += e2e;
+    p->c_t[p->c_n % VIDUR__PPO_CRING] = q->completed_at;
+    p->c_e2e[p->c_n % VIDUR__PPO_CRING] = e2e;
+    p->c_n++;
+}
+
+/* ---- checkpoints: one binary file, FNV-1a 64 over everything before the trailer ----
+   layout: "VIDURPPO", u32 version, u32 0x01020304 (byte order), i32 N K E X D H, i64 actor and
+   critic parameter counts, then the persistent state in a fixed order (vidur__ppo_visit), then
+   the u64 checksum. Written to PATH.tmp and renamed, so a crash never leaves half a file. */
+typedef struct vidur__ckio {
+    FILE *f;
+    uint64_t h;
+    int write, ok;
+} vidur__ckio;
+
+static uint64_t vidur__fnv64(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void vidur__ck(vidur__ckio *c, void *ptr, size_t n)
+{
+    if (!c->ok || n == 0) return;
+    if (c->write ? fwrite(ptr, 1, n, c->f) != n : fread(ptr, 1, n, c->f) != n) {
+        c->ok = 0;
+        return;
+    }
+    c->h = vidur__fnv64(c->h, ptr, n);
+}
+#define VIDUR__CK(c, x) vidur__ck((c), &(x), sizeof(x))
+
+static void vidur__ppo_visit(vidur_ppo *p, vidur__ckio *c)
+{
+    int i;
+    vidur__ck(c, p->actor, (size_t)p->na * sizeof(double));
+    vidur__ck(c, p->critic, (size_t)p->nc * sizeof(double));
+    VIDUR__CK(c, p->has_ref);
+    if (p->has_ref != 0 && p->has_ref != 1) c->ok = 0;
+    if (p->has_ref) vidur__ck(c, p->ref, (size_t)p->na * sizeof(double));
+    vidur__ck(c, p->ma, (size_t)p->na * sizeof(double));
+    vidur__ck(c, p->va, (size_t)p->na * sizeof(double));
+    vidur__ck(c, p->mc, (size_t)p->nc * sizeof(double));
+    vidur__ck(c, p->vc, (size_t)p->nc * sizeof(double));
+    VIDUR__CK(c, p->adam_t);
+    VIDUR__CK(c, p->on_count);
+    vidur__ck(c, p->on_mean, (size_t)p->D * sizeof(double));
+    vidur__ck(c, p->on_m2, (size_t)p->D * sizeof(double));
+    VIDUR__CK(c, p->rn_count); VIDUR__CK(c, p->rn_mean); VIDUR__CK(c, p->rn_m2); VIDUR__CK(c, p->rn_ret);
+    VIDUR__CK(c, p->step); VIDUR__CK(c, p->mb_step); VIDUR__CK(c, p->updates);
+    VIDUR__CK(c, p->tc_qps_ema); VIDUR__CK(c, p->tc_lat_ema);
+    for (i = 0; i < 5; i++) VIDUR__CK(c, p->tc_hist[i]);
+    VIDUR__CK(c, p->tc_hist_n); VIDUR__CK(c, p->tc_since_pulse); VIDUR__CK(c, p->tc_pulse_left);
+    VIDUR__CK(c, p->rc_n); VIDUR__CK(c, p->rc_tp_ema); VIDUR__CK(c, p->rc_lat_ema); VIDUR__CK(c, p->rc_tp_var); VIDUR__CK(c, p->rc_lat_var);
+    VIDUR__CK(c, p->rc_last_tp); VIDUR__CK(c, p->rc_last_lat); VIDUR__CK(c, p->rc_dtp); VIDUR__CK(c, p->rc_dlat); VIDUR__CK(c, p->rc_valid);
+    for (i = 0; i < 8; i++) VIDUR__CK(c, p->ck_hist[i]);
+    VIDUR__CK(c, p->ck_n); VIDUR__CK(c, p->last_save);
+    VIDUR__CK(c, p->bc_train_acc); VIDUR__CK(c, p->bc_val_acc); VIDUR__CK(c, p->demo_samples);
+    for (i = 0; i < 624; i++) VIDUR__CK(c, p->rng.mt[i]);
+    VIDUR__CK(c, p->rng.mti); VIDUR__CK(c, p->rng.has_gauss); VIDUR__CK(c, p->rng.gauss);
+}
+
+static void vidur__ppo_header(vidur_ppo *p, vidur__ckio *c, char *magic, uint32_t *ver, uint32_t *endian, int32_t *dims, int64_t *sizes)
+{
+    vidur__ck(c, magic, 8);
+    vidur__ck(c, ver, sizeof *ver);
+    vidur__ck(c, endian, sizeof *endian);
+    vidur__ck(c, dims, 6 * sizeof *dims);
+    vidur__ck(c, sizes, 2 * sizeof *sizes);
+    (void)p;
+}
+
+VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error *err)
+{
+    char tmp[VIDUR_PATH_MAX + 16], magic[8];
+    uint32_t ver = VIDUR__PPO_VERSION, endian = 0x01020304u;
+    int32_t dims[6];
+    int64_t sizes[2];
+    vidur__ckio c;
+    memcpy(magic, "VIDURPPO", 8);
+    dims[0] = p->N; dims[1] = p->K; dims[2] = p->E; dims[3] = p->X; dims[4] = p->D; dims[5] = p->H;
+    sizes[0] = p->na;
+    sizes[1] = p->nc;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    c.f = fopen(tmp, "wb");
+    c.h = 14695981039346656037ull;
+    c.write = 1;
+    c.ok = c.f != NULL;
+    if (!c.ok) {
+        vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: cannot write (%s)", tmp, strerror(errno));
+        return VIDUR_ERR_IO;
+    }
+    vidur__ppo_header(p, &c, magic, &ver, &endian, dims, sizes);
+    vidur__ppo_visit(p, &c);
+    if (c.ok && fwrite(&c.h, 1, sizeof c.h, c.f) != sizeof c.h) c.ok = 0;
+    if (fclose(c.f) != 0) c.ok = 0;
+    if (!c.ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: write failed", path);
+        return VIDUR_ERR_IO;
+    }
+    return VIDUR_OK;
+}
+
+static vidur_result vidur__ppo_load(vidur_ppo *p, const char *path, vidur_error *err)
+{
+    char magic[8];
+    uint32_t ver = 0, endian = 0;
+    int32_t dims[6] = {0, 0, 0, 0, 0, 0};
+    int64_t sizes[2] = {0, 0};
+    uint64_t stored = 0, h;
+    vidur__ckio c;
+    c.f = fopen(path, "rb");
+    c.h = 14695981039346656037ull;
+    c.write = 0;
+    c.ok = c.f != NULL;
+    if (!c.ok) {
+        vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: cannot open (%s)", path, strerror(errno));
+        return VIDUR_ERR_IO;
+    }
+    vidur__ppo_header(p, &c, magic, &ver, &endian, dims, sizes);
+    if (!c.ok || memcmp(magic, "VIDURPPO", 8) != 0) {
+        fclose(c.f);
+        vidur__set_error(err, VIDUR_ERR_PARSE, "ppo checkpoint %s: not a vidur PPO checkpoint (bad magic or truncated header)", path);
+        return VIDUR_ERR_PARSE;
+    }
+    if (ver != VIDUR__PPO_VERSION || endian != 0x01020304u) {
+        fclose(c.f);
+        vidur__set_error(err, VIDUR_ERR_PARSE, "ppo checkpoint %s: format version %u (byte-order mark %08x), this build reads version %u", path,
+                         (unsigned)ver, (unsigned)endian, (unsigned)VIDUR__PPO_VERSION);
+        return VIDUR_ERR_PARSE;
+    }
+    if (dims[0] != p->N || dims[1] != p->K || dims[2] != p->E || dims[3] != p->X || dims[4] != p->D || dims[5] != p->H || sizes[0] != p->na ||
+        sizes[1] != p->nc) {
+        fclose(c.f);
+        vidur__set_error(err, VIDUR_ERR_CONFIG,
+                         "ppo checkpoint %s: incompatible: saved for replicas=%d max_queue_requests=%d enhanced=%d extended=%d hidden=%d, config has %d %d %d %d %d",
+                         path, dims[0], dims[1], dims[2], dims[3], dims[5], p->N, p->K, p->E, p->X, p->H);
+        return VIDUR_ERR_CONFIG;
+    }
+    vidur__ppo_visit(p, &c);
+    h = c.h;
+    if (c.ok && fread(&stored, 1, sizeof stored, c.f) != sizeof stored) c.ok = 0;
+    if (!c.ok) {
+        fclose(c.f);
+        vidur__set_error(err, VIDUR_ERR_PARSE, "ppo checkpoint %s: truncated", path);
+        return VIDUR_ERR_PARSE;
+    }
+    if (stored != h || fgetc(c.f) != EOF) {
+        fclose(c.f);
+        vidur__set_error(err, VIDUR_ERR_PARSE, "ppo checkpoint %s: checksum mismatch (corrupted file)", path);
+        return VIDUR_ERR_PARSE;
+    }
+    fclose(c.f);
+    return VIDUR_OK;
+}
+
+/* checkpoint_dir/ckpt_<step>.bin and latest.bin; the newest keep_checkpoints step files stay */
+static vidur_result vidur__ppo_checkpoint(vidur_ppo *p, vidur_error *err)
+{
+    char path[VIDUR_PATH_MAX + 64];
+    int64_t i, keep = p->P.keep_checkpoints;
+    vidur_result r;
+    if (!p->P.checkpoint_dir[0]) return VIDUR_OK;
+    if (keep > 8) keep = 8;
+    /* rotate the list first so the saved file already holds it */
+    if (keep > 0 && (p->ck_n == 0 || p->ck_hist[p->ck_n - 1] != p->step)) {
+        if (p->ck_n == keep) {
+            snprintf(path, sizeof path, "%s/ckpt_%010lld.bin", p->P.checkpoint_dir, (long long)p->ck_hist[0]);
+            remove(path);
+            for (i = 1; i < p->ck_n; i++) p->ck_hist[i - 1] = p->ck_hist[i];
+            p->ck_n--;
+        }
+        p->ck_hist[p->ck_n++] = p->step;
+    }
+    p->last_save = p->step;
+    if (keep > 0) {
+        snprintf(path, sizeof path, "%s/ckpt_%010lld.bin", p->P.checkpoint_dir, (long long)p->step);
+        if ((r = vidur_ppo_save(p, path, err)) != VIDUR_OK) return r;
+    }
+    snprintf(path, sizeof path, "%s/latest.bin", p->P.checkpoint_dir);
+    return vidur_ppo_save(p, path, err);
+}
+
+/* ---- warm start: demonstrations (§7.1) and behaviour cloning of the whole actor (§12-W) ---- */
+static int vidur__ppo_demo_route(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur_ppo *p = (vidur_ppo *)state;
+    int a = 0, i, N = p->N;
+    vidur__ppo_observe(p, q);
+    if (p->demo_n == p->demo_cap) {
+        int64_t nc = p->demo_cap ? 2 * p->demo_cap : 1024;
+        double *nx = (double *)VIDUR_REALLOC(p->demo_x, (size_t)nc * (size_t)p->D * sizeof *nx);
+        int *na;
+        if (!nx) goto oom;
+        p->demo_x = nx;
+        na = (int *)VIDUR_REALLOC(p->demo_a, (size_t)nc * sizeof *na);
+        if (!na) goto oom;
+        p->demo_a = na;
+        p->demo_cap = nc;
+    }
+    if (p->demo_policy == 0) {
+        a = (int)(p->demo_counter++ % N);
+    } else if (p->demo_policy == 1) { /* LOR: waiting list, lowest id on ties */
+        for (i = 1; i < N; i++)
+            if (vidur_replica_num_pending_requests(&sim->replicas[i]) < vidur_replica_num_pending_requests(&sim->replicas[a])) a = i;
+    } else {
+        a = (int)vidur__mt_randbelow(&p->rng, (uint32_t)N);
+    }
+    memcpy(p->demo_x + (size_t)p->demo_n * p->D, p->x, (size_t)p->D * sizeof *p->x);
+    p->demo_a[p->demo_n++] = a;
+    p->recent[p->recent_pos] = a;
+    p->recent_pos = (p->recent_pos + 1) % N;
+    if (p->recent_n < N) p->recent_n++;
+    if (!vidur__ppo_outq_push(&p->outq[a], (vidur_request *)q)) goto oom;
+    return a;
+oom:
+    vidur__set_error(&sim->error, VIDUR_ERR_MEMORY, "ppo: out of memory (demonstrations)");
+    return -1;
+}
+
+static void *vidur__ppo_demo_create(vidur_sim *sim, void *user)
+{
+    vidur_ppo *p = (vidur_ppo *)user;
+    vidur__ppo_attach(p, sim);
+    return p;
+}
+
+static void vidur__ppo_demo_destroy(void *state) { ((vidur_ppo *)state)->sim = NULL; }
+
+static vidur_result vidur__ppo_warm_start(vidur_ppo *p, const vidur_config *cfg, vidur_error *err)
+{
+    static const int policy[5] = {0, 1, 2, 0, 0};
+    static const double qmul[5] = {1, 1, 1, 2, 0.5};
+    const vidur_ppo_params *P = &p->P;
+    vidur_global_scheduler_api api;
+    int64_t i, ntr, nval, e, k;
+    int d, b, B = P->bc_batch_size, A = p->N, H = p->H, D = p->D;
+    double *caches = NULL, *zs = NULL, *lp = NULL;
+    vidur_result r = VIDUR_OK;
+    memset(&api, 0, sizeof api);
+    api.name = "ppo_demo";
+    api.create = vidur__ppo_demo_create;
+    api.destroy = vidur__ppo_demo_destroy;
+    api.route = vidur__ppo_demo_route;
+    api.on_request_end = vidur__ppo_request_end;
+    api.user_data = p;
+    for (d = 0; d < 5; d++) {
+        vidur_config c2 = *cfg;
+        vidur_sim *s = NULL;
+        c2.write_metrics = 0;
+        c2.synthetic_num_requests = d < 3 ? P->demo_requests : P->demo_requests / 2;
+        c2.synthetic_duration = 0;
+        c2.poisson_qps *= qmul[d];
+        c2.gamma_qps *= qmul[d];
+        snprintf(c2.global_scheduler_type, sizeof c2.global_scheduler_type, "ppo_demo");
+        if ((r = vidur_config_add_global_scheduler(&c2, &api, err)) != VIDUR_OK) return r;
+        p->demo_policy = policy[d];
+        p->demo_counter = 0;
+        p->train = 0; /* request_end must not look for rewards */
+        if ((r = vidur_sim_create(&c2, &s, err)) != VIDUR_OK) return r;
+        r = vidur_sim_run(s);
+        if (r != VIDUR_OK) *err = *vidur_sim_error(s);
+        vidur_sim_destroy(s);
+        if (r != VIDUR_OK) return r;
+    }
+    p->train = 1;
+    p->demo_samples = (double)p->demo_n;
+    /* the normaliser is fitted on the demonstrations and kept (§12-W) */
+    p->on_count = 0;
+    memset(p->on_mean, 0, (size_t)D * sizeof *p->on_mean);
+    memset(p->on_m2, 0, (size_t)D * sizeof *p->on_m2);
+    for (i = 0; i < p->demo_n; i++) vidur__ppo_norm_update(p, p->demo_x + (size_t)i * D);
+    for (i = 0; i < p->demo_n; i++) {
+        vidur__ppo_normalise(p, p->demo_x + (size_t)i * D, p->xn);
+        memcpy(p->demo_x + (size_t)i * D, p->xn, (size_t)D * sizeof *p->xn);
+    }
+    /* shuffle (x, a) pairs, hold out 10 % for validation */
+    for (i = p->demo_n - 1; i > 0; i--) {
+        int64_t j = vidur__mt_randbelow(&p->rng, (uint32_t)(i + 1));
+        int ta = p->demo_a[i];
+        for (d = 0; d < D; d++) {
+            double t = p->demo_x[i * D + d];
+            p->demo_x[i * D + d] = p->demo_x[j * D + d];
+            p->demo_x[j * D + d] = t;
+        }
+        p->demo_a[i] = p->demo_a[j];
+        p->demo_a[j] = ta;
+    }
+    nval = p->demo_n / 10;
+    ntr = p->demo_n - nval;
+    caches = (double *)vidur__calloc((size_t)B * VIDUR__MLP_CACHE(H), sizeof *caches);
+    zs = (double *)vidur__calloc((size_t)B * A, sizeof *zs);
+    lp = (double *)vidur__calloc((size_t)A, sizeof *lp);
+    if (!caches || !zs || !lp) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "ppo: out of memory (behaviour cloning)");
+        goto done;
+    }
+    for (e = 0; e < P->bc_epochs; e++) {
+        int64_t correct = 0;
+        for (k = 0; k < ntr; k += B) {
+            int nb = (int)(ntr - k < B ? ntr - k : B);
+            double gn, scale;
+            memset(p->ga, 0, (size_t)p->na * sizeof *p->ga);
+            for (b = 0; b < nb; b++) {
+                const double *x = p->demo_x + (size_t)(k + b) * D;
+                double *z = zs + (size_t)b * A;
+                int j, am = 0;
+                vidur__mlp_fwd(p->actor, D, H, A, x, caches + (size_t)b * VIDUR__MLP_CACHE(H), z);
+                vidur__log_softmax_t(z, A, 1.0, lp);
+                for (j = 0; j < A; j++) {
+                    if (z[j] > z[am]) am = j;
+                    z[j] = (exp(lp[j]) - (j == p->demo_a[k + b])) / nb; /* d mean CE / dz */
+                }
+                correct += am == p->demo_a[k + b];
+                vidur__mlp_bwd(p->actor, D, H, A, x, caches + (size_t)b * VIDUR__MLP_CACHE(H), z, p->ga, p->tmp);
+            }
+            gn = sqrt(vidur__norm2(p->ga, p->na));
+            scale = gn > P->max_grad_norm ? P->max_grad_norm / (gn + 1e-6) : 1;
+            p->adam_t++;
+            vidur__adam(p->actor, p->ga, p->ma, p->va, p->na, P->bc_lr, P->adam_beta1, P->adam_beta2, P->adam_eps, p->adam_t, scale);
+        }
+        p->bc_train_acc = ntr ? (double)correct / (double)ntr : 0;
+    }
+    {
+        int64_t correct = 0;
+        for (i = ntr; i < p->demo_n; i++) {
+            int j, am = 0;
+            vidur__mlp_fwd(p->actor, D, H, A, p->demo_x + (size_t)i * D, p->cache_a, p->z);
+            for (j = 1; j < A; j++) if (p->z[j] > p->z[am]) am = j;
+            correct += am == p->demo_a[i];
+        }
+        p->bc_val_acc = nval ? (double)correct / (double)nval : 0;
+    }
+    /* PPO starts from the clone, which stays as the frozen reference; fresh Adam state */
+    memcpy(p->ref, p->actor, (size_t)p->na * sizeof *p->ref);
+    p->has_ref = 1;
+    memset(p->ma, 0, (size_t)p->na * sizeof *p->ma);
+    memset(p->va, 0, (size_t)p->na * sizeof *p->va);
+    p->adam_t = 0;
+done:
+    VIDUR_FREE(caches);
+    VIDUR_FREE(zs);
+    VIDUR_FREE(lp);
+    VIDUR_FREE(p->demo_x);
+    VIDUR_FREE(p->demo_a);
+    p->demo_x = NULL;
+    p->demo_a = NULL;
+    p->demo_n = p->demo_cap = 0;
+    return r;
+}
+
+VIDURDEF vidur_result vidur_ppo_create(const vidur_config *cfg, vidur_ppo **out, vidur_error *err)
+{
+    vidur_ppo *p;
+    vidur_result r;
+    *out = NULL;
+    if (!(p = vidur__ppo_alloc(&cfg->ppo, cfg->num_replicas, err))) return VIDUR_ERR_MEMORY;
+    vidur__mt_seed_python(&p->rng, cfg->ppo.seed);
+    if (cfg->ppo.load_checkpoint[0]) {
+        if ((r = vidur__ppo_load(p, cfg->ppo.load_checkpoint, err)) != VIDUR_OK) {
+            vidur_ppo_destroy(p);
+            return r;
+        }
+    } else if (!p->train) {
+        vidur_ppo_destroy(p);
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "ppo_global_scheduler_config.mode = eval needs load_checkpoint");
+        return VIDUR_ERR_CONFIG;
+    } else {
+        vidur__mlp_init(p->actor, p->D, p->H, p->N, 0.01, &p->rng);
+        vidur__mlp_init(p->critic, p->D, p->H, 1, 1.0, &p->rng);
+        if (cfg->ppo.warm_start && (r = vidur__ppo_warm_start(p, cfg, err)) != VIDUR_OK) {
+            vidur_ppo_destroy(p);
+            return r;
+        }
+    }
+    *out = p;
+    return VIDUR_OK;
+}
+
+VIDURDEF void vidur_ppo_set_training(vidur_ppo *p, int train) { p->train = train != 0; }
+
+VIDURDEF vidur_result vidur_ppo_set_inference(vidur_ppo *p, const char *mode, vidur_error *err)
+{
+    int abl = !strcmp(mode, "shuffle") || !strcmp(mode, "mean");
+    if (!abl && strcmp(mode, "greedy") && strcmp(mode, "sample") && strcmp(mode, "controller")) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "ppo: unknown inference mode %s (greedy, sample, controller, shuffle, mean)", mode);
+        return VIDUR_ERR_CONFIG;
+    }
+    snprintf(p->P.inference, sizeof p->P.inference, "%s", abl ? "greedy" : mode);
+    snprintf(p->P.ablation, sizeof p->P.ablation, "%s", abl ? mode : "none");
+    return VIDUR_OK;
+}
+
+VIDURDEF void vidur_ppo_get_info(const vidur_ppo *p, vidur_ppo_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->decisions = p->step;
+    o->updates = p->updates;
+    o->minibatch_steps = p->mb_step;
+    o->obs_dim = p->D;
+    o->num_params = p->na + p->nc;
+    o->has_reference = (int)p->has_ref;
+    o->last_update_entropy = p->last_entropy;
+    o->sim_decisions = p->sim_decisions;
+    o->policy_entropy = p->ev_n ? p->ev_entropy / (double)p->ev_n : 0;
+    o->frac_least_outstanding = p->ev_n ? (double)p->ev_min / (double)p->ev_n : 0;
+    o->bc_train_accuracy = p->bc_train_acc;
+    o->bc_val_accuracy = p->bc_val_acc;
+    o->demo_samples = (int64_t)p->demo_samples;
+    o->actor = p->actor;
+    o->critic = p->critic;
+}
+
+static void *vidur__ppo_gs_create(vidur_sim *sim, void *user)
+{
+    vidur_ppo *p = (vidur_ppo *)user;
+    if (!p) {
+        if (vidur_ppo_create(&sim->cfg, &p, &sim->error) != VIDUR_OK) return NULL;
+        p->owned = 1;
+    } else if (p->N != sim->num_replicas) {
+        vidur__set_error(&sim->error, VIDUR_ERR_CONFIG, "ppo: the learner was built for %d replicas, the simulation has %d", p->N, sim->num_replicas);
+        return NULL;
+    }
+    vidur__ppo_attach(p, sim);
+    p->ev_n = p->ev_min = 0;
+    p->ev_entropy = 0;
+    if (p->P.metrics_dir[0]) {
+        snprintf(p->dec_path, sizeof p->dec_path, "%s/ppo_decisions.csv.tmp", p->P.metrics_dir);
+        snprintf(p->upd_path, sizeof p->upd_path, "%s/ppo_updates.csv.tmp", p->P.metrics_dir);
+        p->dec_csv = fopen(p->dec_path, "w");
+        p->upd_csv = p->dec_csv ? fopen(p->upd_path, "w") : NULL;
+        if (!p->dec_csv || !p->upd_csv) {
+            vidur__set_error(&sim->error, VIDUR_ERR_IO, "ppo_global_scheduler_config.metrics_dir %s: cannot write (%s)", p->P.metrics_dir, strerror(errno));
+            if (p->dec_csv) fclose(p->dec_csv);
+            if (p->dec_csv) remove(p->dec_path);
+            p->dec_csv = NULL;
+            if (p->owned) vidur_ppo_destroy(p);
+            return NULL;
+        }
+        fprintf(p->dec_csv, "decision,time,request_id,replica,temperature,log_prob,value,hybrid_reward\n");
+        {
+            int i;
+            fprintf(p->upd_csv, "update,decision,minibatch_step,pi_loss,vf_loss,entropy,approx_kl,clipfrac,kl_ref,grad_norm,explained_variance,lr,entropy_coef,kl_ref_coef,reward_mean,reward_std");
+            for (i = 0; i < p->N && i < 64; i++) fprintf(p->upd_csv, ",actions_%d", i);
+            fputc('\n', p->upd_csv);
+        }
+    }
+    return p;
+}
+
+static void vidur__ppo_gs_destroy(void *state)
+{
+    vidur_ppo *p = (vidur_ppo *)state;
+    p->sim = NULL;
+    if (p->dec_csv) {
+        fclose(p->dec_csv);
+        fclose(p->upd_csv);
+        remove(p->dec_path); /* not finished: no partial output */
+        remove(p->upd_path);
+        p->dec_csv = p->upd_csv = NULL;
+    }
+    if (p->owned) vidur_ppo_destroy(p);
+}
+
+static const vidur_global_scheduler_api vidur__ppo_builtin = {
+    "ppo", vidur__ppo_gs_create, vidur__ppo_gs_destroy, vidur__ppo_route, NULL, vidur__ppo_request_end, NULL, NULL};
+
+VIDURDEF vidur_global_scheduler_api vidur_ppo_scheduler_api(vidur_ppo *p)
+{
+    vidur_global_scheduler_api a = vidur__ppo_builtin;
+    a.user_data = p;
+    return a;
+}
+
+VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s)
+{
+    return s && s->gapi && s->gapi->route == vidur__ppo_route ? (vidur_ppo *)s->gstate : NULL;
+}
+
+VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err)
+{
+    vidur_result r = VIDUR_OK;
+    if (p->dec_csv) {
+        char fin[VIDUR_PATH_MAX + 64];
+        int ok = fclose(p->dec_csv) == 0;
+        ok = (fclose(p->upd_csv) == 0) && ok;
+        p->dec_csv = p->upd_csv = NULL;
+        snprintf(fin, sizeof fin, "%s/ppo_decisions.csv", p->P.metrics_dir);
+        ok = ok && rename(p->dec_path, fin) == 0;
+        snprintf(fin, sizeof fin, "%s/ppo_updates.csv", p->P.metrics_dir);
+        ok = ok && rename(p->upd_path, fin) == 0;
+        if (!ok) {
+            remove(p->dec_path);
+            remove(p->upd_path);
+            vidur__set_error(err, VIDUR_ERR_IO, "ppo metrics in %s: write failed", p->P.metrics_dir);
+            return VIDUR_ERR_IO;
+        }
+    }
+    if (p->train) r = vidur__ppo_checkpoint(p, err);
+    return r;
+}
+
 /* ---- section: simulation ------------------------------------------------------------------------ */
 static void vidur__log(const vidur_sim *s, vidur_log_level lvl, const char *fmt, ...)
 {
@@ -5281,6 +6996,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         if (!strcmp(cfg->global_plugins[i]->name, cfg->global_scheduler_type)) s->gapi = cfg->global_plugins[i];
     for (i = 0; i < VIDUR__COUNT(vidur__global_schedulers) && !s->gapi; i++)
         if (!strcmp(vidur__global_schedulers[i].name, cfg->global_scheduler_type)) s->gapi = &vidur__global_schedulers[i];
+    if (!s->gapi && !strcmp(cfg->global_scheduler_type, "ppo")) s->gapi = &vidur__ppo_builtin;
     VIDUR_ASSERT(rapi && s->gapi);
     s->memo = (vidur__memo_entry *)vidur__calloc(VIDUR__MEMO_SIZE, sizeof *s->memo);
     if (!s->memo) {
@@ -5346,8 +7062,9 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     }
     s->gstate = s->gapi->create ? s->gapi->create(s, s->gapi->user_data) : NULL;
     if (s->gapi->create && !s->gstate) {
-        r = VIDUR_ERR_MEMORY;
-        vidur__set_error(err, r, "global scheduler %s: create() failed", s->gapi->name);
+        r = s->error.code ? s->error.code : VIDUR_ERR_MEMORY;
+        if (s->error.code) *err = s->error; /* the scheduler said why (e.g. a bad checkpoint) */
+        else vidur__set_error(err, r, "global scheduler %s: create() failed", s->gapi->name);
         goto fail;
     }
     if (cfg->write_metrics && cfg->enable_chrome_trace) {

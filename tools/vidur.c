@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void log_to_stderr(void *user, vidur_log_level level, const char *msg)
 {
@@ -147,6 +148,7 @@ int main(int argc, char **argv)
     int npos = 0, nrest = 0, i, quiet = 0, verbose = 0;
     char outdir[1024];
     vidur_result r;
+    clock_t t0 = 0;
 
     if (argc > 1 && !strcmp(argv[1], "predict")) return predict(argc - 2, argv + 2);
     rest = (char **)malloc(sizeof(char *) * (size_t)(argc > 0 ? argc : 1));
@@ -177,10 +179,21 @@ int main(int argc, char **argv)
     if (vidur_config_parse_args(&cfg, nrest, rest, positional, 16, &npos, &err)) goto fail;
     cfg.log_fn = log_to_stderr;
     cfg.log_user = &verbose;
+    t0 = clock();
     if (vidur_sim_create(&cfg, &sim, &err)) goto fail;
     if ((r = vidur_sim_run(sim)) != VIDUR_OK) {
         err = *vidur_sim_error(sim);
         goto fail;
+    }
+    if (vidur_sim_ppo(sim)) {
+        /* the learned router: checkpoints and metrics CSVs, then a one-line account */
+        vidur_ppo_info pi;
+        if (vidur_ppo_finish(vidur_sim_ppo(sim), &err)) goto fail;
+        vidur_ppo_get_info(vidur_sim_ppo(sim), &pi);
+        if (!quiet)
+            printf("ppo: %lld decisions (%lld in this run), %lld updates, cpu %.1f s%s\n", (long long)pi.decisions,
+                   (long long)pi.sim_decisions, (long long)pi.updates, (double)(clock() - t0) / CLOCKS_PER_SEC,
+                   pi.has_reference ? ", warm-started" : "");
     }
     if (!quiet) vidur_summary_print(vidur_sim_summary(sim), stdout);
     if (cfg.write_metrics) {
