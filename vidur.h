@@ -6840,9 +6840,10 @@ static void vidur__search_job_key(const vidur_search_spec *s, vidur_search_job *
     else snprintf(sk, sizeof sk, "%s_q%s_reqs%lld", t->search_for == VIDUR_SEARCH_QPS ? "qps" : "isoqps", t->qps_text, (long long)t->num_requests);
     if (j->slo >= 0) snprintf(slo, sizeof slo, "_slo%s", s->slo_configs[j->slo].name);
     else slo[0] = 0;
-    snprintf(j->key, sizeof j->key, "%s_%s_tk%d_%s_%s_%s_%s_tp%d_pp%d_bsz%d%s_search%s", s->models[j->model].name,
-             s->traces[j->trace].name, s->traces[j->trace].max_seq_len, s->clusters[j->cluster].network_device, gk,
-             s->request_queues[j->request_queue].name, rk, j->tp, j->pp, j->batch_size * j->pp, slo, sk);
+    n = snprintf(j->key, sizeof j->key, "%s_%s_tk%d_%s_%s_%s_%s_tp%d_pp%d_bsz%d%s_search%s", s->models[j->model].name,
+                 s->traces[j->trace].name, s->traces[j->trace].max_seq_len, s->clusters[j->cluster].network_device, gk,
+                 s->request_queues[j->request_queue].name, rk, j->tp, j->pp, j->batch_size * j->pp, slo, sk);
+    if (n >= (int)sizeof j->key) j->key[sizeof j->key - 1] = 0; /* only absurdly long names get here */
     vidur__sha1_hex8(j->key, j->hash);
 }
 

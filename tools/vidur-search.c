@@ -244,8 +244,11 @@ static void run_point(const search *S, int64_t idx, point_result *res)
     point_ctx c;
     vidur_error err;
     int k, i;
-    const char *crash = getenv("VIDUR_SEARCH_TEST_CRASH"); /* test hook: this point's process dies */
+    /* test hooks (tests/test_search.sh): the process of point HASH dies, or hangs until killed */
+    const char *crash = getenv("VIDUR_SEARCH_TEST_CRASH"), *hang = getenv("VIDUR_SEARCH_TEST_HANG");
     if (crash && !strcmp(crash, j->hash)) kill(getpid(), SIGKILL);
+    if (hang && !strcmp(hang, j->hash))
+        for (;;) pause();
     memset(res, 0, sizeof *res);
     memset(&c, 0, sizeof c);
     memset(&err, 0, sizeof err);
@@ -1008,6 +1011,17 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+static void cleanup(search *S, vidur_search_job *all, int64_t *todo)
+{
+    free(all);
+    free(todo);
+    free(S->jobs);
+    free(S->results);
+    free(S->done);
+    vidur_search_spec_free(S->spec);
+    memset(S, 0, sizeof *S);
+}
+
 int main(int argc, char **argv)
 {
     search S;
@@ -1024,9 +1038,9 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-#define EXIT(code) do { MPI_Finalize(); return (code); } while (0)
+#define EXIT(code) do { cleanup(&S, all, todo); MPI_Finalize(); return (code); } while (0)
 #else
-#define EXIT(code) return (code)
+#define EXIT(code) do { cleanup(&S, all, todo); return (code); } while (0)
 #endif
     (void)size;
     memset(&S, 0, sizeof S);
@@ -1122,11 +1136,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "vidur-search: %lld points run, %lld simulations in %.1f s (%.2f simulations/s), %d failed; results in %s/results.csv\n",
                 (long long)ntodo, sims, el, el > 0 ? (double)sims / el : 0.0, failed, S.o.out);
     }
-    free(all);
-    free(S.jobs);
-    free(S.results);
-    free(S.done);
-    free(todo);
-    vidur_search_spec_free(S.spec);
     EXIT(0);
 }
