@@ -6346,6 +6346,7 @@ VIDURDEF void vidur_search_format_float(char *buf, size_t n, double v)
     }
 }
 
+#ifndef VIDUR_NO_INIH
 /* a number as it appears in the fork's keys: YAML integers print as integers, floats as Python */
 static void vidur__search_key_num(char *buf, size_t n, const char *text)
 {
@@ -6354,6 +6355,7 @@ static void vidur__search_key_num(char *buf, size_t n, const char *text)
     if (*p && strspn(p, "0123456789") == strlen(p)) snprintf(buf, n, "%lld", strtoll(text, NULL, 10));
     else vidur_search_format_float(buf, n, strtod(text, NULL));
 }
+#endif
 
 static const char *const vidur__search_metric_names[VIDUR_NUM_REQUEST_TIME_METRICS] = {
     "request_e2e_time", "request_e2e_time_normalized", "request_execution_time", "request_execution_time_normalized",
@@ -6371,6 +6373,7 @@ VIDURDEF int vidur_search_metric_from_name(const char *name)
 }
 
 /* ---- search INI ---- */
+#ifndef VIDUR_NO_INIH
 typedef enum {
     VIDUR__SK_NONE, VIDUR__SK_EXPLORER, VIDUR__SK_CLUSTER, VIDUR__SK_GLOBAL, VIDUR__SK_QUEUE, VIDUR__SK_REPLICA,
     VIDUR__SK_SLO, VIDUR__SK_TRACE, VIDUR__SK_MODEL, VIDUR__SK_SEARCH
@@ -6751,6 +6754,8 @@ static vidur_result vidur__search_validate(vidur__sini *c)
 #undef VIDUR__SV_FAIL
     return VIDUR_OK;
 }
+
+#endif /* VIDUR_NO_INIH */
 
 VIDURDEF vidur_result vidur_search_spec_load_string(const char *text, const char *name, vidur_search_spec **out, vidur_error *err)
 {
