@@ -81,6 +81,10 @@
                 formula over a vidur_predictor_api), vidur_sim_stage_time / vidur_sim_op_source;
                 operator tables: vidur_builtin_tables, vidur_table_set_load / _write / _free,
                 vidur_op_table_eval; the analytical model: vidur_roofline_op_time_ms.
+       Search   capacity search (the fork's config explorer): vidur_search_spec_load (search INI),
+                vidur_search_expand, vidur_search_job_config, vidur_search_values_attach,
+                vidur_search_slo_check, vidur_search_quantile, vidur_search_run (over an oracle),
+                vidur_search_cost_per_hour, vidur_search_qps_per_dollar; tools/vidur-search.c.
 
    4. NOTES --------------------------------------------------------------------------------------
 
