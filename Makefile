@@ -138,7 +138,7 @@ bench-search: $(BUILD)/vidur-search
 	@start=$$(date +%s.%N); \
 	$(BUILD)/vidur-search data/search/quick.ini -o $(BUILD)/bench_search --summaries-only && \
 	end=$$(date +%s.%N) && \
-	echo "bench-search: data/search/quick.ini wall time $$(echo "$$end - $$start" | bc) s on $$(nproc) cores"
+	echo "bench-search: data/search/quick.ini wall time $$(awk "BEGIN { printf \"%.2f\", $$end - $$start }") s on $$(nproc) cores"
 
 docs: $(BUILD)/vidur
 	bash scripts/gen_config_reference.sh $(BUILD)/vidur > docs/config_reference.md

@@ -29,6 +29,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #ifdef VIDUR_SEARCH_MPI
 #include <mpi.h>
 #endif
@@ -417,7 +420,7 @@ static void finish_point(search *S, int64_t idx, const char *text, int wstatus)
 static pid_t spawn_point(const search *S, int64_t idx, int *fd)
 {
     int p[2];
-    pid_t pid;
+    pid_t pid, parent = getpid();
     if (pipe(p) != 0) return -1;
     fflush(NULL);
     pid = fork();
@@ -431,6 +434,13 @@ static pid_t spawn_point(const search *S, int64_t idx, int *fd)
         static char buf[16384];
         size_t len, off = 0;
         close(p[0]);
+#ifdef __linux__
+        /* a point dies with its search (kill -9 included) instead of running on as an orphan */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(4);
+#else
+        (void)parent;
+#endif
         run_point(S, idx, &r);
         len = format_result(S, idx, &r, buf, sizeof buf);
         while (off < len) {
