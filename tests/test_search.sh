@@ -138,6 +138,9 @@ check "killed mid-way: 4 of 8 points recorded, no results.csv yet" "[ $n_before 
 "$SEARCH" "$T/s.ini" -o "$T/e" -j 2 >/dev/null 2>"$T/e.err"
 check "rerun skips the finished points" "grep -q '4 already done' '$T/e.err'"
 check "resumed results.csv equals the uninterrupted run's" "cmp -s '$T/a/results.csv' '$T/e/results.csv' && cmp -s '$T/a/best.csv' '$T/e/best.csv'"
+"$SEARCH" "$T/s.ini" -o "$T/e" -j 2 --max-iterations 3 >/dev/null 2>"$T/e2.err"
+check "records made under other settings are not reused" "grep -q ' 0 already done' '$T/e2.err'"
+check "args.json and search.ini written" "grep -q '\"argv\"' '$T/a/args.json' && cmp -s '$T/s.ini' '$T/a/search.ini'"
 
 # MPI: rank 0 hands out points, rank 1 runs them
 MPI_BIN=$ROOT/build/vidur-search-mpi

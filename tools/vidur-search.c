@@ -300,13 +300,43 @@ static void run_point(const search *S, int64_t idx, point_result *res)
 
 /* ---------------------------------------------------------------------------------------------
    Result text: what a point's process sends back and what points/<hash>.txt holds. */
+
+/* FNV-1a over everything a point's results depend on besides its key: the search options, the
+   SLO configs, the trace file and the model id. A record written under other settings is not
+   reused (the key alone does not name them). */
+static unsigned long long settings_hash(const search *S, int64_t idx)
+{
+    const vidur_search_spec *s = S->spec;
+    const vidur_search_job *j = &S->jobs[idx];
+    char b[2048];
+    unsigned long long h = 1469598103934665603ULL;
+    int k, i, n;
+#define MIX() do { const char *c_; for (c_ = b; *c_; c_++) { h ^= (unsigned char)*c_; h *= 1099511628211ULL; } } while (0)
+    snprintf(b, sizeof b, "%.17g|%d|%.17g|%.17g|%s|%s|%s|", s->min_search_granularity, s->max_iterations, s->time_limit,
+             s->min_qps, s->base_config, s->traces[j->trace].trace_file, s->models[j->model].identifier);
+    MIX();
+    for (k = 0; k < s->num_slo_configs; k++) {
+        const vidur_search_slo_config *c = &s->slo_configs[k];
+        n = snprintf(b, sizeof b, "%s|%d|%.17g|", c->name, c->is_or, c->quantile);
+        for (i = 0; i < c->num_slos && n > 0 && n < (int)sizeof b; i++)
+            n += snprintf(b + n, sizeof b - (size_t)n, "%d:%.17g|", c->slos[i].metric, c->slos[i].value);
+        MIX();
+    }
+    for (i = 0; i < s->searches[j->search].num_qps_multipliers; i++) {
+        snprintf(b, sizeof b, "%.17g|", s->searches[j->search].qps_multipliers[i]);
+        MIX();
+    }
+#undef MIX
+    return h;
+}
 static size_t format_result(const search *S, int64_t idx, const point_result *r, char *buf, size_t n)
 {
     const vidur_search_job *j = &S->jobs[idx];
     size_t len = 0;
     int k;
 #define PUT(...) do { int w_ = snprintf(buf + len, len < n ? n - len : 0, __VA_ARGS__); if (w_ > 0) len += (size_t)w_; } while (0)
-    PUT("%s\nkey %s\nstatus %d %s\nsims %d\n", RESULT_MAGIC, j->key, r->status, r->reason[0] ? r->reason : "-", r->num_sims);
+    PUT("%s\nkey %s\nsettings %016llx\nstatus %d %s\nsims %d\n", RESULT_MAGIC, j->key, settings_hash(S, idx), r->status,
+        r->reason[0] ? r->reason : "-", r->num_sims);
     for (k = 0; k < S->spec->num_slo_configs; k++) {
         const slo_result *x = &r->slo[k];
         PUT("slo %d %d %.17g %d %d %.17g %.17g %.17g %.17g %.17g %.17g %lld\n", k, x->found, x->qps, x->num_replicas,
@@ -333,6 +363,13 @@ static int parse_result(const search *S, int64_t idx, const char *text, point_re
     key[kl] = 0;
     if (strcmp(key, S->jobs[idx].key)) return 0;
     p = nl + 1;
+    {
+        unsigned long long h;
+        if (sscanf(p, "settings %llx", &h) != 1 || h != settings_hash(S, idx)) return 0;
+        p = strchr(p, '\n');
+        if (!p) return 0;
+        p++;
+    }
     if (sscanf(p, "status %d", &r->status) != 1) return 0;
     p = strchr(p, ' ');
     p = p ? strchr(p + 1, ' ') : NULL;
@@ -1085,9 +1122,35 @@ int main(int argc, char **argv)
         EXIT(0);
     }
     if (rank == 0) {
-        char dir[1100];
+        /* as the fork: the arguments and the search configuration next to the results */
+        char dir[1100], path[1200], buf[65536];
+        afile a;
+        FILE *in;
+        int i;
         snprintf(dir, sizeof dir, "%s/points", S.o.out);
         if (!mkdirs(dir)) EXIT(1);
+        snprintf(path, sizeof path, "%s/args.json", S.o.out);
+        if (!aopen(&a, path)) EXIT(1);
+        fputs("{\"argv\": [", a.f);
+        for (i = 0; i < argc; i++) {
+            const char *c;
+            fputs(i ? ", \"" : "\"", a.f);
+            for (c = argv[i]; *c; c++) {
+                if (*c == '"' || *c == '\\') fputc('\\', a.f);
+                fputc(*c, a.f);
+            }
+            fputc('"', a.f);
+        }
+        fprintf(a.f, "], \"version\": \"%s\"}\n", vidur_version_string());
+        if (!aclose(&a)) EXIT(1);
+        snprintf(path, sizeof path, "%s/search.ini", S.o.out);
+        in = fopen(S.o.ini, "rb");
+        if (in && aopen(&a, path)) {
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, a.f);
+            aclose(&a);
+        }
+        if (in) fclose(in);
     }
     /* resume: finished points are read back; points whose trace file is missing are skipped */
     for (p = 0; p < S.num_points; p++) {
