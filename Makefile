@@ -157,16 +157,18 @@ $(BUILD)/bench: bench/bench.c vidur.h $(TABLES_H)
 	$(CC) $(BENCH_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # vidur.pc is generated at install time so that it always carries this PREFIX
-install: $(BUILD)/vidur vidur.pc.in
+install: $(BUILD)/vidur $(BUILD)/vidur-search vidur.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' vidur.pc.in > $(BUILD)/vidur.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 vidur.h $(DESTDIR)$(PREFIX)/include/vidur.h
 	install -m 644 data/vidur_tables.h $(DESTDIR)$(PREFIX)/include/vidur_tables.h
 	install -m 755 $(BUILD)/vidur $(DESTDIR)$(PREFIX)/bin/vidur
+	install -m 755 $(BUILD)/vidur-search $(DESTDIR)$(PREFIX)/bin/vidur-search
 	install -m 644 $(BUILD)/vidur.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/vidur.h $(DESTDIR)$(PREFIX)/include/vidur_tables.h $(DESTDIR)$(PREFIX)/bin/vidur \
+	      $(DESTDIR)$(PREFIX)/bin/vidur-search \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc
 
 clean:

@@ -6934,7 +6934,7 @@ VIDURDEF vidur_result vidur_search_job_config(const vidur_search_spec *s, const 
     const vidur_search_request_queue *rq = &s->request_queues[j->request_queue];
     const vidur_search_replica_scheduler *rs = &s->replica_schedulers[j->replica_scheduler];
     static const char *const caps[] = {"vllm", "orca", "faster_transformer", "sarathi", "vllm_v1"};
-    char v[64], k[128];
+    char v[64], k[VIDUR_NAME_MAX + 64];
     size_t i;
     vidur_config_init(cfg);
     if (s->base_config[0] && vidur_config_load_ini(cfg, s->base_config, err)) return err ? err->code : VIDUR_ERR_CONFIG;

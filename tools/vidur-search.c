@@ -83,7 +83,7 @@ static double now_s(void)
    kill -9 leaves either the old file or the new one, never half of one. */
 typedef struct afile {
     FILE *f;
-    char tmp[1200], path[1100];
+    char tmp[1400], path[1300];
 } afile;
 
 static int aopen(afile *a, const char *path)
@@ -1159,7 +1159,7 @@ int main(int argc, char **argv)
         FILE *f;
         if (access(tf, R_OK) != 0) {
             S.results[p].status = 2;
-            snprintf(S.results[p].reason, sizeof S.results[p].reason, "trace file %s not found", tf);
+            snprintf(S.results[p].reason, sizeof S.results[p].reason, "trace file %.200s not found", tf);
             S.done[p] = 1;
             nskipped++;
             continue;
