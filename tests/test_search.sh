@@ -126,13 +126,14 @@ check "rerun retries the failed point" "cmp -s '$T/a/results.csv' '$T/d/results.
 h5=$(sed -n 10p "$T/a/results.csv" | cut -d, -f2)
 VIDUR_SEARCH_TEST_HANG=$h5 setsid "$SEARCH" "$T/s.ini" -o "$T/e" -j 1 -q >/dev/null 2>&1 &
 pid=$!
+disown "$pid" 2>/dev/null # no "Killed" job message
 for _ in $(seq 1 600); do
     [ "$(ls "$T/e/points" 2>/dev/null | grep -c '\.txt$')" -ge 4 ] && break
     sleep 0.1
 done
 sleep 0.3
 kill -9 -- -"$pid" 2>/dev/null || kill -9 "$pid"
-wait "$pid" 2>/dev/null
+for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 n_before=$(ls "$T/e/points" | grep -c '\.txt$')
 check "killed mid-way: 4 of 8 points recorded, no results.csv yet" "[ $n_before -eq 4 ] && [ ! -e '$T/e/results.csv' ]"
 "$SEARCH" "$T/s.ini" -o "$T/e" -j 2 >/dev/null 2>"$T/e.err"
