@@ -149,6 +149,32 @@ TEST(test_job_config)
     vidur_search_spec_free(s);
 }
 
+/* [explorer] base_config: a simulator INI applied before the point's own keys */
+TEST(test_base_config)
+{
+    vidur_search_spec *s = NULL;
+    vidur_search_job *jobs = NULL;
+    vidur_config cfg;
+    vidur_error err;
+    int64_t n, nv;
+    FILE *f = fopen("build/test_search_base.ini", "w");
+    REQUIRE(f != NULL);
+    fputs("seed = 7\n[cluster_config]\nnum_replicas = 3\n", f);
+    fclose(f);
+    REQUIRE(vidur_search_spec_load("data/search/quick.ini", &s, &err) == VIDUR_OK);
+    REQUIRE(vidur_search_expand(s, 0, &jobs, &n, &nv, &err) == VIDUR_OK);
+    snprintf(s->base_config, sizeof s->base_config, "build/test_search_base.ini");
+    REQUIRE(vidur_search_job_config(s, &jobs[0], 4.0, 2, &cfg, &err) == VIDUR_OK);
+    CHECK_EQ_INT(cfg.seed, 7);          /* from the base file */
+    CHECK_EQ_INT(cfg.num_replicas, 2);  /* the point's own value wins */
+    snprintf(s->base_config, sizeof s->base_config, "no/such/base.ini");
+    CHECK(vidur_search_job_config(s, &jobs[0], 4.0, 2, &cfg, &err) != VIDUR_OK);
+    CHECK_CONTAINS(err.message, "no/such/base.ini");
+    remove("build/test_search_base.ini");
+    VIDUR_FREE(jobs);
+    vidur_search_spec_free(s);
+}
+
 /* 10 requests; columns: the metric enum (only two filled) */
 #define NM VIDUR_NUM_REQUEST_TIME_METRICS
 static void fill_requests(double *v)
@@ -471,6 +497,7 @@ int main(void)
     RUN_TEST(test_spec_example);
     RUN_TEST(test_expand_example);
     RUN_TEST(test_job_config);
+    RUN_TEST(test_base_config);
     RUN_TEST(test_slo_check);
     RUN_TEST(test_search_qps);
     RUN_TEST(test_search_replicas_and_isoqps);
