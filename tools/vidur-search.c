@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1205,9 +1206,13 @@ int main(int argc, char **argv)
     for (k = 0; k < ntodo; k++) sims += S.results[todo[k]].num_sims;
     if (!write_reports(&S, all, nall)) EXIT(1);
     if (!S.o.quiet) {
-        double el = now_s() - t0;
-        fprintf(stderr, "vidur-search: %lld points run, %lld simulations in %.1f s (%.2f simulations/s), %d failed; results in %s/results.csv\n",
-                (long long)ntodo, sims, el, el > 0 ? (double)sims / el : 0.0, failed, S.o.out);
+        /* CPU time of the point processes: the wall time on an idle machine is about cpu / cores */
+        struct rusage ru;
+        double el = now_s() - t0, cpu = 0;
+        if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+            cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+        fprintf(stderr, "vidur-search: %lld points run, %lld simulations in %.1f s (%.2f simulations/s; %.1f s of CPU), %d failed; results in %s/results.csv\n",
+                (long long)ntodo, sims, el, el > 0 ? (double)sims / el : 0.0, cpu, failed, S.o.out);
     }
     EXIT(0);
 }
