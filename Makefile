@@ -5,7 +5,9 @@
 #   make run          simulate data/default.ini
 #   make test         unit tests (plain and ASan/UBSan), compile checks, CLI tests;
 #                     the last line printed is "N passed, N failed"
-#   make bench        build and run bench/bench.c
+#   make bench        build and run bench/bench.c, then bench-search
+#   make bench-search run data/search/quick.ini with build/vidur-search (wall time, simulations/s)
+#   make mpi          build/vidur-search-mpi (capacity search over MPI ranks; needs mpicc)
 #   make docs         regenerate docs/config_reference.md from `vidur --help`
 #   make tables       regenerate data/vidur_tables.h and data/tables_accuracy.md (build/vidur-tables)
 #   make install      PREFIX=/usr/local, DESTDIR respected
@@ -39,13 +41,17 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TESTS        := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 ASAN_TESTS   := $(patsubst tests/%.c,$(BUILD)/asan/%,$(TEST_SRCS))
 
-.PHONY: all deps run test test-build bench docs tables install uninstall clean
+.PHONY: all deps run test test-build bench docs tables install uninstall clean mpi bench-search
 .DELETE_ON_ERROR:
 
 TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
 ASAN_TOOLS := $(BUILD)/asan/vidur-mooncake $(BUILD)/asan/vidur-convgen
+# capacity search: the tool, its sanitizer build and (when mpicc exists) the MPI build
+MPICC ?= mpicc
+HAVE_MPICC := $(shell command -v $(MPICC) 2>/dev/null)
+SEARCH_TEST_BINS := $(BUILD)/vidur-search $(BUILD)/asan/vidur-search $(if $(HAVE_MPICC),$(BUILD)/vidur-search-mpi)
 
-all: $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare
+all: $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(BUILD)/vidur-search
 
 deps:
 	@bash scripts/deps.sh $(DEPS_FLAGS)
@@ -107,12 +113,37 @@ run: deps $(BUILD)/vidur
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
-test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare
+test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(SEARCH_TEST_BINS)
 
 test: DEPS_FLAGS = --test
 test: deps
 	@$(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) test-build || true
 	@BUILD=$(BUILD) CC="$(CC)" bash tests/run.sh
+
+# ---- capacity search (tools/vidur-search.c): the tool, its sanitizer build, the MPI build
+# (`make mpi`, OpenMPI's mpicc from libopenmpi-dev; built by `make test` when mpicc exists)
+
+$(BUILD)/vidur-search: tools/vidur-search.c vidur.h $(TABLES_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/asan/vidur-search: tools/vidur-search.c vidur.h $(TABLES_H)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/vidur-search-mpi: tools/vidur-search.c vidur.h $(TABLES_H)
+	@mkdir -p $(@D)
+	$(MPICC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -DVIDUR_SEARCH_MPI -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+mpi: $(BUILD)/vidur-search-mpi
+
+# data/search/quick.ini on every core: prints the wall time and simulations per second
+bench-search: $(BUILD)/vidur-search
+	@rm -rf $(BUILD)/bench_search
+	@start=$$(date +%s.%N); \
+	$(BUILD)/vidur-search data/search/quick.ini -o $(BUILD)/bench_search --summaries-only && \
+	end=$$(date +%s.%N) && \
+	echo "bench-search: data/search/quick.ini wall time $$(awk "BEGIN { printf \"%.2f\", $$end - $$start }") s on $$(nproc) cores"
 
 docs: $(BUILD)/vidur
 	bash scripts/gen_config_reference.sh $(BUILD)/vidur > docs/config_reference.md
@@ -121,6 +152,7 @@ docs: $(BUILD)/vidur
 BENCH_TRACE = $(BUILD)/bench_conversations.csv
 bench: $(BUILD)/bench $(BENCH_TRACE)
 	$(BUILD)/bench $(BENCH_TRACE)
+	@$(MAKE) --no-print-directory bench-search
 
 $(BENCH_TRACE): $(BUILD)/vidur-convgen
 	$(BUILD)/vidur-convgen --sessions 20000 --qps 8 --seed 42 -o $@
@@ -130,16 +162,18 @@ $(BUILD)/bench: bench/bench.c vidur.h $(TABLES_H)
 	$(CC) $(BENCH_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # vidur.pc is generated at install time so that it always carries this PREFIX
-install: $(BUILD)/vidur vidur.pc.in
+install: $(BUILD)/vidur $(BUILD)/vidur-search vidur.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' vidur.pc.in > $(BUILD)/vidur.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 vidur.h $(DESTDIR)$(PREFIX)/include/vidur.h
 	install -m 644 data/vidur_tables.h $(DESTDIR)$(PREFIX)/include/vidur_tables.h
 	install -m 755 $(BUILD)/vidur $(DESTDIR)$(PREFIX)/bin/vidur
+	install -m 755 $(BUILD)/vidur-search $(DESTDIR)$(PREFIX)/bin/vidur-search
 	install -m 644 $(BUILD)/vidur.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/vidur.h $(DESTDIR)$(PREFIX)/include/vidur_tables.h $(DESTDIR)$(PREFIX)/bin/vidur \
+	      $(DESTDIR)$(PREFIX)/bin/vidur-search \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc
 
 clean:

@@ -6,13 +6,15 @@
 #   scripts/deps.sh          library dependencies only
 #   scripts/deps.sh --test   also try to install clang (used by the compile checks of `make test`;
 #                            when it cannot be installed those checks are skipped, not failed)
+#                            and OpenMPI (libopenmpi-dev, openmpi-bin: the MPI capacity search,
+#                            `make mpi`; its test is skipped when they cannot be installed)
 set -euo pipefail
 
 want_clang=0
 for arg in "$@"; do
     case "$arg" in
         --test) want_clang=1 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (expected --test)" >&2; exit 2 ;;
     esac
 done
@@ -67,6 +69,17 @@ if [ "$want_clang" -eq 1 ] && ! command -v clang >/dev/null 2>&1; then
     if ! command -v clang >/dev/null 2>&1; then
         echo "deps.sh: clang not found; the clang compile checks will be skipped" \
              "(install with: sudo apt-get install -y clang)"
+    fi
+fi
+# capacity search over MPI (make mpi, tests/test_search.sh): optional, never fails
+if [ "$want_clang" -eq 1 ] && { ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; }; then
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "deps.sh: installing OpenMPI for the MPI capacity search test"
+        apt_install libopenmpi-dev openmpi-bin || true
+    fi
+    if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
+        echo "deps.sh: mpicc/mpirun not found; the MPI capacity search test will be skipped" \
+             "(install with: sudo apt-get install -y libopenmpi-dev openmpi-bin)"
     fi
 fi
 exit 0
