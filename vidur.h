@@ -682,6 +682,13 @@ typedef enum vidur_metric {
     VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS,
     VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS,
     VIDUR_METRIC_BATCH_SIZE,
+    /* added after Vidur's upstream set (so the indices above stay as they were) */
+    VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS,      /* [F] prefills finished by the batch */
+    VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED,       /* [F] (f - a) / P */
+    VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED, /* [F] prefix-cache tokens at the last admission */
+    VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME, /* per decode token: time since the
+                                      request's previous iteration ended (= vLLM's ITL) */
+    VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN,             /* ours: (c - f) / (D - 1), D > 1 (= vLLM's TPOT) */
     VIDUR_METRIC_COUNT
 } vidur_metric;
 #define VIDUR_NUM_REQUEST_TIME_METRICS 14  /* the first 14 are completion-time metrics */
@@ -3533,11 +3540,14 @@ struct vidur_replica {
     vidur__meter mem_meter;
     struct vidur__kvm *kvm; /* the prefix-caching KV cache of vllm_v1, else NULL */
     int64_t prefix_cached_tokens, prefix_total_tokens; /* [F] replica_prefix_cache_metrics */
+    struct vidur__sketch *bsk; /* batch metrics of this replica (VIDUR__NUM_BATCH_METRICS), merged for the cluster */
 };
 
 /* per-request output row, indexed by request id */
 typedef struct vidur__row {
-    double v[VIDUR_METRIC_BATCH_EXECUTION_TIME]; /* request-level metrics in enum order */
+    double v[VIDUR_METRIC_COUNT]; /* request-level metrics in enum order (batch slots unused) */
+    double arrived_at, completed_at; /* for the arrival / completion time series */
+    int32_t replica;
     uint8_t arrived, completed;
 } vidur__row;
 
@@ -3553,7 +3563,7 @@ typedef struct vidur__sketch {
     int64_t lo, n;
     int64_t zeros, count;
     double sum, min, max, log_gamma, gamma;
-    int32_t icache[4096]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
+    int32_t icache[1024]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
 } vidur__sketch;
 
 static void vidur__sketch_init(vidur__sketch *k, double alpha)
@@ -3578,7 +3588,7 @@ static int vidur__sketch_add(vidur__sketch *k, double v)
     {
         int64_t b, nlo, nn, i;
         int iv = (int)v;
-        if (v < 4096 && (double)iv == v) {
+        if (v < 1024 && (double)iv == v) {
             if (!k->icache[iv]) k->icache[iv] = (int32_t)ceil(log(v) / k->log_gamma) + 1;
             b = k->icache[iv] - 1;
         } else {
@@ -3619,6 +3629,101 @@ static double vidur__sketch_quantile(const vidur__sketch *k, double q)
         if ((double)cum > rank - (double)k->zeros) return pow(k->gamma, (double)(k->lo + i)) * 2.0 / (1.0 + k->gamma);
     }
     return k->max;
+}
+
+/* ---- section: streaming metrics (sketch merge, downsampled time series) ---------------------
+   Everything here has memory bounded independently of the number of requests and batches. */
+
+/* Adds every count of src (same alpha) into dst: DDSketches of parts merge into the sketch of
+   the whole exactly (same buckets), which is what makes them usable per replica or per shard. */
+static int vidur__sketch_merge(vidur__sketch *dst, const vidur__sketch *src)
+{
+    int64_t i;
+    VIDUR_ASSERT(dst->gamma == src->gamma);
+    if (src->count == 0) return 1;
+    if (src->n) {
+        int64_t lo = src->lo, hi = src->lo + src->n;
+        if (dst->n) {
+            if (dst->lo < lo) lo = dst->lo;
+            if (dst->lo + dst->n > hi) hi = dst->lo + dst->n;
+        }
+        if (!dst->n || lo != dst->lo || hi - lo != dst->n) {
+            int64_t *nc = (int64_t *)vidur__calloc((size_t)(hi - lo), sizeof(int64_t));
+            if (!nc) return 0;
+            for (i = 0; i < dst->n; i++) nc[dst->lo - lo + i] = dst->counts[i];
+            VIDUR_FREE(dst->counts);
+            dst->counts = nc;
+            dst->lo = lo;
+            dst->n = hi - lo;
+        }
+        for (i = 0; i < src->n; i++) dst->counts[src->lo - dst->lo + i] += src->counts[i];
+    }
+    dst->zeros += src->zeros;
+    dst->count += src->count;
+    dst->sum += src->sum;
+    if (src->min < dst->min) dst->min = src->min;
+    if (src->max > dst->max) dst->max = src->max;
+    return 1;
+}
+
+/* A fixed number of time buckets per series; when time passes the last bucket, neighbouring
+   buckets are merged in pairs and the width doubles, so a run of any length keeps
+   VIDUR__TS_BUCKETS buckets per series. Each bucket holds a sum and a count (rates: count per
+   bucket; levels such as KV usage: mean of the samples in the bucket). */
+#define VIDUR__TS_BUCKETS 256
+/* batch metrics, in this order: execution time, tokens, prefill tokens, decode tokens, size,
+   completed prefills */
+#define VIDUR__NUM_BATCH_METRICS 6
+static const int vidur__batch_metrics[VIDUR__NUM_BATCH_METRICS] = {
+    VIDUR_METRIC_BATCH_EXECUTION_TIME, VIDUR_METRIC_BATCH_NUM_TOKENS, VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS,
+    VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS, VIDUR_METRIC_BATCH_SIZE, VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS};
+/* series: arrivals, completions, batch size, then queue length and KV usage per replica */
+enum { VIDUR__TS_ARRIVALS, VIDUR__TS_COMPLETIONS, VIDUR__TS_BATCH_SIZE, VIDUR__TS_FIRST_REPLICA };
+typedef struct vidur__tseries {
+    int nseries;
+    double width;  /* seconds per bucket */
+    double *sum, *cnt; /* nseries x VIDUR__TS_BUCKETS */
+    double t_max;
+} vidur__tseries;
+
+static int vidur__ts_init(vidur__tseries *ts, int nseries)
+{
+    ts->nseries = nseries;
+    ts->width = 1.0 / 64; /* doubles as needed */
+    ts->t_max = 0;
+    ts->sum = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
+    ts->cnt = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
+    return ts->sum && ts->cnt;
+}
+
+static void vidur__ts_free(vidur__tseries *ts)
+{
+    VIDUR_FREE(ts->sum);
+    VIDUR_FREE(ts->cnt);
+    ts->sum = ts->cnt = NULL;
+}
+
+static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
+{
+    int64_t b;
+    if (!ts->sum || t < 0) return;
+    b = (int64_t)(t / ts->width);
+    while (b >= VIDUR__TS_BUCKETS) {
+        int k, i;
+        for (k = 0; k < ts->nseries; k++) {
+            double *sm = ts->sum + (size_t)k * VIDUR__TS_BUCKETS, *cn = ts->cnt + (size_t)k * VIDUR__TS_BUCKETS;
+            for (i = 0; i < VIDUR__TS_BUCKETS / 2; i++) {
+                sm[i] = sm[2 * i] + sm[2 * i + 1];
+                cn[i] = cn[2 * i] + cn[2 * i + 1];
+            }
+            for (; i < VIDUR__TS_BUCKETS; i++) sm[i] = cn[i] = 0;
+        }
+        ts->width *= 2;
+        b = (int64_t)(t / ts->width);
+    }
+    ts->sum[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += v;
+    ts->cnt[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += 1;
+    if (t > ts->t_max) ts->t_max = t;
 }
 
 /* memo of stage times by batch key: direct-mapped, so memory is bounded and a collision only
@@ -3672,7 +3777,12 @@ struct vidur_sim {
     double last_arrival_time;
     int64_t num_arrived, num_completed, num_batches, num_events, num_restarts, output_tokens;
     double first_arrival, last_completion;
-    vidur__sketch batch_metric[5];
+    vidur__sketch msk[VIDUR_METRIC_COUNT]; /* batch and token metrics always; request metrics when
+                                              rows are not kept (store_request_metrics off) */
+    int keep_rows;                         /* per-request rows (exact quantiles, request_metrics.csv) */
+    vidur__sketch op_sk[VIDUR_OP_COUNT + 1]; /* store_operation_metrics: ms per stage (+ model_execution_e2e) */
+    FILE *batch_rows, *op_rows;            /* keep_individual_batch_metrics: temp files of per-batch rows */
+    vidur__tseries ts;                     /* downsampled time series for report.html */
     vidur_summary summary;
     vidur_replica_utilization *util;
     FILE *trace; /* chrome trace temp file, or NULL */
@@ -5085,6 +5195,7 @@ static int vidur__push(vidur_sim *s, double t, int type, int replica, int stage,
 
 static vidur__row *vidur__row_get(vidur_sim *s, int64_t id)
 {
+    VIDUR_ASSERT(s->keep_rows);
     if (id >= s->rows_cap) {
         int64_t old = s->rows_cap, i;
         if (!vidur__grow((void **)&s->rows, &s->rows_cap, id + 1, sizeof *s->rows)) return NULL;
@@ -5121,6 +5232,10 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
         for (i = 0; i < s->num_replicas; i++) {
             vidur_replica *r = &s->replicas[i];
             if (r->api && r->state && r->api->destroy) r->api->destroy(r->state);
+            if (r->bsk) {
+                for (k = 0; k < VIDUR__NUM_BATCH_METRICS; k++) VIDUR_FREE(r->bsk[k].counts);
+                VIDUR_FREE(r->bsk);
+            }
             if (r->stages) {
                 int j;
                 for (j = 0; j < r->info.num_pipeline_stages; j++) VIDUR_FREE(r->stages[j].q);
@@ -5143,7 +5258,11 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
         VIDUR_FREE(s->all_batches[k]);
     }
     VIDUR_FREE(s->all_batches);
-    for (i = 0; i < 5; i++) VIDUR_FREE(s->batch_metric[i].counts);
+    for (i = 0; i < VIDUR_METRIC_COUNT; i++) VIDUR_FREE(s->msk[i].counts);
+    for (i = 0; i <= VIDUR_OP_COUNT; i++) VIDUR_FREE(s->op_sk[i].counts);
+    vidur__ts_free(&s->ts);
+    if (s->batch_rows) fclose(s->batch_rows);
+    if (s->op_rows) fclose(s->op_rows);
     VIDUR_FREE(s->rows);
     VIDUR_FREE(s->memo);
     vidur_table_set_free(s->user_tables);
@@ -5271,6 +5390,13 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         rep->sim = s;
         rep->api = rapi;
         vidur__meter_init(&rep->mem_meter);
+        rep->bsk = (vidur__sketch *)VIDUR_MALLOC(VIDUR__NUM_BATCH_METRICS * sizeof *rep->bsk);
+        if (!rep->bsk) {
+            r = VIDUR_ERR_MEMORY;
+            vidur__set_error(err, r, "out of memory (batch metrics)");
+            goto fail;
+        }
+        for (j = 0; j < VIDUR__NUM_BATCH_METRICS; j++) vidur__sketch_init(&rep->bsk[j], 0.001);
         rep->stages = (vidur__stage *)vidur__calloc((size_t)pp, sizeof *rep->stages);
         if (!rep->stages) {
             r = VIDUR_ERR_MEMORY;
@@ -5311,7 +5437,19 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     }
     s->first_arrival = -1;
     s->max_request_id = -1;
-    for (i = 0; i < 5; i++) vidur__sketch_init(&s->batch_metric[i], 0.001);
+    for (i = 0; i < VIDUR_METRIC_COUNT; i++) vidur__sketch_init(&s->msk[i], 0.001);
+    for (i = 0; i <= VIDUR_OP_COUNT; i++) vidur__sketch_init(&s->op_sk[i], 0.001);
+    s->keep_rows = cfg->store_request_metrics;
+    if (!vidur__ts_init(&s->ts, VIDUR__TS_FIRST_REPLICA + 2 * s->num_replicas)) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "out of memory (time series)");
+        goto fail;
+    }
+    if (cfg->write_metrics && cfg->keep_individual_batch_metrics) {
+        /* per-batch rows go to temporary files (disk, not memory) until the outputs are written */
+        s->batch_rows = tmpfile();
+        if (cfg->store_operation_metrics) s->op_rows = tmpfile();
+    }
     if (!vidur__next_arrival(s, err)) {
         r = VIDUR_ERR_MEMORY;
         goto fail;
@@ -5341,29 +5479,65 @@ static void vidur__trace_stage(vidur_sim *s, const vidur__batch_ex *b, int repli
     fputs("]}}", f);
 }
 
-static void vidur__record_completion(vidur_sim *s, const vidur_request *q)
+/* The request-level formulas of workload_and_metrics.md §4 (P, D: values after restarts). */
+static void vidur__request_metrics(const vidur_request *q, double *v)
 {
-    vidur__row *row = vidur__row_get(s, q->id);
     double a = q->arrived_at, sch = q->scheduled_at, f = q->prefill_completed_at, c = q->completed_at;
     double e = q->execution_time, m = q->model_execution_time, p = q->preempted_time;
     double P = q->num_prefill_tokens, D = q->num_decode_tokens;
-    if (!row) return;
-    row->completed = 1;
-    row->v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
-    row->v[VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED] = (c - a) / D;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_TIME] = e;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED] = e / D;
-    row->v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME] = m;
-    row->v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED] = m / D;
-    row->v[VIDUR_METRIC_REQUEST_PREEMPTION_TIME] = p;
-    row->v[VIDUR_METRIC_REQUEST_SCHEDULING_DELAY] = sch - a;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME] = e + p;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED] = (e + p) / D;
-    row->v[VIDUR_METRIC_PREFILL_E2E_TIME] = f - a;
-    row->v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION] = f - sch;
-    row->v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (f - sch) / P;
-    row->v[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (c - f) / D;
-    row->v[VIDUR_METRIC_REQUEST_NUM_RESTARTS] = q->num_restarts;
+    v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
+    v[VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED] = (c - a) / D;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME] = e;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED] = e / D;
+    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME] = m;
+    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED] = m / D;
+    v[VIDUR_METRIC_REQUEST_PREEMPTION_TIME] = p;
+    v[VIDUR_METRIC_REQUEST_SCHEDULING_DELAY] = sch - a;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME] = e + p;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED] = (e + p) / D;
+    v[VIDUR_METRIC_PREFILL_E2E_TIME] = f - a;
+    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION] = f - sch;
+    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (f - sch) / P;
+    v[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (c - f) / D;
+    v[VIDUR_METRIC_REQUEST_NUM_RESTARTS] = q->num_restarts;
+    v[VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED] = (f - a) / P;
+    v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED] = q->num_prefill_tokens_cached;
+    /* vLLM's TPOT: the decode time over the tokens after the first (none when D = 1) */
+    v[VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN] = D > 1 ? (c - f) / (D - 1) : -1;
+}
+
+/* the metrics recorded at completion */
+static const int vidur__completion_metrics[] = {
+    VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_EXECUTION_TIME,
+    VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME,
+    VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY,
+    VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED,
+    VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION,
+    VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED, VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED,
+    VIDUR_METRIC_REQUEST_NUM_RESTARTS, VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED,
+    VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN};
+
+/* exact per-request rows when they are kept, else one sketch per metric (bounded memory) */
+static int vidur__record_completion(vidur_sim *s, const vidur_request *q)
+{
+    double v[VIDUR_METRIC_COUNT];
+    int i;
+    vidur__request_metrics(q, v);
+    if (s->keep_rows) {
+        vidur__row *row = vidur__row_get(s, q->id);
+        if (!row) return 0;
+        row->completed = 1;
+        row->completed_at = q->completed_at;
+        row->replica = q->replica_id;
+        for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++) row->v[vidur__completion_metrics[i]] = v[vidur__completion_metrics[i]];
+        return 1;
+    }
+    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++) {
+        int m = vidur__completion_metrics[i];
+        if (m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN && v[m] < 0) continue;
+        if (!vidur__sketch_add(&s->msk[m], v[m])) return 0;
+    }
+    return 1;
 }
 
 static int vidur__handle_arrival(vidur_sim *s)
@@ -5382,19 +5556,34 @@ static int vidur__handle_arrival(vidur_sim *s)
         q->prefill_deadline_at = t + slo;
     }
     if (s->first_arrival < 0) s->first_arrival = t;
-    row = vidur__row_get(s, q->id);
-    if (!row) {
-        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
-        s->failed = 1;
-        return 0;
-    }
-    row->arrived = 1;
     q->inter_arrival_delay = s->num_arrived > 1 ? t - s->last_arrival_time : -1;
-    row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] = q->inter_arrival_delay;
-    row->v[VIDUR_METRIC_REQUEST_NUM_TOKENS] = (double)q->num_prefill_tokens + q->num_decode_tokens;
-    row->v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS] = q->num_prefill_tokens;
-    row->v[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS] = q->num_decode_tokens;
-    row->v[VIDUR_METRIC_REQUEST_PD_RATIO] = (double)q->num_prefill_tokens / q->num_decode_tokens;
+    vidur__ts_add(&s->ts, VIDUR__TS_ARRIVALS, t, 1);
+    if (s->keep_rows) {
+        row = vidur__row_get(s, q->id);
+        if (!row) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
+        row->arrived = 1;
+        row->arrived_at = t;
+        row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] = q->inter_arrival_delay;
+        row->v[VIDUR_METRIC_REQUEST_NUM_TOKENS] = (double)q->num_prefill_tokens + q->num_decode_tokens;
+        row->v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS] = q->num_prefill_tokens;
+        row->v[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS] = q->num_decode_tokens;
+        row->v[VIDUR_METRIC_REQUEST_PD_RATIO] = (double)q->num_prefill_tokens / q->num_decode_tokens;
+    } else {
+        int ok = (q->inter_arrival_delay < 0 || vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], q->inter_arrival_delay)) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_TOKENS], (double)q->num_prefill_tokens + q->num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS], q->num_prefill_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS], q->num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_PD_RATIO], (double)q->num_prefill_tokens / q->num_decode_tokens);
+        if (!ok) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
+    }
     s->last_arrival_time = t;
     if (!vidur__dq_push_back(&s->global_queue, q)) {
         vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (global queue)");
@@ -5471,7 +5660,9 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         }
         formed[nformed++] = b;
     }
+    vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
     if (!nformed) return 1;
+    if (s->cfg.store_utilization_metrics) vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, vidur_replica_kv_usage_percent(rep));
     if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     for (k = 0; k < nformed; k++) {
         vidur__batch_ex *b = formed[k];
@@ -5496,6 +5687,34 @@ static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape
     key[5] = sh->prefill_chunk;
     for (i = 0; i < 6; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
     return &s->memo[(h ^ (h >> 29)) & (VIDUR__MEMO_SIZE - 1)];
+}
+
+/* store_operation_metrics ([F]): each operator's time (ms) once per stage execution, zeros
+   included, and model_execution_e2e (the stage's model time in ms); per-batch rows with
+   keep_individual_batch_metrics. The memo keeps only totals, so the operators are recomputed. */
+static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidur__batch_ex *b, int st, double model)
+{
+    vidur_stage_time tm;
+    int op, ok = 1;
+    vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
+                             &b->shape, &tm);
+    for (op = 0; op < VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_add(&s->op_sk[op], tm.op_ms[op]);
+    ok = ok && vidur__sketch_add(&s->op_sk[VIDUR_OP_COUNT], model * 1e3);
+    if (s->op_rows) {
+        char e[40];
+        fprintf(s->op_rows, "%lld,%d,%d", (long long)b->pub.id, rep->info.id, st);
+        for (op = 0; op < VIDUR_OP_COUNT; op++) {
+            vidur__fmt_double(e, sizeof e, tm.op_ms[op]);
+            fprintf(s->op_rows, ",%s", e);
+        }
+        vidur__fmt_double(e, sizeof e, model * 1e3);
+        fprintf(s->op_rows, ",%s\n", e);
+    }
+    if (!ok) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (operation metrics)");
+        s->failed = 1;
+    }
+    return ok;
 }
 
 static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
@@ -5539,7 +5758,7 @@ static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
     }
     exec = b->stage_time[last];
     model = b->stage_model_time[last];
-    (void)model;
+    if (s->cfg.store_operation_metrics && !vidur__record_operations(s, rep, b, st, model)) return 0;
     for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_schedule(b->pub.requests[i], t);
     if (s->cfg.store_utilization_metrics) {
         double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
@@ -5596,22 +5815,46 @@ static int vidur__stage_enqueue(vidur_sim *s, vidur__stage *stage, vidur__batch_
 static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_ex *b)
 {
     vidur_replica *rep = &s->replicas[ri];
-    int32_t i;
+    int32_t i, completed_prefills = 0;
     int record;
     b->pub.completed_at = t;
-    for (i = 0; i < b->pub.size; i++) vidur__req_on_batch_end(b->pub.requests[i], t, b->pub.num_tokens[i]);
+    for (i = 0; i < b->pub.size; i++) {
+        vidur_request *q = b->pub.requests[i];
+        int was_prefill_complete = q->is_prefill_complete;
+        vidur__req_on_batch_end(q, t, b->pub.num_tokens[i]);
+        if (!was_prefill_complete && q->is_prefill_complete) completed_prefills++;
+        /* Vidur's token metric: a request past its first decode iteration waited this long for
+           its token (the batch's time plus the gap before the batch) */
+        if (q->is_prefill_complete && q->num_processed_tokens > q->num_prefill_tokens + 1 &&
+            !vidur__sketch_add(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME],
+                               t - b->pub.scheduled_at + q->latest_iteration_scheduling_delay)) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (token metrics)");
+            s->failed = 1;
+            return 0;
+        }
+    }
     rep->num_running_batches--;
     rep->api->on_batch_end(rep->state, &b->pub);
     if (s->gapi->on_batch_end) s->gapi->on_batch_end(s->gstate, s, &b->pub);
     if (s->cfg.observer.on_batch_end) s->cfg.observer.on_batch_end(s->cfg.observer.user, s, rep, &b->pub);
     if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     s->num_batches++;
+    vidur__ts_add(&s->ts, VIDUR__TS_BATCH_SIZE, t, (double)b->pub.size);
+    if (s->cfg.store_utilization_metrics) vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, vidur_replica_kv_usage_percent(rep));
     if (s->cfg.store_batch_metrics) {
-        int ok = vidur__sketch_add(&s->batch_metric[0], t - b->pub.scheduled_at) &&
-                 vidur__sketch_add(&s->batch_metric[1], (double)b->pub.total_num_tokens) &&
-                 vidur__sketch_add(&s->batch_metric[2], (double)b->pub.num_prefill_tokens) &&
-                 vidur__sketch_add(&s->batch_metric[3], (double)b->pub.num_decode_tokens) &&
-                 vidur__sketch_add(&s->batch_metric[4], (double)b->pub.size);
+        /* per replica ([F] writes them per replica); the cluster's are their merge */
+        int ok = vidur__sketch_add(&rep->bsk[0], t - b->pub.scheduled_at) &&
+                 vidur__sketch_add(&rep->bsk[1], (double)b->pub.total_num_tokens) &&
+                 vidur__sketch_add(&rep->bsk[2], (double)b->pub.num_prefill_tokens) &&
+                 vidur__sketch_add(&rep->bsk[3], (double)b->pub.num_decode_tokens) &&
+                 vidur__sketch_add(&rep->bsk[4], (double)b->pub.size) &&
+                 vidur__sketch_add(&rep->bsk[5], (double)completed_prefills);
+        if (s->batch_rows) {
+            char e[40];
+            vidur__fmt_double(e, sizeof e, t - b->pub.scheduled_at);
+            fprintf(s->batch_rows, "%lld,%d,%s,%lld,%lld,%lld,%d,%d\n", (long long)b->pub.id, ri, e, (long long)b->pub.total_num_tokens,
+                    (long long)b->pub.num_prefill_tokens, (long long)b->pub.num_decode_tokens, b->pub.size, completed_prefills);
+        }
         if (!ok) {
             vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batch metrics)");
             s->failed = 1;
@@ -5631,7 +5874,12 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
         s->output_tokens += q->arrival_num_decode_tokens;
         s->num_restarts += q->num_restarts;
         s->last_completion = t;
-        if (record) vidur__record_completion(s, q);
+        vidur__ts_add(&s->ts, VIDUR__TS_COMPLETIONS, t, 1);
+        if (record && !vidur__record_completion(s, q)) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
         if (s->gapi->on_request_end) s->gapi->on_request_end(s->gstate, s, q);
         if (s->cfg.observer.on_request_complete) s->cfg.observer.on_request_complete(s->cfg.observer.user, s, q);
         vidur__req_release(s, q);
@@ -5702,7 +5950,9 @@ static const char *const vidur__metric_names[VIDUR_METRIC_COUNT] = {
     "prefill_e2e_time", "prefill_time_execution_plus_preemption", "prefill_time_execution_plus_preemption_normalized",
     "decode_time_execution_plus_preemption_normalized", "request_inter_arrival_delay", "request_num_tokens",
     "request_num_prefill_tokens", "request_num_decode_tokens", "request_pd_ratio", "request_num_restarts",
-    "batch_execution_time", "batch_num_tokens", "batch_num_prefill_tokens", "batch_num_decode_tokens", "batch_size"};
+    "batch_execution_time", "batch_num_tokens", "batch_num_prefill_tokens", "batch_num_decode_tokens", "batch_size",
+    "batch_num_completed_prefills", "prefill_e2e_time_normalized", "request_num_prefill_tokens_cached",
+    "decode_token_execution_plus_preemption_time", "time_per_output_token"};
 
 VIDURDEF const char *vidur_metric_name(vidur_metric m) { return (int)m >= 0 && m < VIDUR_METRIC_COUNT ? vidur__metric_names[m] : "?"; }
 
@@ -5757,10 +6007,49 @@ static void vidur__stat_of(double *v, int64_t n, vidur_stat *st)
     st->p99 = vidur__quantile(v, n, 0.99);
 }
 
+/* Where a metric's values live: 1 = per-request rows at completion, 2 = rows at arrival,
+   0 = a sketch only (batch and per-token metrics, or any request metric when rows are off). */
+static int vidur__metric_source(const vidur_sim *s, int m)
+{
+    int i;
+    if (!s->keep_rows) return 0;
+    if (m >= VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY && m <= VIDUR_METRIC_REQUEST_PD_RATIO) return 2;
+    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
+        if (vidur__completion_metrics[i] == m) return 1;
+    return 0;
+}
+
+/* the exact values of a row-backed metric, in request-id order; returns how many */
+static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
+{
+    int src = vidur__metric_source(s, m);
+    int64_t i, k = 0;
+    for (i = 0; i <= s->max_request_id; i++) {
+        const vidur__row *row = &s->rows[i];
+        if (src == 1 ? !row->completed : !row->arrived) continue;
+        if ((m == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN) && row->v[m] < 0) continue;
+        out[k++] = row->v[m];
+    }
+    return k;
+}
+
+static void vidur__stat_of_sketch(const vidur__sketch *k, vidur_stat *st)
+{
+    memset(st, 0, sizeof *st);
+    st->count = k->count;
+    if (!k->count) return;
+    st->mean = k->sum / (double)k->count;
+    st->min = k->min;
+    st->max = k->max;
+    st->p50 = vidur__sketch_quantile(k, 0.5);
+    st->p90 = vidur__sketch_quantile(k, 0.9);
+    st->p99 = vidur__sketch_quantile(k, 0.99);
+}
+
 VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
 {
     vidur_summary *sum = &s->summary;
-    int64_t n = s->max_request_id + 1, i, k;
+    int64_t n = s->max_request_id + 1, k;
     double *tmp;
     int m, r;
     memset(sum, 0, sizeof *sum);
@@ -5775,33 +6064,23 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
         sum->throughput_rps = (double)s->num_completed / (s->last_completion - s->first_arrival);
         sum->output_tokens_per_s = (double)s->output_tokens / (s->last_completion - s->first_arrival);
     }
+    for (m = 0; m < VIDUR__NUM_BATCH_METRICS; m++) { /* the cluster's batch sketches: merge of the replicas' */
+        vidur__sketch *c = &s->msk[vidur__batch_metrics[m]];
+        VIDUR_FREE(c->counts);
+        vidur__sketch_init(c, 0.001);
+        for (r = 0; r < s->num_replicas; r++) vidur__sketch_merge(c, &s->replicas[r].bsk[m]);
+    }
     tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
-    if (tmp) {
-        for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) {
-            int completion = m < VIDUR_NUM_REQUEST_TIME_METRICS || m == VIDUR_METRIC_REQUEST_NUM_RESTARTS;
-            k = 0;
-            for (i = 0; i < n; i++) {
-                const vidur__row *row = &s->rows[i];
-                if (completion ? !row->completed : !row->arrived) continue;
-                if (m == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY && row->v[m] < 0) continue; /* the first request has none */
-                tmp[k++] = row->v[m];
-            }
+    for (m = 0; m < VIDUR_METRIC_COUNT; m++) {
+        if (vidur__metric_source(s, m)) {
+            if (!tmp) continue;
+            k = vidur__metric_values(s, m, tmp);
             vidur__stat_of(tmp, k, &sum->metric[m]);
+        } else {
+            vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
         }
-        VIDUR_FREE(tmp);
     }
-    for (m = 0; m < 5; m++) {
-        const vidur__sketch *k = &s->batch_metric[m];
-        vidur_stat *st = &sum->metric[VIDUR_METRIC_BATCH_EXECUTION_TIME + m];
-        st->count = k->count;
-        if (!k->count) continue;
-        st->mean = k->sum / (double)k->count;
-        st->min = k->min;
-        st->max = k->max;
-        st->p50 = vidur__sketch_quantile(k, 0.5);
-        st->p90 = vidur__sketch_quantile(k, 0.9);
-        st->p99 = vidur__sketch_quantile(k, 0.99);
-    }
+    VIDUR_FREE(tmp);
     sum->num_replicas = s->num_replicas;
     sum->replica = s->util;
     for (r = 0; r < s->num_replicas; r++) {
