@@ -3569,7 +3569,6 @@ struct vidur_replica {
     vidur__meter mem_meter;
     struct vidur__kvm *kvm; /* the prefix-caching KV cache of vllm_v1, else NULL */
     int64_t prefix_cached_tokens, prefix_total_tokens; /* [F] replica_prefix_cache_metrics */
-    struct vidur__sketch *bsk; /* batch metrics of this replica (VIDUR__NUM_BATCH_METRICS), merged for the cluster */
 };
 
 /* per-request output row, indexed by request id */
@@ -3593,6 +3592,8 @@ typedef struct vidur__sketch {
     int64_t zeros, count;
     double sum, min, max, log_gamma, gamma;
     int32_t icache[1024]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
+    double last_v;        /* the last non-integer value and its bucket: the requests of one batch */
+    int64_t last_b;       /* often add the same time, so this skips most log() calls */
 } vidur__sketch;
 
 static void vidur__sketch_init(vidur__sketch *k, double alpha)
@@ -3604,14 +3605,14 @@ static void vidur__sketch_init(vidur__sketch *k, double alpha)
     k->max = -DBL_MAX;
 }
 
-static int vidur__sketch_add(vidur__sketch *k, double v)
+static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
 {
-    k->count++;
-    k->sum += v;
+    k->count += n;
+    k->sum += v * (double)n;
     if (v < k->min) k->min = v;
     if (v > k->max) k->max = v;
     if (v <= DBL_MIN * k->gamma) {
-        k->zeros++;
+        k->zeros += n;
         return 1;
     }
     {
@@ -3620,8 +3621,12 @@ static int vidur__sketch_add(vidur__sketch *k, double v)
         if (v < 1024 && (double)iv == v) {
             if (!k->icache[iv]) k->icache[iv] = (int32_t)ceil(log(v) / k->log_gamma) + 1;
             b = k->icache[iv] - 1;
+        } else if (v == k->last_v) {
+            b = k->last_b;
         } else {
             b = (int64_t)ceil(log(v) / k->log_gamma);
+            k->last_v = v;
+            k->last_b = b;
         }
         if (k->n == 0) {
             k->counts = (int64_t *)vidur__calloc(64, sizeof(int64_t));
@@ -3641,10 +3646,12 @@ static int vidur__sketch_add(vidur__sketch *k, double v)
             k->lo = nlo;
             k->n = nn;
         }
-        k->counts[b - k->lo]++;
+        k->counts[b - k->lo] += n;
     }
     return 1;
 }
+
+static int vidur__sketch_add(vidur__sketch *k, double v) { return vidur__sketch_add_n(k, v, 1); }
 
 static double vidur__sketch_quantile(const vidur__sketch *k, double q)
 {
@@ -3664,7 +3671,11 @@ static double vidur__sketch_quantile(const vidur__sketch *k, double q)
    Everything here has memory bounded independently of the number of requests and batches. */
 
 /* Adds every count of src (same alpha) into dst: DDSketches of parts merge into the sketch of
-   the whole exactly (same buckets), which is what makes them usable per replica or per shard. */
+   the whole exactly (same buckets), e.g. shards of one run or several runs. The simulation
+   itself keeps one sketch per metric, so only the tests call this. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
 static int vidur__sketch_merge(vidur__sketch *dst, const vidur__sketch *src)
 {
     int64_t i;
@@ -3700,17 +3711,11 @@ static int vidur__sketch_merge(vidur__sketch *dst, const vidur__sketch *src)
    VIDUR__TS_BUCKETS buckets per series. Each bucket holds a sum and a count (rates: count per
    bucket; levels such as KV usage: mean of the samples in the bucket). */
 #define VIDUR__TS_BUCKETS 256
-/* batch metrics, in this order: execution time, tokens, prefill tokens, decode tokens, size,
-   completed prefills */
-#define VIDUR__NUM_BATCH_METRICS 6
-static const int vidur__batch_metrics[VIDUR__NUM_BATCH_METRICS] = {
-    VIDUR_METRIC_BATCH_EXECUTION_TIME, VIDUR_METRIC_BATCH_NUM_TOKENS, VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS,
-    VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS, VIDUR_METRIC_BATCH_SIZE, VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS};
 /* series: arrivals, completions, batch size, then queue length and KV usage per replica */
 enum { VIDUR__TS_ARRIVALS, VIDUR__TS_COMPLETIONS, VIDUR__TS_BATCH_SIZE, VIDUR__TS_FIRST_REPLICA };
 typedef struct vidur__tseries {
     int nseries;
-    double width;  /* seconds per bucket */
+    double width, inv_width;  /* seconds per bucket, and its inverse */
     double *sum, *cnt; /* nseries x VIDUR__TS_BUCKETS */
     double t_max;
 } vidur__tseries;
@@ -3719,6 +3724,7 @@ static int vidur__ts_init(vidur__tseries *ts, int nseries)
 {
     ts->nseries = nseries;
     ts->width = 1.0 / 64; /* doubles as needed */
+    ts->inv_width = 64;
     ts->t_max = 0;
     ts->sum = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
     ts->cnt = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
@@ -3736,7 +3742,7 @@ static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
 {
     int64_t b;
     if (!ts->sum || t < 0) return;
-    b = (int64_t)(t / ts->width);
+    b = (int64_t)(t * ts->inv_width); /* exact: widths are powers of two */
     while (b >= VIDUR__TS_BUCKETS) {
         int k, i;
         for (k = 0; k < ts->nseries; k++) {
@@ -3748,7 +3754,8 @@ static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
             for (; i < VIDUR__TS_BUCKETS; i++) sm[i] = cn[i] = 0;
         }
         ts->width *= 2;
-        b = (int64_t)(t / ts->width);
+        ts->inv_width *= 0.5;
+        b = (int64_t)(t * ts->inv_width);
     }
     ts->sum[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += v;
     ts->cnt[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += 1;
@@ -5266,10 +5273,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
         for (i = 0; i < s->num_replicas; i++) {
             vidur_replica *r = &s->replicas[i];
             if (r->api && r->state && r->api->destroy) r->api->destroy(r->state);
-            if (r->bsk) {
-                for (k = 0; k < VIDUR__NUM_BATCH_METRICS; k++) VIDUR_FREE(r->bsk[k].counts);
-                VIDUR_FREE(r->bsk);
-            }
+
             if (r->stages) {
                 int j;
                 for (j = 0; j < r->info.num_pipeline_stages; j++) VIDUR_FREE(r->stages[j].q);
@@ -5424,13 +5428,6 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         rep->sim = s;
         rep->api = rapi;
         vidur__meter_init(&rep->mem_meter);
-        rep->bsk = (vidur__sketch *)VIDUR_MALLOC(VIDUR__NUM_BATCH_METRICS * sizeof *rep->bsk);
-        if (!rep->bsk) {
-            r = VIDUR_ERR_MEMORY;
-            vidur__set_error(err, r, "out of memory (batch metrics)");
-            goto fail;
-        }
-        for (j = 0; j < VIDUR__NUM_BATCH_METRICS; j++) vidur__sketch_init(&rep->bsk[j], 0.001);
         rep->stages = (vidur__stage *)vidur__calloc((size_t)pp, sizeof *rep->stages);
         if (!rep->stages) {
             r = VIDUR_ERR_MEMORY;
@@ -5696,8 +5693,9 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         }
         formed[nformed++] = b;
     }
-    vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
     if (!nformed) return 1;
+    /* queue length and KV usage sampled as batches form (after allocation) */
+    vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
     if (s->cfg.store_utilization_metrics) vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, vidur_replica_kv_usage_percent(rep));
     if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     for (k = 0; k < nformed; k++) {
@@ -5853,6 +5851,8 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     vidur_replica *rep = &s->replicas[ri];
     int32_t i, completed_prefills = 0;
     int record;
+    double tok_v = 0; /* a run of equal per-token times, added to the sketch at once */
+    int64_t tok_n = 0;
     b->pub.completed_at = t;
     for (i = 0; i < b->pub.size; i++) {
         vidur_request *q = b->pub.requests[i];
@@ -5861,13 +5861,20 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
         if (!was_prefill_complete && q->is_prefill_complete) completed_prefills++;
         /* Vidur's token metric: a request past its first decode iteration waited this long for
            its token (the batch's time plus the gap before the batch) */
-        if (q->is_prefill_complete && q->num_processed_tokens > q->num_prefill_tokens + 1 &&
-            !vidur__sketch_add(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME],
-                               t - b->pub.scheduled_at + q->latest_iteration_scheduling_delay)) {
-            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (token metrics)");
-            s->failed = 1;
-            return 0;
+        if (q->is_prefill_complete && q->num_processed_tokens > q->num_prefill_tokens + 1) {
+            double v = t - b->pub.scheduled_at + q->latest_iteration_scheduling_delay;
+            if (tok_n && v != tok_v) {
+                if (!vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n)) break;
+                tok_n = 0;
+            }
+            tok_v = v;
+            tok_n++;
         }
+    }
+    if (i < b->pub.size || (tok_n && !vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n))) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (token metrics)");
+        s->failed = 1;
+        return 0;
     }
     rep->num_running_batches--;
     rep->api->on_batch_end(rep->state, &b->pub);
@@ -5876,15 +5883,13 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     s->num_batches++;
     vidur__ts_add(&s->ts, VIDUR__TS_BATCH_SIZE, t, (double)b->pub.size);
-    if (s->cfg.store_utilization_metrics) vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, vidur_replica_kv_usage_percent(rep));
     if (s->cfg.store_batch_metrics) {
-        /* per replica ([F] writes them per replica); the cluster's are their merge */
-        int ok = vidur__sketch_add(&rep->bsk[0], t - b->pub.scheduled_at) &&
-                 vidur__sketch_add(&rep->bsk[1], (double)b->pub.total_num_tokens) &&
-                 vidur__sketch_add(&rep->bsk[2], (double)b->pub.num_prefill_tokens) &&
-                 vidur__sketch_add(&rep->bsk[3], (double)b->pub.num_decode_tokens) &&
-                 vidur__sketch_add(&rep->bsk[4], (double)b->pub.size) &&
-                 vidur__sketch_add(&rep->bsk[5], (double)completed_prefills);
+        int ok = vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_EXECUTION_TIME], t - b->pub.scheduled_at) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_TOKENS], (double)b->pub.total_num_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS], (double)b->pub.num_prefill_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS], (double)b->pub.num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_SIZE], (double)b->pub.size) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS], (double)completed_prefills);
         if (s->batch_rows) {
             char e[40];
             vidur__fmt_double(e, sizeof e, t - b->pub.scheduled_at);
@@ -6100,12 +6105,6 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
     if (s->num_completed > 0 && s->last_completion > s->first_arrival) {
         sum->throughput_rps = (double)s->num_completed / (s->last_completion - s->first_arrival);
         sum->output_tokens_per_s = (double)s->output_tokens / (s->last_completion - s->first_arrival);
-    }
-    for (m = 0; m < VIDUR__NUM_BATCH_METRICS; m++) { /* the cluster's batch sketches: merge of the replicas' */
-        vidur__sketch *c = &s->msk[vidur__batch_metrics[m]];
-        VIDUR_FREE(c->counts);
-        vidur__sketch_init(c, 0.001);
-        for (r = 0; r < s->num_replicas; r++) vidur__sketch_merge(c, &s->replicas[r].bsk[m]);
     }
     tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
     for (m = 0; m < VIDUR_METRIC_COUNT; m++) {
@@ -6499,25 +6498,6 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
         ok = vidur__aclose(&a, 1, err);
     }
     ok = ok && vidur__write_time_series(s, plots, 0, tmp, err) && vidur__write_time_series(s, plots, 1, tmp, err);
-    /* [F] batch metrics per replica: `cdf,<metric>,replica` */
-    if (ok && s->cfg.store_batch_metrics && s->num_replicas > 1) {
-        for (m = 0; m < VIDUR__NUM_BATCH_METRICS && ok; m++) {
-            const char *mn = vidur__metric_names[vidur__batch_metrics[m]];
-            int i;
-            snprintf(name, sizeof name, "%s_replicawise.csv", mn);
-            if (!(ok = vidur__aopen(&a, plots, name, err))) break;
-            fprintf(a.f, "cdf,%s,replica\n", mn);
-            for (r = 0; r < s->num_replicas; r++) {
-                if (!s->replicas[r].bsk[m].count) continue;
-                for (i = 0; i <= 100; i++) {
-                    char b[40];
-                    vidur__fmt_double(b, sizeof b, vidur__sketch_quantile(&s->replicas[r].bsk[m], i / 100.0));
-                    fprintf(a.f, "%g,%s,%d\n", i / 100.0, b, r);
-                }
-            }
-            ok = vidur__aclose(&a, 1, err);
-        }
-    }
     if (ok && s->cfg.store_operation_metrics) {
         int op;
         for (op = 0; op <= VIDUR_OP_COUNT && ok; op++) {

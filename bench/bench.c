@@ -7,6 +7,7 @@
 #include "../vidur.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -78,11 +79,16 @@ static double run(const char *title, const char *const *kv)
     return rps;
 }
 
-static void print_rss(const char *note)
+static double peak_rss_mb(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("peak RSS             %.1f MB   (target <= 200 MB%s)\n", ru.ru_maxrss / 1024.0, note);
+    return ru.ru_maxrss / 1024.0;
+}
+
+static void print_rss(const char *note)
+{
+    printf("peak RSS             %.1f MB   (target <= 200 MB%s)\n", peak_rss_mb(), note);
 }
 
 int main(int argc, char **argv)
@@ -113,6 +119,24 @@ int main(int argc, char **argv)
         snprintf(title, sizeof title, "prefix caching: %s, vllm_v1 + prefix caching, sticky_lop, 8 x Meta-Llama-3-8B / h100 (trace reading included)", argv[1]);
         ok = run(title, conv) > 0 && ok;
         print_rss("; whole process so far");
+    }
+    {
+        /* streaming scale: 10 million requests with per-request rows off, so every request
+           metric goes to a DDSketch and finished requests are recycled: memory must not grow
+           with the number of requests (VIDUR_BENCH_STREAM_REQUESTS overrides the count) */
+        const char *env = getenv("VIDUR_BENCH_STREAM_REQUESTS");
+        const char *count = env && *env ? env : "10000000";
+        const char *const big[] = {"replica_scheduler_config_type", "sarathi", "length_generator_config_type", "lognormal",
+                                   "synthetic_request_generator_config_num_requests", count,
+                                   "poisson_request_interval_generator_config_qps", "40", "metrics_config_store_request_metrics", "false",
+                                   NULL};
+        char title[300];
+        double rss;
+        snprintf(title, sizeof title, "streaming: %s requests, per-request rows off (DDSketch quantiles), sarathi, 8 replicas, Poisson 40 QPS", count);
+        ok = run(title, big) > 0 && ok;
+        rss = peak_rss_mb();
+        printf("peak RSS             %.1f MB   (target < 500 MB however many requests; whole process)\n", rss);
+        ok = ok && rss < 500;
     }
     return ok ? 0 : 1;
 }
