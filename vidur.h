@@ -6722,7 +6722,8 @@ static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const cha
             y[i] = rate ? cn[i] / s->ts.width : cn[i] > 0 ? sm[i] / cn[i] : NAN;
         }
         if (names) snprintf(nm[k], sizeof nm[k], "%s", names[k]);
-        else snprintf(nm[k], sizeof nm[k], count > 1 ? "replica %d" : "", k);
+        else if (count > 1) snprintf(nm[k], sizeof nm[k], "replica %d", k);
+        else nm[k][0] = 0;
         ser[k].name = nm[k];
         ser[k].x = x;
         ser[k].y = y;
