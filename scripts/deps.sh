@@ -5,14 +5,16 @@
 #
 #   scripts/deps.sh          library dependencies only
 #   scripts/deps.sh --test   also try to install clang (used by the compile checks of `make test`;
-#                            when it cannot be installed those checks are skipped, not failed)
+#                            when it cannot be installed those checks are skipped, not failed),
+#                            chromium and libxml2-utils (report.html screenshot and XML checks
+#                            of tests/test_report.sh; skipped, not failed, when absent)
 set -euo pipefail
 
 want_clang=0
 for arg in "$@"; do
     case "$arg" in
         --test) want_clang=1 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (expected --test)" >&2; exit 2 ;;
     esac
 done
@@ -67,6 +69,20 @@ if [ "$want_clang" -eq 1 ] && ! command -v clang >/dev/null 2>&1; then
     if ! command -v clang >/dev/null 2>&1; then
         echo "deps.sh: clang not found; the clang compile checks will be skipped" \
              "(install with: sudo apt-get install -y clang)"
+    fi
+fi
+# report tests (tests/test_report.sh): a headless browser and an XML checker, both optional
+if [ "$want_clang" -eq 1 ]; then
+    report_missing=()
+    command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || report_missing+=(chromium)
+    command -v xmllint >/dev/null 2>&1 || report_missing+=(libxml2-utils)
+    if [ ${#report_missing[@]} -gt 0 ] && is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "deps.sh: installing ${report_missing[*]} for the report tests"
+        apt_install "${report_missing[@]}" || true
+    fi
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+        echo "deps.sh: chromium not found; the report screenshot test will be skipped" \
+             "(install with: sudo apt-get install -y chromium)"
     fi
 fi
 exit 0
