@@ -69,7 +69,10 @@
        Plan     vidur_memory_plan_compute (upstream, per-request slots) and
                 vidur_memory_plan_compute_tokens (the fork's, token capacity; vllm_v1).
        Sim      vidur_sim_create, vidur_sim_run, vidur_sim_step, vidur_sim_now,
-                vidur_sim_summary, vidur_sim_write_outputs, vidur_sim_destroy.
+                vidur_sim_summary, vidur_sim_write_outputs, vidur_sim_destroy;
+                vidur_sim_progress (requests arrived / completed so far),
+                vidur_sim_write_report (report.html, also written by vidur_sim_write_outputs).
+       Plots    vidur_svg_plot_write (line / scatter SVG with axes and legend), vidur_xml_escape.
        Plug-ins vidur_global_scheduler_api / vidur_replica_scheduler_api: tables of function
                 pointers; register your own with vidur_config_add_global_scheduler /
                 vidur_config_add_replica_scheduler and select them by name like built-ins.
