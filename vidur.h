@@ -3575,12 +3575,23 @@ struct vidur_replica {
 };
 
 /* per-request output row, indexed by request id */
+/* request-level metrics: Vidur's 20 in enum order, then the 3 added ones (vidur__row_slot) */
+#define VIDUR__ROW_VALUES (VIDUR_METRIC_BATCH_EXECUTION_TIME + 3)
 typedef struct vidur__row {
-    double v[VIDUR_METRIC_COUNT]; /* request-level metrics in enum order (batch slots unused) */
+    double v[VIDUR__ROW_VALUES];
     double arrived_at, completed_at; /* for the arrival / completion time series */
-    int32_t replica;
     uint8_t arrived, completed;
 } vidur__row;
+
+/* a request-level metric's slot in a row (batch and per-token metrics have none) */
+static int vidur__row_slot(int m)
+{
+    if (m < VIDUR_METRIC_BATCH_EXECUTION_TIME) return m;
+    if (m == VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED) return VIDUR_METRIC_BATCH_EXECUTION_TIME;
+    if (m == VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED) return VIDUR_METRIC_BATCH_EXECUTION_TIME + 1;
+    VIDUR_ASSERT(m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN);
+    return VIDUR_METRIC_BATCH_EXECUTION_TIME + 2;
+}
 
 typedef struct vidur__req_chunk {
     struct vidur__req_chunk *next;
@@ -5564,8 +5575,8 @@ static int vidur__record_completion(vidur_sim *s, const vidur_request *q)
         if (!row) return 0;
         row->completed = 1;
         row->completed_at = q->completed_at;
-        row->replica = q->replica_id;
-        for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++) row->v[vidur__completion_metrics[i]] = v[vidur__completion_metrics[i]];
+        for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
+            row->v[vidur__row_slot(vidur__completion_metrics[i])] = v[vidur__completion_metrics[i]];
         return 1;
     }
     for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++) {
@@ -6070,9 +6081,11 @@ static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
     int64_t i, k = 0;
     for (i = 0; i <= s->max_request_id; i++) {
         const vidur__row *row = &s->rows[i];
+        double v;
         if (src == 1 ? !row->completed : !row->arrived) continue;
-        if ((m == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN) && row->v[m] < 0) continue;
-        out[k++] = row->v[m];
+        v = row->v[vidur__row_slot(m)];
+        if ((m == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN) && v < 0) continue;
+        out[k++] = v;
     }
     return k;
 }
@@ -6495,7 +6508,7 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
         for (i = 0; i < n; i++) {
             char b[40];
             if (!s->rows[i].completed) continue;
-            vidur__fmt_double(b, sizeof b, s->rows[i].v[m]);
+            vidur__fmt_double(b, sizeof b, s->rows[i].v[vidur__row_slot(m)]);
             fprintf(a.f, "%lld,%s\n", (long long)i, b);
         }
         ok = vidur__aclose(&a, 1, err);
