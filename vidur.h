@@ -6734,8 +6734,10 @@ static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const cha
         const double *sm = s->ts.sum + (size_t)(first + k) * VIDUR__TS_BUCKETS, *cn = s->ts.cnt + (size_t)(first + k) * VIDUR__TS_BUCKETS;
         double *x = xs + (size_t)k * VIDUR__TS_BUCKETS, *y = ys + (size_t)k * VIDUR__TS_BUCKETS;
         for (i = 0; i < nb; i++) {
+            /* the last interval ends at the last event: a rate over its covered part only */
+            double w = i == nb - 1 && s->ts.t_max - i * s->ts.width > 1e-9 ? s->ts.t_max - i * s->ts.width : s->ts.width;
             x[i] = (i + 0.5) * s->ts.width;
-            y[i] = rate ? cn[i] / s->ts.width : cn[i] > 0 ? sm[i] / cn[i] : NAN;
+            y[i] = rate ? cn[i] / w : cn[i] > 0 ? sm[i] / cn[i] : NAN;
         }
         if (names) snprintf(nm[k], sizeof nm[k], "%s", names[k]);
         else if (count > 1) snprintf(nm[k], sizeof nm[k], "replica %d", k);
@@ -6840,7 +6842,8 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
         vidur__report_ts(f, s, "Queue length per replica", "waiting requests", VIDUR__TS_FIRST_REPLICA, nrep, 0, NULL, xs, ys);
         vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + s->num_replicas, nrep, 0, NULL, xs, ys);
     }
-    fprintf(f, "</div>\n<p>Time series: %d intervals of %g s (means of the samples in each interval).</p>\n", VIDUR__TS_BUCKETS, s->ts.width);
+    fprintf(f, "</div>\n<p>Time series: intervals of %g s (at most %d; rates per interval, and means of the samples taken as batches form).</p>\n",
+            s->ts.width, VIDUR__TS_BUCKETS);
     fputs("<h2>Summary</h2>\n<table>\n<tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n", f);
     for (m = 0; m < VIDUR_METRIC_COUNT; m++)
         if (sum->metric[m].count) vidur__report_row(f, vidur__metric_names[m], &sum->metric[m]);
