@@ -748,7 +748,8 @@ VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape,
 /* Where an operator's times come from: "random_forest", "linear_regression",
    "calibrated roofline" or "roofline". */
 VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op);
-/* Writes config.json, request_metrics.csv, summary.json, plots/ into dir (or, when dir is NULL,
+/* Writes config.json, request_metrics.csv, summary.json, plots/, report.html, chrome_trace.json
+   (and batch_metrics.csv / operation_metrics.csv when asked) into dir (or, when dir is NULL,
    into metrics_config_output_dir[/timestamp]). Each file is written to a temporary name and renamed.
    The folder used is copied into out_dir (if not NULL). */
 VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err);

@@ -623,6 +623,52 @@ TEST(test_streaming_outputs)
     if (system(cmd) != 0) printf("  could not remove %s\n", dir);
 }
 
+/* Chrome trace with 2 pipeline stages: one lane per (replica, stage), one slice per batch stage;
+   vidur_sim_progress counts arrivals and completions. */
+TEST(test_chrome_trace_pipeline)
+{
+    vidur_config c;
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    char dir[] = "/tmp/vidur_test_metrics_XXXXXX", cmd[1200];
+    char *t;
+    const char *p;
+    int nx = 0, nthreads = 0;
+    int64_t arrived = -1, done = -1;
+    REQUIRE(mkdtemp(dir) != NULL);
+    one_request(&c, "200", "6", "12");
+    SET(&c, "replica_config_num_pipeline_stages", "2");
+    SET(&c, "cluster_config_num_replicas", "3");
+    SET(&c, "metrics_config_write_metrics", "true");
+    SET(&c, "metrics_config_enable_chrome_trace", "true");
+    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+    vidur_sim_progress(sim, &arrived, &done);
+    CHECK_EQ_INT(arrived, 0);
+    CHECK_EQ_INT(done, 0);
+    REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
+    vidur_sim_progress(sim, &arrived, &done);
+    CHECK_EQ_INT(arrived, 12);
+    CHECK_EQ_INT(done, 12);
+    CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, NULL, 0, &err), VIDUR_OK);
+    t = slurp_path_(dir, "chrome_trace.json");
+    REQUIRE(t != NULL);
+    CHECK(json_ok_(t));
+    for (p = t; (p = strstr(p, "\"ph\": \"X\"")) != NULL; p++) nx++;
+    for (p = t; (p = strstr(p, "\"name\": \"thread_name\"")) != NULL; p++) nthreads++;
+    CHECK_EQ_INT(nx, 2 * vidur_sim_summary(sim)->num_batches);
+    CHECK_EQ_INT(nthreads, 6);
+    CHECK_CONTAINS(t, "\"pid\": 2, \"tid\": 1, \"args\": {\"name\": \"stage 1\"}");
+    CHECK_CONTAINS(t, "\"tid\": 1, \"args\": {\"batch_id\": ");
+    free(t);
+    t = slurp_path_(dir, "plots/replica_2_stage_1_busy_time_percent.json");
+    CHECK(json_ok_(t));
+    CHECK(t && strstr(t, "\"replica_2_stage_1_busy_time_percent_weighted_mean\": "));
+    free(t);
+    vidur_sim_destroy(sim);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+}
+
 /* The SVG writer on its own: axes, a legend entry per named series, a broken line at NaN. */
 TEST(test_svg_plot)
 {
@@ -674,6 +720,7 @@ int main(void)
     RUN_TEST(test_xml_checker_rejects);
     RUN_TEST(test_output_files);
     RUN_TEST(test_streaming_outputs);
+    RUN_TEST(test_chrome_trace_pipeline);
     RUN_TEST(test_svg_plot);
     return test_finish();
 }
