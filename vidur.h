@@ -3606,7 +3606,7 @@ typedef struct vidur__sketch {
     int64_t lo, n;
     int64_t zeros, count;
     double sum, min, max, log_gamma, gamma;
-    int32_t icache[1024]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
+    int32_t icache[4096]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
     double last_v;        /* the last non-integer value and its bucket: the requests of one batch */
     int64_t last_b;       /* often add the same time, so this skips most log() calls */
 } vidur__sketch;
@@ -3633,7 +3633,7 @@ static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
     {
         int64_t b, nlo, nn, i;
         int iv = (int)v;
-        if (v < 1024 && (double)iv == v) {
+        if (v < 4096 && (double)iv == v) {
             if (!k->icache[iv]) k->icache[iv] = (int32_t)ceil(log(v) / k->log_gamma) + 1;
             b = k->icache[iv] - 1;
         } else if (v == k->last_v) {

@@ -171,6 +171,46 @@ TEST(test_tpot_needs_two_tokens)
     vidur_sim_destroy(sim);
 }
 
+/* The same run with per-request rows on and off: means agree to rounding, quantiles within the
+   sketch's error plus the spacing of neighbouring values (checked loosely at 1 %), counts exactly. */
+TEST(test_exact_and_streaming_agree)
+{
+    static const int ms[] = {VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_REQUEST_E2E_TIME,
+                             VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED, VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN,
+                             VIDUR_METRIC_REQUEST_SCHEDULING_DELAY, VIDUR_METRIC_REQUEST_NUM_TOKENS};
+    vidur_stat a[6], b[6];
+    int mode, i;
+    for (mode = 0; mode < 2; mode++) {
+        vidur_config c;
+        vidur_sim *sim = NULL;
+        vidur_error err;
+        const vidur_summary *s;
+        one_request(&c, "300", "40", "3000");
+        SET(&c, "length_generator_config_type", "uniform");
+        SET(&c, "uniform_request_length_generator_config_min_tokens", "64");
+        SET(&c, "uniform_request_length_generator_config_max_tokens", "2048");
+        SET(&c, "interval_generator_config_type", "poisson");
+        SET(&c, "poisson_request_interval_generator_config_qps", "6");
+        SET(&c, "metrics_config_store_request_metrics", mode ? "false" : "true");
+        REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+        REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
+        s = vidur_sim_summary(sim);
+        CHECK_EQ_INT(s->request_metrics_exact, !mode);
+        for (i = 0; i < 6; i++) (mode ? b : a)[i] = s->metric[ms[i]];
+        vidur_sim_destroy(sim);
+    }
+    for (i = 0; i < 6; i++) {
+        CHECK(a[i].count > 2000);
+        CHECK_EQ_INT(a[i].count, b[i].count);
+        CHECK_NEAR(a[i].mean, b[i].mean, 1e-9 * fabs(a[i].mean) + 1e-15);
+        CHECK_NEAR(a[i].min, b[i].min, 0);
+        CHECK_NEAR(a[i].max, b[i].max, 0);
+        CHECK_NEAR(a[i].p50, b[i].p50, 0.01 * a[i].p50 + 1e-12);
+        CHECK_NEAR(a[i].p90, b[i].p90, 0.01 * a[i].p90 + 1e-12);
+        CHECK_NEAR(a[i].p99, b[i].p99, 0.01 * a[i].p99 + 1e-12);
+    }
+}
+
 /* DDSketch: every quantile within relative error alpha of the exact order statistic
    (sorted[floor(q (n - 1))]) on random data over 6 orders of magnitude; merging two halves
    gives the sketch of the whole. */
@@ -715,6 +755,7 @@ int main(void)
     RUN_TEST(test_single_request_formulas);
     RUN_TEST(test_single_request_formulas_streaming);
     RUN_TEST(test_tpot_needs_two_tokens);
+    RUN_TEST(test_exact_and_streaming_agree);
     RUN_TEST(test_sketch_error_bound);
     RUN_TEST(test_bounded_memory);
     RUN_TEST(test_xml_checker_rejects);
