@@ -69,7 +69,10 @@
        Plan     vidur_memory_plan_compute (upstream, per-request slots) and
                 vidur_memory_plan_compute_tokens (the fork's, token capacity; vllm_v1).
        Sim      vidur_sim_create, vidur_sim_run, vidur_sim_step, vidur_sim_now,
-                vidur_sim_summary, vidur_sim_write_outputs, vidur_sim_destroy.
+                vidur_sim_summary, vidur_sim_write_outputs, vidur_sim_destroy;
+                vidur_sim_progress (requests arrived / completed so far),
+                vidur_sim_write_report (report.html, also written by vidur_sim_write_outputs).
+       Plots    vidur_svg_plot_write (line / scatter SVG with axes and legend), vidur_xml_escape.
        Plug-ins vidur_global_scheduler_api / vidur_replica_scheduler_api: tables of function
                 pointers; register your own with vidur_config_add_global_scheduler /
                 vidur_config_add_replica_scheduler and select them by name like built-ins.
@@ -749,6 +752,13 @@ typedef enum vidur_metric {
     VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS,
     VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS,
     VIDUR_METRIC_BATCH_SIZE,
+    /* added after Vidur's upstream set (so the indices above stay as they were) */
+    VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS,      /* [F] prefills finished by the batch */
+    VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED,       /* [F] (f - a) / P */
+    VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED, /* [F] prefix-cache tokens at the last admission */
+    VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME, /* per decode token: time since the
+                                      request's previous iteration ended (= vLLM's ITL) */
+    VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN,             /* ours: (c - f) / (D - 1), D > 1 (= vLLM's TPOT) */
     VIDUR_METRIC_COUNT
 } vidur_metric;
 #define VIDUR_NUM_REQUEST_TIME_METRICS 14  /* the first 14 are completion-time metrics */
@@ -784,6 +794,10 @@ typedef struct vidur_summary {
     int num_replicas;
     vidur_replica_utilization *replica; /* num_replicas entries, owned by the simulation */
     int time_limit_reached;
+    int request_metrics_exact;    /* 1: request quantiles are exact (per-request rows kept, i.e.
+                                     store_request_metrics); 0: from DDSketches (relative error
+                                     <= 0.001 on every quantile). Batch and per-token metrics
+                                     always come from DDSketches. */
 } vidur_summary;
 
 /* ---- simulation -------------------------------------------------------------------------- */
@@ -801,11 +815,37 @@ VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape,
 /* Where an operator's times come from: "random_forest", "linear_regression",
    "calibrated roofline" or "roofline". */
 VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op);
-/* Writes config.json, request_metrics.csv, summary.json, plots/ into dir (or, when dir is NULL,
+/* Writes config.json, request_metrics.csv, summary.json, plots/, report.html, chrome_trace.json
+   (and batch_metrics.csv / operation_metrics.csv when asked) into dir (or, when dir is NULL,
    into metrics_config_output_dir[/timestamp]). Each file is written to a temporary name and renamed.
    The folder used is copied into out_dir (if not NULL). */
 VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err);
 VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f);
+/* Writes dir/report.html: one self-contained page (inline SVG, no scripts) with CDFs of TTFT,
+   TBT and E2E, time series (arrivals, completions, batch size, queue length and KV usage per
+   replica, downsampled to 256 intervals) and the summary tables. vidur_sim_write_outputs calls
+   it when store_plots is on. */
+VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidur_error *err);
+/* Requests arrived and completed so far (cheap; for progress displays). */
+VIDURDEF void vidur_sim_progress(const vidur_sim *s, int64_t *arrived, int64_t *completed);
+
+/* ---- SVG plots (used by report.html; reusable, e.g. for Pareto fronts) ---------------------- */
+typedef struct vidur_svg_series {
+    const char *name;           /* legend text ("" or NULL: no legend entry) */
+    const double *x, *y;        /* n points; a non-finite value breaks the line */
+    int64_t n;
+} vidur_svg_series;
+typedef struct vidur_svg_plot {
+    const char *title, *x_label, *y_label;
+    int width, height;          /* pixels; 0: 560 x 320 */
+    int log_x, log_y;           /* logarithmic axes (non-positive values are skipped) */
+    int scatter;                /* points instead of lines */
+} vidur_svg_plot;
+/* Writes one <svg> element with axes, ticks, grid and legend (well-formed XML, inline in HTML
+   or saved as a .svg file). */
+VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur_svg_series *series, int nseries);
+/* Writes text with <, >, &, ", ' escaped for XML / HTML. */
+VIDURDEF void vidur_xml_escape(FILE *f, const char *text);
 VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f);
 VIDURDEF void vidur_sim_destroy(vidur_sim *s);
 
@@ -1642,10 +1682,10 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("metrics_config", "wandb_run_id", STRING, wandb_run_id, "", 1, 0, "Accepted for compatibility; ignored."),
     VIDUR__K("metrics_config", "enable_chrome_trace", BOOL, enable_chrome_trace, "true", 1, 0, "Write chrome_trace.json (batch-stage slices)."),
     VIDUR__K("metrics_config", "save_table_to_wandb", BOOL, save_table_to_wandb, "false", 1, 0, "Accepted for compatibility; ignored."),
-    VIDUR__K("metrics_config", "store_plots", BOOL, store_plots, "true", 1, 0, "Write plots/*.csv and *.json."),
-    VIDUR__K("metrics_config", "store_operation_metrics", BOOL, store_operation_metrics, "false", 1, 0, "Record per-operator times (not yet implemented)."),
-    VIDUR__K("metrics_config", "store_token_completion_metrics", BOOL, store_token_completion_metrics, "false", 1, 0, "Record per-token times (not yet implemented)."),
-    VIDUR__K("metrics_config", "store_request_metrics", BOOL, store_request_metrics, "true", 1, 0, "Write request_metrics.csv."),
+    VIDUR__K("metrics_config", "store_plots", BOOL, store_plots, "true", 1, 0, "Write plots/*.csv, plots/*.json and report.html."),
+    VIDUR__K("metrics_config", "store_operation_metrics", BOOL, store_operation_metrics, "false", 1, 0, "Record per-operator times: plots/<op>_execution_time.csv (and operation_metrics.csv with keep_individual_batch_metrics)."),
+    VIDUR__K("metrics_config", "store_token_completion_metrics", BOOL, store_token_completion_metrics, "false", 1, 0, "Accepted; the per-token time (decode_token_execution_plus_preemption_time) is always recorded."),
+    VIDUR__K("metrics_config", "store_request_metrics", BOOL, store_request_metrics, "true", 1, 0, "Keep per-request rows: request_metrics.csv and exact quantiles (false: DDSketch quantiles, memory independent of the number of requests)."),
     VIDUR__K("metrics_config", "store_batch_metrics", BOOL, store_batch_metrics, "true", 1, 0, "Record batch metrics."),
     VIDUR__K("metrics_config", "store_utilization_metrics", BOOL, store_utilization_metrics, "true", 1, 0, "Record memory, busy time and MFU."),
     VIDUR__K("metrics_config", "keep_individual_batch_metrics", BOOL, keep_individual_batch_metrics, "false", 1, 0, "Write batch_metrics.csv with one row per batch."),
@@ -3904,10 +3944,23 @@ struct vidur_replica {
 };
 
 /* per-request output row, indexed by request id */
+/* request-level metrics: Vidur's 20 in enum order, then the 3 added ones (vidur__row_slot) */
+#define VIDUR__ROW_VALUES (VIDUR_METRIC_BATCH_EXECUTION_TIME + 3)
 typedef struct vidur__row {
-    double v[VIDUR_METRIC_BATCH_EXECUTION_TIME]; /* request-level metrics in enum order */
+    double v[VIDUR__ROW_VALUES];
+    double arrived_at, completed_at; /* for the arrival / completion time series */
     uint8_t arrived, completed;
 } vidur__row;
+
+/* a request-level metric's slot in a row (batch and per-token metrics have none) */
+static int vidur__row_slot(int m)
+{
+    if (m < VIDUR_METRIC_BATCH_EXECUTION_TIME) return m;
+    if (m == VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED) return VIDUR_METRIC_BATCH_EXECUTION_TIME;
+    if (m == VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED) return VIDUR_METRIC_BATCH_EXECUTION_TIME + 1;
+    VIDUR_ASSERT(m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN);
+    return VIDUR_METRIC_BATCH_EXECUTION_TIME + 2;
+}
 
 typedef struct vidur__req_chunk {
     struct vidur__req_chunk *next;
@@ -3922,6 +3975,8 @@ typedef struct vidur__sketch {
     int64_t zeros, count;
     double sum, min, max, log_gamma, gamma;
     int32_t icache[4096]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
+    double last_v;        /* the last non-integer value and its bucket: the requests of one batch */
+    int64_t last_b;       /* often add the same time, so this skips most log() calls */
 } vidur__sketch;
 
 static void vidur__sketch_init(vidur__sketch *k, double alpha)
@@ -3933,14 +3988,14 @@ static void vidur__sketch_init(vidur__sketch *k, double alpha)
     k->max = -DBL_MAX;
 }
 
-static int vidur__sketch_add(vidur__sketch *k, double v)
+static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
 {
-    k->count++;
-    k->sum += v;
+    k->count += n;
+    k->sum += v * (double)n;
     if (v < k->min) k->min = v;
     if (v > k->max) k->max = v;
     if (v <= DBL_MIN * k->gamma) {
-        k->zeros++;
+        k->zeros += n;
         return 1;
     }
     {
@@ -3949,8 +4004,12 @@ static int vidur__sketch_add(vidur__sketch *k, double v)
         if (v < 4096 && (double)iv == v) {
             if (!k->icache[iv]) k->icache[iv] = (int32_t)ceil(log(v) / k->log_gamma) + 1;
             b = k->icache[iv] - 1;
+        } else if (v == k->last_v) {
+            b = k->last_b;
         } else {
             b = (int64_t)ceil(log(v) / k->log_gamma);
+            k->last_v = v;
+            k->last_b = b;
         }
         if (k->n == 0) {
             k->counts = (int64_t *)vidur__calloc(64, sizeof(int64_t));
@@ -3970,10 +4029,12 @@ static int vidur__sketch_add(vidur__sketch *k, double v)
             k->lo = nlo;
             k->n = nn;
         }
-        k->counts[b - k->lo]++;
+        k->counts[b - k->lo] += n;
     }
     return 1;
 }
+
+static int vidur__sketch_add(vidur__sketch *k, double v) { return vidur__sketch_add_n(k, v, 1); }
 
 static double vidur__sketch_quantile(const vidur__sketch *k, double q)
 {
@@ -3987,6 +4048,101 @@ static double vidur__sketch_quantile(const vidur__sketch *k, double q)
         if ((double)cum > rank - (double)k->zeros) return pow(k->gamma, (double)(k->lo + i)) * 2.0 / (1.0 + k->gamma);
     }
     return k->max;
+}
+
+/* ---- section: streaming metrics (sketch merge, downsampled time series) ---------------------
+   Everything here has memory bounded independently of the number of requests and batches. */
+
+/* Adds every count of src (same alpha) into dst: DDSketches of parts merge into the sketch of
+   the whole exactly (same buckets), e.g. shards of one run or several runs. The simulation
+   itself keeps one sketch per metric, so only the tests call this. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static int vidur__sketch_merge(vidur__sketch *dst, const vidur__sketch *src)
+{
+    int64_t i;
+    VIDUR_ASSERT(dst->gamma == src->gamma);
+    if (src->count == 0) return 1;
+    if (src->n) {
+        int64_t lo = src->lo, hi = src->lo + src->n;
+        if (dst->n) {
+            if (dst->lo < lo) lo = dst->lo;
+            if (dst->lo + dst->n > hi) hi = dst->lo + dst->n;
+        }
+        if (!dst->n || lo != dst->lo || hi - lo != dst->n) {
+            int64_t *nc = (int64_t *)vidur__calloc((size_t)(hi - lo), sizeof(int64_t));
+            if (!nc) return 0;
+            for (i = 0; i < dst->n; i++) nc[dst->lo - lo + i] = dst->counts[i];
+            VIDUR_FREE(dst->counts);
+            dst->counts = nc;
+            dst->lo = lo;
+            dst->n = hi - lo;
+        }
+        for (i = 0; i < src->n; i++) dst->counts[src->lo - dst->lo + i] += src->counts[i];
+    }
+    dst->zeros += src->zeros;
+    dst->count += src->count;
+    dst->sum += src->sum;
+    if (src->min < dst->min) dst->min = src->min;
+    if (src->max > dst->max) dst->max = src->max;
+    return 1;
+}
+
+/* A fixed number of time buckets per series; when time passes the last bucket, neighbouring
+   buckets are merged in pairs and the width doubles, so a run of any length keeps
+   VIDUR__TS_BUCKETS buckets per series. Each bucket holds a sum and a count (rates: count per
+   bucket; levels such as KV usage: mean of the samples in the bucket). */
+#define VIDUR__TS_BUCKETS 256
+/* series: arrivals, completions, batch size, then queue length and KV usage per replica */
+enum { VIDUR__TS_ARRIVALS, VIDUR__TS_COMPLETIONS, VIDUR__TS_BATCH_SIZE, VIDUR__TS_FIRST_REPLICA };
+typedef struct vidur__tseries {
+    int nseries;
+    double width, inv_width;  /* seconds per bucket, and its inverse */
+    double *sum, *cnt; /* nseries x VIDUR__TS_BUCKETS */
+    double t_max;
+} vidur__tseries;
+
+static int vidur__ts_init(vidur__tseries *ts, int nseries)
+{
+    ts->nseries = nseries;
+    ts->width = 1.0 / 64; /* doubles as needed */
+    ts->inv_width = 64;
+    ts->t_max = 0;
+    ts->sum = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
+    ts->cnt = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
+    return ts->sum && ts->cnt;
+}
+
+static void vidur__ts_free(vidur__tseries *ts)
+{
+    VIDUR_FREE(ts->sum);
+    VIDUR_FREE(ts->cnt);
+    ts->sum = ts->cnt = NULL;
+}
+
+static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
+{
+    int64_t b;
+    if (!ts->sum || t < 0) return;
+    b = (int64_t)(t * ts->inv_width); /* exact: widths are powers of two */
+    while (b >= VIDUR__TS_BUCKETS) {
+        int k, i;
+        for (k = 0; k < ts->nseries; k++) {
+            double *sm = ts->sum + (size_t)k * VIDUR__TS_BUCKETS, *cn = ts->cnt + (size_t)k * VIDUR__TS_BUCKETS;
+            for (i = 0; i < VIDUR__TS_BUCKETS / 2; i++) {
+                sm[i] = sm[2 * i] + sm[2 * i + 1];
+                cn[i] = cn[2 * i] + cn[2 * i + 1];
+            }
+            for (; i < VIDUR__TS_BUCKETS; i++) sm[i] = cn[i] = 0;
+        }
+        ts->width *= 2;
+        ts->inv_width *= 0.5;
+        b = (int64_t)(t * ts->inv_width);
+    }
+    ts->sum[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += v;
+    ts->cnt[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += 1;
+    if (t > ts->t_max) ts->t_max = t;
 }
 
 /* memo of stage times by batch key: direct-mapped, so memory is bounded and a collision only
@@ -4040,7 +4196,12 @@ struct vidur_sim {
     double last_arrival_time;
     int64_t num_arrived, num_completed, num_batches, num_events, num_restarts, output_tokens;
     double first_arrival, last_completion;
-    vidur__sketch batch_metric[5];
+    vidur__sketch msk[VIDUR_METRIC_COUNT]; /* batch and token metrics always; request metrics when
+                                              rows are not kept (store_request_metrics off) */
+    int keep_rows;                         /* per-request rows (exact quantiles, request_metrics.csv) */
+    vidur__sketch op_sk[VIDUR_OP_COUNT + 1]; /* store_operation_metrics: ms per stage (+ model_execution_e2e) */
+    FILE *batch_rows, *op_rows;            /* keep_individual_batch_metrics: temp files of per-batch rows */
+    vidur__tseries ts;                     /* downsampled time series for report.html */
     vidur_summary summary;
     vidur_replica_utilization *util;
     FILE *trace; /* chrome trace temp file, or NULL */
@@ -4158,6 +4319,11 @@ VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r)
 }
 VIDURDEF double vidur_sim_random(vidur_sim *s) { return vidur__mt_random(&s->sched_rng); }
 VIDURDEF double vidur_sim_now(const vidur_sim *s) { return s->now; }
+VIDURDEF void vidur_sim_progress(const vidur_sim *s, int64_t *arrived, int64_t *completed)
+{
+    if (arrived) *arrived = s->num_arrived;
+    if (completed) *completed = s->num_completed;
+}
 
 VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape, int stage, vidur_stage_time *out)
 {
@@ -7036,6 +7202,7 @@ static int vidur__push(vidur_sim *s, double t, int type, int replica, int stage,
 
 static vidur__row *vidur__row_get(vidur_sim *s, int64_t id)
 {
+    VIDUR_ASSERT(s->keep_rows);
     if (id >= s->rows_cap) {
         int64_t old = s->rows_cap, i;
         if (!vidur__grow((void **)&s->rows, &s->rows_cap, id + 1, sizeof *s->rows)) return NULL;
@@ -7072,6 +7239,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
         for (i = 0; i < s->num_replicas; i++) {
             vidur_replica *r = &s->replicas[i];
             if (r->api && r->state && r->api->destroy) r->api->destroy(r->state);
+
             if (r->stages) {
                 int j;
                 for (j = 0; j < r->info.num_pipeline_stages; j++) VIDUR_FREE(r->stages[j].q);
@@ -7094,7 +7262,11 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
         VIDUR_FREE(s->all_batches[k]);
     }
     VIDUR_FREE(s->all_batches);
-    for (i = 0; i < 5; i++) VIDUR_FREE(s->batch_metric[i].counts);
+    for (i = 0; i < VIDUR_METRIC_COUNT; i++) VIDUR_FREE(s->msk[i].counts);
+    for (i = 0; i <= VIDUR_OP_COUNT; i++) VIDUR_FREE(s->op_sk[i].counts);
+    vidur__ts_free(&s->ts);
+    if (s->batch_rows) fclose(s->batch_rows);
+    if (s->op_rows) fclose(s->op_rows);
     VIDUR_FREE(s->rows);
     VIDUR_FREE(s->memo);
     vidur_table_set_free(s->user_tables);
@@ -7264,7 +7436,19 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     }
     s->first_arrival = -1;
     s->max_request_id = -1;
-    for (i = 0; i < 5; i++) vidur__sketch_init(&s->batch_metric[i], 0.001);
+    for (i = 0; i < VIDUR_METRIC_COUNT; i++) vidur__sketch_init(&s->msk[i], 0.001);
+    for (i = 0; i <= VIDUR_OP_COUNT; i++) vidur__sketch_init(&s->op_sk[i], 0.001);
+    s->keep_rows = cfg->store_request_metrics;
+    if (!vidur__ts_init(&s->ts, VIDUR__TS_FIRST_REPLICA + 2 * s->num_replicas)) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "out of memory (time series)");
+        goto fail;
+    }
+    if (cfg->write_metrics && cfg->keep_individual_batch_metrics) {
+        /* per-batch rows go to temporary files (disk, not memory) until the outputs are written */
+        s->batch_rows = tmpfile();
+        if (cfg->store_operation_metrics) s->op_rows = tmpfile();
+    }
     if (!vidur__next_arrival(s, err)) {
         r = VIDUR_ERR_MEMORY;
         goto fail;
@@ -7291,32 +7475,70 @@ static void vidur__trace_stage(vidur_sim *s, const vidur__batch_ex *b, int repli
     for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %lld" : "%lld", (long long)b->pub.requests[i]->id);
     fputs("], \"num_tokens\": [", f);
     for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %d" : "%d", b->pub.num_tokens[i]);
-    fputs("]}}", f);
+    /* the batch's composition, for the slice's details pane */
+    fprintf(f, "], \"num_prefill_tokens\": %lld, \"num_decode_tokens\": %lld, \"total_num_tokens\": %lld}}", (long long)b->pub.num_prefill_tokens,
+            (long long)b->pub.num_decode_tokens, (long long)b->pub.total_num_tokens);
 }
 
-static void vidur__record_completion(vidur_sim *s, const vidur_request *q)
+/* The request-level formulas of workload_and_metrics.md §4 (P, D: values after restarts). */
+static void vidur__request_metrics(const vidur_request *q, double *v)
 {
-    vidur__row *row = vidur__row_get(s, q->id);
     double a = q->arrived_at, sch = q->scheduled_at, f = q->prefill_completed_at, c = q->completed_at;
     double e = q->execution_time, m = q->model_execution_time, p = q->preempted_time;
     double P = q->num_prefill_tokens, D = q->num_decode_tokens;
-    if (!row) return;
-    row->completed = 1;
-    row->v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
-    row->v[VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED] = (c - a) / D;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_TIME] = e;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED] = e / D;
-    row->v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME] = m;
-    row->v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED] = m / D;
-    row->v[VIDUR_METRIC_REQUEST_PREEMPTION_TIME] = p;
-    row->v[VIDUR_METRIC_REQUEST_SCHEDULING_DELAY] = sch - a;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME] = e + p;
-    row->v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED] = (e + p) / D;
-    row->v[VIDUR_METRIC_PREFILL_E2E_TIME] = f - a;
-    row->v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION] = f - sch;
-    row->v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (f - sch) / P;
-    row->v[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (c - f) / D;
-    row->v[VIDUR_METRIC_REQUEST_NUM_RESTARTS] = q->num_restarts;
+    v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
+    v[VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED] = (c - a) / D;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME] = e;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED] = e / D;
+    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME] = m;
+    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED] = m / D;
+    v[VIDUR_METRIC_REQUEST_PREEMPTION_TIME] = p;
+    v[VIDUR_METRIC_REQUEST_SCHEDULING_DELAY] = sch - a;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME] = e + p;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED] = (e + p) / D;
+    v[VIDUR_METRIC_PREFILL_E2E_TIME] = f - a;
+    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION] = f - sch;
+    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (f - sch) / P;
+    v[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (c - f) / D;
+    v[VIDUR_METRIC_REQUEST_NUM_RESTARTS] = q->num_restarts;
+    v[VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED] = (f - a) / P;
+    v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED] = q->num_prefill_tokens_cached;
+    /* vLLM's TPOT: the decode time over the tokens after the first (none when D = 1) */
+    v[VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN] = D > 1 ? (c - f) / (D - 1) : -1;
+}
+
+/* the metrics recorded at completion */
+static const int vidur__completion_metrics[] = {
+    VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_EXECUTION_TIME,
+    VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME,
+    VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY,
+    VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED,
+    VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION,
+    VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED, VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED,
+    VIDUR_METRIC_REQUEST_NUM_RESTARTS, VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED,
+    VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN};
+
+/* exact per-request rows when they are kept, else one sketch per metric (bounded memory) */
+static int vidur__record_completion(vidur_sim *s, const vidur_request *q)
+{
+    double v[VIDUR_METRIC_COUNT];
+    int i;
+    vidur__request_metrics(q, v);
+    if (s->keep_rows) {
+        vidur__row *row = vidur__row_get(s, q->id);
+        if (!row) return 0;
+        row->completed = 1;
+        row->completed_at = q->completed_at;
+        for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
+            row->v[vidur__row_slot(vidur__completion_metrics[i])] = v[vidur__completion_metrics[i]];
+        return 1;
+    }
+    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++) {
+        int m = vidur__completion_metrics[i];
+        if (m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN && v[m] < 0) continue;
+        if (!vidur__sketch_add(&s->msk[m], v[m])) return 0;
+    }
+    return 1;
 }
 
 static int vidur__handle_arrival(vidur_sim *s)
@@ -7335,19 +7557,34 @@ static int vidur__handle_arrival(vidur_sim *s)
         q->prefill_deadline_at = t + slo;
     }
     if (s->first_arrival < 0) s->first_arrival = t;
-    row = vidur__row_get(s, q->id);
-    if (!row) {
-        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
-        s->failed = 1;
-        return 0;
-    }
-    row->arrived = 1;
     q->inter_arrival_delay = s->num_arrived > 1 ? t - s->last_arrival_time : -1;
-    row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] = q->inter_arrival_delay;
-    row->v[VIDUR_METRIC_REQUEST_NUM_TOKENS] = (double)q->num_prefill_tokens + q->num_decode_tokens;
-    row->v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS] = q->num_prefill_tokens;
-    row->v[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS] = q->num_decode_tokens;
-    row->v[VIDUR_METRIC_REQUEST_PD_RATIO] = (double)q->num_prefill_tokens / q->num_decode_tokens;
+    vidur__ts_add(&s->ts, VIDUR__TS_ARRIVALS, t, 1);
+    if (s->keep_rows) {
+        row = vidur__row_get(s, q->id);
+        if (!row) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
+        row->arrived = 1;
+        row->arrived_at = t;
+        row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] = q->inter_arrival_delay;
+        row->v[VIDUR_METRIC_REQUEST_NUM_TOKENS] = (double)q->num_prefill_tokens + q->num_decode_tokens;
+        row->v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS] = q->num_prefill_tokens;
+        row->v[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS] = q->num_decode_tokens;
+        row->v[VIDUR_METRIC_REQUEST_PD_RATIO] = (double)q->num_prefill_tokens / q->num_decode_tokens;
+    } else {
+        int ok = (q->inter_arrival_delay < 0 || vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], q->inter_arrival_delay)) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_TOKENS], (double)q->num_prefill_tokens + q->num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS], q->num_prefill_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS], q->num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_PD_RATIO], (double)q->num_prefill_tokens / q->num_decode_tokens);
+        if (!ok) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
+    }
     s->last_arrival_time = t;
     if (!vidur__dq_push_back(&s->global_queue, q)) {
         vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (global queue)");
@@ -7425,6 +7662,9 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         formed[nformed++] = b;
     }
     if (!nformed) return 1;
+    /* queue length and KV usage sampled as batches form (after allocation) */
+    vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
+    if (s->cfg.store_utilization_metrics) vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, vidur_replica_kv_usage_percent(rep));
     if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     for (k = 0; k < nformed; k++) {
         vidur__batch_ex *b = formed[k];
@@ -7449,6 +7689,34 @@ static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape
     key[5] = sh->prefill_chunk;
     for (i = 0; i < 6; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
     return &s->memo[(h ^ (h >> 29)) & (VIDUR__MEMO_SIZE - 1)];
+}
+
+/* store_operation_metrics ([F]): each operator's time (ms) once per stage execution, zeros
+   included, and model_execution_e2e (the stage's model time in ms); per-batch rows with
+   keep_individual_batch_metrics. The memo keeps only totals, so the operators are recomputed. */
+static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidur__batch_ex *b, int st, double model)
+{
+    vidur_stage_time tm;
+    int op, ok = 1;
+    vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
+                             &b->shape, &tm);
+    for (op = 0; op < VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_add(&s->op_sk[op], tm.op_ms[op]);
+    ok = ok && vidur__sketch_add(&s->op_sk[VIDUR_OP_COUNT], model * 1e3);
+    if (s->op_rows) {
+        char e[40];
+        fprintf(s->op_rows, "%lld,%d,%d", (long long)b->pub.id, rep->info.id, st);
+        for (op = 0; op < VIDUR_OP_COUNT; op++) {
+            vidur__fmt_double(e, sizeof e, tm.op_ms[op]);
+            fprintf(s->op_rows, ",%s", e);
+        }
+        vidur__fmt_double(e, sizeof e, model * 1e3);
+        fprintf(s->op_rows, ",%s\n", e);
+    }
+    if (!ok) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (operation metrics)");
+        s->failed = 1;
+    }
+    return ok;
 }
 
 static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
@@ -7492,7 +7760,7 @@ static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
     }
     exec = b->stage_time[last];
     model = b->stage_model_time[last];
-    (void)model;
+    if (s->cfg.store_operation_metrics && !vidur__record_operations(s, rep, b, st, model)) return 0;
     for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_schedule(b->pub.requests[i], t);
     if (s->cfg.store_utilization_metrics) {
         double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
@@ -7549,22 +7817,53 @@ static int vidur__stage_enqueue(vidur_sim *s, vidur__stage *stage, vidur__batch_
 static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_ex *b)
 {
     vidur_replica *rep = &s->replicas[ri];
-    int32_t i;
+    int32_t i, completed_prefills = 0;
     int record;
+    double tok_v = 0; /* a run of equal per-token times, added to the sketch at once */
+    int64_t tok_n = 0;
     b->pub.completed_at = t;
-    for (i = 0; i < b->pub.size; i++) vidur__req_on_batch_end(b->pub.requests[i], t, b->pub.num_tokens[i]);
+    for (i = 0; i < b->pub.size; i++) {
+        vidur_request *q = b->pub.requests[i];
+        int was_prefill_complete = q->is_prefill_complete;
+        vidur__req_on_batch_end(q, t, b->pub.num_tokens[i]);
+        if (!was_prefill_complete && q->is_prefill_complete) completed_prefills++;
+        /* Vidur's token metric: a request past its first decode iteration waited this long for
+           its token (the batch's time plus the gap before the batch) */
+        if (q->is_prefill_complete && q->num_processed_tokens > q->num_prefill_tokens + 1) {
+            double v = t - b->pub.scheduled_at + q->latest_iteration_scheduling_delay;
+            if (tok_n && v != tok_v) {
+                if (!vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n)) break;
+                tok_n = 0;
+            }
+            tok_v = v;
+            tok_n++;
+        }
+    }
+    if (i < b->pub.size || (tok_n && !vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n))) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (token metrics)");
+        s->failed = 1;
+        return 0;
+    }
     rep->num_running_batches--;
     rep->api->on_batch_end(rep->state, &b->pub);
     if (s->gapi->on_batch_end) s->gapi->on_batch_end(s->gstate, s, &b->pub);
     if (s->cfg.observer.on_batch_end) s->cfg.observer.on_batch_end(s->cfg.observer.user, s, rep, &b->pub);
     if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
     s->num_batches++;
+    vidur__ts_add(&s->ts, VIDUR__TS_BATCH_SIZE, t, (double)b->pub.size);
     if (s->cfg.store_batch_metrics) {
-        int ok = vidur__sketch_add(&s->batch_metric[0], t - b->pub.scheduled_at) &&
-                 vidur__sketch_add(&s->batch_metric[1], (double)b->pub.total_num_tokens) &&
-                 vidur__sketch_add(&s->batch_metric[2], (double)b->pub.num_prefill_tokens) &&
-                 vidur__sketch_add(&s->batch_metric[3], (double)b->pub.num_decode_tokens) &&
-                 vidur__sketch_add(&s->batch_metric[4], (double)b->pub.size);
+        int ok = vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_EXECUTION_TIME], t - b->pub.scheduled_at) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_TOKENS], (double)b->pub.total_num_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS], (double)b->pub.num_prefill_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS], (double)b->pub.num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_SIZE], (double)b->pub.size) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS], (double)completed_prefills);
+        if (s->batch_rows) {
+            char e[40];
+            vidur__fmt_double(e, sizeof e, t - b->pub.scheduled_at);
+            fprintf(s->batch_rows, "%lld,%d,%s,%lld,%lld,%lld,%d,%d\n", (long long)b->pub.id, ri, e, (long long)b->pub.total_num_tokens,
+                    (long long)b->pub.num_prefill_tokens, (long long)b->pub.num_decode_tokens, b->pub.size, completed_prefills);
+        }
         if (!ok) {
             vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batch metrics)");
             s->failed = 1;
@@ -7584,7 +7883,12 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
         s->output_tokens += q->arrival_num_decode_tokens;
         s->num_restarts += q->num_restarts;
         s->last_completion = t;
-        if (record) vidur__record_completion(s, q);
+        vidur__ts_add(&s->ts, VIDUR__TS_COMPLETIONS, t, 1);
+        if (record && !vidur__record_completion(s, q)) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
         if (s->gapi->on_request_end) s->gapi->on_request_end(s->gstate, s, q);
         if (s->cfg.observer.on_request_complete) s->cfg.observer.on_request_complete(s->cfg.observer.user, s, q);
         vidur__req_release(s, q);
@@ -7655,7 +7959,9 @@ static const char *const vidur__metric_names[VIDUR_METRIC_COUNT] = {
     "prefill_e2e_time", "prefill_time_execution_plus_preemption", "prefill_time_execution_plus_preemption_normalized",
     "decode_time_execution_plus_preemption_normalized", "request_inter_arrival_delay", "request_num_tokens",
     "request_num_prefill_tokens", "request_num_decode_tokens", "request_pd_ratio", "request_num_restarts",
-    "batch_execution_time", "batch_num_tokens", "batch_num_prefill_tokens", "batch_num_decode_tokens", "batch_size"};
+    "batch_execution_time", "batch_num_tokens", "batch_num_prefill_tokens", "batch_num_decode_tokens", "batch_size",
+    "batch_num_completed_prefills", "prefill_e2e_time_normalized", "request_num_prefill_tokens_cached",
+    "decode_token_execution_plus_preemption_time", "time_per_output_token"};
 
 VIDURDEF const char *vidur_metric_name(vidur_metric m) { return (int)m >= 0 && m < VIDUR_METRIC_COUNT ? vidur__metric_names[m] : "?"; }
 
@@ -7710,10 +8016,51 @@ static void vidur__stat_of(double *v, int64_t n, vidur_stat *st)
     st->p99 = vidur__quantile(v, n, 0.99);
 }
 
+/* Where a metric's values live: 1 = per-request rows at completion, 2 = rows at arrival,
+   0 = a sketch only (batch and per-token metrics, or any request metric when rows are off). */
+static int vidur__metric_source(const vidur_sim *s, int m)
+{
+    int i;
+    if (!s->keep_rows) return 0;
+    if (m >= VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY && m <= VIDUR_METRIC_REQUEST_PD_RATIO) return 2;
+    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
+        if (vidur__completion_metrics[i] == m) return 1;
+    return 0;
+}
+
+/* the exact values of a row-backed metric, in request-id order; returns how many */
+static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
+{
+    int src = vidur__metric_source(s, m);
+    int64_t i, k = 0;
+    for (i = 0; i <= s->max_request_id; i++) {
+        const vidur__row *row = &s->rows[i];
+        double v;
+        if (src == 1 ? !row->completed : !row->arrived) continue;
+        v = row->v[vidur__row_slot(m)];
+        if ((m == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN) && v < 0) continue;
+        out[k++] = v;
+    }
+    return k;
+}
+
+static void vidur__stat_of_sketch(const vidur__sketch *k, vidur_stat *st)
+{
+    memset(st, 0, sizeof *st);
+    st->count = k->count;
+    if (!k->count) return;
+    st->mean = k->sum / (double)k->count;
+    st->min = k->min;
+    st->max = k->max;
+    st->p50 = vidur__sketch_quantile(k, 0.5);
+    st->p90 = vidur__sketch_quantile(k, 0.9);
+    st->p99 = vidur__sketch_quantile(k, 0.99);
+}
+
 VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
 {
     vidur_summary *sum = &s->summary;
-    int64_t n = s->max_request_id + 1, i, k;
+    int64_t n = s->max_request_id + 1, k;
     double *tmp;
     int m, r;
     memset(sum, 0, sizeof *sum);
@@ -7724,37 +8071,22 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
     sum->num_preemptions = s->num_restarts;
     sum->simulated_time = s->now;
     sum->time_limit_reached = s->terminated;
+    sum->request_metrics_exact = s->keep_rows;
     if (s->num_completed > 0 && s->last_completion > s->first_arrival) {
         sum->throughput_rps = (double)s->num_completed / (s->last_completion - s->first_arrival);
         sum->output_tokens_per_s = (double)s->output_tokens / (s->last_completion - s->first_arrival);
     }
     tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
-    if (tmp) {
-        for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) {
-            int completion = m < VIDUR_NUM_REQUEST_TIME_METRICS || m == VIDUR_METRIC_REQUEST_NUM_RESTARTS;
-            k = 0;
-            for (i = 0; i < n; i++) {
-                const vidur__row *row = &s->rows[i];
-                if (completion ? !row->completed : !row->arrived) continue;
-                if (m == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY && row->v[m] < 0) continue; /* the first request has none */
-                tmp[k++] = row->v[m];
-            }
+    for (m = 0; m < VIDUR_METRIC_COUNT; m++) {
+        if (vidur__metric_source(s, m)) {
+            if (!tmp) continue;
+            k = vidur__metric_values(s, m, tmp);
             vidur__stat_of(tmp, k, &sum->metric[m]);
+        } else {
+            vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
         }
-        VIDUR_FREE(tmp);
     }
-    for (m = 0; m < 5; m++) {
-        const vidur__sketch *k = &s->batch_metric[m];
-        vidur_stat *st = &sum->metric[VIDUR_METRIC_BATCH_EXECUTION_TIME + m];
-        st->count = k->count;
-        if (!k->count) continue;
-        st->mean = k->sum / (double)k->count;
-        st->min = k->min;
-        st->max = k->max;
-        st->p50 = vidur__sketch_quantile(k, 0.5);
-        st->p90 = vidur__sketch_quantile(k, 0.9);
-        st->p99 = vidur__sketch_quantile(k, 0.99);
-    }
+    VIDUR_FREE(tmp);
     sum->num_replicas = s->num_replicas;
     sum->replica = s->util;
     for (r = 0; r < s->num_replicas; r++) {
@@ -7794,6 +8126,52 @@ static void vidur__json_stat(FILE *f, const char *name, const vidur_stat *st, in
             (long long)st->count, b[0], b[1], b[2], b[3], b[4], b[5], last ? "" : ",");
 }
 
+/* vLLM's benchmark_serving names (milliseconds) for the same quantities, since that is what
+   users compare against: TTFT = prefill_e2e_time, TPOT = time_per_output_token (first token
+   excluded), ITL = decode_token_execution_plus_preemption_time, E2EL = request_e2e_time. The
+   cluster object averages the replicas' utilization. */
+static void vidur__json_vllm(FILE *f, const vidur_summary *sum)
+{
+    static const int ms[4] = {VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN,
+                              VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_E2E_TIME};
+    static const char *const nm[4] = {"ttft", "tpot", "itl", "e2el"};
+    char b[4][40];
+    int i, r;
+    double mem = 0, busy = 0, mfu = 0;
+    int64_t cached = 0, total = 0;
+    vidur__fmt_double(b[0], 40, sum->throughput_rps);
+    vidur__fmt_double(b[1], 40, sum->output_tokens_per_s);
+    fprintf(f, "  \"request_quantiles\": \"%s\",\n  \"vllm_benchmark\": {\"completed\": %lld, \"request_throughput\": %s, \"output_throughput\": %s",
+            sum->request_metrics_exact ? "exact" : "ddsketch", (long long)sum->num_completed, b[0], b[1]);
+    for (i = 0; i < 4; i++) {
+        const vidur_stat *st = &sum->metric[ms[i]];
+        vidur__fmt_double(b[0], 40, st->mean * 1e3);
+        vidur__fmt_double(b[1], 40, st->p50 * 1e3);
+        vidur__fmt_double(b[2], 40, st->p90 * 1e3);
+        vidur__fmt_double(b[3], 40, st->p99 * 1e3);
+        fprintf(f, ", \"mean_%s_ms\": %s, \"median_%s_ms\": %s, \"p90_%s_ms\": %s, \"p99_%s_ms\": %s", nm[i], b[0], nm[i], b[1], nm[i], b[2], nm[i], b[3]);
+    }
+    fputs("},\n", f);
+    for (r = 0; r < sum->num_replicas; r++) {
+        mem += sum->replica[r].memory_usage_weighted_mean;
+        busy += sum->replica[r].busy_time_percent;
+        mfu += sum->replica[r].mfu;
+        cached += sum->replica[r].prefix_cached_tokens;
+        total += sum->replica[r].prefix_total_tokens;
+    }
+    if (sum->num_replicas) {
+        mem /= sum->num_replicas;
+        busy /= sum->num_replicas;
+        mfu /= sum->num_replicas;
+    }
+    vidur__fmt_double(b[0], 40, mem);
+    vidur__fmt_double(b[1], 40, busy);
+    vidur__fmt_double(b[2], 40, mfu);
+    vidur__fmt_double(b[3], 40, total ? (double)cached / (double)total : 0);
+    fprintf(f, "  \"cluster\": {\"num_replicas\": %d, \"memory_usage_weighted_mean\": %s, \"busy_time_percent\": %s, \"mfu\": %s, \"prefix_hit_rate\": %s},\n",
+            sum->num_replicas, b[0], b[1], b[2], b[3]);
+}
+
 VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f)
 {
     int m, r;
@@ -7807,7 +8185,9 @@ VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f
             (long long)sum->num_events, (long long)sum->num_preemptions, b[0], sum->time_limit_reached ? "true" : "false", b[1], b[2]);
     fputs("  \"metrics\": {\n", f);
     for (m = 0; m < VIDUR_METRIC_COUNT; m++) vidur__json_stat(f, vidur__metric_names[m], &sum->metric[m], m == VIDUR_METRIC_COUNT - 1);
-    fputs("  },\n  \"replicas\": [\n", f);
+    fputs("  },\n", f);
+    vidur__json_vllm(f, sum);
+    fputs("  \"replicas\": [\n", f);
     for (r = 0; r < sum->num_replicas; r++) {
         const vidur_replica_utilization *u = &sum->replica[r];
         char c[5][40];
@@ -7954,6 +8334,489 @@ static int vidur__write_request_metrics(vidur_sim *s, FILE *f)
     return !ferror(f);
 }
 
+/* ---- section: plots, batch/operation rows, report.html (workload_and_metrics.md §6) ----------
+   plots/<metric>.csv: `cdf,<metric>`, 101 rows (cdf 0, 0.01, ..., 1): linear-interpolated
+   quantiles of the exact values when per-request rows are kept, else the DDSketch's. */
+
+/* 101 quantiles of metric m into q[]; returns the number of values (0: nothing recorded) */
+static int64_t vidur__metric_cdf(vidur_sim *s, int m, double *q, double *tmp)
+{
+    int i;
+    if (vidur__metric_source(s, m)) {
+        int64_t n = vidur__metric_values(s, m, tmp);
+        if (!n) return 0;
+        qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
+        for (i = 0; i <= 100; i++) {
+            double h = (double)(n - 1) * i / 100.0, lo = floor(h);
+            int64_t j = (int64_t)lo;
+            q[i] = j + 1 < n ? tmp[j] + (h - lo) * (tmp[j + 1] - tmp[j]) : tmp[j];
+        }
+        return n;
+    }
+    if (!s->msk[m].count) return 0;
+    for (i = 0; i <= 100; i++) q[i] = vidur__sketch_quantile(&s->msk[m], i / 100.0);
+    return s->msk[m].count;
+}
+
+static int vidur__write_cdf_file(const char *dir, const char *name, const double *q, vidur_error *err)
+{
+    vidur__afile a;
+    char file[VIDUR_NAME_MAX + 16], b[40];
+    int i;
+    snprintf(file, sizeof file, "%s.csv", name);
+    if (!vidur__aopen(&a, dir, file, err)) return 0;
+    fprintf(a.f, "cdf,%s\n", name);
+    for (i = 0; i <= 100; i++) {
+        vidur__fmt_double(b, sizeof b, q[i]);
+        fprintf(a.f, "%g,%s\n", i / 100.0, b);
+    }
+    return vidur__aclose(&a, 1, err);
+}
+
+static int vidur__meter_json(const char *dir, const char *name, const vidur__meter *m, vidur_error *err)
+{
+    vidur__afile a;
+    char file[VIDUR_NAME_MAX + 16], b[3][40];
+    snprintf(file, sizeof file, "%s.json", name);
+    if (!vidur__aopen(&a, dir, file, err)) return 0;
+    vidur__fmt_double(b[0], 40, m->min);
+    vidur__fmt_double(b[1], 40, m->max);
+    vidur__fmt_double(b[2], 40, vidur__meter_mean(m));
+    fprintf(a.f, "{\"%s_min\": %s, \"%s_max\": %s, \"%s_weighted_mean\": %s}\n", name, b[0], name, b[1], name, b[2]);
+    return vidur__aclose(&a, 1, err);
+}
+
+/* copies a temporary row file under its final name, behind a header line */
+static int vidur__copy_rows(FILE *src, const char *dir, const char *name, const char *header, vidur_error *err)
+{
+    vidur__afile a;
+    char buf[65536];
+    size_t n;
+    if (!vidur__aopen(&a, dir, name, err)) return 0;
+    fputs(header, a.f);
+    fflush(src);
+    rewind(src);
+    while ((n = fread(buf, 1, sizeof buf, src)) > 0) fwrite(buf, 1, n, a.f);
+    fseek(src, 0, SEEK_END);
+    return vidur__aclose(&a, !ferror(src), err);
+}
+
+/* request_{arrival,completion}_time_series.csv: `Time (sec),<name>`, cumulative counts; one row
+   per request with per-request rows, else one per time bucket (the count at the bucket's end) */
+static int vidur__write_time_series(vidur_sim *s, const char *dir, int completion, double *tmp, vidur_error *err)
+{
+    const char *name = completion ? "request_completion" : "request_arrival";
+    char file[64], b[40];
+    vidur__afile a;
+    int64_t i, n = 0;
+    snprintf(file, sizeof file, "%s_time_series.csv", name);
+    if (!vidur__aopen(&a, dir, file, err)) return 0;
+    fprintf(a.f, "Time (sec),%s\n", name);
+    if (s->keep_rows) {
+        for (i = 0; i <= s->max_request_id; i++) {
+            const vidur__row *row = &s->rows[i];
+            if (completion ? row->completed : row->arrived) tmp[n++] = completion ? row->completed_at : row->arrived_at;
+        }
+        if (completion) qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
+        for (i = 0; i < n; i++) {
+            vidur__fmt_double(b, sizeof b, tmp[i]);
+            fprintf(a.f, "%s,%lld\n", b, (long long)(i + 1));
+        }
+    } else {
+        const double *cnt = s->ts.cnt + (size_t)(completion ? VIDUR__TS_COMPLETIONS : VIDUR__TS_ARRIVALS) * VIDUR__TS_BUCKETS;
+        double cum = 0;
+        for (i = 0; i < VIDUR__TS_BUCKETS && (double)i * s->ts.width <= s->ts.t_max; i++) {
+            cum += cnt[i];
+            vidur__fmt_double(b, sizeof b, (double)(i + 1) * s->ts.width);
+            fprintf(a.f, "%s,%.0f\n", b, cum);
+        }
+    }
+    return vidur__aclose(&a, 1, err);
+}
+
+static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summary *sum, vidur_error *err)
+{
+    char plots[VIDUR_PATH_MAX + 80], name[VIDUR_NAME_MAX];
+    double q[101], *tmp;
+    int m, r, st, ok = 1;
+    int64_t n = s->max_request_id + 1;
+    vidur__afile a;
+    snprintf(plots, sizeof plots, "%s/plots", path);
+    if (!vidur__mkdirs(plots, err)) return 0;
+    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
+    if (!tmp) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (plots)");
+        return 0;
+    }
+    for (m = 0; m < VIDUR_METRIC_COUNT && ok; m++)
+        if (vidur__metric_cdf(s, m, q, tmp)) ok = vidur__write_cdf_file(plots, vidur__metric_names[m], q, err);
+    /* the per-request scatter of every latency metric ([F] <metric>_scatter.csv) */
+    for (m = 0; m < VIDUR_METRIC_COUNT && ok && s->keep_rows; m++) {
+        int64_t i;
+        if (vidur__metric_source(s, m) != 1 || m == VIDUR_METRIC_REQUEST_NUM_RESTARTS || m == VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED ||
+            m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN)
+            continue;
+        snprintf(name, sizeof name, "%s_scatter.csv", vidur__metric_names[m]);
+        if (!(ok = vidur__aopen(&a, plots, name, err))) break;
+        fprintf(a.f, "Request Id,%s\n", vidur__metric_names[m]);
+        for (i = 0; i < n; i++) {
+            char b[40];
+            if (!s->rows[i].completed) continue;
+            vidur__fmt_double(b, sizeof b, s->rows[i].v[vidur__row_slot(m)]);
+            fprintf(a.f, "%lld,%s\n", (long long)i, b);
+        }
+        ok = vidur__aclose(&a, 1, err);
+    }
+    ok = ok && vidur__write_time_series(s, plots, 0, tmp, err) && vidur__write_time_series(s, plots, 1, tmp, err);
+    if (ok && s->cfg.store_operation_metrics) {
+        int op;
+        for (op = 0; op <= VIDUR_OP_COUNT && ok; op++) {
+            const vidur__sketch *k = &s->op_sk[op];
+            int i;
+            if (!k->count) continue;
+            for (i = 0; i <= 100; i++) q[i] = vidur__sketch_quantile(k, i / 100.0);
+            if (op < VIDUR_OP_COUNT) snprintf(name, sizeof name, "%s_execution_time", vidur_op_name(op));
+            else snprintf(name, sizeof name, "model_execution_e2e");
+            ok = vidur__write_cdf_file(plots, name, q, err);
+        }
+    }
+    if (ok && s->cfg.store_utilization_metrics) {
+        /* Vidur's per-replica, per-stage files (ids from 0, without upstream's slot quirk) */
+        for (r = 0; r < s->num_replicas && ok; r++)
+            for (st = 0; st < s->replicas[r].info.num_pipeline_stages && ok; st++) {
+                snprintf(name, sizeof name, "replica_%d_stage_%d_busy_time_percent", r, st);
+                ok = vidur__meter_json(plots, name, &s->replicas[r].stages[st].busy_meter, err);
+                snprintf(name, sizeof name, "replica_%d_stage_%d_mfu", r, st);
+                ok = ok && vidur__meter_json(plots, name, &s->replicas[r].stages[st].mfu_meter, err);
+            }
+        /* [F] the same, one file per quantity keyed by replica (and stage) */
+        if (ok && (ok = vidur__aopen(&a, plots, "replica_memory_usage.json", err))) {
+            fputc('{', a.f);
+            for (r = 0; r < s->num_replicas; r++) {
+                const vidur__meter *mt = &s->replicas[r].mem_meter;
+                char b[3][40];
+                vidur__fmt_double(b[0], 40, mt->min);
+                vidur__fmt_double(b[1], 40, mt->max);
+                vidur__fmt_double(b[2], 40, vidur__meter_mean(mt));
+                fprintf(a.f, "%s\"%d\": {\"replica_memory_usage_min\": %s, \"replica_memory_usage_max\": %s, \"replica_memory_usage_weighted_mean\": %s}",
+                        r ? ", " : "", r, b[0], b[1], b[2]);
+            }
+            fputs("}\n", a.f);
+            ok = vidur__aclose(&a, 1, err);
+        }
+        for (m = 0; m < 2 && ok; m++) {
+            const char *what = m ? "replica_mfu" : "replica_busy_time";
+            snprintf(name, sizeof name, "%s.json", what);
+            if (!(ok = vidur__aopen(&a, plots, name, err))) break;
+            fputc('{', a.f);
+            for (r = 0; r < s->num_replicas; r++) {
+                fprintf(a.f, "%s\"%d\": {", r ? ", " : "", r);
+                for (st = 0; st < s->replicas[r].info.num_pipeline_stages; st++) {
+                    const vidur__meter *mt = m ? &s->replicas[r].stages[st].mfu_meter : &s->replicas[r].stages[st].busy_meter;
+                    char b[3][40];
+                    vidur__fmt_double(b[0], 40, mt->min);
+                    vidur__fmt_double(b[1], 40, mt->max);
+                    vidur__fmt_double(b[2], 40, vidur__meter_mean(mt));
+                    fprintf(a.f, "%s\"%d\": {\"%s_min\": %s, \"%s_max\": %s, \"%s_weighted_mean\": %s}", st ? ", " : "", st, what, b[0], what,
+                            b[1], what, b[2]);
+                }
+                fputc('}', a.f);
+            }
+            fputs("}\n", a.f);
+            ok = vidur__aclose(&a, 1, err);
+        }
+    }
+    if (ok && (ok = vidur__aopen(&a, plots, "replica_prefix_cache_metrics.json", err))) {
+        fputc('{', a.f);
+        for (r = 0; r < s->num_replicas; r++) {
+            char b[40];
+            vidur__fmt_double(b, sizeof b, sum->replica[r].prefix_hit_rate);
+            fprintf(a.f, "%s\"%d\": {\"cached_tokens_sum\": %lld, \"total_tokens_sum\": %lld, \"hit_ratio\": %s}", r ? ", " : "", r,
+                    (long long)sum->replica[r].prefix_cached_tokens, (long long)sum->replica[r].prefix_total_tokens, b);
+        }
+        fputs("}\n", a.f);
+        ok = vidur__aclose(&a, 1, err);
+    }
+    VIDUR_FREE(tmp);
+    return ok;
+}
+
+/* batch_metrics.csv / operation_metrics.csv (keep_individual_batch_metrics): one row per batch
+   (per batch stage for operations), in completion order */
+static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *err)
+{
+    char header[1024];
+    size_t len;
+    int op;
+    if (s->batch_rows &&
+        !vidur__copy_rows(s->batch_rows, path, "batch_metrics.csv",
+                          "Batch Id,replica,batch_execution_time,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,"
+                          "batch_size,batch_num_completed_prefills\n",
+                          err))
+        return 0;
+    if (!s->op_rows) return 1;
+    len = (size_t)snprintf(header, sizeof header, "Batch Id,replica,stage");
+    for (op = 0; op < VIDUR_OP_COUNT; op++) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
+    snprintf(header + len, sizeof header - len, ",model_execution_e2e\n");
+    return vidur__copy_rows(s->op_rows, path, "operation_metrics.csv", header, err);
+}
+
+/* ---- section: SVG plots and report.html ----------------------------------------------------
+   A small line/scatter plot writer (inline SVG, no scripts, no network) and the report built
+   with it. The plot writer is public so tools can draw their own figures (e.g. Pareto fronts). */
+static const char *const vidur__svg_colors[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+VIDURDEF void vidur_xml_escape(FILE *f, const char *text)
+{
+    for (; text && *text; text++) {
+        switch (*text) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default:
+            if ((unsigned char)*text >= 0x20 || *text == '\n' || *text == '\t') fputc(*text, f);
+        }
+    }
+}
+
+/* a "nice" tick step (1, 2 or 5 x 10^k) giving about n ticks over span */
+static double vidur__nice_step(double span, int n)
+{
+    double raw = span / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
+    return (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10) * mag;
+}
+
+static double vidur__svg_tr(double v, int lg) { return lg ? log10(v) : v; }
+
+VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur_svg_series *series, int nseries)
+{
+    int W = p->width > 0 ? p->width : 560, H = p->height > 0 ? p->height : 320;
+    double L = 64, R = 16, T = 30, B = 44, pw = W - L - R, ph = H - T - B;
+    double x0 = HUGE_VAL, x1 = -HUGE_VAL, y0 = HUGE_VAL, y1 = -HUGE_VAL, step, v;
+    int i, any = 0;
+    int64_t k;
+    for (i = 0; i < nseries; i++)
+        for (k = 0; k < series[i].n; k++) {
+            double x = series[i].x[k], y = series[i].y[k];
+            if (!isfinite(x) || !isfinite(y) || (p->log_x && x <= 0) || (p->log_y && y <= 0)) continue;
+            x = vidur__svg_tr(x, p->log_x);
+            y = vidur__svg_tr(y, p->log_y);
+            if (x < x0) x0 = x;
+            if (x > x1) x1 = x;
+            if (y < y0) y0 = y;
+            if (y > y1) y1 = y;
+            any = 1;
+        }
+    if (!any) x0 = y0 = 0, x1 = y1 = 1;
+    if (!p->log_y && y0 > 0 && y0 < 0.5 * y1) y0 = 0; /* start level and rate axes at 0 */
+    if (x1 - x0 < 1e-12 * (fabs(x0) + 1)) x0 -= 0.5, x1 += 0.5;
+    if (y1 - y0 < 1e-12 * (fabs(y0) + 1)) y0 -= 0.5, y1 += 0.5;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H, W, H);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", W, H);
+    fputs("<text x=\"", f);
+    fprintf(f, "%d\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">", W / 2);
+    vidur_xml_escape(f, p->title);
+    fputs("</text>\n", f);
+    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#888888\"/>\n", L, T, pw, ph);
+#define VIDUR__SX(x) (L + ((x) - x0) / (x1 - x0) * pw)
+#define VIDUR__SY(y) (T + ph - ((y) - y0) / (y1 - y0) * ph)
+    /* ticks and grid: nice steps, or powers of ten on a log axis */
+    step = p->log_x ? 1 : vidur__nice_step(x1 - x0, 6);
+    for (v = ceil(x0 / step) * step; v <= x1 + 1e-9 * step; v += step) {
+        double sx = VIDUR__SX(v), lab = p->log_x ? pow(10, v) : (fabs(v) < 1e-12 * step ? 0 : v);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%g\" x2=\"%.2f\" y2=\"%g\" stroke=\"#e0e0e0\"/><text x=\"%.2f\" y=\"%g\" text-anchor=\"middle\">%g</text>\n",
+                sx, T, sx, T + ph, sx, T + ph + 14, lab);
+    }
+    step = p->log_y ? 1 : vidur__nice_step(y1 - y0, 5);
+    for (v = ceil(y0 / step) * step; v <= y1 + 1e-9 * step; v += step) {
+        double sy = VIDUR__SY(v), lab = p->log_y ? pow(10, v) : (fabs(v) < 1e-12 * step ? 0 : v);
+        fprintf(f, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"#e0e0e0\"/><text x=\"%g\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
+                L, sy, L + pw, sy, L - 4, sy + 4, lab);
+    }
+    fprintf(f, "<text x=\"%g\" y=\"%d\" text-anchor=\"middle\">", L + pw / 2, H - 8);
+    vidur_xml_escape(f, p->x_label);
+    fprintf(f, "%s</text>\n<text x=\"14\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 14 %g)\">", p->log_x ? " (log)" : "", T + ph / 2, T + ph / 2);
+    vidur_xml_escape(f, p->y_label);
+    fprintf(f, "%s</text>\n", p->log_y ? " (log)" : "");
+    for (i = 0; i < nseries; i++) {
+        const char *col = vidur__svg_colors[i % 10];
+        int open = 0;
+        for (k = 0; k < series[i].n; k++) {
+            double x = series[i].x[k], y = series[i].y[k];
+            int good = isfinite(x) && isfinite(y) && !(p->log_x && x <= 0) && !(p->log_y && y <= 0);
+            if (good) {
+                double sx = VIDUR__SX(vidur__svg_tr(x, p->log_x)), sy = VIDUR__SY(vidur__svg_tr(y, p->log_y));
+                if (p->scatter) {
+                    fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>\n", sx, sy, col);
+                } else {
+                    if (!open) fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", col);
+                    fprintf(f, "%s%.2f,%.2f", open ? " " : "", sx, sy);
+                    open = 1;
+                }
+            }
+            if (open && (!good || k == series[i].n - 1)) { /* a missing value breaks the line */
+                fputs("\"/>\n", f);
+                open = 0;
+            }
+        }
+        if (i < 12 && series[i].name && series[i].name[0]) { /* legend (first 12 series) */
+            double ly = T + 12 + 13 * i;
+            fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"10\" height=\"3\" fill=\"%s\"/><text x=\"%g\" y=\"%g\">", L + pw - 170, ly - 4, col, L + pw - 156, ly);
+            vidur_xml_escape(f, series[i].name);
+            fputs("</text>\n", f);
+        }
+    }
+#undef VIDUR__SX
+#undef VIDUR__SY
+    fputs("</svg>\n", f);
+}
+
+/* one plot of the time series: per-bucket rate (count / width) or mean of the samples */
+static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const char *ylab, int first, int count, int rate,
+                             const char *const *names, double *xs, double *ys)
+{
+    vidur_svg_series ser[64];
+    vidur_svg_plot p;
+    char nm[64][48];
+    int i, nb = 0, k;
+    while (nb < VIDUR__TS_BUCKETS && (double)nb * s->ts.width <= s->ts.t_max) nb++;
+    if (count > 64) count = 64;
+    for (k = 0; k < count; k++) {
+        const double *sm = s->ts.sum + (size_t)(first + k) * VIDUR__TS_BUCKETS, *cn = s->ts.cnt + (size_t)(first + k) * VIDUR__TS_BUCKETS;
+        double *x = xs + (size_t)k * VIDUR__TS_BUCKETS, *y = ys + (size_t)k * VIDUR__TS_BUCKETS;
+        for (i = 0; i < nb; i++) {
+            /* the last interval ends at the last event: a rate over its covered part only */
+            double w = i == nb - 1 && s->ts.t_max - i * s->ts.width > 1e-9 ? s->ts.t_max - i * s->ts.width : s->ts.width;
+            x[i] = (i + 0.5) * s->ts.width;
+            y[i] = rate ? cn[i] / w : cn[i] > 0 ? sm[i] / cn[i] : NAN;
+        }
+        if (names) snprintf(nm[k], sizeof nm[k], "%s", names[k]);
+        else if (count > 1) snprintf(nm[k], sizeof nm[k], "replica %d", k);
+        else nm[k][0] = 0;
+        ser[k].name = nm[k];
+        ser[k].x = x;
+        ser[k].y = y;
+        ser[k].n = nb;
+    }
+    memset(&p, 0, sizeof p);
+    p.title = title;
+    p.x_label = "simulated time (s)";
+    p.y_label = ylab;
+    vidur_svg_plot_write(f, &p, ser, count);
+}
+
+static void vidur__report_row(FILE *f, const char *label, const vidur_stat *st)
+{
+    fputs("<tr><td>", f);
+    vidur_xml_escape(f, label);
+    fprintf(f, "</td><td>%lld</td><td>%.6g</td><td>%.6g</td><td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>\n", (long long)st->count, st->mean,
+            st->p50, st->p90, st->p99, st->max);
+}
+
+VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidur_error *err)
+{
+    static const int cdf_metrics[3][2] = {{VIDUR_METRIC_PREFILL_E2E_TIME, -1},
+                                          {VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME,
+                                           VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED},
+                                          {VIDUR_METRIC_REQUEST_E2E_TIME, -1}};
+    static const char *const cdf_titles[3] = {"TTFT (prefill_e2e_time)", "TBT", "E2E latency (request_e2e_time)"};
+    static const char *const cdf_names[3][2] = {{"", ""}, {"per token", "per request (normalized)"}, {"", ""}};
+    const vidur_summary *sum = vidur_sim_summary(s);
+    vidur__afile a;
+    double *xs = NULL, *ys = NULL, *tmp = NULL, cdfx[2][101], cdfy[101];
+    int64_t n = s->max_request_id + 1;
+    int i, m, r, nrep = s->num_replicas > 64 ? 64 : s->num_replicas;
+    size_t cap = (size_t)(nrep > 2 ? nrep : 2) * VIDUR__TS_BUCKETS;
+    FILE *f;
+    xs = (double *)VIDUR_MALLOC(cap * sizeof(double));
+    ys = (double *)VIDUR_MALLOC(cap * sizeof(double));
+    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
+    if (!xs || !ys || !tmp) {
+        VIDUR_FREE(xs);
+        VIDUR_FREE(ys);
+        VIDUR_FREE(tmp);
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (report)");
+        return VIDUR_ERR_MEMORY;
+    }
+    if (!vidur__aopen(&a, dir, "report.html", err)) {
+        VIDUR_FREE(xs);
+        VIDUR_FREE(ys);
+        VIDUR_FREE(tmp);
+        return VIDUR_ERR_IO;
+    }
+    f = a.f;
+    /* well-formed XML throughout (tests check it with an XML parser) */
+    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+          "<title>Vidur simulation report</title>\n<style>\nbody{font-family:sans-serif;margin:24px;color:#222}"
+          "table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+          "td:first-child,th:first-child{text-align:left}.plots{display:flex;flex-wrap:wrap;gap:12px}\n</style>\n</head>\n<body>\n"
+          "<h1>Vidur simulation report</h1>\n<p>",
+          f);
+    fprintf(f, "vidur %s: %d x ", VIDUR_VERSION_STRING, s->num_replicas);
+    vidur_xml_escape(f, s->model->name);
+    fputs(" on ", f);
+    vidur_xml_escape(f, s->device->name);
+    fprintf(f, " (TP %d, PP %d), replica scheduler ", s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages);
+    vidur_xml_escape(f, s->cfg.replica_scheduler_type);
+    fputs(", global scheduler ", f);
+    vidur_xml_escape(f, s->cfg.global_scheduler_type);
+    fprintf(f, ". %lld requests arrived, %lld completed, %lld batches, simulated %.3f s; throughput %.3f requests/s, %.1f output tokens/s. "
+               "Request quantiles are %s.</p>\n",
+            (long long)sum->num_requests, (long long)sum->num_completed, (long long)sum->num_batches, sum->simulated_time, sum->throughput_rps,
+            sum->output_tokens_per_s, s->keep_rows ? "exact" : "from DDSketches (relative error at most 0.1 %)");
+    fputs("<h2>Latency distributions</h2>\n<div class=\"plots\">\n", f);
+    for (i = 0; i <= 100; i++) cdfy[i] = i / 100.0;
+    for (i = 0; i < 3; i++) {
+        vidur_svg_series ser[2];
+        vidur_svg_plot p;
+        int ns = 0, j;
+        for (j = 0; j < 2; j++) {
+            m = cdf_metrics[i][j];
+            if (m < 0 || !vidur__metric_cdf(s, m, cdfx[ns], tmp)) continue;
+            ser[ns].name = cdf_names[i][j];
+            ser[ns].x = cdfx[ns];
+            ser[ns].y = cdfy;
+            ser[ns].n = 101;
+            ns++;
+        }
+        memset(&p, 0, sizeof p);
+        p.title = cdf_titles[i];
+        p.x_label = "seconds";
+        p.y_label = "CDF";
+        vidur_svg_plot_write(f, &p, ser, ns);
+    }
+    fputs("</div>\n<h2>Over time</h2>\n<div class=\"plots\">\n", f);
+    {
+        static const char *const ac[2] = {"arrivals", "completions"};
+        vidur__report_ts(f, s, "Arrivals and completions", "requests / s", VIDUR__TS_ARRIVALS, 2, 1, ac, xs, ys);
+        vidur__report_ts(f, s, "Batch size (mean per interval)", "requests", VIDUR__TS_BATCH_SIZE, 1, 0, NULL, xs, ys);
+        vidur__report_ts(f, s, "Queue length per replica", "waiting requests", VIDUR__TS_FIRST_REPLICA, nrep, 0, NULL, xs, ys);
+        vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + s->num_replicas, nrep, 0, NULL, xs, ys);
+    }
+    fprintf(f, "</div>\n<p>Time series: intervals of %g s (at most %d; rates per interval, and means of the samples taken as batches form).</p>\n",
+            s->ts.width, VIDUR__TS_BUCKETS);
+    fputs("<h2>Summary</h2>\n<table>\n<tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n", f);
+    for (m = 0; m < VIDUR_METRIC_COUNT; m++)
+        if (sum->metric[m].count) vidur__report_row(f, vidur__metric_names[m], &sum->metric[m]);
+    fputs("</table>\n<h2>Replicas</h2>\n<table>\n<tr><th>replica</th><th>KV blocks</th><th>KV usage min %</th><th>max %</th>"
+          "<th>time-weighted mean %</th><th>busy %</th><th>MFU %</th><th>prefix hit rate %</th></tr>\n",
+          f);
+    for (r = 0; r < sum->num_replicas; r++) {
+        const vidur_replica_utilization *u = &sum->replica[r];
+        fprintf(f, "<tr><td>%d</td><td>%lld</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.3f</td><td>%.1f</td></tr>\n", r,
+                (long long)u->num_blocks, u->memory_usage_min, u->memory_usage_max, u->memory_usage_weighted_mean, u->busy_time_percent, u->mfu,
+                100 * u->prefix_hit_rate);
+    }
+    fputs("</table>\n</body>\n</html>\n", f);
+    VIDUR_FREE(xs);
+    VIDUR_FREE(ys);
+    VIDUR_FREE(tmp);
+    return vidur__aclose(&a, 1, err) ? VIDUR_OK : VIDUR_ERR_IO;
+}
+
 VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err)
 {
     char path[VIDUR_PATH_MAX + 64], plots[VIDUR_PATH_MAX + 80];
@@ -8018,11 +8881,22 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
             if (!vidur__aclose(&a, 1, err)) return VIDUR_ERR_IO;
         }
     }
+    if (s->cfg.store_plots && !vidur__write_plots(s, path, sum, err)) return err->code ? err->code : VIDUR_ERR_IO;
+    if (!vidur__write_batch_rows(s, path, err)) return VIDUR_ERR_IO;
+    if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
     if (s->trace) {
         char buf[65536];
         size_t n;
+        int j;
         if (!vidur__aopen(&a, path, "chrome_trace.json", err)) return VIDUR_ERR_IO;
         fputs("{\"traceEvents\": [", a.f);
+        /* lane names (metadata events): one process per replica, one thread per stage */
+        for (r = 0; r < s->num_replicas; r++) {
+            fprintf(a.f, "\n{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"args\": {\"name\": \"replica %d\"}},", r, r);
+            for (j = 0; j < s->replicas[r].info.num_pipeline_stages; j++)
+                fprintf(a.f, "\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": \"stage %d\"}}%s", r, j, j,
+                        s->trace_first && r == s->num_replicas - 1 && j == s->replicas[r].info.num_pipeline_stages - 1 ? "" : ",");
+        }
         fflush(s->trace);
         rewind(s->trace);
         while ((n = fread(buf, 1, sizeof buf, s->trace)) > 0) fwrite(buf, 1, n, a.f);

@@ -5,16 +5,18 @@
 #
 #   scripts/deps.sh          library dependencies only
 #   scripts/deps.sh --test   also try to install clang (used by the compile checks of `make test`;
-#                            when it cannot be installed those checks are skipped, not failed)
-#                            and OpenMPI (libopenmpi-dev, openmpi-bin: the MPI capacity search,
-#                            `make mpi`; its test is skipped when they cannot be installed)
+#                            when it cannot be installed those checks are skipped, not failed),
+#                            OpenMPI (libopenmpi-dev, openmpi-bin: the MPI capacity search,
+#                            `make mpi`), chromium and libxml2-utils (report.html screenshot and
+#                            XML checks of tests/test_report.sh); the tests that need these
+#                            optional packages are skipped, not failed, when they are absent
 set -euo pipefail
 
 want_clang=0
 for arg in "$@"; do
     case "$arg" in
         --test) want_clang=1 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (expected --test)" >&2; exit 2 ;;
     esac
 done
@@ -80,6 +82,20 @@ if [ "$want_clang" -eq 1 ] && { ! command -v mpicc >/dev/null 2>&1 || ! command 
     if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
         echo "deps.sh: mpicc/mpirun not found; the MPI capacity search test will be skipped" \
              "(install with: sudo apt-get install -y libopenmpi-dev openmpi-bin)"
+    fi
+fi
+# report tests (tests/test_report.sh): a headless browser and an XML checker, both optional
+if [ "$want_clang" -eq 1 ]; then
+    report_missing=()
+    command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || report_missing+=(chromium)
+    command -v xmllint >/dev/null 2>&1 || report_missing+=(libxml2-utils)
+    if [ ${#report_missing[@]} -gt 0 ] && is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "deps.sh: installing ${report_missing[*]} for the report tests"
+        apt_install "${report_missing[@]}" || true
+    fi
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+        echo "deps.sh: chromium not found; the report screenshot test will be skipped" \
+             "(install with: sudo apt-get install -y chromium)"
     fi
 fi
 exit 0
