@@ -8,6 +8,7 @@
 #   make bench        build and run bench/bench.c, then bench-search
 #   make bench-search run data/search/quick.ini with build/vidur-search (wall time, simulations/s)
 #   make mpi          build/vidur-search-mpi (capacity search over MPI ranks; needs mpicc)
+#   make search-traces  build/traces/ for data/search/example.ini (from ../shared's Mooncake JSONL)
 #   make docs         regenerate docs/config_reference.md from `vidur --help`
 #   make tables       regenerate data/vidur_tables.h and data/tables_accuracy.md (build/vidur-tables)
 #   make install      PREFIX=/usr/local, DESTDIR respected
@@ -41,7 +42,7 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TESTS        := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 ASAN_TESTS   := $(patsubst tests/%.c,$(BUILD)/asan/%,$(TEST_SRCS))
 
-.PHONY: all deps run test test-build bench docs tables install uninstall clean mpi bench-search
+.PHONY: all deps run test test-build bench docs tables install uninstall clean mpi bench-search search-traces
 .DELETE_ON_ERROR:
 
 TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
@@ -144,6 +145,20 @@ bench-search: $(BUILD)/vidur-search
 	$(BUILD)/vidur-search data/search/quick.ini -o $(BUILD)/bench_search --summaries-only && \
 	end=$$(date +%s.%N) && \
 	echo "bench-search: data/search/quick.ini wall time $$(awk "BEGIN { printf \"%.2f\", $$end - $$start }") s on $$(nproc) cores"
+
+# the traces of data/search/example.ini, converted from ../shared/data/traces/mooncake/ (read-only
+# there): a JSONL that is not present is reported, and its points are skipped by the search
+MOONCAKE = ../shared/data/traces/mooncake
+search-traces: $(BUILD)/vidur-mooncake
+	@mkdir -p $(BUILD)/traces
+	@for t in conversation toolagent; do \
+	    if [ -f $(MOONCAKE)/$${t}_trace.jsonl ]; then \
+	        $(BUILD)/vidur-mooncake $(MOONCAKE)/$${t}_trace.jsonl -o $(BUILD)/traces/mooncake_$${t}_trace.csv --session-prefix-blocks 2 && \
+	        echo "search-traces: $(BUILD)/traces/mooncake_$${t}_trace.csv"; \
+	    else \
+	        echo "search-traces: $(MOONCAKE)/$${t}_trace.jsonl not found: its points will be skipped"; \
+	    fi; \
+	done
 
 docs: $(BUILD)/vidur
 	bash scripts/gen_config_reference.sh $(BUILD)/vidur > docs/config_reference.md
