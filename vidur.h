@@ -1674,7 +1674,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__L("linear_regression_execution_time_predictor_config", "fit_intercept", linear_regression.fit_intercept, "true false", "Grid of fit_intercept."),
     VIDUR__PRED_KEYS("roofline_execution_time_predictor_config", roofline),
     VIDUR__K("metrics_config", "write_metrics", BOOL, write_metrics, "true", 1, 0, "Write output files."),
-    VIDUR__K("metrics_config", "write_json_trace", BOOL, write_json_trace, "false", 1, 0, "Write event_trace.json (not yet implemented)."),
+    VIDUR__K("metrics_config", "write_json_trace", BOOL, write_json_trace, "false", 1, 0, "Write event_trace.json (every processed event: time, event_type and its request/replica/stage/batch ids) and cluster.json (the replicas)."),
     VIDUR__K("metrics_config", "wandb_project", STRING, wandb_project, "", 1, 0, "Accepted for compatibility; ignored."),
     VIDUR__K("metrics_config", "wandb_group", STRING, wandb_group, "", 1, 0, "Accepted for compatibility; ignored."),
     VIDUR__K("metrics_config", "wandb_run_name", STRING, wandb_run_name, "", 1, 0, "Accepted for compatibility; ignored."),
@@ -1684,7 +1684,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("metrics_config", "save_table_to_wandb", BOOL, save_table_to_wandb, "false", 1, 0, "Accepted for compatibility; ignored."),
     VIDUR__K("metrics_config", "store_plots", BOOL, store_plots, "true", 1, 0, "Write plots/*.csv, plots/*.json and report.html."),
     VIDUR__K("metrics_config", "store_operation_metrics", BOOL, store_operation_metrics, "false", 1, 0, "Record per-operator times: plots/<op>_execution_time.csv (and operation_metrics.csv with keep_individual_batch_metrics)."),
-    VIDUR__K("metrics_config", "store_token_completion_metrics", BOOL, store_token_completion_metrics, "false", 1, 0, "Accepted; the per-token time (decode_token_execution_plus_preemption_time) is always recorded."),
+    VIDUR__K("metrics_config", "store_token_completion_metrics", BOOL, store_token_completion_metrics, "false", 1, 0, "Write plots/{prefill_completion,decode_completion,prefill_arrival,prefill_tokens_outstanding}_time_series.csv (the per-token time decode_token_execution_plus_preemption_time is always recorded)."),
     VIDUR__K("metrics_config", "store_request_metrics", BOOL, store_request_metrics, "true", 1, 0, "Keep per-request rows: request_metrics.csv and exact quantiles (false: DDSketch quantiles, memory independent of the number of requests)."),
     VIDUR__K("metrics_config", "store_batch_metrics", BOOL, store_batch_metrics, "true", 1, 0, "Record batch metrics."),
     VIDUR__K("metrics_config", "store_utilization_metrics", BOOL, store_utilization_metrics, "true", 1, 0, "Record memory, busy time and MFU."),
@@ -4218,6 +4218,12 @@ struct vidur_sim {
     int keep_rows;                         /* per-request rows (exact quantiles, request_metrics.csv) */
     vidur__sketch op_sk[VIDUR_OP_COUNT + 1]; /* store_operation_metrics: ms per stage (+ model_execution_e2e) */
     FILE *batch_rows, *op_rows;            /* keep_individual_batch_metrics: temp files of per-batch rows */
+    FILE *event_rows;                      /* write_json_trace: one JSON object per processed event */
+    int64_t num_event_rows;
+    /* store_token_completion_metrics: prefill completions, decode completions, prefill arrivals
+       (cumulative tokens) and outstanding prefill tokens, one row per change, in time order */
+    FILE *tok_rows[4];
+    double tok_level[4];
     vidur__tseries ts;                     /* downsampled time series for report.html */
     vidur_summary summary;
     vidur_replica_utilization *util;
@@ -7284,6 +7290,9 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     vidur__ts_free(&s->ts);
     if (s->batch_rows) fclose(s->batch_rows);
     if (s->op_rows) fclose(s->op_rows);
+    if (s->event_rows) fclose(s->event_rows);
+    for (i = 0; i < 4; i++)
+        if (s->tok_rows[i]) fclose(s->tok_rows[i]);
     VIDUR_FREE(s->rows);
     VIDUR_FREE(s->memo);
     vidur_table_set_free(s->user_tables);
@@ -7466,6 +7475,19 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         s->batch_rows = tmpfile();
         if (cfg->store_operation_metrics) s->op_rows = tmpfile();
     }
+    /* the event trace and the token series grow with the run: they stream to temporary files */
+    if (cfg->write_metrics && cfg->write_json_trace && !(s->event_rows = tmpfile())) {
+        r = VIDUR_ERR_IO;
+        vidur__set_error(err, r, "cannot create a temporary file for event_trace.json: %s", strerror(errno));
+        goto fail;
+    }
+    if (cfg->write_metrics && cfg->store_plots && cfg->store_token_completion_metrics)
+        for (i = 0; i < 4; i++)
+            if (!(s->tok_rows[i] = tmpfile())) {
+                r = VIDUR_ERR_IO;
+                vidur__set_error(err, r, "cannot create a temporary file for the token series: %s", strerror(errno));
+                goto fail;
+            }
     if (!vidur__next_arrival(s, err)) {
         r = VIDUR_ERR_MEMORY;
         goto fail;
@@ -7558,6 +7580,20 @@ static int vidur__record_completion(vidur_sim *s, const vidur_request *q)
     return 1;
 }
 
+enum { VIDUR__TOK_PREFILL_DONE, VIDUR__TOK_DECODE_DONE, VIDUR__TOK_PREFILL_ARRIVAL, VIDUR__TOK_PREFILL_OUTSTANDING };
+static const char *const vidur__tok_names[4] = {"prefill_completion_time_series", "decode_completion_time_series",
+                                                "prefill_arrival_time_series", "prefill_tokens_outstanding_time_series"};
+
+/* adds d to token series k (a running total) and records (t, total) */
+static void vidur__tok_add(vidur_sim *s, int k, double t, double d)
+{
+    char a[40];
+    if (!s->tok_rows[k] || d == 0) return;
+    s->tok_level[k] += d;
+    vidur__fmt_double(a, sizeof a, t);
+    fprintf(s->tok_rows[k], "%s,%.17g\n", a, s->tok_level[k]);
+}
+
 static int vidur__handle_arrival(vidur_sim *s)
 {
     vidur_request *q = s->next_arrival;
@@ -7565,6 +7601,7 @@ static int vidur__handle_arrival(vidur_sim *s)
     double t = q->arrived_at;
     if (!vidur__next_arrival(s, &s->error)) { s->failed = 1; return 0; }
     s->num_arrived++;
+    vidur__tok_add(s, VIDUR__TOK_PREFILL_ARRIVAL, t, q->num_prefill_tokens);
     {
         /* [F] SLO manager: prefill deadline = arrival + max(P x normalized, min); with only the
            minimum set, the minimum (the fork raises there; this is its evident intent) */
@@ -7686,7 +7723,12 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
     for (k = 0; k < nformed; k++) {
         vidur__batch_ex *b = formed[k];
         b->pub.scheduled_at = t;
-        for (i = 0; i < b->pub.size; i++) vidur__req_on_batch_schedule(b->pub.requests[i], t);
+        for (i = 0; i < b->pub.size; i++) {
+            vidur_request *q = b->pub.requests[i];
+            /* [F] outstanding prefill tokens: +P when a request is first scheduled */
+            if (!q->scheduled && s->tok_rows[0]) vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, q->num_prefill_tokens);
+            vidur__req_on_batch_schedule(q, t);
+        }
         vidur_batch_shape_compute(&b->pub, s->pparams->kv_cache_prediction_granularity, &b->shape);
         if (s->cfg.observer.on_batch_scheduled) s->cfg.observer.on_batch_scheduled(s->cfg.observer.user, s, rep, &b->pub);
         if (!vidur__push(s, t, VIDUR__EV_BATCH_STAGE_ARRIVAL, ri, 0, b)) return 0;
@@ -7837,7 +7879,7 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     int32_t i, completed_prefills = 0;
     int record;
     double tok_v = 0; /* a run of equal per-token times, added to the sketch at once */
-    int64_t tok_n = 0;
+    int64_t tok_n = 0, prefill_done = 0, decode_done = 0;
     b->pub.completed_at = t;
     /* a decode token's time is usually the batch's own (no gap before the batch): one log() for
        both metrics, whose sketches share gamma */
@@ -7858,7 +7900,14 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
             tok_v = v;
             tok_n++;
         }
+        if (s->tok_rows[0] && q->is_prefill_complete) { /* a prefill done now, else one decode token */
+            if (q->prefill_completed_at == t) prefill_done += q->num_prefill_tokens;
+            else decode_done++;
+        }
     }
+    vidur__tok_add(s, VIDUR__TOK_PREFILL_DONE, t, (double)prefill_done);
+    vidur__tok_add(s, VIDUR__TOK_DECODE_DONE, t, (double)decode_done);
+    vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, -(double)b->pub.num_prefill_tokens);
     if (i < b->pub.size || (tok_n && !vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n))) {
         vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (token metrics)");
         s->failed = 1;
@@ -7919,6 +7968,21 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     return vidur__push(s, t, VIDUR__EV_REPLICA_SCHEDULE, ri, 0, NULL);
 }
 
+/* write_json_trace: the processed event as one JSON object (type 0 = request arrival; -1 = none) */
+static void vidur__event_row(vidur_sim *s, double t, int type, int replica, int stage, int64_t batch, int64_t request)
+{
+    static const char *const names[] = {"request_arrival", "global_schedule", "replica_schedule", "batch_stage_arrival",
+                                        "replica_stage_schedule", "batch_stage_end", "batch_end"};
+    char a[40];
+    vidur__fmt_double(a, sizeof a, t);
+    fprintf(s->event_rows, "%s{\"time\": %s, \"event_type\": \"%s\"", s->num_event_rows++ ? ",\n" : "", a, names[type]);
+    if (request >= 0) fprintf(s->event_rows, ", \"request_id\": %lld", (long long)request);
+    if (replica >= 0) fprintf(s->event_rows, ", \"replica_id\": %d", replica);
+    if (stage >= 0) fprintf(s->event_rows, ", \"stage_id\": %d", stage);
+    if (batch >= 0) fprintf(s->event_rows, ", \"batch_id\": %lld", (long long)batch);
+    fputc('}', s->event_rows);
+}
+
 VIDURDEF int vidur_sim_step(vidur_sim *s)
 {
     vidur__event e;
@@ -7927,15 +7991,19 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
     if (s->finished) return 0;
     if (s->next_arrival && (vidur__heap_empty(&s->heap) || s->next_arrival->arrived_at <= vidur__heap_top(&s->heap)->time)) {
         /* arrivals were all created before any other event in upstream Vidur: at a tie they go first */
+        int64_t rid = s->next_arrival->id;
         s->now = s->next_arrival->arrived_at;
         if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1;
         ok = vidur__handle_arrival(s);
+        if (ok && s->event_rows) vidur__event_row(s, s->now, 0, -1, -1, -1, rid);
     } else if (vidur__heap_empty(&s->heap)) {
         s->finished = 1;
         return 0;
     } else {
+        int64_t bid;
         vidur__heap_pop(&s->heap, &e);
         s->now = e.time;
+        bid = e.batch ? e.batch->pub.id : -1; /* before the handler: a finished batch is recycled */
         if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1; /* the event is still handled */
         switch (e.type) {
         case VIDUR__EV_GLOBAL_SCHEDULE: ok = vidur__handle_global_schedule(s, e.time); break;
@@ -7948,6 +8016,10 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
         case VIDUR__EV_BATCH_STAGE_END: ok = vidur__handle_stage_end(s, e.time, e.replica, e.stage, e.batch); break;
         case VIDUR__EV_BATCH_END: ok = vidur__handle_batch_end(s, e.time, e.replica, e.batch); break;
         }
+        if (ok && s->event_rows)
+            vidur__event_row(s, e.time, e.type, e.type == VIDUR__EV_GLOBAL_SCHEDULE ? -1 : e.replica,
+                             e.type == VIDUR__EV_BATCH_STAGE_ARRIVAL || e.type == VIDUR__EV_REPLICA_STAGE_SCHEDULE || e.type == VIDUR__EV_BATCH_STAGE_END ? e.stage : -1,
+                             bid, -1);
     }
     s->num_events++;
     if (!ok) {
@@ -8583,6 +8655,42 @@ static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *
     return vidur__copy_rows(s->op_rows, path, "operation_metrics.csv", header, err);
 }
 
+/* write_json_trace: event_trace.json (every processed event, in order) and cluster.json (the
+   replicas with the derived model quantities of simulator.md §2.4, [F] id and num_replicas) */
+static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error *err)
+{
+    vidur__afile a;
+    char buf[65536];
+    size_t n;
+    int r;
+    if (!s->event_rows) return 1;
+    if (!vidur__aopen(&a, path, "event_trace.json", err)) return 0;
+    fputs("[\n", a.f);
+    fflush(s->event_rows);
+    rewind(s->event_rows);
+    while ((n = fread(buf, 1, sizeof buf, s->event_rows)) > 0) fwrite(buf, 1, n, a.f);
+    fseek(s->event_rows, 0, SEEK_END);
+    fputs("\n]\n", a.f);
+    if (!vidur__aclose(&a, !ferror(s->event_rows), err)) return 0;
+    if (!vidur__aopen(&a, path, "cluster.json", err)) return 0;
+    fprintf(a.f, "{\"id\": 0, \"num_replicas\": %d, \"replicas\": [", s->num_replicas);
+    for (r = 0; r < s->num_replicas; r++) {
+        const vidur_replica_info *in = &s->replicas[r].info;
+        char fl[40];
+        vidur__fmt_double(fl, sizeof fl, s->device->fp16_tflops * 1099511627776.0);
+        fprintf(a.f, "%s\n{\"id\": %d, \"model_name\": \"%s\", \"device\": \"%s\", \"network_device\": \"%s\", "
+                "\"tensor_parallel_size\": %d, \"num_pipeline_stages\": %d, \"num_layers_per_pipeline_stage\": %d, "
+                "\"attention_head_dim\": %d, \"q_heads_per_tensor_parallel_worker\": %d, \"kv_heads_per_tensor_parallel_worker\": %d, "
+                "\"max_request_tokens\": %lld, \"per_device_flops\": %s}",
+                r ? "," : "", r, s->model->name, s->device->name, s->node->name, in->tensor_parallel_size, in->num_pipeline_stages,
+                s->model->num_layers / in->num_pipeline_stages, s->model->embedding_dim / s->model->num_q_heads,
+                s->model->num_q_heads / in->tensor_parallel_size,
+                (int)vidur__ceil_div(s->model->num_kv_heads, in->tensor_parallel_size), (long long)in->max_tokens, fl);
+    }
+    fputs("\n]}\n", a.f);
+    return vidur__aclose(&a, 1, err);
+}
+
 /* ---- section: SVG plots and report.html ----------------------------------------------------
    A small line/scatter plot writer (inline SVG, no scripts, no network) and the report built
    with it. The plot writer is public so tools can draw their own figures (e.g. Pareto fronts). */
@@ -8905,6 +9013,17 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     }
     if (s->cfg.store_plots && !vidur__write_plots(s, path, sum, err)) return err->code ? err->code : VIDUR_ERR_IO;
     if (!vidur__write_batch_rows(s, path, err)) return VIDUR_ERR_IO;
+    if (!vidur__write_event_trace(s, path, err)) return VIDUR_ERR_IO;
+    if (s->tok_rows[0]) {
+        snprintf(plots, sizeof plots, "%s/plots", path);
+        if (!vidur__mkdirs(plots, err)) return VIDUR_ERR_IO;
+        for (r = 0; r < 4; r++) {
+            char name[96], header[96];
+            snprintf(name, sizeof name, "%s.csv", vidur__tok_names[r]);
+            snprintf(header, sizeof header, "Time (sec),%s\n", vidur__tok_names[r]);
+            if (!vidur__copy_rows(s->tok_rows[r], plots, name, header, err)) return VIDUR_ERR_IO;
+        }
+    }
     if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
     if (s->trace) {
         char buf[65536];

@@ -709,6 +709,80 @@ TEST(test_chrome_trace_pipeline)
     if (system(cmd) != 0) printf("  could not remove %s\n", dir);
 }
 
+/* last value of the second column of a two-column CSV text */
+static double last_value_(char *t)
+{
+    size_t n = strlen(t);
+    char *c;
+    while (n && t[n - 1] == '\n') t[--n] = 0;
+    c = strrchr(t, ',');
+    return c ? atof(c + 1) : -1;
+}
+
+/* write_json_trace and store_token_completion_metrics on 3 requests of P = 100, D = 4 (static
+   arrivals, one replica): event_trace.json holds every processed event (as many objects as
+   num_events, the first a request_arrival); cluster.json one replica with Llama-2-7B's derived
+   quantities (32 layers, head dim 4096 / 32 = 128, 32 q and kv heads at TP 1); the token series
+   end at 3 x 100 prompt tokens arrived and completed, 3 x (4 - 1) decode tokens (the first output
+   token comes with the prefill) and 0 outstanding prompt tokens. */
+TEST(test_event_trace_and_token_series)
+{
+    vidur_config c;
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    char dir[] = "/tmp/vidur_test_metrics_XXXXXX", cmd[1200];
+    char *t;
+    const char *p;
+    int64_t nobj = 0;
+    REQUIRE(mkdtemp(dir) != NULL);
+    one_request(&c, "100", "4", "3");
+    SET(&c, "replica_config_model_name", "meta-llama/Llama-2-7b-hf");
+    SET(&c, "replica_config_device", "a100");
+    SET(&c, "cluster_config_num_replicas", "1");
+    SET(&c, "metrics_config_write_metrics", "true");
+    SET(&c, "metrics_config_write_json_trace", "true");
+    SET(&c, "metrics_config_store_token_completion_metrics", "true");
+    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+    REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
+    CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, NULL, 0, &err), VIDUR_OK);
+    t = slurp_path_(dir, "event_trace.json");
+    REQUIRE(t != NULL);
+    CHECK(json_ok_(t));
+    for (p = t; (p = strstr(p, "\"event_type\": ")) != NULL; p++) nobj++;
+    CHECK_EQ_INT(nobj, vidur_sim_summary(sim)->num_events);
+    CHECK(strncmp(t, "[\n{\"time\": 0, \"event_type\": \"request_arrival\", \"request_id\": 0}", 63) == 0);
+    CHECK_CONTAINS(t, "\"event_type\": \"batch_end\", \"replica_id\": 0, \"batch_id\": 0}");
+    CHECK_CONTAINS(t, "\"event_type\": \"batch_stage_end\", \"replica_id\": 0, \"stage_id\": 0, \"batch_id\": 0}");
+    free(t);
+    t = slurp_path_(dir, "cluster.json");
+    REQUIRE(t != NULL);
+    CHECK(json_ok_(t));
+    CHECK_CONTAINS(t, "\"num_replicas\": 1");
+    CHECK_CONTAINS(t, "\"num_layers_per_pipeline_stage\": 32, \"attention_head_dim\": 128, \"q_heads_per_tensor_parallel_worker\": 32, \"kv_heads_per_tensor_parallel_worker\": 32");
+    free(t);
+    t = slurp_path_(dir, "plots/prefill_arrival_time_series.csv");
+    REQUIRE(t != NULL);
+    CHECK(first_line_is_(t, "Time (sec),prefill_arrival_time_series"));
+    CHECK(last_value_(t) == 300);
+    free(t);
+    t = slurp_path_(dir, "plots/prefill_completion_time_series.csv");
+    REQUIRE(t != NULL);
+    CHECK(last_value_(t) == 300);
+    free(t);
+    t = slurp_path_(dir, "plots/decode_completion_time_series.csv");
+    REQUIRE(t != NULL);
+    CHECK(first_line_is_(t, "Time (sec),decode_completion_time_series"));
+    CHECK(last_value_(t) == 9);
+    free(t);
+    t = slurp_path_(dir, "plots/prefill_tokens_outstanding_time_series.csv");
+    REQUIRE(t != NULL);
+    CHECK(last_value_(t) == 0);
+    free(t);
+    vidur_sim_destroy(sim);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+}
+
 /* The SVG writer on its own: axes, a legend entry per named series, a broken line at NaN. */
 TEST(test_svg_plot)
 {
@@ -762,6 +836,7 @@ int main(void)
     RUN_TEST(test_output_files);
     RUN_TEST(test_streaming_outputs);
     RUN_TEST(test_chrome_trace_pipeline);
+    RUN_TEST(test_event_trace_and_token_series);
     RUN_TEST(test_svg_plot);
     return test_finish();
 }
