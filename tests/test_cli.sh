@@ -2,19 +2,8 @@
 # Tests of the command-line tool (tools/vidur.c). VIDUR selects the binary (default
 # build/vidur; tests/run.sh also runs this with build/asan/vidur).
 # Prints PASS/FAIL lines and, last, "N passed, N failed".
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
-case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
-
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+. "$(dirname "$0")/lib.sh"
+test_tmpdir cli
 
 if [ ! -x "$VIDUR" ]; then
     bad "binary $VIDUR exists"
@@ -193,5 +182,4 @@ else
     bad "no temporary files left behind"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -1,19 +1,10 @@
 #!/usr/bin/env bash
 # The documentation cannot drift: docs/config_reference.md equals what `vidur --help` generates,
 # and the README's first commands are the two a newcomer runs.
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
-case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
-pass=0
-fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-T=$(mktemp)
-trap 'rm -f "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+test_tmpdir docs
 
-if bash scripts/gen_config_reference.sh "$VIDUR" >"$T" && cmp -s "$T" docs/config_reference.md; then
+if bash scripts/gen_config_reference.sh "$VIDUR" >"$T/ref" && cmp -s "$T/ref" docs/config_reference.md; then
     ok "docs/config_reference.md is current (run make docs otherwise)"
 else
     bad "docs/config_reference.md is current" "run make docs"
@@ -33,5 +24,4 @@ if [ -n "$ver" ] && head -1 vidur.h | grep -qF "v$ver" && grep -m1 '^## ' CHANGE
 else
     bad "version agrees in vidur.h's first line, VIDUR_VERSION_STRING and CHANGELOG.md"
 fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

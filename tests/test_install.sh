@@ -1,14 +1,8 @@
 #!/usr/bin/env bash
 # `make install PREFIX=...` installs the header, the program and a pkg-config file with which a
 # program builds and runs.
-set -u
-cd "$(dirname "$0")/.."
-pass=0
-fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_install.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
+test_tmpdir install
 if make -s install PREFIX="$T/prefix" >"$T/log" 2>&1; then ok "make install"; else bad "make install" "$(tail -3 "$T/log")"; fi
 for f in include/vidur.h bin/vidur lib/pkgconfig/vidur.pc; do
     if [ -e "$T/prefix/$f" ]; then ok "installed $f"; else bad "installed $f"; fi
@@ -20,5 +14,4 @@ sed 's|#include "../vidur.h"|#include <vidur.h>|' examples/embed.c >"$T/embed.c"
 # shellcheck disable=SC2086
 if cc -std=c99 -Wall -Wextra -Werror "$T/embed.c" -o "$T/embed" $flags >"$T/cc.log" 2>&1; then ok "embed.c builds against the install"; else bad "embed.c builds against the install" "$(head -3 "$T/cc.log")"; fi
 if [ -x "$T/embed" ] && "$T/embed" >/dev/null; then ok "embed.c runs"; else bad "embed.c runs"; fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

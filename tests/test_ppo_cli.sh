@@ -3,18 +3,9 @@
 # and metrics CSVs appear only at the end of a run, a damaged checkpoint stops the run with one
 # line and no output, inference-only runs write no checkpoint; vidur-compare's paired table.
 # VIDUR selects the CLI (tests/run.sh also passes build/asan/vidur); VIDUR_COMPARE the comparison tool.
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
-case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
+. "$(dirname "$0")/lib.sh"
 COMPARE=${VIDUR_COMPARE:-$ROOT/build/vidur-compare}
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_ppo.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+test_tmpdir ppo
 P=--ppo_global_scheduler_config
 SMALL=(--execution_time_predictor_config_type roofline --cluster_config_num_replicas 2
        --synthetic_request_generator_config_num_requests 120
@@ -74,5 +65,4 @@ if [ -x "$COMPARE" ]; then
 else
     bad "vidur-compare built"
 fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

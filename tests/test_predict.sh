@@ -1,16 +1,7 @@
 #!/usr/bin/env bash
 # `vidur predict`: every operator with its source, stage and batch times that add up, and clear
 # errors for a bad batch description.
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
-case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
-pass=0
-fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-
+. "$(dirname "$0")/lib.sh"
 out=$("$VIDUR" predict --replica_config_model_name meta-llama/Meta-Llama-3-8B --replica_config_device h100 \
       --replica_config_tensor_parallel_size 2 --replica_config_num_pipeline_stages 2 \
       --decode 32x1024 --prefill 1x512@0 2>&1)
@@ -41,5 +32,4 @@ for spec in "--decode 32" "--prefill 1x" "--decode 0x10" "--prefill 2x0@5"; do
     fi
 done
 if err=$("$VIDUR" predict --replica_config_devcie h100 --decode 1x1 2>&1 >/dev/null); then bad "unknown key"; elif grep -q "did you mean 'replica_config_device'" <<<"$err"; then ok "unknown key"; else bad "unknown key" "$err"; fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

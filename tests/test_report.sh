@@ -9,19 +9,8 @@
 #     extra is printed on stderr in non-interactive runs;
 #   - a run killed while simulating leaves no file under a final name.
 # Prints PASS/FAIL/SKIP lines and, last, "N passed, N failed".
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
-case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
-
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_report.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-skip() { echo "SKIP $1"; }
+. "$(dirname "$0")/lib.sh"
+test_tmpdir report
 
 if [ ! -x "$VIDUR" ]; then
     bad "binary $VIDUR exists"
@@ -98,5 +87,4 @@ wait "$pid" 2>/dev/null
 left=$(find "$K" -type f ! -name '*.tmp' 2>/dev/null | head -n 3)
 if [ -z "$left" ]; then ok "killed run: no file under a final name"; else bad "killed run: no file under a final name" "$left"; fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,19 +3,11 @@
 # summaries-only, a crashing point, resume after kill -9, MPI == single machine, missing trace.
 # Runs with VIDUR=build/vidur (uses build/vidur-search) and VIDUR=build/asan/vidur (uses
 # build/asan/vidur-search), like every tests/test_*.sh.
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
+. "$(dirname "$0")/lib.sh"
 SEARCH=$(dirname "$VIDUR")/vidur-search
 case "$SEARCH" in /*) ;; *) SEARCH=$ROOT/$SEARCH ;; esac
-pass=0
-fail=0
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1" "$2"; fi; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+test_tmpdir search
 
 if [ ! -x "$SEARCH" ]; then
     bad "$SEARCH is built"
@@ -145,7 +137,7 @@ check "args.json and search.ini written" "grep -q '\"argv\"' '$T/a/args.json' &&
 
 # MPI: rank 0 hands out points, rank 1 runs them
 MPI_BIN=$ROOT/build/vidur-search-mpi
-if [ "$(dirname "$VIDUR")" != "build" ]; then
+if [ "$(dirname "$VIDUR")" != "$ROOT/build" ]; then
     echo "SKIP MPI (checked in the plain pass only)"
 elif ! command -v mpirun >/dev/null 2>&1 || [ ! -x "$MPI_BIN" ]; then
     echo "SKIP MPI: mpirun or build/vidur-search-mpi missing (install libopenmpi-dev openmpi-bin, then make mpi)"
@@ -161,5 +153,4 @@ sed 's#data/traces/conversations_small.csv#no/such/trace.csv#' "$T/s.ini" >"$T/m
 check "missing trace: exit 0, every row skipped with the reason" \
     "[ $? -eq 0 ] && [ \$(grep -c ',skipped,trace file no/such/trace.csv not found,' '$T/f/results.csv') -eq 16 ]"
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -11,22 +11,11 @@
 #       full run; the header compiles as C99 and C++11 inside vidur.h (-DVIDUR_TABLES) and its
 #       tables equal those of the --vtab file read back with vidur_table_set_load.
 # Prints PASS/FAIL/SKIP lines and, last, "N passed, N failed".
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
+. "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-build}
 TABLES=$ROOT/$BUILD/vidur-tables
 CC=${CC:-cc}
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_tables.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-skip() { echo "SKIP $1${2:+: $2}"; }
-finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
+test_tmpdir tables
 
 if [ ! -x "$TABLES" ]; then
     bad "binary $TABLES exists"

@@ -4,11 +4,7 @@
 # the CLI. VIDUR selects the CLI (default build/vidur); the tools are taken from the same
 # folder, so tests/run.sh's second pass (VIDUR=build/asan/vidur) runs the sanitized tools.
 # Prints PASS/FAIL lines and, last, "N passed, N failed".
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
-case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
+. "$(dirname "$0")/lib.sh"
 BIN=$(dirname "$VIDUR")
 MC=$BIN/vidur-mooncake
 CG=$BIN/vidur-convgen
@@ -16,13 +12,8 @@ MOONCAKE=../shared/data/traces/mooncake/conversation_trace.jsonl
 SMALL=data/traces/conversations_small.csv
 SMALL_ARGS=(--sessions 60 --seed 42) # also written in data/README.md
 
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_traces.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+test_tmpdir traces
 
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
 check() { # NAME CMD...: pass when CMD succeeds
     local name=$1
     shift
@@ -285,5 +276,4 @@ else
     bad "vidur replays a generated trace on 2 replicas" "$(head -c 400 "$T/stderr" "$T/stdout")"
 fi
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

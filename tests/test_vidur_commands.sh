@@ -2,18 +2,9 @@
 # Commands from Vidur's README and docs run unchanged (only the trace path points at ../shared,
 # where the project keeps Vidur's published traces). Skipped cleanly when ../shared is absent.
 # VIDUR selects the binary. Prints PASS/FAIL/SKIP lines and, last, "N passed, N failed".
-set -u
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-VIDUR=${VIDUR:-build/vidur}
-case "$VIDUR" in /*) ;; *) VIDUR=$ROOT/$VIDUR ;; esac
+. "$(dirname "$0")/lib.sh"
 TRACES=$ROOT/../shared/data/processed_traces
-pass=0
-fail=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_cmds.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+test_tmpdir cmds
 
 # completed COUNT NAME ARGS...: runs vidur, expects exit 0 and COUNT completed requests
 completed() {
@@ -97,5 +88,4 @@ if grep -q "^requests 287 arrived, 287 completed" <<<"$out" && grep -qE "^prefix
 else
     bad "prefix-cache summary line" "$(tail -2 <<<"$out")"
 fi
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
