@@ -9171,6 +9171,7 @@ typedef struct vidur__sini {
     char section[VIDUR_NAME_MAX + 32];
     int kind, item;              /* current section kind and item index */
     int section_line;
+    int explorer_line;           /* where [explorer] starts (1 when absent) */
     vidur_result result;
 } vidur__sini;
 
@@ -9334,6 +9335,7 @@ static int vidur__sini_handler(void *user, const char *section, const char *name
         c->kind = VIDUR__SK_NONE;
         for (k = VIDUR__SK_EXPLORER; k <= VIDUR__SK_SEARCH; k++)
             if (strlen(vidur__search_kind_names[k]) == pl && !strncmp(section, vidur__search_kind_names[k], pl)) c->kind = k;
+        if (c->kind == VIDUR__SK_EXPLORER) c->explorer_line = c->section_line;
         if (c->kind == VIDUR__SK_NONE || (c->kind == VIDUR__SK_EXPLORER) != (dot == NULL) || (dot && !dot[1])) {
             vidur__set_error(c->err, VIDUR_ERR_CONFIG,
                              "%s:%d: [%s]: unknown section (expected [explorer], or [KIND.NAME] with KIND one of cluster, global_scheduler, request_queue, replica_scheduler, slo_config, trace, model, search)",
@@ -9453,16 +9455,23 @@ static int vidur__sini_handler(void *user, const char *section, const char *name
     }
 }
 
-/* required fields and cross references, reported at the section's line */
+/* required fields, cross references and the names the simulator must know (schedulers, devices,
+   nodes, models: built-in or defined in base_config), reported at the section's line, so that a
+   typo stops the search before it starts instead of failing its points one by one */
 static vidur_result vidur__search_validate(vidur__sini *c)
 {
     vidur_search_spec *s = c->s;
-    int i, j;
+    int i, j, el = c->explorer_line;
+    vidur_config base;
+    vidur_error e;
+    const vidur__key *gk = vidur__find_flag("global_scheduler_config_type"), *rk = vidur__find_flag("replica_scheduler_config_type");
 #define VIDUR__SV_FAIL(sec, ln, key, ...) do { vidur__copy(c->section, sizeof c->section, sec); vidur__sini_fail(c, ln, key, __VA_ARGS__); return VIDUR_ERR_CONFIG; } while (0)
     char sec[VIDUR_NAME_MAX + 32];
-    if (!s->num_batch_sizes) VIDUR__SV_FAIL("explorer", 1, "batch_sizes", "missing (e.g. batch_sizes = 512)");
-    if (!s->num_tp_dimensions) VIDUR__SV_FAIL("explorer", 1, "tp_dimensions", "missing (e.g. tp_dimensions = 1 2 4)");
-    if (!s->num_pp_dimensions) VIDUR__SV_FAIL("explorer", 1, "pp_dimensions", "missing (e.g. pp_dimensions = 1)");
+    vidur_config_init(&base);
+    if (s->base_config[0] && vidur_config_load_ini(&base, s->base_config, &e)) VIDUR__SV_FAIL("explorer", el, "base_config", "%s", e.message);
+    if (!s->num_batch_sizes) VIDUR__SV_FAIL("explorer", el, "batch_sizes", "missing (e.g. batch_sizes = 512)");
+    if (!s->num_tp_dimensions) VIDUR__SV_FAIL("explorer", el, "tp_dimensions", "missing (e.g. tp_dimensions = 1 2 4)");
+    if (!s->num_pp_dimensions) VIDUR__SV_FAIL("explorer", el, "pp_dimensions", "missing (e.g. pp_dimensions = 1)");
     if (!s->num_clusters) VIDUR__SV_FAIL("cluster.NAME", 1, "", "no [cluster.NAME] section");
     if (!s->num_global_schedulers) VIDUR__SV_FAIL("global_scheduler.NAME", 1, "", "no [global_scheduler.NAME] section");
     if (!s->num_request_queues) VIDUR__SV_FAIL("request_queue.NAME", 1, "", "no [request_queue.NAME] section");
@@ -9477,11 +9486,14 @@ static vidur_result vidur__search_validate(vidur__sini *c)
         if (!x->device[0]) VIDUR__SV_FAIL(sec, x->line, "device", "missing");
         if (!x->network_device[0]) VIDUR__SV_FAIL(sec, x->line, "network_device", "missing");
         if (!x->gpus_per_node) VIDUR__SV_FAIL(sec, x->line, "gpus_per_node", "missing");
+        if (!vidur_find_device(&base, x->device)) VIDUR__SV_FAIL(sec, x->line, "device", "unknown device '%s'", x->device);
+        if (!vidur_find_node(&base, x->network_device)) VIDUR__SV_FAIL(sec, x->line, "network_device", "unknown node '%s'", x->network_device);
     }
     for (i = 0; i < s->num_global_schedulers; i++) {
         vidur_search_global_scheduler *x = &s->global_schedulers[i];
         snprintf(sec, sizeof sec, "global_scheduler.%s", x->label);
         if (!x->scheduler[0]) VIDUR__SV_FAIL(sec, x->line, "scheduler", "missing");
+        if (!vidur__in_choices(gk->choices, x->scheduler)) VIDUR__SV_FAIL(sec, x->line, "scheduler", "unknown '%s' (choices: %s)", x->scheduler, gk->choices);
         if (!strcmp(x->scheduler, "ranked_sticky_lop_uncached") && !x->top_k) VIDUR__SV_FAIL(sec, x->line, "top_k", "required by ranked_sticky_lop_uncached");
         if (!strcmp(x->scheduler, "tolerant_sticky_lop_uncached") && x->tolerance_factor <= 0)
             VIDUR__SV_FAIL(sec, x->line, "tolerance_factor", "required by tolerant_sticky_lop_uncached");
@@ -9496,6 +9508,7 @@ static vidur_result vidur__search_validate(vidur__sini *c)
         vidur_search_replica_scheduler *x = &s->replica_schedulers[i];
         snprintf(sec, sizeof sec, "replica_scheduler.%s", x->label);
         if (!x->scheduler[0]) VIDUR__SV_FAIL(sec, x->line, "scheduler", "missing");
+        if (!vidur__in_choices(rk->choices, x->scheduler)) VIDUR__SV_FAIL(sec, x->line, "scheduler", "unknown '%s' (choices: %s)", x->scheduler, rk->choices);
         if ((!strcmp(x->scheduler, "sarathi") || !strcmp(x->scheduler, "vllm_v1")) && !x->chunk_size)
             VIDUR__SV_FAIL(sec, x->line, "chunk_size", "required by %s", x->scheduler);
     }
@@ -9516,6 +9529,7 @@ static vidur_result vidur__search_validate(vidur__sini *c)
         vidur_search_model *x = &s->models[i];
         snprintf(sec, sizeof sec, "model.%s", x->name);
         if (!x->identifier[0]) VIDUR__SV_FAIL(sec, x->line, "identifier", "missing (a Hugging Face id, e.g. meta-llama/Meta-Llama-3-8B)");
+        if (!vidur_find_model(&base, x->identifier)) VIDUR__SV_FAIL(sec, x->line, "identifier", "unknown model '%s'", x->identifier);
     }
     for (i = 0; i < s->num_searches; i++) {
         vidur_search_target *x = &s->searches[i];
@@ -9577,6 +9591,7 @@ VIDURDEF vidur_result vidur_search_spec_load_string(const char *text, const char
     c.name = name;
     c.text = c.cursor = text;
     c.line = 1;
+    c.explorer_line = 1;
     c.result = VIDUR_OK;
     rc = ini_parse_string(text, vidur__sini_handler, &c);
     if (c.result == VIDUR_OK && rc > 0) {

@@ -453,6 +453,20 @@ TEST(test_bad_ini)
     expect_error(8, "gpus_per_node = eight\n", "bad.ini:8: [cluster.h100] gpus_per_node: 'eight' is not a positive integer");
     expect_error(9, "[router.rr]\n", "bad.ini:9: [router.rr]: unknown section");
     expect_error(4, "\n", "[explorer] pp_dimensions: missing");
+    /* names the simulator must know are checked before anything runs */
+    expect_error(10, "scheduler = lop_uncachd\n", "bad.ini:9: [global_scheduler.rr] scheduler: unknown 'lop_uncachd' (choices: round_robin|");
+    expect_error(14, "scheduler = sarathii\n", "bad.ini:13: [replica_scheduler.s] scheduler: unknown 'sarathii' (choices: ");
+    expect_error(6, "device = h1000\n", "bad.ini:5: [cluster.h100] device: unknown device 'h1000'");
+    expect_error(7, "network_device = h100_dgxx\n", "bad.ini:5: [cluster.h100] network_device: unknown node 'h100_dgxx'");
+    expect_error(24, "identifier = foo/bar\n", "bad.ini:23: [model.llama3] identifier: unknown model 'foo/bar'");
+    {
+        /* a missing [explorer] key is reported at [explorer]'s own line (2 here, after a comment) */
+        char buf[4096], text[4200];
+        with_line(buf, sizeof buf, 2, "");
+        snprintf(text, sizeof text, "; a comment\n%s", buf);
+        CHECK(vidur_search_spec_load_string(text, "bad.ini", &s, &err) != VIDUR_OK);
+        CHECK_CONTAINS(err.message, "bad.ini:2: [explorer] batch_sizes: missing");
+    }
     CHECK(vidur_search_spec_load("no/such/search.ini", &s, &err) != VIDUR_OK);
     CHECK_CONTAINS(err.message, "no/such/search.ini");
 }

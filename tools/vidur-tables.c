@@ -677,6 +677,38 @@ static int op_optional(int op)
 }
 
 /* sorts a table's ops by enum value and TPs ascending when created; we create in that order */
+/* the columns of one mlp.csv: model keys, token count, TP, and each operator's median time */
+typedef struct mlp_cols {
+    int ch, ckv, ce, cf, cv, cg, cn, ctp;
+    int op[VIDUR_OP_COUNT];
+} mlp_cols;
+
+static void mlp_cols_find(const csv *C, mlp_cols *M)
+{
+    char name[128];
+    int i;
+    M->ch = csv_col(C, "n_head", 1);
+    M->ckv = csv_col(C, "n_kv_head", 1);
+    M->ce = csv_col(C, "n_embd", 1);
+    M->cf = csv_col(C, "n_expanded_embd", 1);
+    M->cv = csv_col(C, "vocab_size", 1);
+    M->cg = csv_col(C, "use_gated_mlp", 1);
+    M->cn = csv_col(C, "num_tokens", 1);
+    M->ctp = csv_col(C, "num_tensor_parallel_workers", 1);
+    for (i = 0; i < 9; i++) {
+        snprintf(name, sizeof name, "time_stats.%s.median", vidur_op_name(mlp_ops[i]));
+        M->op[mlp_ops[i]] = csv_col(C, name, !op_optional(mlp_ops[i]));
+    }
+}
+
+/* the spec's row filter: the row profiles this model */
+static int mlp_row_matches(const rowctx *r, const mlp_cols *M, const vidur_model_spec *m)
+{
+    return field_num(r, M->ch, 0) == m->num_q_heads && field_num(r, M->ckv, 0) == m->num_kv_heads &&
+           field_num(r, M->ce, 0) == m->embedding_dim && field_num(r, M->cf, 0) == m->mlp_hidden_dim &&
+           field_num(r, M->cv, 0) == m->vocab_size && field_bool(r, M->cg) == (m->use_gated_mlp != 0);
+}
+
 static int cmp_int(const void *a, const void *b) { int x = *(const int *)a, y = *(const int *)b; return x < y ? -1 : x > y; }
 
 static void load_compute(combo *c)
@@ -685,6 +717,7 @@ static void load_compute(combo *c)
     int fi, k, tps[64], ntp = 0, ops_sorted[9], i;
     dset seen;
     csv *cs;
+    mlp_cols *mc;
     char **fields = NULL;
     int fcap = 0;
     if (!m) {
@@ -699,30 +732,22 @@ static void load_compute(combo *c)
         memset(&seen, 0, sizeof seen);
         cs = (csv *)xcalloc((size_t)nfile, sizeof *cs);
         for (fi = 0; fi < nfile; fi++) csv_read(&cs[fi], &g_files[c->files[K_MLP][fi]], &seen);
-        /* first pass: TP values of matching rows */
+        mc = (mlp_cols *)xcalloc((size_t)nfile, sizeof *mc);
+        /* first pass: columns of each file, every field checked, TP values of matching rows */
         for (fi = 0; fi < nfile; fi++) {
             const csv *C = &cs[fi];
-            int ch = csv_col(C, "n_head", 1), ckv = csv_col(C, "n_kv_head", 1), ce = csv_col(C, "n_embd", 1),
-                cf = csv_col(C, "n_expanded_embd", 1), cv = csv_col(C, "vocab_size", 1), cg = csv_col(C, "use_gated_mlp", 1),
-                cn = csv_col(C, "num_tokens", 1), ctp = csv_col(C, "num_tensor_parallel_workers", 1);
-            int cols[9];
-            char name[128];
-            for (i = 0; i < 9; i++) {
-                snprintf(name, sizeof name, "time_stats.%s.median", vidur_op_name(mlp_ops[i]));
-                cols[i] = csv_col(C, name, !op_optional(mlp_ops[i]));
-            }
+            mlp_cols *M = &mc[fi];
+            mlp_cols_find(C, M);
             for (k = 0; k < C->nrows; k++) {
                 rowctx r;
                 double tp;
                 int match;
                 row_split(&r, C, k, &fields, &fcap);
-                match = field_num(&r, ch, 0) == m->num_q_heads && field_num(&r, ckv, 0) == m->num_kv_heads &&
-                        field_num(&r, ce, 0) == m->embedding_dim && field_num(&r, cf, 0) == m->mlp_hidden_dim &&
-                        field_num(&r, cv, 0) == m->vocab_size && field_bool(&r, cg) == (m->use_gated_mlp != 0);
-                tp = field_num(&r, ctp, 0);
-                field_num(&r, cn, 0);
-                for (i = 0; i < 9; i++) field_num(&r, cols[i], op_optional(mlp_ops[i]));
-                if (tp < 1 || tp > 1024 || tp != (int)tp) die("%s:%d: field 'num_tensor_parallel_workers': not a TP degree: '%s'", C->path, r.line, r.f[ctp]);
+                match = mlp_row_matches(&r, M, m);
+                tp = field_num(&r, M->ctp, 0);
+                field_num(&r, M->cn, 0);
+                for (i = 0; i < 9; i++) field_num(&r, M->op[mlp_ops[i]], op_optional(mlp_ops[i]));
+                if (tp < 1 || tp > 1024 || tp != (int)tp) die("%s:%d: field 'num_tensor_parallel_workers': not a TP degree: '%s'", C->path, r.line, r.f[M->ctp]);
                 if (match) ntp = add_tp(tps, ntp, (int)tp);
             }
         }
@@ -733,32 +758,22 @@ static void load_compute(combo *c)
                 for (j = 0; j < 9; j++) new_table(c->device, c->model, "", tps[i], ops_sorted[j], 1);
             for (fi = 0; fi < nfile; fi++) {
                 const csv *C = &cs[fi];
-                int ch = csv_col(C, "n_head", 1), ckv = csv_col(C, "n_kv_head", 1), ce = csv_col(C, "n_embd", 1),
-                    cf = csv_col(C, "n_expanded_embd", 1), cv = csv_col(C, "vocab_size", 1), cg = csv_col(C, "use_gated_mlp", 1),
-                    cn = csv_col(C, "num_tokens", 1), ctp = csv_col(C, "num_tensor_parallel_workers", 1);
-                int cols[9];
-                char name[128];
-                for (j = 0; j < 9; j++) {
-                    snprintf(name, sizeof name, "time_stats.%s.median", vidur_op_name(ops_sorted[j]));
-                    cols[j] = csv_col(C, name, !op_optional(ops_sorted[j]));
-                }
+                const mlp_cols *M = &mc[fi];
                 for (k = 0; k < C->nrows; k++) {
                     rowctx r;
                     int tp, ti;
                     double x;
                     row_split(&r, C, k, &fields, &fcap);
-                    if (!(field_num(&r, ch, 0) == m->num_q_heads && field_num(&r, ckv, 0) == m->num_kv_heads &&
-                          field_num(&r, ce, 0) == m->embedding_dim && field_num(&r, cf, 0) == m->mlp_hidden_dim &&
-                          field_num(&r, cv, 0) == m->vocab_size && field_bool(&r, cg) == (m->use_gated_mlp != 0)))
-                        continue;
-                    tp = (int)field_num(&r, ctp, 0);
-                    x = field_num(&r, cn, 0);
+                    if (!mlp_row_matches(&r, M, m)) continue;
+                    tp = (int)field_num(&r, M->ctp, 0);
+                    x = field_num(&r, M->cn, 0);
                     for (ti = 0; ti < ntp && tps[ti] != tp; ti++) {}
                     for (j = 0; j < 9; j++)
-                        add_row(&g_tabs[base + ti * 9 + j], x, 0, field_num(&r, cols[j], op_optional(ops_sorted[j])), (int64_t)x, 0);
+                        add_row(&g_tabs[base + ti * 9 + j], x, 0, field_num(&r, M->op[ops_sorted[j]], op_optional(ops_sorted[j])), (int64_t)x, 0);
                 }
             }
         }
+        free(mc);
         for (fi = 0; fi < nfile; fi++) { free(cs[fi].hdr[0]); free(cs[fi].hdr); free(cs[fi].lines); free(cs[fi].lineno); }
         /* keep cs[fi].buf: nothing points into it after parsing, so free it too */
         for (fi = 0; fi < nfile; fi++) free(cs[fi].buf);
