@@ -8091,6 +8091,16 @@ static double vidur__quantile(double *v, int64_t n, double q)
     return a + (h - lo) * (b - a);
 }
 
+/* the same (NumPy 'linear') quantile of an ascending array */
+static double vidur__quantile_sorted(const double *v, int64_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    int64_t lo = (int64_t)floor(h);
+    if (lo >= n - 1) return v[n - 1];
+    if (lo < 0) return v[0];
+    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
 static void vidur__stat_of(double *v, int64_t n, vidur_stat *st)
 {
     int64_t i;
@@ -9138,18 +9148,11 @@ static void vidur__search_key_num(char *buf, size_t n, const char *text)
 }
 #endif
 
-static const char *const vidur__search_metric_names[VIDUR_NUM_REQUEST_TIME_METRICS] = {
-    "request_e2e_time", "request_e2e_time_normalized", "request_execution_time", "request_execution_time_normalized",
-    "request_model_execution_time", "request_model_execution_time_normalized", "request_preemption_time",
-    "request_scheduling_delay", "request_execution_plus_preemption_time", "request_execution_plus_preemption_time_normalized",
-    "prefill_e2e_time", "prefill_time_execution_plus_preemption", "prefill_time_execution_plus_preemption_normalized",
-    "decode_time_execution_plus_preemption_normalized"};
-
 VIDURDEF int vidur_search_metric_from_name(const char *name)
 {
     int i;
     for (i = 0; i < VIDUR_NUM_REQUEST_TIME_METRICS; i++)
-        if (!strcmp(vidur__search_metric_names[i], name)) return i;
+        if (!strcmp(vidur_metric_name((vidur_metric)i), name)) return i;
     return -1;
 }
 
@@ -9787,29 +9790,13 @@ VIDURDEF double vidur_search_qps_per_dollar(double qps, double cost_per_hour) { 
 static void vidur__search_on_complete(void *user, vidur_sim *sim, const vidur_request *q)
 {
     vidur_search_values *vals = (vidur_search_values *)user;
-    double a = q->arrived_at, sch = q->scheduled_at, f = q->prefill_completed_at, c = q->completed_at;
-    double e = q->execution_time, m = q->model_execution_time, p = q->preempted_time;
-    double P = q->num_prefill_tokens, D = q->num_decode_tokens, *v;
+    double v[VIDUR_METRIC_COUNT];
     (void)sim;
     /* amortised growth: no allocation per request once the array has its size */
     if (!vidur__grow((void **)&vals->v, &vals->cap, (vals->n + 1) * VIDUR_NUM_REQUEST_TIME_METRICS, sizeof(double))) return;
-    v = vals->v + vals->n * VIDUR_NUM_REQUEST_TIME_METRICS;
+    vidur__request_metrics(q, v); /* the same definitions as request_metrics.csv */
+    memcpy(vals->v + vals->n * VIDUR_NUM_REQUEST_TIME_METRICS, v, VIDUR_NUM_REQUEST_TIME_METRICS * sizeof(double));
     vals->n++;
-    /* the same definitions as request_metrics.csv (workload_and_metrics.md) */
-    v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
-    v[VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED] = (c - a) / D;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME] = e;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED] = e / D;
-    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME] = m;
-    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED] = m / D;
-    v[VIDUR_METRIC_REQUEST_PREEMPTION_TIME] = p;
-    v[VIDUR_METRIC_REQUEST_SCHEDULING_DELAY] = sch - a;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME] = e + p;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED] = (e + p) / D;
-    v[VIDUR_METRIC_PREFILL_E2E_TIME] = f - a;
-    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION] = f - sch;
-    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (f - sch) / P;
-    v[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (c - f) / D;
 }
 
 VIDURDEF void vidur_search_values_attach(vidur_config *cfg, vidur_search_values *vals)
@@ -9825,23 +9812,11 @@ VIDURDEF void vidur_search_values_free(vidur_search_values *vals)
     vals->n = vals->cap = 0;
 }
 
-static int vidur__search_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
 VIDURDEF double vidur_search_quantile(double *v, int64_t n, double q)
 {
-    double h;
-    int64_t lo;
     if (n <= 0) return NAN;
-    qsort(v, (size_t)n, sizeof *v, vidur__search_cmp_double);
-    h = (double)(n - 1) * q; /* NumPy 'linear': v[floor(h)] + (h - floor(h)) (v[floor(h)+1] - v[floor(h)]) */
-    lo = (int64_t)floor(h);
-    if (lo >= n - 1) return v[n - 1];
-    if (lo < 0) return v[0];
-    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+    qsort(v, (size_t)n, sizeof *v, vidur__dbl_cmp); /* sorted, as the API promises */
+    return vidur__quantile_sorted(v, n, q);
 }
 
 VIDURDEF int vidur_search_slo_check(const vidur_search_slo_config *slo, const double *values, int64_t n, int stride,
