@@ -6229,6 +6229,7 @@ static double vidur__ppo_hybrid_reward(vidur_ppo *p)
     p->rc_dlat = p->rc_n > 0 ? lat - p->rc_last_lat : 0;
     p->rc_last_tp = tp;
     p->rc_last_lat = lat;
+    /* §4.3 step 1; step 2 below updates the latency EMA a second time, as the spec describes */
     p->rc_lat_ema = p->rc_lat_ema == 0 ? lat : (1 - a) * p->rc_lat_ema + a * lat;
     p->rc_n += 1;
     if (p->rc_n == 1) {

@@ -41,16 +41,20 @@ static void on_done(void *user, vidur_sim *sim, const vidur_request *q)
     c->total++;
     if (q->completed_at > c->last_completion) c->last_completion = q->completed_at;
     if (q->id < c->skip) return;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 1024;
-        c->e2e = (double *)realloc(c->e2e, (size_t)c->cap * sizeof(double));
-        c->ttft = (double *)realloc(c->ttft, (size_t)c->cap * sizeof(double));
-        c->tbt = (double *)realloc(c->tbt, (size_t)c->cap * sizeof(double));
-        c->sd = (double *)realloc(c->sd, (size_t)c->cap * sizeof(double));
-        if (!c->e2e || !c->ttft || !c->tbt || !c->sd) {
+    if (c->n == c->cap) { /* the four columns grow together (vidur__grow: old buffers kept on failure) */
+        double **col[4];
+        int64_t cap = c->cap;
+        int a, ok = 1;
+        col[0] = &c->e2e; col[1] = &c->ttft; col[2] = &c->tbt; col[3] = &c->sd;
+        for (a = 0; a < 4; a++) {
+            cap = c->cap;
+            ok &= vidur__grow((void **)col[a], &cap, c->n + 1, sizeof(double));
+        }
+        if (!ok) {
             fprintf(stderr, "vidur-compare: out of memory\n");
             exit(1);
         }
+        c->cap = cap;
     }
     if (c->n == 0 || q->arrived_at < c->first_arrival) c->first_arrival = q->arrived_at;
     c->e2e[c->n] = q->completed_at - q->arrived_at;
@@ -61,23 +65,8 @@ static void on_done(void *user, vidur_sim *sim, const vidur_request *q)
     c->n++;
 }
 
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double quant(double *v, int64_t n, double q) /* linear interpolation (numpy's default) */
-{
-    double pos, f;
-    int64_t i;
-    if (n == 0) return 0;
-    qsort(v, (size_t)n, sizeof *v, cmpd);
-    pos = q * (double)(n - 1);
-    i = (int64_t)pos;
-    f = pos - (double)i;
-    return i + 1 < n ? v[i] * (1 - f) + v[i + 1] * f : v[i];
-}
+/* the library's linear (NumPy) quantile; 0 for no values */
+static double quant(double *v, int64_t n, double q) { return n ? vidur_search_quantile(v, n, q) : 0; }
 
 static double mean(const double *v, int64_t n)
 {
@@ -234,7 +223,7 @@ int main(int argc, char **argv)
                 for (m = 0; m < NM; m++) fprintf(fc, ",%.6g", v[m]);
                 fprintf(fc, ",%.6g,%.6g\n", ent, fl);
             }
-            free(col.e2e); free(col.ttft); free(col.tbt); free(col.sd);
+            VIDUR_FREE(col.e2e); VIDUR_FREE(col.ttft); VIDUR_FREE(col.tbt); VIDUR_FREE(col.sd);
         }
     /* summary: means over seeds; paired differences of mean and p99 E2E against the baseline */
     if (html) {
