@@ -4036,23 +4036,6 @@ static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
 
 static int vidur__sketch_add(vidur__sketch *k, double v) { return vidur__sketch_add_n(k, v, 1); }
 
-/* Sets k's one-value bucket cache to v, so that a later add of v (to k, or to another sketch of
-   the same gamma through vidur__sketch_share_cache) skips the log(). */
-static void vidur__sketch_prime(vidur__sketch *k, double v)
-{
-    if (v <= DBL_MIN * k->gamma || v == k->last_v || (v < 4096 && (double)(int)v == v)) return;
-    k->last_v = v;
-    k->last_b = (int64_t)ceil(log(v) / k->log_gamma);
-}
-
-static void vidur__sketch_share_cache(vidur__sketch *dst, const vidur__sketch *src)
-{
-    if (dst->gamma == src->gamma && src->last_v > 0) {
-        dst->last_v = src->last_v;
-        dst->last_b = src->last_b;
-    }
-}
-
 static double vidur__sketch_quantile(const vidur__sketch *k, double q)
 {
     double rank;
@@ -7882,9 +7865,6 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     double tok_v = 0; /* a run of equal per-token times, added to the sketch at once */
     int64_t tok_n = 0, prefill_done = 0, decode_done = 0;
     b->pub.completed_at = t;
-    /* a decode token's time is usually the batch's own (no gap before the batch): one log() for
-       both metrics, whose sketches share gamma */
-    vidur__sketch_prime(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], t - b->pub.scheduled_at);
     for (i = 0; i < b->pub.size; i++) {
         vidur_request *q = b->pub.requests[i];
         int was_prefill_complete = q->is_prefill_complete;
@@ -7922,9 +7902,7 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     s->num_batches++;
     vidur__ts_add(&s->ts, VIDUR__TS_BATCH_SIZE, t, (double)b->pub.size);
     if (s->cfg.store_batch_metrics) {
-        int ok;
-        vidur__sketch_share_cache(&s->msk[VIDUR_METRIC_BATCH_EXECUTION_TIME], &s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME]);
-        ok = vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_EXECUTION_TIME], t - b->pub.scheduled_at) &&
+        int ok = vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_EXECUTION_TIME], t - b->pub.scheduled_at) &&
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_TOKENS], (double)b->pub.total_num_tokens) &&
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS], (double)b->pub.num_prefill_tokens) &&
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS], (double)b->pub.num_decode_tokens) &&
