@@ -7456,8 +7456,11 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     }
     if (cfg->write_metrics && cfg->keep_individual_batch_metrics) {
         /* per-batch rows go to temporary files (disk, not memory) until the outputs are written */
-        s->batch_rows = tmpfile();
-        if (cfg->store_operation_metrics) s->op_rows = tmpfile();
+        if (!(s->batch_rows = tmpfile()) || (cfg->store_operation_metrics && !(s->op_rows = tmpfile()))) {
+            r = VIDUR_ERR_IO;
+            vidur__set_error(err, r, "cannot create a temporary file for the per-batch rows: %s", strerror(errno));
+            goto fail;
+        }
     }
     /* the event trace and the token series grow with the run: they stream to temporary files */
     if (cfg->write_metrics && cfg->write_json_trace && !(s->event_rows = tmpfile())) {
@@ -7702,8 +7705,11 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
     if (!nformed) return 1;
     /* queue length and KV usage sampled as batches form (after allocation) */
     vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
-    if (s->cfg.store_utilization_metrics) vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, vidur_replica_kv_usage_percent(rep));
-    if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
+    if (s->cfg.store_utilization_metrics) {
+        double kv = vidur_replica_kv_usage_percent(rep);
+        vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, kv);
+        vidur__meter_put(&rep->mem_meter, t, kv);
+    }
     for (k = 0; k < nformed; k++) {
         vidur__batch_ex *b = formed[k];
         b->pub.scheduled_at = t;
@@ -8469,19 +8475,26 @@ static int vidur__meter_json(const char *dir, const char *name, const vidur__met
     return vidur__aclose(&a, 1, err);
 }
 
+/* appends everything written so far to the temporary file src (left positioned at its end, so
+   the run may go on writing); returns 0 when src could not be read */
+static int vidur__append_file(FILE *dst, FILE *src)
+{
+    char buf[65536];
+    size_t n;
+    fflush(src);
+    rewind(src);
+    while ((n = fread(buf, 1, sizeof buf, src)) > 0) fwrite(buf, 1, n, dst);
+    fseek(src, 0, SEEK_END);
+    return !ferror(src);
+}
+
 /* copies a temporary row file under its final name, behind a header line */
 static int vidur__copy_rows(FILE *src, const char *dir, const char *name, const char *header, vidur_error *err)
 {
     vidur__afile a;
-    char buf[65536];
-    size_t n;
     if (!vidur__aopen(&a, dir, name, err)) return 0;
     fputs(header, a.f);
-    fflush(src);
-    rewind(src);
-    while ((n = fread(buf, 1, sizeof buf, src)) > 0) fwrite(buf, 1, n, a.f);
-    fseek(src, 0, SEEK_END);
-    return vidur__aclose(&a, !ferror(src), err);
+    return vidur__aclose(&a, vidur__append_file(a.f, src), err);
 }
 
 /* request_{arrival,completion}_time_series.csv: `Time (sec),<name>`, cumulative counts; one row
@@ -8620,6 +8633,13 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
         fputs("}\n", a.f);
         ok = vidur__aclose(&a, 1, err);
     }
+    /* store_token_completion_metrics: the series streamed to temporary files during the run */
+    for (r = 0; ok && s->tok_rows[0] && r < 4; r++) {
+        char header[96];
+        snprintf(name, sizeof name, "%s.csv", vidur__tok_names[r]);
+        snprintf(header, sizeof header, "Time (sec),%s\n", vidur__tok_names[r]);
+        ok = vidur__copy_rows(s->tok_rows[r], plots, name, header, err);
+    }
     VIDUR_FREE(tmp);
     return ok;
 }
@@ -8649,18 +8669,13 @@ static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *
 static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error *err)
 {
     vidur__afile a;
-    char buf[65536];
-    size_t n;
-    int r;
+    int r, ok;
     if (!s->event_rows) return 1;
     if (!vidur__aopen(&a, path, "event_trace.json", err)) return 0;
     fputs("[\n", a.f);
-    fflush(s->event_rows);
-    rewind(s->event_rows);
-    while ((n = fread(buf, 1, sizeof buf, s->event_rows)) > 0) fwrite(buf, 1, n, a.f);
-    fseek(s->event_rows, 0, SEEK_END);
+    ok = vidur__append_file(a.f, s->event_rows);
     fputs("\n]\n", a.f);
-    if (!vidur__aclose(&a, !ferror(s->event_rows), err)) return 0;
+    if (!vidur__aclose(&a, ok, err)) return 0;
     if (!vidur__aopen(&a, path, "cluster.json", err)) return 0;
     fprintf(a.f, "{\"id\": 0, \"num_replicas\": %d, \"replicas\": [", s->num_replicas);
     for (r = 0; r < s->num_replicas; r++) {
@@ -8913,7 +8928,8 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
         vidur__report_ts(f, s, "Arrivals and completions", "requests / s", VIDUR__TS_ARRIVALS, 2, 1, ac, xs, ys);
         vidur__report_ts(f, s, "Batch size (mean per interval)", "requests", VIDUR__TS_BATCH_SIZE, 1, 0, NULL, xs, ys);
         vidur__report_ts(f, s, "Queue length per replica", "waiting requests", VIDUR__TS_FIRST_REPLICA, nrep, 0, NULL, xs, ys);
-        vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + s->num_replicas, nrep, 0, NULL, xs, ys);
+        if (s->cfg.store_utilization_metrics) /* sampled only then: no empty chart otherwise */
+            vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + s->num_replicas, nrep, 0, NULL, xs, ys);
     }
     fprintf(f, "</div>\n<p>Time series: intervals of %g s (at most %d; rates per interval, and means of the samples taken as batches form).</p>\n",
             s->ts.width, VIDUR__TS_BUCKETS);
@@ -9003,20 +9019,8 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     if (s->cfg.store_plots && !vidur__write_plots(s, path, sum, err)) return err->code ? err->code : VIDUR_ERR_IO;
     if (!vidur__write_batch_rows(s, path, err)) return VIDUR_ERR_IO;
     if (!vidur__write_event_trace(s, path, err)) return VIDUR_ERR_IO;
-    if (s->tok_rows[0]) {
-        snprintf(plots, sizeof plots, "%s/plots", path);
-        if (!vidur__mkdirs(plots, err)) return VIDUR_ERR_IO;
-        for (r = 0; r < 4; r++) {
-            char name[96], header[96];
-            snprintf(name, sizeof name, "%s.csv", vidur__tok_names[r]);
-            snprintf(header, sizeof header, "Time (sec),%s\n", vidur__tok_names[r]);
-            if (!vidur__copy_rows(s->tok_rows[r], plots, name, header, err)) return VIDUR_ERR_IO;
-        }
-    }
     if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
     if (s->trace) {
-        char buf[65536];
-        size_t n;
         int j;
         if (!vidur__aopen(&a, path, "chrome_trace.json", err)) return VIDUR_ERR_IO;
         fputs("{\"traceEvents\": [", a.f);
@@ -9027,12 +9031,9 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
                 fprintf(a.f, "\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": \"stage %d\"}}%s", r, j, j,
                         s->trace_first && r == s->num_replicas - 1 && j == s->replicas[r].info.num_pipeline_stages - 1 ? "" : ",");
         }
-        fflush(s->trace);
-        rewind(s->trace);
-        while ((n = fread(buf, 1, sizeof buf, s->trace)) > 0) fwrite(buf, 1, n, a.f);
-        fseek(s->trace, 0, SEEK_END);
+        ok = vidur__append_file(a.f, s->trace);
         fputs("\n]}\n", a.f);
-        if (!vidur__aclose(&a, 1, err)) return VIDUR_ERR_IO;
+        if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
     }
     return VIDUR_OK;
 }
