@@ -38,6 +38,12 @@ check "bad INI: one line with file:line and field" \
 check "bad INI writes nothing" "[ ! -e '$T/bad_out' ]"
 "$SEARCH" "$T/bad.ini" -j 0 >/dev/null 2>&1
 check "-j 0 is rejected" "[ $? -ne 0 ]"
+# flags that override [explorer] keys take the INI's ranges: one line, exit 2, nothing written
+for f in "--time-limit=" "--min-search-granularity=500" "--min-qps=inf" "--max-iterations=99999999999"; do
+    "$SEARCH" data/search/quick.ini -o "$T/flag_out" "${f%%=*}" "${f#*=}" >/dev/null 2>"$T/flag.err"
+    rc=$?
+    check "$f is rejected with one line" "[ $rc -eq 2 ] && [ \$(wc -l <'$T/flag.err') -eq 1 ] && grep -q -- '${f%%=*}' '$T/flag.err' && [ ! -e '$T/flag_out' ]"
+done
 
 # a small search: 1 cluster x 2 routers x 2 replica schedulers x TP 1, 2 = 8 points, 2 SLO configs
 cat >"$T/s.ini" <<'INI'

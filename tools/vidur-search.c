@@ -69,7 +69,6 @@ typedef struct search {
     vidur_search_job *jobs;     /* valid points only, in expansion order */
     int64_t num_points, num_combinations;
     point_result *results;
-    int *done;                  /* 1 when results[i] is final */
 } search;
 
 static double now_s(void)
@@ -440,7 +439,6 @@ static void finish_point(search *S, int64_t idx, const char *text, int wstatus)
         else
             snprintf(r->reason, sizeof r->reason, "point process exited with status %d without a result", WEXITSTATUS(wstatus));
     }
-    S->done[idx] = 1;
     if (r->status == 0 || r->status == 1) {
         /* failed points are recorded too (they are retried by the next run) */
         char path[1100], buf[16384];
@@ -1036,18 +1034,21 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--summaries-only")) o->summaries_only = 1;
         else if (!strcmp(a, "--dry-run")) o->dry_run = 1;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
-        else if (!strcmp(a, "--time-limit") || !strcmp(a, "--min-search-granularity") || !strcmp(a, "--min-qps")) {
-            double d;
+        /* the same ranges as the INI's [explorer] keys they override (vidur.h's INI checks) */
+        else if (!strcmp(a, "--time-limit")) {
             NEED_VALUE();
-            d = strtod(v, &end);
-            if (*end || !(d >= 0)) { fprintf(stderr, "vidur-search: %s '%s': expected a number >= 0\n", a, v); return 2; }
-            if (!strcmp(a, "--time-limit")) o->time_limit = d;
-            else if (!strcmp(a, "--min-qps")) o->min_qps = d;
-            else o->min_search_granularity = d;
+            if (!vidur__sini_double(v, 0, 1e9, &o->time_limit)) { fprintf(stderr, "vidur-search: --time-limit '%s': expected minutes >= 0\n", v); return 2; }
+        } else if (!strcmp(a, "--min-search-granularity")) {
+            NEED_VALUE();
+            if (!vidur__sini_double(v, 1e-9, 100, &o->min_search_granularity)) { fprintf(stderr, "vidur-search: --min-search-granularity '%s': expected a percentage in (0, 100]\n", v); return 2; }
+        } else if (!strcmp(a, "--min-qps")) {
+            NEED_VALUE();
+            if (!vidur__sini_double(v, 0, 1e12, &o->min_qps)) { fprintf(stderr, "vidur-search: --min-qps '%s': expected a QPS >= 0\n", v); return 2; }
         } else if (!strcmp(a, "--max-iterations")) {
+            int64_t iv;
             NEED_VALUE();
-            o->max_iterations = (int)strtol(v, &end, 10);
-            if (*end || o->max_iterations < 1) { fprintf(stderr, "vidur-search: --max-iterations '%s': expected a positive integer\n", v); return 2; }
+            if (!vidur__sini_int(v, 1, 1000000, &iv)) { fprintf(stderr, "vidur-search: --max-iterations '%s': expected an integer in [1, 1000000]\n", v); return 2; }
+            o->max_iterations = (int)iv;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "vidur-search: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -1065,7 +1066,6 @@ static void cleanup(search *S, vidur_search_job *all, int64_t *todo)
     free(todo);
     free(S->jobs);
     free(S->results);
-    free(S->done);
     vidur_search_spec_free(S->spec);
     memset(S, 0, sizeof *S);
 }
@@ -1109,9 +1109,8 @@ int main(int argc, char **argv)
     S.num_combinations = nall;
     S.jobs = (vidur_search_job *)malloc(sizeof *S.jobs * (size_t)(nvalid + 1));
     S.results = (point_result *)calloc((size_t)(nvalid + 1), sizeof *S.results);
-    S.done = (int *)calloc((size_t)(nvalid + 1), sizeof *S.done);
     todo = (int64_t *)malloc(sizeof *todo * (size_t)(nvalid + 1));
-    if (!S.jobs || !S.results || !S.done || !todo) { fprintf(stderr, "vidur-search: out of memory\n"); EXIT(1); }
+    if (!S.jobs || !S.results || !todo) { fprintf(stderr, "vidur-search: out of memory\n"); EXIT(1); }
     for (p = 0; p < nall; p++)
         if (all[p].valid) S.jobs[S.num_points++] = all[p];
     if (S.o.dry_run) {
@@ -1161,7 +1160,6 @@ int main(int argc, char **argv)
         if (access(tf, R_OK) != 0) {
             S.results[p].status = 2;
             snprintf(S.results[p].reason, sizeof S.results[p].reason, "trace file %.200s not found", tf);
-            S.done[p] = 1;
             nskipped++;
             continue;
         }
@@ -1173,7 +1171,6 @@ int main(int argc, char **argv)
             buf[n] = 0;
             fclose(f);
             if (parse_result(&S, p, buf, &S.results[p]) && S.results[p].status == 0) {
-                S.done[p] = 1;
                 nresumed++;
                 continue;
             }
