@@ -1149,6 +1149,43 @@ static void vidur__fmt_double(char *buf, size_t n, double v)
     if (strtod(buf, NULL) != v) snprintf(buf, n, "%.17g", v);
 }
 
+/* ---- atomic files: write NAME.tmp, then rename over NAME ---- */
+typedef struct vidur__afile {
+    FILE *f;
+    char tmp[VIDUR_PATH_MAX + 64];
+    char final_[VIDUR_PATH_MAX + 64];
+} vidur__afile;
+
+static int vidur__aopen(vidur__afile *a, const char *dir, const char *name, vidur_error *err)
+{
+    snprintf(a->final_, sizeof a->final_, "%s/%s", dir, name);
+    snprintf(a->tmp, sizeof a->tmp, "%s/%s.tmp", dir, name);
+    a->f = fopen(a->tmp, "wb");
+    if (!a->f) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot write: %s", a->tmp, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+static int vidur__aclose(vidur__afile *a, int ok, vidur_error *err)
+{
+    int bad = ferror(a->f);
+    if (fclose(a->f) != 0) bad = 1;
+    a->f = NULL;
+    if (!ok || bad) {
+        remove(a->tmp);
+        if (ok) vidur__set_error(err, VIDUR_ERR_IO, "%s: write failed", a->final_);
+        return 0;
+    }
+    if (rename(a->tmp, a->final_) != 0) {
+        remove(a->tmp);
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot rename into place: %s", a->final_, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
 static int64_t vidur__ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t vidur__ceil_to(int64_t a, int64_t g) { return ((a + g - 1) / g) * g; }
 
@@ -5845,8 +5882,7 @@ struct vidur_ppo {
     double last_entropy;
     int64_t ev_n, ev_min; /* inference diagnostics: decisions, picks of the least-outstanding replica */
     double ev_entropy;
-    FILE *dec_csv, *upd_csv;
-    char dec_path[VIDUR_PATH_MAX + 64], upd_path[VIDUR_PATH_MAX + 64];
+    vidur__afile dec, upd;      /* metrics_dir's CSVs, renamed into place at the end (dec.f != NULL: open) */
     /* demonstrations (warm start) */
     double *demo_x;
     int *demo_a;
@@ -5857,14 +5893,18 @@ struct vidur_ppo {
 
 static int64_t vidur__ppo_dim(int N, int K, int E, int X) { return (int64_t)N * (14 + 8 * E + 7 * K + 4 * X) + 3 + 7 * E + 2 * X; }
 
+/* drops the metrics CSVs of an unfinished run (their temporary files go) */
+static void vidur__ppo_csv_abort(vidur_ppo *p)
+{
+    if (p->dec.f) vidur__aclose(&p->dec, 0, NULL);
+    if (p->upd.f) vidur__aclose(&p->upd, 0, NULL);
+}
+
 VIDURDEF void vidur_ppo_destroy(vidur_ppo *p)
 {
     int i;
     if (!p) return;
-    if (p->dec_csv) fclose(p->dec_csv);
-    if (p->upd_csv) fclose(p->upd_csv);
-    if (p->dec_csv) remove(p->dec_path);
-    if (p->upd_csv) remove(p->upd_path);
+    vidur__ppo_csv_abort(p);
     if (p->outq) for (i = 0; i < p->N; i++) VIDUR_FREE(p->outq[i].q);
     {
         void *ptrs[] = {p->actor, p->critic, p->ref, p->ma, p->va, p->mc, p->vc, p->on_mean, p->on_m2, p->outq, p->h_q, p->h_a, p->h_t,
@@ -6489,13 +6529,13 @@ static int vidur__ppo_csv_update(vidur_ppo *p, const vidur__ppo_stats *st, doubl
                                  double rmean, double rstd, const int64_t *counts)
 {
     int i;
-    if (!p->upd_csv) return 1;
-    fprintf(p->upd_csv, "%lld,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", (long long)p->updates,
+    if (!p->upd.f) return 1;
+    fprintf(p->upd.f, "%lld,%lld,%lld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", (long long)p->updates,
             (long long)p->step, (long long)p->mb_step, st->pi_loss, st->vf_loss, st->entropy, st->approx_kl, st->clipfrac, st->kl_ref,
             gnorm, ev, p->P.lr, c_ent, c_ref, rmean);
-    fprintf(p->upd_csv, ",%.9g", rstd);
-    for (i = 0; i < p->N && i < 64; i++) fprintf(p->upd_csv, ",%lld", (long long)counts[i]);
-    fputc('\n', p->upd_csv);
+    fprintf(p->upd.f, ",%.9g", rstd);
+    for (i = 0; i < p->N && i < 64; i++) fprintf(p->upd.f, ",%lld", (long long)counts[i]);
+    fputc('\n', p->upd.f);
     return 1;
 }
 
@@ -6569,8 +6609,8 @@ static int vidur__ppo_route(void *state, vidur_sim *sim, const vidur_request *q)
         p->ev_min += p->outq[a].n == p->outq[mn].n;
         p->ev_n++;
     }
-    if (p->dec_csv)
-        fprintf(p->dec_csv, "%lld,%.9g,%lld,%d,%.6g,%.9g,%.9g,%.9g\n", (long long)p->step, sim->now, q ? (long long)q->id : -1LL, a, T, logp, v, hyb);
+    if (p->dec.f)
+        fprintf(p->dec.f, "%lld,%.9g,%lld,%d,%.6g,%.9g,%.9g,%.9g\n", (long long)p->step, sim->now, q ? (long long)q->id : -1LL, a, T, logp, v, hyb);
     p->step++;
     p->sim_decisions++;
     p->recent[p->recent_pos] = a;
@@ -7037,24 +7077,18 @@ static void *vidur__ppo_gs_create(vidur_sim *sim, void *user)
     p->ev_n = p->ev_min = 0;
     p->ev_entropy = 0;
     if (p->P.metrics_dir[0]) {
-        snprintf(p->dec_path, sizeof p->dec_path, "%s/ppo_decisions.csv.tmp", p->P.metrics_dir);
-        snprintf(p->upd_path, sizeof p->upd_path, "%s/ppo_updates.csv.tmp", p->P.metrics_dir);
-        p->dec_csv = fopen(p->dec_path, "w");
-        p->upd_csv = p->dec_csv ? fopen(p->upd_path, "w") : NULL;
-        if (!p->dec_csv || !p->upd_csv) {
-            vidur__set_error(&sim->error, VIDUR_ERR_IO, "ppo_global_scheduler_config.metrics_dir %s: cannot write (%s)", p->P.metrics_dir, strerror(errno));
-            if (p->dec_csv) fclose(p->dec_csv);
-            if (p->dec_csv) remove(p->dec_path);
-            p->dec_csv = NULL;
+        if (!vidur__aopen(&p->dec, p->P.metrics_dir, "ppo_decisions.csv", &sim->error) ||
+            !vidur__aopen(&p->upd, p->P.metrics_dir, "ppo_updates.csv", &sim->error)) {
+            vidur__ppo_csv_abort(p);
             if (p->owned) vidur_ppo_destroy(p);
             return NULL;
         }
-        fprintf(p->dec_csv, "decision,time,request_id,replica,temperature,log_prob,value,hybrid_reward\n");
+        fprintf(p->dec.f, "decision,time,request_id,replica,temperature,log_prob,value,hybrid_reward\n");
         {
             int i;
-            fprintf(p->upd_csv, "update,decision,minibatch_step,pi_loss,vf_loss,entropy,approx_kl,clipfrac,kl_ref,grad_norm,explained_variance,lr,entropy_coef,kl_ref_coef,reward_mean,reward_std");
-            for (i = 0; i < p->N && i < 64; i++) fprintf(p->upd_csv, ",actions_%d", i);
-            fputc('\n', p->upd_csv);
+            fprintf(p->upd.f, "update,decision,minibatch_step,pi_loss,vf_loss,entropy,approx_kl,clipfrac,kl_ref,grad_norm,explained_variance,lr,entropy_coef,kl_ref_coef,reward_mean,reward_std");
+            for (i = 0; i < p->N && i < 64; i++) fprintf(p->upd.f, ",actions_%d", i);
+            fputc('\n', p->upd.f);
         }
     }
     return p;
@@ -7064,13 +7098,7 @@ static void vidur__ppo_gs_destroy(void *state)
 {
     vidur_ppo *p = (vidur_ppo *)state;
     p->sim = NULL;
-    if (p->dec_csv) {
-        fclose(p->dec_csv);
-        fclose(p->upd_csv);
-        remove(p->dec_path); /* not finished: no partial output */
-        remove(p->upd_path);
-        p->dec_csv = p->upd_csv = NULL;
-    }
+    vidur__ppo_csv_abort(p); /* not finished: no partial output */
     if (p->owned) vidur_ppo_destroy(p);
 }
 
@@ -7092,21 +7120,10 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s)
 VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err)
 {
     vidur_result r = VIDUR_OK;
-    if (p->dec_csv) {
-        char fin[VIDUR_PATH_MAX + 64];
-        int ok = fclose(p->dec_csv) == 0;
-        ok = (fclose(p->upd_csv) == 0) && ok;
-        p->dec_csv = p->upd_csv = NULL;
-        snprintf(fin, sizeof fin, "%s/ppo_decisions.csv", p->P.metrics_dir);
-        ok = ok && rename(p->dec_path, fin) == 0;
-        snprintf(fin, sizeof fin, "%s/ppo_updates.csv", p->P.metrics_dir);
-        ok = ok && rename(p->upd_path, fin) == 0;
-        if (!ok) {
-            remove(p->dec_path);
-            remove(p->upd_path);
-            vidur__set_error(err, VIDUR_ERR_IO, "ppo metrics in %s: write failed", p->P.metrics_dir);
-            return VIDUR_ERR_IO;
-        }
+    if (p->dec.f) {
+        int ok = vidur__aclose(&p->dec, 1, err);
+        if (!vidur__aclose(&p->upd, ok, ok ? err : NULL)) return VIDUR_ERR_IO;
+        if (!ok) return VIDUR_ERR_IO;
     }
     if (p->train) r = vidur__ppo_checkpoint(p, err);
     return r;
@@ -8332,43 +8349,6 @@ VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f)
             fprintf(f, "prefix cache: %.1f%% of prompt tokens served from cache (%lld tokens saved)\n",
                     100.0 * (double)cached / (double)total, (long long)cached);
     }
-}
-
-/* ---- atomic files: write NAME.tmp, then rename over NAME ---- */
-typedef struct vidur__afile {
-    FILE *f;
-    char tmp[VIDUR_PATH_MAX + 64];
-    char final_[VIDUR_PATH_MAX + 64];
-} vidur__afile;
-
-static int vidur__aopen(vidur__afile *a, const char *dir, const char *name, vidur_error *err)
-{
-    snprintf(a->final_, sizeof a->final_, "%s/%s", dir, name);
-    snprintf(a->tmp, sizeof a->tmp, "%s/%s.tmp", dir, name);
-    a->f = fopen(a->tmp, "wb");
-    if (!a->f) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot write: %s", a->tmp, strerror(errno));
-        return 0;
-    }
-    return 1;
-}
-
-static int vidur__aclose(vidur__afile *a, int ok, vidur_error *err)
-{
-    int bad = ferror(a->f);
-    if (fclose(a->f) != 0) bad = 1;
-    a->f = NULL;
-    if (!ok || bad) {
-        remove(a->tmp);
-        if (ok) vidur__set_error(err, VIDUR_ERR_IO, "%s: write failed", a->final_);
-        return 0;
-    }
-    if (rename(a->tmp, a->final_) != 0) {
-        remove(a->tmp);
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot rename into place: %s", a->final_, strerror(errno));
-        return 0;
-    }
-    return 1;
 }
 
 static int vidur__mkdirs(const char *path, vidur_error *err)
