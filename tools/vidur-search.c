@@ -81,49 +81,37 @@ static double now_s(void)
 /* ---------------------------------------------------------------------------------------------
    Files: every output is written to NAME.tmp, flushed to disk and renamed over NAME, so a
    kill -9 leaves either the old file or the new one, never half of one. */
-typedef struct afile {
-    FILE *f;
-    char tmp[1400], path[1300];
-} afile;
+/* vidur.h's atomic files (NAME.tmp renamed over NAME), plus fsync before the rename: a resume
+   record must survive a crash of the machine, not only of the process */
+typedef vidur__afile afile;
 
 static int aopen(afile *a, const char *path)
 {
-    snprintf(a->path, sizeof a->path, "%s", path);
-    snprintf(a->tmp, sizeof a->tmp, "%s.tmp%ld", path, (long)getpid());
-    a->f = fopen(a->tmp, "wb");
-    if (!a->f) fprintf(stderr, "vidur-search: %s: cannot write: %s\n", a->tmp, strerror(errno));
-    return a->f != NULL;
+    char dir[VIDUR_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    vidur_error err;
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (vidur__aopen(a, dir, slash ? slash + 1 : path, &err)) return 1;
+    fprintf(stderr, "vidur-search: %s\n", err.message);
+    return 0;
 }
 
 static int aclose(afile *a)
 {
-    int ok = !ferror(a->f) && fflush(a->f) == 0 && fsync(fileno(a->f)) == 0;
-    if (fclose(a->f) != 0) ok = 0;
-    if (ok && rename(a->tmp, a->path) != 0) ok = 0;
-    if (!ok) {
-        fprintf(stderr, "vidur-search: %s: write failed: %s\n", a->path, strerror(errno));
-        remove(a->tmp);
-    }
-    return ok;
+    vidur_error err;
+    int synced = fflush(a->f) == 0 && fsync(fileno(a->f)) == 0, e = errno;
+    if (vidur__aclose(a, synced, &err)) return 1; /* not synced: the temporary file goes */
+    if (synced) fprintf(stderr, "vidur-search: %s\n", err.message);
+    else fprintf(stderr, "vidur-search: %s: write failed: %s\n", a->final_, strerror(e));
+    return 0;
 }
 
 static int mkdirs(const char *path)
 {
-    char b[1100];
-    size_t i, n = strlen(path);
-    if (n >= sizeof b) return 0;
-    memcpy(b, path, n + 1);
-    for (i = 1; i <= n; i++)
-        if (b[i] == '/' || b[i] == 0) {
-            char c = b[i];
-            b[i] = 0;
-            if (mkdir(b, 0777) != 0 && errno != EEXIST) {
-                fprintf(stderr, "vidur-search: %s: cannot create folder: %s\n", b, strerror(errno));
-                return 0;
-            }
-            b[i] = c;
-        }
-    return 1;
+    vidur_error err;
+    if (vidur__mkdirs(path, &err)) return 1;
+    fprintf(stderr, "vidur-search: %s\n", err.message);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -847,17 +835,6 @@ static void svg_line(svg_plot *g, const double *x, const double *y, int n, const
 }
 static void svg_end(svg_plot *g) { fputs("</svg>\n", g->f); }
 
-static void html_str(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
-    }
-}
-
 static void deployment_label(const search *S, int64_t p, int k, char *b, size_t n)
 {
     const vidur_search_job *j = &S->jobs[p];
@@ -926,7 +903,7 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>vidur-search</title>\n"
           "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;font-size:12px}</style>\n"
           "</head><body>\n<h1>Capacity search: ", a.f);
-    html_str(a.f, s->path);
+    vidur_xml_escape(a.f, s->path);
     fprintf(a.f, "</h1>\n<p>%lld points x %d SLO configs. Red: the Pareto frontier (highest QPS per $/hour for a given latency); grey: other deployments that meet the SLO at their searched load.</p>\n",
             (long long)S->num_points, K);
     for (m = 0; m < s->num_models; m++)
@@ -939,11 +916,11 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
                 double x0 = 1e300, x1 = -1e300, y0 = 0, y1 = -1e300, *fx, *fy;
                 svg_plot g;
                 fputs("<h2>", a.f);
-                html_str(a.f, s->models[m].name);
+                vidur_xml_escape(a.f, s->models[m].name);
                 fputs(" / ", a.f);
-                html_str(a.f, s->traces[t].name);
+                vidur_xml_escape(a.f, s->traces[t].name);
                 fputs(" / SLO ", a.f);
-                html_str(a.f, sc->name);
+                vidur_xml_escape(a.f, sc->name);
                 fputs("</h2>\n", a.f);
                 if (!n) {
                     fputs("<p>No deployment meets this SLO (or none ran).</p>\n", a.f);
@@ -971,7 +948,7 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
                 if (b >= 0) {
                     deployment_label(S, b, k, lab, sizeof lab);
                     fprintf(a.f, "<p><b>Best:</b> ");
-                    html_str(a.f, lab);
+                    vidur_xml_escape(a.f, lab);
                     fprintf(a.f, " &mdash; %.4g QPS per $/hour ($%.2f/hour)</p>\n", row_qpd(S, b, k), row_cost(S, b, k));
                 }
             }
