@@ -6016,13 +6016,7 @@ static void vidur__ppo_attach(vidur_ppo *p, vidur_sim *sim)
 
 static int vidur__ppo_outq_push(vidur__ppo_outq *o, vidur_request *q)
 {
-    if (o->n == o->cap) {
-        int64_t nc = o->cap ? 2 * o->cap : 64;
-        vidur_request **nq = (vidur_request **)VIDUR_REALLOC(o->q, (size_t)nc * sizeof *nq);
-        if (!nq) return 0;
-        o->q = nq;
-        o->cap = nc;
-    }
+    if (!vidur__grow((void **)&o->q, &o->cap, o->n + 1, sizeof *o->q)) return 0;
     o->q[o->n++] = q;
     return 1;
 }
