@@ -7969,7 +7969,11 @@ static void vidur__event_row(vidur_sim *s, double t, int type, int replica, int 
 {
     static const char *const names[] = {"request_arrival", "global_schedule", "replica_schedule", "batch_stage_arrival",
                                         "replica_stage_schedule", "batch_stage_end", "batch_end"};
+    /* the ids each event type involves: replica 1, stage 2 (a global schedule has neither) */
+    static const unsigned char has[] = {0, 0, 1, 3, 3, 3, 1};
     char a[40];
+    if (!(has[type] & 1)) replica = -1;
+    if (!(has[type] & 2)) stage = -1;
     vidur__fmt_double(a, sizeof a, t);
     fprintf(s->event_rows, "%s{\"time\": %s, \"event_type\": \"%s\"", s->num_event_rows++ ? ",\n" : "", a, names[type]);
     if (request >= 0) fprintf(s->event_rows, ", \"request_id\": %lld", (long long)request);
@@ -8013,9 +8017,7 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
         case VIDUR__EV_BATCH_END: ok = vidur__handle_batch_end(s, e.time, e.replica, e.batch); break;
         }
         if (ok && s->event_rows)
-            vidur__event_row(s, e.time, e.type, e.type == VIDUR__EV_GLOBAL_SCHEDULE ? -1 : e.replica,
-                             e.type == VIDUR__EV_BATCH_STAGE_ARRIVAL || e.type == VIDUR__EV_REPLICA_STAGE_SCHEDULE || e.type == VIDUR__EV_BATCH_STAGE_END ? e.stage : -1,
-                             bid, -1);
+            vidur__event_row(s, e.time, e.type, e.replica, e.stage, bid, -1);
     }
     s->num_events++;
     if (!ok) {
