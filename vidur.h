@@ -4392,21 +4392,27 @@ VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->c
 /* Per-block state, split hot / cold so that the per-iteration checks touch 8 bytes a block:
    a block is in the free queue exactly when its ref is 0. */
 typedef struct vidur__kvb {
-    uint32_t stamp;       /* bumped at every free: matches the block's one live free-queue entry */
+    uint32_t stamp;       /* bit 0: the block holds a hash (kept here, beside ref, so taking a block
+                             from the free queue reads one cache line); bits 1-31: bumped at every
+                             free, matching the block's one live free-queue entry */
     int32_t ref;
 } vidur__kvb;
+#define VIDUR__KVM_HASHED(k, blk) ((k)->b[blk].stamp & 1u)
 
 typedef struct vidur__kvhash {
     int64_t hash;
     int32_t hnext;        /* next block with the same hash, in insertion order */
-    int32_t has_hash;
 } vidur__kvhash;
 
-typedef struct vidur__kvm_entry {
-    int64_t key;
-    int32_t first; /* first block with this hash, -1 = empty slot */
-    int32_t pad;
-} vidur__kvm_entry;
+/* The hash map is keyed by groups of 16 consecutive hash values: traces number blocks
+   consecutively (a session's prompt is a run of ids), so a prefix walk or a run of evictions
+   touches one group, one or two cache lines, for 16 blocks instead of one line per block. */
+#define VIDUR__KVM_GROUP 16
+typedef struct vidur__kvm_group {
+    uint64_t key;                      /* (uint64_t)hash >> 4 */
+    int32_t count;                     /* hashes of the group present; 0 = empty slot */
+    int32_t first[VIDUR__KVM_GROUP];   /* first block with hash (key << 4 | j), -1 = none */
+} vidur__kvm_group;
 
 typedef struct vidur__kvm {
     vidur__kvb *b;
@@ -4419,9 +4425,9 @@ typedef struct vidur__kvm {
     int32_t *fq_id;
     uint32_t *fq_stamp;
     int64_t fq_head, fq_count, fq_cap;
-    vidur__kvm_entry *h;  /* open addressing, linear probing, backward-shift deletion; one
-                             array of 16-byte entries so a probe costs one cache line */
-    int64_t hcap;
+    vidur__kvm_group *h;  /* open addressing, linear probing, backward-shift deletion; grows
+                             (load <= 1/2) as groups appear: at most one live group per block */
+    int64_t hcap, hcount;
     int caching, block_size, prealloc_blocks;
     int block_shift;      /* log2(block_size) when it is a power of two, else -1 */
     int64_t stat_requests, stat_queries, stat_hits;
@@ -4480,76 +4486,116 @@ static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, in
         if ((1 << i) == block_size) k->block_shift = (int)i;
     k->prealloc_blocks = (int)vidur__ceil_div(prealloc_tokens, block_size);
     if (caching) {
-        k->hcap = 1024;
-        while (k->hcap < 2 * (int64_t)k->n) k->hcap *= 2;
-        k->h = (vidur__kvm_entry *)VIDUR_MALLOC((size_t)k->hcap * sizeof *k->h);
+        k->hcap = 256;
+        while (k->hcap < (int64_t)k->n / 8) k->hcap *= 2; /* runs of 16: groups are usually few */
+        k->h = (vidur__kvm_group *)VIDUR_MALLOC((size_t)k->hcap * sizeof *k->h);
         if (!k->h) {
             vidur__kvm_free(k);
             return 0;
         }
-        for (i = 0; i < k->hcap; i++) k->h[i].first = -1;
+        for (i = 0; i < k->hcap; i++) k->h[i].count = 0;
     }
     return 1;
 }
 
-static int64_t vidur__kvm_home(const vidur__kvm *k, int64_t hash)
-{
-    return (int64_t)(vidur__mix64((uint64_t)hash) & (uint64_t)(k->hcap - 1));
-}
+static int64_t vidur__kvm_home(const vidur__kvm *k, uint64_t g) { return (int64_t)(vidur__mix64(g) & (uint64_t)(k->hcap - 1)); }
 
-static int64_t vidur__kvm_slot(const vidur__kvm *k, int64_t hash)
+/* the slot holding group g, or the empty slot where it would go */
+static int64_t vidur__kvm_slot(const vidur__kvm *k, uint64_t g)
 {
-    int64_t i = vidur__kvm_home(k, hash);
-    while (k->h[i].first >= 0 && k->h[i].key != hash) i = (i + 1) & (k->hcap - 1);
+    int64_t i = vidur__kvm_home(k, g);
+    while (k->h[i].count > 0 && k->h[i].key != g) i = (i + 1) & (k->hcap - 1);
     return i;
 }
 
-static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
+static const vidur__kvm_group *vidur__kvm_find(const vidur__kvm *k, uint64_t g)
 {
-    return k->h[vidur__kvm_slot(k, hash)].first;
+    const vidur__kvm_group *e = &k->h[vidur__kvm_slot(k, g)];
+    return e->count > 0 ? e : NULL;
 }
 
-static void vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
+/* the first block holding hash, or -1 */
+static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
 {
-    int64_t i = vidur__kvm_slot(k, hash);
+    const vidur__kvm_group *e = vidur__kvm_find(k, (uint64_t)hash >> 4);
+    return e ? e->first[(uint64_t)hash & (VIDUR__KVM_GROUP - 1)] : -1;
+}
+
+/* doubles the group table (rare: the table starts at an eighth of the blocks) */
+static int vidur__kvm_rehash(vidur__kvm *k)
+{
+    vidur__kvm_group *old = k->h;
+    int64_t oldcap = k->hcap, i;
+    vidur__kvm_group *h = (vidur__kvm_group *)VIDUR_MALLOC((size_t)oldcap * 2 * sizeof *h);
+    if (!h) return 0;
+    for (i = 0; i < oldcap * 2; i++) h[i].count = 0;
+    k->h = h;
+    k->hcap = oldcap * 2;
+    for (i = 0; i < oldcap; i++)
+        if (old[i].count > 0) k->h[vidur__kvm_slot(k, old[i].key)] = old[i];
+    VIDUR_FREE(old);
+    return 1;
+}
+
+/* records that blk holds hash; 0 when out of memory */
+static int vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
+{
+    uint64_t u = (uint64_t)hash;
+    int64_t i;
+    vidur__kvm_group *e;
+    int j = (int)(u & (VIDUR__KVM_GROUP - 1));
+    if (2 * (k->hcount + 1) > k->hcap && !vidur__kvm_rehash(k)) return 0;
+    i = vidur__kvm_slot(k, u >> 4);
+    e = &k->h[i];
     k->hb[blk].hash = hash;
-    k->hb[blk].has_hash = 1;
+    k->b[blk].stamp |= 1u;
     k->hb[blk].hnext = -1;
-    if (k->h[i].first < 0) {
-        k->h[i].key = hash;
-        k->h[i].first = blk;
+    if (e->count == 0) {
+        e->key = u >> 4;
+        for (i = 0; i < VIDUR__KVM_GROUP; i++) e->first[i] = -1;
+        k->hcount++;
+    }
+    if (e->first[j] < 0) {
+        e->first[j] = blk;
+        e->count++;
     } else {
-        int32_t c = k->h[i].first;
+        int32_t c = e->first[j];
         while (k->hb[c].hnext >= 0) c = k->hb[c].hnext;
         k->hb[c].hnext = blk; /* duplicates go last: lookups keep returning the first inserted */
     }
+    return 1;
 }
 
-/* evicts one block's hash; the map entry goes when its last block does */
+/* evicts one block's hash; the hash goes when its last block does, the group when its last hash does */
 static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
 {
-    int64_t i = vidur__kvm_slot(k, k->hb[blk].hash), j;
-    VIDUR_ASSERT(k->h[i].first >= 0);
-    if (k->h[i].first == blk) {
-        k->h[i].first = k->hb[blk].hnext;
+    uint64_t u = (uint64_t)k->hb[blk].hash;
+    int64_t i = vidur__kvm_slot(k, u >> 4), j;
+    vidur__kvm_group *e = &k->h[i];
+    int x = (int)(u & (VIDUR__KVM_GROUP - 1));
+    VIDUR_ASSERT(e->count > 0 && e->first[x] >= 0);
+    if (e->first[x] == blk) {
+        e->first[x] = k->hb[blk].hnext;
+        if (e->first[x] < 0) e->count--;
     } else {
-        int32_t c = k->h[i].first;
+        int32_t c = e->first[x];
         while (c >= 0 && k->hb[c].hnext != blk) c = k->hb[c].hnext;
         if (c >= 0) k->hb[c].hnext = k->hb[blk].hnext;
     }
-    k->hb[blk].has_hash = 0;
+    k->b[blk].stamp &= ~1u;
     k->hb[blk].hnext = -1;
-    if (k->h[i].first >= 0) return;
+    if (e->count > 0) return;
+    k->hcount--;
     /* the slot is now empty: backward-shift deletion keeps probe chains intact */
     j = i;
     for (;;) {
         int64_t h;
         j = (j + 1) & (k->hcap - 1);
-        if (k->h[j].first < 0) break;
+        if (k->h[j].count == 0) break;
         h = vidur__kvm_home(k, k->h[j].key);
         if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
             k->h[i] = k->h[j];
-            k->h[j].first = -1;
+            k->h[j].count = 0;
             i = j;
         }
     }
@@ -4564,7 +4610,7 @@ static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
         for (i = 0; i < k->fq_count; i++) {
             int64_t at = (k->fq_head + i) & (k->fq_cap - 1);
             int32_t id = k->fq_id[at];
-            if (k->b[id].ref == 0 && k->b[id].stamp == k->fq_stamp[at]) {
+            if (k->b[id].ref == 0 && (k->b[id].stamp >> 1) == k->fq_stamp[at]) {
                 int64_t to = (k->fq_head + j) & (k->fq_cap - 1);
                 k->fq_id[to] = id;
                 k->fq_stamp[to] = k->fq_stamp[at];
@@ -4573,10 +4619,10 @@ static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
         }
         k->fq_count = j;
     }
-    k->b[blk].stamp++; /* ref is 0: the block is free again */
+    k->b[blk].stamp += 2; /* ref is 0: the block is free again */
     i = (k->fq_head + k->fq_count) & (k->fq_cap - 1);
     k->fq_id[i] = blk;
-    k->fq_stamp[i] = k->b[blk].stamp;
+    k->fq_stamp[i] = k->b[blk].stamp >> 1;
     k->fq_count++;
     k->free_count++;
 }
@@ -4589,8 +4635,8 @@ static int32_t vidur__kvm_pop_front(vidur__kvm *k)
         uint32_t st = k->fq_stamp[k->fq_head];
         k->fq_head = (k->fq_head + 1) & (k->fq_cap - 1);
         k->fq_count--;
-        if (k->b[id].ref == 0 && k->b[id].stamp == st) {
-            k->b[id].stamp++; /* taken: this entry is spent even before the caller sets ref */
+        if (k->b[id].ref == 0 && (k->b[id].stamp >> 1) == st) {
+            k->b[id].stamp += 2; /* taken: this entry is spent even before the caller sets ref */
             k->free_count--;
             return id;
         }
@@ -4614,14 +4660,25 @@ static int vidur__req_push_block(vidur_request *q, int32_t blk)
 static int32_t vidur__kvm_peek_hits(const vidur__kvm *k, const vidur_request *q, int32_t *out, int32_t max)
 {
     int32_t i, n = 0;
+    const int64_t *ids = q->block_hash_ids;
+    const vidur__kvm_group *e = NULL;
+    uint64_t g = 0;
     if (!k->caching) return 0;
     for (i = 0; i < q->num_block_hash_ids && n < max; i++) {
+        uint64_t u = (uint64_t)ids[i];
+        int32_t blk;
 #if defined(__GNUC__) || defined(__clang__)
-        /* the walk is a chain of cache misses: fetch a few slots ahead (a hint, no semantics) */
-        if (i + 8 < q->num_block_hash_ids)
-            __builtin_prefetch(&k->h[vidur__kvm_home(k, q->block_hash_ids[i + 8])]);
+        /* scattered hashes make the walk a chain of cache misses: fetch the slot of a group
+           a few blocks ahead (a hint, no semantics) */
+        if (i + 8 < q->num_block_hash_ids && ((uint64_t)ids[i + 8] >> 4) != ((uint64_t)ids[i + 7] >> 4))
+            __builtin_prefetch(&k->h[vidur__kvm_home(k, (uint64_t)ids[i + 8] >> 4)]);
 #endif
-        int32_t blk = vidur__kvm_lookup(k, q->block_hash_ids[i]);
+        if (!e || (u >> 4) != g) {
+            g = u >> 4;
+            e = vidur__kvm_find(k, g);
+            if (!e) break;
+        }
+        blk = e->first[u & (VIDUR__KVM_GROUP - 1)];
         if (blk < 0) break;
         if (out) out[n] = blk;
         n++;
@@ -4641,6 +4698,7 @@ static int32_t vidur__kvm_computed_blocks(vidur__kvm *k, const vidur_request *q,
     return n;
 }
 
+/* 1: allocated; 0: not enough free blocks (nothing changed); -1: out of memory */
 static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const int32_t *hits, int32_t nhits)
 {
     int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size, end = computed + n;
@@ -4660,22 +4718,22 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
     for (i = 0; i < nhits; i++) {
         if (k->b[hits[i]].ref == 0) k->free_count--; /* leaves the free queue: its entry goes stale */
         k->b[hits[i]].ref++;
-        if (!vidur__req_push_block(q, hits[i])) return 0;
+        if (!vidur__req_push_block(q, hits[i])) return -1;
     }
     if (fresh > 0) {
         take = fresh + k->prealloc_blocks;
         if (take > k->free_count) take = k->free_count;
         for (i = 0; i < take; i++) {
             int32_t blk = vidur__kvm_pop_front(k);
-            if (k->caching && k->hb[blk].has_hash) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
+            if (VIDUR__KVM_HASHED(k, blk)) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
             k->b[blk].ref = 1;
-            if (!vidur__req_push_block(q, blk)) return 0;
+            if (!vidur__req_push_block(q, blk)) return -1;
         }
     }
     if (k->caching) {
         before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
         for (i = before; i < full_after && i < q->num_block_hash_ids && i < q->kv_nblocks; i++)
-            if (!k->hb[q->kv_blocks[i]].has_hash) vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i]);
+            if (!VIDUR__KVM_HASHED(k, q->kv_blocks[i]) && !vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i])) return -1;
         q->kv_cached_memo = (int32_t)full_after;
     }
     return 1;
@@ -4792,7 +4850,6 @@ static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
     vidur__v1 *s = (vidur__v1 *)state;
     int64_t budget = s->chunk_size, i = 0;
     int preempted = 0;
-    (void)err;
     /* 1. running requests, in admission order */
     while (i < s->nrun && budget > 0) {
         vidur_request *q = s->running[i];
@@ -4803,7 +4860,9 @@ static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
         VIDUR_ASSERT(n > 0);
         for (;;) {
             vidur_request *v;
-            if (vidur__kvm_allocate(&s->kv, q, n, NULL, 0)) {
+            int a = vidur__kvm_allocate(&s->kv, q, n, NULL, 0);
+            if (a < 0) goto oom;
+            if (a) {
                 vidur_batch_add(b, q, (int32_t)n);
                 q->v1_scheduled = 1;
                 budget -= n;
@@ -4825,8 +4884,9 @@ done_running:
         vidur_request *q = s->waiting[0];
         int32_t nhits;
         int64_t c, n;
+        int a;
         if (s->nrun >= s->cap) break;
-        if (!vidur__grow((void **)&s->hits, &s->caphits, q->num_block_hash_ids + 1, sizeof *s->hits)) return -1;
+        if (!vidur__grow((void **)&s->hits, &s->caphits, q->num_block_hash_ids + 1, sizeof *s->hits)) goto oom;
         nhits = vidur__kvm_computed_blocks(&s->kv, q, s->hits, q->num_block_hash_ids);
         /* never more hits than the prompt's full blocks (the list also covers the output) */
         if ((int64_t)nhits * s->kv.block_size > q->num_prefill_tokens) nhits = q->num_prefill_tokens / s->kv.block_size;
@@ -4839,9 +4899,11 @@ done_running:
         }
         if (n > budget) n = budget;
         VIDUR_ASSERT(n > 0);
-        if (!vidur__kvm_allocate(&s->kv, q, n, s->hits, nhits)) break;
+        a = vidur__kvm_allocate(&s->kv, q, n, s->hits, nhits);
+        if (a < 0) goto oom;
+        if (!a) break;
         vidur__v1_pop(s);
-        if (!vidur__grow((void **)&s->running, &s->caprun, s->nrun + 1, sizeof *s->running)) return -1;
+        if (!vidur__grow((void **)&s->running, &s->caprun, s->nrun + 1, sizeof *s->running)) goto oom;
         s->running[s->nrun++] = q;
         q->v1_scheduled = 1;
         if (!q->v1_counted) { /* [F]: prompt tokens of requests first scheduled on the replica */
@@ -4854,6 +4916,9 @@ done_running:
         q->num_prefill_tokens_cached = (int32_t)c;
     }
     return b->size > 0;
+oom:
+    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 KV cache)");
+    return -1;
 }
 
 static void vidur__v1_on_batch_end(void *state, vidur_batch *b)

@@ -255,6 +255,58 @@ TEST(test_prefix_lookup_api)
     vidur__kvm_free(&k);
 }
 
+/* the hash map is keyed by groups of 16 consecutive hash values: hashes in one group, in
+   neighbouring groups, negative ones and duplicates (two blocks with one hash) all map back to
+   the right block; the group table grows past its first size; evicting a group's last hash
+   removes the group without breaking the probe chains of the others */
+TEST(test_prefix_hash_groups)
+{
+    enum { NB = 4096 };
+    vidur__kvm k;
+    int64_t i;
+    int32_t blk;
+    int ok = 1;
+    REQUIRE(vidur__kvm_init(&k, NB, 16, 1, 0));
+    CHECK_EQ_INT(k.hcap, 512); /* a power of two >= NB / 8 */
+    /* block i holds hash 1000003 * i - 5000 (one group each: forces growth) */
+    for (i = 0; i < 3000; i++) ok &= vidur__kvm_map_add(&k, 1000003 * i - 5000, (int32_t)i);
+    REQUIRE(ok);
+    CHECK_EQ_INT(k.hcount, 3000);
+    CHECK(k.hcap >= 6000);
+    for (i = 0; i < 3000; i++)
+        if (vidur__kvm_lookup(&k, 1000003 * i - 5000) != (int32_t)i) break;
+    CHECK_EQ_INT(i, 3000);
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1000003LL * 5 - 5001), -1); /* same group, other hash */
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, -5000), 0);                /* negative hash */
+    /* blocks 3000..3031: hashes 32 consecutive values (two groups); block 3032 duplicates one */
+    for (i = 0; i < 32; i++) ok &= vidur__kvm_map_add(&k, 1LL << 40 | i, (int32_t)(3000 + i));
+    REQUIRE(ok);
+    REQUIRE(vidur__kvm_map_add(&k, 1LL << 40 | 17, 3032));
+    CHECK_EQ_INT(k.hcount, 3002);
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 17), 3017); /* the first inserted */
+    vidur__kvm_evict(&k, 3017);
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 17), 3032); /* then the duplicate */
+    CHECK(!VIDUR__KVM_HASHED(&k, 3017));
+    CHECK(VIDUR__KVM_HASHED(&k, 3032));
+    vidur__kvm_evict(&k, 3032);
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 17), -1);
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 16), 3016);
+    /* empty the first group of the run: it goes, the second stays */
+    for (i = 0; i < 16; i++) vidur__kvm_evict(&k, (int32_t)(3000 + i));
+    CHECK_EQ_INT(k.hcount, 3001);
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 3), -1);
+    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 31), 3031);
+    /* evict every other single-hash group: the rest are still found (backward-shift deletion) */
+    for (i = 0; i < 3000; i += 2) vidur__kvm_evict(&k, (int32_t)i);
+    CHECK_EQ_INT(k.hcount, 1501);
+    for (i = 0; i < 3000; i++)
+        if (vidur__kvm_lookup(&k, 1000003 * i - 5000) != (i % 2 ? (int32_t)i : -1)) break;
+    CHECK_EQ_INT(i, 3000);
+    blk = vidur__kvm_lookup(&k, 1000003LL * 2999 - 5000);
+    CHECK_EQ_INT(blk, 2999);
+    vidur__kvm_free(&k);
+}
+
 /* planner used by vllm_v1 (the fork's): schedulers.md §1 worked examples */
 TEST(test_token_planner)
 {
@@ -326,6 +378,7 @@ int main(void)
     RUN_TEST(test_prefix_hits);
     RUN_TEST(test_eviction_order);
     RUN_TEST(test_prefix_lookup_api);
+    RUN_TEST(test_prefix_hash_groups);
     RUN_TEST(test_token_planner);
     RUN_TEST(test_trace_csv_forms);
     remove(trace_path);
