@@ -3772,14 +3772,17 @@ typedef struct vidur__event {
     vidur__batch_ex *batch;
 } vidur__event;
 
+#define VIDUR__NOWQ 64
 typedef struct vidur__heap {
     vidur__event *ev;
     int64_t n, cap;
-    /* One-event register in front of the array, never later than any event in it. Most events
-       are pushed at the current time and are the next to run: they go through the register
-       (two copies) instead of sifting through the heap. The order is the same (time, seq). */
-    vidur__event front;
-    int has_front;
+    /* Most events are pushed at the current time (all but batch stage ends): they go to a FIFO
+       ring instead of sifting through the heap. Everything in the ring has time == now and, as
+       seq only grows, the ring is sorted, so the earliest event is the smaller of the ring's
+       head and the heap's top: the order is exactly (time, seq). A full ring spills to the heap. */
+    vidur__event nowq[VIDUR__NOWQ];
+    int nq_head, nq_n;
+    double now;
 } vidur__heap;
 
 static int vidur__ev_less(const vidur__event *a, const vidur__event *b)
@@ -3805,35 +3808,41 @@ static int vidur__heap_array_push(vidur__heap *h, const vidur__event *e)
 
 static int vidur__heap_push(vidur__heap *h, const vidur__event *e)
 {
-    if (!h->has_front) {
-        if (h->n > 0 && !vidur__ev_less(e, &h->ev[0])) return vidur__heap_array_push(h, e);
-        h->front = *e;
-        h->has_front = 1;
-        return 1;
-    }
-    if (vidur__ev_less(e, &h->front)) { /* e becomes the earliest: the old front joins the array */
-        if (!vidur__heap_array_push(h, &h->front)) return 0;
-        h->front = *e;
+    if (e->time == h->now && h->nq_n < VIDUR__NOWQ) {
+        h->nowq[(h->nq_head + h->nq_n++) & (VIDUR__NOWQ - 1)] = *e;
         return 1;
     }
     return vidur__heap_array_push(h, e);
 }
 
-static int vidur__heap_empty(const vidur__heap *h) { return !h->has_front && h->n == 0; }
+static int vidur__heap_empty(const vidur__heap *h) { return h->nq_n == 0 && h->n == 0; }
 
 /* the earliest event (the heap is not empty) */
-static const vidur__event *vidur__heap_top(const vidur__heap *h) { return h->has_front ? &h->front : &h->ev[0]; }
+static const vidur__event *vidur__heap_top(const vidur__heap *h)
+{
+    if (h->nq_n && (h->n == 0 || vidur__ev_less(&h->nowq[h->nq_head], &h->ev[0]))) return &h->nowq[h->nq_head];
+    return &h->ev[0];
+}
+
+/* the simulation moved to time t (an arrival): only ever to the time of a queued event or later */
+static void vidur__heap_set_now(vidur__heap *h, double t)
+{
+    VIDUR_ASSERT(h->nq_n == 0 || h->now == t);
+    h->now = t;
+}
 
 static void vidur__heap_pop(vidur__heap *h, vidur__event *out)
 {
     vidur__event last;
     int64_t i = 0;
-    if (h->has_front) {
-        *out = h->front;
-        h->has_front = 0;
+    if (h->nq_n && (h->n == 0 || vidur__ev_less(&h->nowq[h->nq_head], &h->ev[0]))) {
+        *out = h->nowq[h->nq_head];
+        h->nq_head = (h->nq_head + 1) & (VIDUR__NOWQ - 1);
+        h->nq_n--;
         return;
     }
     *out = h->ev[0];
+    h->now = out->time;
     last = h->ev[--h->n];
     for (;;) {
         int64_t c = 2 * i + 1;
@@ -4512,13 +4521,6 @@ static const vidur__kvm_group *vidur__kvm_find(const vidur__kvm *k, uint64_t g)
 {
     const vidur__kvm_group *e = &k->h[vidur__kvm_slot(k, g)];
     return e->count > 0 ? e : NULL;
-}
-
-/* the first block holding hash, or -1 */
-static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
-{
-    const vidur__kvm_group *e = vidur__kvm_find(k, (uint64_t)hash >> 4);
-    return e ? e->first[(uint64_t)hash & (VIDUR__KVM_GROUP - 1)] : -1;
 }
 
 /* doubles the group table (rare: the table starts at an eighth of the blocks) */
@@ -8058,6 +8060,7 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
         /* arrivals were all created before any other event in upstream Vidur: at a tie they go first */
         int64_t rid = s->next_arrival->id;
         s->now = s->next_arrival->arrived_at;
+        vidur__heap_set_now(&s->heap, s->now);
         if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1;
         ok = vidur__handle_arrival(s);
         if (ok && s->event_rows) vidur__event_row(s, s->now, 0, -1, -1, -1, rid);

@@ -469,6 +469,56 @@ TEST(test_event_heap_order)
     VIDUR_FREE(h.ev);
 }
 
+/* as the simulation uses it: sequence numbers grow, events are pushed at the current time (the
+   ring; bursts of 100 overflow its 64 places into the heap) or later, pops interleave with
+   pushes, and arrivals move the clock; every pop must be the (time, seq) minimum of what is
+   pending, found here by a linear scan */
+TEST(test_event_queue_now_ring)
+{
+    enum { MAXP = 4096 };
+    static vidur__event pend[MAXP];
+    vidur__heap h;
+    vidur__event e;
+    vidur__mt rng;
+    int np = 0, step, bad = 0, pops = 0, spilled = 0;
+    uint64_t seq = 0;
+    double now = 0;
+    memset(&h, 0, sizeof h);
+    vidur__mt_seed_python(&rng, 7);
+    for (step = 0; step < 20000; step++) {
+        uint32_t r = vidur__mt_randbelow(&rng, 100);
+        if (r < 55 && np < MAXP - 100) {
+            int k, burst = r < 2 ? 100 : 1; /* now and then more than the ring holds */
+            for (k = 0; k < burst; k++) {
+                memset(&e, 0, sizeof e);
+                e.time = vidur__mt_randbelow(&rng, 3) ? now : now + (double)vidur__mt_randbelow(&rng, 4);
+                e.seq = ++seq;
+                bad += !vidur__heap_push(&h, &e);
+                pend[np++] = e;
+            }
+            if (h.nq_n == VIDUR__NOWQ) spilled = 1;
+        } else if (r < 60 && np == 0) {
+            now += 0.5; /* an arrival moves the clock when nothing is queued at the current time */
+            vidur__heap_set_now(&h, now);
+        } else if (np > 0) {
+            int i, m = 0;
+            for (i = 1; i < np; i++)
+                if (pend[i].time < pend[m].time || (pend[i].time == pend[m].time && pend[i].seq < pend[m].seq)) m = i;
+            bad += vidur__heap_empty(&h) || vidur__heap_top(&h)->seq != pend[m].seq;
+            vidur__heap_pop(&h, &e);
+            bad += e.seq != pend[m].seq;
+            now = e.time;
+            pend[m] = pend[--np];
+            pops++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(pops > 5000);
+    CHECK(spilled);
+    CHECK_EQ_INT(vidur__heap_empty(&h), np == 0);
+    VIDUR_FREE(h.ev);
+}
+
 /* CPython compatibility of the Poisson stream: random.seed(42); random.random() gives
    0.6394267984578837, 0.025010755222666936, 0.27502931836911926 (checked with CPython 3.11). */
 TEST(test_python_random)
@@ -486,6 +536,7 @@ TEST(test_python_random)
 int main(void)
 {
     RUN_TEST(test_event_heap_order);
+    RUN_TEST(test_event_queue_now_ring);
     RUN_TEST(test_python_random);
     RUN_TEST(test_arrival_tie_break);
     RUN_TEST(test_lop_by_hand);

@@ -221,6 +221,13 @@ TEST(test_eviction_order)
     vidur_sim_destroy(sim);
 }
 
+/* the first block holding hash, or -1 */
+static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
+{
+    const vidur__kvm_group *e = vidur__kvm_find(k, (uint64_t)hash >> 4);
+    return e ? e->first[(uint64_t)hash & (VIDUR__KVM_GROUP - 1)] : -1;
+}
+
 /* a router can ask a replica what it has cached, without touching the statistics */
 TEST(test_prefix_lookup_api)
 {
