@@ -2603,7 +2603,16 @@ static int vidur__csv_split(char *p, char **fields)
         char *w = p;
         if (n < 64) fields[n] = p;
         if (*p == '"') {
-            p++;
+            char *qq = strchr(++p, '"');
+            if (qq && qq[1] != '"') { /* no escaped quote (hash lists): the field stays in place */
+                if (n < 64) fields[n] = p;
+                *qq = 0;
+                p = qq + 1;
+                while (*p && *p != ',') p++;
+                n++;
+                if (*p == ',') { p++; continue; }
+                break;
+            }
             for (;;) { /* quoted runs are long (hash lists): move them whole */
                 char *qq = strchr(p, '"');
                 size_t n = qq ? (size_t)(qq - p) : strlen(p);
@@ -2809,12 +2818,13 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': expected a list of integers", c->path, c->line);
             return VIDUR_ERR_PARSE;
         }
-        if (!vidur__grow((void **)&w->hashes, cap, w->hash_count + 1, sizeof(int64_t))) {
+        if (w->hash_count == *cap && !vidur__grow((void **)&w->hashes, cap, w->hash_count + 1, sizeof(int64_t))) {
             vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", c->path);
             return VIDUR_ERR_MEMORY;
         }
         w->hashes[w->hash_count++] = v;
         s = end;
+        if (s[0] == ',' && s[1] == ' ' && s[2] >= '0' && s[2] <= '9') s += 2; /* the usual ", " */
     }
     return VIDUR_OK;
 }
@@ -4635,6 +4645,14 @@ static int32_t vidur__kvm_pop_front(vidur__kvm *k)
     for (;;) {
         int32_t id = k->fq_id[k->fq_head];
         uint32_t st = k->fq_stamp[k->fq_head];
+#if defined(__GNUC__) || defined(__clang__)
+        { /* blocks leave in runs (a prefill's worth): fetch the state and hash of one a few
+             places behind (a hint, no semantics) */
+            int32_t ahead = k->fq_id[(k->fq_head + 8) & (k->fq_cap - 1)];
+            __builtin_prefetch(&k->b[ahead]);
+            __builtin_prefetch(&k->hb[ahead]);
+        }
+#endif
         k->fq_head = (k->fq_head + 1) & (k->fq_cap - 1);
         k->fq_count--;
         if (k->b[id].ref == 0 && (k->b[id].stamp >> 1) == st) {
@@ -4645,16 +4663,19 @@ static int32_t vidur__kvm_pop_front(vidur__kvm *k)
     }
 }
 
-static int vidur__req_push_block(vidur_request *q, int32_t blk)
+/* room for need block ids in q's block list */
+static int vidur__req_reserve_blocks(vidur_request *q, int64_t need)
 {
-    if (q->kv_nblocks == q->kv_cap) {
-        int32_t nc = q->kv_cap ? q->kv_cap * 2 : 16;
-        int32_t *nb = (int32_t *)VIDUR_REALLOC(q->kv_blocks, (size_t)nc * sizeof *nb);
+    if (need > q->kv_cap) {
+        int64_t nc = q->kv_cap ? q->kv_cap : 16;
+        int32_t *nb;
+        while (nc < need) nc *= 2;
+        if (nc > INT32_MAX) return 0;
+        nb = (int32_t *)VIDUR_REALLOC(q->kv_blocks, (size_t)nc * sizeof *nb);
         if (!nb) return 0;
         q->kv_blocks = nb;
-        q->kv_cap = nc;
+        q->kv_cap = (int32_t)nc;
     }
-    q->kv_blocks[q->kv_nblocks++] = blk;
     return 1;
 }
 
@@ -4717,20 +4738,22 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
         return 1; /* the common decode step: room in the blocks held, no block newly full */
     for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
     if (fresh > k->free_count - evictable) return 0;
+    take = 0;
+    if (fresh > 0) {
+        take = fresh + k->prealloc_blocks;
+        if (take > k->free_count - evictable) take = k->free_count - evictable;
+    }
+    if (!vidur__req_reserve_blocks(q, (int64_t)q->kv_nblocks + nhits + take)) return -1;
     for (i = 0; i < nhits; i++) {
         if (k->b[hits[i]].ref == 0) k->free_count--; /* leaves the free queue: its entry goes stale */
         k->b[hits[i]].ref++;
-        if (!vidur__req_push_block(q, hits[i])) return -1;
+        q->kv_blocks[q->kv_nblocks++] = hits[i];
     }
-    if (fresh > 0) {
-        take = fresh + k->prealloc_blocks;
-        if (take > k->free_count) take = k->free_count;
-        for (i = 0; i < take; i++) {
-            int32_t blk = vidur__kvm_pop_front(k);
-            if (VIDUR__KVM_HASHED(k, blk)) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
-            k->b[blk].ref = 1;
-            if (!vidur__req_push_block(q, blk)) return -1;
-        }
+    for (i = 0; i < take; i++) {
+        int32_t blk = vidur__kvm_pop_front(k);
+        if (VIDUR__KVM_HASHED(k, blk)) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
+        k->b[blk].ref = 1;
+        q->kv_blocks[q->kv_nblocks++] = blk;
     }
     if (k->caching) {
         before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
