@@ -8149,9 +8149,9 @@ static const char *const vidur__metric_names[VIDUR_METRIC_COUNT] = {
 VIDURDEF const char *vidur_metric_name(vidur_metric m) { return (int)m >= 0 && m < VIDUR_METRIC_COUNT ? vidur__metric_names[m] : "?"; }
 
 /* k-th smallest (0-based) by quickselect; leaves v[k] in place with smaller values before it */
-static double vidur__select(double *v, int64_t n, int64_t k)
+static double vidur__select_from(double *v, int64_t from, int64_t n, int64_t k)
 {
-    int64_t lo = 0, hi = n - 1;
+    int64_t lo = from, hi = n - 1;
     while (hi > lo) {
         double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi], pivot, t;
         int64_t i = lo, j = hi;
@@ -8168,12 +8168,17 @@ static double vidur__select(double *v, int64_t n, int64_t k)
     return v[k];
 }
 
-/* linear-interpolated quantile (NumPy's default) without sorting everything */
-static double vidur__quantile(double *v, int64_t n, double q)
+/* linear-interpolated quantile (NumPy's default) without sorting everything. The search is in
+   v[from..n): the caller knows the answer's rank is >= from and nothing before from is larger
+   than anything after (a previous, lower quantile left v partitioned there). *at is set to the
+   rank used, for the next call. */
+static double vidur__quantile_from(double *v, int64_t n, double q, int64_t from, int64_t *at)
 {
     double h = (double)(n - 1) * q, lo = floor(h), a, b;
     int64_t i = (int64_t)lo, j;
-    a = vidur__select(v, n, i);
+    if (from > i) from = i;
+    if (at) *at = i;
+    a = vidur__select_from(v, from, n, i);
     if (i + 1 >= n || h == lo) return a;
     b = v[i + 1];
     for (j = i + 2; j < n; j++) if (v[j] < b) b = v[j]; /* everything after i is >= a */
@@ -8204,9 +8209,12 @@ static void vidur__stat_of(double *v, int64_t n, vidur_stat *st)
         if (v[i] > st->max) st->max = v[i];
     }
     st->mean = sum / (double)n;
-    st->p50 = vidur__quantile(v, n, 0.5);
-    st->p90 = vidur__quantile(v, n, 0.9);
-    st->p99 = vidur__quantile(v, n, 0.99);
+    {
+        int64_t at = 0; /* each selection partitions v: the next, higher quantile searches the upper part */
+        st->p50 = vidur__quantile_from(v, n, 0.5, 0, &at);
+        st->p90 = vidur__quantile_from(v, n, 0.9, at, &at);
+        st->p99 = vidur__quantile_from(v, n, 0.99, at, &at);
+    }
 }
 
 /* Where a metric's values live: 1 = per-request rows at completion, 2 = rows at arrival,
@@ -8237,6 +8245,31 @@ static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
     return k;
 }
 
+/* several row-backed metrics at once: column g (stride values apart in out) gets metric ms[g],
+   as vidur__metric_values would; cnt[g] is its length */
+#define VIDUR__SUMMARY_GROUP 4
+static void vidur__metric_columns(const vidur_sim *s, const int *ms, int nm, double *out, int64_t stride, int64_t *cnt)
+{
+    int src[VIDUR__SUMMARY_GROUP], slot[VIDUR__SUMMARY_GROUP], skipneg[VIDUR__SUMMARY_GROUP], g;
+    int64_t i;
+    for (g = 0; g < nm; g++) {
+        src[g] = vidur__metric_source(s, ms[g]);
+        slot[g] = vidur__row_slot(ms[g]);
+        skipneg[g] = ms[g] == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || ms[g] == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN;
+        cnt[g] = 0;
+    }
+    for (i = 0; i <= s->max_request_id; i++) {
+        const vidur__row *row = &s->rows[i];
+        for (g = 0; g < nm; g++) {
+            double v;
+            if (src[g] == 1 ? !row->completed : !row->arrived) continue;
+            v = row->v[slot[g]];
+            if (skipneg[g] && v < 0) continue;
+            out[(size_t)g * (size_t)stride + (size_t)cnt[g]++] = v;
+        }
+    }
+}
+
 static void vidur__stat_of_sketch(const vidur__sketch *k, vidur_stat *st)
 {
     memset(st, 0, sizeof *st);
@@ -8253,7 +8286,7 @@ static void vidur__stat_of_sketch(const vidur__sketch *k, vidur_stat *st)
 VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
 {
     vidur_summary *sum = &s->summary;
-    int64_t n = s->max_request_id + 1, k;
+    int64_t n = s->max_request_id + 1;
     double *tmp;
     int m, r;
     memset(sum, 0, sizeof *sum);
@@ -8269,14 +8302,25 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
         sum->throughput_rps = (double)s->num_completed / (s->last_completion - s->first_arrival);
         sum->output_tokens_per_s = (double)s->output_tokens / (s->last_completion - s->first_arrival);
     }
-    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
-    for (m = 0; m < VIDUR_METRIC_COUNT; m++) {
-        if (vidur__metric_source(s, m)) {
-            if (!tmp) continue;
-            k = vidur__metric_values(s, m, tmp);
-            vidur__stat_of(tmp, k, &sum->metric[m]);
-        } else {
-            vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
+    /* row-backed metrics are read VIDUR__SUMMARY_GROUP at a time: one pass over the rows (which
+       are wide) fills that many columns */
+    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * VIDUR__SUMMARY_GROUP * sizeof(double));
+    {
+        int group[VIDUR__SUMMARY_GROUP], ng = 0, g;
+        int64_t cnt[VIDUR__SUMMARY_GROUP];
+        for (m = 0; m <= VIDUR_METRIC_COUNT; m++) {
+            if (m < VIDUR_METRIC_COUNT && vidur__metric_source(s, m)) {
+                group[ng++] = m;
+            } else if (m < VIDUR_METRIC_COUNT) {
+                vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
+            }
+            if (ng == VIDUR__SUMMARY_GROUP || (m == VIDUR_METRIC_COUNT && ng)) {
+                if (tmp) {
+                    vidur__metric_columns(s, group, ng, tmp, n > 0 ? n : 1, cnt);
+                    for (g = 0; g < ng; g++) vidur__stat_of(tmp + (size_t)g * (size_t)(n > 0 ? n : 1), cnt[g], &sum->metric[group[g]]);
+                }
+                ng = 0;
+            }
         }
     }
     VIDUR_FREE(tmp);
