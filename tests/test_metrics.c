@@ -824,8 +824,40 @@ TEST(test_svg_plot)
     free(t);
 }
 
+/* exact quantiles are NumPy's 'linear' ones, whatever the input order (each selection leaves the
+   array partitioned and the next, higher quantile searches only above it): 1..10 gives
+   p50 5.5, p90 9.1, p99 9.91 (numpy.percentile); 1..101 gives 51, 91, 100; ties and one value */
+TEST(test_exact_quantiles)
+{
+    static const double ten[] = {7, 3, 10, 1, 9, 5, 2, 8, 6, 4};
+    double v[101], t[6] = {2, 2, 2, 1, 3, 2}, one = 42;
+    vidur_stat st;
+    int i;
+    memcpy(v, ten, sizeof ten);
+    vidur__stat_of(v, 10, &st);
+    CHECK_NEAR(st.p50, 5.5, 1e-12);
+    CHECK_NEAR(st.p90, 9.1, 1e-12);
+    CHECK_NEAR(st.p99, 9.91, 1e-12);
+    CHECK_NEAR(st.mean, 5.5, 1e-12);
+    for (i = 0; i < 101; i++) v[i] = (double)((i * 37) % 101 + 1); /* a permutation of 1..101 */
+    vidur__stat_of(v, 101, &st);
+    CHECK_NEAR(st.p50, 51, 1e-12);
+    CHECK_NEAR(st.p90, 91, 1e-12);
+    CHECK_NEAR(st.p99, 100, 1e-12);
+    CHECK_NEAR(st.min, 1, 0);
+    CHECK_NEAR(st.max, 101, 0);
+    vidur__stat_of(t, 6, &st); /* 1 2 2 2 2 3 */
+    CHECK_NEAR(st.p50, 2, 1e-12);
+    CHECK_NEAR(st.p90, 2.5, 1e-12);
+    CHECK_NEAR(st.p99, 2.95, 1e-12);
+    vidur__stat_of(&one, 1, &st);
+    CHECK_NEAR(st.p50, 42, 0);
+    CHECK_NEAR(st.p99, 42, 0);
+}
+
 int main(void)
 {
+    RUN_TEST(test_exact_quantiles);
     RUN_TEST(test_single_request_formulas);
     RUN_TEST(test_single_request_formulas_streaming);
     RUN_TEST(test_tpot_needs_two_tokens);
