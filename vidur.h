@@ -2798,23 +2798,25 @@ static int vidur__row_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* parses "[1, 2, 3]" into the hash pool */
+/* parses "[1, 2, 3]" into the hash pool; values are 64-bit signed integers */
 static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int col, int64_t *cap, vidur_error *err)
 {
     char *s = c->fields[col], *end;
     while (isspace((unsigned char)*s)) s++;
     if (*s == '[') s++;
     for (;;) {
-        long long v = 0;
+        uint64_t u = 0;
+        int64_t v;
         int neg = 0, digits = 0;
         while (*s == ',' || isspace((unsigned char)*s)) s++; /* a quoted list may span lines */
         if (*s == ']' || !*s) break;
         /* hand-rolled: these lists hold millions of integers; strtoll's locale work is the cost */
         end = s;
         if (*end == '-') { neg = 1; end++; }
-        while (*end >= '0' && *end <= '9' && digits < 19) { v = v * 10 + (*end++ - '0'); digits++; }
-        if (neg) v = -v;
-        if (!digits || (*end >= '0' && *end <= '9') || (*end && *end != ',' && *end != ']' && !isspace((unsigned char)*end))) {
+        /* 19 digits fit in 64 unsigned bits; a 20th only marks the value as too long */
+        while (*end >= '0' && *end <= '9' && digits < 20) { u = u * 10 + (uint64_t)(*end++ - '0'); digits++; }
+        if (!digits || digits > 19 || u > (neg ? 9223372036854775808ull : 9223372036854775807ull) || (*end >= '0' && *end <= '9') ||
+            (*end && *end != ',' && *end != ']' && !isspace((unsigned char)*end))) {
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': expected a list of integers", c->path, c->line);
             return VIDUR_ERR_PARSE;
         }
@@ -2822,6 +2824,7 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
             vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", c->path);
             return VIDUR_ERR_MEMORY;
         }
+        v = !neg ? (int64_t)u : u == 9223372036854775808ull ? INT64_MIN : -(int64_t)u;
         w->hashes[w->hash_count++] = v;
         s = end;
         if (s[0] == ',' && s[1] == ' ' && s[2] >= '0' && s[2] <= '9') s += 2; /* the usual ", " */

@@ -102,6 +102,11 @@ printf 'arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,100,10\n1.5,abc,10\
 expect_error "malformed trace CSV row" "bad_trace.csv" "3" -- "${SMALL[@]}" \
     --request_generator_config_type trace_replay --trace_request_generator_config_trace_file "$T/bad_trace.csv"
 
+# one past the largest 64-bit integer (the largest itself is read: tests/test_vllm_v1.c)
+printf 'arrived_at,num_prefill_tokens,num_decode_tokens,block_hash_ids\n0.0,32,10,"[1, 2]"\n1.5,32,10,"[3, 9223372036854775808]"\n' >"$T/big_hash.csv"
+expect_error "block hash beyond 64 bits" "big_hash.csv" ":3:" "block_hash_ids" -- "${SMALL[@]}" \
+    --request_generator_config_type trace_replay --trace_request_generator_config_trace_file "$T/big_hash.csv"
+
 expect_error "missing trace CSV" "missing_trace.csv" -- "${SMALL[@]}" \
     --request_generator_config_type trace_replay --trace_request_generator_config_trace_file "$T/missing_trace.csv"
 

@@ -356,7 +356,8 @@ TEST(test_trace_csv_forms)
     fputs("0.5,64,2,2,\"[", f);
     for (i = 0; i < 12000; i++) fprintf(f, "%s%d", i ? ", " : "", i);
     fputs("]\"\r\n", f);
-    fputs("1,16,2,3,\"[5]\"", f);
+    fputs("1,16,2,3,\"[5]\"\n", f);
+    fputs("1.5,32,2,4,\"[9223372036854775807, -9223372036854775808]\"", f); /* the 64-bit extremes */
     fclose(f);
     memset(&h, 0, sizeof h);
     base(&c);
@@ -366,7 +367,7 @@ TEST(test_trace_csv_forms)
     CHECK(sim != NULL);
     if (!sim) return;
     CHECK_EQ_INT(vidur_sim_run(sim), VIDUR_OK);
-    CHECK_EQ_INT(vidur_sim_summary(sim)->num_completed, 3);
+    CHECK_EQ_INT(vidur_sim_summary(sim)->num_completed, 4);
     CHECK_EQ_INT(h.n[0], 3);
     CHECK_EQ_INT(h.first[0], 7);
     CHECK_EQ_INT(h.last[0], 9);
@@ -375,6 +376,9 @@ TEST(test_trace_csv_forms)
     CHECK_EQ_INT(h.last[1], 11999);
     CHECK_EQ_INT(h.n[2], 1);
     CHECK_EQ_INT(h.last[2], 5);
+    CHECK_EQ_INT(h.n[3], 2);
+    CHECK(h.first[3] == INT64_MAX);
+    CHECK(h.last[3] == INT64_MIN);
     vidur_sim_destroy(sim);
 }
 
