@@ -1,4 +1,4 @@
-/* vidur.h - v0.2.0 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
+/* vidur.h - v0.2.1 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
 
    Single-file library in the style of stb: include it anywhere for the declarations, and in
    EXACTLY ONE C or C++ file write
@@ -122,6 +122,8 @@
 
    5. REVISION HISTORY ----------------------------------------------------------------------------
 
+       0.2.1  faster prefix caching (hash map keyed by groups of 16 hashes) and event queue
+              (FIFO ring for events at the current time); 64-bit range check of trace hashes.
        0.2.0  operator tables (random forests trained in C, compiled in), calibrated roofline,
               vllm_v1 with prefix caching, fork routers, request queues, plug-in helpers.
        0.1.0  first release: core simulator, upstream schedulers, roofline predictor.
@@ -135,8 +137,8 @@
 
 #define VIDUR_VERSION_MAJOR 0
 #define VIDUR_VERSION_MINOR 2
-#define VIDUR_VERSION_PATCH 0
-#define VIDUR_VERSION_STRING "0.2.0"
+#define VIDUR_VERSION_PATCH 1
+#define VIDUR_VERSION_STRING "0.2.1"
 
 #ifndef VIDURDEF
 #ifdef VIDUR_STATIC
