@@ -4270,6 +4270,7 @@ struct vidur_sim {
     double tok_level[4];
     vidur__tseries ts;                     /* downsampled time series for report.html */
     vidur_summary summary;
+    int64_t summary_events;                /* num_events + 1 when summary was computed, else 0 */
     vidur_replica_utilization *util;
     FILE *trace; /* chrome trace temp file, or NULL */
     int trace_first;
@@ -8293,7 +8294,11 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
     vidur_summary *sum = &s->summary;
     int64_t n = s->max_request_id + 1;
     double *tmp;
-    int m, r;
+    int m, r, complete;
+    /* everything it reads changes only when an event is processed: the report, the output
+       files and the caller can all ask after a run for the price of one computation */
+    if (s->summary_events == s->num_events + 1) return sum;
+    s->summary_events = 0;
     memset(sum, 0, sizeof *sum);
     sum->num_requests = s->num_arrived;
     sum->num_completed = s->num_completed;
@@ -8328,6 +8333,7 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
             }
         }
     }
+    complete = tmp != NULL; /* without its buffer the exact metrics are missing: not kept */
     VIDUR_FREE(tmp);
     sum->num_replicas = s->num_replicas;
     sum->replica = s->util;
@@ -8352,6 +8358,7 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
         u->prefix_block_queries = rep->kvm ? rep->kvm->stat_queries : 0;
         u->prefix_block_hits = rep->kvm ? rep->kvm->stat_hits : 0;
     }
+    if (complete) s->summary_events = s->num_events + 1;
     return sum;
 }
 

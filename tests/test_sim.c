@@ -322,12 +322,22 @@ TEST(test_step)
     SET(&c, "interval_generator_config_type", "poisson");
     SET(&c, "poisson_request_interval_generator_config_qps", "20");
     REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+    int64_t mid_events = -1, mid_completed = -1, again_events = -1;
     while ((r = vidur_sim_step(sim)) == 1) {
         double now = vidur_sim_now(sim);
         if (now < prev) backwards++;
         prev = now;
         if (++steps > 100000) break;
+        if (steps == 20) { /* a summary mid-run is of that moment, and is kept until the next event */
+            s = vidur_sim_summary(sim);
+            mid_events = s->num_events;
+            mid_completed = s->num_completed;
+            again_events = vidur_sim_summary(sim)->num_events;
+        }
     }
+    CHECK_EQ_INT(mid_events, 20);
+    CHECK_EQ_INT(again_events, 20);
+    CHECK(mid_completed < 5);
     CHECK_EQ_INT(r, 0);
     CHECK_EQ_INT(backwards, 0);
     s = vidur_sim_summary(sim);
