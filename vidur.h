@@ -4049,50 +4049,66 @@ static void vidur__sketch_init(vidur__sketch *k, double alpha)
     k->max = -DBL_MAX;
 }
 
-static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
+#define VIDUR__SKETCH_ZERO INT64_MIN /* the bucket of values counted as zeros */
+
+/* a value's bucket: ceil(log(v) / log(gamma)), or VIDUR__SKETCH_ZERO */
+static int64_t vidur__sketch_bucket(const vidur__sketch *k, double v)
 {
+    if (v <= DBL_MIN * k->gamma) return VIDUR__SKETCH_ZERO;
+    return (int64_t)ceil(log(v) / k->log_gamma);
+}
+
+/* adds n copies of v, whose bucket is b (from vidur__sketch_bucket, or a cache of it) */
+static int vidur__sketch_put(vidur__sketch *k, double v, int64_t n, int64_t b)
+{
+    int64_t nlo, nn, i;
     k->count += n;
     k->sum += v * (double)n;
     if (v < k->min) k->min = v;
     if (v > k->max) k->max = v;
-    if (v <= DBL_MIN * k->gamma) {
+    if (b == VIDUR__SKETCH_ZERO) {
         k->zeros += n;
         return 1;
     }
-    {
-        int64_t b, nlo, nn, i;
-        int iv = (int)v;
-        if (v < 4096 && (double)iv == v) {
-            if (!k->icache[iv]) k->icache[iv] = (int32_t)ceil(log(v) / k->log_gamma) + 1;
-            b = k->icache[iv] - 1;
-        } else if (v == k->last_v) {
-            b = k->last_b;
-        } else {
-            b = (int64_t)ceil(log(v) / k->log_gamma);
-            k->last_v = v;
-            k->last_b = b;
-        }
-        if (k->n == 0) {
-            k->counts = (int64_t *)vidur__calloc(64, sizeof(int64_t));
-            if (!k->counts) return 0;
-            k->lo = b - 32;
-            k->n = 64;
-        }
-        if (b < k->lo || b >= k->lo + k->n) {
-            int64_t *nc;
-            nlo = b < k->lo ? b - k->n : k->lo;
-            nn = (b >= k->lo + k->n ? b + k->n : k->lo + k->n) - nlo;
-            nc = (int64_t *)vidur__calloc((size_t)nn, sizeof(int64_t));
-            if (!nc) return 0;
-            for (i = 0; i < k->n; i++) nc[k->lo - nlo + i] = k->counts[i];
-            VIDUR_FREE(k->counts);
-            k->counts = nc;
-            k->lo = nlo;
-            k->n = nn;
-        }
-        k->counts[b - k->lo] += n;
+    if (k->n == 0) {
+        k->counts = (int64_t *)vidur__calloc(64, sizeof(int64_t));
+        if (!k->counts) return 0;
+        k->lo = b - 32;
+        k->n = 64;
     }
+    if (b < k->lo || b >= k->lo + k->n) {
+        int64_t *nc;
+        nlo = b < k->lo ? b - k->n : k->lo;
+        nn = (b >= k->lo + k->n ? b + k->n : k->lo + k->n) - nlo;
+        nc = (int64_t *)vidur__calloc((size_t)nn, sizeof(int64_t));
+        if (!nc) return 0;
+        for (i = 0; i < k->n; i++) nc[k->lo - nlo + i] = k->counts[i];
+        VIDUR_FREE(k->counts);
+        k->counts = nc;
+        k->lo = nlo;
+        k->n = nn;
+    }
+    k->counts[b - k->lo] += n;
     return 1;
+}
+
+static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
+{
+    int64_t b;
+    int iv = (int)v;
+    if (v <= DBL_MIN * k->gamma) {
+        b = VIDUR__SKETCH_ZERO;
+    } else if (v < 4096 && (double)iv == v) {
+        if (!k->icache[iv]) k->icache[iv] = (int32_t)vidur__sketch_bucket(k, v) + 1;
+        b = k->icache[iv] - 1;
+    } else if (v == k->last_v) {
+        b = k->last_b;
+    } else {
+        b = vidur__sketch_bucket(k, v);
+        k->last_v = v;
+        k->last_b = b;
+    }
+    return vidur__sketch_put(k, v, n, b);
 }
 
 static int vidur__sketch_add(vidur__sketch *k, double v) { return vidur__sketch_add_n(k, v, 1); }
@@ -4215,9 +4231,21 @@ typedef struct vidur__memo_entry {
     int valid;
 } vidur__memo_entry;
 
+/* store_operation_metrics: each operator's time for a (batch key, last stage or not) and the
+   sketch bucket of each value (all operation sketches share one gamma), so a stage execution
+   with a known shape costs increments, not 20 predictions and 21 logarithms */
+#define VIDUR__OPMEMO_SIZE 16384
+typedef struct vidur__opmemo_entry {
+    int64_t key[6];
+    int32_t last, valid;
+    double v[VIDUR_OP_COUNT + 1];       /* ms per operator, then model_execution_e2e */
+    int64_t bucket[VIDUR_OP_COUNT + 1];
+} vidur__opmemo_entry;
+
 struct vidur_sim {
     vidur_config cfg;
     vidur__memo_entry *memo;
+    vidur__opmemo_entry *opmemo; /* only with store_operation_metrics */
     vidur_error error;
     const vidur_model_spec *model;
     const vidur_device_spec *device;
@@ -7386,6 +7414,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
         if (s->tok_rows[i]) fclose(s->tok_rows[i]);
     VIDUR_FREE(s->rows);
     VIDUR_FREE(s->memo);
+    VIDUR_FREE(s->opmemo);
     vidur_table_set_free(s->user_tables);
     VIDUR_FREE(s->heap.ev);
     VIDUR_FREE(s->touched);
@@ -7479,6 +7508,13 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     if (!s->gapi && !strcmp(cfg->global_scheduler_type, "ppo")) s->gapi = &vidur__ppo_builtin;
     VIDUR_ASSERT(rapi && s->gapi);
     s->memo = (vidur__memo_entry *)vidur__calloc(VIDUR__MEMO_SIZE, sizeof *s->memo);
+    if (s->memo && s->cfg.store_operation_metrics) {
+        s->opmemo = (vidur__opmemo_entry *)vidur__calloc(VIDUR__OPMEMO_SIZE, sizeof *s->opmemo);
+        if (!s->opmemo) {
+            VIDUR_FREE(s->memo);
+            s->memo = NULL;
+        }
+    }
     if (!s->memo) {
         r = VIDUR_ERR_MEMORY;
         vidur__set_error(err, r, "out of memory (memo)");
@@ -7849,24 +7885,43 @@ static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape
 
 /* store_operation_metrics ([F]): each operator's time (ms) once per stage execution, zeros
    included, and model_execution_e2e (the stage's model time in ms); per-batch rows with
-   keep_individual_batch_metrics. The memo keeps only totals, so the operators are recomputed. */
+   keep_individual_batch_metrics. Operator times and their sketch buckets come from s->opmemo
+   (stages differ only in send/recv: the key is the batch key and whether the stage is last). */
 static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidur__batch_ex *b, int st, double model)
 {
-    vidur_stage_time tm;
-    int op, ok = 1;
-    vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
-                             &b->shape, &tm);
-    for (op = 0; op < VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_add(&s->op_sk[op], tm.op_ms[op]);
-    ok = ok && vidur__sketch_add(&s->op_sk[VIDUR_OP_COUNT], model * 1e3);
+    int op, ok = 1, last = st == rep->info.num_pipeline_stages - 1;
+    const vidur_batch_shape *sh = &b->shape;
+    int64_t key[6];
+    uint64_t h = 1469598103934665603ull;
+    vidur__opmemo_entry *me;
+    key[0] = sh->total_tokens;
+    key[1] = sh->num_decode;
+    key[2] = sh->decode_kv;
+    key[3] = sh->num_prefill;
+    key[4] = sh->prefill_kv;
+    key[5] = sh->prefill_chunk;
+    for (op = 0; op < 6; op++) h = (h ^ (uint64_t)key[op]) * 1099511628211ull;
+    h = (h ^ (uint64_t)last) * 1099511628211ull;
+    me = &s->opmemo[(h ^ (h >> 29)) & (VIDUR__OPMEMO_SIZE - 1)];
+    if (!me->valid || me->last != last || memcmp(me->key, key, sizeof key)) {
+        vidur_stage_time tm;
+        vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
+                                 sh, &tm);
+        for (op = 0; op < VIDUR_OP_COUNT; op++) me->v[op] = tm.op_ms[op];
+        me->v[VIDUR_OP_COUNT] = model * 1e3; /* the stage's memoised model time: a function of the same key */
+        for (op = 0; op <= VIDUR_OP_COUNT; op++) me->bucket[op] = vidur__sketch_bucket(&s->op_sk[op], me->v[op]);
+        memcpy(me->key, key, sizeof key);
+        me->last = last;
+        me->valid = 1;
+    }
+    for (op = 0; op <= VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_put(&s->op_sk[op], me->v[op], 1, me->bucket[op]);
     if (s->op_rows) {
         char e[40];
         fprintf(s->op_rows, "%lld,%d,%d", (long long)b->pub.id, rep->info.id, st);
-        for (op = 0; op < VIDUR_OP_COUNT; op++) {
-            vidur__fmt_double(e, sizeof e, tm.op_ms[op]);
-            fprintf(s->op_rows, ",%s", e);
+        for (op = 0; op <= VIDUR_OP_COUNT; op++) {
+            vidur__fmt_double(e, sizeof e, me->v[op]);
+            fprintf(s->op_rows, op < VIDUR_OP_COUNT ? ",%s" : ",%s\n", e);
         }
-        vidur__fmt_double(e, sizeof e, model * 1e3);
-        fprintf(s->op_rows, ",%s\n", e);
     }
     if (!ok) {
         vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (operation metrics)");

@@ -709,6 +709,76 @@ TEST(test_chrome_trace_pipeline)
     if (system(cmd) != 0) printf("  could not remove %s\n", dir);
 }
 
+/* store_operation_metrics with two pipeline stages: operator times are memoised per batch key
+   and per "last stage or not", so stage 0 rows carry send_recv > 0 and stage 1 rows none; every
+   other operator is the same in both rows of a batch, and model_execution_e2e differs by
+   exactly send_recv (model time = layers' time + send/recv). Rows are checked in full. */
+TEST(test_operation_metrics_per_stage)
+{
+    vidur_config c;
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    char dir[] = "/tmp/vidur_test_metrics_XXXXXX", cmd[1200];
+    char *t, *line, *save = NULL;
+    double(*s0)[16];  /* stage 0's row of each batch (rows of the two stages interleave) */
+    int64_t nb;
+    int rows0 = 0, rows1 = 0, bad_send = 0, bad_ops = 0, bad_model = 0, first = 1;
+    REQUIRE(mkdtemp(dir) != NULL);
+    one_request(&c, "200", "6", "12");
+    SET(&c, "replica_config_num_pipeline_stages", "2");
+    SET(&c, "metrics_config_write_metrics", "true");
+    SET(&c, "metrics_config_keep_individual_batch_metrics", "true");
+    SET(&c, "metrics_config_store_operation_metrics", "true");
+    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+    REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
+    CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, NULL, 0, &err), VIDUR_OK);
+    t = slurp_path_(dir, "operation_metrics.csv");
+    REQUIRE(t != NULL);
+    nb = vidur_sim_summary(sim)->num_batches;
+    s0 = (double(*)[16])calloc((size_t)nb, sizeof *s0);
+    REQUIRE(s0 != NULL);
+    for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        double v[20];
+        long long batch;
+        int replica, stage, n = 0, k;
+        char *p = line;
+        if (first) { first = 0; continue; } /* header */
+        if (sscanf(p, "%lld,%d,%d", &batch, &replica, &stage) != 3) { bad_ops++; continue; }
+        for (k = 0; k < 3; k++) p = strchr(p, ',') + 1;
+        while (n < 15 && p) {
+            v[n++] = atof(p);
+            p = strchr(p, ',');
+            if (p) p++;
+        }
+        if (n != 15) { bad_ops++; continue; }
+        /* v[13] send_recv, v[14] model_execution_e2e */
+        if (batch < 0 || batch >= nb) { bad_ops++; continue; }
+        if (stage == 0) {
+            rows0++;
+            bad_send += !(v[13] > 0);
+            memcpy(s0[batch], v, 15 * sizeof v[0]);
+            s0[batch][15] = 1;
+        } else {
+            double *prev = s0[batch];
+            rows1++;
+            bad_send += v[13] != 0;
+            if (prev[15] != 1) { bad_ops++; continue; } /* stage 0 of the batch came first */
+            for (k = 0; k < 13; k++) bad_ops += v[k] != prev[k];
+            bad_model += fabs((prev[14] - v[14]) - prev[13]) > 1e-9 * prev[14];
+        }
+    }
+    CHECK_EQ_INT(rows0, vidur_sim_summary(sim)->num_batches);
+    CHECK_EQ_INT(rows1, rows0);
+    CHECK_EQ_INT(bad_send, 0);
+    CHECK_EQ_INT(bad_ops, 0);
+    CHECK_EQ_INT(bad_model, 0);
+    free(s0);
+    free(t);
+    vidur_sim_destroy(sim);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+}
+
 /* last value of the second column of a two-column CSV text */
 static double last_value_(char *t)
 {
@@ -858,6 +928,7 @@ TEST(test_exact_quantiles)
 int main(void)
 {
     RUN_TEST(test_exact_quantiles);
+    RUN_TEST(test_operation_metrics_per_stage);
     RUN_TEST(test_single_request_formulas);
     RUN_TEST(test_single_request_formulas_streaming);
     RUN_TEST(test_tpot_needs_two_tokens);
