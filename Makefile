@@ -89,11 +89,11 @@ $(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h $(TABLES_H)
 	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # trace tools (plain C99 + libc): Mooncake JSONL -> trace CSV, synthetic conversation traces
-$(TOOLS): $(BUILD)/%: tools/%.c
+$(TOOLS): $(BUILD)/%: tools/%.c tools/vidur_trace_out.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lm
 
-$(ASAN_TOOLS): $(BUILD)/asan/%: tools/%.c
+$(ASAN_TOOLS): $(BUILD)/asan/%: tools/%.c tools/vidur_trace_out.h
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -o $@ $< $(LDFLAGS) -lm
 

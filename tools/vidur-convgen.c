@@ -52,8 +52,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "vidur_trace_out.h"
 
 #define VB 16
 
@@ -191,16 +191,6 @@ static int row_cmp(const void *a, const void *b)
     return x->turn < y->turn ? -1 : x->turn > y->turn;
 }
 
-static void fmt_double(char *buf, size_t n, double x)
-{
-    int d;
-    for (d = 0; d <= 17; d++) {
-        snprintf(buf, n, "%.*f", d, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-    snprintf(buf, n, "%.17g", x);
-}
-
 static int64_t I(int o) { return (int64_t)opts[o].v; }
 
 int main(int argc, char **argv)
@@ -213,8 +203,7 @@ int main(int argc, char **argv)
     int64_t *sys_len;
     row *rows = NULL;
     double t_session = 0;
-    FILE *f;
-    char *tmp = NULL;
+    trace_out out;
     int status = 1;
 
     for (i = 0; i < NOPT; i++) opts[i].v = opts[i].def;
@@ -320,57 +309,19 @@ int main(int argc, char **argv)
     }
     if (nrows) qsort(rows, (size_t)nrows, sizeof *rows, row_cmp);
 
-    if (!out_path || !strcmp(out_path, "-")) {
-        f = stdout;
-    } else {
-        size_t n = strlen(out_path) + 16;
-        int fd;
-        mode_t um;
-        tmp = (char *)xrealloc(NULL, n);
-        snprintf(tmp, n, "%s.tmp.XXXXXX", out_path);
-        fd = mkstemp(tmp);
-        if (fd < 0) {
-            fprintf(stderr, "%s: %s: cannot create a temporary file: %s\n", prog, out_path, strerror(errno));
-            goto done;
-        }
-        um = umask(0);
-        umask(um);
-        if (fchmod(fd, 0666 & ~um) || !(f = fdopen(fd, "w"))) {
-            fprintf(stderr, "%s: %s: %s\n", prog, tmp, strerror(errno));
-            close(fd);
-            remove(tmp);
-            goto done;
-        }
-    }
-    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids,block_size\n", f);
+    if (!trace_out_open(&out, prog, out_path)) goto done;
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids,block_size\n", out.f);
     for (s = 0; s < nrows; s++) {
         const row *w = &rows[s];
         const int64_t *ids = sess[w->session].ids;
         int64_t b;
         char num[64];
-        fmt_double(num, sizeof num, w->at);
-        fprintf(f, "%s,%lld,%lld,%lld,\"[", num, (long long)w->P, (long long)w->D, (long long)w->session);
-        for (b = 0; b < w->nids; b++) fprintf(f, b ? ", %lld" : "%lld", (long long)ids[b]);
-        fprintf(f, "]\",%d\n", VB);
+        trace_fmt_double(num, sizeof num, w->at);
+        fprintf(out.f, "%s,%lld,%lld,%lld,\"[", num, (long long)w->P, (long long)w->D, (long long)w->session);
+        for (b = 0; b < w->nids; b++) fprintf(out.f, b ? ", %lld" : "%lld", (long long)ids[b]);
+        fprintf(out.f, "]\",%d\n", VB);
     }
-    if (f == stdout) {
-        if (fflush(stdout) || ferror(stdout)) {
-            fprintf(stderr, "%s: write error on standard output\n", prog);
-            goto done;
-        }
-    } else {
-        int bad = ferror(f);
-        if (fclose(f) || bad) {
-            fprintf(stderr, "%s: %s: write error\n", prog, out_path);
-            remove(tmp);
-            goto done;
-        }
-        if (rename(tmp, out_path)) {
-            fprintf(stderr, "%s: %s: cannot rename the temporary file into place: %s\n", prog, out_path, strerror(errno));
-            remove(tmp);
-            goto done;
-        }
-    }
+    if (!trace_out_close(&out, 1)) goto done;
     status = 0;
 done:
     for (k = 0; k < K; k++) free(sys[k].ids);
@@ -379,6 +330,5 @@ done:
     free(sess);
     free(sys_len);
     free(rows);
-    free(tmp);
     return status;
 }

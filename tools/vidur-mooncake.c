@@ -51,8 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "vidur_trace_out.h"
 
 #define MC_BLOCK 512
 #define VB 16
@@ -382,17 +382,6 @@ static void assign_sessions(trace *t, int64_t K)
 }
 
 /* ---- output --------------------------------------------------------------------------------- */
-/* the shortest "%.Nf" (N = 0..17) that reads back as x; else %.17g */
-static void fmt_double(char *buf, size_t n, double x)
-{
-    int d;
-    for (d = 0; d <= 17; d++) {
-        snprintf(buf, n, "%.*f", d, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-    snprintf(buf, n, "%.17g", x);
-}
-
 static int write_csv(FILE *f, const trace *t, double time_scale, int64_t fresh)
 {
     int64_t i, b;
@@ -402,7 +391,7 @@ static int write_csv(FILE *f, const trace *t, double time_scale, int64_t fresh)
         const req *r = &t->r[i];
         int64_t total = (r->P + r->D) / VB, pfull = r->P / VB;
         const int64_t *h = t->h + r->hash_off;
-        fmt_double(num, sizeof num, (double)r->ts / 1000.0 * time_scale);
+        trace_fmt_double(num, sizeof num, (double)r->ts / 1000.0 * time_scale);
         fprintf(f, "%s,%lld,%lld,%lld,\"[", num, (long long)r->P, (long long)r->D, (long long)r->session);
         for (b = 0; b < total; b++) {
             int64_t id;
@@ -562,49 +551,11 @@ int main(int argc, char **argv)
         }
     }
 
-    if (!out_path || !strcmp(out_path, "-")) {
-        rc = write_csv(stdout, &t, time_scale, fresh);
-        if (fflush(stdout) || rc) {
-            fprintf(stderr, "%s: write error on standard output\n", prog);
-            goto done;
-        }
-    } else {
-        size_t n = strlen(out_path) + 16;
-        char *tmp = (char *)malloc(n);
-        int fd;
-        mode_t um;
-        FILE *f;
-        if (!tmp) die_oom();
-        snprintf(tmp, n, "%s.tmp.XXXXXX", out_path);
-        fd = mkstemp(tmp);
-        if (fd < 0) {
-            fprintf(stderr, "%s: %s: cannot create a temporary file: %s\n", prog, out_path, strerror(errno));
-            free(tmp);
-            goto done;
-        }
-        um = umask(0);
-        umask(um);
-        if (fchmod(fd, 0666 & ~um) || !(f = fdopen(fd, "w"))) {
-            fprintf(stderr, "%s: %s: %s\n", prog, tmp, strerror(errno));
-            close(fd);
-            remove(tmp);
-            free(tmp);
-            goto done;
-        }
-        rc = write_csv(f, &t, time_scale, fresh);
-        if (fclose(f) || rc) {
-            fprintf(stderr, "%s: %s: write error\n", prog, out_path);
-            remove(tmp);
-            free(tmp);
-            goto done;
-        }
-        if (rename(tmp, out_path)) {
-            fprintf(stderr, "%s: %s: cannot rename the temporary file into place: %s\n", prog, out_path, strerror(errno));
-            remove(tmp);
-            free(tmp);
-            goto done;
-        }
-        free(tmp);
+    {
+        trace_out out;
+        if (!trace_out_open(&out, prog, out_path)) goto done;
+        rc = write_csv(out.f, &t, time_scale, fresh);
+        if (!trace_out_close(&out, rc == 0)) goto done;
     }
     status = 0;
 done:
