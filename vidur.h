@@ -1158,16 +1158,34 @@ typedef struct vidur__afile {
     char final_[VIDUR_PATH_MAX + 64];
 } vidur__afile;
 
-static int vidur__aopen(vidur__afile *a, const char *dir, const char *name, vidur_error *err)
+/* opens a->tmp, once a->final_ and a->tmp are set (fits: both names fitted their buffers) */
+static int vidur__aopen_tmp(vidur__afile *a, int fits, vidur_error *err)
 {
-    snprintf(a->final_, sizeof a->final_, "%s/%s", dir, name);
-    snprintf(a->tmp, sizeof a->tmp, "%s/%s.tmp", dir, name);
+    if (!fits) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", a->final_);
+        a->f = NULL;
+        return 0;
+    }
     a->f = fopen(a->tmp, "wb");
     if (!a->f) {
         vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot write: %s", a->tmp, strerror(errno));
         return 0;
     }
     return 1;
+}
+
+static int vidur__aopen_path(vidur__afile *a, const char *path, vidur_error *err)
+{
+    int n1 = snprintf(a->final_, sizeof a->final_, "%s", path);
+    int n2 = snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
+    return vidur__aopen_tmp(a, n1 >= 0 && n2 >= 0 && (size_t)n1 < sizeof a->final_ && (size_t)n2 < sizeof a->tmp, err);
+}
+
+static int vidur__aopen(vidur__afile *a, const char *dir, const char *name, vidur_error *err)
+{
+    int n1 = snprintf(a->final_, sizeof a->final_, "%s/%s", dir, name);
+    int n2 = snprintf(a->tmp, sizeof a->tmp, "%s/%s.tmp", dir, name);
+    return vidur__aopen_tmp(a, n1 >= 0 && n2 >= 0 && (size_t)n1 < sizeof a->final_ && (size_t)n2 < sizeof a->tmp, err);
 }
 
 static int vidur__aclose(vidur__afile *a, int ok, vidur_error *err)
@@ -6840,31 +6858,26 @@ static void vidur__ppo_header(vidur_ppo *p, vidur__ckio *c, char *magic, uint32_
 
 VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error *err)
 {
-    char tmp[VIDUR_PATH_MAX + 16], magic[8];
+    char magic[8];
     uint32_t ver = VIDUR__PPO_VERSION, endian = 0x01020304u;
     int32_t dims[6];
     int64_t sizes[2];
     vidur__ckio c;
+    vidur__afile a;
     memcpy(magic, "VIDURPPO", 8);
     dims[0] = p->N; dims[1] = p->K; dims[2] = p->E; dims[3] = p->X; dims[4] = p->D; dims[5] = p->H;
     sizes[0] = p->na;
     sizes[1] = p->nc;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    c.f = fopen(tmp, "wb");
+    if (!vidur__aopen_path(&a, path, err)) return VIDUR_ERR_IO;
+    c.f = a.f;
     c.h = 14695981039346656037ull;
     c.write = 1;
-    c.ok = c.f != NULL;
-    if (!c.ok) {
-        vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: cannot write (%s)", tmp, strerror(errno));
-        return VIDUR_ERR_IO;
-    }
+    c.ok = 1;
     vidur__ppo_header(p, &c, magic, &ver, &endian, dims, sizes);
     vidur__ppo_visit(p, &c);
     if (c.ok && fwrite(&c.h, 1, sizeof c.h, c.f) != sizeof c.h) c.ok = 0;
-    if (fclose(c.f) != 0) c.ok = 0;
-    if (!c.ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: write failed", path);
+    if (!vidur__aclose(&a, c.ok, err)) {
+        if (!c.ok) vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: write failed", path);
         return VIDUR_ERR_IO;
     }
     return VIDUR_OK;

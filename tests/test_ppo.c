@@ -396,6 +396,10 @@ TEST(test_checkpoint_errors)
     small_config(&c, "11");
     REQUIRE(vidur_ppo_create(&c, &p, &err) == VIDUR_OK);
     REQUIRE(vidur_ppo_save(p, ck, &err) == VIDUR_OK);
+    /* an unwritable place: an error naming it, and nothing left behind */
+    CHECK_EQ_INT(vidur_ppo_save(p, "/tmp/vidur_no_such_dir/ck.bin", &err), VIDUR_ERR_IO);
+    CHECK_CONTAINS(err.message, "/tmp/vidur_no_such_dir/ck.bin");
+    CHECK(fopen("/tmp/vidur_no_such_dir/ck.bin.tmp", "rb") == NULL);
     vidur_ppo_destroy(p);
     n = file_bytes(ck, g_buf1, sizeof g_buf1);
     REQUIRE(n > 100);
