@@ -2833,8 +2833,17 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
         /* hand-rolled: these lists hold millions of integers; strtoll's locale work is the cost */
         end = s;
         if (*end == '-') { neg = 1; end++; }
-        /* 19 digits fit in 64 unsigned bits; a 20th only marks the value as too long */
-        while (*end >= '0' && *end <= '9' && digits < 20) { u = u * 10 + (uint64_t)(*end++ - '0'); digits++; }
+        {
+            /* one unsigned comparison a digit; 19 digits fit in 64 unsigned bits, and a longer
+               number (which may wrap) is rejected below by its length */
+            const char *start = end;
+            unsigned d;
+            while ((d = (unsigned)(unsigned char)*end - '0') < 10) {
+                u = u * 10 + d;
+                end++;
+            }
+            digits = end - start > 19 ? 20 : (int)(end - start);
+        }
         if (!digits || digits > 19 || u > (neg ? 9223372036854775808ull : 9223372036854775807ull) || (*end >= '0' && *end <= '9') ||
             (*end && *end != ',' && *end != ']' && !isspace((unsigned char)*end))) {
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': expected a list of integers", c->path, c->line);
