@@ -2844,7 +2844,7 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
             }
             digits = end - start > 19 ? 20 : (int)(end - start);
         }
-        if (!digits || digits > 19 || u > (neg ? 9223372036854775808ull : 9223372036854775807ull) || (*end >= '0' && *end <= '9') ||
+        if (!digits || digits > 19 || u > (neg ? 9223372036854775808ull : 9223372036854775807ull) ||
             (*end && *end != ',' && *end != ']' && !isspace((unsigned char)*end))) {
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': expected a list of integers", c->path, c->line);
             return VIDUR_ERR_PARSE;
