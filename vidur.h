@@ -5732,10 +5732,27 @@ static const vidur_global_scheduler_api vidur__global_schedulers[] = {
 #define VIDUR__PPO_CRING 4096 /* completions kept for windowed throughput/latency */
 
 /* ---- layers (plain loops; tests/test_ppo.c checks every backward pass by finite differences) ---- */
+/* Four outputs at a time: each sum still runs over i in order (so results are bit-identical to
+   one output at a time), but four independent chains of additions keep the FPU busy. */
 static void vidur__lin_fwd(const double *W, const double *b, int in, int out, const double *x, double *y)
 {
-    int o, i;
-    for (o = 0; o < out; o++) {
+    int o = 0, i;
+    for (; o + 4 <= out; o += 4) {
+        const double *w0 = W + (size_t)o * (size_t)in, *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
+        double s0 = b[o], s1 = b[o + 1], s2 = b[o + 2], s3 = b[o + 3];
+        for (i = 0; i < in; i++) {
+            double xi = x[i];
+            s0 += w0[i] * xi;
+            s1 += w1[i] * xi;
+            s2 += w2[i] * xi;
+            s3 += w3[i] * xi;
+        }
+        y[o] = s0;
+        y[o + 1] = s1;
+        y[o + 2] = s2;
+        y[o + 3] = s3;
+    }
+    for (; o < out; o++) {
         const double *w = W + (size_t)o * (size_t)in;
         double s = b[o];
         for (i = 0; i < in; i++) s += w[i] * x[i];
