@@ -3792,8 +3792,9 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
 }
 
 /* ---- section: event queue ---------------------------------------------------------------------
-   Binary min-heap ordered by (time, creation sequence) as upstream Vidur. Events are small values
-   in one growable array: no allocation per event once the heap has reached its working size. */
+   Ordered by (time, creation sequence) as upstream Vidur: a binary min-heap for later events and
+   a fixed FIFO ring for events at the current time (vidur__heap). Events are small values: no
+   allocation per event once the heap has reached its working size. */
 enum {
     VIDUR__EV_GLOBAL_SCHEDULE = 1,
     VIDUR__EV_REPLICA_SCHEDULE,
