@@ -405,6 +405,30 @@ static int json_ok_(const char *text)
     return e && !*json_ws_(e);
 }
 
+/* creates and runs c and writes its outputs into dir, a mkdtemp template made into a fresh
+   folder; used (may be NULL) receives the folder written. NULL, after a failed check, when a
+   step fails. finish_outputs_ destroys the simulation and removes the folder. */
+static vidur_sim *run_with_outputs_(const vidur_config *c, char *dir, char *used, size_t used_size)
+{
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    if (!CHECK(mkdtemp(dir) != NULL)) return NULL;
+    if (!CHECK(vidur_sim_create(c, &sim, &err) == VIDUR_OK)) return NULL;
+    if (!CHECK(vidur_sim_run(sim) == VIDUR_OK) || !CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, used, used_size, &err), VIDUR_OK)) {
+        vidur_sim_destroy(sim);
+        return NULL;
+    }
+    return sim;
+}
+
+static void finish_outputs_(vidur_sim *sim, const char *dir)
+{
+    char cmd[1200];
+    vidur_sim_destroy(sim);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+}
+
 /* XML well-formedness (enough for the report: elements, attributes, text, entities, one
    DOCTYPE, no CDATA): every tag closes in order, attributes are quoted, & starts an entity. */
 static int xml_ok_(const char *p, char *why, size_t whylen)
@@ -504,8 +528,7 @@ TEST(test_xml_checker_rejects)
 TEST(test_output_files)
 {
     vidur_config c;
-    vidur_sim *sim = NULL;
-    vidur_error err;
+    vidur_sim *sim;
     char dir[] = "/tmp/vidur_test_metrics_XXXXXX", used[VIDUR_PATH_MAX], cmd[1200], why[160];
     char *t;
     const vidur_summary *s;
@@ -515,7 +538,6 @@ TEST(test_output_files)
                                              "plots/replica_1_stage_0_busy_time_percent.json", "plots/replica_0_stage_0_mfu.json",
                                              "plots/replica_memory_usage.json", "plots/replica_busy_time.json", "plots/replica_mfu.json",
                                              "plots/replica_prefix_cache_metrics.json"};
-    REQUIRE(mkdtemp(dir) != NULL);
     one_request(&c, "300", "20", "40");
     SET(&c, "interval_generator_config_type", "poisson");
     SET(&c, "poisson_request_interval_generator_config_qps", "30");
@@ -524,9 +546,8 @@ TEST(test_output_files)
     SET(&c, "metrics_config_enable_chrome_trace", "true");
     SET(&c, "metrics_config_keep_individual_batch_metrics", "true");
     SET(&c, "metrics_config_store_operation_metrics", "true");
-    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
-    REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
-    CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, used, sizeof used, &err), VIDUR_OK);
+    sim = run_with_outputs_(&c, dir, used, sizeof used);
+    REQUIRE(sim != NULL);
     s = vidur_sim_summary(sim);
     CHECK_EQ_INT(s->num_completed, 40);
     /* exact column sets */
@@ -618,9 +639,7 @@ TEST(test_output_files)
     /* atomic writes: nothing left under temporary names */
     snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '*.tmp')\"", dir);
     CHECK_EQ_INT(system(cmd), 0);
-    vidur_sim_destroy(sim);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+    finish_outputs_(sim, dir);
 }
 
 /* Without per-request rows the time series come from the downsampled buckets: still cumulative
@@ -628,18 +647,15 @@ TEST(test_output_files)
 TEST(test_streaming_outputs)
 {
     vidur_config c;
-    vidur_sim *sim = NULL;
-    vidur_error err;
-    char dir[] = "/tmp/vidur_test_metrics_XXXXXX", cmd[1200];
+    vidur_sim *sim;
+    char dir[] = "/tmp/vidur_test_metrics_XXXXXX";
     char *t, *last;
-    REQUIRE(mkdtemp(dir) != NULL);
     one_request(&c, "100", "10", "500");
     SET(&c, "interval_generator_config_type", "poisson");
     SET(&c, "poisson_request_interval_generator_config_qps", "10");
     SET(&c, "metrics_config_store_request_metrics", "false");
-    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
-    REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
-    CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, NULL, 0, &err), VIDUR_OK);
+    sim = run_with_outputs_(&c, dir, NULL, 0);
+    REQUIRE(sim != NULL);
     t = slurp_path_(dir, "request_metrics.csv");
     CHECK(t == NULL); /* not asked for */
     free(t);
@@ -658,9 +674,7 @@ TEST(test_streaming_outputs)
     CHECK(json_ok_(t));
     CHECK_CONTAINS(t, "\"request_quantiles\": \"ddsketch\"");
     free(t);
-    vidur_sim_destroy(sim);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+    finish_outputs_(sim, dir);
 }
 
 /* Chrome trace with 2 pipeline stages: one lane per (replica, stage), one slice per batch stage;
@@ -670,7 +684,7 @@ TEST(test_chrome_trace_pipeline)
     vidur_config c;
     vidur_sim *sim = NULL;
     vidur_error err;
-    char dir[] = "/tmp/vidur_test_metrics_XXXXXX", cmd[1200];
+    char dir[] = "/tmp/vidur_test_metrics_XXXXXX";
     char *t;
     const char *p;
     int nx = 0, nthreads = 0;
@@ -704,9 +718,7 @@ TEST(test_chrome_trace_pipeline)
     CHECK(json_ok_(t));
     CHECK(t && strstr(t, "\"replica_2_stage_1_busy_time_percent_weighted_mean\": "));
     free(t);
-    vidur_sim_destroy(sim);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+    finish_outputs_(sim, dir);
 }
 
 /* store_operation_metrics with two pipeline stages: operator times are memoised per batch key
@@ -716,22 +728,19 @@ TEST(test_chrome_trace_pipeline)
 TEST(test_operation_metrics_per_stage)
 {
     vidur_config c;
-    vidur_sim *sim = NULL;
-    vidur_error err;
-    char dir[] = "/tmp/vidur_test_metrics_XXXXXX", cmd[1200];
+    vidur_sim *sim;
+    char dir[] = "/tmp/vidur_test_metrics_XXXXXX";
     char *t, *line, *save = NULL;
     double(*s0)[16];  /* stage 0's row of each batch (rows of the two stages interleave) */
     int64_t nb;
     int rows0 = 0, rows1 = 0, bad_send = 0, bad_ops = 0, bad_model = 0, first = 1;
-    REQUIRE(mkdtemp(dir) != NULL);
     one_request(&c, "200", "6", "12");
     SET(&c, "replica_config_num_pipeline_stages", "2");
     SET(&c, "metrics_config_write_metrics", "true");
     SET(&c, "metrics_config_keep_individual_batch_metrics", "true");
     SET(&c, "metrics_config_store_operation_metrics", "true");
-    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
-    REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
-    CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, NULL, 0, &err), VIDUR_OK);
+    sim = run_with_outputs_(&c, dir, NULL, 0);
+    REQUIRE(sim != NULL);
     t = slurp_path_(dir, "operation_metrics.csv");
     REQUIRE(t != NULL);
     nb = vidur_sim_summary(sim)->num_batches;
@@ -774,9 +783,7 @@ TEST(test_operation_metrics_per_stage)
     CHECK_EQ_INT(bad_model, 0);
     free(s0);
     free(t);
-    vidur_sim_destroy(sim);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+    finish_outputs_(sim, dir);
 }
 
 /* last value of the second column of a two-column CSV text */
@@ -798,13 +805,11 @@ static double last_value_(char *t)
 TEST(test_event_trace_and_token_series)
 {
     vidur_config c;
-    vidur_sim *sim = NULL;
-    vidur_error err;
-    char dir[] = "/tmp/vidur_test_metrics_XXXXXX", cmd[1200];
+    vidur_sim *sim;
+    char dir[] = "/tmp/vidur_test_metrics_XXXXXX";
     char *t;
     const char *p;
     int64_t nobj = 0;
-    REQUIRE(mkdtemp(dir) != NULL);
     one_request(&c, "100", "4", "3");
     SET(&c, "replica_config_model_name", "meta-llama/Llama-2-7b-hf");
     SET(&c, "replica_config_device", "a100");
@@ -812,9 +817,8 @@ TEST(test_event_trace_and_token_series)
     SET(&c, "metrics_config_write_metrics", "true");
     SET(&c, "metrics_config_write_json_trace", "true");
     SET(&c, "metrics_config_store_token_completion_metrics", "true");
-    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
-    REQUIRE(vidur_sim_run(sim) == VIDUR_OK);
-    CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, NULL, 0, &err), VIDUR_OK);
+    sim = run_with_outputs_(&c, dir, NULL, 0);
+    REQUIRE(sim != NULL);
     t = slurp_path_(dir, "event_trace.json");
     REQUIRE(t != NULL);
     CHECK(json_ok_(t));
@@ -848,9 +852,7 @@ TEST(test_event_trace_and_token_series)
     REQUIRE(t != NULL);
     CHECK(last_value_(t) == 0);
     free(t);
-    vidur_sim_destroy(sim);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) printf("  could not remove %s\n", dir);
+    finish_outputs_(sim, dir);
 }
 
 /* The SVG writer on its own: axes, a legend entry per named series, a broken line at NaN. */
