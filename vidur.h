@@ -7909,9 +7909,10 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
     return 1;
 }
 
-static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape *sh, int64_t key[6])
+/* a batch's memo key (what its stage times depend on) and the key's FNV-1a hash */
+static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[6])
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a over the key words */
+    uint64_t h = 1469598103934665603ull;
     int i;
     key[0] = sh->total_tokens;
     key[1] = sh->num_decode;
@@ -7920,6 +7921,12 @@ static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape
     key[4] = sh->prefill_kv;
     key[5] = sh->prefill_chunk;
     for (i = 0; i < 6; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
+    return h;
+}
+
+static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape *sh, int64_t key[6])
+{
+    uint64_t h = vidur__shape_key(sh, key);
     return &s->memo[(h ^ (h >> 29)) & (VIDUR__MEMO_SIZE - 1)];
 }
 
@@ -7932,16 +7939,8 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
     int op, ok = 1, last = st == rep->info.num_pipeline_stages - 1;
     const vidur_batch_shape *sh = &b->shape;
     int64_t key[6];
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = (vidur__shape_key(sh, key) ^ (uint64_t)last) * 1099511628211ull;
     vidur__opmemo_entry *me;
-    key[0] = sh->total_tokens;
-    key[1] = sh->num_decode;
-    key[2] = sh->decode_kv;
-    key[3] = sh->num_prefill;
-    key[4] = sh->prefill_kv;
-    key[5] = sh->prefill_chunk;
-    for (op = 0; op < 6; op++) h = (h ^ (uint64_t)key[op]) * 1099511628211ull;
-    h = (h ^ (uint64_t)last) * 1099511628211ull;
     me = &s->opmemo[(h ^ (h >> 29)) & (VIDUR__OPMEMO_SIZE - 1)];
     if (!me->valid || me->last != last || memcmp(me->key, key, sizeof key)) {
         vidur_stage_time tm;
@@ -8330,24 +8329,8 @@ static int vidur__metric_source(const vidur_sim *s, int m)
     return 0;
 }
 
-/* the exact values of a row-backed metric, in request-id order; returns how many */
-static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
-{
-    int src = vidur__metric_source(s, m);
-    int64_t i, k = 0;
-    for (i = 0; i <= s->max_request_id; i++) {
-        const vidur__row *row = &s->rows[i];
-        double v;
-        if (src == 1 ? !row->completed : !row->arrived) continue;
-        v = row->v[vidur__row_slot(m)];
-        if ((m == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN) && v < 0) continue;
-        out[k++] = v;
-    }
-    return k;
-}
-
-/* several row-backed metrics at once: column g (stride values apart in out) gets metric ms[g],
-   as vidur__metric_values would; cnt[g] is its length */
+/* the exact values of row-backed metrics, in request-id order, several in one pass over the
+   (wide) rows: column g, stride values apart in out, gets metric ms[g]; cnt[g] is its length */
 #define VIDUR__SUMMARY_GROUP 4
 static void vidur__metric_columns(const vidur_sim *s, const int *ms, int nm, double *out, int64_t stride, int64_t *cnt)
 {
@@ -8369,6 +8352,14 @@ static void vidur__metric_columns(const vidur_sim *s, const int *ms, int nm, dou
             out[(size_t)g * (size_t)stride + (size_t)cnt[g]++] = v;
         }
     }
+}
+
+/* one row-backed metric's values; returns how many */
+static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
+{
+    int64_t cnt;
+    vidur__metric_columns(s, &m, 1, out, 0, &cnt);
+    return cnt;
 }
 
 static void vidur__stat_of_sketch(const vidur__sketch *k, vidur_stat *st)
@@ -8409,23 +8400,19 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
     }
     /* row-backed metrics are read VIDUR__SUMMARY_GROUP at a time: one pass over the rows (which
        are wide) fills that many columns */
-    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * VIDUR__SUMMARY_GROUP * sizeof(double));
+    if (n < 1) n = 1;
+    tmp = (double *)VIDUR_MALLOC((size_t)n * VIDUR__SUMMARY_GROUP * sizeof(double));
     {
-        int group[VIDUR__SUMMARY_GROUP], ng = 0, g;
+        int rowm[VIDUR_METRIC_COUNT], nrow = 0, k, g;
         int64_t cnt[VIDUR__SUMMARY_GROUP];
-        for (m = 0; m <= VIDUR_METRIC_COUNT; m++) {
-            if (m < VIDUR_METRIC_COUNT && vidur__metric_source(s, m)) {
-                group[ng++] = m;
-            } else if (m < VIDUR_METRIC_COUNT) {
-                vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
-            }
-            if (ng == VIDUR__SUMMARY_GROUP || (m == VIDUR_METRIC_COUNT && ng)) {
-                if (tmp) {
-                    vidur__metric_columns(s, group, ng, tmp, n > 0 ? n : 1, cnt);
-                    for (g = 0; g < ng; g++) vidur__stat_of(tmp + (size_t)g * (size_t)(n > 0 ? n : 1), cnt[g], &sum->metric[group[g]]);
-                }
-                ng = 0;
-            }
+        for (m = 0; m < VIDUR_METRIC_COUNT; m++) {
+            if (vidur__metric_source(s, m)) rowm[nrow++] = m;
+            else vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
+        }
+        for (k = 0; tmp && k < nrow; k += VIDUR__SUMMARY_GROUP) {
+            int ng = nrow - k < VIDUR__SUMMARY_GROUP ? nrow - k : VIDUR__SUMMARY_GROUP;
+            vidur__metric_columns(s, rowm + k, ng, tmp, n, cnt);
+            for (g = 0; g < ng; g++) vidur__stat_of(tmp + (size_t)g * (size_t)n, cnt[g], &sum->metric[rowm[k + g]]);
         }
     }
     complete = tmp != NULL; /* without its buffer the exact metrics are missing: not kept */
