@@ -2623,17 +2623,11 @@ static int vidur__csv_split(char *p, char **fields)
         char *w = p;
         if (n < 64) fields[n] = p;
         if (*p == '"') {
-            char *qq = strchr(++p, '"');
-            if (qq && qq[1] != '"') { /* no escaped quote (hash lists): the field stays in place */
-                if (n < 64) fields[n] = p;
-                *qq = 0;
-                p = qq + 1;
-                while (*p && *p != ',') p++;
-                n++;
-                if (*p == ',') { p++; continue; }
-                break;
-            }
-            for (;;) { /* quoted runs are long (hash lists): move them whole */
+            /* the field starts after the quote, so a run without escaped quotes (hash lists)
+               stays in place; only what follows a "" moves */
+            w = ++p;
+            if (n < 64) fields[n] = p;
+            for (;;) {
                 char *qq = strchr(p, '"');
                 size_t n = qq ? (size_t)(qq - p) : strlen(p);
                 if (w != p) memmove(w, p, n);

@@ -329,7 +329,8 @@ TEST(test_token_planner)
 /* Trace CSV forms the streaming reader must take: CRLF line ends, a quoted hash list that spans
    lines, a row longer than the reader's 64 KiB read-ahead block, and no line end after the last
    row. Request 0: hashes [7, 8, 9] written over two lines; request 1: 12000 hashes 0..11999
-   (about 70 KiB of text); request 2: [5]. */
+   (about 70 KiB of text); request 2: [5]. A text column before the hashes holds escaped quotes
+   ("" inside a quoted field), which must not disturb the fields after it. */
 typedef struct hashlog { int n[4]; int64_t first[4], last[4]; } hashlog;
 
 static void on_done_hashes(void *user, vidur_sim *sim, const vidur_request *q)
@@ -351,13 +352,13 @@ TEST(test_trace_csv_forms)
     int i;
     FILE *f = fopen(trace_path, "wb");
     REQUIRE(f != NULL);
-    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids\r\n", f);
-    fputs("0,40,2,1,\"[7, 8,\r\n 9]\"\r\n", f);
-    fputs("0.5,64,2,2,\"[", f);
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,note,block_hash_ids\r\n", f);
+    fputs("0,40,2,1,\"say \"\"hi\"\", then go\",\"[7, 8,\r\n 9]\"\r\n", f);
+    fputs("0.5,64,2,2,\"\"\"\"\"\",\"[", f);
     for (i = 0; i < 12000; i++) fprintf(f, "%s%d", i ? ", " : "", i);
     fputs("]\"\r\n", f);
-    fputs("1,16,2,3,\"[5]\"\n", f);
-    fputs("1.5,32,2,4,\"[9223372036854775807, -9223372036854775808]\"", f); /* the 64-bit extremes */
+    fputs("1,16,2,3,plain,\"[5]\"\n", f);
+    fputs("1.5,32,2,4,\"\",\"[9223372036854775807, -9223372036854775808]\"", f); /* the 64-bit extremes */
     fclose(f);
     memset(&h, 0, sizeof h);
     base(&c);
