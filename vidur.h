@@ -2822,7 +2822,7 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
         uint64_t u = 0;
         int64_t v;
         int neg = 0, digits = 0;
-        while (*s == ',' || isspace((unsigned char)*s)) s++; /* a quoted list may span lines */
+        while (*s == ',' || *s == ' ' || isspace((unsigned char)*s)) s++; /* a quoted list may span lines */
         if (*s == ']' || !*s) break;
         /* hand-rolled: these lists hold millions of integers; strtoll's locale work is the cost */
         end = s;
@@ -2850,7 +2850,6 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
         v = !neg ? (int64_t)u : u == 9223372036854775808ull ? INT64_MIN : -(int64_t)u;
         w->hashes[w->hash_count++] = v;
         s = end;
-        if (s[0] == ',' && s[1] == ' ' && s[2] >= '0' && s[2] <= '9') s += 2; /* the usual ", " */
     }
     return VIDUR_OK;
 }
