@@ -222,7 +222,7 @@ TEST(test_eviction_order)
 }
 
 /* the first block holding hash, or -1 */
-static int32_t vidur__kvm_lookup(const vidur__kvm *k, int64_t hash)
+static int32_t kvm_lookup_(const vidur__kvm *k, int64_t hash)
 {
     const vidur__kvm_group *e = vidur__kvm_find(k, (uint64_t)hash >> 4);
     return e ? e->first[(uint64_t)hash & (VIDUR__KVM_GROUP - 1)] : -1;
@@ -252,7 +252,7 @@ TEST(test_prefix_lookup_api)
     CHECK_EQ_INT(k.stat_requests, 0);
     /* freed blocks stay cached (lazy eviction); the tail (block 2) went back first, so the
        queue is 3 (never used), 2, 1, 0 */
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 9), 2);
+    CHECK_EQ_INT(kvm_lookup_(&k, 9), 2);
     CHECK_EQ_INT(vidur__kvm_pop_front(&k), 3);
     CHECK_EQ_INT(vidur__kvm_pop_front(&k), 2);
     CHECK_EQ_INT(vidur__kvm_pop_front(&k), 1);
@@ -281,35 +281,35 @@ TEST(test_prefix_hash_groups)
     CHECK_EQ_INT(k.hcount, 3000);
     CHECK(k.hcap >= 6000);
     for (i = 0; i < 3000; i++)
-        if (vidur__kvm_lookup(&k, 1000003 * i - 5000) != (int32_t)i) break;
+        if (kvm_lookup_(&k, 1000003 * i - 5000) != (int32_t)i) break;
     CHECK_EQ_INT(i, 3000);
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1000003LL * 5 - 5001), -1); /* same group, other hash */
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, -5000), 0);                /* negative hash */
+    CHECK_EQ_INT(kvm_lookup_(&k, 1000003LL * 5 - 5001), -1); /* same group, other hash */
+    CHECK_EQ_INT(kvm_lookup_(&k, -5000), 0);                /* negative hash */
     /* blocks 3000..3031: hashes 32 consecutive values (two groups); block 3032 duplicates one */
     for (i = 0; i < 32; i++) ok &= vidur__kvm_map_add(&k, 1LL << 40 | i, (int32_t)(3000 + i));
     REQUIRE(ok);
     REQUIRE(vidur__kvm_map_add(&k, 1LL << 40 | 17, 3032));
     CHECK_EQ_INT(k.hcount, 3002);
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 17), 3017); /* the first inserted */
+    CHECK_EQ_INT(kvm_lookup_(&k, 1LL << 40 | 17), 3017); /* the first inserted */
     vidur__kvm_evict(&k, 3017);
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 17), 3032); /* then the duplicate */
+    CHECK_EQ_INT(kvm_lookup_(&k, 1LL << 40 | 17), 3032); /* then the duplicate */
     CHECK(!VIDUR__KVM_HASHED(&k, 3017));
     CHECK(VIDUR__KVM_HASHED(&k, 3032));
     vidur__kvm_evict(&k, 3032);
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 17), -1);
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 16), 3016);
+    CHECK_EQ_INT(kvm_lookup_(&k, 1LL << 40 | 17), -1);
+    CHECK_EQ_INT(kvm_lookup_(&k, 1LL << 40 | 16), 3016);
     /* empty the first group of the run: it goes, the second stays */
     for (i = 0; i < 16; i++) vidur__kvm_evict(&k, (int32_t)(3000 + i));
     CHECK_EQ_INT(k.hcount, 3001);
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 3), -1);
-    CHECK_EQ_INT(vidur__kvm_lookup(&k, 1LL << 40 | 31), 3031);
+    CHECK_EQ_INT(kvm_lookup_(&k, 1LL << 40 | 3), -1);
+    CHECK_EQ_INT(kvm_lookup_(&k, 1LL << 40 | 31), 3031);
     /* evict every other single-hash group: the rest are still found (backward-shift deletion) */
     for (i = 0; i < 3000; i += 2) vidur__kvm_evict(&k, (int32_t)i);
     CHECK_EQ_INT(k.hcount, 1501);
     for (i = 0; i < 3000; i++)
-        if (vidur__kvm_lookup(&k, 1000003 * i - 5000) != (i % 2 ? (int32_t)i : -1)) break;
+        if (kvm_lookup_(&k, 1000003 * i - 5000) != (i % 2 ? (int32_t)i : -1)) break;
     CHECK_EQ_INT(i, 3000);
-    blk = vidur__kvm_lookup(&k, 1000003LL * 2999 - 5000);
+    blk = kvm_lookup_(&k, 1000003LL * 2999 - 5000);
     CHECK_EQ_INT(blk, 2999);
     vidur__kvm_free(&k);
 }
