@@ -465,8 +465,11 @@ struct vidur_request {
     int32_t kv_cached_memo;       /* blocks already hashed for this request, -1 = none */
     int32_t *kv_blocks;
     int64_t session_id;           /* -1 when the trace has none */
-    const int64_t *block_hash_ids; /* prefix-cache block hashes from the trace (or NULL) */
+    const int64_t *block_hash_ids; /* prefix-cache block hashes from the trace (or NULL); valid
+                                      from arrival until the request completes */
     int32_t num_block_hash_ids;
+    int32_t hash_cap;             /* library-internal: storage behind block_hash_ids, kept across reuse */
+    int64_t *hash_buf;
     double scheduled_at, execution_time, model_execution_time, scheduling_delay, preempted_time;
     double completed_at, prefill_completed_at;
     double latest_stage_scheduled_at, latest_stage_completed_at;
@@ -2737,9 +2740,17 @@ typedef struct vidur__trace_row {
     int32_t P, D;
     int64_t id;
     int64_t session_id;
-    int64_t hash_offset;
-    int32_t num_hashes;
+    int64_t run_offset;   /* the row's hashes: runs[run_offset .. + num_runs) */
+    int32_t num_runs, num_hashes;
 } vidur__trace_row;
+
+/* Trace hashes are kept as runs of consecutive values (start, start + 1, ...): a conversation's
+   prompt is a few such runs, so a trace of millions of hashes takes a few MB. A request's list is
+   written out in full when it arrives (into storage the request keeps across reuse). */
+typedef struct vidur__hash_run {
+    uint64_t start; /* as unsigned: a run may wrap from INT64_MAX to INT64_MIN like the values do */
+    int64_t len;
+} vidur__hash_run;
 
 typedef struct vidur__workload {
     int kind, len_kind, int_kind;
@@ -2754,7 +2765,7 @@ typedef struct vidur__workload {
     int64_t len_count, len_next;
     double *gaps; int64_t gap_count, gap_next;
     vidur__trace_row *rows; int64_t row_count, row_next;
-    int64_t *hashes; int64_t hash_count;
+    vidur__hash_run *runs; int64_t run_count;
     int64_t generated;
     double last_arrival;
     int64_t max_tokens; /* M: the planner's max tokens */
@@ -2800,7 +2811,7 @@ static void vidur__workload_free(vidur__workload *w)
     VIDUR_FREE(w->len_D);
     VIDUR_FREE(w->gaps);
     VIDUR_FREE(w->rows);
-    VIDUR_FREE(w->hashes);
+    VIDUR_FREE(w->runs);
     memset(w, 0, sizeof *w);
 }
 
@@ -2812,10 +2823,12 @@ static int vidur__row_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* parses "[1, 2, 3]" into the hash pool; values are 64-bit signed integers */
-static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int col, int64_t *cap, vidur_error *err)
+/* parses "[1, 2, 3]" into runs appended to w->runs (from row->run_offset); values are 64-bit
+   signed integers */
+static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__trace_row *row, vidur__csv *c, int col, int64_t *cap, vidur_error *err)
 {
     char *s = c->fields[col], *end;
+    int64_t n = 0;
     while (isspace((unsigned char)*s)) s++;
     if (*s == '[') s++;
     for (;;) {
@@ -2843,14 +2856,26 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__csv *c, int c
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': expected a list of integers", c->path, c->line);
             return VIDUR_ERR_PARSE;
         }
-        if (w->hash_count == *cap && !vidur__grow((void **)&w->hashes, cap, w->hash_count + 1, sizeof(int64_t))) {
-            vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", c->path);
-            return VIDUR_ERR_MEMORY;
-        }
         v = !neg ? (int64_t)u : u == 9223372036854775808ull ? INT64_MIN : -(int64_t)u;
-        w->hashes[w->hash_count++] = v;
+        if (++n > INT32_MAX) {
+            vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': more than %d hashes", c->path, c->line, INT32_MAX);
+            return VIDUR_ERR_PARSE;
+        }
+        if (w->run_count > row->run_offset && w->runs[w->run_count - 1].start + (uint64_t)w->runs[w->run_count - 1].len == (uint64_t)v) {
+            w->runs[w->run_count - 1].len++;
+        } else {
+            if (w->run_count == *cap && !vidur__grow((void **)&w->runs, cap, w->run_count + 1, sizeof *w->runs)) {
+                vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", c->path);
+                return VIDUR_ERR_MEMORY;
+            }
+            w->runs[w->run_count].start = (uint64_t)v;
+            w->runs[w->run_count].len = 1;
+            w->run_count++;
+        }
         s = end;
     }
+    row->num_hashes = (int32_t)n;
+    row->num_runs = (int32_t)(w->run_count - row->run_offset);
     return VIDUR_OK;
 }
 
@@ -2911,11 +2936,11 @@ static vidur_result vidur__load_trace_replay(vidur__workload *w, const vidur_con
             if ((r = vidur__csv_double(&c, cs, &sv, err))) break;
             row->session_id = (int64_t)sv;
         }
-        row->hash_offset = w->hash_count;
+        row->run_offset = w->run_count;
+        row->num_runs = row->num_hashes = 0;
         if (ch >= 0 && ch < c.nfields && c.fields[ch][0]) {
-            if ((r = vidur__parse_hashes(w, &c, ch, &hcap, err))) break;
+            if ((r = vidur__parse_hashes(w, row, &c, ch, &hcap, err))) break;
         }
-        row->num_hashes = (int32_t)(w->hash_count - row->hash_offset);
         w->row_count++;
     }
     if (!r && c.oom) {
@@ -3109,7 +3134,7 @@ static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config 
     return r;
 }
 
-/* next request's (arrival, P, D); returns 0 when the workload is over */
+/* next request's (arrival, P, D); returns 0 when the workload is over, -1 when out of memory */
 static int vidur__workload_next(vidur__workload *w, vidur_request *q)
 {
     const vidur_config *cfg = w->cfg;
@@ -3128,8 +3153,19 @@ static int vidur__workload_next(vidur__workload *w, vidur_request *q)
         q->num_decode_tokens = row->D;
         q->session_id = row->session_id;
         if (row->num_hashes) {
-            q->block_hash_ids = w->hashes + row->hash_offset;
-            q->num_block_hash_ids = row->num_hashes;
+            const vidur__hash_run *run = &w->runs[row->run_offset];
+            int32_t k, n = 0;
+            int64_t j;
+            if (row->num_hashes > q->hash_cap) {
+                int64_t *nb = (int64_t *)VIDUR_REALLOC(q->hash_buf, (size_t)row->num_hashes * sizeof *nb);
+                if (!nb) return -1;
+                q->hash_buf = nb;
+                q->hash_cap = row->num_hashes;
+            }
+            for (k = 0; k < row->num_runs; k++)
+                for (j = 0; j < run[k].len; j++) q->hash_buf[n++] = (int64_t)(run[k].start + (uint64_t)j);
+            q->block_hash_ids = q->hash_buf;
+            q->num_block_hash_ids = n;
         }
         w->generated++;
         return 1;
@@ -7309,10 +7345,13 @@ static vidur_request *vidur__req_alloc(vidur_sim *s)
     }
     s->free_requests = q->next_free;
     {
-        int32_t *kb = q->kv_blocks, kc = q->kv_cap; /* keep the block list's storage across reuse */
+        int32_t *kb = q->kv_blocks, kc = q->kv_cap, hc = q->hash_cap; /* keep the lists' storage across reuse */
+        int64_t *hb = q->hash_buf;
         memset(q, 0, sizeof *q);
         q->kv_blocks = kb;
         q->kv_cap = kc;
+        q->hash_buf = hb;
+        q->hash_cap = hc;
     }
     q->num_allocated = -1;
     q->replica_id = -1;
@@ -7394,7 +7433,13 @@ static int vidur__next_arrival(vidur_sim *s, vidur_error *err)
         vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (requests)");
         return 0;
     }
-    if (!vidur__workload_next(&s->workload, q)) {
+    int got = vidur__workload_next(&s->workload, q);
+    if (got < 0) {
+        vidur__req_release(s, q);
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (request block hashes)");
+        return 0;
+    }
+    if (!got) {
         vidur__req_release(s, q);
         s->next_arrival = NULL;
         return 1;
@@ -7427,7 +7472,10 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     while (s->req_chunks) {
         vidur__req_chunk *c = s->req_chunks->next;
         int k2;
-        for (k2 = 0; k2 < 256; k2++) VIDUR_FREE(s->req_chunks->items[k2].kv_blocks);
+        for (k2 = 0; k2 < 256; k2++) {
+            VIDUR_FREE(s->req_chunks->items[k2].kv_blocks);
+            VIDUR_FREE(s->req_chunks->items[k2].hash_buf);
+        }
         VIDUR_FREE(s->req_chunks);
         s->req_chunks = c;
     }
@@ -7604,7 +7652,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         vidur__workload tmp = s->workload; /* shallow copy: only its RNG states change */
         vidur_request q;
         if (!strcmp(s->gapi->name, "random"))
-            while (vidur__workload_next(&tmp, &q)) {}
+            while (vidur__workload_next(&tmp, &q) > 0) {}
         s->sched_rng = tmp.py;
     } else {
         vidur__mt_seed_python(&s->sched_rng, cfg->seed);

@@ -329,15 +329,23 @@ TEST(test_token_planner)
 /* Trace CSV forms the streaming reader must take: CRLF line ends, a quoted hash list that spans
    lines, a row longer than the reader's 64 KiB read-ahead block, and no line end after the last
    row. Request 0: hashes [7, 8, 9] written over two lines; request 1: 12000 hashes 0..11999
-   (about 70 KiB of text); request 2: [5]. A text column before the hashes holds escaped quotes
-   ("" inside a quoted field), which must not disturb the fields after it. */
-typedef struct hashlog { int n[4]; int64_t first[4], last[4]; } hashlog;
+   (about 70 KiB of text); request 2: [12000]; request 3: the 64-bit extremes; request 4: runs broken
+   by jumps, a step back and a repeat (the trace keeps runs of consecutive values, and writes a
+   request's list out at arrival into storage reused across requests). A text column before the
+   hashes holds escaped quotes ("" inside a quoted field), which must not disturb the fields
+   after it. */
+typedef struct hashlog { int n[5]; int64_t first[5], last[5], sum[5], all[16]; } hashlog;
 
 static void on_done_hashes(void *user, vidur_sim *sim, const vidur_request *q)
 {
     hashlog *h = (hashlog *)user;
     (void)sim;
-    if (q->id >= 4) return;
+    int32_t i;
+    if (q->id >= 5) return;
+    for (i = 0; i < q->num_block_hash_ids; i++) {
+        h->sum[q->id] += q->block_hash_ids[i];
+        if (q->id == 4 && i < 16) h->all[i] = q->block_hash_ids[i];
+    }
     h->n[q->id] = q->num_block_hash_ids;
     h->first[q->id] = q->num_block_hash_ids ? q->block_hash_ids[0] : -1;
     h->last[q->id] = q->num_block_hash_ids ? q->block_hash_ids[q->num_block_hash_ids - 1] : -1;
@@ -357,8 +365,9 @@ TEST(test_trace_csv_forms)
     fputs("0.5,64,2,2,\"\"\"\"\"\",\"[", f);
     for (i = 0; i < 12000; i++) fprintf(f, "%s%d", i ? ", " : "", i);
     fputs("]\"\r\n", f);
-    fputs("1,16,2,3,plain,\"[5]\"\n", f);
-    fputs("1.5,32,2,4,\"\",\"[9223372036854775807, -9223372036854775808]\"", f); /* the 64-bit extremes */
+    fputs("1,16,2,3,plain,\"[12000]\"\n", f); /* continues the previous row's run: still its own list */
+    fputs("1.5,32,2,4,\"\",\"[9223372036854775807, -9223372036854775808]\"\n", f); /* the 64-bit extremes */
+    fputs("20,160,2,5,x,\"[3, 4, 10, 9, 9, 11, 12, -1, 0, 1]\"", f);
     fclose(f);
     memset(&h, 0, sizeof h);
     base(&c);
@@ -368,7 +377,7 @@ TEST(test_trace_csv_forms)
     CHECK(sim != NULL);
     if (!sim) return;
     CHECK_EQ_INT(vidur_sim_run(sim), VIDUR_OK);
-    CHECK_EQ_INT(vidur_sim_summary(sim)->num_completed, 4);
+    CHECK_EQ_INT(vidur_sim_summary(sim)->num_completed, 5);
     CHECK_EQ_INT(h.n[0], 3);
     CHECK_EQ_INT(h.first[0], 7);
     CHECK_EQ_INT(h.last[0], 9);
@@ -376,10 +385,16 @@ TEST(test_trace_csv_forms)
     CHECK_EQ_INT(h.first[1], 0);
     CHECK_EQ_INT(h.last[1], 11999);
     CHECK_EQ_INT(h.n[2], 1);
-    CHECK_EQ_INT(h.last[2], 5);
+    CHECK_EQ_INT(h.last[2], 12000);
     CHECK_EQ_INT(h.n[3], 2);
     CHECK(h.first[3] == INT64_MAX);
     CHECK(h.last[3] == INT64_MIN);
+    CHECK_EQ_INT(h.sum[1], 11999 * 12000 / 2);
+    CHECK_EQ_INT(h.n[4], 10);
+    {
+        static const int64_t want[10] = {3, 4, 10, 9, 9, 11, 12, -1, 0, 1};
+        for (i = 0; i < 10; i++) CHECK_EQ_INT(h.all[i], want[i]);
+    }
     vidur_sim_destroy(sim);
 }
 
