@@ -839,6 +839,10 @@ typedef struct vidur_svg_series {
     const char *name;           /* legend text ("" or NULL: no legend entry) */
     const double *x, *y;        /* n points; a non-finite value breaks the line */
     int64_t n;
+    /* optional (zero = default): */
+    const char *color;          /* an SVG colour ("#d62728"); NULL: the palette's, by series index */
+    int points;                 /* 1: this series as points even in a line plot */
+    const char *const *titles;  /* NULL, or n texts shown when the pointer rests on a point */
 } vidur_svg_series;
 typedef struct vidur_svg_plot {
     const char *title, *x_label, *y_label;
@@ -9022,17 +9026,30 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
     vidur_xml_escape(f, p->y_label);
     fprintf(f, "%s</text>\n", p->log_y ? " (log)" : "");
     for (i = 0; i < nseries; i++) {
-        const char *col = vidur__svg_colors[i % 10];
-        int open = 0;
+        const char *col = series[i].color ? series[i].color : vidur__svg_colors[i % 10];
+        int open = 0, dots = p->scatter || series[i].points;
         for (k = 0; k < series[i].n; k++) {
             double x = series[i].x[k], y = series[i].y[k];
             int good = isfinite(x) && isfinite(y) && !(p->log_x && x <= 0) && !(p->log_y && y <= 0);
             if (good) {
                 double sx = VIDUR__SX(vidur__svg_tr(x, p->log_x)), sy = VIDUR__SY(vidur__svg_tr(y, p->log_y));
-                if (p->scatter) {
-                    fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\"/>\n", sx, sy, col);
+                if (dots) {
+                    /* points with a hover text are larger: something to point at */
+                    fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%s\" fill=\"", sx, sy, series[i].titles ? "4\" fill-opacity=\"0.8" : "2.5");
+                    vidur_xml_escape(f, col);
+                    if (series[i].titles) {
+                        fputs("\"><title>", f);
+                        vidur_xml_escape(f, series[i].titles[k]);
+                        fputs("</title></circle>\n", f);
+                    } else {
+                        fputs("\"/>\n", f);
+                    }
                 } else {
-                    if (!open) fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", col);
+                    if (!open) {
+                        fputs("<polyline fill=\"none\" stroke=\"", f);
+                        vidur_xml_escape(f, col);
+                        fputs("\" stroke-width=\"1.5\" points=\"", f);
+                    }
                     fprintf(f, "%s%.2f,%.2f", open ? " " : "", sx, sy);
                     open = 1;
                 }
@@ -9044,7 +9061,9 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
         }
         if (i < 12 && series[i].name && series[i].name[0]) { /* legend (first 12 series) */
             double ly = T + 12 + 13 * i;
-            fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"10\" height=\"3\" fill=\"%s\"/><text x=\"%g\" y=\"%g\">", L + pw - 170, ly - 4, col, L + pw - 156, ly);
+            fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"10\" height=\"3\" fill=\"", L + pw - 170, ly - 4);
+            vidur_xml_escape(f, col);
+            fprintf(f, "\"/><text x=\"%g\" y=\"%g\">", L + pw - 156, ly);
             vidur_xml_escape(f, series[i].name);
             fputs("</text>\n", f);
         }
@@ -9064,6 +9083,7 @@ static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const cha
     int i, nb = 0, k;
     while (nb < VIDUR__TS_BUCKETS && (double)nb * s->ts.width <= s->ts.t_max) nb++;
     if (count > 64) count = 64;
+    memset(ser, 0, sizeof ser);
     for (k = 0; k < count; k++) {
         const double *sm = s->ts.sum + (size_t)(first + k) * VIDUR__TS_BUCKETS, *cn = s->ts.cnt + (size_t)(first + k) * VIDUR__TS_BUCKETS;
         double *x = xs + (size_t)k * VIDUR__TS_BUCKETS, *y = ys + (size_t)k * VIDUR__TS_BUCKETS;
@@ -9153,6 +9173,7 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
         vidur_svg_series ser[2];
         vidur_svg_plot p;
         int ns = 0, j;
+        memset(ser, 0, sizeof ser);
         for (j = 0; j < 2; j++) {
             m = cdf_metrics[i][j];
             if (m < 0 || !vidur__metric_cdf(s, m, cdfx[ns], tmp)) continue;

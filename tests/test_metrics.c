@@ -855,12 +855,13 @@ TEST(test_event_trace_and_token_series)
     finish_outputs_(sim, dir);
 }
 
-/* The SVG writer on its own: axes, a legend entry per named series, a broken line at NaN. */
+/* The SVG writer on its own: axes, a legend entry per named series, a broken line at NaN; then
+   a line plot with one series drawn as points in its own colour, with escaped hover texts. */
 TEST(test_svg_plot)
 {
     FILE *f = tmpfile();
     double x[5] = {1, 2, 3, 4, 5}, y[5] = {1, 4, NAN, 16, 25}, y2[5] = {2, 3, 4, 5, 6};
-    vidur_svg_series ser[2] = {{"squares <&>", x, y, 5}, {"line", x, y2, 5}};
+    vidur_svg_series ser[2] = {{"squares <&>", x, y, 5, NULL, 0, NULL}, {"line", x, y2, 5, NULL, 0, NULL}};
     vidur_svg_plot p;
     char *t, why[128];
     const char *q;
@@ -875,17 +876,37 @@ TEST(test_svg_plot)
     p.scatter = 1;
     p.log_y = 0;
     vidur_svg_plot_write(f, &p, ser, 1);
+    {
+        static const char *const tips[5] = {"a <1>", "b & c", "c", "d \"q\"", "e"};
+        p.scatter = 0;
+        ser[1].color = "#123456";
+        ser[1].points = 1;
+        ser[1].titles = tips;
+        vidur_svg_plot_write(f, &p, ser, 2);
+    }
     t = test_slurp_(f);
     fclose(f);
     REQUIRE(t != NULL);
     {
-        /* two <svg> roots: check each on its own */
-        char *second = strstr(t + 1, "<svg ");
-        REQUIRE(second != NULL);
+        /* three <svg> roots: check each on its own */
+        char *second = strstr(t + 1, "<svg "), *third = second ? strstr(second + 1, "<svg ") : NULL;
+        REQUIRE(third != NULL);
+        if (!CHECK(xml_ok_(third, why, sizeof why))) printf("  %s\n", why);
+        *third = 0;
         CHECK(xml_ok_(second, why, sizeof why));
         *second = 0;
         if (!CHECK(xml_ok_(t, why, sizeof why))) printf("  %s\n", why);
         *second = '<';
+        *third = '<';
+        CHECK_CONTAINS(third, "fill=\"#123456\"><title>a &lt;1&gt;</title></circle>");
+        CHECK_CONTAINS(third, "<title>b &amp; c</title>");
+        CHECK_CONTAINS(third, "<title>d &quot;q&quot;</title>");
+        for (q = third, n = 0; (q = strstr(q, "</title></circle>")) != NULL; q++) n++;
+        CHECK_EQ_INT(n, 5);
+        for (q = third, n = 0; (q = strstr(q, "<polyline")) != NULL; q++) n++;
+        CHECK_EQ_INT(n, 2); /* the first series is still a line, broken at its NaN */
+        *third = 0; /* the counts below are of the first two plots */
+        n = 0;
     }
     CHECK_CONTAINS(t, "squares &lt;&amp;&gt;");
     CHECK_CONTAINS(t, "Pareto &quot;front&quot;");

@@ -96,6 +96,10 @@ check "results.csv: header + 8 points x 2 SLO configs" "[ \$(wc -l <'$T/a/result
 check "results.csv: every row ok with a QPS found" "[ \$(grep -c ',qps,[a-z_0-9]*,ok,,1,' '$T/a/results.csv') -eq 16 ]"
 check "best.csv: one row per model x trace x SLO config" "[ \$(wc -l <'$T/a/best.csv') -eq 3 ]"
 check "pareto.csv and report.html written" "grep -q '^on_frontier,' '$T/a/pareto.csv' && grep -q '^1,' '$T/a/pareto.csv' && grep -q '<svg' '$T/a/report.html'"
+# the Pareto plots: one point with a hover text per pareto.csv row, the frontier's in red
+np=$(($(wc -l <"$T/a/pareto.csv") - 1)); nf=$(grep -c '^1,' "$T/a/pareto.csv")
+check "report.html: a point with a hover text per feasible point ($np), $nf red" \
+    "[ \$(grep -o '</title></circle>' '$T/a/report.html' | wc -l) -eq $np ] && [ \$(grep -o 'fill=\"#d62728\"><title>' '$T/a/report.html' | wc -l) -eq $nf ]"
 h0=$(sed -n 2p "$T/a/results.csv" | cut -d, -f2)
 check "run folders as in the spec: runs/<hash>/r2_q4.0/" "[ -s '$T/a/runs/$h0/r2_q4.0/request_metrics.csv' ] && [ -s '$T/a/runs/$h0/r2_q4.0/summary.json' ]"
 check "one resume record per point" "[ \$(ls '$T/a/points' | grep -c '\.txt$') -eq 8 ] && ! ls '$T/a/points' | grep -q tmp"

@@ -800,41 +800,6 @@ static int group_items(const search *S, int m, int t, int k, sort_item *items)
     return n;
 }
 
-/* ---- a minimal SVG scatter plot (self-contained; to be swapped for a shared plot API) ---- */
-typedef struct svg_plot { FILE *f; double x0, x1, y0, y1; int w, h, ml, mb, mt, mr; } svg_plot;
-static double svg_x(const svg_plot *g, double x) { return g->ml + (x - g->x0) / (g->x1 - g->x0) * (g->w - g->ml - g->mr); }
-static double svg_y(const svg_plot *g, double y) { return g->h - g->mb - (y - g->y0) / (g->y1 - g->y0) * (g->h - g->mb - g->mt); }
-static void svg_begin(svg_plot *g, FILE *f, double x0, double x1, double y0, double y1, const char *xlabel, const char *ylabel)
-{
-    int i;
-    g->f = f; g->w = 560; g->h = 340; g->ml = 70; g->mb = 50; g->mt = 15; g->mr = 20;
-    if (x1 <= x0) { x1 = x0 + 1; x0 -= 1; }
-    if (y1 <= y0) { y1 = y0 + 1; y0 = y0 > 1 ? y0 - 1 : 0; }
-    g->x0 = x0 - 0.05 * (x1 - x0); g->x1 = x1 + 0.05 * (x1 - x0);
-    g->y0 = y0 - 0.05 * (y1 - y0); g->y1 = y1 + 0.05 * (y1 - y0);
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", g->w, g->h);
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n", g->ml, g->mt, g->w - g->ml - g->mr, g->h - g->mt - g->mb);
-    for (i = 0; i <= 4; i++) {
-        double xv = g->x0 + (g->x1 - g->x0) * i / 4, yv = g->y0 + (g->y1 - g->y0) * i / 4;
-        fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.3g</text>\n", svg_x(g, xv), g->h - g->mb + 15, xv);
-        fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n", g->ml - 5, svg_y(g, yv) + 4, yv);
-    }
-    fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", (g->w + g->ml) / 2, g->h - 12, xlabel);
-    fprintf(f, "<text transform=\"translate(16,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>\n", (g->h - g->mb) / 2, ylabel);
-}
-static void svg_point(svg_plot *g, double x, double y, const char *color, const char *title)
-{
-    fprintf(g->f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" fill-opacity=\"0.8\"><title>%s</title></circle>\n", svg_x(g, x), svg_y(g, y), color, title);
-}
-static void svg_line(svg_plot *g, const double *x, const double *y, int n, const char *color)
-{
-    int i;
-    fprintf(g->f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", color);
-    for (i = 0; i < n; i++) fprintf(g->f, "%.1f,%.1f ", svg_x(g, x[i]), svg_y(g, y[i]));
-    fputs("\"/>\n", g->f);
-}
-static void svg_end(svg_plot *g) { fputs("</svg>\n", g->f); }
-
 static void deployment_label(const search *S, int64_t p, int k, char *b, size_t n)
 {
     const vidur_search_job *j = &S->jobs[p];
@@ -844,6 +809,50 @@ static void deployment_label(const search *S, int64_t p, int k, char *b, size_t 
     snprintf(b, n, "%s, %s, %s cs%d, TP%d PP%d bsz%d, %d replicas, %.4g QPS", s->clusters[j->cluster].network_device, g,
              s->replica_schedulers[j->replica_scheduler].scheduler, s->replica_schedulers[j->replica_scheduler].chunk_size, j->tp,
              j->pp, j->batch_size * j->pp, S->results[p].slo[k].num_replicas, S->results[p].slo[k].qps);
+}
+
+/* One group's points as an SVG scatter plot (the library's plot writer): the frontier in red,
+   joined by a line, the other feasible points in grey; each point's deployment shows on hover.
+   0 when out of memory (nothing is written then). */
+static int pareto_plot(FILE *f, const search *S, int k, const sort_item *items, int n, const char *xlabel)
+{
+    enum { LAB = 600 };
+    double *x = (double *)malloc(sizeof(double) * 2 * (size_t)n), *y = (double *)malloc(sizeof(double) * 2 * (size_t)n);
+    char *labs = (char *)malloc((size_t)n * LAB);
+    const char **tit = (const char **)malloc(sizeof(char *) * 2 * (size_t)n);
+    vidur_svg_series ser[3];
+    vidur_svg_plot p;
+    int i, nf = 0, no = 0;
+    if (!x || !y || !labs || !tit) {
+        free(x), free(y), free(labs), free(tit);
+        return 0;
+    }
+    /* frontier points fill [0, nf) of each array, the others [n, n + no) */
+    for (i = 0; i < n; i++) {
+        int fr = on_frontier(S, items[i].p, k), at = fr ? nf++ : n + no++;
+        deployment_label(S, items[i].p, k, labs + (size_t)i * LAB, LAB);
+        x[at] = items[i].lat;
+        y[at] = items[i].qpd;
+        tit[at] = labs + (size_t)i * LAB;
+    }
+    memset(ser, 0, sizeof ser);
+    memset(&p, 0, sizeof p);
+    ser[0].name = "other deployments";
+    ser[0].x = x + n, ser[0].y = y + n, ser[0].n = no, ser[0].titles = tit + n;
+    ser[0].color = "#999999";
+    ser[0].points = 1;
+    ser[1].name = "Pareto frontier";
+    ser[1].x = x, ser[1].y = y, ser[1].n = nf, ser[1].titles = tit;
+    ser[1].color = "#d62728";
+    ser[1].points = 1;
+    ser[2] = ser[1]; /* the frontier's line (items are in latency order) */
+    ser[2].name = NULL, ser[2].titles = NULL, ser[2].points = 0;
+    p.title = "";
+    p.x_label = xlabel;
+    p.y_label = "QPS per $/hour";
+    vidur_svg_plot_write(f, &p, ser, nf > 1 ? 3 : 2);
+    free(x), free(y), free(labs), free(tit);
+    return 1;
 }
 
 static int write_reports(const search *S, const vidur_search_job *all, int64_t nall)
@@ -909,12 +918,10 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
     for (m = 0; m < s->num_models; m++)
         for (t = 0; t < T; t++)
             for (k = 0; k < K; k++) {
-                int n = group_items(S, m, t, k, items), i, nf = 0;
+                int n = group_items(S, m, t, k, items);
                 int64_t b = best[(m * T + t) * K + k];
                 const vidur_search_slo_config *sc = &s->slo_configs[k];
                 char xl[256], lab[600];
-                double x0 = 1e300, x1 = -1e300, y0 = 0, y1 = -1e300, *fx, *fy;
-                svg_plot g;
                 fputs("<h2>", a.f);
                 vidur_xml_escape(a.f, s->models[m].name);
                 fputs(" / ", a.f);
@@ -926,25 +933,8 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
                     fputs("<p>No deployment meets this SLO (or none ran).</p>\n", a.f);
                     continue;
                 }
-                for (i = 0; i < n; i++) {
-                    if (items[i].lat < x0) x0 = items[i].lat;
-                    if (items[i].lat > x1) x1 = items[i].lat;
-                    if (items[i].qpd > y1) y1 = items[i].qpd;
-                }
                 snprintf(xl, sizeof xl, "%s p%g (s)", vidur_metric_name((vidur_metric)sc->slos[0].metric), sc->quantile * 100);
-                svg_begin(&g, a.f, x0, x1, y0, y1, xl, "QPS per $/hour");
-                fx = (double *)malloc(sizeof(double) * (size_t)n);
-                fy = (double *)malloc(sizeof(double) * (size_t)n);
-                for (i = 0; i < n; i++) {
-                    int fr = on_frontier(S, items[i].p, k);
-                    deployment_label(S, items[i].p, k, lab, sizeof lab);
-                    svg_point(&g, items[i].lat, items[i].qpd, fr ? "#d62728" : "#999", lab);
-                    if (fr && fx && fy) { fx[nf] = items[i].lat; fy[nf] = items[i].qpd; nf++; }
-                }
-                if (nf > 1) svg_line(&g, fx, fy, nf, "#d62728");
-                svg_end(&g);
-                free(fx);
-                free(fy);
+                if (!pareto_plot(a.f, S, k, items, n, xl)) ok = 0;
                 if (b >= 0) {
                     deployment_label(S, b, k, lab, sizeof lab);
                     fprintf(a.f, "<p><b>Best:</b> ");
