@@ -114,4 +114,20 @@ TEST_UNUSED_ static char *test_slurp_(FILE *f)
     return s;
 }
 
+#ifdef VIDUR_H
+/* SET(cfg, key, value): vidur_config_set that counts a failure, with the library's message, at
+   the caller's line (a mistyped key must fail the test, not leave a default in place); returns
+   1 when the value was taken. */
+#define SET(cfg, key, value) test_set_((cfg), (key), (value), __FILE__, __LINE__)
+TEST_UNUSED_ static int test_set_(vidur_config *cfg, const char *key, const char *value, const char *file, int line)
+{
+    vidur_error err;
+    char what[700];
+    memset(&err, 0, sizeof err);
+    if (vidur_config_set(cfg, key, value, &err) == VIDUR_OK) return 1;
+    snprintf(what, sizeof what, "vidur_config_set(%s, %s): %s", key, value, err.message);
+    return test_report_(0, file, line, what, "config");
+}
+#endif
+
 #endif /* VIDUR_TEST_H */

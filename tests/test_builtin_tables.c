@@ -44,11 +44,11 @@ static const char *source(const char *model, const char *device, const char *nod
     char tps[8];
     vidur_config_init(&c);
     snprintf(tps, sizeof tps, "%d", tp);
-    vidur_config_set(&c, "replica_config_model_name", model, &err);
-    vidur_config_set(&c, "replica_config_device", device, &err);
-    vidur_config_set(&c, "replica_config_network_device", node, &err);
-    vidur_config_set(&c, "replica_config_tensor_parallel_size", tps, &err);
-    vidur_config_set(&c, "metrics_config_write_metrics", "false", &err);
+    SET(&c, "replica_config_model_name", model);
+    SET(&c, "replica_config_device", device);
+    SET(&c, "replica_config_network_device", node);
+    SET(&c, "replica_config_tensor_parallel_size", tps);
+    SET(&c, "metrics_config_write_metrics", "false");
     if (vidur_sim_create(&c, &sim, &err) != VIDUR_OK) {
         printf("  create: %s\n", err.message);
         return "error";
@@ -98,7 +98,7 @@ TEST(test_in_sample)
         vidur_config c;
         vidur_error e;
         vidur_config_init(&c);
-        vidur_config_set(&c, "metrics_config_write_metrics", "false", &e);
+        SET(&c, "metrics_config_write_metrics", "false");
         if (vidur_sim_create(&c, &sim, &e) != VIDUR_OK) printf("  create: %s\n", e.message);
         REQUIRE(sim != NULL);
         CHECK(sim->tpred.t[VIDUR_OP_MLP_UP_PROJ] == t);

@@ -94,15 +94,6 @@ static void on_done(void *user, vidur_sim *sim, const vidur_request *q)
     w->final_restarts[q->id] = q->num_restarts;
 }
 
-static void setc(vidur_config *c, const char *k, const char *v)
-{
-    vidur_error err;
-    if (vidur_config_set(c, k, v, &err) != VIDUR_OK) {
-        printf("config: %s\n", err.message);
-        CHECK(0);
-    }
-}
-
 static const vidur_summary *run_sim(vidur_config *c, vidur_sim **sim)
 {
     vidur_error err;
@@ -143,22 +134,22 @@ TEST(test_invariant_matrix)
                     w.sched = scheds[si];
                     w.pp = pp;
                     vidur_config_init(&c);
-                    setc(&c, "replica_scheduler_config_type", scheds[si]);
-                    setc(&c, "global_scheduler_config_type", routers[gi]);
-                    setc(&c, "replica_config_num_pipeline_stages", pp == 2 ? "2" : "1");
-                    setc(&c, "cluster_config_num_replicas", "2");
-                    setc(&c, "length_generator_config_type", "lognormal");
-                    setc(&c, "lognormal_request_length_generator_config_max_tokens", "2048");
-                    setc(&c, "synthetic_request_generator_config_num_requests", "200");
-                    setc(&c, "poisson_request_interval_generator_config_qps", "12");
-                    setc(&c, "metrics_config_write_metrics", "false");
+                    SET(&c, "replica_scheduler_config_type", scheds[si]);
+                    SET(&c, "global_scheduler_config_type", routers[gi]);
+                    SET(&c, "replica_config_num_pipeline_stages", pp == 2 ? "2" : "1");
+                    SET(&c, "cluster_config_num_replicas", "2");
+                    SET(&c, "length_generator_config_type", "lognormal");
+                    SET(&c, "lognormal_request_length_generator_config_max_tokens", "2048");
+                    SET(&c, "synthetic_request_generator_config_num_requests", "200");
+                    SET(&c, "poisson_request_interval_generator_config_qps", "12");
+                    SET(&c, "metrics_config_write_metrics", "false");
                     snprintf(key, sizeof key, "%s_scheduler_config_batch_size_cap", scheds[si]);
-                    setc(&c, key, "16");
+                    SET(&c, key, "16");
                     if (tight) {
                         /* vllm/sarathi preempt under pressure; the others just wait */
                         if (!strcmp(scheds[si], "vllm_v1")) snprintf(key, sizeof key, "cache_config_num_blocks");
                         else snprintf(key, sizeof key, "%s_scheduler_config_num_blocks", scheds[si]);
-                        setc(&c, key, !strcmp(scheds[si], "lightllm") ? "6000" : (!strcmp(scheds[si], "orca") || !strcmp(scheds[si], "faster_transformer")) ? "384" : "300");
+                        SET(&c, key, !strcmp(scheds[si], "lightllm") ? "6000" : (!strcmp(scheds[si], "orca") || !strcmp(scheds[si], "faster_transformer")) ? "384" : "300");
                     }
                     c.observer.on_batch_scheduled = on_sched;
                     c.observer.on_batch_end = on_end;
@@ -217,10 +208,10 @@ static const char *write_trace(const char *name, const char *body)
 static void trace_config(vidur_config *c, const char *sched, const char *path)
 {
     vidur_config_init(c);
-    setc(c, "request_generator_config_type", "trace_replay");
-    setc(c, "trace_request_generator_config_trace_file", path);
-    setc(c, "replica_scheduler_config_type", sched);
-    setc(c, "metrics_config_write_metrics", "false");
+    SET(c, "request_generator_config_type", "trace_replay");
+    SET(c, "trace_request_generator_config_trace_file", path);
+    SET(c, "replica_scheduler_config_type", sched);
+    SET(c, "metrics_config_write_metrics", "false");
 }
 
 /* vllm preemption, worked by hand (block size 16, 10 blocks, watermark int(0.01 x 10) = 0).
@@ -250,7 +241,7 @@ TEST(test_vllm_preemption_by_hand)
     w.sched = "vllm";
     w.cap_per_batch = 128;
     trace_config(&c, "vllm", path);
-    setc(&c, "vllm_scheduler_config_num_blocks", "10");
+    SET(&c, "vllm_scheduler_config_num_blocks", "10");
     c.observer.on_batch_scheduled = on_sched;
     c.observer.on_request_complete = on_done;
     c.observer.user = &w;
@@ -426,8 +417,8 @@ TEST(test_lop_by_hand)
     const char *path = write_trace("lop", "0,100,5\n0.0001,50,5\n0.0002,10,5\n10,30,5\n");
     REQUIRE(path != NULL);
     trace_config(&c, "sarathi", path);
-    setc(&c, "global_scheduler_config_type", "lop");
-    setc(&c, "cluster_config_num_replicas", "2");
+    SET(&c, "global_scheduler_config_type", "lop");
+    SET(&c, "cluster_config_num_replicas", "2");
     memset(g_replica_of, -1, sizeof g_replica_of);
     c.observer.on_request_complete = on_done_replica;
     s = run_sim(&c, &sim);

@@ -41,12 +41,6 @@ static void *count_realloc_(void *q, size_t n)
 #include <ctype.h>
 #include <unistd.h>
 
-#define SET(c, k, v)                                                                   \
-    do {                                                                               \
-        vidur_error e_;                                                                \
-        if (vidur_config_set((c), (k), (v), &e_) != VIDUR_OK) CHECK(!e_.message[0]); \
-    } while (0)
-
 /* one request of P prompt and D output tokens arriving at t = 0; roofline; no files */
 static void one_request(vidur_config *c, const char *P, const char *D, const char *n)
 {

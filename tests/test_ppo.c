@@ -275,25 +275,24 @@ TEST(test_grad_ppo_loss_terms)
 /* ---- simulations ---- */
 static void small_config(vidur_config *c, const char *poisson_seed)
 {
-    vidur_error err;
     vidur_config_init(c);
-    vidur_config_set(c, "cluster_config_num_replicas", "2", &err);
-    vidur_config_set(c, "global_scheduler_config_type", "ppo", &err);
-    vidur_config_set(c, "synthetic_request_generator_config_num_requests", "160", &err);
-    vidur_config_set(c, "length_generator_config_type", "fixed", &err);
-    vidur_config_set(c, "fixed_request_length_generator_config_prefill_tokens", "256", &err);
-    vidur_config_set(c, "fixed_request_length_generator_config_decode_tokens", "16", &err);
-    vidur_config_set(c, "poisson_request_interval_generator_config_qps", "8", &err);
-    vidur_config_set(c, "poisson_request_interval_generator_config_seed", poisson_seed, &err);
-    vidur_config_set(c, "metrics_config_write_metrics", "false", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_hidden_size", "8", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_rollout_len", "16", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_minibatch_size", "8", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_epochs", "2", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_stabilization_steps", "10", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_reward_mode", "attributed", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_attribution_max_lag", "8", &err);
-    vidur_config_set(c, "ppo_global_scheduler_config_extended_features", "true", &err);
+    SET(c, "cluster_config_num_replicas", "2");
+    SET(c, "global_scheduler_config_type", "ppo");
+    SET(c, "synthetic_request_generator_config_num_requests", "160");
+    SET(c, "length_generator_config_type", "fixed");
+    SET(c, "fixed_request_length_generator_config_prefill_tokens", "256");
+    SET(c, "fixed_request_length_generator_config_decode_tokens", "16");
+    SET(c, "poisson_request_interval_generator_config_qps", "8");
+    SET(c, "poisson_request_interval_generator_config_seed", poisson_seed);
+    SET(c, "metrics_config_write_metrics", "false");
+    SET(c, "ppo_global_scheduler_config_hidden_size", "8");
+    SET(c, "ppo_global_scheduler_config_rollout_len", "16");
+    SET(c, "ppo_global_scheduler_config_minibatch_size", "8");
+    SET(c, "ppo_global_scheduler_config_epochs", "2");
+    SET(c, "ppo_global_scheduler_config_stabilization_steps", "10");
+    SET(c, "ppo_global_scheduler_config_reward_mode", "attributed");
+    SET(c, "ppo_global_scheduler_config_attribution_max_lag", "8");
+    SET(c, "ppo_global_scheduler_config_extended_features", "true");
 }
 
 /* runs one simulation of cfg with learner p */
@@ -443,7 +442,7 @@ TEST(test_checkpoint_errors)
     CHECK_CONTAINS(err.message, "format version 99");
     /* eval without a checkpoint */
     small_config(&c, "11");
-    vidur_config_set(&c, "ppo_global_scheduler_config_mode", "eval", &err);
+    SET(&c, "ppo_global_scheduler_config_mode", "eval");
     CHECK(vidur_ppo_create(&c, &p, &err) != VIDUR_OK);
     CHECK_CONTAINS(err.message, "needs load_checkpoint");
     remove(ck);
@@ -464,12 +463,12 @@ TEST(test_warm_start_and_outputs)
     int rows = 0;
     FILE *f;
     small_config(&c, "11");
-    vidur_config_set(&c, "ppo_global_scheduler_config_warm_start", "true", &err);
-    vidur_config_set(&c, "ppo_global_scheduler_config_demo_requests", "60", &err);
-    vidur_config_set(&c, "ppo_global_scheduler_config_bc_epochs", "5", &err);
-    vidur_config_set(&c, "ppo_global_scheduler_config_bc_batch_size", "32", &err);
-    vidur_config_set(&c, "ppo_global_scheduler_config_metrics_dir", "/tmp", &err);
-    vidur_config_set(&c, "ppo_global_scheduler_config_checkpoint_dir", "/tmp", &err);
+    SET(&c, "ppo_global_scheduler_config_warm_start", "true");
+    SET(&c, "ppo_global_scheduler_config_demo_requests", "60");
+    SET(&c, "ppo_global_scheduler_config_bc_epochs", "5");
+    SET(&c, "ppo_global_scheduler_config_bc_batch_size", "32");
+    SET(&c, "ppo_global_scheduler_config_metrics_dir", "/tmp");
+    SET(&c, "ppo_global_scheduler_config_checkpoint_dir", "/tmp");
     remove("/tmp/ppo_decisions.csv");
     REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
     REQUIRE(vidur_sim_run(sim) == VIDUR_OK);

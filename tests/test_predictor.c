@@ -334,7 +334,7 @@ TEST(test_bad_table_files)
         vidur_config c;
         vidur_sim *sim = NULL;
         vidur_config_init(&c);
-        vidur_config_set(&c, "random_forrest_execution_time_predictor_config_table_file", "/nonexistent/t.vtab", &err);
+        SET(&c, "random_forrest_execution_time_predictor_config_table_file", "/nonexistent/t.vtab");
         CHECK(vidur_sim_create(&c, &sim, &err) != VIDUR_OK);
         CHECK(sim == NULL);
         CHECK_CONTAINS(err.message, "/nonexistent/t.vtab");

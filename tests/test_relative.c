@@ -29,15 +29,15 @@ static vidur_sim *make_sim(const vidur_table_set *set, const char *model, const 
     if (vidur_table_set_write(set, f) != VIDUR_OK) { fclose(f); return NULL; }
     fclose(f);
     vidur_config_init(&c);
-    vidur_config_set(&c, "random_forrest_execution_time_predictor_config_table_file", g_path, &err);
-    vidur_config_set(&c, "metrics_config_write_metrics", "false", &err);
-    vidur_config_set(&c, "replica_config_model_name", model, &err);
-    vidur_config_set(&c, "replica_config_device", device, &err);
-    vidur_config_set(&c, "replica_config_network_device", node, &err);
+    SET(&c, "random_forrest_execution_time_predictor_config_table_file", g_path);
+    SET(&c, "metrics_config_write_metrics", "false");
+    SET(&c, "replica_config_model_name", model);
+    SET(&c, "replica_config_device", device);
+    SET(&c, "replica_config_network_device", node);
     snprintf(v, sizeof v, "%d", tp);
-    vidur_config_set(&c, "replica_config_tensor_parallel_size", v, &err);
+    SET(&c, "replica_config_tensor_parallel_size", v);
     snprintf(v, sizeof v, "%d", pp);
-    vidur_config_set(&c, "replica_config_num_pipeline_stages", v, &err);
+    SET(&c, "replica_config_num_pipeline_stages", v);
     if (vidur_sim_create(&c, &sim, &err) != VIDUR_OK) {
         printf("  create: %s\n", err.message);
         return NULL;

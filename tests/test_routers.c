@@ -32,14 +32,14 @@ static int route(const char *router, const char *sched, const char *rows, const 
     fclose(f);
     vidur_config_init(&c);
     memset(g_rep, -1, sizeof g_rep);
-    ok &= vidur_config_set(&c, "request_generator_config_type", "trace_replay", &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "trace_request_generator_config_trace_file", path, &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "cluster_config_num_replicas", "2", &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "global_scheduler_config_type", router, &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "replica_scheduler_config_type", sched, &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "cache_config_enable_prefix_caching", "true", &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "metrics_config_write_metrics", "false", &err) == VIDUR_OK;
-    if (k1) ok &= vidur_config_set(&c, k1, v1, &err) == VIDUR_OK;
+    ok &= SET(&c, "request_generator_config_type", "trace_replay");
+    ok &= SET(&c, "trace_request_generator_config_trace_file", path);
+    ok &= SET(&c, "cluster_config_num_replicas", "2");
+    ok &= SET(&c, "global_scheduler_config_type", router);
+    ok &= SET(&c, "replica_scheduler_config_type", sched);
+    ok &= SET(&c, "cache_config_enable_prefix_caching", "true");
+    ok &= SET(&c, "metrics_config_write_metrics", "false");
+    if (k1) ok &= SET(&c, k1, v1);
     c.observer.on_request_complete = on_done;
     if (!ok || vidur_sim_create(&c, &sim, &err) != VIDUR_OK || vidur_sim_run(sim) != VIDUR_OK) {
         printf("  %s: %s\n", router, sim ? vidur_sim_error(sim)->message : err.message);
@@ -167,11 +167,11 @@ static int run_queue(const char *queue)
     memset(g_seen, 0, sizeof g_seen);
     g_nfirst = 0;
     vidur_config_init(&c);
-    ok &= vidur_config_set(&c, "request_generator_config_type", "trace_replay", &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "trace_request_generator_config_trace_file", path, &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "request_queue_config_type", queue, &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "slo_config_prefill_e2e_time_normalized", "0.01", &err) == VIDUR_OK;
-    ok &= vidur_config_set(&c, "metrics_config_write_metrics", "false", &err) == VIDUR_OK;
+    ok &= SET(&c, "request_generator_config_type", "trace_replay");
+    ok &= SET(&c, "trace_request_generator_config_trace_file", path);
+    ok &= SET(&c, "request_queue_config_type", queue);
+    ok &= SET(&c, "slo_config_prefill_e2e_time_normalized", "0.01");
+    ok &= SET(&c, "metrics_config_write_metrics", "false");
     c.observer.on_batch_scheduled = on_batch_first;
     if (!ok || vidur_sim_create(&c, &sim, &err) != VIDUR_OK || vidur_sim_run(sim) != VIDUR_OK) ok = 0;
     vidur_sim_destroy(sim);
@@ -196,11 +196,11 @@ TEST(test_edf_queue)
     CHECK_EQ_INT(g_first[3], 1);
     /* edf needs an SLO and the sarathi scheduler */
     vidur_config_init(&c);
-    vidur_config_set(&c, "request_queue_config_type", "edf", &err);
+    SET(&c, "request_queue_config_type", "edf");
     CHECK(vidur_sim_create(&c, &sim, &err) != VIDUR_OK);
     CHECK_CONTAINS(err.message, "slo_config_prefill_e2e_time_normalized");
-    vidur_config_set(&c, "slo_config_prefill_e2e_time_min", "1", &err);
-    vidur_config_set(&c, "replica_scheduler_config_type", "vllm", &err);
+    SET(&c, "slo_config_prefill_e2e_time_min", "1");
+    SET(&c, "replica_scheduler_config_type", "vllm");
     CHECK(vidur_sim_create(&c, &sim, &err) != VIDUR_OK);
     CHECK_CONTAINS(err.message, "sarathi");
 }

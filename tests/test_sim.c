@@ -8,21 +8,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define SET(cfg, flag, value) set_flag_((cfg), (flag), (value), __LINE__)
-
-static int set_flag_(vidur_config *cfg, const char *flag, const char *value, int line)
-{
-    vidur_error err;
-    memset(&err, 0, sizeof err);
-    if (vidur_config_set(cfg, flag, value, &err) != VIDUR_OK) {
-        char what[700];
-        snprintf(what, sizeof what, "vidur_config_set(%s, %s): %s", flag, value, err.message);
-        test_report_(0, __FILE__, line, what, "config");
-        return 0;
-    }
-    return 1;
-}
-
 /* A small, fast base configuration: roofline predictor, no output files, fixed lengths,
    everything arriving at t = 0. */
 static void base_config(vidur_config *c, int num_requests, int prefill, int decode)

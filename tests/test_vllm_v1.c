@@ -54,15 +54,6 @@ static int write_trace(const char *rows)
     return 1;
 }
 
-static void setc(vidur_config *c, const char *k, const char *v)
-{
-    vidur_error err;
-    if (vidur_config_set(c, k, v, &err) != VIDUR_OK) {
-        printf("config: %s\n", err.message);
-        CHECK(0);
-    }
-}
-
 static vidur_sim *run(vidur_config *c, log_t *l)
 {
     vidur_sim *sim = NULL;
@@ -86,10 +77,10 @@ static vidur_sim *run(vidur_config *c, log_t *l)
 static void base(vidur_config *c)
 {
     vidur_config_init(c);
-    setc(c, "request_generator_config_type", "trace_replay");
-    setc(c, "trace_request_generator_config_trace_file", trace_path);
-    setc(c, "replica_scheduler_config_type", "vllm_v1");
-    setc(c, "metrics_config_write_metrics", "false");
+    SET(c, "request_generator_config_type", "trace_replay");
+    SET(c, "trace_request_generator_config_trace_file", trace_path);
+    SET(c, "replica_scheduler_config_type", "vllm_v1");
+    SET(c, "metrics_config_write_metrics", "false");
 }
 
 /* Token budget and chunking (chunk 512): r0 and r1 (P 600, D 3) at t = 0.
@@ -135,8 +126,8 @@ TEST(test_preemption_order)
     vidur_sim *sim;
     REQUIRE(write_trace("0,32,40,,\n0,32,40,,\n"));
     base(&c);
-    setc(&c, "cache_config_num_blocks", "6");
-    setc(&c, "cache_config_num_preallocate_tokens", "0");
+    SET(&c, "cache_config_num_blocks", "6");
+    SET(&c, "cache_config_num_preallocate_tokens", "0");
     sim = run(&c, &l);
     CHECK_EQ_INT(l.size[0], 2);
     CHECK_EQ_INT(l.size[15], 2);
@@ -168,7 +159,7 @@ TEST(test_prefix_hits)
     vidur_replica *rep;
     REQUIRE(write_trace("0,64,2,1,\"[1, 2, 3, 4]\"\n10,64,2,2,\"[1, 2, 5, 6]\"\n20,64,2,1,\"[1, 2, 3, 4]\"\n"));
     base(&c);
-    setc(&c, "cache_config_enable_prefix_caching", "true");
+    SET(&c, "cache_config_enable_prefix_caching", "true");
     sim = run(&c, &l);
     REQUIRE(sim != NULL);
     CHECK_EQ_INT(l.cached[0], 0);
@@ -210,8 +201,8 @@ TEST(test_eviction_order)
     vidur_sim *sim;
     REQUIRE(write_trace("0,64,2,1,\"[1, 2, 3, 4]\"\n10,32,2,2,\"[10, 11]\"\n20,64,2,1,\"[1, 2, 3, 4]\"\n"));
     base(&c);
-    setc(&c, "cache_config_enable_prefix_caching", "true");
-    setc(&c, "cache_config_num_blocks", "8");
+    SET(&c, "cache_config_enable_prefix_caching", "true");
+    SET(&c, "cache_config_num_blocks", "8");
     sim = run(&c, &l);
     REQUIRE(sim != NULL);
     CHECK_EQ_INT(l.cached[0], 0);
