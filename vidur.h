@@ -1,4 +1,4 @@
-/* vidur.h - v0.2.1 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
+/* vidur.h - v0.2.2 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
 
    Single-file library in the style of stb: include it anywhere for the declarations, and in
    EXACTLY ONE C or C++ file write
@@ -122,6 +122,8 @@
 
    5. REVISION HISTORY ----------------------------------------------------------------------------
 
+       0.2.2  trace hashes kept as runs (a conversation trace takes a third of the memory);
+              vidur-search plots with vidur_svg_plot_write (series colour, points, hover texts).
        0.2.1  faster prefix caching (hash map keyed by groups of 16 hashes) and event queue
               (FIFO ring for events at the current time); 64-bit range check of trace hashes.
        0.2.0  operator tables (random forests trained in C, compiled in), calibrated roofline,
@@ -137,8 +139,8 @@
 
 #define VIDUR_VERSION_MAJOR 0
 #define VIDUR_VERSION_MINOR 2
-#define VIDUR_VERSION_PATCH 1
-#define VIDUR_VERSION_STRING "0.2.1"
+#define VIDUR_VERSION_PATCH 2
+#define VIDUR_VERSION_STRING "0.2.2"
 
 #ifndef VIDURDEF
 #ifdef VIDUR_STATIC
