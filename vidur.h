@@ -123,6 +123,7 @@
    5. REVISION HISTORY ----------------------------------------------------------------------------
 
        0.2.2  trace hashes kept as runs (a conversation trace takes a third of the memory);
+              out of memory is an error everywhere (vidur_sim_fail, vidur_replica_fail);
               vidur-search plots with vidur_svg_plot_write (series colour, points, hover texts).
        0.2.1  faster prefix caching (hash map keyed by groups of 16 hashes) and event queue
               (FIFO ring for events at the current time); 64-bit range check of trace hashes.
@@ -537,6 +538,7 @@ VIDURDEF double vidur_replica_kv_usage_percent(const vidur_replica *r);
 /* Prompt tokens of q already in r's prefix cache (vllm_v1 with prefix caching; else 0). Leaves
    the cache statistics alone. */
 VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const vidur_request *q);
+/* Adds q with num_tokens to the batch; 0 when out of memory (then call vidur_replica_fail). */
 VIDURDEF int vidur_batch_add(vidur_batch *b, vidur_request *q, int32_t num_tokens);
 /* Preemption by recomputation: everything processed becomes the new prompt (Vidur's restart). */
 VIDURDEF void vidur_request_restart(vidur_request *q);
@@ -815,6 +817,11 @@ VIDURDEF vidur_result vidur_sim_run(vidur_sim *s);
 VIDURDEF int vidur_sim_step(vidur_sim *s);
 VIDURDEF double vidur_sim_now(const vidur_sim *s);
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s);
+/* For schedulers that cannot go on (out of memory, a state they cannot handle): stops the
+   simulation with an error. The event being handled is the last one (vidur_sim_step returns -1,
+   vidur_sim_run returns code) and vidur_sim_error gives message; the first error is kept. */
+VIDURDEF void vidur_sim_fail(vidur_sim *s, vidur_result code, const char *message);
+VIDURDEF void vidur_replica_fail(vidur_replica *r, vidur_result code, const char *message);
 VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s);
 VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s);
 /* One stage's predicted time for a batch shape (what `vidur predict` prints). */
@@ -4362,6 +4369,7 @@ struct vidur_sim {
     vidur__tseries ts;                     /* downsampled time series for report.html */
     vidur_summary summary;
     int64_t summary_events;                /* num_events + 1 when summary was computed, else 0 */
+    int summary_oom;                       /* the last summary lacks its exact metrics (out of memory) */
     vidur_replica_utilization *util;
     FILE *trace; /* chrome trace temp file, or NULL */
     int trace_first;
@@ -4496,6 +4504,12 @@ VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
     return s->roofline.calibrated[op] ? "calibrated roofline" : "roofline";
 }
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
+VIDURDEF void vidur_sim_fail(vidur_sim *s, vidur_result code, const char *message)
+{
+    if (!s->failed || s->error.code == VIDUR_OK) vidur__set_error(&s->error, code ? code : VIDUR_ERR_SCHEDULER, "%s", message ? message : "failed");
+    s->failed = 1;
+}
+VIDURDEF void vidur_replica_fail(vidur_replica *r, vidur_result code, const char *message) { vidur_sim_fail(r->sim, code, message); }
 VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->cfg; }
 
 
@@ -4965,7 +4979,11 @@ static void vidur__v1_destroy(void *state)
     VIDUR_FREE(s);
 }
 
-static void vidur__v1_add(void *state, vidur_request *q) { vidur__v1_push((vidur__v1 *)state, q); }
+static void vidur__v1_add(void *state, vidur_request *q)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    if (!vidur__v1_push(s, q)) vidur_replica_fail(s->r, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 waiting queue)");
+}
 
 static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
 {
@@ -4985,7 +5003,7 @@ static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
             int a = vidur__kvm_allocate(&s->kv, q, n, NULL, 0);
             if (a < 0) goto oom;
             if (a) {
-                vidur_batch_add(b, q, (int32_t)n);
+                if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
                 q->v1_scheduled = 1;
                 budget -= n;
                 i++;
@@ -4995,7 +5013,7 @@ static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
             v = s->running[--s->nrun];
             vidur__kvm_release(&s->kv, v);
             vidur_request_restart(v);
-            vidur__v1_push(s, v);
+            if (!vidur__v1_push(s, v)) goto oom;
             preempted = 1;
             if (v == q) goto done_running;
         }
@@ -5032,7 +5050,7 @@ done_running:
             q->v1_counted = 1;
             s->r->prefix_total_tokens += q->num_prefill_tokens;
         }
-        vidur_batch_add(b, q, (int32_t)n);
+        if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
         budget -= n;
         q->num_processed_tokens = (int32_t)c; /* on_cache_hit */
         q->num_prefill_tokens_cached = (int32_t)c;
@@ -5145,11 +5163,20 @@ static void vidur__rs_destroy(void *state)
     VIDUR_FREE(s);
 }
 
+/* a queue or batch that could not grow: the simulation stops with an out-of-memory error */
+static void vidur__rs_ok(vidur__rs *s, int ok)
+{
+    if (!ok) vidur_replica_fail(s->r, VIDUR_ERR_MEMORY, "out of memory (replica scheduler queues)");
+}
+
 static void vidur__rs_add(void *state, vidur_request *q)
 {
     vidur__rs *s = (vidur__rs *)state;
     int64_t j;
-    vidur__dq_push_back(&s->queue, q);
+    if (!vidur__dq_push_back(&s->queue, q)) {
+        vidur__rs_ok(s, 0);
+        return;
+    }
     if (!s->edf) return;
     /* edf: keep new requests in (deadline, id) order behind any requeued victims ahead of them */
     for (j = s->queue.n - 1; j > 0; j--) {
@@ -5207,11 +5234,11 @@ static int vidur__allocate_or_preempt(vidur__rs *s, vidur_request *q)
             victim = vidur__dq_pop_back(&s->preempted); /* latest arrival loses its KV cache */
             vidur_request_restart(victim);
             vidur_replica_free(s->r, victim);
-            vidur__dq_push_front(&s->queue, victim);
+            vidur__rs_ok(s, vidur__dq_push_front(&s->queue, victim));
         } else {
             vidur_request_restart(q);
             vidur_replica_free(s->r, q);
-            vidur__dq_push_front(&s->queue, q);
+            vidur__rs_ok(s, vidur__dq_push_front(&s->queue, q));
             return 0;
         }
     }
@@ -5232,7 +5259,7 @@ static int vidur__vllm_next(vidur__rs *s, vidur_batch *b)
         if (b->size == s->max_micro_batch_size) break;
         vidur__dq_pop_front(&s->queue);
         vidur__paged_allocate(s, q);
-        vidur_batch_add(b, q, (int32_t)n);
+        vidur__rs_ok(s, vidur_batch_add(b, q, (int32_t)n));
         max_tokens = m;
     }
     if (b->size) return 1;
@@ -5241,7 +5268,7 @@ static int vidur__vllm_next(vidur__rs *s, vidur_batch *b)
         vidur_request *q;
         if (b->size == s->max_micro_batch_size) break;
         q = vidur__dq_pop_front(&s->preempted);
-        if (vidur__allocate_or_preempt(s, q)) vidur_batch_add(b, q, vidur__next_tokens(q));
+        if (vidur__allocate_or_preempt(s, q)) vidur__rs_ok(s, vidur_batch_add(b, q, vidur__next_tokens(q)));
     }
     return b->size > 0;
 }
@@ -5267,26 +5294,26 @@ static int vidur__sarathi_next(vidur__rs *s, vidur_batch *b)
         if (b->size == s->max_micro_batch_size) break;
         q = vidur__dq_pop_front(&s->preempted);
         if (!q->is_prefill_complete) {
-            vidur__dq_push_back(running_prefills, q);
+            vidur__rs_ok(s, vidur__dq_push_back(running_prefills, q));
             continue;
         }
         if (vidur__allocate_or_preempt(s, q)) {
             T += 1;
-            vidur_batch_add(b, q, 1);
+            vidur__rs_ok(s, vidur_batch_add(b, q, 1));
         }
     }
     for (i = 0; i < running_prefills->n; i++) {
         vidur_request *q = VIDUR__DQ_AT(running_prefills, i);
         int32_t n = vidur__sarathi_tokens(s, q, T);
         if (n == 0) {
-            vidur__dq_push_back(skipped, q);
+            vidur__rs_ok(s, vidur__dq_push_back(skipped, q));
             continue;
         }
         T += n;
-        vidur_batch_add(b, q, n);
+        vidur__rs_ok(s, vidur_batch_add(b, q, n));
     }
     /* preempted = skipped + remaining, then a stable sort by arrival */
-    for (i = skipped->n - 1; i >= 0; i--) vidur__dq_push_front(&s->preempted, VIDUR__DQ_AT(skipped, i));
+    for (i = skipped->n - 1; i >= 0; i--) vidur__rs_ok(s, vidur__dq_push_front(&s->preempted, VIDUR__DQ_AT(skipped, i)));
     vidur__dq_sort_by_key(&s->preempted, s->edf);
     while (s->queue.n) {
         vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
@@ -5299,7 +5326,7 @@ static int vidur__sarathi_next(vidur__rs *s, vidur_batch *b)
         vidur__dq_pop_front(&s->queue);
         vidur__paged_allocate(s, q);
         T += n;
-        vidur_batch_add(b, q, n);
+        vidur__rs_ok(s, vidur_batch_add(b, q, n));
     }
     return b->size > 0;
 }
@@ -5314,13 +5341,13 @@ static void vidur__reserve_new(vidur__rs *s, vidur_batch *b)
         if (!vidur_replica_can_allocate(r, r->info.max_blocks_per_sequence)) break;
         q = vidur__dq_pop_front(&s->queue);
         vidur_replica_allocate(r, q, r->info.max_blocks_per_sequence);
-        vidur_batch_add(b, q, vidur__next_tokens(q));
+        vidur__rs_ok(s, vidur_batch_add(b, q, vidur__next_tokens(q)));
     }
 }
 
 static int vidur__orca_next(vidur__rs *s, vidur_batch *b)
 {
-    while (s->preempted.n && b->size < s->r->info.max_batch_size) vidur_batch_add(b, vidur__dq_pop_front(&s->preempted), 1);
+    while (s->preempted.n && b->size < s->r->info.max_batch_size) vidur__rs_ok(s, vidur_batch_add(b, vidur__dq_pop_front(&s->preempted), 1));
     vidur__reserve_new(s, b);
     return b->size > 0;
 }
@@ -5331,7 +5358,7 @@ static int vidur__ft_next(vidur__rs *s, vidur_batch *b)
         vidur__ft_record *rec = &s->ft[s->ft_head];
         int32_t i;
         for (i = 0; i < rec->n; i++)
-            if (!rec->reqs[i]->completed) vidur_batch_add(b, rec->reqs[i], 1);
+            if (!rec->reqs[i]->completed) vidur__rs_ok(s, vidur_batch_add(b, rec->reqs[i], 1));
         s->ft_head = (s->ft_head + 1) % s->ft_cap;
         s->ft_n--;
         /* the static batch keeps the memory of members that finished early until it ends */
@@ -5382,7 +5409,10 @@ static int vidur__lightllm_prefill(vidur__rs *s, vidur_batch *b)
     int64_t T = 0, i;
     s->cl_n = 0;
     for (i = 0; i < s->preempted.n; i++) {
-        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) return 0;
+        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) {
+            vidur__rs_ok(s, 0);
+            return 0;
+        }
         s->cl[s->cl_n++] = vidur__lightllm_tuple(VIDUR__DQ_AT(&s->preempted, i));
     }
     while (s->queue.n) {
@@ -5392,12 +5422,15 @@ static int vidur__lightllm_prefill(vidur__rs *s, vidur_batch *b)
         if (r->num_allocated_requests == s->p->batch_size_cap) break;
         if (b->size == s->max_micro_batch_size) break;
         /* can_allocate_request: the candidate stays in the working list (as upstream) */
-        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) return 0;
+        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) {
+            vidur__rs_ok(s, 0);
+            return 0;
+        }
         s->cl[s->cl_n++] = vidur__lightllm_tuple(q);
         if (!(vidur__lightllm_need(s) < r->info.num_blocks)) break;
         vidur__dq_pop_front(&s->queue);
         vidur_replica_allocate(r, q, n);
-        vidur_batch_add(b, q, (int32_t)n);
+        vidur__rs_ok(s, vidur_batch_add(b, q, (int32_t)n));
         T += n;
     }
     return b->size > 0;
@@ -5418,7 +5451,7 @@ static int vidur__lightllm_next(vidur__rs *s, vidur_batch *b, vidur_error *err)
         while (s->preempted.n) {
             vidur_request *q = vidur__dq_pop_front(&s->preempted);
             vidur_replica_allocate(s->r, q, 1);
-            vidur_batch_add(b, q, 1);
+            vidur__rs_ok(s, vidur_batch_add(b, q, 1));
         }
         return 1;
     }
@@ -5469,7 +5502,10 @@ static void vidur__rs_on_batch_end(void *state, vidur_batch *b)
                 if (rec->n == rec->cap) {
                     int32_t nc = rec->cap ? rec->cap * 2 : 16;
                     vidur_request **nr = (vidur_request **)VIDUR_REALLOC(rec->reqs, (size_t)nc * sizeof *nr);
-                    if (!nr) return;
+                    if (!nr) {
+                        vidur__rs_ok(s, 0);
+                        return;
+                    }
                     rec->reqs = nr;
                     rec->cap = nc;
                 }
@@ -5482,7 +5518,7 @@ static void vidur__rs_on_batch_end(void *state, vidur_batch *b)
     for (i = 0; i < b->size; i++) {
         vidur_request *q = b->requests[i];
         if (q->completed) vidur_replica_free(s->r, q);
-        else vidur__dq_push_back(&s->preempted, q);
+        else vidur__rs_ok(s, vidur__dq_push_back(&s->preempted, q));
     }
 }
 
@@ -5649,6 +5685,12 @@ static void vidur__gs_request_end(void *state, vidur_sim *sim, const vidur_reque
     if (g->kind == VIDUR__GS_STICKY_LOR && q->replica_id >= 0) g->pending[q->replica_id] -= 1;
 }
 
+static int vidur__gs_oom(vidur_sim *sim)
+{
+    vidur_sim_fail(sim, VIDUR_ERR_MEMORY, "out of memory (router sessions)");
+    return -1;
+}
+
 static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
 {
     vidur__gs *g = (vidur__gs *)state;
@@ -5696,7 +5738,7 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
                 if (g->imb[i] < g->imb[sticky] || (g->imb[i] == g->imb[sticky] && dr[i] < dr[sticky])) rank++;
             if (rank >= sim->cfg.top_k) best = vidur__gs_argmin_random(g, g->imb, n);
         }
-        if (q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED && best != sticky && !vidur__sess_put(g, q->session_id, best)) return -1;
+        if (q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED && best != sticky && !vidur__sess_put(g, q->session_id, best)) return vidur__gs_oom(sim);
         g->pending[best] += uu[best];
         ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[best];
         return best;
@@ -5706,7 +5748,7 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
         int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
         if (r < 0) {
             r = vidur__gs_min_random(g, n);
-            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return -1;
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
         }
         g->pending[r] += q->num_prefill_tokens;
         return r;
@@ -5715,7 +5757,7 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
         int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
         if (r < 0) {
             r = (int)(g->session_counter++ % n);
-            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return -1;
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
         }
         return r;
     }
@@ -5724,7 +5766,7 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
         int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
         if (r < 0) {
             r = vidur__gs_min_random(g, n);
-            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return -1;
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
         }
         g->pending[r] += 1;
         return r;
@@ -7872,8 +7914,9 @@ static int vidur__handle_global_schedule(vidur_sim *s, double t)
         vidur_request *q = vidur__dq_pop_front(&s->global_queue);
         int r = s->gapi->route(s->gstate, s, q);
         if (r < 0 || r >= s->num_replicas) {
-            vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "global scheduler %s routed request %lld to replica %d (have %d)",
-                             s->gapi->name, (long long)q->id, r, s->num_replicas);
+            if (!s->failed && s->error.code == VIDUR_OK) /* else the router said why (vidur_sim_fail) */
+                vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "global scheduler %s routed request %lld to replica %d (have %d)",
+                                 s->gapi->name, (long long)q->id, r, s->num_replicas);
             s->failed = 1;
             return 0;
         }
@@ -8258,7 +8301,7 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
             vidur__event_row(s, e.time, e.type, e.replica, e.stage, bid, -1);
     }
     s->num_events++;
-    if (!ok) {
+    if (!ok || s->failed) { /* s->failed: a scheduler called vidur_sim_fail during the event */
         s->failed = 1;
         return -1;
     }
@@ -8463,6 +8506,7 @@ VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
         }
     }
     complete = tmp != NULL; /* without its buffer the exact metrics are missing: not kept */
+    s->summary_oom = !complete;
     VIDUR_FREE(tmp);
     sum->num_replicas = s->num_replicas;
     sum->replica = s->util;
@@ -9133,6 +9177,10 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
     int i, m, r, nrep = s->num_replicas > 64 ? 64 : s->num_replicas;
     size_t cap = (size_t)(nrep > 2 ? nrep : 2) * VIDUR__TS_BUCKETS;
     FILE *f;
+    if (s->summary_oom) { /* a report without its metrics would look complete */
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (summary)");
+        return VIDUR_ERR_MEMORY;
+    }
     xs = (double *)VIDUR_MALLOC(cap * sizeof(double));
     ys = (double *)VIDUR_MALLOC(cap * sizeof(double));
     tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
@@ -9227,6 +9275,10 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     vidur__afile a;
     const vidur_summary *sum = vidur_sim_summary(s);
     int ok, r;
+    if (s->summary_oom) { /* files without the exact metrics would look complete */
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (summary)");
+        return VIDUR_ERR_MEMORY;
+    }
     if (!dir) {
         if (s->cfg.timestamp_output_dir) {
             /* the only use of the clock: naming the folder, as Vidur does */

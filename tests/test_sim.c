@@ -996,6 +996,47 @@ TEST(test_custom_global_scheduler)
     vidur_sim_destroy(sim);
 }
 
+/* A plug-in that cannot go on calls vidur_sim_fail: the run stops at that event with the
+   plug-in's code and message (not the framework's "routed to replica -1"). Router A gives up at
+   request 4 by returning -1; router B fails at request 6 but still returns a valid replica. */
+static int give_up_route(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    int *mode = (int *)state;
+    if (*mode == 0 && q->id == 4) {
+        vidur_sim_fail(sim, VIDUR_ERR_SCHEDULER, "give_up: request 4 has nowhere to go");
+        return -1;
+    }
+    if (*mode == 1 && q->id == 6) vidur_sim_fail(sim, VIDUR_ERR_CONFIG, "give_up: bad state");
+    return 0;
+}
+static int g_give_up_mode;
+static void *give_up_create(vidur_sim *sim, void *user) { (void)sim; return user; }
+static const vidur_global_scheduler_api give_up_api = {"give_up", give_up_create, NULL, give_up_route, NULL, NULL, NULL, &g_give_up_mode};
+
+TEST(test_plugin_fail)
+{
+    int mode;
+    for (mode = 0; mode < 2; mode++) {
+        vidur_config c;
+        vidur_sim *sim = NULL;
+        vidur_error err;
+        int64_t arrived, completed;
+        base_config(&c, 10, 64, 4);
+        SET(&c, "interval_generator_config_type", "poisson");
+        SET(&c, "poisson_request_interval_generator_config_qps", "1");
+        CHECK_EQ_INT(vidur_config_add_global_scheduler(&c, &give_up_api, &err), VIDUR_OK);
+        SET(&c, "global_scheduler_config_type", "give_up");
+        g_give_up_mode = mode;
+        REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+        CHECK_EQ_INT(vidur_sim_run(sim), mode == 0 ? VIDUR_ERR_SCHEDULER : VIDUR_ERR_CONFIG);
+        CHECK_STR_EQ(vidur_sim_error(sim)->message, mode == 0 ? "give_up: request 4 has nowhere to go" : "give_up: bad state");
+        vidur_sim_progress(sim, &arrived, &completed);
+        CHECK_EQ_INT(arrived, mode == 0 ? 5 : 7); /* arrivals 1 s apart: the failing one was the last */
+        CHECK_EQ_INT(vidur_sim_step(sim), -1);    /* and it stays stopped */
+        vidur_sim_destroy(sim);
+    }
+}
+
 /* Built-in routers observed through the custom replica scheduler. 8 requests arrive at t = 0;
    all arrivals are handled before the first global schedule (simulator.md §4), which routes
    them in id order:
@@ -1375,6 +1416,7 @@ int main(void)
     RUN_TEST(test_trace_replay_lengths);
     RUN_TEST(test_late_arrival_batching);
     RUN_TEST(test_global_hooks);
+    RUN_TEST(test_plugin_fail);
     RUN_TEST(test_write_outputs);
     RUN_TEST(test_create_errors);
     return test_finish();

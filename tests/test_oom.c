@@ -1,0 +1,185 @@
+/* Out of memory everywhere: the library's allocations (VIDUR_MALLOC / VIDUR_REALLOC) fail one at
+   a time, the 1st, then the 2nd, ... up to the last one a whole run makes, in small
+   simulations that reach most allocation sites (trace replay with block hashes, vllm_v1 with
+   prefix caching and a cache-aware router; sarathi with two pipeline stages and every metric
+   kept; output files). Each failure must end in a clear error (create or run returns an error
+   whose message names memory), never a crash, and the ASan build of this test checks that
+   nothing leaks on any of those paths. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static long oom_calls_, oom_fail_at_; /* fail_at: the allocation that fails (0: none) */
+
+static void *oom_malloc_(size_t n)
+{
+    if (oom_fail_at_ && ++oom_calls_ == oom_fail_at_) return NULL;
+    if (!oom_fail_at_) oom_calls_++;
+    return malloc(n);
+}
+
+static void *oom_realloc_(void *p, size_t n)
+{
+    if (oom_fail_at_ && ++oom_calls_ == oom_fail_at_) return NULL;
+    if (!oom_fail_at_) oom_calls_++;
+    return realloc(p, n);
+}
+
+#define VIDUR_MALLOC(sz) oom_malloc_(sz)
+#define VIDUR_REALLOC(p, sz) oom_realloc_(p, sz)
+#define VIDUR_FREE(p) free(p)
+#define VIDUR_IMPLEMENTATION
+#include "../vidur.h"
+#include "test.h"
+#include <unistd.h>
+
+static char trace_path_[64], out_dir_[64];
+
+/* 24 requests in 8 sessions whose prompts share prefixes (block ids 0..), three turns each */
+static int write_trace_(void)
+{
+    FILE *f = fopen(trace_path_, "w");
+    int s, turn;
+    if (!f) return 0;
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids\n", f);
+    for (turn = 0; turn < 3; turn++)
+        for (s = 0; s < 8; s++) {
+            int blocks = 4 + 3 * turn, b;
+            fprintf(f, "%.3f,%d,%d,%d,\"[", 0.05 * (turn * 8 + s), blocks * 16 + 5, 20 + s, s);
+            for (b = 0; b < blocks + 1; b++) fprintf(f, "%s%d", b ? ", " : "", s % 3 == 0 ? b : 1000 * s + b);
+            fputs("]\"\n", f);
+        }
+    fclose(f);
+    return 1;
+}
+
+typedef struct scenario_ {
+    const char *name;
+    const char *const *kv;
+} scenario_;
+
+/* one run with allocation fail_at failing; returns 1 when the run completed without a failure */
+static int run_once_(const scenario_ *sc, long fail_at, int *bad)
+{
+    vidur_config c;
+    vidur_error err;
+    vidur_sim *sim = NULL;
+    int i, done = 0;
+    vidur_config_init(&c);
+    for (i = 0; sc->kv[i]; i += 2) SET(&c, sc->kv[i], sc->kv[i + 1]);
+    oom_calls_ = 0;
+    oom_fail_at_ = fail_at;
+    memset(&err, 0, sizeof err);
+    if (vidur_sim_create(&c, &sim, &err) != VIDUR_OK) {
+        if (!strstr(err.message, "memory") && !strstr(err.message, "create() failed")) {
+            if (!*bad) printf("  %s, allocation %ld: create failed with \"%s\"\n", sc->name, fail_at, err.message);
+            (*bad)++;
+        }
+        if (sim) (*bad)++; /* a failed create leaves no simulation behind */
+    } else {
+        vidur_result r = vidur_sim_run(sim);
+        if (r == VIDUR_OK) r = vidur_sim_write_outputs(sim, out_dir_, NULL, 0, &err);
+        else err = *vidur_sim_error(sim);
+        if (r != VIDUR_OK && !strstr(err.message, "memory")) {
+            if (!*bad) printf("  %s, allocation %ld: run failed with \"%s\"\n", sc->name, fail_at, err.message);
+            (*bad)++;
+        }
+        done = r == VIDUR_OK;
+        vidur_sim_destroy(sim);
+    }
+    oom_fail_at_ = 0;
+    return done;
+}
+
+static void check_scenario_(const scenario_ *sc)
+{
+    long total, k;
+    int bad = 0, completed = 0;
+    /* a run without failures counts the allocations */
+    REQUIRE(run_once_(sc, 0, &bad));
+    total = oom_calls_;
+    if (!CHECK(total > 20)) printf("  %s: %ld allocations\n", sc->name, total);
+    for (k = 1; k <= total; k++) completed += run_once_(sc, k, &bad);
+    if (bad) printf("  %s: %d of %ld failing allocations handled badly\n", sc->name, bad, total);
+    CHECK_EQ_INT(bad, 0);
+    /* every allocation the run makes is needed: failing any one of them fails the run */
+    CHECK_EQ_INT(completed, 0);
+}
+
+TEST(test_oom_prefix_caching)
+{
+    const char *const kv[] = {"request_generator_config_type", "trace_replay", "trace_request_generator_config_trace_file", trace_path_,
+                              "replica_scheduler_config_type", "vllm_v1", "cache_config_enable_prefix_caching", "true",
+                              "cache_config_num_blocks", "40", "global_scheduler_config_type", "ranked_sticky_lop_uncached",
+                              "cluster_config_num_replicas", "2", "execution_time_predictor_config_type", "roofline",
+                              "metrics_config_write_metrics", "true", "metrics_config_store_operation_metrics", "true",
+                              "metrics_config_keep_individual_batch_metrics", "true", NULL};
+    scenario_ sc;
+    sc.name = "vllm_v1 + prefix caching";
+    sc.kv = kv;
+    check_scenario_(&sc);
+}
+
+TEST(test_oom_pipeline)
+{
+    const char *const kv[] = {"synthetic_request_generator_config_num_requests", "30", "replica_scheduler_config_type", "sarathi",
+                              "replica_config_num_pipeline_stages", "2", "cluster_config_num_replicas", "2",
+                              "execution_time_predictor_config_type", "roofline", "poisson_request_interval_generator_config_qps", "20",
+                              "metrics_config_write_metrics", "true", "metrics_config_store_token_completion_metrics", "true",
+                              "metrics_config_write_json_trace", "true", "metrics_config_enable_chrome_trace", "true", NULL};
+    scenario_ sc;
+    sc.name = "sarathi, PP 2";
+    sc.kv = kv;
+    check_scenario_(&sc);
+}
+
+/* the other replica schedulers, the sticky routers, an EDF queue and the PPO router */
+TEST(test_oom_schedulers)
+{
+    static const char *const base[] = {"synthetic_request_generator_config_num_requests", "24", "cluster_config_num_replicas", "2",
+                                       "execution_time_predictor_config_type", "roofline",
+                                       "poisson_request_interval_generator_config_qps", "30", "metrics_config_write_metrics", "false"};
+    static const char *const extra[][8] = {
+        {"replica_scheduler_config_type", "vllm", "global_scheduler_config_type", "lor", "vllm_scheduler_config_num_blocks", "30", NULL},
+        {"replica_scheduler_config_type", "orca", "global_scheduler_config_type", "lop", NULL},
+        {"replica_scheduler_config_type", "faster_transformer", "replica_config_num_pipeline_stages", "2", NULL},
+        {"replica_scheduler_config_type", "lightllm", "global_scheduler_config_type", "random", NULL},
+        {"replica_scheduler_config_type", "sarathi", "request_queue_config_type", "edf", "slo_config_prefill_e2e_time_min", "1", NULL},
+        {"global_scheduler_config_type", "ppo", "ppo_global_scheduler_config_hidden_size", "8", "ppo_global_scheduler_config_rollout_len", "8", NULL},
+    };
+    static const char *const names[] = {"vllm + lor, 30 blocks", "orca + lop", "faster_transformer, PP 2", "lightllm + random",
+                                        "sarathi + edf", "ppo router (training)"};
+    int i, j, k;
+    for (i = 0; i < (int)(sizeof extra / sizeof extra[0]); i++) {
+        const char *kv[32];
+        scenario_ sc;
+        k = 0;
+        for (j = 0; j < (int)(sizeof base / sizeof base[0]); j++) kv[k++] = base[j];
+        for (j = 0; extra[i][j]; j++) kv[k++] = extra[i][j];
+        kv[k] = NULL;
+        sc.name = names[i];
+        sc.kv = kv;
+        check_scenario_(&sc);
+    }
+}
+
+int main(void)
+{
+    snprintf(trace_path_, sizeof trace_path_, "/tmp/vidur_oom_%ld.csv", (long)getpid());
+    snprintf(out_dir_, sizeof out_dir_, "/tmp/vidur_oom_%ld", (long)getpid());
+    if (!write_trace_()) {
+        printf("cannot write %s\n", trace_path_);
+        return 1;
+    }
+    RUN_TEST(test_oom_prefix_caching);
+    RUN_TEST(test_oom_pipeline);
+    RUN_TEST(test_oom_schedulers);
+    remove(trace_path_);
+    {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", out_dir_);
+        if (system(cmd) != 0) printf("could not remove %s\n", out_dir_);
+    }
+    return test_finish();
+}
