@@ -1128,6 +1128,11 @@ static void vidur__set_error(vidur_error *err, vidur_result code, const char *fm
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
+    { /* one line, whatever the input it quotes (a quoted CSV field may span lines) */
+        char *c;
+        for (c = err->message; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = ' ';
+    }
 }
 
 static void vidur__copy(char *dst, size_t n, const char *src)
