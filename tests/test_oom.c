@@ -2,7 +2,8 @@
    a time, the 1st, then the 2nd, ... up to the last one a whole run makes, in small
    simulations that reach most allocation sites (trace replay with block hashes, vllm_v1 with
    prefix caching and a cache-aware router; sarathi with two pipeline stages and every metric
-   kept; output files). Each failure must end in a clear error (create or run returns an error
+   kept; output files; other replica schedulers, routers and PPO; the capacity search's spec
+   reader and expansion; the operator-table reader). Each failure must end in a clear error (create or run returns an error
    whose message names memory), never a crash, and the ASan build of this test checks that
    nothing leaks on any of those paths. */
 #define _POSIX_C_SOURCE 200809L
@@ -164,6 +165,98 @@ TEST(test_oom_schedulers)
     }
 }
 
+/* the capacity search's spec reader and expansion, and the operator-table reader */
+static int search_once_(const char *text, long fail_at, int *bad)
+{
+    vidur_search_spec *spec = NULL;
+    vidur_search_job *jobs = NULL;
+    int64_t n = 0, nvalid = 0;
+    vidur_error err;
+    vidur_result r;
+    oom_calls_ = 0;
+    oom_fail_at_ = fail_at;
+    memset(&err, 0, sizeof err);
+    r = vidur_search_spec_load_string(text, "oom_search.ini", &spec, &err);
+    if (r == VIDUR_OK) r = vidur_search_expand(spec, 1, &jobs, &n, &nvalid, &err);
+    oom_fail_at_ = 0;
+    if (r != VIDUR_OK && !strstr(err.message, "memory")) {
+        if (!*bad) printf("  search, allocation %ld: \"%s\"\n", fail_at, err.message);
+        (*bad)++;
+    }
+    free(jobs);
+    vidur_search_spec_free(spec);
+    return r == VIDUR_OK;
+}
+
+TEST(test_oom_search)
+{
+    static const char text[] =
+        "[explorer]\nbatch_sizes = 64, 128\ntp_dimensions = 1, 2\npp_dimensions = 1, 2\n"
+        "[cluster.h100]\ndevice = h100\nnetwork_device = h100_dgx\ngpus_per_node = 8\n"
+        "[global_scheduler.rr]\nscheduler = round_robin\n[request_queue.fcfs]\nprovider = fcfs\n"
+        "[replica_scheduler.s]\nscheduler = sarathi\nchunk_size = 512\n"
+        "[slo_config.t]\ntype = and\nquantile = 0.9\nslo = prefill_e2e_time 1\n"
+        "[trace.conv]\ntrace_file = data/traces/conv.csv\nmax_seq_len = 4096\n[model.llama]\nidentifier = meta-llama/Meta-Llama-3-8B\n"
+        "[search.s]\ntrace = conv\nmodel = llama\nsearch_for = qps\nnum_replicas = 2\nqps = 2\nnum_requests = 100\n";
+    long total, k;
+    int bad = 0, completed = 0;
+    REQUIRE(search_once_(text, 0, &bad));
+    total = oom_calls_;
+    CHECK(total > 0);
+    for (k = 1; k <= total; k++) completed += search_once_(text, k, &bad);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(completed, 0);
+}
+
+TEST(test_oom_tables)
+{
+    static const double xs[3] = {8, 64, 512};
+    static const float vs[4] = {0.01f, 0.02f, 0.08f, 0.5f};
+    static const double terms[6] = {0, 0, 0.01, 1, 0, 0.001};
+    vidur_op_table t[2];
+    vidur_table_set set, *loaded = NULL;
+    vidur_error err;
+    const char *path = "/tmp/vidur_oom_tables.vtab";
+    FILE *f = fopen(path, "w");
+    long total, k;
+    int bad = 0, completed = 0;
+    REQUIRE(f != NULL);
+    memset(t, 0, sizeof t);
+    memset(&set, 0, sizeof set);
+    t[0].op = VIDUR_OP_MLP_UP_PROJ, t[0].predictor = VIDUR_PREDICTOR_RANDOM_FOREST, t[0].kind = VIDUR_TABLE_GRID;
+    t[0].device = "h100", t[0].model = "meta-llama/Meta-Llama-3-8B", t[0].node = "", t[0].tp = 1;
+    t[0].x = xs, t[0].nx = 3, t[0].v = vs, t[0].xmin = 1, t[0].xmax = 512;
+    t[1] = t[0];
+    t[1].op = VIDUR_OP_ADD, t[1].predictor = VIDUR_PREDICTOR_LINEAR_REGRESSION, t[1].kind = VIDUR_TABLE_POLY;
+    t[1].x = NULL, t[1].nx = 0, t[1].v = NULL, t[1].nterms = 2, t[1].terms = terms, t[1].sx = 1, t[1].sy = 1;
+    set.tables = t;
+    set.num_tables = 2;
+    REQUIRE(vidur_table_set_write(&set, f) == VIDUR_OK);
+    fclose(f);
+    oom_calls_ = 0;
+    REQUIRE(vidur_table_set_load(path, &loaded, &err) == VIDUR_OK);
+    total = oom_calls_;
+    vidur_table_set_free(loaded);
+    CHECK(total > 0);
+    for (k = 1; k <= total; k++) {
+        loaded = NULL;
+        memset(&err, 0, sizeof err);
+        oom_calls_ = 0;
+        oom_fail_at_ = k;
+        if (vidur_table_set_load(path, &loaded, &err) == VIDUR_OK) {
+            completed++;
+            vidur_table_set_free(loaded);
+        } else if (!strstr(err.message, "memory") || !strstr(err.message, path)) {
+            if (!bad) printf("  tables, allocation %ld: \"%s\"\n", k, err.message);
+            bad++;
+        }
+        oom_fail_at_ = 0;
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(completed, 0);
+    remove(path);
+}
+
 int main(void)
 {
     snprintf(trace_path_, sizeof trace_path_, "/tmp/vidur_oom_%ld.csv", (long)getpid());
@@ -175,6 +268,8 @@ int main(void)
     RUN_TEST(test_oom_prefix_caching);
     RUN_TEST(test_oom_pipeline);
     RUN_TEST(test_oom_schedulers);
+    RUN_TEST(test_oom_search);
+    RUN_TEST(test_oom_tables);
     remove(trace_path_);
     {
         char cmd[128];
