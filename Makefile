@@ -42,7 +42,7 @@ TEST_SRCS    := $(wildcard tests/test_*.c)
 TESTS        := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 ASAN_TESTS   := $(patsubst tests/%.c,$(BUILD)/asan/%,$(TEST_SRCS))
 
-.PHONY: all deps run test test-build bench docs tables install uninstall clean mpi bench-search search-traces
+.PHONY: all deps run test test-build tsan-test bench docs tables install uninstall clean mpi bench-search search-traces
 .DELETE_ON_ERROR:
 
 TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
@@ -72,11 +72,11 @@ $(BUILD)/examples/assignment/grader: examples/assignment/grader.c examples/assig
 # tests/test_builtin_*.c are built with the compiled-in tables
 $(BUILD)/tests/%: tests/%.c tests/test.h vidur.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(if $(filter test_builtin_%,$*),$(TABLES_CPPFLAGS)) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(if $(filter test_builtin_%,$*),$(TABLES_CPPFLAGS)) $(if $(filter test_threads,$*),-pthread) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/asan/%: tests/%.c tests/test.h vidur.h
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(if $(filter test_builtin_%,$*),$(TABLES_CPPFLAGS)) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(if $(filter test_builtin_%,$*),$(TABLES_CPPFLAGS)) $(if $(filter test_threads,$*),-pthread) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # the CLI under the sanitizers, for the second pass of the CLI tests
 $(BUILD)/asan/vidur: tools/vidur.c vidur.h $(TABLES_H)
@@ -114,7 +114,22 @@ run: deps $(BUILD)/vidur
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
-test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(SEARCH_TEST_BINS)
+test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(SEARCH_TEST_BINS) tsan-test
+
+# tests/test_threads.c under ThreadSanitizer (build/tsan/), when the compiler has TSan and its
+# programs run on this machine; tests/run.sh runs it when it is there
+TSAN_CFLAGS = -std=c99 -O1 -g -Wall -Wextra -Wpedantic -Werror -fsanitize=thread
+tsan-test:
+	@mkdir -p $(BUILD)
+	@if printf 'int main(void){return 0;}\n' | $(CC) -x c -fsanitize=thread -o $(BUILD)/tsan-probe - >/dev/null 2>&1 && $(BUILD)/tsan-probe; then \
+	    $(MAKE) --no-print-directory $(BUILD)/tsan/test_threads; \
+	else \
+	    echo "ThreadSanitizer is not available with $(CC): tests/test_threads.c runs without it"; rm -f $(BUILD)/tsan/test_threads; \
+	fi
+
+$(BUILD)/tsan/test_threads: tests/test_threads.c tests/test.h vidur.h
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) $(ALL_CPPFLAGS) -pthread -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 test: DEPS_FLAGS = --test
 test: deps

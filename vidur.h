@@ -9298,8 +9298,14 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
                 now = tv.tv_sec;
                 usec = (long)tv.tv_usec;
             }
+#if defined(__USE_POSIX) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+            tp = localtime_r(&now, &tmv); /* thread-safe */
+#else
+            /* strict ISO C on glibc declares no localtime_r: define _POSIX_C_SOURCE before
+               including vidur.h when simulations in several threads name timestamped folders */
             tp = localtime(&now);
             if (tp) { tmv = *tp; tp = &tmv; }
+#endif
 #endif
             if (!tp) {
                 vidur__set_error(err, VIDUR_ERR_IO, "cannot read the clock to name the output folder");

@@ -4,6 +4,7 @@
 # Runs, in order:
 #   1. every tests/test_*.c binary from build/tests/        (plain -O2 build)
 #   2. the same binaries from build/asan/                     (ASan + UBSan)
+#      and build/tsan/test_threads                            (ThreadSanitizer, when built)
 #   3. tests/compile/check.sh                                 (C99/C11/C++ and VIDUR_STATIC builds)
 #   4. every examples/*.c binary from build/examples/
 #   5. every tests/test_*.sh script, once with build/vidur and once with build/asan/vidur
@@ -104,6 +105,19 @@ for variant in tests asan; do
             not_built "$variant/$name" "$bin"
         fi
     done
+done
+
+# 2b. the parallel-simulations test under ThreadSanitizer, when the compiler has it (the
+# Makefile builds build/tsan/test_threads only then); a reported race stops it with a failure
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+for bin in "$BUILD"/tsan/test_*; do
+    [ -e "$bin" ] || continue
+    name=$(basename "$bin")
+    if fresh "$bin" "tests/$name.c" tests/test.h vidur.h; then
+        run_counted "tsan/$name" "$bin"
+    else
+        not_built "tsan/$name" "$bin"
+    fi
 done
 
 # 3. compile checks
