@@ -3907,12 +3907,14 @@ static int vidur__heap_push(vidur__heap *h, const vidur__event *e)
 
 static int vidur__heap_empty(const vidur__heap *h) { return h->nq_n == 0 && h->n == 0; }
 
-/* the earliest event (the heap is not empty) */
-static const vidur__event *vidur__heap_top(const vidur__heap *h)
+/* the earliest event is the ring's head (else the heap's top) */
+static int vidur__heap_ring_first(const vidur__heap *h)
 {
-    if (h->nq_n && (h->n == 0 || vidur__ev_less(&h->nowq[h->nq_head], &h->ev[0]))) return &h->nowq[h->nq_head];
-    return &h->ev[0];
+    return h->nq_n && (h->n == 0 || vidur__ev_less(&h->nowq[h->nq_head], &h->ev[0]));
 }
+
+/* the earliest event (the heap is not empty) */
+static const vidur__event *vidur__heap_top(const vidur__heap *h) { return vidur__heap_ring_first(h) ? &h->nowq[h->nq_head] : &h->ev[0]; }
 
 /* the simulation moved to time t (an arrival): only ever to the time of a queued event or later */
 static void vidur__heap_set_now(vidur__heap *h, double t)
@@ -3925,7 +3927,7 @@ static void vidur__heap_pop(vidur__heap *h, vidur__event *out)
 {
     vidur__event last;
     int64_t i = 0;
-    if (h->nq_n && (h->n == 0 || vidur__ev_less(&h->nowq[h->nq_head], &h->ev[0]))) {
+    if (vidur__heap_ring_first(h)) {
         *out = h->nowq[h->nq_head];
         h->nq_head = (h->nq_head + 1) & (VIDUR__NOWQ - 1);
         h->nq_n--;
@@ -4542,11 +4544,14 @@ typedef struct vidur__kvhash {
 /* The hash map is keyed by groups of 16 consecutive hash values: traces number blocks
    consecutively (a session's prompt is a run of ids), so a prefix walk or a run of evictions
    touches one group, one or two cache lines, for 16 blocks instead of one line per block. */
-#define VIDUR__KVM_GROUP 16
+#define VIDUR__KVM_GROUP_BITS 4
+#define VIDUR__KVM_GROUP (1 << VIDUR__KVM_GROUP_BITS)
+#define VIDUR__KVM_GROUP_OF(hash) ((uint64_t)(hash) >> VIDUR__KVM_GROUP_BITS)
+#define VIDUR__KVM_IN_GROUP(hash) ((int)((uint64_t)(hash) & (VIDUR__KVM_GROUP - 1)))
 typedef struct vidur__kvm_group {
-    uint64_t key;                      /* (uint64_t)hash >> 4 */
+    uint64_t key;                      /* VIDUR__KVM_GROUP_OF(hash) */
     int32_t count;                     /* hashes of the group present; 0 = empty slot */
-    int32_t first[VIDUR__KVM_GROUP];   /* first block with hash (key << 4 | j), -1 = none */
+    int32_t first[VIDUR__KVM_GROUP];   /* first block with the group's hash number j, -1 = none */
 } vidur__kvm_group;
 
 typedef struct vidur__kvm {
@@ -4668,18 +4673,18 @@ static int vidur__kvm_rehash(vidur__kvm *k)
 /* records that blk holds hash; 0 when out of memory */
 static int vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
 {
-    uint64_t u = (uint64_t)hash;
+    uint64_t g = VIDUR__KVM_GROUP_OF(hash);
     int64_t i;
     vidur__kvm_group *e;
-    int j = (int)(u & (VIDUR__KVM_GROUP - 1));
+    int j = VIDUR__KVM_IN_GROUP(hash);
     if (2 * (k->hcount + 1) > k->hcap && !vidur__kvm_rehash(k)) return 0;
-    i = vidur__kvm_slot(k, u >> 4);
+    i = vidur__kvm_slot(k, g);
     e = &k->h[i];
     k->hb[blk].hash = hash;
     k->b[blk].stamp |= 1u;
     k->hb[blk].hnext = -1;
     if (e->count == 0) {
-        e->key = u >> 4;
+        e->key = g;
         for (i = 0; i < VIDUR__KVM_GROUP; i++) e->first[i] = -1;
         k->hcount++;
     }
@@ -4697,10 +4702,9 @@ static int vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
 /* evicts one block's hash; the hash goes when its last block does, the group when its last hash does */
 static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
 {
-    uint64_t u = (uint64_t)k->hb[blk].hash;
-    int64_t i = vidur__kvm_slot(k, u >> 4), j;
+    int64_t i = vidur__kvm_slot(k, VIDUR__KVM_GROUP_OF(k->hb[blk].hash)), j;
     vidur__kvm_group *e = &k->h[i];
-    int x = (int)(u & (VIDUR__KVM_GROUP - 1));
+    int x = VIDUR__KVM_IN_GROUP(k->hb[blk].hash);
     VIDUR_ASSERT(e->count > 0 && e->first[x] >= 0);
     if (e->first[x] == blk) {
         e->first[x] = k->hb[blk].hnext;
@@ -4804,20 +4808,19 @@ static int32_t vidur__kvm_peek_hits(const vidur__kvm *k, const vidur_request *q,
     uint64_t g = 0;
     if (!k->caching) return 0;
     for (i = 0; i < q->num_block_hash_ids && n < max; i++) {
-        uint64_t u = (uint64_t)ids[i];
         int32_t blk;
 #if defined(__GNUC__) || defined(__clang__)
         /* scattered hashes make the walk a chain of cache misses: fetch the slot of a group
            a few blocks ahead (a hint, no semantics) */
-        if (i + 8 < q->num_block_hash_ids && ((uint64_t)ids[i + 8] >> 4) != ((uint64_t)ids[i + 7] >> 4))
-            __builtin_prefetch(&k->h[vidur__kvm_home(k, (uint64_t)ids[i + 8] >> 4)]);
+        if (i + 8 < q->num_block_hash_ids && VIDUR__KVM_GROUP_OF(ids[i + 8]) != VIDUR__KVM_GROUP_OF(ids[i + 7]))
+            __builtin_prefetch(&k->h[vidur__kvm_home(k, VIDUR__KVM_GROUP_OF(ids[i + 8]))]);
 #endif
-        if (!e || (u >> 4) != g) {
-            g = u >> 4;
+        if (!e || VIDUR__KVM_GROUP_OF(ids[i]) != g) {
+            g = VIDUR__KVM_GROUP_OF(ids[i]);
             e = vidur__kvm_find(k, g);
             if (!e) break;
         }
-        blk = e->first[u & (VIDUR__KVM_GROUP - 1)];
+        blk = e->first[VIDUR__KVM_IN_GROUP(ids[i])];
         if (blk < 0) break;
         if (out) out[n] = blk;
         n++;
@@ -7482,11 +7485,12 @@ static vidur__row *vidur__row_get(vidur_sim *s, int64_t id)
 static int vidur__next_arrival(vidur_sim *s, vidur_error *err)
 {
     vidur_request *q = vidur__req_alloc(s);
+    int got;
     if (!q) {
         vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (requests)");
         return 0;
     }
-    int got = vidur__workload_next(&s->workload, q);
+    got = vidur__workload_next(&s->workload, q);
     if (got < 0) {
         vidur__req_release(s, q);
         vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (request block hashes)");
@@ -8019,10 +8023,12 @@ static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[6])
     return h;
 }
 
+/* a hash's slot in a direct-mapped table of size entries (a power of two) */
+static size_t vidur__memo_index(uint64_t h, size_t size) { return (size_t)((h ^ (h >> 29)) & (size - 1)); }
+
 static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape *sh, int64_t key[6])
 {
-    uint64_t h = vidur__shape_key(sh, key);
-    return &s->memo[(h ^ (h >> 29)) & (VIDUR__MEMO_SIZE - 1)];
+    return &s->memo[vidur__memo_index(vidur__shape_key(sh, key), VIDUR__MEMO_SIZE)];
 }
 
 /* store_operation_metrics ([F]): each operator's time (ms) once per stage execution, zeros
@@ -8036,7 +8042,7 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
     int64_t key[6];
     uint64_t h = (vidur__shape_key(sh, key) ^ (uint64_t)last) * 1099511628211ull;
     vidur__opmemo_entry *me;
-    me = &s->opmemo[(h ^ (h >> 29)) & (VIDUR__OPMEMO_SIZE - 1)];
+    me = &s->opmemo[vidur__memo_index(h, VIDUR__OPMEMO_SIZE)];
     if (!me->valid || me->last != last || memcmp(me->key, key, sizeof key)) {
         vidur_stage_time tm;
         vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
