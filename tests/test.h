@@ -114,6 +114,26 @@ TEST_UNUSED_ static char *test_slurp_(FILE *f)
     return s;
 }
 
+/* Writes a multi-turn conversation trace (what the prefix-caching tests replay): `sessions`
+   sessions x `turns` turns, one request every `gap` seconds, turn by turn. Turn t's prompt is
+   3 + 2t full 16-token blocks plus 7 tokens, and its hash list (one id per prompt block, plus one)
+   extends the previous turn's, so a session's turns share their prefix; sessions s with
+   s % 3 == 0 also share ids with each other. Returns 1 when written. */
+TEST_UNUSED_ static int test_write_conv_trace_(const char *path, int sessions, int turns, double gap)
+{
+    FILE *f = fopen(path, "w");
+    int i, b;
+    if (!f) return 0;
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids\n", f);
+    for (i = 0; i < sessions * turns; i++) {
+        int s = i % sessions, blocks = 3 + 2 * (i / sessions);
+        fprintf(f, "%.3f,%d,%d,%d,\"[", gap * i, blocks * 16 + 7, 10 + (i * 7) % 40, s);
+        for (b = 0; b < blocks + 1; b++) fprintf(f, "%s%d", b ? ", " : "", s % 3 == 0 ? b : 1000 * s + b);
+        fputs("]\"\n", f);
+    }
+    return fclose(f) == 0;
+}
+
 #ifdef VIDUR_H
 /* SET(cfg, key, value): vidur_config_set that counts a failure, with the library's message, at
    the caller's line (a mistyped key must fail the test, not leave a default in place); returns

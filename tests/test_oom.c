@@ -37,24 +37,6 @@ static void *oom_realloc_(void *p, size_t n)
 
 static char trace_path_[64], out_dir_[64];
 
-/* 24 requests in 8 sessions whose prompts share prefixes (block ids 0..), three turns each */
-static int write_trace_(void)
-{
-    FILE *f = fopen(trace_path_, "w");
-    int s, turn;
-    if (!f) return 0;
-    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids\n", f);
-    for (turn = 0; turn < 3; turn++)
-        for (s = 0; s < 8; s++) {
-            int blocks = 4 + 3 * turn, b;
-            fprintf(f, "%.3f,%d,%d,%d,\"[", 0.05 * (turn * 8 + s), blocks * 16 + 5, 20 + s, s);
-            for (b = 0; b < blocks + 1; b++) fprintf(f, "%s%d", b ? ", " : "", s % 3 == 0 ? b : 1000 * s + b);
-            fputs("]\"\n", f);
-        }
-    fclose(f);
-    return 1;
-}
-
 typedef struct scenario_ {
     const char *name;
     const char *const *kv;
@@ -261,7 +243,7 @@ int main(void)
 {
     snprintf(trace_path_, sizeof trace_path_, "/tmp/vidur_oom_%ld.csv", (long)getpid());
     snprintf(out_dir_, sizeof out_dir_, "/tmp/vidur_oom_%ld", (long)getpid());
-    if (!write_trace_()) {
+    if (!test_write_conv_trace_(trace_path_, 8, 3, 0.05)) {
         printf("cannot write %s\n", trace_path_);
         return 1;
     }

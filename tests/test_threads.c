@@ -80,21 +80,6 @@ fail:
     return NULL;
 }
 
-static int write_trace_(void)
-{
-    FILE *f = fopen(trace_, "w");
-    int i, b;
-    if (!f) return 0;
-    fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,block_hash_ids\n", f);
-    for (i = 0; i < 240; i++) {
-        int s = i % 30, turn = i / 30, blocks = 3 + 2 * turn;
-        fprintf(f, "%.3f,%d,%d,%d,\"[", 0.02 * i, blocks * 16 + 7, 10 + (i * 7) % 40, s);
-        for (b = 0; b < blocks + 1; b++) fprintf(f, "%s%d", b ? ", " : "", 1000 * s + b);
-        fputs("]\"\n", f);
-    }
-    return fclose(f) == 0;
-}
-
 TEST(test_parallel_equals_sequential)
 {
     job_ alone[NSCEN], par[NTHREADS];
@@ -135,7 +120,7 @@ int main(void)
     char cmd[160];
     snprintf(base_, sizeof base_, "/tmp/vidur_threads_%ld", (long)getpid());
     snprintf(trace_, sizeof trace_, "%s_trace.csv", base_);
-    if (!write_trace_()) {
+    if (!test_write_conv_trace_(trace_, 30, 8, 0.02)) {
         printf("cannot write %s\n", trace_);
         return 1;
     }
