@@ -4513,7 +4513,8 @@ VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
 VIDURDEF void vidur_sim_fail(vidur_sim *s, vidur_result code, const char *message)
 {
-    if (!s->failed || s->error.code == VIDUR_OK) vidur__set_error(&s->error, code ? code : VIDUR_ERR_SCHEDULER, "%s", message ? message : "failed");
+    if (s->error.code == VIDUR_OK) /* the first error is the one to report */
+        vidur__set_error(&s->error, code ? code : VIDUR_ERR_SCHEDULER, "%s", message ? message : "failed");
     s->failed = 1;
 }
 VIDURDEF void vidur_replica_fail(vidur_replica *r, vidur_result code, const char *message) { vidur_sim_fail(r->sim, code, message); }
@@ -7923,7 +7924,7 @@ static int vidur__handle_global_schedule(vidur_sim *s, double t)
         vidur_request *q = vidur__dq_pop_front(&s->global_queue);
         int r = s->gapi->route(s->gstate, s, q);
         if (r < 0 || r >= s->num_replicas) {
-            if (!s->failed && s->error.code == VIDUR_OK) /* else the router said why (vidur_sim_fail) */
+            if (s->error.code == VIDUR_OK) /* else the router said why (vidur_sim_fail) */
                 vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "global scheduler %s routed request %lld to replica %d (have %d)",
                                  s->gapi->name, (long long)q->id, r, s->num_replicas);
             s->failed = 1;
