@@ -114,6 +114,21 @@ TEST_UNUSED_ static char *test_slurp_(FILE *f)
     return s;
 }
 
+/* The whole file dir/name (name NULL: the file dir) as a malloc'd string, or NULL. */
+TEST_UNUSED_ static char *test_slurp_file_(const char *dir, const char *name)
+{
+    char p[1024];
+    FILE *f;
+    char *s;
+    if (name) snprintf(p, sizeof p, "%s/%s", dir, name);
+    else snprintf(p, sizeof p, "%s", dir);
+    f = fopen(p, "rb");
+    if (!f) return NULL;
+    s = test_slurp_(f);
+    fclose(f);
+    return s;
+}
+
 /* Writes a multi-turn conversation trace (what the prefix-caching tests replay): `sessions`
    sessions x `turns` turns, one request every `gap` seconds, turn by turn. Turn t's prompt is
    3 + 2t full 16-token blocks plus 7 tokens, and its hash list (one id per prompt block, plus one)

@@ -292,19 +292,6 @@ TEST(test_bounded_memory)
 }
 
 /* ---- output files ---- */
-static char *slurp_path_(const char *dir, const char *name)
-{
-    char p[1024];
-    FILE *f;
-    char *s;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    f = fopen(p, "rb");
-    if (!f) return NULL;
-    s = test_slurp_(f);
-    fclose(f);
-    return s;
-}
-
 static int first_line_is_(const char *text, const char *header)
 {
     size_t n = strlen(header);
@@ -545,7 +532,7 @@ TEST(test_output_files)
     s = vidur_sim_summary(sim);
     CHECK_EQ_INT(s->num_completed, 40);
     /* exact column sets */
-    t = slurp_path_(dir, "request_metrics.csv");
+    t = test_slurp_file_(dir, "request_metrics.csv");
     CHECK(first_line_is_(t, "Request Id,request_e2e_time,request_e2e_time_normalized,request_execution_time,request_execution_time_normalized,"
                             "request_model_execution_time,request_model_execution_time_normalized,request_preemption_time,request_scheduling_delay,"
                             "request_execution_plus_preemption_time,request_execution_plus_preemption_time_normalized,prefill_e2e_time,"
@@ -554,57 +541,57 @@ TEST(test_output_files)
                             "request_num_prefill_tokens,request_num_decode_tokens,request_pd_ratio,request_num_restarts"));
     CHECK_EQ_INT(count_lines_(t), 41);
     free(t);
-    t = slurp_path_(dir, "batch_metrics.csv");
+    t = test_slurp_file_(dir, "batch_metrics.csv");
     CHECK(first_line_is_(t, "Batch Id,replica,batch_execution_time,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,"
                             "batch_size,batch_num_completed_prefills"));
     CHECK_EQ_INT(count_lines_(t), 1 + s->num_batches);
     free(t);
-    t = slurp_path_(dir, "operation_metrics.csv");
+    t = test_slurp_file_(dir, "operation_metrics.csv");
     CHECK(first_line_is_(t, "Batch Id,replica,stage,attn_pre_proj,attn_post_proj,attn_rope,attn_kv_cache_save,attn_decode,attn_prefill,"
                             "input_layernorm,post_attention_layernorm,mlp_up_proj,mlp_down_proj,mlp_act,add,all_reduce,send_recv,model_execution_e2e"));
     CHECK_EQ_INT(count_lines_(t), 1 + s->num_batches); /* PP = 1: one stage per batch */
     free(t);
-    t = slurp_path_(dir, "plots/prefill_e2e_time.csv");
+    t = test_slurp_file_(dir, "plots/prefill_e2e_time.csv");
     CHECK(first_line_is_(t, "cdf,prefill_e2e_time"));
     CHECK_EQ_INT(count_lines_(t), 102);
     CHECK(t && strstr(t, "\n0.5,") != NULL);
     free(t);
-    t = slurp_path_(dir, "plots/decode_token_execution_plus_preemption_time.csv");
+    t = test_slurp_file_(dir, "plots/decode_token_execution_plus_preemption_time.csv");
     CHECK(first_line_is_(t, "cdf,decode_token_execution_plus_preemption_time"));
     free(t);
-    t = slurp_path_(dir, "plots/batch_size.csv");
+    t = test_slurp_file_(dir, "plots/batch_size.csv");
     CHECK(first_line_is_(t, "cdf,batch_size"));
     CHECK_EQ_INT(count_lines_(t), 102);
     free(t);
-    t = slurp_path_(dir, "plots/request_e2e_time_scatter.csv");
+    t = test_slurp_file_(dir, "plots/request_e2e_time_scatter.csv");
     CHECK(first_line_is_(t, "Request Id,request_e2e_time"));
     CHECK_EQ_INT(count_lines_(t), 41);
     free(t);
-    t = slurp_path_(dir, "plots/request_arrival_time_series.csv");
+    t = test_slurp_file_(dir, "plots/request_arrival_time_series.csv");
     CHECK(first_line_is_(t, "Time (sec),request_arrival"));
     CHECK_EQ_INT(count_lines_(t), 41);
     CHECK(t && strstr(t, ",40\n") != NULL);
     free(t);
-    t = slurp_path_(dir, "plots/request_completion_time_series.csv");
+    t = test_slurp_file_(dir, "plots/request_completion_time_series.csv");
     CHECK(first_line_is_(t, "Time (sec),request_completion"));
     free(t);
-    t = slurp_path_(dir, "plots/attn_prefill_execution_time.csv");
+    t = test_slurp_file_(dir, "plots/attn_prefill_execution_time.csv");
     CHECK(first_line_is_(t, "cdf,attn_prefill_execution_time"));
     free(t);
-    t = slurp_path_(dir, "plots/model_execution_e2e.csv");
+    t = test_slurp_file_(dir, "plots/model_execution_e2e.csv");
     CHECK(first_line_is_(t, "cdf,model_execution_e2e"));
     free(t);
-    t = slurp_path_(dir, "plots/replica_1_stage_0_mfu.json");
+    t = test_slurp_file_(dir, "plots/replica_1_stage_0_mfu.json");
     CHECK(t && strstr(t, "{\"replica_1_stage_0_mfu_min\": ") == t && strstr(t, "\"replica_1_stage_0_mfu_weighted_mean\": "));
     free(t);
     for (i = 0; i < (int)(sizeof json_files / sizeof json_files[0]); i++) {
-        t = slurp_path_(dir, json_files[i]);
+        t = test_slurp_file_(dir, json_files[i]);
         if (!CHECK(json_ok_(t))) printf("  not valid JSON: %s\n", json_files[i]);
         free(t);
     }
     /* Chrome trace: lanes named per replica and stage, one complete event per batch stage with
        its composition */
-    t = slurp_path_(dir, "chrome_trace.json");
+    t = test_slurp_file_(dir, "chrome_trace.json");
     REQUIRE(t != NULL);
     CHECK(!strncmp(t, "{\"traceEvents\": [", 17));
     for (p = t; (p = strstr(p, "\"ph\": \"X\"")) != NULL; p++) nx++;
@@ -619,7 +606,7 @@ TEST(test_output_files)
     CHECK_CONTAINS(t, "\"request_ids\": [");
     free(t);
     /* report.html: well-formed, titled, with an SVG per plot and no scripts or remote URLs */
-    t = slurp_path_(dir, "report.html");
+    t = test_slurp_file_(dir, "report.html");
     REQUIRE(t != NULL);
     why[0] = 0;
     if (!CHECK(xml_ok_(t, why, sizeof why))) printf("  report.html: %s\n", why);
@@ -650,10 +637,10 @@ TEST(test_streaming_outputs)
     SET(&c, "metrics_config_store_request_metrics", "false");
     sim = run_with_outputs_(&c, dir, NULL, 0);
     REQUIRE(sim != NULL);
-    t = slurp_path_(dir, "request_metrics.csv");
+    t = test_slurp_file_(dir, "request_metrics.csv");
     CHECK(t == NULL); /* not asked for */
     free(t);
-    t = slurp_path_(dir, "plots/request_completion_time_series.csv");
+    t = test_slurp_file_(dir, "plots/request_completion_time_series.csv");
     REQUIRE(t != NULL);
     CHECK(first_line_is_(t, "Time (sec),request_completion"));
     CHECK(count_lines_(t) <= 1 + 256);
@@ -661,10 +648,10 @@ TEST(test_streaming_outputs)
     last = strrchr(t, ',');
     CHECK(last && atoi(last + 1) == 500);
     free(t);
-    t = slurp_path_(dir, "plots/prefill_e2e_time.csv");
+    t = test_slurp_file_(dir, "plots/prefill_e2e_time.csv");
     CHECK(first_line_is_(t, "cdf,prefill_e2e_time"));
     free(t);
-    t = slurp_path_(dir, "summary.json");
+    t = test_slurp_file_(dir, "summary.json");
     CHECK(json_ok_(t));
     CHECK_CONTAINS(t, "\"request_quantiles\": \"ddsketch\"");
     free(t);
@@ -698,7 +685,7 @@ TEST(test_chrome_trace_pipeline)
     CHECK_EQ_INT(arrived, 12);
     CHECK_EQ_INT(done, 12);
     CHECK_EQ_INT(vidur_sim_write_outputs(sim, dir, NULL, 0, &err), VIDUR_OK);
-    t = slurp_path_(dir, "chrome_trace.json");
+    t = test_slurp_file_(dir, "chrome_trace.json");
     REQUIRE(t != NULL);
     CHECK(json_ok_(t));
     for (p = t; (p = strstr(p, "\"ph\": \"X\"")) != NULL; p++) nx++;
@@ -708,7 +695,7 @@ TEST(test_chrome_trace_pipeline)
     CHECK_CONTAINS(t, "\"pid\": 2, \"tid\": 1, \"args\": {\"name\": \"stage 1\"}");
     CHECK_CONTAINS(t, "\"tid\": 1, \"args\": {\"batch_id\": ");
     free(t);
-    t = slurp_path_(dir, "plots/replica_2_stage_1_busy_time_percent.json");
+    t = test_slurp_file_(dir, "plots/replica_2_stage_1_busy_time_percent.json");
     CHECK(json_ok_(t));
     CHECK(t && strstr(t, "\"replica_2_stage_1_busy_time_percent_weighted_mean\": "));
     free(t);
@@ -735,7 +722,7 @@ TEST(test_operation_metrics_per_stage)
     SET(&c, "metrics_config_store_operation_metrics", "true");
     sim = run_with_outputs_(&c, dir, NULL, 0);
     REQUIRE(sim != NULL);
-    t = slurp_path_(dir, "operation_metrics.csv");
+    t = test_slurp_file_(dir, "operation_metrics.csv");
     REQUIRE(t != NULL);
     nb = vidur_sim_summary(sim)->num_batches;
     s0 = (double(*)[16])calloc((size_t)nb, sizeof *s0);
@@ -813,7 +800,7 @@ TEST(test_event_trace_and_token_series)
     SET(&c, "metrics_config_store_token_completion_metrics", "true");
     sim = run_with_outputs_(&c, dir, NULL, 0);
     REQUIRE(sim != NULL);
-    t = slurp_path_(dir, "event_trace.json");
+    t = test_slurp_file_(dir, "event_trace.json");
     REQUIRE(t != NULL);
     CHECK(json_ok_(t));
     for (p = t; (p = strstr(p, "\"event_type\": ")) != NULL; p++) nobj++;
@@ -822,27 +809,27 @@ TEST(test_event_trace_and_token_series)
     CHECK_CONTAINS(t, "\"event_type\": \"batch_end\", \"replica_id\": 0, \"batch_id\": 0}");
     CHECK_CONTAINS(t, "\"event_type\": \"batch_stage_end\", \"replica_id\": 0, \"stage_id\": 0, \"batch_id\": 0}");
     free(t);
-    t = slurp_path_(dir, "cluster.json");
+    t = test_slurp_file_(dir, "cluster.json");
     REQUIRE(t != NULL);
     CHECK(json_ok_(t));
     CHECK_CONTAINS(t, "\"num_replicas\": 1");
     CHECK_CONTAINS(t, "\"num_layers_per_pipeline_stage\": 32, \"attention_head_dim\": 128, \"q_heads_per_tensor_parallel_worker\": 32, \"kv_heads_per_tensor_parallel_worker\": 32");
     free(t);
-    t = slurp_path_(dir, "plots/prefill_arrival_time_series.csv");
+    t = test_slurp_file_(dir, "plots/prefill_arrival_time_series.csv");
     REQUIRE(t != NULL);
     CHECK(first_line_is_(t, "Time (sec),prefill_arrival_time_series"));
     CHECK(last_value_(t) == 300);
     free(t);
-    t = slurp_path_(dir, "plots/prefill_completion_time_series.csv");
+    t = test_slurp_file_(dir, "plots/prefill_completion_time_series.csv");
     REQUIRE(t != NULL);
     CHECK(last_value_(t) == 300);
     free(t);
-    t = slurp_path_(dir, "plots/decode_completion_time_series.csv");
+    t = test_slurp_file_(dir, "plots/decode_completion_time_series.csv");
     REQUIRE(t != NULL);
     CHECK(first_line_is_(t, "Time (sec),decode_completion_time_series"));
     CHECK(last_value_(t) == 9);
     free(t);
-    t = slurp_path_(dir, "plots/prefill_tokens_outstanding_time_series.csv");
+    t = test_slurp_file_(dir, "plots/prefill_tokens_outstanding_time_series.csv");
     REQUIRE(t != NULL);
     CHECK(last_value_(t) == 0);
     free(t);

@@ -36,16 +36,6 @@ typedef struct job_ {
     char error[VIDUR_ERROR_MESSAGE_SIZE];
 } job_;
 
-static char *slurp_path_(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    if (!f) return NULL;
-    s = test_slurp_(f);
-    fclose(f);
-    return s;
-}
-
 /* one simulation, its outputs read back; no test macros here (they are not thread-safe) */
 static void *run_job_(void *arg)
 {
@@ -53,7 +43,6 @@ static void *run_job_(void *arg)
     vidur_config c;
     vidur_error err;
     vidur_sim *sim = NULL;
-    char path[256];
     int i;
     vidur_config_init(&c);
     memset(&err, 0, sizeof err);
@@ -69,10 +58,8 @@ static void *run_job_(void *arg)
     }
     if (vidur_sim_write_outputs(sim, j->dir, NULL, 0, &err) != VIDUR_OK) goto fail;
     vidur_sim_destroy(sim);
-    snprintf(path, sizeof path, "%s/summary.json", j->dir);
-    j->summary = slurp_path_(path);
-    snprintf(path, sizeof path, "%s/request_metrics.csv", j->dir);
-    j->requests = slurp_path_(path);
+    j->summary = test_slurp_file_(j->dir, "summary.json");
+    j->requests = test_slurp_file_(j->dir, "request_metrics.csv");
     return NULL;
 fail:
     snprintf(j->error, sizeof j->error, "%s", err.message);
