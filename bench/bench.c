@@ -146,19 +146,17 @@ int main(int argc, char **argv)
     print_rss("");
     if (argc > 1) {
         /* vllm_v1 + prefix caching on a conversation trace (written by vidur-convgen: see the Makefile) */
-        const char *const conv[] = {"request_generator_config_type", "trace_replay", "trace_request_generator_config_trace_file", argv[1],
-                                    "replica_scheduler_config_type", "vllm_v1", "cache_config_enable_prefix_caching", "true",
-                                    "global_scheduler_config_type", "sticky_lop", NULL};
-        const char *const nocache[] = {"request_generator_config_type", "trace_replay", "trace_request_generator_config_trace_file", argv[1],
-                                       "replica_scheduler_config_type", "vllm_v1", "cache_config_enable_prefix_caching", "false",
-                                       "global_scheduler_config_type", "sticky_lop", NULL};
+        const char *conv[] = {"request_generator_config_type", "trace_replay", "trace_request_generator_config_trace_file", argv[1],
+                              "replica_scheduler_config_type", "vllm_v1", "cache_config_enable_prefix_caching", "true",
+                              "global_scheduler_config_type", "sticky_lop", NULL};
         char title[600];
         double rps_cache, rps_nocache;
         snprintf(title, sizeof title, "prefix caching: %s, vllm_v1 + prefix caching, sticky_lop, 8 x Meta-Llama-3-8B / h100 (trace reading included)", argv[1]);
         rps_cache = run(title, conv);
         print_rss("; whole process so far");
         /* what the feature costs: the same trace and scheduler without the cache */
-        rps_nocache = run("the same without prefix caching", nocache);
+        conv[7] = "false"; /* cache_config_enable_prefix_caching */
+        rps_nocache = run("the same without prefix caching", conv);
         ok = rps_cache > 0 && rps_nocache > 0 && ok;
         if (rps_cache > 0 && rps_nocache > 0)
             printf("prefix caching vs none: %+.1f %% requests/s   (the caching run forms more batches: shorter prefills)\n",
