@@ -1,4 +1,4 @@
-/* vidur.h - v0.2.2 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
+/* vidur.h - v0.2.3 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
 
    Single-file library in the style of stb: include it anywhere for the declarations, and in
    EXACTLY ONE C or C++ file write
@@ -140,8 +140,8 @@
 
 #define VIDUR_VERSION_MAJOR 0
 #define VIDUR_VERSION_MINOR 2
-#define VIDUR_VERSION_PATCH 2
-#define VIDUR_VERSION_STRING "0.2.2"
+#define VIDUR_VERSION_PATCH 3
+#define VIDUR_VERSION_STRING "0.2.3"
 
 #ifndef VIDURDEF
 #ifdef VIDUR_STATIC

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""vidur-profile.py - measure Vidur's attention operators on a GPU, in Vidur's attention.csv format.
+"""vidur-profile.py - measure Vidur's operators on a GPU, in Vidur's attention.csv and mlp.csv formats.
 
 What it measures
 ----------------
@@ -80,6 +80,20 @@ Columns: Vidur's Llama-3-8B attention.csv order (the only published schema that 
 time_stats groups: input_reshape, kv_cache_save, prefill, decode, output_reshape), with the
 Llama-2-7B files' convention that the decode group is empty on prefill rows and vice versa.
 
+mlp.csv (--mlp MODEL:TP,TP ...)
+-----------------------------
+The ten mlp.csv operators of one layer, fp16, one GPU's shard at each TP, at Vidur's 387 token
+counts (1, 2, 4, 8..1016 step 8, 1024..2040 step 16, ... 16384): attn_pre_proj, attn_post_proj,
+mlp_up_proj (gate and up fused), mlp_down_proj as torch.nn.functional.linear (cuBLAS); RMSNorm
+(input_layernorm, post_attention_layernorm), the rotary embedding (attn_rope, NeoX style, in place
+on the q and k heads of the fused QKV output) and SiLU-and-mul (mlp_act) as one Triton kernel each,
+standing in for the fused vLLM kernels Vidur profiled (checked against float references first;
+--require-fused stops if they fail, otherwise composite torch ops are used and the log says so);
+add as one out-of-place add; emb as one F.embedding over vocab/TP rows. Same timing as above, with
+at least 10 timed calls per point. Output: <out-dir>/h100_mlp.csv (a `model` column first);
+--split-mlp writes <dest>/<org>/<model>/mlp.csv with exactly Vidur's columns, rows by (TP,
+num_tokens); --compare-mlp OURS VIDURS --tp N prints per-operator ratios of the medians.
+
 Commands (the ones used for data/profiling/compute/h100/*/attention.csv)
 --------------------------------------------------------------------------
   python3 tools/vidur-profile.py --dry-run            # grid, shapes and a time estimate; no torch
@@ -89,6 +103,17 @@ Commands (the ones used for data/profiling/compute/h100/*/attention.csv)
   python3 tools/vidur-profile.py --split h100_attention.csv --dest data/profiling/compute/h100
   python3 tools/vidur-profile.py --compare validation.csv \
       --vidur-profiles <Vidur data>/profiling/compute/h100
+
+Commands of 2026-11-23 (internlm2-20b mlp + attention, Llama-3-70B TP 1 mlp; data/validation):
+  PYTHONUNBUFFERED=1 python3 tools/vidur-profile.py --out-dir $OUT --require-fused \
+      --mlp internlm/internlm2-20b:1,2,4,8 --mlp meta-llama/Meta-Llama-3-70B:1 \
+      --attention-models internlm/internlm2-20b --time-limit-s 545
+  PYTHONUNBUFFERED=1 python3 tools/vidur-profile.py --out-dir $OUT --require-fused \
+      --mlp meta-llama/Meta-Llama-3-8B:1,2,4,8 --mlp meta-llama/Llama-2-7b-hf:1 \
+      --attention-models "" --time-limit-s 500
+  python3 tools/vidur-profile.py --split-mlp h100_mlp.csv --dest data/profiling/compute/h100   # first run
+  python3 tools/vidur-profile.py --split h100_attention.csv --dest data/profiling/compute/h100
+  python3 tools/vidur-profile.py --split-mlp h100_mlp.csv --dest data/validation/compute/h100  # second run
 """
 
 import argparse
@@ -114,7 +139,21 @@ MODELS = [
     ("internlm/internlm-20b",                 5120, 40, 40, 4096, TPS),
     ("microsoft/phi-2",                       2560, 32, 32, 2048, (1,)),
     ("Qwen/Qwen-72B",                         8192, 64, 64, 32768, TPS),
+    ("internlm/internlm2-20b",                6144, 48, 8, 32768, TPS),
 ]
+
+# mlp.csv keys of each model (execution_time.md section 8; Llama-2's vocabulary is 32768 there):
+# name -> (n_expanded_embd, vocab_size, use_gated_mlp)
+MLP_SPECS = {
+    "meta-llama/Llama-2-7b-hf": (11008, 32768, True),
+    "meta-llama/Meta-Llama-3-8B": (14336, 128256, True),
+    "meta-llama/Llama-2-70b-hf": (28672, 32768, True),
+    "meta-llama/Meta-Llama-3-70B": (28672, 128256, True),
+    "codellama/CodeLlama-34b-Instruct-hf": (22016, 32768, True),
+    "internlm/internlm-20b": (13824, 103168, True),
+    "Qwen/Qwen-72B": (24576, 152064, True),
+    "internlm/internlm2-20b": (16384, 92544, True),
+}
 
 DECODE_BS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 DECODE_KV = [64, 128, 256, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384]
@@ -331,6 +370,106 @@ def compare(validation_csv, vidur_dir):
 
 
 # ----------------------------------------------------------------------------------------------
+# mlp.csv (no torch): token grid, columns, rows, split
+# ----------------------------------------------------------------------------------------------
+MLP_OPS = ["emb", "input_layernorm", "attn_pre_proj", "attn_rope", "attn_post_proj",
+           "post_attention_layernorm", "mlp_up_proj", "mlp_act", "mlp_down_proj", "add"]
+MLP_KEY_COLUMNS = ["n_head", "n_kv_head", "n_embd", "n_expanded_embd", "vocab_size", "use_gated_mlp",
+                   "num_tokens", "num_tensor_parallel_workers"]
+MLP_COLUMNS = ["time_stats.%s.%s" % (op, s) for op in MLP_OPS for s in STATS] + MLP_KEY_COLUMNS
+MLP_MAX_TOKENS = 16384
+MLP_MIN_RUNS = 10  # GEMMs of several ms are stable over 10 calls (Vidur's profiler times 5)
+
+
+def mlp_tokens(max_tokens=MLP_MAX_TOKENS):
+    """Vidur's profiled token counts (execution_time.md section 5): 1, 2, 4, then 8..1016 step 8,
+    1024..2040 step 16, 2048..4064 step 32, ... (each doubling range doubles the step), then max."""
+    out, lo, step = [1, 2, 4], 8, 8
+    while lo < max_tokens:
+        hi = 1024 if lo < 1024 else lo * 2
+        out += range(lo, min(hi, max_tokens), step)
+        lo, step = hi, (16 if hi == 1024 else step * 2)
+    out.append(max_tokens)
+    return out
+
+
+def parse_sweeps(specs):
+    """['MODEL:1,2,4', ...] -> [(model tuple, tp), ...] in the given order."""
+    out = []
+    for spec in specs:
+        name, _, tps = spec.rpartition(":")
+        ms = [m for m in MODELS if m[0] == name]
+        if not ms or name not in MLP_SPECS:
+            raise SystemExit("vidur-profile: --mlp %s: unknown model '%s'" % (spec, name))
+        for t in tps.split(","):
+            if not t.isdigit() or int(t) < 1 or ms[0][2] % int(t):
+                raise SystemExit("vidur-profile: --mlp %s: bad TP '%s'" % (spec, t))
+            out.append((ms[0], int(t)))
+    return out
+
+
+def mlp_row(model, tp, num_tokens, stats_by_op):
+    name, n_embd, n_q, n_kv, _, _ = model
+    ffn, vocab, gated = MLP_SPECS[name]
+    cells = []
+    for op in MLP_OPS:
+        cells += [fmt(stats_by_op[op][s]) for s in STATS]
+    cells += [str(n_q), str(n_kv), str(n_embd), str(ffn), str(vocab), "True" if gated else "False",
+              str(num_tokens), str(tp)]
+    assert len(cells) == len(MLP_COLUMNS)
+    return [name] + cells
+
+
+def split_mlp(combined, dest):
+    with open(combined, newline="") as f:
+        rd = csv.DictReader(f)
+        assert rd.fieldnames == ["model"] + MLP_COLUMNS, "unexpected header in %s" % combined
+        by_model = {}
+        for r in rd:
+            by_model.setdefault(r["model"], []).append(r)
+    for name, rows in by_model.items():
+        rows.sort(key=lambda r: (int(r["num_tensor_parallel_workers"]), int(r["num_tokens"])))
+        path = os.path.join(dest, name, "mlp.csv")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(MLP_COLUMNS)
+            for r in rows:
+                w.writerow([r[c] for c in MLP_COLUMNS])
+        tps = sorted({int(r["num_tensor_parallel_workers"]) for r in rows})
+        print("%s: %d rows, TP %s" % (path, len(rows), tps))
+
+
+def compare_mlp(ours_csv, theirs_csv, tp=1):
+    """Per operator: our median / Vidur's median over the token counts both files hold at this TP."""
+    def medians(path):
+        out = {}
+        with open(path, newline="") as f:
+            for r in csv.DictReader(f):
+                if int(r["num_tensor_parallel_workers"]) != tp:
+                    continue
+                for op in MLP_OPS:
+                    v = r.get("time_stats.%s.median" % op, "")
+                    if v not in ("", None):
+                        out.setdefault(op, {})[int(r["num_tokens"])] = float(v)
+        return out
+    a, b = medians(ours_csv), medians(theirs_csv)
+    lines = ["our median / Vidur's median, TP %d, over the token counts both files hold" % tp,
+             "%-26s %6s %8s %8s %8s %8s" % ("op", "points", "geomean", "p10", "median", "p90")]
+    for op in MLP_OPS:
+        common = sorted(set(a.get(op, {})) & set(b.get(op, {})))
+        rs = sorted(a[op][t] / b[op][t] for t in common if b[op][t] > 0 and a[op][t] > 0)
+        if not rs:
+            continue
+        g = math.exp(statistics.fmean(math.log(x) for x in rs))
+        q = lambda p: rs[min(len(rs) - 1, int(p * len(rs)))]
+        lines.append("%-26s %6d %8.3f %8.3f %8.3f %8.3f" % (op, len(rs), g, q(0.1), statistics.median(rs), q(0.9)))
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
 # GPU part
 # ----------------------------------------------------------------------------------------------
 class Profiler:
@@ -361,8 +500,8 @@ class Profiler:
         self.vbuf = torch.randn(n, dtype=torch.float16, device=self.dev)
 
     # ---- timing ------------------------------------------------------------------------------
-    def time_fn(self, fn):
-        """Per-call GPU times (ms) of fn(), list of N samples."""
+    def time_fn(self, fn, min_runs=MIN_RUNS):
+        """Per-call GPU times (ms) of fn(), list of N samples (min_runs to MAX_RUNS of them)."""
         torch = self.torch
         ev = lambda: torch.cuda.Event(enable_timing=True)
         torch.cuda.synchronize()
@@ -376,7 +515,7 @@ class Profiler:
         cpu_us = (time.perf_counter() - t0) / WARMUP * 1e6  # CPU enqueue cost per call
         torch.cuda.synchronize()
         t_warm = s.elapsed_time(e)
-        n = max(MIN_RUNS, min(MAX_RUNS, int(TARGET_MS / max(t_warm, 1e-4))))
+        n = max(min_runs, min(MAX_RUNS, int(TARGET_MS / max(t_warm, 1e-4))))
         starts = [ev() for _ in range(n)]
         ends = [ev() for _ in range(n)]
         if self.has_sleep:  # keep the GPU busy while the CPU enqueues all n calls
@@ -569,6 +708,195 @@ class Profiler:
                 wr.writerow([name, op, t, fin, fout] + [fmt(st[s]) for s in STATS])
 
 
+# ----------------------------------------------------------------------------------------------
+# mlp.csv operators (GPU)
+# ----------------------------------------------------------------------------------------------
+def make_fused_kernels(torch, log):
+    """Fused kernels standing in for vLLM's (Vidur profiles vLLM's RMSNorm, rotary embedding and
+    SiLU-and-mul, one kernel each): Triton versions, or composite torch ops if Triton is missing.
+    Returns {name: callable} and the implementation name."""
+    try:
+        import triton
+        import triton.language as tl
+    except ImportError as exc:  # pragma: no cover - the device image has Triton
+        log("Triton not available (%s): composite torch ops for rmsnorm, rope, silu_and_mul" % exc)
+        return composite_kernels(torch), "torch composite ops"
+
+    @triton.jit
+    def _rmsnorm(x_ptr, w_ptr, y_ptr, n_cols, eps, BLOCK: tl.constexpr):
+        row = tl.program_id(0).to(tl.int64)
+        cols = tl.arange(0, BLOCK)
+        mask = cols < n_cols
+        x = tl.load(x_ptr + row * n_cols + cols, mask=mask, other=0.0).to(tl.float32)
+        r = 1.0 / tl.sqrt(tl.sum(x * x, axis=0) / n_cols + eps)
+        w = tl.load(w_ptr + cols, mask=mask, other=0.0).to(tl.float32)
+        tl.store(y_ptr + row * n_cols + cols, (x * r * w).to(tl.float16), mask=mask)
+
+    @triton.jit
+    def _rope(qkv_ptr, pos_ptr, cs_ptr, row_stride, n_heads, NH: tl.constexpr, HALF: tl.constexpr,
+              HP: tl.constexpr):
+        # NeoX-style rotation, in place, of the q and k heads at the start of one token's qkv row;
+        # HP = HALF rounded up to a power of two (tl.arange needs one; phi-2's head_dim is 80)
+        tok = tl.program_id(0).to(tl.int64)
+        pos = tl.load(pos_ptr + tok).to(tl.int64)
+        h = tl.arange(0, NH)[:, None]
+        o = tl.arange(0, HP)[None, :]
+        mask = (h < n_heads) & (o < HALF)
+        cos = tl.load(cs_ptr + pos * (2 * HALF) + o, mask=o < HALF, other=0.0)
+        sin = tl.load(cs_ptr + pos * (2 * HALF) + HALF + o, mask=o < HALF, other=0.0)
+        p = qkv_ptr + tok * row_stride + h * (2 * HALF) + o
+        x1 = tl.load(p, mask=mask, other=0.0).to(tl.float32)
+        x2 = tl.load(p + HALF, mask=mask, other=0.0).to(tl.float32)
+        tl.store(p, (x1 * cos - x2 * sin).to(tl.float16), mask=mask)
+        tl.store(p + HALF, (x2 * cos + x1 * sin).to(tl.float16), mask=mask)
+
+    @triton.jit
+    def _silu_mul(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+        row = tl.program_id(0).to(tl.int64)
+        cols = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+        mask = cols < n
+        g = tl.load(x_ptr + row * 2 * n + cols, mask=mask, other=0.0).to(tl.float32)
+        u = tl.load(x_ptr + row * 2 * n + n + cols, mask=mask, other=0.0).to(tl.float32)
+        tl.store(y_ptr + row * n + cols, (g / (1.0 + tl.exp(-g)) * u).to(tl.float16), mask=mask)
+
+    def rmsnorm(x, w, out, eps=1e-6):
+        t, n = x.shape
+        blk = triton.next_power_of_2(n)
+        _rmsnorm[(t,)](x, w, out, n, eps, BLOCK=blk, num_warps=8 if blk >= 4096 else 4)
+        return out
+
+    def rope(qkv, positions, cos_sin, n_heads, head_dim):
+        t = qkv.shape[0]
+        nh = triton.next_power_of_2(n_heads)
+        _rope[(t,)](qkv, positions, cos_sin, qkv.stride(0), n_heads, NH=nh, HALF=head_dim // 2,
+                    HP=triton.next_power_of_2(head_dim // 2), num_warps=4 if nh * head_dim <= 4096 else 8)
+        return qkv
+
+    def silu_and_mul(x, out):
+        t, n = out.shape
+        _silu_mul[(t, triton.cdiv(n, 1024))](x, out, n, BLOCK=1024, num_warps=4)
+        return out
+
+    return {"rmsnorm": rmsnorm, "rope": rope, "silu_and_mul": silu_and_mul}, \
+        "Triton %s kernels" % triton.__version__
+
+
+def composite_kernels(torch):
+    def rmsnorm(x, w, out, eps=1e-6):
+        xf = x.float()
+        out.copy_((xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps) * w.float()).half())
+        return out
+
+    def rope(qkv, positions, cos_sin, n_heads, head_dim):
+        half = head_dim // 2
+        t = qkv.shape[0]
+        x = qkv[:, :n_heads * head_dim].view(t, n_heads, head_dim)
+        cs = cos_sin[positions]
+        cos, sin = cs[:, None, :half].float(), cs[:, None, half:].float()
+        x1, x2 = x[..., :half].float(), x[..., half:].float()
+        r1, r2 = x1 * cos - x2 * sin, x2 * cos + x1 * sin
+        x[..., :half] = r1.half()
+        x[..., half:] = r2.half()
+        return qkv
+
+    def silu_and_mul(x, out):
+        n = out.shape[1]
+        out.copy_(torch.nn.functional.silu(x[:, :n]) * x[:, n:])
+        return out
+
+    return {"rmsnorm": rmsnorm, "rope": rope, "silu_and_mul": silu_and_mul}
+
+
+def fused_self_test(torch, k, log):
+    """The fused kernels against composite float references; True when all agree."""
+    ref = composite_kernels(torch)
+    dev = torch.device("cuda")
+    ok = True
+    g = torch.Generator(device=dev).manual_seed(1)
+    for t, e in [(1, 4096), (37, 6144), (300, 2560)]:
+        x = torch.randn(t, e, device=dev, dtype=torch.float16, generator=g)
+        w = torch.rand(e, device=dev, dtype=torch.float16, generator=g) + 0.5
+        a, b = k["rmsnorm"](x, w, torch.empty_like(x)), ref["rmsnorm"](x, w, torch.empty_like(x))
+        err = ((a.float() - b.float()).norm() / b.float().norm()).item()
+        ok = ok and err < 2e-3
+        log("  self-test rmsnorm t %d e %d: rel err %.1e" % (t, e, err))
+    for t, hq, hkv, d in [(1, 32, 8, 128), (45, 48, 8, 128), (19, 6, 1, 128), (7, 32, 32, 80)]:
+        qkv = torch.randn(t, (hq + 2 * hkv) * d, device=dev, dtype=torch.float16, generator=g)
+        pos = torch.randint(0, 4096, (t,), device=dev, generator=g)
+        inv = 1.0 / (10000.0 ** (torch.arange(0, d, 2, device=dev).float() / d))
+        fr = torch.arange(4096, device=dev).float()[:, None] * inv[None, :]
+        cs = torch.cat([fr.cos(), fr.sin()], dim=-1).float().contiguous()
+        a, b = qkv.clone(), qkv.clone()
+        k["rope"](a, pos, cs, hq + hkv, d)
+        ref["rope"](b, pos, cs, hq + hkv, d)
+        err = ((a.float() - b.float()).norm() / b.float().norm()).item()
+        same_v = bool(torch.equal(a[:, (hq + hkv) * d:], qkv[:, (hq + hkv) * d:]))
+        ok = ok and err < 2e-3 and same_v
+        log("  self-test rope t %d heads %d+%d d %d: rel err %.1e, v untouched %s" % (t, hq, hkv, d, err, same_v))
+    for t, n in [(1, 14336), (33, 2048), (5, 1000)]:
+        x = torch.randn(t, 2 * n, device=dev, dtype=torch.float16, generator=g)
+        a = k["silu_and_mul"](x, torch.empty(t, n, device=dev, dtype=torch.float16))
+        b = ref["silu_and_mul"](x, torch.empty(t, n, device=dev, dtype=torch.float16))
+        err = ((a.float() - b.float()).norm() / b.float().norm()).item()
+        ok = ok and err < 2e-3
+        log("  self-test silu_and_mul t %d n %d: rel err %.1e" % (t, n, err))
+    torch.cuda.synchronize()
+    return ok
+
+
+def profile_mlp(prof, model, tp, tokens, deadline):
+    """Times the ten mlp.csv operators of one layer of `model` at TP `tp` (one GPU's shard, fp16)
+    for every token count; returns ({num_tokens: {op: stats}}, complete)."""
+    torch, F = prof.torch, prof.F
+    name, e, hq, hkv, _, _ = model
+    ffn, vocab, gated = MLP_SPECS[name]
+    d = e // hq
+    hq_t, hkv_t, f_t, v_t = hq // tp, -(-hkv // tp), ffn // tp, -(-vocab // tp)
+    tmax = max(tokens)
+    dev, h = prof.dev, torch.float16
+    g = torch.Generator(device=dev).manual_seed(tp)
+    rnd = lambda *s: torch.randn(*s, device=dev, dtype=h, generator=g)
+    k = prof.fused
+    w_emb, w_qkv = rnd(v_t, e) * 0.02, rnd((hq_t + 2 * hkv_t) * d, e) * 0.02
+    w_o, w_up, w_down = rnd(e, hq_t * d) * 0.02, rnd((2 if gated else 1) * f_t, e) * 0.02, rnd(e, f_t) * 0.02
+    w_norm = torch.ones(e, device=dev, dtype=h)
+    ids = torch.randint(0, v_t, (tmax,), device=dev, generator=g)
+    x, res = rnd(tmax, e), rnd(tmax, e)
+    y, z = torch.empty_like(x), torch.empty_like(x)
+    qkv, attn_out = rnd(tmax, (hq_t + 2 * hkv_t) * d), rnd(tmax, hq_t * d)
+    gu, act = rnd(tmax, (2 if gated else 1) * f_t), torch.empty(tmax, f_t, device=dev, dtype=h)
+    positions = torch.arange(tmax, device=dev)
+    inv = 1.0 / (10000.0 ** (torch.arange(0, d, 2, device=dev).float() / d))
+    fr = torch.arange(tmax, device=dev).float()[:, None] * inv[None, :]
+    cos_sin = torch.cat([fr.cos(), fr.sin()], dim=-1).contiguous()
+    out = {}
+    for t in tokens:
+        if time.time() > deadline:
+            return out, False
+        fns = {
+            "emb": lambda: F.embedding(ids[:t], w_emb),
+            "input_layernorm": lambda: k["rmsnorm"](x[:t], w_norm, y[:t]),
+            "attn_pre_proj": lambda: F.linear(x[:t], w_qkv),
+            "attn_rope": lambda: k["rope"](qkv[:t], positions[:t], cos_sin, hq_t + hkv_t, d),
+            "attn_post_proj": lambda: F.linear(attn_out[:t], w_o),
+            "post_attention_layernorm": lambda: k["rmsnorm"](x[:t], w_norm, y[:t]),
+            "mlp_up_proj": lambda: F.linear(x[:t], w_up),
+            "mlp_act": (lambda: k["silu_and_mul"](gu[:t], act[:t])) if gated
+            else (lambda: F.gelu(gu[:t], approximate="tanh")),
+            "mlp_down_proj": lambda: F.linear(act[:t], w_down),
+            "add": lambda: torch.add(x[:t], res[:t], out=z[:t]),
+        }
+        try:
+            out[t] = {op: summarize(prof.time_fn(fns[op], min_runs=MLP_MIN_RUNS)) for op in MLP_OPS}
+        except Exception as exc:  # e.g. out of memory: skip the point, keep going
+            prof.failed.append(((name, tp), "mlp", t, str(exc).splitlines()[0][:160]))
+            prof.log("  FAILED %s TP%d tokens %d: %s" % (name, tp, t, prof.failed[-1][3]))
+            torch.cuda.synchronize()
+    del w_emb, w_qkv, w_o, w_up, w_down, x, res, y, z, qkv, attn_out, gu, act
+    torch.cuda.empty_cache()
+    return out, True
+
+
 def gpu_clocks():
     try:
         return subprocess.run(
@@ -605,6 +933,49 @@ def write_env(path, stage, log):
         f.write("\n".join(lines) + "\n")
 
 
+def measure_mlp(args, prof, log, deadline):
+    torch = prof.torch
+    sweeps = parse_sweeps(args.mlp)
+    tokens = mlp_tokens(args.mlp_max_tokens)[::args.mlp_token_stride]
+    prof.fused, impl = make_fused_kernels(torch, log)
+    log("fused kernels: %s; self-test:" % impl)
+    try:
+        fused_ok = fused_self_test(torch, prof.fused, log)
+    except Exception as exc:  # a Triton compile error, say: measure with the composite ops
+        log("fused-kernel self-test raised: %s" % str(exc).splitlines()[0][:300])
+        fused_ok = False
+    if not fused_ok and args.require_fused:
+        raise SystemExit("vidur-profile: the fused kernels failed their self-test (--require-fused)")
+    if not fused_ok:
+        log("fused-kernel self-test FAILED: composite torch ops used instead")
+        prof.fused, impl = composite_kernels(torch), "torch composite ops (fused kernels failed)"
+    log("mlp operators: rmsnorm / rope / silu_and_mul = %s; GEMMs = torch.nn.functional.linear "
+        "(cuBLAS), fp16; %d token counts from %d to %d" % (impl, len(tokens), tokens[0], tokens[-1]))
+    path = os.path.join(args.out_dir, "h100_mlp.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["model"] + MLP_COLUMNS)
+        for model, tp in sweeps:
+            t0 = time.time()
+            res, complete = profile_mlp(prof, model, tp, tokens, deadline)
+            for t in sorted(res):
+                w.writerow(mlp_row(model, tp, t, res[t]))
+            f.flush()
+            extra = ""
+            if res:
+                tb = max(res)
+                ffn, _, gated = MLP_SPECS[model[0]]
+                flops = 2.0 * tb * model[1] * (2 if gated else 1) * ffn / tp
+                extra = " | mlp_up_proj at %d tokens %.3f ms = %.0f TFLOP/s" % (
+                    tb, res[tb]["mlp_up_proj"]["median"], flops / res[tb]["mlp_up_proj"]["median"] / 1e9)
+            log("mlp %s TP%d: %d token counts, %.1f s%s%s" % (model[0], tp, len(res), time.time() - t0, extra,
+                                                         "" if complete else " (CUT SHORT by --time-limit-s)"))
+            log("  gpu now: " + gpu_clocks())
+            if not complete:
+                log("stopping mlp: time limit reached; later sweeps not measured")
+                break
+
+
 def measure(args, make_profiler=None):
     os.makedirs(args.out_dir, exist_ok=True)
     t_start = time.time()
@@ -626,7 +997,13 @@ def measure(args, make_profiler=None):
     if args.validate:
         log("validation matmuls:")
         prof.validate(os.path.join(args.out_dir, "validation.csv"))
+    if args.mlp:
+        measure_mlp(args, prof, log, deadline)
     shapes = distinct_shapes()
+    if args.attention_models is not None:
+        keep = set(args.attention_models.split(",")) - {""}
+        shapes = {s: [(m, tp) for m, tp in u if m[0] in keep] for s, u in shapes.items()}
+        shapes = {s: u for s, u in shapes.items() if u}
     if args.only_shapes:
         keep = args.only_shapes
         shapes = {s: u for i, (s, u) in enumerate(shapes.items()) if i < keep}
@@ -691,6 +1068,20 @@ def main():
     ap.add_argument("--time-limit-s", type=float, default=470.0,
                     help="stop starting new grid points after this many seconds")
     ap.add_argument("--only-shapes", type=int, default=0, help="measure only the first N shapes (testing)")
+    ap.add_argument("--attention-models", metavar="M1,M2",
+                    help="measure attention only for these models (empty: no attention)")
+    ap.add_argument("--mlp", action="append", metavar="MODEL:TP,TP",
+                    help="also measure the mlp.csv operators of MODEL at these TPs, into h100_mlp.csv "
+                         "(repeatable; measured in the order given)")
+    ap.add_argument("--require-fused", action="store_true",
+                    help="stop if the Triton kernels fail their self-test (instead of composite torch ops)")
+    ap.add_argument("--mlp-max-tokens", type=int, default=MLP_MAX_TOKENS, help="largest num_tokens")
+    ap.add_argument("--mlp-token-stride", type=int, default=1,
+                    help="measure every Nth token count of the grid (testing)")
+    ap.add_argument("--split-mlp", metavar="COMBINED_CSV", help="split h100_mlp.csv into per-model mlp.csv files")
+    ap.add_argument("--compare-mlp", nargs=2, metavar=("OURS_CSV", "VIDUR_CSV"),
+                    help="per-operator ratio of two mlp.csv files' medians (--tp selects the TP)")
+    ap.add_argument("--tp", type=int, default=1, help="TP for --compare-mlp")
     ap.add_argument("--split", metavar="COMBINED_CSV", help="split a combined CSV into per-model files")
     ap.add_argument("--dest", help="destination folder for --split")
     ap.add_argument("--compare", metavar="VALIDATION_CSV", help="ratio table vs Vidur's mlp.csv medians")
@@ -702,11 +1093,30 @@ def main():
         if not args.dest:
             ap.error("--split needs --dest")
         split(args.split, args.dest)
+    elif args.split_mlp:
+        if not args.dest:
+            ap.error("--split-mlp needs --dest")
+        split_mlp(args.split_mlp, args.dest)
+    elif args.compare_mlp:
+        compare_mlp(args.compare_mlp[0], args.compare_mlp[1], args.tp)
     elif args.compare:
         if not args.vidur_profiles:
             ap.error("--compare needs --vidur-profiles")
         compare(args.compare, args.vidur_profiles)
     elif args.out_dir:
+        # flags are checked before torch is imported or anything is written
+        if args.mlp:
+            parse_sweeps(args.mlp)
+        if args.attention_models:
+            unknown = set(args.attention_models.split(",")) - {""} - {m[0] for m in MODELS}
+            if unknown:
+                raise SystemExit("vidur-profile: --attention-models: unknown model(s) %s" % sorted(unknown))
+        if args.mlp_token_stride < 1 or not 8 <= args.mlp_max_tokens <= 1 << 20:
+            raise SystemExit("vidur-profile: --mlp-token-stride must be >= 1 and --mlp-max-tokens in [8, 1048576]")
+        try:
+            import torch  # noqa: F401
+        except ImportError as exc:
+            raise SystemExit("vidur-profile: measuring needs PyTorch with CUDA (%s)" % exc)
         measure(args)
     else:
         ap.print_help()

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Checks of tools/vidur-profile.py's torch-free parts and of the profiles we committed with it.
+Usage: python3 tests/profile_checks.py CHECK   (exit 0 = pass, 1 = fail, 77 = skip; one line says why)
+Run by tests/test_profile.sh from the repository root."""
+import csv
+import importlib.util
+import io
+import os
+import statistics
+import sys
+import tempfile
+from contextlib import redirect_stdout
+
+SHARED = "../shared/data/profiling/compute/h100"
+OURS = "data/profiling/compute/h100"
+VALID = "data/validation/compute/h100"
+GEMMS = ["attn_pre_proj", "attn_post_proj", "mlp_up_proj", "mlp_down_proj"]
+
+spec = importlib.util.spec_from_file_location("vidur_profile", "tools/vidur-profile.py")
+P = importlib.util.module_from_spec(spec)
+sys.dont_write_bytecode = True
+spec.loader.exec_module(P)
+
+
+def fail(msg):
+    print(msg)
+    sys.exit(1)
+
+
+def skip(msg):
+    print(msg)
+    sys.exit(77)
+
+
+def rows_of(path, tp=None):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if tp is not None:
+        rows = [r for r in rows if int(r["num_tensor_parallel_workers"]) == tp]
+    return sorted(rows, key=lambda r: int(r["num_tokens"]))
+
+
+def check_grid():
+    """the token grid is Vidur's: 387 counts, and exactly those of Vidur's H100 Llama-3-8B file"""
+    t = P.mlp_tokens()
+    if len(t) != 387 or t[:5] != [1, 2, 4, 8, 16] or t[-2:] != [16256, 16384] or 1032 in t or 1040 not in t:
+        fail("unexpected grid: %d counts, %s ... %s" % (len(t), t[:5], t[-2:]))
+    path = os.path.join(SHARED, "meta-llama/Meta-Llama-3-8B/mlp.csv")
+    if os.path.exists(path):
+        theirs = sorted({int(r["num_tokens"]) for r in rows_of(path, 1)})
+        if theirs != t:
+            fail("grid differs from %s: %s" % (path, sorted(set(theirs) ^ set(t))[:10]))
+    print("387 token counts%s" % (", equal to Vidur's" if os.path.exists(path) else ""))
+
+
+def check_files():
+    """our mlp.csv files: Vidur's header, the full grid per TP, sane statistics"""
+    want = {os.path.join(OURS, "internlm/internlm2-20b/mlp.csv"): (1, 2, 4, 8),
+            os.path.join(OURS, "meta-llama/Meta-Llama-3-70B/mlp.csv"): (1,),
+            os.path.join(VALID, "meta-llama/Meta-Llama-3-8B/mlp.csv"): (1, 2, 4, 8),
+            os.path.join(VALID, "meta-llama/Llama-2-7b-hf/mlp.csv"): (1,)}
+    vidur_hdr = None
+    ref = os.path.join(SHARED, "meta-llama/Meta-Llama-3-8B/mlp.csv")
+    if os.path.exists(ref):
+        with open(ref) as f:
+            vidur_hdr = f.readline().rstrip("\n").split(",")
+    grid = P.mlp_tokens()
+    for path, tps in want.items():
+        with open(path) as f:
+            hdr = f.readline().rstrip("\n").split(",")
+        if hdr != P.MLP_COLUMNS or (vidur_hdr is not None and hdr != vidur_hdr):
+            fail("%s: header is not Vidur's mlp.csv header" % path)
+        for tp in tps:
+            rows = rows_of(path, tp)
+            if [int(r["num_tokens"]) for r in rows] != grid:
+                fail("%s: TP %d does not hold the grid once each" % (path, tp))
+            for r in rows:
+                for op in P.MLP_OPS:
+                    lo, med, hi = (float(r["time_stats.%s.%s" % (op, s)]) for s in ("min", "median", "max"))
+                    if not (0 < lo <= med <= hi < 1000):
+                        fail("%s: TP %d tokens %s %s: min %g median %g max %g" % (path, tp, r["num_tokens"], op, lo, med, hi))
+        if len(rows_of(path)) != 387 * len(tps):
+            fail("%s: %d rows, want %d" % (path, len(rows_of(path)), 387 * len(tps)))
+    print("4 files, Vidur's header%s, grid complete, min <= median <= max" % ("" if vidur_hdr else " (not compared: ../shared absent)"))
+
+
+def check_split():
+    """--split-mlp turns the combined file back into the committed per-model files, byte for byte"""
+    files = ["internlm/internlm2-20b/mlp.csv", "meta-llama/Meta-Llama-3-70B/mlp.csv"]
+    with tempfile.TemporaryDirectory() as tmp:
+        combined = os.path.join(tmp, "h100_mlp.csv")
+        with open(combined, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["model"] + P.MLP_COLUMNS)
+            for rel in reversed(files):  # out of order on purpose: split sorts
+                model = os.path.dirname(rel)
+                for r in reversed(rows_of(os.path.join(OURS, rel))):
+                    w.writerow([model] + [r[c] for c in P.MLP_COLUMNS])
+        with redirect_stdout(io.StringIO()):
+            P.split_mlp(combined, os.path.join(tmp, "out"))
+        for rel in files:
+            with open(os.path.join(OURS, rel), "rb") as a, open(os.path.join(tmp, "out", rel), "rb") as b:
+                if a.read() != b.read():
+                    fail("split output differs from %s" % rel)
+    print("split reproduces both committed files")
+
+
+def noise_figures(path, tp=1):
+    """per GEMM: (median coefficient of variation, p90 error of neighbour interpolation), in %"""
+    rows = rows_of(path, tp)
+    out = {}
+    for op in GEMMS:
+        med = [float(r["time_stats.%s.median" % op]) for r in rows]
+        cv = [float(r["time_stats.%s.std" % op]) / m for r, m in zip(rows, med)]
+        x = [int(r["num_tokens"]) for r in rows]
+        err = sorted(abs(med[i - 1] + (med[i + 1] - med[i - 1]) * (x[i] - x[i - 1]) / (x[i + 1] - x[i - 1]) - med[i]) / med[i]
+                     for i in range(1, len(x) - 1))
+        out[op] = (100 * statistics.median(cv), 100 * err[int(0.9 * len(err))])
+    return out
+
+
+def check_noise():
+    """data/README.md's figures: repeat noise 0.4-0.7 %, interpolation p90 6.0-8.6 % (ours), 4.3-6.8 % (Vidur's)"""
+    f = noise_figures(os.path.join(VALID, "meta-llama/Meta-Llama-3-8B/mlp.csv"))
+    cvs = [round(v[0], 1) for v in f.values()]
+    ips = [round(v[1], 1) for v in f.values()]
+    if (min(cvs), max(cvs)) != (0.4, 0.7) or (min(ips), max(ips)) != (6.0, 8.6) or round(f["mlp_up_proj"][1], 1) != 8.6:
+        fail("ours: cv %s, interpolation p90 %s" % (cvs, ips))
+    msg = "ours: cv %.1f-%.1f %%, interpolation p90 %.1f-%.1f %%" % (min(cvs), max(cvs), min(ips), max(ips))
+    path = os.path.join(SHARED, "meta-llama/Meta-Llama-3-8B/mlp.csv")
+    if os.path.exists(path):
+        g = noise_figures(path)
+        ips2 = [round(v[1], 1) for v in g.values()]
+        if (min(ips2), max(ips2)) != (4.3, 6.8):
+            fail("Vidur's: interpolation p90 %s" % ips2)
+        msg += "; Vidur's: %.1f-%.1f %%" % (min(ips2), max(ips2))
+    print(msg)
+
+
+def check_compare():
+    """our GEMMs agree with Vidur's H100 numbers: median ratio 0.89-1.03 per operator and TP"""
+    ours = os.path.join(VALID, "meta-llama/Meta-Llama-3-8B/mlp.csv")
+    theirs = os.path.join(SHARED, "meta-llama/Meta-Llama-3-8B/mlp.csv")
+    if not os.path.exists(theirs):
+        skip("%s absent" % theirs)
+    worst = []
+    for tp in (1, 2, 4, 8):
+        with redirect_stdout(io.StringIO()) as out:
+            P.compare_mlp(ours, theirs, tp)
+        for line in out.getvalue().splitlines():
+            parts = line.split()
+            if parts and parts[0] in GEMMS:
+                med = float(parts[4])
+                worst.append(med)
+                if not 0.885 <= med <= 1.035:
+                    fail("TP %d %s: median ratio %.3f" % (tp, parts[0], med))
+    if len(worst) != 16:
+        fail("expected 16 GEMM ratios, got %d" % len(worst))
+    print("16 GEMM median ratios in %.3f-%.3f" % (min(worst), max(worst)))
+
+
+CHECKS = {"grid": check_grid, "files": check_files, "split": check_split, "noise": check_noise,
+          "compare": check_compare}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:
+        print("usage: profile_checks.py %s" % "|".join(CHECKS))
+        sys.exit(2)
+    CHECKS[sys.argv[1]]()
