@@ -5066,7 +5066,7 @@ done_running:
     }
     return b->size > 0;
 oom:
-    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 KV cache)");
+    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 scheduler: KV blocks, batch or queue)");
     return -1;
 }
 

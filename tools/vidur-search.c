@@ -758,25 +758,10 @@ static int64_t *find_best(const search *S)
     return best;
 }
 
-/* on the frontier: no other point has QPS per dollar >= and latency <= with one strictly */
-static int on_frontier(const search *S, int64_t p, int k)
-{
-    int64_t o;
-    double q = row_qpd(S, p, k), l = S->results[p].slo[k].latency;
-    if (q != q || l != l) return 0;
-    for (o = 0; o < S->num_points; o++) {
-        double q2, l2;
-        if (o == p || S->jobs[o].model != S->jobs[p].model || S->jobs[o].trace != S->jobs[p].trace) continue;
-        q2 = row_qpd(S, o, k);
-        l2 = S->results[o].slo[k].latency;
-        if (q2 != q2 || l2 != l2) continue;
-        if (q2 >= q && l2 <= l && (q2 > q || l2 < l)) return 0;
-    }
-    return 1;
-}
-
-/* a group's feasible points sorted by latency (then QPS per dollar, then point order) */
-typedef struct sort_item { double lat, qpd; int64_t p; } sort_item;
+/* a group's feasible points sorted by latency (then QPS per dollar, then point order); front: on
+   the Pareto frontier (no other point of the group has QPS per dollar >= and latency <=, with one
+   of the two strictly better) */
+typedef struct sort_item { double lat, qpd; int64_t p; int front; } sort_item;
 static int cmp_item(const void *a, const void *b)
 {
     const sort_item *x = (const sort_item *)a, *y = (const sort_item *)b;
@@ -797,6 +782,19 @@ static int group_items(const search *S, int m, int t, int k, sort_item *items)
         if (items[n].qpd == items[n].qpd && items[n].lat == items[n].lat) n++;
     }
     qsort(items, (size_t)n, sizeof *items, cmp_item);
+    /* one sweep in that order: a point is dominated by an earlier latency with QPS per dollar >=
+       its own, or by a higher QPS per dollar at its own latency (the first of its latency group) */
+    {
+        double best_before = -HUGE_VAL; /* the highest QPS per dollar at lower latencies */
+        int i = 0;
+        while (i < n) {
+            int j = i;
+            double group_max = items[i].qpd;
+            while (j < n && items[j].lat == items[i].lat) j++;
+            for (; i < j; i++) items[i].front = items[i].qpd == group_max && !(best_before >= items[i].qpd);
+            if (group_max > best_before) best_before = group_max;
+        }
+    }
     return n;
 }
 
@@ -829,7 +827,7 @@ static int pareto_plot(FILE *f, const search *S, int k, const sort_item *items, 
     }
     /* frontier points fill [0, nf) of each array, the others [n, n + no) */
     for (i = 0; i < n; i++) {
-        int fr = on_frontier(S, items[i].p, k), at = fr ? nf++ : n + no++;
+        int at = items[i].front ? nf++ : n + no++;
         deployment_label(S, items[i].p, k, labs + (size_t)i * LAB, LAB);
         x[at] = items[i].lat;
         y[at] = items[i].qpd;
@@ -889,7 +887,7 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
             for (k = 0; k < K; k++) {
                 int n = group_items(S, m, t, k, items), i;
                 for (i = 0; i < n; i++) {
-                    fprintf(a.f, "%d,", on_frontier(S, items[i].p, k));
+                    fprintf(a.f, "%d,", items[i].front);
                     write_row(a.f, S, items[i].p, k);
                 }
             }
