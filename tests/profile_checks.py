@@ -159,8 +159,73 @@ def check_compare():
     print("16 GEMM median ratios in %.3f-%.3f" % (min(worst), max(worst)))
 
 
+LAYER_L = {"meta-llama/Meta-Llama-3-8B": 32, "meta-llama/Llama-2-7b-hf": 32, "internlm/internlm2-20b": 48}
+
+
+def layer_errors(vidur, extra):
+    """{model: [signed % error of vidur predict's per-layer time against the measured layer]}"""
+    import subprocess
+    errs = {}
+    with open("data/validation/h100_layers.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            if r["model"] not in LAYER_L or (extra and "internlm" in r["model"]):
+                continue
+            cmd = [vidur, "predict", "--replica_config_model_name", r["model"], "--replica_config_device", "h100",
+                   "--replica_config_network_device", "h100_dgx"] + extra
+            if r["decode"]:
+                cmd += ["--decode", r["decode"]]
+            for p in r["prefill"].split():
+                cmd += ["--prefill", p]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            line = [x for x in out.stdout.splitlines() if x.startswith("stage 0")]
+            if out.returncode or not line:
+                fail("%s: exit %d: %s" % (" ".join(cmd), out.returncode, out.stderr.strip()[:300]))
+            pred = float(line[0].split("model ")[1].split(" ms")[0]) / LAYER_L[r["model"]]
+            meas = float(r["layer_median_ms"])
+            errs.setdefault(r["model"], []).append(100 * (pred - meas) / meas)
+    return errs
+
+
+# data/README.md's figures: (median |error|, max |error|) in % per model
+LAYER_FIGURES = {
+    "compiled-in": {"meta-llama/Meta-Llama-3-8B": (2.9, 18.4), "meta-llama/Llama-2-7b-hf": (3.7, 19.1),
+                    "internlm/internlm2-20b": (2.4, 7.2)},
+    "ours": {"meta-llama/Meta-Llama-3-8B": (2.0, 8.6), "meta-llama/Llama-2-7b-hf": (1.0, 8.0)},
+}
+
+
+def check_layers():
+    """vidur predict against the measured H100 layers: the figures data/README.md quotes, with the
+    compiled-in tables and with tables trained on our own data/validation mlp profiles"""
+    vidur = os.environ.get("VIDUR", "build/vidur")
+    tables = os.environ.get("VIDUR_TABLES_TOOL", "build/vidur-tables")
+    msg = []
+    with open("data/validation/h100_layers.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) != 57 or any(not 0.95 <= float(r["layer_median_ms"]) / float(r["sum_of_ops_ms"]) <= 1.02 for r in rows):
+        fail("h100_layers.csv: %d rows, or a layer outside 0.95-1.02 of its operators' sum" % len(rows))
+    with tempfile.TemporaryDirectory() as tmp:
+        vtab = os.path.join(tmp, "ours.vtab")
+        import subprocess
+        out = subprocess.run([tables, "--profiling-dir", "data/validation", "--profiling-dir", "data/profiling",
+                              "--device", "h100", "--model", "meta-llama/Meta-Llama-3-8B", "--model",
+                              "meta-llama/Llama-2-7b-hf", "--vtab", vtab, "--quiet"], capture_output=True, text=True)
+        if out.returncode:
+            fail("vidur-tables: %s" % out.stderr.strip()[:300])
+        for name, extra in (("compiled-in", []),
+                            ("ours", ["--random_forrest_execution_time_predictor_config_table_file", vtab])):
+            errs = layer_errors(vidur, extra)
+            for model, want in LAYER_FIGURES[name].items():
+                a = sorted(abs(x) for x in errs.get(model, []))
+                got = (round(statistics.median(a), 1), round(a[-1], 1)) if a else None
+                if got != want:
+                    fail("%s tables, %s: median / max |error| %s %%, data/README.md says %s" % (name, model, got, want))
+                msg.append("%s %s %.1f/%.1f" % (name, model.split("/")[1], got[0], got[1]))
+    print("; ".join(msg))
+
+
 CHECKS = {"grid": check_grid, "files": check_files, "split": check_split, "noise": check_noise,
-          "compare": check_compare}
+          "compare": check_compare, "layers": check_layers}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:

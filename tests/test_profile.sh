@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_profile.sh - tools/vidur-profile.py without a GPU: its dry run, its bad flags, and checks of
 # the H100 profiles we measured with it (tests/profile_checks.py: grid, files, split, noise figures
-# quoted in data/README.md, agreement with Vidur's H100 GEMMs when ../shared is here).
+# quoted in data/README.md, agreement with Vidur's H100 GEMMs when ../shared is here, and
+# `vidur predict` against the measured H100 layers of data/validation/h100_layers.csv).
 source "$(dirname "$0")/lib.sh"
 export PYTHONDONTWRITEBYTECODE=1
 if ! command -v python3 >/dev/null; then
@@ -28,7 +29,8 @@ for args in "--mlp nosuch/model:1" "--mlp meta-llama/Meta-Llama-3-8B:3" "--mlp m
     fi
 done
 
-for c in grid files split noise compare; do
+export VIDUR VIDUR_TABLES_TOOL=$ROOT/build/vidur-tables
+for c in grid files split noise compare layers; do
     out=$(python3 tests/profile_checks.py $c 2>&1)
     rc=$?
     case $rc in

@@ -94,6 +94,15 @@ at least 10 timed calls per point. Output: <out-dir>/h100_mlp.csv (a `model` col
 --split-mlp writes <dest>/<org>/<model>/mlp.csv with exactly Vidur's columns, rows by (TP,
 num_tokens); --compare-mlp OURS VIDURS --tp N prints per-operator ratios of the medians.
 
+Whole layers (--layers)
+-----------------------
+For the batches of LAYER_BATCHES (decode, prefill, chunked, mixed, two prefills) of the models of
+LAYER_MODELS at TP 1: one layer's operators in execution_time.md's composition, enqueued back to
+back and timed as one (median), and the sum of the same operators' medians timed one by one.
+Output: <out-dir>/h100_layers.csv (data/validation/h100_layers.csv; tests/test_profile.sh compares
+`vidur predict` with it). Command used (2026-11-23, 17 s):
+  PYTHONUNBUFFERED=1 python3 tools/vidur-profile.py --out-dir $OUT --require-fused --layers --attention-models ""
+
 Commands (the ones used for data/profiling/compute/h100/*/attention.csv)
 --------------------------------------------------------------------------
   python3 tools/vidur-profile.py --dry-run            # grid, shapes and a time estimate; no torch
@@ -897,6 +906,118 @@ def profile_mlp(prof, model, tp, tokens, deadline):
     return out, True
 
 
+# ----------------------------------------------------------------------------------------------
+# Whole-layer check (--layers): one layer's operators run back to back, against their sum
+# ----------------------------------------------------------------------------------------------
+# A batch: (decode (batch_size, context) or None, [(prefill chunk, context before it), ...]).
+LAYER_BATCHES = [
+    ((1, 512), []), ((8, 512), []), ((32, 512), []), ((128, 512), []),
+    ((1, 2048), []), ((8, 2048), []), ((32, 2048), []), ((128, 2048), []),
+    (None, [(128, 0)]), (None, [(512, 0)]), (None, [(2048, 0)]), (None, [(512, 1024)]),
+    ((32, 1024), [(512, 0)]), ((64, 2048), [(256, 512)]), ((8, 512), [(2048, 0)]),
+    ((16, 1024), [(1024, 3072)]),
+    (None, [(512, 0), (256, 0)]), ((16, 1024), [(1024, 0), (1024, 0)]), ((64, 1024), [(128, 0), (384, 256)]),
+]
+LAYER_MODELS = ["meta-llama/Meta-Llama-3-8B", "meta-llama/Llama-2-7b-hf", "internlm/internlm2-20b"]
+LAYER_COLUMNS = ["model", "tp", "decode", "prefill", "num_tokens", "layer_median_ms", "layer_min_ms",
+                 "sum_of_ops_ms"]
+
+
+def batch_desc(batch):
+    dec, pre = batch
+    d = "%dx%d" % dec if dec else ""
+    return d, " ".join("1x%d@%d" % c for c in pre)
+
+
+def profile_layers(prof, model, tp):
+    """Per batch of LAYER_BATCHES: the median time of the layer's operators enqueued back to back
+    (the composition of execution_time.md: input_layernorm, attn_pre_proj, attn_rope,
+    attn_kv_cache_save, each prefill's attention, the decode attention, attn_post_proj,
+    post_attention_layernorm, mlp_up_proj, mlp_act, mlp_down_proj and one add), and the sum of the
+    same operators' medians timed one by one, as the profiles are."""
+    torch, F = prof.torch, prof.F
+    name, e, hq, hkv, _, _ = model
+    ffn, vocab, gated = MLP_SPECS[name]
+    d = e // hq
+    shape = per_gpu_shape(e, hq, hkv, tp)
+    hq_t, hkv_t, f_t = shape[0], shape[1], ffn // tp
+    tmax = max((b[0][0] if b[0] else 0) + sum(c for c, _ in b[1]) for b in LAYER_BATCHES)
+    dev, h = prof.dev, torch.float16
+    g = torch.Generator(device=dev).manual_seed(7)
+    rnd = lambda *sz: torch.randn(*sz, device=dev, dtype=h, generator=g)
+    k = prof.fused
+    w_qkv, w_o = rnd((hq_t + 2 * hkv_t) * d, e) * 0.02, rnd(e, hq_t * d) * 0.02
+    w_up, w_down = rnd(2 * f_t, e) * 0.02, rnd(e, f_t) * 0.02
+    w_norm = torch.ones(e, device=dev, dtype=h)
+    x, res, y = rnd(tmax, e), rnd(tmax, e), rnd(tmax, e)
+    attn_out, act = rnd(tmax, hq_t * d), torch.empty(tmax, f_t, device=dev, dtype=h)
+    positions = torch.arange(tmax, device=dev)
+    inv = 1.0 / (10000.0 ** (torch.arange(0, d, 2, device=dev).float() / d))
+    fr = torch.arange(tmax, device=dev).float()[:, None] * inv[None, :]
+    cos_sin = torch.cat([fr.cos(), fr.sin()], dim=-1).contiguous()
+    rows = []
+    for batch in LAYER_BATCHES:
+        dec, pre = batch
+        t = (dec[0] if dec else 0) + sum(c for c, _ in pre)
+        hd = {}  # intermediate outputs, read by the next operator
+        ops = [
+            ("input_layernorm", lambda: k["rmsnorm"](x[:t], w_norm, y[:t])),
+            ("attn_pre_proj", lambda: hd.__setitem__("qkv", F.linear(y[:t], w_qkv))),
+            ("attn_rope", lambda: k["rope"](hd["qkv"], positions[:t], cos_sin, hq_t + hkv_t, d)),
+            ("attn_kv_cache_save", prof.kv_save_fn(shape, t, not pre)[0]),
+        ]
+        for c, kv in pre:
+            ops.append(("attn_prefill", prof.prefill_fn(shape, c, kv)[0]))
+        if dec:
+            ops.append(("attn_decode", prof.decode_fn(shape, dec[0], dec[1])[0]))
+        ops += [
+            ("attn_post_proj", lambda: hd.__setitem__("o", F.linear(attn_out[:t], w_o))),
+            ("post_attention_layernorm", lambda: k["rmsnorm"](hd["o"], w_norm, y[:t])),
+            ("mlp_up_proj", lambda: hd.__setitem__("gu", F.linear(y[:t], w_up))),
+            ("mlp_act", lambda: k["silu_and_mul"](hd["gu"], act[:t])),
+            ("mlp_down_proj", lambda: hd.__setitem__("down", F.linear(act[:t], w_down))),
+            ("add", lambda: torch.add(hd["down"], res[:t], out=x[:t])),
+        ]
+        fns = [f for _, f in ops]
+
+        def layer():
+            for f in fns:
+                f()
+        flash = prof.flash_ctx() if prof.flash_ctx is not None else None
+        if flash is not None:
+            flash.__enter__()
+        try:
+            layer()  # creates the intermediate tensors the later operators read
+            lt = prof.time_fn(layer)
+            parts = [statistics.median(prof.time_fn(f)) for f in fns]
+        finally:
+            if flash is not None:
+                flash.__exit__(None, None, None)
+        ds, ps = batch_desc(batch)
+        rows.append([name, str(tp), ds, ps, str(t), fmt(statistics.median(lt)), fmt(min(lt)), fmt(sum(parts))])
+        prof.log("  layer %s TP%d decode %-8s prefill %-22s T %5d: layer %.4f ms, sum of ops %.4f ms (%.3f)" % (
+            name, tp, ds or "-", ps or "-", t, statistics.median(lt), sum(parts), statistics.median(lt) / sum(parts)))
+    del w_qkv, w_o, w_up, w_down, x, res, y, attn_out, act
+    torch.cuda.empty_cache()
+    return rows
+
+
+def measure_layers(args, prof, log):
+    if not hasattr(prof, "fused"):
+        prof.fused, impl = make_fused_kernels(prof.torch, log)
+        if not fused_self_test(prof.torch, prof.fused, log):
+            raise SystemExit("vidur-profile: the fused kernels failed their self-test")
+    path = os.path.join(args.out_dir, "h100_layers.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(LAYER_COLUMNS)
+        for name in LAYER_MODELS:
+            model = [m for m in MODELS if m[0] == name][0]
+            for row in profile_layers(prof, model, 1):
+                w.writerow(row)
+            f.flush()
+
+
 def gpu_clocks():
     try:
         return subprocess.run(
@@ -997,6 +1118,9 @@ def measure(args, make_profiler=None):
     if args.validate:
         log("validation matmuls:")
         prof.validate(os.path.join(args.out_dir, "validation.csv"))
+    if args.layers:
+        log("whole-layer check:")
+        measure_layers(args, prof, log)
     if args.mlp:
         measure_mlp(args, prof, log, deadline)
     shapes = distinct_shapes()
@@ -1073,6 +1197,9 @@ def main():
     ap.add_argument("--mlp", action="append", metavar="MODEL:TP,TP",
                     help="also measure the mlp.csv operators of MODEL at these TPs, into h100_mlp.csv "
                          "(repeatable; measured in the order given)")
+    ap.add_argument("--layers", action="store_true",
+                    help="also time whole layers of a few batches against the sum of their operators "
+                         "(h100_layers.csv; checked against vidur predict by tests/test_profile.sh)")
     ap.add_argument("--require-fused", action="store_true",
                     help="stop if the Triton kernels fail their self-test (instead of composite torch ops)")
     ap.add_argument("--mlp-max-tokens", type=int, default=MLP_MAX_TOKENS, help="largest num_tokens")
