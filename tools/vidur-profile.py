@@ -316,22 +316,31 @@ def row_sort_key(r):
     return (tp, 0, int(r["kv_cache_size"]), int(r["batch_size"]))
 
 
-def split(combined, dest):
+def split_combined(combined, dest, columns, filename, sort_key):
+    """A combined CSV (a `model` column, then `columns`) -> <dest>/<org>/<model>/<filename> with
+    exactly `columns`, rows sorted by sort_key; returns {path: rows}."""
     with open(combined, newline="") as f:
         rd = csv.DictReader(f)
-        assert rd.fieldnames == ["model"] + COLUMNS, "unexpected header in %s" % combined
+        assert rd.fieldnames == ["model"] + columns, "unexpected header in %s" % combined
         by_model = {}
         for r in rd:
             by_model.setdefault(r["model"], []).append(r)
+    out = {}
     for name, rows in by_model.items():
-        rows.sort(key=row_sort_key)
-        path = os.path.join(dest, name, "attention.csv")
+        rows.sort(key=sort_key)
+        path = os.path.join(dest, name, filename)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
-            w.writerow(COLUMNS)
+            w.writerow(columns)
             for r in rows:
-                w.writerow([r[c] for c in COLUMNS])
+                w.writerow([r[c] for c in columns])
+        out[path] = rows
+    return out
+
+
+def split(combined, dest):
+    for path, rows in split_combined(combined, dest, COLUMNS, "attention.csv", row_sort_key).items():
         tps = sorted({int(r["num_tensor_parallel_workers"]) for r in rows})
         nd = sum(r["is_prefill"] == "False" for r in rows)
         print("%s: %d rows (%d decode, %d prefill), TP %s" % (path, len(rows), nd, len(rows) - nd, tps))
@@ -430,21 +439,8 @@ def mlp_row(model, tp, num_tokens, stats_by_op):
 
 
 def split_mlp(combined, dest):
-    with open(combined, newline="") as f:
-        rd = csv.DictReader(f)
-        assert rd.fieldnames == ["model"] + MLP_COLUMNS, "unexpected header in %s" % combined
-        by_model = {}
-        for r in rd:
-            by_model.setdefault(r["model"], []).append(r)
-    for name, rows in by_model.items():
-        rows.sort(key=lambda r: (int(r["num_tensor_parallel_workers"]), int(r["num_tokens"])))
-        path = os.path.join(dest, name, "mlp.csv")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(MLP_COLUMNS)
-            for r in rows:
-                w.writerow([r[c] for c in MLP_COLUMNS])
+    key = lambda r: (int(r["num_tensor_parallel_workers"]), int(r["num_tokens"]))
+    for path, rows in split_combined(combined, dest, MLP_COLUMNS, "mlp.csv", key).items():
         tps = sorted({int(r["num_tensor_parallel_workers"]) for r in rows})
         print("%s: %d rows, TP %s" % (path, len(rows), tps))
 
