@@ -224,8 +224,28 @@ def check_layers():
     print("; ".join(msg))
 
 
+def check_layer_repeat():
+    """the later run with per-operator columns: every layer within 2.5 % of the first run's, and its
+    operator columns add up to its sum_of_ops"""
+    with open("data/validation/h100_layers.csv", newline="") as f:
+        first = {(r["model"], r["decode"], r["prefill"]): float(r["layer_median_ms"]) for r in csv.DictReader(f)}
+    with open("data/validation/h100_layers_ops.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    worst = 0.0
+    for r in rows:
+        key = (r["model"], r["decode"], r["prefill"])
+        d = abs(float(r["layer_median_ms"]) / first[key] - 1) * 100
+        worst = max(worst, d)
+        ops = sum(float(r["%s_ms" % op]) for op in P.LAYER_OPS)
+        if d > 2.5 or abs(ops - float(r["sum_of_ops_ms"])) > 1e-5 + 1e-6 * ops:
+            fail("%s: layer %.1f %% from the first run, or operators add up to %g, not %s" % (key, d, ops, r["sum_of_ops_ms"]))
+    if len(rows) != len(first):
+        fail("%d rows, the first run has %d" % (len(rows), len(first)))
+    print("%d layers within %.1f %% of the first run" % (len(rows), worst))
+
+
 CHECKS = {"grid": check_grid, "files": check_files, "split": check_split, "noise": check_noise,
-          "compare": check_compare, "layers": check_layers}
+          "compare": check_compare, "layers": check_layers, "layer_repeat": check_layer_repeat}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:

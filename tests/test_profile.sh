@@ -30,7 +30,7 @@ for args in "--mlp nosuch/model:1" "--mlp meta-llama/Meta-Llama-3-8B:3" "--mlp m
 done
 
 export VIDUR VIDUR_TABLES_TOOL=$ROOT/build/vidur-tables
-for c in grid files split noise compare layers; do
+for c in grid files split noise compare layers layer_repeat; do
     out=$(python3 tests/profile_checks.py $c 2>&1)
     rc=$?
     case $rc in

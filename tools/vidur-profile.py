@@ -915,8 +915,10 @@ LAYER_BATCHES = [
     (None, [(512, 0), (256, 0)]), ((16, 1024), [(1024, 0), (1024, 0)]), ((64, 1024), [(128, 0), (384, 256)]),
 ]
 LAYER_MODELS = ["meta-llama/Meta-Llama-3-8B", "meta-llama/Llama-2-7b-hf", "internlm/internlm2-20b"]
+LAYER_OPS = ["input_layernorm", "attn_pre_proj", "attn_rope", "attn_kv_cache_save", "attn_prefill", "attn_decode",
+             "attn_post_proj", "post_attention_layernorm", "mlp_up_proj", "mlp_act", "mlp_down_proj", "add"]
 LAYER_COLUMNS = ["model", "tp", "decode", "prefill", "num_tokens", "layer_median_ms", "layer_min_ms",
-                 "sum_of_ops_ms"]
+                 "sum_of_ops_ms"] + ["%s_ms" % op for op in LAYER_OPS]  # attn_prefill: all prefills
 
 
 def batch_desc(batch):
@@ -990,7 +992,11 @@ def profile_layers(prof, model, tp):
             if flash is not None:
                 flash.__exit__(None, None, None)
         ds, ps = batch_desc(batch)
-        rows.append([name, str(tp), ds, ps, str(t), fmt(statistics.median(lt)), fmt(min(lt)), fmt(sum(parts))])
+        by_op = {op: 0.0 for op in LAYER_OPS}
+        for (op, _), v in zip(ops, parts):
+            by_op[op] += v
+        rows.append([name, str(tp), ds, ps, str(t), fmt(statistics.median(lt)), fmt(min(lt)), fmt(sum(parts))]
+                    + [fmt(by_op[op]) for op in LAYER_OPS])
         prof.log("  layer %s TP%d decode %-8s prefill %-22s T %5d: layer %.4f ms, sum of ops %.4f ms (%.3f)" % (
             name, tp, ds or "-", ps or "-", t, statistics.median(lt), sum(parts), statistics.median(lt) / sum(parts)))
     del w_qkv, w_o, w_up, w_down, x, res, y, attn_out, act
