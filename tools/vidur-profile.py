@@ -1005,10 +1005,7 @@ def profile_layers(prof, model, tp):
 
 
 def measure_layers(args, prof, log):
-    if not hasattr(prof, "fused"):
-        prof.fused, impl = make_fused_kernels(prof.torch, log)
-        if not fused_self_test(prof.torch, prof.fused, log):
-            raise SystemExit("vidur-profile: the fused kernels failed their self-test")
+    log("whole layers: rmsnorm / rope / silu_and_mul = %s" % setup_fused(args, prof, log))
     path = os.path.join(args.out_dir, "h100_layers.csv")
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -1056,10 +1053,12 @@ def write_env(path, stage, log):
         f.write("\n".join(lines) + "\n")
 
 
-def measure_mlp(args, prof, log, deadline):
+def setup_fused(args, prof, log):
+    """prof.fused: the Triton kernels if they pass their self-test, else (unless --require-fused)
+    composite torch ops; returns the implementation's name. Done once per run."""
+    if getattr(prof, "fused_impl", None):
+        return prof.fused_impl
     torch = prof.torch
-    sweeps = parse_sweeps(args.mlp)
-    tokens = mlp_tokens(args.mlp_max_tokens)[::args.mlp_token_stride]
     prof.fused, impl = make_fused_kernels(torch, log)
     log("fused kernels: %s; self-test:" % impl)
     try:
@@ -1072,6 +1071,14 @@ def measure_mlp(args, prof, log, deadline):
     if not fused_ok:
         log("fused-kernel self-test FAILED: composite torch ops used instead")
         prof.fused, impl = composite_kernels(torch), "torch composite ops (fused kernels failed)"
+    prof.fused_impl = impl
+    return impl
+
+
+def measure_mlp(args, prof, log, deadline):
+    sweeps = parse_sweeps(args.mlp)
+    tokens = mlp_tokens(args.mlp_max_tokens)[::args.mlp_token_stride]
+    impl = setup_fused(args, prof, log)
     log("mlp operators: rmsnorm / rope / silu_and_mul = %s; GEMMs = torch.nn.functional.linear "
         "(cuBLAS), fp16; %d token counts from %d to %d" % (impl, len(tokens), tokens[0], tokens[-1]))
     path = os.path.join(args.out_dir, "h100_mlp.csv")
