@@ -812,6 +812,13 @@ def composite_kernels(torch):
     return {"rmsnorm": rmsnorm, "rope": rope, "silu_and_mul": silu_and_mul}
 
 
+def rope_cache(torch, head_dim, positions, dev):
+    """[positions, head_dim] float32: cos of each position's rotation angles, then sin (base 10000)"""
+    inv = 1.0 / (10000.0 ** (torch.arange(0, head_dim, 2, device=dev).float() / head_dim))
+    fr = torch.arange(positions, device=dev).float()[:, None] * inv[None, :]
+    return torch.cat([fr.cos(), fr.sin()], dim=-1).contiguous()
+
+
 def fused_self_test(torch, k, log):
     """The fused kernels against composite float references; True when all agree."""
     ref = composite_kernels(torch)
@@ -828,9 +835,7 @@ def fused_self_test(torch, k, log):
     for t, hq, hkv, d in [(1, 32, 8, 128), (45, 48, 8, 128), (19, 6, 1, 128), (7, 32, 32, 80)]:
         qkv = torch.randn(t, (hq + 2 * hkv) * d, device=dev, dtype=torch.float16, generator=g)
         pos = torch.randint(0, 4096, (t,), device=dev, generator=g)
-        inv = 1.0 / (10000.0 ** (torch.arange(0, d, 2, device=dev).float() / d))
-        fr = torch.arange(4096, device=dev).float()[:, None] * inv[None, :]
-        cs = torch.cat([fr.cos(), fr.sin()], dim=-1).float().contiguous()
+        cs = rope_cache(torch, d, 4096, dev)
         a, b = qkv.clone(), qkv.clone()
         k["rope"](a, pos, cs, hq + hkv, d)
         ref["rope"](b, pos, cs, hq + hkv, d)
@@ -849,31 +854,42 @@ def fused_self_test(torch, k, log):
     return ok
 
 
+class LayerBuffers:
+    """One layer's weights (one GPU's shard at TP tp, fp16, random) and activation buffers for up
+    to tmax tokens, shared by the mlp sweep and the whole-layer check."""
+
+    def __init__(self, prof, model, tp, tmax, seed):
+        torch = prof.torch
+        name, e, hq, hkv, _, _ = model
+        ffn, vocab, self.gated = MLP_SPECS[name]
+        self.d = d = e // hq
+        self.hq_t, self.hkv_t, self.f_t, v_t = hq // tp, -(-hkv // tp), ffn // tp, -(-vocab // tp)
+        dev, h = prof.dev, torch.float16
+        g = torch.Generator(device=dev).manual_seed(seed)
+        rnd = lambda *sz: torch.randn(*sz, device=dev, dtype=h, generator=g)
+        up = (2 if self.gated else 1) * self.f_t
+        self.w_emb, self.w_qkv = rnd(v_t, e) * 0.02, rnd((self.hq_t + 2 * self.hkv_t) * d, e) * 0.02
+        self.w_o, self.w_up, self.w_down = rnd(e, self.hq_t * d) * 0.02, rnd(up, e) * 0.02, rnd(e, self.f_t) * 0.02
+        self.w_norm = torch.ones(e, device=dev, dtype=h)
+        self.ids = torch.randint(0, v_t, (tmax,), device=dev, generator=g)
+        self.x, self.res = rnd(tmax, e), rnd(tmax, e)
+        self.y, self.z = torch.empty_like(self.x), torch.empty_like(self.x)
+        self.qkv, self.attn_out = rnd(tmax, (self.hq_t + 2 * self.hkv_t) * d), rnd(tmax, self.hq_t * d)
+        self.gu, self.act = rnd(tmax, up), torch.empty(tmax, self.f_t, device=dev, dtype=h)
+        self.positions = torch.arange(tmax, device=dev)
+        self.cos_sin = rope_cache(torch, d, tmax, dev)
+
+
 def profile_mlp(prof, model, tp, tokens, deadline):
     """Times the ten mlp.csv operators of one layer of `model` at TP `tp` (one GPU's shard, fp16)
     for every token count; returns ({num_tokens: {op: stats}}, complete)."""
     torch, F = prof.torch, prof.F
-    name, e, hq, hkv, _, _ = model
-    ffn, vocab, gated = MLP_SPECS[name]
-    d = e // hq
-    hq_t, hkv_t, f_t, v_t = hq // tp, -(-hkv // tp), ffn // tp, -(-vocab // tp)
-    tmax = max(tokens)
-    dev, h = prof.dev, torch.float16
-    g = torch.Generator(device=dev).manual_seed(tp)
-    rnd = lambda *s: torch.randn(*s, device=dev, dtype=h, generator=g)
-    k = prof.fused
-    w_emb, w_qkv = rnd(v_t, e) * 0.02, rnd((hq_t + 2 * hkv_t) * d, e) * 0.02
-    w_o, w_up, w_down = rnd(e, hq_t * d) * 0.02, rnd((2 if gated else 1) * f_t, e) * 0.02, rnd(e, f_t) * 0.02
-    w_norm = torch.ones(e, device=dev, dtype=h)
-    ids = torch.randint(0, v_t, (tmax,), device=dev, generator=g)
-    x, res = rnd(tmax, e), rnd(tmax, e)
-    y, z = torch.empty_like(x), torch.empty_like(x)
-    qkv, attn_out = rnd(tmax, (hq_t + 2 * hkv_t) * d), rnd(tmax, hq_t * d)
-    gu, act = rnd(tmax, (2 if gated else 1) * f_t), torch.empty(tmax, f_t, device=dev, dtype=h)
-    positions = torch.arange(tmax, device=dev)
-    inv = 1.0 / (10000.0 ** (torch.arange(0, d, 2, device=dev).float() / d))
-    fr = torch.arange(tmax, device=dev).float()[:, None] * inv[None, :]
-    cos_sin = torch.cat([fr.cos(), fr.sin()], dim=-1).contiguous()
+    name = model[0]
+    B = LayerBuffers(prof, model, tp, max(tokens), seed=tp)
+    k, d, gated = prof.fused, B.d, B.gated
+    w_emb, w_qkv, w_o, w_up, w_down, w_norm = B.w_emb, B.w_qkv, B.w_o, B.w_up, B.w_down, B.w_norm
+    ids, x, res, y, z, qkv, attn_out, gu, act = B.ids, B.x, B.res, B.y, B.z, B.qkv, B.attn_out, B.gu, B.act
+    positions, cos_sin, hq_t, hkv_t = B.positions, B.cos_sin, B.hq_t, B.hkv_t
     out = {}
     for t in tokens:
         if time.time() > deadline:
@@ -897,7 +913,7 @@ def profile_mlp(prof, model, tp, tokens, deadline):
             prof.failed.append(((name, tp), "mlp", t, str(exc).splitlines()[0][:160]))
             prof.log("  FAILED %s TP%d tokens %d: %s" % (name, tp, t, prof.failed[-1][3]))
             torch.cuda.synchronize()
-    del w_emb, w_qkv, w_o, w_up, w_down, x, res, y, z, qkv, attn_out, gu, act
+    del B, w_emb, w_qkv, w_o, w_up, w_down, ids, x, res, y, z, qkv, attn_out, gu, act
     torch.cuda.empty_cache()
     return out, True
 
@@ -935,24 +951,13 @@ def profile_layers(prof, model, tp):
     same operators' medians timed one by one, as the profiles are."""
     torch, F = prof.torch, prof.F
     name, e, hq, hkv, _, _ = model
-    ffn, vocab, gated = MLP_SPECS[name]
-    d = e // hq
     shape = per_gpu_shape(e, hq, hkv, tp)
-    hq_t, hkv_t, f_t = shape[0], shape[1], ffn // tp
     tmax = max((b[0][0] if b[0] else 0) + sum(c for c, _ in b[1]) for b in LAYER_BATCHES)
-    dev, h = prof.dev, torch.float16
-    g = torch.Generator(device=dev).manual_seed(7)
-    rnd = lambda *sz: torch.randn(*sz, device=dev, dtype=h, generator=g)
-    k = prof.fused
-    w_qkv, w_o = rnd((hq_t + 2 * hkv_t) * d, e) * 0.02, rnd(e, hq_t * d) * 0.02
-    w_up, w_down = rnd(2 * f_t, e) * 0.02, rnd(e, f_t) * 0.02
-    w_norm = torch.ones(e, device=dev, dtype=h)
-    x, res, y = rnd(tmax, e), rnd(tmax, e), rnd(tmax, e)
-    attn_out, act = rnd(tmax, hq_t * d), torch.empty(tmax, f_t, device=dev, dtype=h)
-    positions = torch.arange(tmax, device=dev)
-    inv = 1.0 / (10000.0 ** (torch.arange(0, d, 2, device=dev).float() / d))
-    fr = torch.arange(tmax, device=dev).float()[:, None] * inv[None, :]
-    cos_sin = torch.cat([fr.cos(), fr.sin()], dim=-1).contiguous()
+    B = LayerBuffers(prof, model, tp, tmax, seed=7)
+    k, d, hq_t, hkv_t = prof.fused, B.d, B.hq_t, B.hkv_t
+    w_qkv, w_o, w_up, w_down, w_norm = B.w_qkv, B.w_o, B.w_up, B.w_down, B.w_norm
+    x, res, y, attn_out, act = B.x, B.res, B.y, B.attn_out, B.act
+    positions, cos_sin = B.positions, B.cos_sin
     rows = []
     for batch in LAYER_BATCHES:
         dec, pre = batch
@@ -999,7 +1004,7 @@ def profile_layers(prof, model, tp):
                     + [fmt(by_op[op]) for op in LAYER_OPS])
         prof.log("  layer %s TP%d decode %-8s prefill %-22s T %5d: layer %.4f ms, sum of ops %.4f ms (%.3f)" % (
             name, tp, ds or "-", ps or "-", t, statistics.median(lt), sum(parts), statistics.median(lt) / sum(parts)))
-    del w_qkv, w_o, w_up, w_down, x, res, y, attn_out, act
+    del B, w_qkv, w_o, w_up, w_down, x, res, y, attn_out, act
     torch.cuda.empty_cache()
     return rows
 
