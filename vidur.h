@@ -9174,6 +9174,15 @@ static void vidur__report_row(FILE *f, const char *label, const vidur_stat *st)
             st->p50, st->p90, st->p99, st->max);
 }
 
+/* 0 (and an error) when the last summary lacks its exact metrics: files or a report written
+   from it would look complete */
+static int vidur__summary_exact(const vidur_sim *s, vidur_error *err)
+{
+    if (!s->summary_oom) return 1;
+    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (summary)");
+    return 0;
+}
+
 VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidur_error *err)
 {
     static const int cdf_metrics[3][2] = {{VIDUR_METRIC_PREFILL_E2E_TIME, -1},
@@ -9189,10 +9198,7 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
     int i, m, r, nrep = s->num_replicas > 64 ? 64 : s->num_replicas;
     size_t cap = (size_t)(nrep > 2 ? nrep : 2) * VIDUR__TS_BUCKETS;
     FILE *f;
-    if (s->summary_oom) { /* a report without its metrics would look complete */
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (summary)");
-        return VIDUR_ERR_MEMORY;
-    }
+    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
     xs = (double *)VIDUR_MALLOC(cap * sizeof(double));
     ys = (double *)VIDUR_MALLOC(cap * sizeof(double));
     tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
@@ -9287,10 +9293,7 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     vidur__afile a;
     const vidur_summary *sum = vidur_sim_summary(s);
     int ok, r;
-    if (s->summary_oom) { /* files without the exact metrics would look complete */
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (summary)");
-        return VIDUR_ERR_MEMORY;
-    }
+    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
     if (!dir) {
         if (s->cfg.timestamp_output_dir) {
             /* the only use of the clock: naming the folder, as Vidur does */
