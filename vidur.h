@@ -7349,6 +7349,8 @@ static void vidur__ppo_gs_destroy(void *state)
 static const vidur_global_scheduler_api vidur__ppo_builtin = {
     "ppo", vidur__ppo_gs_create, vidur__ppo_gs_destroy, vidur__ppo_route, NULL, vidur__ppo_request_end, NULL, NULL};
 
+static const vidur_global_scheduler_api *vidur__ppo_api(void) { return &vidur__ppo_builtin; }
+
 VIDURDEF vidur_global_scheduler_api vidur_ppo_scheduler_api(vidur_ppo *p)
 {
     vidur_global_scheduler_api a = vidur__ppo_builtin;
@@ -7565,6 +7567,9 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     VIDUR_FREE(s);
 }
 
+/* the built-in learned router, defined with the rest of the PPO module */
+static const vidur_global_scheduler_api *vidur__ppo_api(void);
+
 VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out, vidur_error *err)
 {
     vidur_sim *s;
@@ -7644,7 +7649,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         if (!strcmp(cfg->global_plugins[i]->name, cfg->global_scheduler_type)) s->gapi = cfg->global_plugins[i];
     for (i = 0; i < VIDUR__COUNT(vidur__global_schedulers) && !s->gapi; i++)
         if (!strcmp(vidur__global_schedulers[i].name, cfg->global_scheduler_type)) s->gapi = &vidur__global_schedulers[i];
-    if (!s->gapi && !strcmp(cfg->global_scheduler_type, "ppo")) s->gapi = &vidur__ppo_builtin;
+    if (!s->gapi && !strcmp(cfg->global_scheduler_type, "ppo")) s->gapi = vidur__ppo_api();
     VIDUR_ASSERT(rapi && s->gapi);
     s->memo = (vidur__memo_entry *)vidur__calloc(VIDUR__MEMO_SIZE, sizeof *s->memo);
     if (s->memo && s->cfg.store_operation_metrics) {
