@@ -433,27 +433,6 @@ VIDURDEF const vidur_device_spec *vidur_builtin_device(int i);
 VIDURDEF int vidur_builtin_node_count(void);
 VIDURDEF const vidur_node_spec *vidur_builtin_node(int i);
 
-/* ---- memory planner ---------------------------------------------------------------------- */
-typedef struct vidur_memory_plan {
-    int64_t params_per_layer;        /* per device */
-    int64_t param_bytes;             /* per device (stage) */
-    double available_bytes;
-    int64_t kv_bytes_per_request;
-    int64_t max_batch_size_mem;      /* requests of max_tokens that fit */
-    int64_t max_request_slots;       /* x PP */
-    int64_t max_blocks_per_sequence; /* max_tokens / block_size */
-    int64_t num_blocks;
-} vidur_memory_plan;
-VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
-                                                double margin, int64_t max_tokens, int block_size,
-                                                vidur_memory_plan *out, vidur_error *err);
-
-/* The fork's planner (used by vllm_v1): token capacity instead of per-request slots:
-   kv bytes per token = 4 x hd x kv_w x L/PP; num_blocks = floor((usable - weights) / that) / block_size.
-   Llama-2-7B on one A100: 7,672 blocks; Meta-Llama-3-8B: 30,208. */
-VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
-                                                       double margin, int block_size, vidur_memory_plan *out, vidur_error *err);
-
 /* ---- entities visible to plug-ins ---------------------------------------------------------- */
 struct vidur_request {
     int64_t id;                   /* 0,1,2,... in generation order */
@@ -580,39 +559,26 @@ VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r);
 /* A uniformly distributed double in [0,1) from the simulation's scheduler stream. */
 VIDURDEF double vidur_sim_random(vidur_sim *s);
 
-/* ---- PPO router (learned global scheduler, ppo_scheduler.md §12) --------------------------------
-   `--global_scheduler_config_type ppo` builds a learner from [ppo_global_scheduler_config] (fresh,
-   warm-started, or loaded from load_checkpoint) and trains it online while the simulation runs
-   (mode = train) or routes with it frozen (mode = eval). A vidur_ppo can also be created by the
-   caller and plugged into several simulations in turn (vidur_ppo_scheduler_api): that is chunked
-   training within one process, and what tools/vidur-compare uses to evaluate a frozen policy. */
-typedef struct vidur_ppo vidur_ppo;
-typedef struct vidur_ppo_info {
-    int64_t decisions, updates, minibatch_steps, sim_decisions, num_params, demo_samples;
-    int obs_dim, has_reference;
-    double last_update_entropy;      /* mean policy entropy over the last update's minibatches */
-    double policy_entropy;           /* eval: mean entropy of softmax(z) over this simulation's decisions */
-    double frac_least_outstanding;   /* eval: share of decisions picking a replica with fewest outstanding requests */
-    double bc_train_accuracy, bc_val_accuracy;
-    const double *actor, *critic;    /* weights (for comparisons in tests) */
-} vidur_ppo_info;
-/* Fresh (orthogonal init, optional warm start) or from cfg->ppo.load_checkpoint; cfg->num_replicas actions. */
-VIDURDEF vidur_result vidur_ppo_create(const vidur_config *cfg, vidur_ppo **out, vidur_error *err);
-VIDURDEF void vidur_ppo_destroy(vidur_ppo *p);
-/* Writes one checkpoint file atomically (everything needed for an exact resume). */
-VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error *err);
-/* End of a simulation: renames the metrics CSVs into place and, when training with a
-   checkpoint_dir, writes ckpt_<decision>.bin and latest.bin. */
-VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err);
-VIDURDEF void vidur_ppo_set_training(vidur_ppo *p, int train); /* 0: frozen weights and normaliser */
-/* Inference mode: greedy | sample | controller, or the ablations shuffle | mean (greedy on a
-   permuted / mean state). */
-VIDURDEF vidur_result vidur_ppo_set_inference(vidur_ppo *p, const char *mode, vidur_error *err);
-VIDURDEF void vidur_ppo_get_info(const vidur_ppo *p, vidur_ppo_info *out);
-/* A global scheduler named "ppo" that routes with p (the caller keeps ownership). */
-VIDURDEF vidur_global_scheduler_api vidur_ppo_scheduler_api(vidur_ppo *p);
-/* The learner of a simulation whose global scheduler is ppo, else NULL. */
-VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
+/* ---- memory planner ---------------------------------------------------------------------- */
+typedef struct vidur_memory_plan {
+    int64_t params_per_layer;        /* per device */
+    int64_t param_bytes;             /* per device (stage) */
+    double available_bytes;
+    int64_t kv_bytes_per_request;
+    int64_t max_batch_size_mem;      /* requests of max_tokens that fit */
+    int64_t max_request_slots;       /* x PP */
+    int64_t max_blocks_per_sequence; /* max_tokens / block_size */
+    int64_t num_blocks;
+} vidur_memory_plan;
+VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
+                                                double margin, int64_t max_tokens, int block_size,
+                                                vidur_memory_plan *out, vidur_error *err);
+
+/* The fork's planner (used by vllm_v1): token capacity instead of per-request slots:
+   kv bytes per token = 4 x hd x kv_w x L/PP; num_blocks = floor((usable - weights) / that) / block_size.
+   Llama-2-7B on one A100: 7,672 blocks; Meta-Llama-3-8B: 30,208. */
+VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
+                                                       double margin, int block_size, vidur_memory_plan *out, vidur_error *err);
 
 /* ---- execution time ------------------------------------------------------------------------ */
 enum {
@@ -866,6 +832,40 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
 VIDURDEF void vidur_xml_escape(FILE *f, const char *text);
 VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f);
 VIDURDEF void vidur_sim_destroy(vidur_sim *s);
+
+/* ---- PPO router (learned global scheduler, ppo_scheduler.md §12) --------------------------------
+   `--global_scheduler_config_type ppo` builds a learner from [ppo_global_scheduler_config] (fresh,
+   warm-started, or loaded from load_checkpoint) and trains it online while the simulation runs
+   (mode = train) or routes with it frozen (mode = eval). A vidur_ppo can also be created by the
+   caller and plugged into several simulations in turn (vidur_ppo_scheduler_api): that is chunked
+   training within one process, and what tools/vidur-compare uses to evaluate a frozen policy. */
+typedef struct vidur_ppo vidur_ppo;
+typedef struct vidur_ppo_info {
+    int64_t decisions, updates, minibatch_steps, sim_decisions, num_params, demo_samples;
+    int obs_dim, has_reference;
+    double last_update_entropy;      /* mean policy entropy over the last update's minibatches */
+    double policy_entropy;           /* eval: mean entropy of softmax(z) over this simulation's decisions */
+    double frac_least_outstanding;   /* eval: share of decisions picking a replica with fewest outstanding requests */
+    double bc_train_accuracy, bc_val_accuracy;
+    const double *actor, *critic;    /* weights (for comparisons in tests) */
+} vidur_ppo_info;
+/* Fresh (orthogonal init, optional warm start) or from cfg->ppo.load_checkpoint; cfg->num_replicas actions. */
+VIDURDEF vidur_result vidur_ppo_create(const vidur_config *cfg, vidur_ppo **out, vidur_error *err);
+VIDURDEF void vidur_ppo_destroy(vidur_ppo *p);
+/* Writes one checkpoint file atomically (everything needed for an exact resume). */
+VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error *err);
+/* End of a simulation: renames the metrics CSVs into place and, when training with a
+   checkpoint_dir, writes ckpt_<decision>.bin and latest.bin. */
+VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err);
+VIDURDEF void vidur_ppo_set_training(vidur_ppo *p, int train); /* 0: frozen weights and normaliser */
+/* Inference mode: greedy | sample | controller, or the ablations shuffle | mean (greedy on a
+   permuted / mean state). */
+VIDURDEF vidur_result vidur_ppo_set_inference(vidur_ppo *p, const char *mode, vidur_error *err);
+VIDURDEF void vidur_ppo_get_info(const vidur_ppo *p, vidur_ppo_info *out);
+/* A global scheduler named "ppo" that routes with p (the caller keeps ownership). */
+VIDURDEF vidur_global_scheduler_api vidur_ppo_scheduler_api(vidur_ppo *p);
+/* The learner of a simulation whose global scheduler is ppo, else NULL. */
+VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
 
 /* ---- capacity search (config explorer, ../shared/spec/config_explorer.md, fork [F]) ----------
    A search INI lists the values of every deployment axis; vidur_search_expand takes their
@@ -1392,6 +1392,420 @@ static double vidur__mt_standard_gamma(vidur__mt *r, double shape)
     }
 }
 
+/* ---- section: CSV reading ------------------------------------------------------------------------
+   A small streaming RFC-4180 reader: one record at a time (a quoted field may hold commas, as
+   block_hash_ids does, or even newlines), so a large trace never sits in memory as text. */
+typedef struct vidur__csv {
+    FILE *f;
+    const char *path;
+    int line;            /* line number of the current record's first line */
+    int next_line;
+    char *hdr;           /* the header record (cols point into it) */
+    char *buf;           /* the current record */
+    size_t cap;
+    int ncols;
+    char *cols[64];
+    char *fields[64];
+    int nfields;
+    int oom;
+    char *rbuf;          /* read-ahead block: stdio's per-character locking is slow */
+    size_t rpos, rlen;
+} vidur__csv;
+
+/* appends n bytes to the record buffer */
+static int vidur__csv_append(vidur__csv *c, size_t *len, const char *p, size_t n)
+{
+    if (*len + n + 2 > c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 4096;
+        char *nb;
+        while (nc < *len + n + 2) nc *= 2;
+        nb = (char *)VIDUR_REALLOC(c->buf, nc);
+        if (!nb) { c->oom = 1; return 0; }
+        c->buf = nb;
+        c->cap = nc;
+    }
+    memcpy(c->buf + *len, p, n);
+    *len += n;
+    return 1;
+}
+
+/* reads one record into c->buf (without its line end); returns 0 at end of file */
+static int vidur__csv_read(vidur__csv *c)
+{
+    size_t len = 0;
+    int inq = 0, any = 0;
+    c->line = c->next_line;
+    for (;;) {
+        const char *p, *e, *nl, *q;
+        size_t seg;
+        if (c->rpos == c->rlen) { /* refill the read-ahead block */
+            if (!c->rbuf) {
+                c->rbuf = (char *)VIDUR_MALLOC(1 << 16);
+                if (!c->rbuf) { c->oom = 1; return 0; }
+            }
+            c->rlen = fread(c->rbuf, 1, 1 << 16, c->f);
+            c->rpos = 0;
+            if (c->rlen == 0) break;
+        }
+        /* whole line segments at a time (memchr), not a character at a time: traces are large */
+        any = 1;
+        p = c->rbuf + c->rpos;
+        e = c->rbuf + c->rlen;
+        nl = (const char *)memchr(p, '\n', (size_t)(e - p));
+        seg = (size_t)((nl ? nl : e) - p);
+        for (q = p; (q = (const char *)memchr(q, '"', (size_t)(p + seg - q))) != NULL; q++) inq = !inq;
+        if (!vidur__csv_append(c, &len, p, seg)) return 0;
+        c->rpos += seg;
+        if (!nl) continue;
+        c->rpos++;
+        c->next_line++;
+        if (!inq) break;
+        if (!vidur__csv_append(c, &len, "\n", 1)) return 0; /* a line end inside quotes is data */
+    }
+    if (!any) return 0;
+    if (len && c->buf[len - 1] == '\r') len--;
+    if (!c->buf) {
+        c->buf = (char *)VIDUR_MALLOC(16);
+        if (!c->buf) { c->oom = 1; return 0; }
+        c->cap = 16;
+    }
+    c->buf[len] = 0;
+    return 1;
+}
+
+/* splits a record in place into fields (quotes removed, "" unescaped) */
+static int vidur__csv_split(char *p, char **fields)
+{
+    int n = 0;
+    for (;;) {
+        char *w = p;
+        if (n < 64) fields[n] = p;
+        if (*p == '"') {
+            /* the field starts after the quote, so a run without escaped quotes (hash lists)
+               stays in place; only what follows a "" moves */
+            w = ++p;
+            if (n < 64) fields[n] = p;
+            for (;;) {
+                char *qq = strchr(p, '"');
+                size_t n = qq ? (size_t)(qq - p) : strlen(p);
+                if (w != p) memmove(w, p, n);
+                w += n;
+                p += n;
+                if (!qq) break;
+                if (p[1] == '"') { *w++ = '"'; p += 2; continue; }
+                p++;
+                break;
+            }
+            while (*p && *p != ',') p++;
+        } else {
+            while (*p && *p != ',') *w++ = *p++;
+        }
+        n++;
+        if (*p == ',') { *w = 0; p++; continue; }
+        *w = 0;
+        break;
+    }
+    return n > 64 ? 64 : n;
+}
+
+static void vidur__csv_close(vidur__csv *c)
+{
+    if (c->f) fclose(c->f);
+    VIDUR_FREE(c->hdr);
+    VIDUR_FREE(c->buf);
+    VIDUR_FREE(c->rbuf);
+    memset(c, 0, sizeof *c);
+}
+
+static vidur_result vidur__csv_open(vidur__csv *c, const char *path, vidur_error *err)
+{
+    size_t n;
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->next_line = 1;
+    c->f = fopen(path, "rb");
+    if (!c->f) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return VIDUR_ERR_IO;
+    }
+    if (!vidur__csv_read(c)) {
+        vidur__set_error(err, c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE, c->oom ? "%s: out of memory" : "%s:1: empty file (a header line is required)", path);
+        vidur__csv_close(c);
+        return c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE;
+    }
+    n = strlen(c->buf);
+    c->hdr = (char *)VIDUR_MALLOC(n + 1);
+    if (!c->hdr) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", path);
+        vidur__csv_close(c);
+        return VIDUR_ERR_MEMORY;
+    }
+    memcpy(c->hdr, c->buf + (!strncmp(c->buf, "\xEF\xBB\xBF", 3) ? 3 : 0), n + 1 - (!strncmp(c->buf, "\xEF\xBB\xBF", 3) ? 3 : 0));
+    c->ncols = vidur__csv_split(c->hdr, c->cols);
+    return VIDUR_OK;
+}
+
+static int vidur__csv_col(const vidur__csv *c, const char *name)
+{
+    int i;
+    for (i = 0; i < c->ncols; i++)
+        if (!strcmp(c->cols[i], name)) return i;
+    return -1;
+}
+
+/* next data row (skips blank lines); returns 0 at end of file (or out of memory: c->oom) */
+static int vidur__csv_next(vidur__csv *c)
+{
+    for (;;) {
+        if (!vidur__csv_read(c)) return 0;
+        if (!c->buf[0]) continue;
+        c->nfields = vidur__csv_split(c->buf, c->fields);
+        return 1;
+    }
+}
+
+static vidur_result vidur__csv_double(vidur__csv *c, int col, double *out, vidur_error *err)
+{
+    char *end;
+    const char *s;
+    if (col >= c->nfields) {
+        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field '%s' is missing (row has %d fields, header %d)", c->path,
+                         c->line, c->cols[col], c->nfields, c->ncols);
+        return VIDUR_ERR_PARSE;
+    }
+    s = c->fields[col];
+    errno = 0;
+    *out = strtod(s, &end);
+    while (isspace((unsigned char)*end)) end++;
+    if (end == s || *end || errno == ERANGE || *out != *out) {
+        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field '%s': '%s' is not a number", c->path, c->line, c->cols[col], s);
+        return VIDUR_ERR_PARSE;
+    }
+    return VIDUR_OK;
+}
+
+
+/* series average meter (workload_and_metrics.md §5), including Vidur's quirk that a segment
+   starting at time 0 is never counted */
+typedef struct vidur__meter {
+    double prev_x, prev_y, num, den, min, max;
+    int has;
+} vidur__meter;
+
+static void vidur__meter_init(vidur__meter *m)
+{
+    memset(m, 0, sizeof *m);
+    m->has = 1; /* initial point (0, 0) */
+}
+
+static void vidur__meter_put(vidur__meter *m, double x, double y)
+{
+    if (m->prev_x != 0) {
+        m->num += m->prev_y * (x - m->prev_x);
+        m->den += x - m->prev_x;
+    }
+    m->prev_x = x;
+    m->prev_y = y;
+    if (y < m->min) m->min = y;
+    if (y > m->max) m->max = y;
+}
+
+static double vidur__meter_mean(const vidur__meter *m) { return m->den > 0 ? m->num / m->den : 0; }
+
+/* DDSketch with a logarithmic mapping (what Vidur uses for batch metrics, relative accuracy
+   0.001): bounded memory however many batches, quantiles within 0.1 % relative error. */
+typedef struct vidur__sketch {
+    int64_t *counts;  /* dense buckets [lo, lo + n) */
+    int64_t lo, n;
+    int64_t zeros, count;
+    double sum, min, max, log_gamma, gamma;
+    int32_t icache[4096]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
+    double last_v;        /* the last non-integer value and its bucket: the requests of one batch */
+    int64_t last_b;       /* often add the same time, so this skips most log() calls */
+} vidur__sketch;
+
+static void vidur__sketch_init(vidur__sketch *k, double alpha)
+{
+    memset(k, 0, sizeof *k);
+    k->gamma = 1.0 + 2.0 * alpha / (1.0 - alpha);
+    k->log_gamma = log(k->gamma);
+    k->min = DBL_MAX;
+    k->max = -DBL_MAX;
+}
+
+#define VIDUR__SKETCH_ZERO INT64_MIN /* the bucket of values counted as zeros */
+
+/* a value's bucket: ceil(log(v) / log(gamma)), or VIDUR__SKETCH_ZERO */
+static int64_t vidur__sketch_bucket(const vidur__sketch *k, double v)
+{
+    if (v <= DBL_MIN * k->gamma) return VIDUR__SKETCH_ZERO;
+    return (int64_t)ceil(log(v) / k->log_gamma);
+}
+
+/* adds n copies of v, whose bucket is b (from vidur__sketch_bucket, or a cache of it) */
+static int vidur__sketch_put(vidur__sketch *k, double v, int64_t n, int64_t b)
+{
+    int64_t nlo, nn, i;
+    k->count += n;
+    k->sum += v * (double)n;
+    if (v < k->min) k->min = v;
+    if (v > k->max) k->max = v;
+    if (b == VIDUR__SKETCH_ZERO) {
+        k->zeros += n;
+        return 1;
+    }
+    if (k->n == 0) {
+        k->counts = (int64_t *)vidur__calloc(64, sizeof(int64_t));
+        if (!k->counts) return 0;
+        k->lo = b - 32;
+        k->n = 64;
+    }
+    if (b < k->lo || b >= k->lo + k->n) {
+        int64_t *nc;
+        nlo = b < k->lo ? b - k->n : k->lo;
+        nn = (b >= k->lo + k->n ? b + k->n : k->lo + k->n) - nlo;
+        nc = (int64_t *)vidur__calloc((size_t)nn, sizeof(int64_t));
+        if (!nc) return 0;
+        for (i = 0; i < k->n; i++) nc[k->lo - nlo + i] = k->counts[i];
+        VIDUR_FREE(k->counts);
+        k->counts = nc;
+        k->lo = nlo;
+        k->n = nn;
+    }
+    k->counts[b - k->lo] += n;
+    return 1;
+}
+
+static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
+{
+    int64_t b;
+    int iv = (int)v;
+    if (v <= DBL_MIN * k->gamma) {
+        b = VIDUR__SKETCH_ZERO;
+    } else if (v < 4096 && (double)iv == v) {
+        if (!k->icache[iv]) k->icache[iv] = (int32_t)vidur__sketch_bucket(k, v) + 1;
+        b = k->icache[iv] - 1;
+    } else if (v == k->last_v) {
+        b = k->last_b;
+    } else {
+        b = vidur__sketch_bucket(k, v);
+        k->last_v = v;
+        k->last_b = b;
+    }
+    return vidur__sketch_put(k, v, n, b);
+}
+
+static int vidur__sketch_add(vidur__sketch *k, double v) { return vidur__sketch_add_n(k, v, 1); }
+
+static double vidur__sketch_quantile(const vidur__sketch *k, double q)
+{
+    double rank;
+    int64_t i, cum = 0;
+    if (k->count == 0) return 0;
+    rank = q * (double)(k->count - 1);
+    if (rank < (double)k->zeros) return 0;
+    for (i = 0; i < k->n; i++) {
+        cum += k->counts[i];
+        if ((double)cum > rank - (double)k->zeros) return pow(k->gamma, (double)(k->lo + i)) * 2.0 / (1.0 + k->gamma);
+    }
+    return k->max;
+}
+
+/* ---- section: streaming metrics (sketch merge, downsampled time series) ---------------------
+   Everything here has memory bounded independently of the number of requests and batches. */
+
+/* Adds every count of src (same alpha) into dst: DDSketches of parts merge into the sketch of
+   the whole exactly (same buckets), e.g. shards of one run or several runs. The simulation
+   itself keeps one sketch per metric, so only the tests call this. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
+static int vidur__sketch_merge(vidur__sketch *dst, const vidur__sketch *src)
+{
+    int64_t i;
+    VIDUR_ASSERT(dst->gamma == src->gamma);
+    if (src->count == 0) return 1;
+    if (src->n) {
+        int64_t lo = src->lo, hi = src->lo + src->n;
+        if (dst->n) {
+            if (dst->lo < lo) lo = dst->lo;
+            if (dst->lo + dst->n > hi) hi = dst->lo + dst->n;
+        }
+        if (!dst->n || lo != dst->lo || hi - lo != dst->n) {
+            int64_t *nc = (int64_t *)vidur__calloc((size_t)(hi - lo), sizeof(int64_t));
+            if (!nc) return 0;
+            for (i = 0; i < dst->n; i++) nc[dst->lo - lo + i] = dst->counts[i];
+            VIDUR_FREE(dst->counts);
+            dst->counts = nc;
+            dst->lo = lo;
+            dst->n = hi - lo;
+        }
+        for (i = 0; i < src->n; i++) dst->counts[src->lo - dst->lo + i] += src->counts[i];
+    }
+    dst->zeros += src->zeros;
+    dst->count += src->count;
+    dst->sum += src->sum;
+    if (src->min < dst->min) dst->min = src->min;
+    if (src->max > dst->max) dst->max = src->max;
+    return 1;
+}
+
+/* A fixed number of time buckets per series; when time passes the last bucket, neighbouring
+   buckets are merged in pairs and the width doubles, so a run of any length keeps
+   VIDUR__TS_BUCKETS buckets per series. Each bucket holds a sum and a count (rates: count per
+   bucket; levels such as KV usage: mean of the samples in the bucket). */
+#define VIDUR__TS_BUCKETS 256
+/* series: arrivals, completions, batch size, then queue length and KV usage per replica */
+enum { VIDUR__TS_ARRIVALS, VIDUR__TS_COMPLETIONS, VIDUR__TS_BATCH_SIZE, VIDUR__TS_FIRST_REPLICA };
+typedef struct vidur__tseries {
+    int nseries;
+    double width, inv_width;  /* seconds per bucket, and its inverse */
+    double *sum, *cnt; /* nseries x VIDUR__TS_BUCKETS */
+    double t_max;
+} vidur__tseries;
+
+static int vidur__ts_init(vidur__tseries *ts, int nseries)
+{
+    ts->nseries = nseries;
+    ts->width = 1.0 / 64; /* doubles as needed */
+    ts->inv_width = 64;
+    ts->t_max = 0;
+    ts->sum = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
+    ts->cnt = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
+    return ts->sum && ts->cnt;
+}
+
+static void vidur__ts_free(vidur__tseries *ts)
+{
+    VIDUR_FREE(ts->sum);
+    VIDUR_FREE(ts->cnt);
+    ts->sum = ts->cnt = NULL;
+}
+
+static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
+{
+    int64_t b;
+    if (!ts->sum || t < 0) return;
+    b = (int64_t)(t * ts->inv_width); /* exact: widths are powers of two */
+    while (b >= VIDUR__TS_BUCKETS) {
+        int k, i;
+        for (k = 0; k < ts->nseries; k++) {
+            double *sm = ts->sum + (size_t)k * VIDUR__TS_BUCKETS, *cn = ts->cnt + (size_t)k * VIDUR__TS_BUCKETS;
+            for (i = 0; i < VIDUR__TS_BUCKETS / 2; i++) {
+                sm[i] = sm[2 * i] + sm[2 * i + 1];
+                cn[i] = cn[2 * i] + cn[2 * i + 1];
+            }
+            for (; i < VIDUR__TS_BUCKETS; i++) sm[i] = cn[i] = 0;
+        }
+        ts->width *= 2;
+        ts->inv_width *= 0.5;
+        b = (int64_t)(t * ts->inv_width);
+    }
+    ts->sum[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += v;
+    ts->cnt[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += 1;
+    if (t > ts->t_max) ts->t_max = t;
+}
+
 /* ---- section: model / device / node tables ---------------------------------------------------- */
 static const vidur_model_spec vidur__models[] = {
     /* name, L, Hq, Hkv, E, F, max_pos, vocab, gated, post_attn_norm, bias, qkv_bias, rope theta, rotary */
@@ -1467,65 +1881,6 @@ VIDURDEF const vidur_node_spec *vidur_find_node(const vidur_config *cfg, const c
     for (i = 0; i < VIDUR__COUNT(vidur__nodes); i++)
         if (!strcmp(vidur__nodes[i].name, name)) return &vidur__nodes[i];
     return NULL;
-}
-
-/* ---- section: memory planner (upstream Vidur, schedulers.md §1) ------------------------------- */
-VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
-                                                double margin, int64_t max_tokens, int block_size,
-                                                vidur_memory_plan *out, vidur_error *err)
-{
-    int64_t E = m->embedding_dim, hd, qw, kvw, F = m->mlp_hidden_dim, k = m->use_gated_mlp ? 3 : 2, Ls;
-    double kv_total;
-    memset(out, 0, sizeof *out);
-    if (tp <= 0 || pp <= 0 || m->num_q_heads % tp || m->num_layers % pp || E % m->num_q_heads) {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s cannot be split with TP=%d PP=%d", m->name, tp, pp);
-        return VIDUR_ERR_CONFIG;
-    }
-    hd = E / m->num_q_heads;
-    qw = m->num_q_heads / tp;
-    kvw = vidur__ceil_div(m->num_kv_heads, tp);
-    Ls = m->num_layers / pp;
-    out->params_per_layer = E * hd * (qw + 2 * kvw) + E * hd * qw + (k * E * F) / tp;
-    out->param_bytes = 2 * out->params_per_layer * Ls;
-    out->available_bytes = d->total_memory_gb * 1024.0 * 1024.0 * 1024.0 * (1.0 - margin);
-    /* upstream counts the KV of all L layers here, not L/PP: reproduced on purpose */
-    out->kv_bytes_per_request = 2 * 2 * hd * kvw * max_tokens * (int64_t)m->num_layers;
-    kv_total = floor((out->available_bytes - (double)out->param_bytes) / (double)out->kv_bytes_per_request);
-    if (kv_total <= 0) {
-        vidur__set_error(err, VIDUR_ERR_MEMORY,
-                         "model %s (TP=%d PP=%d) leaves no room for one %lld-token request on %s: weights %.1f GiB of %.1f GiB usable",
-                         m->name, tp, pp, (long long)max_tokens, d->name, out->param_bytes / 1073741824.0,
-                         out->available_bytes / 1073741824.0);
-        return VIDUR_ERR_MEMORY;
-    }
-    out->max_batch_size_mem = (int64_t)kv_total;
-    out->max_request_slots = out->max_batch_size_mem * pp;
-    out->max_blocks_per_sequence = max_tokens / block_size;
-    out->num_blocks = out->max_blocks_per_sequence * out->max_request_slots;
-    return VIDUR_OK;
-}
-
-VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
-                                                       double margin, int block_size, vidur_memory_plan *out, vidur_error *err)
-{
-    vidur_result r = vidur_memory_plan_compute(m, d, tp, pp, margin, 1, block_size, out, err);
-    int64_t hd, kvw, per_token;
-    double tokens;
-    if (r != VIDUR_OK && r != VIDUR_ERR_MEMORY) return r;
-    hd = m->embedding_dim / m->num_q_heads;
-    kvw = vidur__ceil_div(m->num_kv_heads, tp);
-    per_token = 2 * 2 * hd * kvw * (m->num_layers / pp);
-    tokens = floor((out->available_bytes - (double)out->param_bytes) / (double)per_token);
-    if (tokens < block_size) {
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "model %s (TP=%d PP=%d) leaves no room for KV blocks on %s", m->name, tp, pp, d->name);
-        return VIDUR_ERR_MEMORY;
-    }
-    out->kv_bytes_per_request = per_token;
-    out->max_batch_size_mem = (int64_t)tokens; /* here: tokens of KV capacity */
-    out->max_request_slots = 0;
-    out->max_blocks_per_sequence = 0;
-    out->num_blocks = (int64_t)tokens / block_size;
-    return VIDUR_OK;
 }
 
 /* ---- section: configuration ------------------------------------------------------------------
@@ -2555,199 +2910,6 @@ VIDURDEF void vidur_config_print_help(FILE *f)
           "  [node.NAME]   device num_devices_per_node intra_node_bandwidth_gbps inter_node_bandwidth_gbps link_latency_us\n", f);
 }
 
-/* ---- section: CSV reading ------------------------------------------------------------------------
-   A small streaming RFC-4180 reader: one record at a time (a quoted field may hold commas, as
-   block_hash_ids does, or even newlines), so a large trace never sits in memory as text. */
-typedef struct vidur__csv {
-    FILE *f;
-    const char *path;
-    int line;            /* line number of the current record's first line */
-    int next_line;
-    char *hdr;           /* the header record (cols point into it) */
-    char *buf;           /* the current record */
-    size_t cap;
-    int ncols;
-    char *cols[64];
-    char *fields[64];
-    int nfields;
-    int oom;
-    char *rbuf;          /* read-ahead block: stdio's per-character locking is slow */
-    size_t rpos, rlen;
-} vidur__csv;
-
-/* appends n bytes to the record buffer */
-static int vidur__csv_append(vidur__csv *c, size_t *len, const char *p, size_t n)
-{
-    if (*len + n + 2 > c->cap) {
-        size_t nc = c->cap ? c->cap * 2 : 4096;
-        char *nb;
-        while (nc < *len + n + 2) nc *= 2;
-        nb = (char *)VIDUR_REALLOC(c->buf, nc);
-        if (!nb) { c->oom = 1; return 0; }
-        c->buf = nb;
-        c->cap = nc;
-    }
-    memcpy(c->buf + *len, p, n);
-    *len += n;
-    return 1;
-}
-
-/* reads one record into c->buf (without its line end); returns 0 at end of file */
-static int vidur__csv_read(vidur__csv *c)
-{
-    size_t len = 0;
-    int inq = 0, any = 0;
-    c->line = c->next_line;
-    for (;;) {
-        const char *p, *e, *nl, *q;
-        size_t seg;
-        if (c->rpos == c->rlen) { /* refill the read-ahead block */
-            if (!c->rbuf) {
-                c->rbuf = (char *)VIDUR_MALLOC(1 << 16);
-                if (!c->rbuf) { c->oom = 1; return 0; }
-            }
-            c->rlen = fread(c->rbuf, 1, 1 << 16, c->f);
-            c->rpos = 0;
-            if (c->rlen == 0) break;
-        }
-        /* whole line segments at a time (memchr), not a character at a time: traces are large */
-        any = 1;
-        p = c->rbuf + c->rpos;
-        e = c->rbuf + c->rlen;
-        nl = (const char *)memchr(p, '\n', (size_t)(e - p));
-        seg = (size_t)((nl ? nl : e) - p);
-        for (q = p; (q = (const char *)memchr(q, '"', (size_t)(p + seg - q))) != NULL; q++) inq = !inq;
-        if (!vidur__csv_append(c, &len, p, seg)) return 0;
-        c->rpos += seg;
-        if (!nl) continue;
-        c->rpos++;
-        c->next_line++;
-        if (!inq) break;
-        if (!vidur__csv_append(c, &len, "\n", 1)) return 0; /* a line end inside quotes is data */
-    }
-    if (!any) return 0;
-    if (len && c->buf[len - 1] == '\r') len--;
-    if (!c->buf) {
-        c->buf = (char *)VIDUR_MALLOC(16);
-        if (!c->buf) { c->oom = 1; return 0; }
-        c->cap = 16;
-    }
-    c->buf[len] = 0;
-    return 1;
-}
-
-/* splits a record in place into fields (quotes removed, "" unescaped) */
-static int vidur__csv_split(char *p, char **fields)
-{
-    int n = 0;
-    for (;;) {
-        char *w = p;
-        if (n < 64) fields[n] = p;
-        if (*p == '"') {
-            /* the field starts after the quote, so a run without escaped quotes (hash lists)
-               stays in place; only what follows a "" moves */
-            w = ++p;
-            if (n < 64) fields[n] = p;
-            for (;;) {
-                char *qq = strchr(p, '"');
-                size_t n = qq ? (size_t)(qq - p) : strlen(p);
-                if (w != p) memmove(w, p, n);
-                w += n;
-                p += n;
-                if (!qq) break;
-                if (p[1] == '"') { *w++ = '"'; p += 2; continue; }
-                p++;
-                break;
-            }
-            while (*p && *p != ',') p++;
-        } else {
-            while (*p && *p != ',') *w++ = *p++;
-        }
-        n++;
-        if (*p == ',') { *w = 0; p++; continue; }
-        *w = 0;
-        break;
-    }
-    return n > 64 ? 64 : n;
-}
-
-static void vidur__csv_close(vidur__csv *c)
-{
-    if (c->f) fclose(c->f);
-    VIDUR_FREE(c->hdr);
-    VIDUR_FREE(c->buf);
-    VIDUR_FREE(c->rbuf);
-    memset(c, 0, sizeof *c);
-}
-
-static vidur_result vidur__csv_open(vidur__csv *c, const char *path, vidur_error *err)
-{
-    size_t n;
-    memset(c, 0, sizeof *c);
-    c->path = path;
-    c->next_line = 1;
-    c->f = fopen(path, "rb");
-    if (!c->f) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return VIDUR_ERR_IO;
-    }
-    if (!vidur__csv_read(c)) {
-        vidur__set_error(err, c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE, c->oom ? "%s: out of memory" : "%s:1: empty file (a header line is required)", path);
-        vidur__csv_close(c);
-        return c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE;
-    }
-    n = strlen(c->buf);
-    c->hdr = (char *)VIDUR_MALLOC(n + 1);
-    if (!c->hdr) {
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", path);
-        vidur__csv_close(c);
-        return VIDUR_ERR_MEMORY;
-    }
-    memcpy(c->hdr, c->buf + (!strncmp(c->buf, "\xEF\xBB\xBF", 3) ? 3 : 0), n + 1 - (!strncmp(c->buf, "\xEF\xBB\xBF", 3) ? 3 : 0));
-    c->ncols = vidur__csv_split(c->hdr, c->cols);
-    return VIDUR_OK;
-}
-
-static int vidur__csv_col(const vidur__csv *c, const char *name)
-{
-    int i;
-    for (i = 0; i < c->ncols; i++)
-        if (!strcmp(c->cols[i], name)) return i;
-    return -1;
-}
-
-/* next data row (skips blank lines); returns 0 at end of file (or out of memory: c->oom) */
-static int vidur__csv_next(vidur__csv *c)
-{
-    for (;;) {
-        if (!vidur__csv_read(c)) return 0;
-        if (!c->buf[0]) continue;
-        c->nfields = vidur__csv_split(c->buf, c->fields);
-        return 1;
-    }
-}
-
-static vidur_result vidur__csv_double(vidur__csv *c, int col, double *out, vidur_error *err)
-{
-    char *end;
-    const char *s;
-    if (col >= c->nfields) {
-        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field '%s' is missing (row has %d fields, header %d)", c->path,
-                         c->line, c->cols[col], c->nfields, c->ncols);
-        return VIDUR_ERR_PARSE;
-    }
-    s = c->fields[col];
-    errno = 0;
-    *out = strtod(s, &end);
-    while (isspace((unsigned char)*end)) end++;
-    if (end == s || *end || errno == ERANGE || *out != *out) {
-        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field '%s': '%s' is not a number", c->path, c->line, c->cols[col], s);
-        return VIDUR_ERR_PARSE;
-    }
-    return VIDUR_OK;
-}
-
-
 /* ---- section: workload (request generators, workload_and_metrics.md §1-3) ----------------------- */
 enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY };
 enum { VIDUR__LEN_FIXED, VIDUR__LEN_UNIFORM, VIDUR__LEN_ZIPF, VIDUR__LEN_TRACE, VIDUR__LEN_LOGNORMAL };
@@ -3254,6 +3416,1820 @@ static int vidur__workload_next(vidur__workload *w, vidur_request *q)
     return 1;
 }
 
+/* ---- section: event queue ---------------------------------------------------------------------
+   Ordered by (time, creation sequence) as upstream Vidur: a binary min-heap for later events and
+   a fixed FIFO ring for events at the current time (vidur__heap). Events are small values: no
+   allocation per event once the heap has reached its working size. */
+enum {
+    VIDUR__EV_GLOBAL_SCHEDULE = 1,
+    VIDUR__EV_REPLICA_SCHEDULE,
+    VIDUR__EV_BATCH_STAGE_ARRIVAL,
+    VIDUR__EV_REPLICA_STAGE_SCHEDULE,
+    VIDUR__EV_BATCH_STAGE_END,
+    VIDUR__EV_BATCH_END
+};
+
+typedef struct vidur__batch_ex vidur__batch_ex;
+
+typedef struct vidur__event {
+    double time;
+    uint64_t seq;
+    int32_t type;
+    int32_t replica;
+    int32_t stage;
+    vidur__batch_ex *batch;
+} vidur__event;
+
+#define VIDUR__NOWQ 64
+typedef struct vidur__heap {
+    vidur__event *ev;
+    int64_t n, cap;
+    /* Most events are pushed at the current time (all but batch stage ends): they go to a FIFO
+       ring instead of sifting through the heap. Everything in the ring has time == now and, as
+       seq only grows, the ring is sorted, so the earliest event is the smaller of the ring's
+       head and the heap's top: the order is exactly (time, seq). A full ring spills to the heap. */
+    vidur__event nowq[VIDUR__NOWQ];
+    int nq_head, nq_n;
+    double now;
+} vidur__heap;
+
+static int vidur__ev_less(const vidur__event *a, const vidur__event *b)
+{
+    if (a->time != b->time) return a->time < b->time;
+    return a->seq < b->seq;
+}
+
+static int vidur__heap_array_push(vidur__heap *h, const vidur__event *e)
+{
+    int64_t i;
+    if (!vidur__grow((void **)&h->ev, &h->cap, h->n + 1, sizeof(vidur__event))) return 0;
+    i = h->n++;
+    while (i > 0) {
+        int64_t p = (i - 1) / 2;
+        if (!vidur__ev_less(e, &h->ev[p])) break;
+        h->ev[i] = h->ev[p];
+        i = p;
+    }
+    h->ev[i] = *e;
+    return 1;
+}
+
+static int vidur__heap_push(vidur__heap *h, const vidur__event *e)
+{
+    if (e->time == h->now && h->nq_n < VIDUR__NOWQ) {
+        h->nowq[(h->nq_head + h->nq_n++) & (VIDUR__NOWQ - 1)] = *e;
+        return 1;
+    }
+    return vidur__heap_array_push(h, e);
+}
+
+static int vidur__heap_empty(const vidur__heap *h) { return h->nq_n == 0 && h->n == 0; }
+
+/* the earliest event is the ring's head (else the heap's top) */
+static int vidur__heap_ring_first(const vidur__heap *h)
+{
+    return h->nq_n && (h->n == 0 || vidur__ev_less(&h->nowq[h->nq_head], &h->ev[0]));
+}
+
+/* the earliest event (the heap is not empty) */
+static const vidur__event *vidur__heap_top(const vidur__heap *h) { return vidur__heap_ring_first(h) ? &h->nowq[h->nq_head] : &h->ev[0]; }
+
+/* the simulation moved to time t (an arrival): only ever to the time of a queued event or later */
+static void vidur__heap_set_now(vidur__heap *h, double t)
+{
+    VIDUR_ASSERT(h->nq_n == 0 || h->now == t);
+    h->now = t;
+}
+
+static void vidur__heap_pop(vidur__heap *h, vidur__event *out)
+{
+    vidur__event last;
+    int64_t i = 0;
+    if (vidur__heap_ring_first(h)) {
+        *out = h->nowq[h->nq_head];
+        h->nq_head = (h->nq_head + 1) & (VIDUR__NOWQ - 1);
+        h->nq_n--;
+        return;
+    }
+    *out = h->ev[0];
+    h->now = out->time;
+    last = h->ev[--h->n];
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && vidur__ev_less(&h->ev[c + 1], &h->ev[c])) c++;
+        if (!vidur__ev_less(&h->ev[c], &last)) break;
+        h->ev[i] = h->ev[c];
+        i = c;
+    }
+    if (h->n > 0) h->ev[i] = last;
+}
+
+/* ---- section: request deque (scheduler queues) --------------------------------------------------- */
+typedef struct vidur__deque {
+    vidur_request **a;
+    int64_t head, n, cap; /* ring buffer; cap is a power of two */
+} vidur__deque;
+
+static int vidur__dq_reserve(vidur__deque *d, int64_t need)
+{
+    int64_t nc, i;
+    vidur_request **na;
+    if (need <= d->cap) return 1;
+    nc = d->cap ? d->cap * 2 : 16;
+    while (nc < need) nc *= 2;
+    na = (vidur_request **)VIDUR_MALLOC((size_t)nc * sizeof *na);
+    if (!na) return 0;
+    for (i = 0; i < d->n; i++) na[i] = d->a[(d->head + i) & (d->cap - 1)];
+    VIDUR_FREE(d->a);
+    d->a = na;
+    d->cap = nc;
+    d->head = 0;
+    return 1;
+}
+
+#define VIDUR__DQ_AT(d, i) ((d)->a[((d)->head + (i)) & ((d)->cap - 1)])
+
+static int vidur__dq_push_back(vidur__deque *d, vidur_request *q)
+{
+    if (!vidur__dq_reserve(d, d->n + 1)) return 0;
+    VIDUR__DQ_AT(d, d->n) = q;
+    d->n++;
+    return 1;
+}
+
+static int vidur__dq_push_front(vidur__deque *d, vidur_request *q)
+{
+    if (!vidur__dq_reserve(d, d->n + 1)) return 0;
+    d->head = (d->head - 1) & (d->cap - 1);
+    d->a[d->head] = q;
+    d->n++;
+    return 1;
+}
+
+static vidur_request *vidur__dq_pop_front(vidur__deque *d)
+{
+    vidur_request *q = d->a[d->head];
+    d->head = (d->head + 1) & (d->cap - 1);
+    d->n--;
+    return q;
+}
+
+static vidur_request *vidur__dq_pop_back(vidur__deque *d)
+{
+    d->n--;
+    return VIDUR__DQ_AT(d, d->n);
+}
+
+/* stable sort by arrival time, or by prefill deadline (edf); the queue is almost always sorted
+   already, so insertion sort is O(n) */
+static double vidur__queue_key(const vidur_request *q, int edf) { return edf ? q->prefill_deadline_at : q->arrived_at; }
+
+static void vidur__dq_sort_by_key(vidur__deque *d, int edf)
+{
+    int64_t i, j;
+    for (i = 1; i < d->n; i++) {
+        vidur_request *q = VIDUR__DQ_AT(d, i);
+        double k = vidur__queue_key(q, edf);
+        for (j = i; j > 0 && vidur__queue_key(VIDUR__DQ_AT(d, j - 1), edf) > k; j--) VIDUR__DQ_AT(d, j) = VIDUR__DQ_AT(d, j - 1);
+        VIDUR__DQ_AT(d, j) = q;
+    }
+}
+
+static void vidur__dq_free(vidur__deque *d)
+{
+    VIDUR_FREE(d->a);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- section: entities ------------------------------------------------------------------------- */
+struct vidur__batch_ex {
+    vidur_batch pub;
+    vidur_batch_shape shape;
+    double stage_time[2], stage_model_time[2]; /* [0]: non-last stage, [1]: last stage */
+    int have_stage_time;
+    vidur__batch_ex *next_free;
+};
+
+typedef struct vidur__stage {
+    vidur__batch_ex **q; /* FIFO ring */
+    int64_t head, n, cap;
+    int busy;
+    vidur__meter busy_meter, mfu_meter;
+} vidur__stage;
+
+struct vidur__kvm;
+struct vidur_replica {
+    vidur_replica_info info;
+    vidur_sim *sim;
+    const vidur_replica_scheduler_api *api;
+    void *state;
+    int64_t num_allocated_blocks, num_allocated_requests;
+    int num_running_batches;
+    vidur__stage *stages;
+    vidur__meter mem_meter;
+    struct vidur__kvm *kvm; /* the prefix-caching KV cache of vllm_v1, else NULL */
+    int64_t prefix_cached_tokens, prefix_total_tokens; /* [F] replica_prefix_cache_metrics */
+};
+
+/* per-request output row, indexed by request id */
+/* request-level metrics: Vidur's 20 in enum order, then the 3 added ones (vidur__row_slot) */
+#define VIDUR__ROW_VALUES (VIDUR_METRIC_BATCH_EXECUTION_TIME + 3)
+typedef struct vidur__row {
+    double v[VIDUR__ROW_VALUES];
+    double arrived_at, completed_at; /* for the arrival / completion time series */
+    uint8_t arrived, completed;
+} vidur__row;
+
+/* a request-level metric's slot in a row (batch and per-token metrics have none) */
+static int vidur__row_slot(int m)
+{
+    if (m < VIDUR_METRIC_BATCH_EXECUTION_TIME) return m;
+    if (m == VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED) return VIDUR_METRIC_BATCH_EXECUTION_TIME;
+    if (m == VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED) return VIDUR_METRIC_BATCH_EXECUTION_TIME + 1;
+    VIDUR_ASSERT(m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN);
+    return VIDUR_METRIC_BATCH_EXECUTION_TIME + 2;
+}
+
+typedef struct vidur__req_chunk {
+    struct vidur__req_chunk *next;
+    vidur_request items[256];
+} vidur__req_chunk;
+
+/* The predictor of one replica configuration: a table per operator where one matches,
+   the (calibrated) roofline for the rest. */
+typedef struct vidur__table_predictor {
+    const vidur_op_table *t[VIDUR_OP_COUNT];
+    vidur_roofline *roof;
+    vidur_roofline ideal;   /* efficiencies 1, no launch overhead: the base of relative tables */
+    double bytes_per_token; /* all_reduce / send_recv features are message sizes */
+    int warned[VIDUR_OP_COUNT];
+    const vidur_config *cfg; /* for the warning callback */
+} vidur__table_predictor;
+
+/* memo of stage times by batch key: direct-mapped, so memory is bounded and a collision only
+   costs a recomputation (the value is a pure function of the key) */
+#define VIDUR__MEMO_SIZE 65536
+typedef struct vidur__memo_entry {
+    int64_t key[6];
+    double total[2], model[2];
+    int valid;
+} vidur__memo_entry;
+
+/* store_operation_metrics: each operator's time for a (batch key, last stage or not) and the
+   sketch bucket of each value (all operation sketches share one gamma), so a stage execution
+   with a known shape costs increments, not 20 predictions and 21 logarithms */
+#define VIDUR__OPMEMO_SIZE 16384
+typedef struct vidur__opmemo_entry {
+    int64_t key[6];
+    int32_t last, valid;
+    double v[VIDUR_OP_COUNT + 1];       /* ms per operator, then model_execution_e2e */
+    int64_t bucket[VIDUR_OP_COUNT + 1];
+} vidur__opmemo_entry;
+
+struct vidur_sim {
+    vidur_config cfg;
+    vidur__memo_entry *memo;
+    vidur__opmemo_entry *opmemo; /* only with store_operation_metrics */
+    vidur_error error;
+    const vidur_model_spec *model;
+    const vidur_device_spec *device;
+    const vidur_node_spec *node;
+    vidur_memory_plan plan;
+    const vidur_replica_scheduler_params *rparams;
+    vidur_predictor_api predictor;
+    vidur_roofline roofline;
+    vidur__table_predictor tpred;
+    vidur_table_set *user_tables; /* loaded from table_file, owned */
+    const vidur_predictor_params *pparams;
+    vidur__workload workload;
+    vidur_request *next_arrival; /* generated, not yet arrived */
+    vidur__heap heap;
+    uint64_t seq;
+    double now;
+    int terminated, finished, failed;
+    int num_replicas;
+    vidur_replica *replicas;
+    /* global scheduler */
+    const vidur_global_scheduler_api *gapi;
+    void *gstate;
+    vidur__deque global_queue;
+    int32_t *touched; /* replicas touched by the current global schedule */
+    uint8_t *touched_flag;
+    vidur__mt sched_rng; /* CPython-compatible stream of the random router */
+    /* pools */
+    vidur__req_chunk *req_chunks;
+    vidur_request *free_requests;
+    vidur__batch_ex *free_batches;
+    vidur__batch_ex **all_batches;
+    int64_t num_all_batches, cap_all_batches;
+    int64_t next_batch_id;
+    /* metrics */
+    vidur__row *rows;
+    int64_t rows_cap, max_request_id;
+    double last_arrival_time;
+    int64_t num_arrived, num_completed, num_batches, num_events, num_restarts, output_tokens;
+    double first_arrival, last_completion;
+    vidur__sketch msk[VIDUR_METRIC_COUNT]; /* batch and token metrics always; request metrics when
+                                              rows are not kept (store_request_metrics off) */
+    int keep_rows;                         /* per-request rows (exact quantiles, request_metrics.csv) */
+    vidur__sketch op_sk[VIDUR_OP_COUNT + 1]; /* store_operation_metrics: ms per stage (+ model_execution_e2e) */
+    FILE *batch_rows, *op_rows;            /* keep_individual_batch_metrics: temp files of per-batch rows */
+    FILE *event_rows;                      /* write_json_trace: one JSON object per processed event */
+    int64_t num_event_rows;
+    /* store_token_completion_metrics: prefill completions, decode completions, prefill arrivals
+       (cumulative tokens) and outstanding prefill tokens, one row per change, in time order */
+    FILE *tok_rows[4];
+    double tok_level[4];
+    vidur__tseries ts;                     /* downsampled time series for report.html */
+    vidur_summary summary;
+    int64_t summary_events;                /* num_events + 1 when summary was computed, else 0 */
+    int summary_oom;                       /* the last summary lacks its exact metrics (out of memory) */
+    vidur_replica_utilization *util;
+    FILE *trace; /* chrome trace temp file, or NULL */
+    int trace_first;
+};
+
+/* ---- request state transitions (simulator.md §2.1) ---- */
+static void vidur__req_on_batch_schedule(vidur_request *q, double t)
+{
+    q->latest_iteration_scheduled_at = t;
+    q->latest_iteration_scheduling_delay = t - q->latest_iteration_completed_at;
+    if (q->scheduled) return;
+    if (q->num_restarts > 0) { q->scheduled = 1; return; }
+    q->scheduled_at = t;
+    q->scheduling_delay = t - q->arrived_at;
+    q->scheduled = 1;
+}
+
+static void vidur__req_on_stage_schedule(vidur_request *q, double t)
+{
+    q->latest_stage_scheduled_at = t;
+    if (q->latest_stage_completed_at == 0) q->preempted_time = 0;
+    else q->preempted_time += t - q->latest_stage_completed_at;
+    q->preempted = 0;
+}
+
+static void vidur__req_on_stage_end(vidur_request *q, double t, double exec, double model_exec)
+{
+    q->execution_time += exec;
+    q->model_execution_time += model_exec;
+    q->latest_stage_completed_at = t;
+    q->preempted = 1;
+}
+
+static void vidur__req_on_batch_end(vidur_request *q, double t, int32_t n)
+{
+    q->num_processed_tokens += n;
+    q->latest_iteration_completed_at = t;
+    VIDUR_ASSERT(q->num_processed_tokens <= q->num_prefill_tokens + q->num_decode_tokens);
+    if (q->num_processed_tokens == q->num_prefill_tokens) {
+        q->is_prefill_complete = 1;
+        q->num_processed_tokens++; /* the prefill iteration also yields the first output token */
+        if (q->prefill_completed_at == 0) q->prefill_completed_at = t;
+    }
+    if (q->num_processed_tokens == q->num_prefill_tokens + q->num_decode_tokens) {
+        q->completed_at = t;
+        q->completed = 1;
+    }
+}
+
+VIDURDEF void vidur_request_restart(vidur_request *q)
+{
+    int32_t total = q->num_prefill_tokens + q->num_decode_tokens;
+    q->num_prefill_tokens = q->num_processed_tokens;
+    q->num_decode_tokens = total - q->num_prefill_tokens;
+    q->num_processed_tokens = 0;
+    q->scheduled = q->preempted = q->completed = q->is_prefill_complete = 0;
+    q->num_restarts++;
+}
+
+VIDURDEF int vidur_sim_num_replicas(const vidur_sim *s) { return s->num_replicas; }
+VIDURDEF vidur_replica *vidur_sim_replica(vidur_sim *s, int i) { return i >= 0 && i < s->num_replicas ? &s->replicas[i] : NULL; }
+VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r)
+{
+    return r->api->num_pending_requests ? r->api->num_pending_requests(r->state) : 0;
+}
+VIDURDEF double vidur_sim_random(vidur_sim *s) { return vidur__mt_random(&s->sched_rng); }
+VIDURDEF double vidur_sim_now(const vidur_sim *s) { return s->now; }
+VIDURDEF void vidur_sim_progress(const vidur_sim *s, int64_t *arrived, int64_t *completed)
+{
+    if (arrived) *arrived = s->num_arrived;
+    if (completed) *completed = s->num_completed;
+}
+
+VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape, int stage, vidur_stage_time *out)
+{
+    vidur_stage_time_compute(&s->predictor, s->model, s->pparams, s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages, stage, shape, out);
+}
+
+VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
+{
+    if (op < 0 || op >= VIDUR_OP_COUNT) return "?";
+    if (s->tpred.t[op]) return s->tpred.t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest";
+    return s->roofline.calibrated[op] ? "calibrated roofline" : "roofline";
+}
+VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
+VIDURDEF void vidur_sim_fail(vidur_sim *s, vidur_result code, const char *message)
+{
+    if (s->error.code == VIDUR_OK) /* the first error is the one to report */
+        vidur__set_error(&s->error, code ? code : VIDUR_ERR_SCHEDULER, "%s", message ? message : "failed");
+    s->failed = 1;
+}
+VIDURDEF void vidur_replica_fail(vidur_replica *r, vidur_result code, const char *message) { vidur_sim_fail(r->sim, code, message); }
+VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->cfg; }
+
+
+/* ---- section: memory planner (upstream Vidur, schedulers.md §1) ------------------------------- */
+VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
+                                                double margin, int64_t max_tokens, int block_size,
+                                                vidur_memory_plan *out, vidur_error *err)
+{
+    int64_t E = m->embedding_dim, hd, qw, kvw, F = m->mlp_hidden_dim, k = m->use_gated_mlp ? 3 : 2, Ls;
+    double kv_total;
+    memset(out, 0, sizeof *out);
+    if (tp <= 0 || pp <= 0 || m->num_q_heads % tp || m->num_layers % pp || E % m->num_q_heads) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s cannot be split with TP=%d PP=%d", m->name, tp, pp);
+        return VIDUR_ERR_CONFIG;
+    }
+    hd = E / m->num_q_heads;
+    qw = m->num_q_heads / tp;
+    kvw = vidur__ceil_div(m->num_kv_heads, tp);
+    Ls = m->num_layers / pp;
+    out->params_per_layer = E * hd * (qw + 2 * kvw) + E * hd * qw + (k * E * F) / tp;
+    out->param_bytes = 2 * out->params_per_layer * Ls;
+    out->available_bytes = d->total_memory_gb * 1024.0 * 1024.0 * 1024.0 * (1.0 - margin);
+    /* upstream counts the KV of all L layers here, not L/PP: reproduced on purpose */
+    out->kv_bytes_per_request = 2 * 2 * hd * kvw * max_tokens * (int64_t)m->num_layers;
+    kv_total = floor((out->available_bytes - (double)out->param_bytes) / (double)out->kv_bytes_per_request);
+    if (kv_total <= 0) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY,
+                         "model %s (TP=%d PP=%d) leaves no room for one %lld-token request on %s: weights %.1f GiB of %.1f GiB usable",
+                         m->name, tp, pp, (long long)max_tokens, d->name, out->param_bytes / 1073741824.0,
+                         out->available_bytes / 1073741824.0);
+        return VIDUR_ERR_MEMORY;
+    }
+    out->max_batch_size_mem = (int64_t)kv_total;
+    out->max_request_slots = out->max_batch_size_mem * pp;
+    out->max_blocks_per_sequence = max_tokens / block_size;
+    out->num_blocks = out->max_blocks_per_sequence * out->max_request_slots;
+    return VIDUR_OK;
+}
+
+VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
+                                                       double margin, int block_size, vidur_memory_plan *out, vidur_error *err)
+{
+    vidur_result r = vidur_memory_plan_compute(m, d, tp, pp, margin, 1, block_size, out, err);
+    int64_t hd, kvw, per_token;
+    double tokens;
+    if (r != VIDUR_OK && r != VIDUR_ERR_MEMORY) return r;
+    hd = m->embedding_dim / m->num_q_heads;
+    kvw = vidur__ceil_div(m->num_kv_heads, tp);
+    per_token = 2 * 2 * hd * kvw * (m->num_layers / pp);
+    tokens = floor((out->available_bytes - (double)out->param_bytes) / (double)per_token);
+    if (tokens < block_size) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "model %s (TP=%d PP=%d) leaves no room for KV blocks on %s", m->name, tp, pp, d->name);
+        return VIDUR_ERR_MEMORY;
+    }
+    out->kv_bytes_per_request = per_token;
+    out->max_batch_size_mem = (int64_t)tokens; /* here: tokens of KV capacity */
+    out->max_request_slots = 0;
+    out->max_blocks_per_sequence = 0;
+    out->num_blocks = (int64_t)tokens / block_size;
+    return VIDUR_OK;
+}
+
+/* ---- replica framework: KV accounting shared by all replica schedulers ---- */
+VIDURDEF const vidur_replica_info *vidur_replica_get_info(const vidur_replica *r) { return &r->info; }
+VIDURDEF int vidur_replica_can_allocate(const vidur_replica *r, int64_t n) { return r->info.num_blocks - r->num_allocated_blocks >= n; }
+VIDURDEF int64_t vidur_replica_num_allocated_blocks(const vidur_replica *r) { return r->num_allocated_blocks; }
+VIDURDEF int64_t vidur_replica_num_allocated_requests(const vidur_replica *r) { return r->num_allocated_requests; }
+VIDURDEF int vidur_replica_num_running_batches(const vidur_replica *r) { return r->num_running_batches; }
+
+VIDURDEF void vidur_replica_allocate(vidur_replica *r, vidur_request *q, int64_t n)
+{
+    r->num_allocated_blocks += n;
+    if (q->num_allocated < 0) {
+        q->num_allocated = 0;
+        r->num_allocated_requests++;
+    }
+    q->num_allocated += n;
+    VIDUR_ASSERT(r->num_allocated_blocks <= r->info.num_blocks);
+}
+
+VIDURDEF void vidur_replica_free(vidur_replica *r, vidur_request *q)
+{
+    VIDUR_ASSERT(q->num_allocated >= 0);
+    if (q->num_allocated < 0) return;
+    r->num_allocated_blocks -= q->num_allocated;
+    r->num_allocated_requests--;
+    q->num_allocated = -1;
+}
+
+VIDURDEF int vidur_batch_add(vidur_batch *b, vidur_request *q, int32_t n)
+{
+    if (b->size == b->capacity) {
+        int32_t nc = b->capacity ? b->capacity * 2 : 64;
+        vidur_request **nr = (vidur_request **)VIDUR_REALLOC(b->requests, (size_t)nc * sizeof *nr);
+        int32_t *nt;
+        if (!nr) return 0;
+        b->requests = nr;
+        nt = (int32_t *)VIDUR_REALLOC(b->num_tokens, (size_t)nc * sizeof *nt);
+        if (!nt) return 0;
+        b->num_tokens = nt;
+        b->capacity = nc;
+    }
+    b->requests[b->size] = q;
+    b->num_tokens[b->size] = n;
+    b->size++;
+    b->total_num_tokens += n;
+    if (q->is_prefill_complete) b->num_decode_tokens += n;
+    else b->num_prefill_tokens += n;
+    return 1;
+}
+
+/* ---- section: KV cache manager with prefix caching (schedulers.md §4, [F]) ----------------------
+   A pool of blocks with reference counts; a free queue (doubly linked, in id order at start)
+   holds every block with no reference, cached or not, so cached blocks stay reusable until they
+   are taken for new data (lazy eviction, LRU order; a sequence's tail is freed first). Block
+   hashes come from the trace's block_hash_ids; a hash may map to several blocks, the first
+   inserted is used. */
+/* Per-block state, split hot / cold so that the per-iteration checks touch 8 bytes a block:
+   a block is in the free queue exactly when its ref is 0. */
+typedef struct vidur__kvb {
+    uint32_t stamp;       /* bit 0: the block holds a hash (kept here, beside ref, so taking a block
+                             from the free queue reads one cache line); bits 1-31: bumped at every
+                             free, matching the block's one live free-queue entry */
+    int32_t ref;
+} vidur__kvb;
+#define VIDUR__KVM_HASHED(k, blk) ((k)->b[blk].stamp & 1u)
+
+typedef struct vidur__kvhash {
+    int64_t hash;
+    int32_t hnext;        /* next block with the same hash, in insertion order */
+} vidur__kvhash;
+
+/* The hash map is keyed by groups of 16 consecutive hash values: traces number blocks
+   consecutively (a session's prompt is a run of ids), so a prefix walk or a run of evictions
+   touches one group, one or two cache lines, for 16 blocks instead of one line per block. */
+#define VIDUR__KVM_GROUP_BITS 4
+#define VIDUR__KVM_GROUP (1 << VIDUR__KVM_GROUP_BITS)
+#define VIDUR__KVM_GROUP_OF(hash) ((uint64_t)(hash) >> VIDUR__KVM_GROUP_BITS)
+#define VIDUR__KVM_IN_GROUP(hash) ((int)((uint64_t)(hash) & (VIDUR__KVM_GROUP - 1)))
+typedef struct vidur__kvm_group {
+    uint64_t key;                      /* VIDUR__KVM_GROUP_OF(hash) */
+    int32_t count;                     /* hashes of the group present; 0 = empty slot */
+    int32_t first[VIDUR__KVM_GROUP];   /* first block with the group's hash number j, -1 = none */
+} vidur__kvm_group;
+
+typedef struct vidur__kvm {
+    vidur__kvb *b;
+    vidur__kvhash *hb;
+    int32_t n;
+    int64_t free_count;
+    /* The free queue, with lazy deletion: a ring of (block, stamp) in LRU order. Taking a cached
+       block back out only raises its ref (no neighbours to touch: one small record);
+       stale entries are skipped when they reach the front, and the ring is compacted when full. */
+    int32_t *fq_id;
+    uint32_t *fq_stamp;
+    int64_t fq_head, fq_count, fq_cap;
+    vidur__kvm_group *h;  /* open addressing, linear probing, backward-shift deletion; grows
+                             (load <= 1/2) as groups appear: at most one live group per block */
+    int64_t hcap, hcount;
+    int caching, block_size, prealloc_blocks;
+    int block_shift;      /* log2(block_size) when it is a power of two, else -1 */
+    int64_t stat_requests, stat_queries, stat_hits;
+} vidur__kvm;
+
+static uint64_t vidur__mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    return x ^ (x >> 33);
+}
+
+static void vidur__kvm_free(vidur__kvm *k)
+{
+    VIDUR_FREE(k->b);
+    VIDUR_FREE(k->hb);
+    VIDUR_FREE(k->h);
+    VIDUR_FREE(k->fq_id);
+    VIDUR_FREE(k->fq_stamp);
+    memset(k, 0, sizeof *k);
+}
+
+static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, int caching, int prealloc_tokens)
+{
+    int64_t i;
+    memset(k, 0, sizeof *k);
+    if (num_blocks <= 0 || num_blocks > 2000000000) return 0;
+    k->n = (int32_t)num_blocks;
+    k->b = (vidur__kvb *)vidur__calloc((size_t)k->n, sizeof *k->b);
+    k->hb = (vidur__kvhash *)vidur__calloc((size_t)k->n, sizeof *k->hb);
+    if (!k->b || !k->hb) {
+        vidur__kvm_free(k);
+        return 0;
+    }
+    k->fq_cap = 64;
+    while (k->fq_cap < 2 * (int64_t)k->n) k->fq_cap *= 2;
+    k->fq_id = (int32_t *)VIDUR_MALLOC((size_t)k->fq_cap * sizeof *k->fq_id);
+    k->fq_stamp = (uint32_t *)VIDUR_MALLOC((size_t)k->fq_cap * sizeof *k->fq_stamp);
+    if (!k->fq_id || !k->fq_stamp) {
+        vidur__kvm_free(k);
+        return 0;
+    }
+    for (i = 0; i < k->n; i++) { /* every block free, in id order */
+        k->hb[i].hnext = -1;
+        k->fq_id[i] = (int32_t)i;
+        k->fq_stamp[i] = 0;
+    }
+    k->fq_count = k->n;
+    k->free_count = k->n;
+    k->caching = caching;
+    k->block_size = block_size;
+    k->block_shift = -1;
+    for (i = 0; i < 31; i++)
+        if ((1 << i) == block_size) k->block_shift = (int)i;
+    k->prealloc_blocks = (int)vidur__ceil_div(prealloc_tokens, block_size);
+    if (caching) {
+        k->hcap = 256;
+        while (k->hcap < (int64_t)k->n / 8) k->hcap *= 2; /* runs of 16: groups are usually few */
+        k->h = (vidur__kvm_group *)VIDUR_MALLOC((size_t)k->hcap * sizeof *k->h);
+        if (!k->h) {
+            vidur__kvm_free(k);
+            return 0;
+        }
+        for (i = 0; i < k->hcap; i++) k->h[i].count = 0;
+    }
+    return 1;
+}
+
+static int64_t vidur__kvm_home(const vidur__kvm *k, uint64_t g) { return (int64_t)(vidur__mix64(g) & (uint64_t)(k->hcap - 1)); }
+
+/* the slot holding group g, or the empty slot where it would go */
+static int64_t vidur__kvm_slot(const vidur__kvm *k, uint64_t g)
+{
+    int64_t i = vidur__kvm_home(k, g);
+    while (k->h[i].count > 0 && k->h[i].key != g) i = (i + 1) & (k->hcap - 1);
+    return i;
+}
+
+static const vidur__kvm_group *vidur__kvm_find(const vidur__kvm *k, uint64_t g)
+{
+    const vidur__kvm_group *e = &k->h[vidur__kvm_slot(k, g)];
+    return e->count > 0 ? e : NULL;
+}
+
+/* doubles the group table (rare: the table starts at an eighth of the blocks) */
+static int vidur__kvm_rehash(vidur__kvm *k)
+{
+    vidur__kvm_group *old = k->h;
+    int64_t oldcap = k->hcap, i;
+    vidur__kvm_group *h = (vidur__kvm_group *)VIDUR_MALLOC((size_t)oldcap * 2 * sizeof *h);
+    if (!h) return 0;
+    for (i = 0; i < oldcap * 2; i++) h[i].count = 0;
+    k->h = h;
+    k->hcap = oldcap * 2;
+    for (i = 0; i < oldcap; i++)
+        if (old[i].count > 0) k->h[vidur__kvm_slot(k, old[i].key)] = old[i];
+    VIDUR_FREE(old);
+    return 1;
+}
+
+/* records that blk holds hash; 0 when out of memory */
+static int vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
+{
+    uint64_t g = VIDUR__KVM_GROUP_OF(hash);
+    int64_t i;
+    vidur__kvm_group *e;
+    int j = VIDUR__KVM_IN_GROUP(hash);
+    if (2 * (k->hcount + 1) > k->hcap && !vidur__kvm_rehash(k)) return 0;
+    i = vidur__kvm_slot(k, g);
+    e = &k->h[i];
+    k->hb[blk].hash = hash;
+    k->b[blk].stamp |= 1u;
+    k->hb[blk].hnext = -1;
+    if (e->count == 0) {
+        e->key = g;
+        for (i = 0; i < VIDUR__KVM_GROUP; i++) e->first[i] = -1;
+        k->hcount++;
+    }
+    if (e->first[j] < 0) {
+        e->first[j] = blk;
+        e->count++;
+    } else {
+        int32_t c = e->first[j];
+        while (k->hb[c].hnext >= 0) c = k->hb[c].hnext;
+        k->hb[c].hnext = blk; /* duplicates go last: lookups keep returning the first inserted */
+    }
+    return 1;
+}
+
+/* evicts one block's hash; the hash goes when its last block does, the group when its last hash does */
+static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
+{
+    int64_t i = vidur__kvm_slot(k, VIDUR__KVM_GROUP_OF(k->hb[blk].hash)), j;
+    vidur__kvm_group *e = &k->h[i];
+    int x = VIDUR__KVM_IN_GROUP(k->hb[blk].hash);
+    VIDUR_ASSERT(e->count > 0 && e->first[x] >= 0);
+    if (e->first[x] == blk) {
+        e->first[x] = k->hb[blk].hnext;
+        if (e->first[x] < 0) e->count--;
+    } else {
+        int32_t c = e->first[x];
+        while (c >= 0 && k->hb[c].hnext != blk) c = k->hb[c].hnext;
+        if (c >= 0) k->hb[c].hnext = k->hb[blk].hnext;
+    }
+    k->b[blk].stamp &= ~1u;
+    k->hb[blk].hnext = -1;
+    if (e->count > 0) return;
+    k->hcount--;
+    /* the slot is now empty: backward-shift deletion keeps probe chains intact */
+    j = i;
+    for (;;) {
+        int64_t h;
+        j = (j + 1) & (k->hcap - 1);
+        if (k->h[j].count == 0) break;
+        h = vidur__kvm_home(k, k->h[j].key);
+        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+            k->h[i] = k->h[j];
+            k->h[j].count = 0;
+            i = j;
+        }
+    }
+}
+
+static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
+{
+    int64_t i;
+    if (k->fq_count == k->fq_cap) {
+        /* full of stale entries (live ones <= n <= cap / 2): keep the live ones, in order */
+        int64_t j = 0;
+        for (i = 0; i < k->fq_count; i++) {
+            int64_t at = (k->fq_head + i) & (k->fq_cap - 1);
+            int32_t id = k->fq_id[at];
+            if (k->b[id].ref == 0 && (k->b[id].stamp >> 1) == k->fq_stamp[at]) {
+                int64_t to = (k->fq_head + j) & (k->fq_cap - 1);
+                k->fq_id[to] = id;
+                k->fq_stamp[to] = k->fq_stamp[at];
+                j++;
+            }
+        }
+        k->fq_count = j;
+    }
+    k->b[blk].stamp += 2; /* ref is 0: the block is free again */
+    i = (k->fq_head + k->fq_count) & (k->fq_cap - 1);
+    k->fq_id[i] = blk;
+    k->fq_stamp[i] = k->b[blk].stamp >> 1;
+    k->fq_count++;
+    k->free_count++;
+}
+
+/* removes and returns the least recently freed block (free_count > 0) */
+static int32_t vidur__kvm_pop_front(vidur__kvm *k)
+{
+    for (;;) {
+        int32_t id = k->fq_id[k->fq_head];
+        uint32_t st = k->fq_stamp[k->fq_head];
+#if defined(__GNUC__) || defined(__clang__)
+        { /* blocks leave in runs (a prefill's worth): fetch the state and hash of one a few
+             places behind (a hint, no semantics) */
+            int32_t ahead = k->fq_id[(k->fq_head + 8) & (k->fq_cap - 1)];
+            __builtin_prefetch(&k->b[ahead]);
+            __builtin_prefetch(&k->hb[ahead]);
+        }
+#endif
+        k->fq_head = (k->fq_head + 1) & (k->fq_cap - 1);
+        k->fq_count--;
+        if (k->b[id].ref == 0 && (k->b[id].stamp >> 1) == st) {
+            k->b[id].stamp += 2; /* taken: this entry is spent even before the caller sets ref */
+            k->free_count--;
+            return id;
+        }
+    }
+}
+
+/* room for need block ids in q's block list */
+static int vidur__req_reserve_blocks(vidur_request *q, int64_t need)
+{
+    if (need > q->kv_cap) {
+        int64_t nc = q->kv_cap ? q->kv_cap : 16;
+        int32_t *nb;
+        while (nc < need) nc *= 2;
+        if (nc > INT32_MAX) return 0;
+        nb = (int32_t *)VIDUR_REALLOC(q->kv_blocks, (size_t)nc * sizeof *nb);
+        if (!nb) return 0;
+        q->kv_blocks = nb;
+        q->kv_cap = (int32_t)nc;
+    }
+    return 1;
+}
+
+/* leading cached blocks of q's hash list (no statistics: what a router may ask) */
+static int32_t vidur__kvm_peek_hits(const vidur__kvm *k, const vidur_request *q, int32_t *out, int32_t max)
+{
+    int32_t i, n = 0;
+    const int64_t *ids = q->block_hash_ids;
+    const vidur__kvm_group *e = NULL;
+    uint64_t g = 0;
+    if (!k->caching) return 0;
+    for (i = 0; i < q->num_block_hash_ids && n < max; i++) {
+        int32_t blk;
+#if defined(__GNUC__) || defined(__clang__)
+        /* scattered hashes make the walk a chain of cache misses: fetch the slot of a group
+           a few blocks ahead (a hint, no semantics) */
+        if (i + 8 < q->num_block_hash_ids && VIDUR__KVM_GROUP_OF(ids[i + 8]) != VIDUR__KVM_GROUP_OF(ids[i + 7]))
+            __builtin_prefetch(&k->h[vidur__kvm_home(k, VIDUR__KVM_GROUP_OF(ids[i + 8]))]);
+#endif
+        if (!e || VIDUR__KVM_GROUP_OF(ids[i]) != g) {
+            g = VIDUR__KVM_GROUP_OF(ids[i]);
+            e = vidur__kvm_find(k, g);
+            if (!e) break;
+        }
+        blk = e->first[VIDUR__KVM_IN_GROUP(ids[i])];
+        if (blk < 0) break;
+        if (out) out[n] = blk;
+        n++;
+    }
+    return n;
+}
+
+/* get_computed_blocks: hits in hash order, counted in the cache statistics */
+static int32_t vidur__kvm_computed_blocks(vidur__kvm *k, const vidur_request *q, int32_t *out, int32_t max)
+{
+    int32_t n;
+    if (!k->caching) return 0;
+    n = vidur__kvm_peek_hits(k, q, out, max);
+    k->stat_requests++;
+    k->stat_queries += q->num_block_hash_ids;
+    k->stat_hits += n;
+    return n;
+}
+
+/* 1: allocated; 0: not enough free blocks (nothing changed); -1: out of memory */
+static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const int32_t *hits, int32_t nhits)
+{
+    int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size, end = computed + n;
+    int64_t required, fresh, evictable = 0, take, i, full_after, before;
+    if (k->block_shift >= 0) { /* the decode path runs once per request per iteration: no divisions */
+        required = (end + k->block_size - 1) >> k->block_shift;
+        full_after = end >> k->block_shift;
+    } else {
+        required = vidur__ceil_div(end, k->block_size);
+        full_after = end / k->block_size;
+    }
+    fresh = required - q->kv_nblocks - nhits;
+    if (nhits == 0 && fresh <= 0 && (!k->caching || full_after <= q->kv_cached_memo))
+        return 1; /* the common decode step: room in the blocks held, no block newly full */
+    for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
+    if (fresh > k->free_count - evictable) return 0;
+    take = 0;
+    if (fresh > 0) {
+        take = fresh + k->prealloc_blocks;
+        if (take > k->free_count - evictable) take = k->free_count - evictable;
+    }
+    if (!vidur__req_reserve_blocks(q, (int64_t)q->kv_nblocks + nhits + take)) return -1;
+    for (i = 0; i < nhits; i++) {
+        if (k->b[hits[i]].ref == 0) k->free_count--; /* leaves the free queue: its entry goes stale */
+        k->b[hits[i]].ref++;
+        q->kv_blocks[q->kv_nblocks++] = hits[i];
+    }
+    for (i = 0; i < take; i++) {
+        int32_t blk = vidur__kvm_pop_front(k);
+        if (VIDUR__KVM_HASHED(k, blk)) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
+        k->b[blk].ref = 1;
+        q->kv_blocks[q->kv_nblocks++] = blk;
+    }
+    if (k->caching) {
+        before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
+        for (i = before; i < full_after && i < q->num_block_hash_ids && i < q->kv_nblocks; i++)
+            if (!VIDUR__KVM_HASHED(k, q->kv_blocks[i]) && !vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i])) return -1;
+        q->kv_cached_memo = (int32_t)full_after;
+    }
+    return 1;
+}
+
+static void vidur__kvm_release(vidur__kvm *k, vidur_request *q)
+{
+    int32_t i;
+    /* tail first, so a sequence's last blocks are evicted before its prefix */
+    for (i = q->kv_nblocks - 1; i >= 0; i--) {
+        int32_t blk = q->kv_blocks[i];
+        if (--k->b[blk].ref == 0) vidur__kvm_append(k, blk);
+    }
+    q->kv_nblocks = 0;
+    q->kv_cached_memo = -1;
+}
+
+static double vidur__kvm_usage(const vidur__kvm *k) { return k->n ? 1.0 - (double)k->free_count / (double)k->n : 0; }
+
+VIDURDEF double vidur_replica_kv_usage_percent(const vidur_replica *r)
+{
+    if (r->api->memory_usage_percent) return r->api->memory_usage_percent(r->state);
+    return r->info.num_blocks ? (double)r->num_allocated_blocks * 100.0 / (double)r->info.num_blocks : 0;
+}
+
+VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const vidur_request *q)
+{
+    int64_t blocks;
+    if (!r->kvm || !r->kvm->caching) return 0;
+    blocks = vidur__kvm_peek_hits(r->kvm, q, NULL, q->num_block_hash_ids);
+    if (blocks * r->kvm->block_size > q->num_prefill_tokens) blocks = q->num_prefill_tokens / r->kvm->block_size;
+    return blocks * r->kvm->block_size;
+}
+
+/* ---- section: replica schedulers (schedulers.md §3, upstream) -----------------------------------
+   All built-ins go through the same vidur_replica_scheduler_api a plug-in uses. */
+enum { VIDUR__RS_VLLM, VIDUR__RS_SARATHI, VIDUR__RS_ORCA, VIDUR__RS_FT, VIDUR__RS_LIGHTLLM };
+
+typedef struct vidur__ft_record {
+    vidur_request **reqs;
+    int32_t n, cap;
+    int64_t retained_blocks; /* blocks of members that finished early (kept until the batch ends) */
+} vidur__ft_record;
+
+typedef struct vidur__cache_len {
+    int64_t processed, remaining;
+} vidur__cache_len;
+
+typedef struct vidur__rs {
+    vidur_replica *r;
+    int kind;
+    const vidur_replica_scheduler_params *p;
+    vidur__deque queue;     /* request_queue: new and restarted requests */
+    vidur__deque preempted; /* running requests between iterations ("preempted_requests") */
+    vidur__deque scratch_a, scratch_b;
+    int64_t max_micro_batch_size;
+    /* faster_transformer */
+    vidur__ft_record *ft;
+    int64_t ft_head, ft_n, ft_cap;
+    int edf; /* request_queue_config_type edf (sarathi): queue by prefill deadline */
+    /* lightllm */
+    int num_waiting_iters;
+    vidur__cache_len *cl;
+    int64_t cl_n, cl_cap;
+} vidur__rs;
+
+static void *vidur__rs_create(vidur_replica *r, void *user)
+{
+    vidur__rs *s = (vidur__rs *)vidur__calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->r = r;
+    s->kind = (int)(intptr_t)user;
+    s->p = r->info.params;
+    s->max_micro_batch_size = r->info.batch_size_cap / r->info.num_pipeline_stages;
+    s->edf = s->kind == VIDUR__RS_SARATHI && !strcmp(r->sim->cfg.request_queue_type, "edf");
+    if (s->kind == VIDUR__RS_FT) {
+        s->ft_cap = r->info.num_pipeline_stages + 1;
+        s->ft = (vidur__ft_record *)vidur__calloc((size_t)s->ft_cap, sizeof *s->ft);
+        if (!s->ft) { VIDUR_FREE(s); return NULL; }
+    }
+    return s;
+}
+
+static void vidur__rs_destroy(void *state)
+{
+    vidur__rs *s = (vidur__rs *)state;
+    int64_t i;
+    if (!s) return;
+    vidur__dq_free(&s->queue);
+    vidur__dq_free(&s->preempted);
+    vidur__dq_free(&s->scratch_a);
+    vidur__dq_free(&s->scratch_b);
+    for (i = 0; i < s->ft_cap; i++) VIDUR_FREE(s->ft[i].reqs);
+    VIDUR_FREE(s->ft);
+    VIDUR_FREE(s->cl);
+    VIDUR_FREE(s);
+}
+
+/* a queue or batch that could not grow: the simulation stops with an out-of-memory error */
+static void vidur__rs_ok(vidur__rs *s, int ok)
+{
+    if (!ok) vidur_replica_fail(s->r, VIDUR_ERR_MEMORY, "out of memory (replica scheduler queues)");
+}
+
+static void vidur__rs_add(void *state, vidur_request *q)
+{
+    vidur__rs *s = (vidur__rs *)state;
+    int64_t j;
+    if (!vidur__dq_push_back(&s->queue, q)) {
+        vidur__rs_ok(s, 0);
+        return;
+    }
+    if (!s->edf) return;
+    /* edf: keep new requests in (deadline, id) order behind any requeued victims ahead of them */
+    for (j = s->queue.n - 1; j > 0; j--) {
+        vidur_request *p = VIDUR__DQ_AT(&s->queue, j - 1);
+        if (p->num_restarts > 0 || p->prefill_deadline_at < q->prefill_deadline_at ||
+            (p->prefill_deadline_at == q->prefill_deadline_at && p->id < q->id))
+            break;
+        VIDUR__DQ_AT(&s->queue, j) = p;
+    }
+    VIDUR__DQ_AT(&s->queue, j) = q;
+}
+
+static int vidur__rs_is_empty(void *state)
+{
+    vidur__rs *s = (vidur__rs *)state;
+    return s->queue.n == 0 && s->r->num_allocated_requests == 0 && s->ft_n == 0;
+}
+
+static int64_t vidur__rs_pending(void *state) { return ((vidur__rs *)state)->queue.n; }
+
+/* default next-token count: 1 after the prefill, else the whole (remaining-from-zero) prompt */
+static int32_t vidur__next_tokens(const vidur_request *q) { return q->is_prefill_complete ? 1 : q->num_prefill_tokens; }
+
+/* vllm / sarathi block reservation (whole prompt at admission, then one block at a time) */
+static int vidur__paged_can_allocate(const vidur__rs *s, const vidur_request *q)
+{
+    const vidur_replica *r = s->r;
+    if (q->num_allocated < 0) {
+        int64_t need = vidur__ceil_div(q->num_prefill_tokens, r->info.block_size);
+        return r->info.num_blocks - r->num_allocated_blocks - need >= r->info.watermark_blocks;
+    }
+    return r->info.num_blocks - r->num_allocated_blocks >= 1;
+}
+
+static void vidur__paged_allocate(vidur__rs *s, vidur_request *q)
+{
+    int64_t reserved, need;
+    if (q->num_allocated < 0) {
+        vidur_replica_allocate(s->r, q, vidur__ceil_div(q->num_prefill_tokens, s->r->info.block_size));
+        return;
+    }
+    reserved = q->num_allocated * s->r->info.block_size;
+    need = q->num_processed_tokens - reserved;
+    if (need < 0) need = 0;
+    VIDUR_ASSERT(need == 0 || need == 1);
+    if (need == 1) vidur_replica_allocate(s->r, q, 1);
+}
+
+/* the allocate-or-preempt loop of vllm and sarathi: returns 1 if q got its memory */
+static int vidur__allocate_or_preempt(vidur__rs *s, vidur_request *q)
+{
+    while (!vidur__paged_can_allocate(s, q)) {
+        vidur_request *victim;
+        if (s->preempted.n) {
+            victim = vidur__dq_pop_back(&s->preempted); /* latest arrival loses its KV cache */
+            vidur_request_restart(victim);
+            vidur_replica_free(s->r, victim);
+            vidur__rs_ok(s, vidur__dq_push_front(&s->queue, victim));
+        } else {
+            vidur_request_restart(q);
+            vidur_replica_free(s->r, q);
+            vidur__rs_ok(s, vidur__dq_push_front(&s->queue, q));
+            return 0;
+        }
+    }
+    vidur__paged_allocate(s, q);
+    return 1;
+}
+
+static int vidur__vllm_next(vidur__rs *s, vidur_batch *b)
+{
+    vidur_replica *r = s->r;
+    int64_t max_tokens = 0;
+    while (s->queue.n) {
+        vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
+        int64_t n = vidur__next_tokens(q), m = n > max_tokens ? n : max_tokens;
+        if (!vidur__paged_can_allocate(s, q)) break;
+        if ((int64_t)(b->size + 1) * m > s->p->max_tokens_in_batch) break; /* padded batch size */
+        if (r->num_allocated_requests == s->p->batch_size_cap) break;
+        if (b->size == s->max_micro_batch_size) break;
+        vidur__dq_pop_front(&s->queue);
+        vidur__paged_allocate(s, q);
+        vidur__rs_ok(s, vidur_batch_add(b, q, (int32_t)n));
+        max_tokens = m;
+    }
+    if (b->size) return 1;
+    vidur__dq_sort_by_key(&s->preempted, s->edf);
+    while (s->preempted.n) {
+        vidur_request *q;
+        if (b->size == s->max_micro_batch_size) break;
+        q = vidur__dq_pop_front(&s->preempted);
+        if (vidur__allocate_or_preempt(s, q)) vidur__rs_ok(s, vidur_batch_add(b, q, vidur__next_tokens(q)));
+    }
+    return b->size > 0;
+}
+
+static int32_t vidur__sarathi_tokens(const vidur__rs *s, const vidur_request *q, int64_t T)
+{
+    int64_t n;
+    if (q->is_prefill_complete) return 1;
+    n = q->num_prefill_tokens - q->num_processed_tokens;
+    if (s->p->chunk_size - T < n) n = s->p->chunk_size - T;
+    return n < 0 ? 0 : (int32_t)n;
+}
+
+static int vidur__sarathi_next(vidur__rs *s, vidur_batch *b)
+{
+    vidur_replica *r = s->r;
+    vidur__deque *running_prefills = &s->scratch_a, *skipped = &s->scratch_b;
+    int64_t T = 0, i;
+    running_prefills->n = running_prefills->head = 0;
+    skipped->n = skipped->head = 0;
+    while (s->preempted.n) {
+        vidur_request *q;
+        if (b->size == s->max_micro_batch_size) break;
+        q = vidur__dq_pop_front(&s->preempted);
+        if (!q->is_prefill_complete) {
+            vidur__rs_ok(s, vidur__dq_push_back(running_prefills, q));
+            continue;
+        }
+        if (vidur__allocate_or_preempt(s, q)) {
+            T += 1;
+            vidur__rs_ok(s, vidur_batch_add(b, q, 1));
+        }
+    }
+    for (i = 0; i < running_prefills->n; i++) {
+        vidur_request *q = VIDUR__DQ_AT(running_prefills, i);
+        int32_t n = vidur__sarathi_tokens(s, q, T);
+        if (n == 0) {
+            vidur__rs_ok(s, vidur__dq_push_back(skipped, q));
+            continue;
+        }
+        T += n;
+        vidur__rs_ok(s, vidur_batch_add(b, q, n));
+    }
+    /* preempted = skipped + remaining, then a stable sort by arrival */
+    for (i = skipped->n - 1; i >= 0; i--) vidur__rs_ok(s, vidur__dq_push_front(&s->preempted, VIDUR__DQ_AT(skipped, i)));
+    vidur__dq_sort_by_key(&s->preempted, s->edf);
+    while (s->queue.n) {
+        vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
+        int32_t n;
+        if (r->num_allocated_requests == s->p->batch_size_cap) break;
+        if (b->size == s->max_micro_batch_size) break;
+        if (!vidur__paged_can_allocate(s, q)) break;
+        n = vidur__sarathi_tokens(s, q, T);
+        if (n == 0) break;
+        vidur__dq_pop_front(&s->queue);
+        vidur__paged_allocate(s, q);
+        T += n;
+        vidur__rs_ok(s, vidur_batch_add(b, q, n));
+    }
+    return b->size > 0;
+}
+
+/* orca and faster_transformer admission: reserve max_blocks_per_sequence up front */
+static void vidur__reserve_new(vidur__rs *s, vidur_batch *b)
+{
+    vidur_replica *r = s->r;
+    while (s->queue.n) {
+        vidur_request *q;
+        if (b->size == r->info.max_batch_size) break;
+        if (!vidur_replica_can_allocate(r, r->info.max_blocks_per_sequence)) break;
+        q = vidur__dq_pop_front(&s->queue);
+        vidur_replica_allocate(r, q, r->info.max_blocks_per_sequence);
+        vidur__rs_ok(s, vidur_batch_add(b, q, vidur__next_tokens(q)));
+    }
+}
+
+static int vidur__orca_next(vidur__rs *s, vidur_batch *b)
+{
+    while (s->preempted.n && b->size < s->r->info.max_batch_size) vidur__rs_ok(s, vidur_batch_add(b, vidur__dq_pop_front(&s->preempted), 1));
+    vidur__reserve_new(s, b);
+    return b->size > 0;
+}
+
+static int vidur__ft_next(vidur__rs *s, vidur_batch *b)
+{
+    if (s->ft_n) {
+        vidur__ft_record *rec = &s->ft[s->ft_head];
+        int32_t i;
+        for (i = 0; i < rec->n; i++)
+            if (!rec->reqs[i]->completed) vidur__rs_ok(s, vidur_batch_add(b, rec->reqs[i], 1));
+        s->ft_head = (s->ft_head + 1) % s->ft_cap;
+        s->ft_n--;
+        /* the static batch keeps the memory of members that finished early until it ends */
+        b->user_i64 = rec->retained_blocks; /* carried to on_batch_end */
+        return b->size > 0;
+    }
+    vidur__reserve_new(s, b);
+    return b->size > 0;
+}
+
+static int64_t vidur__lightllm_need(vidur__rs *s)
+{
+    int64_t i, j, need = 0, prefix = 0;
+    /* sort by remaining tokens, descending (insertion sort: the list is short) */
+    for (i = 1; i < s->cl_n; i++) {
+        vidur__cache_len x = s->cl[i];
+        for (j = i; j > 0 && s->cl[j - 1].remaining < x.remaining; j--) s->cl[j] = s->cl[j - 1];
+        s->cl[j] = x;
+    }
+    for (i = 0; i < s->cl_n; i++) {
+        int64_t v;
+        prefix += s->cl[i].processed;
+        v = s->cl[i].remaining * (i + 1) + prefix;
+        if (v > need) need = v;
+    }
+    return need;
+}
+
+static vidur__cache_len vidur__lightllm_tuple(const vidur_request *q)
+{
+    vidur__cache_len c;
+    if (q->scheduled) {
+        int64_t dec = q->num_processed_tokens - q->num_prefill_tokens;
+        if (dec < 0) dec = 0;
+        c.processed = q->num_processed_tokens;
+        c.remaining = q->num_decode_tokens - dec - 1;
+    } else {
+        c.processed = (int64_t)q->num_prefill_tokens + 1;
+        c.remaining = q->num_decode_tokens - 2;
+    }
+    if (c.remaining < 0) c.remaining = 0;
+    return c;
+}
+
+static int vidur__lightllm_prefill(vidur__rs *s, vidur_batch *b)
+{
+    vidur_replica *r = s->r;
+    int64_t T = 0, i;
+    s->cl_n = 0;
+    for (i = 0; i < s->preempted.n; i++) {
+        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) {
+            vidur__rs_ok(s, 0);
+            return 0;
+        }
+        s->cl[s->cl_n++] = vidur__lightllm_tuple(VIDUR__DQ_AT(&s->preempted, i));
+    }
+    while (s->queue.n) {
+        vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
+        int64_t n = q->num_prefill_tokens;
+        if (T + n > s->p->max_tokens_in_batch) break;
+        if (r->num_allocated_requests == s->p->batch_size_cap) break;
+        if (b->size == s->max_micro_batch_size) break;
+        /* can_allocate_request: the candidate stays in the working list (as upstream) */
+        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) {
+            vidur__rs_ok(s, 0);
+            return 0;
+        }
+        s->cl[s->cl_n++] = vidur__lightllm_tuple(q);
+        if (!(vidur__lightllm_need(s) < r->info.num_blocks)) break;
+        vidur__dq_pop_front(&s->queue);
+        vidur_replica_allocate(r, q, n);
+        vidur__rs_ok(s, vidur_batch_add(b, q, (int32_t)n));
+        T += n;
+    }
+    return b->size > 0;
+}
+
+static int vidur__lightllm_next(vidur__rs *s, vidur_batch *b, vidur_error *err)
+{
+    if (!s->preempted.n) {
+        if (vidur__lightllm_prefill(s, b)) s->num_waiting_iters = 0;
+        return b->size > 0;
+    }
+    if (s->num_waiting_iters >= s->p->max_waiting_iters) {
+        s->num_waiting_iters = 0;
+        if (vidur__lightllm_prefill(s, b)) return 1;
+    }
+    if (vidur_replica_can_allocate(s->r, s->preempted.n)) {
+        s->num_waiting_iters++;
+        while (s->preempted.n) {
+            vidur_request *q = vidur__dq_pop_front(&s->preempted);
+            vidur_replica_allocate(s->r, q, 1);
+            vidur__rs_ok(s, vidur_batch_add(b, q, 1));
+        }
+        return 1;
+    }
+    vidur__set_error(err, VIDUR_ERR_SCHEDULER, "lightllm: out of KV memory on replica %d (%lld running requests, %lld free tokens); lower lightllm_scheduler_config_batch_size_cap",
+                     s->r->info.id, (long long)s->preempted.n, (long long)(s->r->info.num_blocks - s->r->num_allocated_blocks));
+    return -1;
+}
+
+static int vidur__rs_next(void *state, vidur_batch *b, vidur_error *err)
+{
+    vidur__rs *s = (vidur__rs *)state;
+    switch (s->kind) {
+    case VIDUR__RS_VLLM: return vidur__vllm_next(s, b);
+    case VIDUR__RS_SARATHI: return vidur__sarathi_next(s, b);
+    case VIDUR__RS_ORCA: return vidur__orca_next(s, b);
+    case VIDUR__RS_FT: return vidur__ft_next(s, b);
+    default: return vidur__lightllm_next(s, b, err);
+    }
+}
+
+static void vidur__rs_on_batch_end(void *state, vidur_batch *b)
+{
+    vidur__rs *s = (vidur__rs *)state;
+    int32_t i;
+    if (s->kind == VIDUR__RS_FT) {
+        int all = 1;
+        int64_t retained = b->user_i64; /* see vidur__ft_next */
+        for (i = 0; i < b->size; i++) all &= b->requests[i]->completed;
+        if (all) {
+            for (i = 0; i < b->size; i++) vidur_replica_free(s->r, b->requests[i]);
+            s->r->num_allocated_blocks -= retained;
+        } else {
+            vidur__ft_record *rec;
+            /* at most PP static batches are alive at once, so the ring (PP + 1 slots) never fills */
+            VIDUR_ASSERT(s->ft_n < s->ft_cap);
+            rec = &s->ft[(s->ft_head + s->ft_n) % s->ft_cap];
+            rec->n = 0;
+            rec->retained_blocks = retained;
+            for (i = 0; i < b->size; i++) {
+                vidur_request *q = b->requests[i];
+                if (q->completed) {
+                    /* finished early: its blocks stay with the static batch; the request itself is released */
+                    rec->retained_blocks += q->num_allocated;
+                    s->r->num_allocated_requests--;
+                    q->num_allocated = -1;
+                    continue;
+                }
+                if (rec->n == rec->cap) {
+                    int32_t nc = rec->cap ? rec->cap * 2 : 16;
+                    vidur_request **nr = (vidur_request **)VIDUR_REALLOC(rec->reqs, (size_t)nc * sizeof *nr);
+                    if (!nr) {
+                        vidur__rs_ok(s, 0);
+                        return;
+                    }
+                    rec->reqs = nr;
+                    rec->cap = nc;
+                }
+                rec->reqs[rec->n++] = q;
+            }
+            s->ft_n++;
+        }
+        return;
+    }
+    for (i = 0; i < b->size; i++) {
+        vidur_request *q = b->requests[i];
+        if (q->completed) vidur_replica_free(s->r, q);
+        else vidur__rs_ok(s, vidur__dq_push_back(&s->preempted, q));
+    }
+}
+
+static double vidur__rs_memory(void *state)
+{
+    vidur__rs *s = (vidur__rs *)state;
+    return s->r->info.num_blocks ? (double)s->r->num_allocated_blocks * 100.0 / (double)s->r->info.num_blocks : 0;
+}
+
+#define VIDUR__RS_API(name, kind) \
+    {name, vidur__rs_create, vidur__rs_destroy, vidur__rs_add, vidur__rs_next, vidur__rs_on_batch_end, vidur__rs_is_empty, vidur__rs_pending, vidur__rs_memory, (void *)(intptr_t)(kind)}
+static const vidur_replica_scheduler_api vidur__replica_schedulers[] = {
+    VIDUR__RS_API("vllm", VIDUR__RS_VLLM),
+    VIDUR__RS_API("sarathi", VIDUR__RS_SARATHI),
+    VIDUR__RS_API("orca", VIDUR__RS_ORCA),
+    VIDUR__RS_API("faster_transformer", VIDUR__RS_FT),
+    VIDUR__RS_API("lightllm", VIDUR__RS_LIGHTLLM),
+};
+
+/* ---- vllm_v1 replica scheduler (schedulers.md §3.6, [F]) ---------------------------------------- */
+typedef struct vidur__v1 {
+    vidur_replica *r;
+    vidur__kvm kv;
+    vidur_request **waiting; /* binary heap by (arrived_at, id) */
+    int64_t nwait, capwait;
+    vidur_request **running; /* admission order */
+    int64_t nrun, caprun;
+    int32_t *hits;
+    int64_t caphits;
+    int chunk_size, cap;
+} vidur__v1;
+
+static int vidur__v1_less(const vidur_request *a, const vidur_request *b)
+{
+    return a->arrived_at < b->arrived_at || (a->arrived_at == b->arrived_at && a->id < b->id);
+}
+
+static int vidur__v1_push(vidur__v1 *s, vidur_request *q)
+{
+    int64_t i;
+    if (!vidur__grow((void **)&s->waiting, &s->capwait, s->nwait + 1, sizeof *s->waiting)) return 0;
+    i = s->nwait++;
+    while (i > 0 && vidur__v1_less(q, s->waiting[(i - 1) / 2])) {
+        s->waiting[i] = s->waiting[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->waiting[i] = q;
+    return 1;
+}
+
+static vidur_request *vidur__v1_pop(vidur__v1 *s)
+{
+    vidur_request *top = s->waiting[0], *last = s->waiting[--s->nwait];
+    int64_t i = 0;
+    for (;;) {
+        int64_t c = 2 * i + 1;
+        if (c >= s->nwait) break;
+        if (c + 1 < s->nwait && vidur__v1_less(s->waiting[c + 1], s->waiting[c])) c++;
+        if (!vidur__v1_less(s->waiting[c], last)) break;
+        s->waiting[i] = s->waiting[c];
+        i = c;
+    }
+    if (s->nwait > 0) s->waiting[i] = last;
+    return top;
+}
+
+static void *vidur__v1_create(vidur_replica *r, void *user)
+{
+    vidur__v1 *s = (vidur__v1 *)vidur__calloc(1, sizeof *s);
+    const vidur_config *cfg = &r->sim->cfg;
+    (void)user;
+    if (!s) return NULL;
+    s->r = r;
+    s->chunk_size = r->info.params->chunk_size;
+    s->cap = r->info.params->batch_size_cap;
+    if (!vidur__kvm_init(&s->kv, r->info.num_blocks, r->info.block_size, cfg->enable_prefix_caching, cfg->num_preallocate_tokens)) {
+        VIDUR_FREE(s);
+        return NULL;
+    }
+    r->kvm = &s->kv;
+    return s;
+}
+
+static void vidur__v1_destroy(void *state)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    if (!s) return;
+    vidur__kvm_free(&s->kv);
+    VIDUR_FREE(s->waiting);
+    VIDUR_FREE(s->running);
+    VIDUR_FREE(s->hits);
+    VIDUR_FREE(s);
+}
+
+static void vidur__v1_add(void *state, vidur_request *q)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    if (!vidur__v1_push(s, q)) vidur_replica_fail(s->r, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 waiting queue)");
+}
+
+static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    int64_t budget = s->chunk_size, i = 0;
+    int preempted = 0;
+    /* 1. running requests, in admission order */
+    while (i < s->nrun && budget > 0) {
+        vidur_request *q = s->running[i];
+        int64_t n;
+        if (q->v1_scheduled) { i++; continue; }
+        n = q->is_prefill_complete ? 1 : q->num_prefill_tokens - q->num_processed_tokens;
+        if (n > budget) n = budget;
+        VIDUR_ASSERT(n > 0);
+        for (;;) {
+            vidur_request *v;
+            int a = vidur__kvm_allocate(&s->kv, q, n, NULL, 0);
+            if (a < 0) goto oom;
+            if (a) {
+                if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
+                q->v1_scheduled = 1;
+                budget -= n;
+                i++;
+                break;
+            }
+            /* out of blocks: the most recently admitted request is restarted */
+            v = s->running[--s->nrun];
+            vidur__kvm_release(&s->kv, v);
+            vidur_request_restart(v);
+            if (!vidur__v1_push(s, v)) goto oom;
+            preempted = 1;
+            if (v == q) goto done_running;
+        }
+    }
+done_running:
+    /* 2. waiting requests, only when nothing was preempted */
+    while (!preempted && s->nwait && budget > 0) {
+        vidur_request *q = s->waiting[0];
+        int32_t nhits;
+        int64_t c, n;
+        int a;
+        if (s->nrun >= s->cap) break;
+        if (!vidur__grow((void **)&s->hits, &s->caphits, q->num_block_hash_ids + 1, sizeof *s->hits)) goto oom;
+        nhits = vidur__kvm_computed_blocks(&s->kv, q, s->hits, q->num_block_hash_ids);
+        /* never more hits than the prompt's full blocks (the list also covers the output) */
+        if ((int64_t)nhits * s->kv.block_size > q->num_prefill_tokens) nhits = q->num_prefill_tokens / s->kv.block_size;
+        c = (int64_t)nhits * s->kv.block_size;
+        n = q->num_prefill_tokens - c;
+        if (n == 0) { /* a full hit still recomputes the last block */
+            nhits--;
+            c -= s->kv.block_size;
+            n = s->kv.block_size;
+        }
+        if (n > budget) n = budget;
+        VIDUR_ASSERT(n > 0);
+        a = vidur__kvm_allocate(&s->kv, q, n, s->hits, nhits);
+        if (a < 0) goto oom;
+        if (!a) break;
+        vidur__v1_pop(s);
+        if (!vidur__grow((void **)&s->running, &s->caprun, s->nrun + 1, sizeof *s->running)) goto oom;
+        s->running[s->nrun++] = q;
+        q->v1_scheduled = 1;
+        if (!q->v1_counted) { /* [F]: prompt tokens of requests first scheduled on the replica */
+            q->v1_counted = 1;
+            s->r->prefix_total_tokens += q->num_prefill_tokens;
+        }
+        if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
+        budget -= n;
+        q->num_processed_tokens = (int32_t)c; /* on_cache_hit */
+        q->num_prefill_tokens_cached = (int32_t)c;
+    }
+    return b->size > 0;
+oom:
+    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 scheduler: KV blocks, batch or queue)");
+    return -1;
+}
+
+static void vidur__v1_on_batch_end(void *state, vidur_batch *b)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    int64_t i, k = 0;
+    int32_t j;
+    for (j = 0; j < b->size; j++) {
+        vidur_request *q = b->requests[j];
+        q->v1_scheduled = 0;
+        if (q->completed) {
+            vidur__kvm_release(&s->kv, q);
+            s->r->prefix_cached_tokens += q->num_prefill_tokens_cached;
+        }
+    }
+    for (i = 0; i < s->nrun; i++)
+        if (!s->running[i]->completed) s->running[k++] = s->running[i];
+    s->nrun = k;
+}
+
+static int vidur__v1_is_empty(void *state)
+{
+    vidur__v1 *s = (vidur__v1 *)state;
+    return s->nwait == 0 && s->nrun == 0;
+}
+
+static int64_t vidur__v1_pending(void *state) { return ((vidur__v1 *)state)->nwait; }
+
+static double vidur__v1_memory(void *state) { return vidur__kvm_usage(&((vidur__v1 *)state)->kv) * 100.0; }
+
+VIDURDEF int64_t vidur_replica_num_running_requests(const vidur_replica *r)
+{
+    if (r->kvm) return ((const vidur__v1 *)r->state)->nrun;
+    return r->num_allocated_requests;
+}
+
+static const vidur_replica_scheduler_api vidur__v1_api = {
+    "vllm_v1", vidur__v1_create, vidur__v1_destroy, vidur__v1_add, vidur__v1_next, vidur__v1_on_batch_end,
+    vidur__v1_is_empty, vidur__v1_pending, vidur__v1_memory, NULL};
+
+/* ---- section: global schedulers (schedulers.md §6, upstream) --------------------------------- */
+typedef struct vidur__gs {
+    int kind;
+    int64_t counter;
+    int64_t *pending;  /* lop: outstanding prompt tokens per replica */
+    int32_t *ties;     /* scratch: replicas tied at the minimum */
+    vidur__mt rng;     /* [F] tie-break stream: random.Random(seed) */
+    int64_t *imb;      /* scratch: imbalance per candidate replica */
+    int64_t *uncached; /* scratch: uncached prompt tokens per candidate replica */
+    double *draws;     /* scratch: ranked draws */
+    /* session -> replica (open addressing, linear probing; never iterated) */
+    int64_t *sess_key;
+    int32_t *sess_val;
+    int64_t sess_cap, sess_n;
+    int64_t session_counter;
+} vidur__gs;
+
+enum {
+    VIDUR__GS_ROUND_ROBIN, VIDUR__GS_RANDOM, VIDUR__GS_LOR, VIDUR__GS_LOP, VIDUR__GS_LOP_UNCACHED, VIDUR__GS_STICKY,
+    VIDUR__GS_STICKY_LOP, VIDUR__GS_STICKY_RR, VIDUR__GS_STICKY_LOR, VIDUR__GS_TOLERANT, VIDUR__GS_RANKED
+};
+
+/* session map: returns the slot of key (used or the empty slot where it would go) */
+static int64_t vidur__sess_slot(const vidur__gs *g, int64_t key)
+{
+    int64_t i = (int64_t)(vidur__mix64((uint64_t)key) & (uint64_t)(g->sess_cap - 1));
+    while (g->sess_val[i] >= 0 && g->sess_key[i] != key) i = (i + 1) & (g->sess_cap - 1);
+    return i;
+}
+
+static int vidur__sess_get(const vidur__gs *g, int64_t key)
+{
+    return g->sess_cap ? g->sess_val[vidur__sess_slot(g, key)] : -1;
+}
+
+static int vidur__sess_put(vidur__gs *g, int64_t key, int replica)
+{
+    int64_t i;
+    if (2 * (g->sess_n + 1) > g->sess_cap) {
+        int64_t oc = g->sess_cap, nc = oc ? oc * 2 : 1024, j;
+        int64_t *ok = g->sess_key;
+        int32_t *ov = g->sess_val;
+        g->sess_key = (int64_t *)VIDUR_MALLOC((size_t)nc * sizeof *g->sess_key);
+        g->sess_val = (int32_t *)VIDUR_MALLOC((size_t)nc * sizeof *g->sess_val);
+        if (!g->sess_key || !g->sess_val) return 0;
+        g->sess_cap = nc;
+        for (j = 0; j < nc; j++) g->sess_val[j] = -1;
+        for (j = 0; j < oc; j++)
+            if (ov[j] >= 0) {
+                int64_t s2 = vidur__sess_slot(g, ok[j]);
+                g->sess_key[s2] = ok[j];
+                g->sess_val[s2] = ov[j];
+            }
+        VIDUR_FREE(ok);
+        VIDUR_FREE(ov);
+    }
+    i = vidur__sess_slot(g, key);
+    if (g->sess_val[i] < 0) g->sess_n++;
+    g->sess_key[i] = key;
+    g->sess_val[i] = replica;
+    return 1;
+}
+
+static void vidur__gs_destroy(void *state)
+{
+    vidur__gs *g = (vidur__gs *)state;
+    if (!g) return;
+    VIDUR_FREE(g->pending);
+    VIDUR_FREE(g->ties);
+    VIDUR_FREE(g->imb);
+    VIDUR_FREE(g->uncached);
+    VIDUR_FREE(g->draws);
+    VIDUR_FREE(g->sess_key);
+    VIDUR_FREE(g->sess_val);
+    VIDUR_FREE(g);
+}
+
+static void *vidur__gs_create(vidur_sim *sim, void *user)
+{
+    vidur__gs *g = (vidur__gs *)vidur__calloc(1, sizeof *g);
+    if (!g) return NULL;
+    g->kind = (int)(intptr_t)user;
+    g->pending = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->pending);
+    g->ties = (int32_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->ties);
+    g->imb = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->imb);
+    g->uncached = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->uncached);
+    g->draws = (double *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->draws);
+    if (!g->pending || !g->ties || !g->imb || !g->uncached || !g->draws) {
+        vidur__gs_destroy(g);
+        return NULL;
+    }
+    vidur__mt_seed_python(&g->rng, sim->cfg.lop_seed);
+    return g;
+}
+
+/* [F] "random tie-break among S": rng.choice(S) over S in ascending replica order; a draw is
+   consumed even when |S| = 1 */
+static int vidur__gs_argmin_random(vidur__gs *g, const int64_t *v, int n)
+{
+    int i, nt = 0;
+    int64_t best = 0;
+    for (i = 0; i < n; i++) {
+        if (nt == 0 || v[i] < best) {
+            best = v[i];
+            nt = 0;
+        }
+        if (v[i] == best) g->ties[nt++] = i;
+    }
+    return g->ties[vidur__mt_randbelow(&g->rng, (uint32_t)nt)];
+}
+
+static int vidur__gs_min_random(vidur__gs *g, int n) { return vidur__gs_argmin_random(g, g->pending, n); }
+
+/* lop_uncached: u(q, r) = P - tokens cached on r; imbalance(r) = max - min of pending with u(q, r)
+   added to r alone. Fills g->imb and returns the candidate uncached tokens through u. */
+static void vidur__gs_imbalance(vidur__gs *g, vidur_sim *sim, const vidur_request *q, int64_t *u)
+{
+    int n = sim->num_replicas, r, x;
+    for (r = 0; r < n; r++) {
+        int64_t mx = INT64_MIN, mn = INT64_MAX;
+        u[r] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[r], q);
+        for (x = 0; x < n; x++) {
+            int64_t v = g->pending[x] + (x == r ? u[r] : 0);
+            if (v > mx) mx = v;
+            if (v < mn) mn = v;
+        }
+        g->imb[r] = mx - mn;
+    }
+}
+
+static void vidur__gs_prefill_end(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur__gs *g = (vidur__gs *)state;
+    (void)sim;
+    if (q->replica_id < 0) return;
+    if (g->kind == VIDUR__GS_LOP || g->kind == VIDUR__GS_STICKY) g->pending[q->replica_id] -= q->num_prefill_tokens;
+    if (g->kind == VIDUR__GS_LOP_UNCACHED || g->kind == VIDUR__GS_STICKY_LOP || g->kind == VIDUR__GS_TOLERANT || g->kind == VIDUR__GS_RANKED)
+        g->pending[q->replica_id] -= q->num_prefill_tokens - q->router_cached; /* the request's current P */
+}
+
+static void vidur__gs_request_end(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur__gs *g = (vidur__gs *)state;
+    (void)sim;
+    if (g->kind == VIDUR__GS_STICKY_LOR && q->replica_id >= 0) g->pending[q->replica_id] -= 1;
+}
+
+static int vidur__gs_oom(vidur_sim *sim)
+{
+    vidur_sim_fail(sim, VIDUR_ERR_MEMORY, "out of memory (router sessions)");
+    return -1;
+}
+
+static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
+{
+    vidur__gs *g = (vidur__gs *)state;
+    int n = sim->num_replicas, i, best = 0;
+    (void)q;
+    switch (g->kind) {
+    case VIDUR__GS_ROUND_ROBIN: return (int)(g->counter++ % n);
+    case VIDUR__GS_RANDOM: return (int)vidur__mt_randbelow(&sim->sched_rng, (uint32_t)n); /* randint(1, N) - 1 */
+    case VIDUR__GS_LOP:
+        /* [F] least outstanding prefill tokens, random tie-break; released at prefill end */
+        i = vidur__gs_min_random(g, n);
+        g->pending[i] += q->num_prefill_tokens;
+        return i;
+    case VIDUR__GS_LOP_UNCACHED:
+    case VIDUR__GS_STICKY_LOP:
+    case VIDUR__GS_TOLERANT:
+    case VIDUR__GS_RANKED: {
+        /* prefix-cache aware: balance outstanding UNCACHED prompt tokens */
+        int sticky = q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED ? vidur__sess_get(g, q->session_id) : -1;
+        int64_t *uu = g->uncached;
+        int best;
+        if (g->kind == VIDUR__GS_STICKY_LOP && sticky >= 0) {
+            /* a known session stays: only its replica's cache needs asking */
+            uu[sticky] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[sticky], q);
+            g->pending[sticky] += uu[sticky];
+            /* the memo lives on the library-owned request; route() only sees it as const */
+            ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[sticky];
+            return sticky;
+        }
+        vidur__gs_imbalance(g, sim, q, uu);
+        best = sticky;
+        if (g->kind == VIDUR__GS_LOP_UNCACHED || sticky < 0) {
+            best = vidur__gs_argmin_random(g, g->imb, n);
+        } else if (g->kind == VIDUR__GS_TOLERANT) {
+            int64_t mn = g->imb[0];
+            for (i = 1; i < n; i++) if (g->imb[i] < mn) mn = g->imb[i];
+            if ((double)g->imb[sticky] > sim->cfg.tolerance_factor * (double)mn) best = vidur__gs_argmin_random(g, g->imb, n);
+        } else if (g->kind == VIDUR__GS_RANKED) {
+            /* one draw per replica in id order; rank by (imbalance, draw); keep the session's
+               replica while it is in the top k */
+            int rank = 0;
+            double *dr = g->draws;
+            for (i = 0; i < n; i++) dr[i] = vidur__mt_random(&g->rng);
+            for (i = 0; i < n; i++)
+                if (g->imb[i] < g->imb[sticky] || (g->imb[i] == g->imb[sticky] && dr[i] < dr[sticky])) rank++;
+            if (rank >= sim->cfg.top_k) best = vidur__gs_argmin_random(g, g->imb, n);
+        }
+        if (q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED && best != sticky && !vidur__sess_put(g, q->session_id, best)) return vidur__gs_oom(sim);
+        g->pending[best] += uu[best];
+        ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[best];
+        return best;
+    }
+    case VIDUR__GS_STICKY: {
+        /* session affinity; new sessions and session-less requests go to lop's choice */
+        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
+        if (r < 0) {
+            r = vidur__gs_min_random(g, n);
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
+        }
+        g->pending[r] += q->num_prefill_tokens;
+        return r;
+    }
+    case VIDUR__GS_STICKY_RR: {
+        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
+        if (r < 0) {
+            r = (int)(g->session_counter++ % n);
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
+        }
+        return r;
+    }
+    case VIDUR__GS_STICKY_LOR: {
+        /* new sessions: fewest outstanding requests (random tie-break); every request counts */
+        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
+        if (r < 0) {
+            r = vidur__gs_min_random(g, n);
+            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
+        }
+        g->pending[r] += 1;
+        return r;
+    }
+    default:
+        /* least outstanding requests: waiting-queue length, lowest id on ties */
+        for (i = 1; i < n; i++)
+            if (vidur_replica_num_pending_requests(&sim->replicas[i]) < vidur_replica_num_pending_requests(&sim->replicas[best])) best = i;
+        return best;
+    }
+}
+
+#define VIDUR__GS_API(name, kind) {name, vidur__gs_create, vidur__gs_destroy, vidur__gs_route, NULL, vidur__gs_request_end, vidur__gs_prefill_end, (void *)(intptr_t)(kind)}
+static const vidur_global_scheduler_api vidur__global_schedulers[] = {
+    VIDUR__GS_API("round_robin", VIDUR__GS_ROUND_ROBIN),
+    VIDUR__GS_API("random", VIDUR__GS_RANDOM),
+    VIDUR__GS_API("lor", VIDUR__GS_LOR),
+    VIDUR__GS_API("lop", VIDUR__GS_LOP),
+    VIDUR__GS_API("lop_uncached", VIDUR__GS_LOP_UNCACHED),
+    VIDUR__GS_API("sticky", VIDUR__GS_STICKY),
+    VIDUR__GS_API("sticky_lop", VIDUR__GS_STICKY_LOP),
+    VIDUR__GS_API("sticky_round_robin", VIDUR__GS_STICKY_RR),
+    VIDUR__GS_API("sticky_lor", VIDUR__GS_STICKY_LOR),
+    VIDUR__GS_API("tolerant_sticky_lop_uncached", VIDUR__GS_TOLERANT),
+    VIDUR__GS_API("ranked_sticky_lop_uncached", VIDUR__GS_RANKED),
+};
+
 /* ---- section: execution-time prediction (execution_time.md) -------------------------------------
    Keys are built exactly as Vidur builds them; the operator times come from a predictor. The
    built-in predictor is an analytical roofline: each operator costs
@@ -3735,17 +5711,6 @@ static const vidur_table_set vidur__builtin_set = {0, 0, NULL, NULL, "none (buil
 
 VIDURDEF const vidur_table_set *vidur_builtin_tables(void) { return &vidur__builtin_set; }
 
-/* The predictor of one replica configuration: a table per operator where one matches,
-   the (calibrated) roofline for the rest. */
-typedef struct vidur__table_predictor {
-    const vidur_op_table *t[VIDUR_OP_COUNT];
-    vidur_roofline *roof;
-    vidur_roofline ideal;   /* efficiencies 1, no launch overhead: the base of relative tables */
-    double bytes_per_token; /* all_reduce / send_recv features are message sizes */
-    int warned[VIDUR_OP_COUNT];
-    const vidur_config *cfg; /* for the warning callback */
-} vidur__table_predictor;
-
 static double vidur__tp_features(const vidur__table_predictor *tp, int op, int64_t k1, int64_t k2, double *y)
 {
     *y = 0;
@@ -3838,1970 +5803,2015 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
     }
 }
 
-/* ---- section: event queue ---------------------------------------------------------------------
-   Ordered by (time, creation sequence) as upstream Vidur: a binary min-heap for later events and
-   a fixed FIFO ring for events at the current time (vidur__heap). Events are small values: no
-   allocation per event once the heap has reached its working size. */
-enum {
-    VIDUR__EV_GLOBAL_SCHEDULE = 1,
-    VIDUR__EV_REPLICA_SCHEDULE,
-    VIDUR__EV_BATCH_STAGE_ARRIVAL,
-    VIDUR__EV_REPLICA_STAGE_SCHEDULE,
-    VIDUR__EV_BATCH_STAGE_END,
-    VIDUR__EV_BATCH_END
-};
-
-typedef struct vidur__batch_ex vidur__batch_ex;
-
-typedef struct vidur__event {
-    double time;
-    uint64_t seq;
-    int32_t type;
-    int32_t replica;
-    int32_t stage;
-    vidur__batch_ex *batch;
-} vidur__event;
-
-#define VIDUR__NOWQ 64
-typedef struct vidur__heap {
-    vidur__event *ev;
-    int64_t n, cap;
-    /* Most events are pushed at the current time (all but batch stage ends): they go to a FIFO
-       ring instead of sifting through the heap. Everything in the ring has time == now and, as
-       seq only grows, the ring is sorted, so the earliest event is the smaller of the ring's
-       head and the heap's top: the order is exactly (time, seq). A full ring spills to the heap. */
-    vidur__event nowq[VIDUR__NOWQ];
-    int nq_head, nq_n;
-    double now;
-} vidur__heap;
-
-static int vidur__ev_less(const vidur__event *a, const vidur__event *b)
+/* ---- section: simulation ------------------------------------------------------------------------ */
+static void vidur__log(const vidur_sim *s, vidur_log_level lvl, const char *fmt, ...)
 {
-    if (a->time != b->time) return a->time < b->time;
-    return a->seq < b->seq;
+    char buf[512];
+    va_list ap;
+    if (!s->cfg.log_fn) return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    s->cfg.log_fn(s->cfg.log_user, lvl, buf);
 }
 
-static int vidur__heap_array_push(vidur__heap *h, const vidur__event *e)
+static vidur_request *vidur__req_alloc(vidur_sim *s)
 {
-    int64_t i;
-    if (!vidur__grow((void **)&h->ev, &h->cap, h->n + 1, sizeof(vidur__event))) return 0;
-    i = h->n++;
-    while (i > 0) {
-        int64_t p = (i - 1) / 2;
-        if (!vidur__ev_less(e, &h->ev[p])) break;
-        h->ev[i] = h->ev[p];
-        i = p;
+    vidur_request *q = s->free_requests;
+    if (!q) {
+        vidur__req_chunk *c = (vidur__req_chunk *)vidur__calloc(1, sizeof *c);
+        int i;
+        if (!c) return NULL;
+        c->next = s->req_chunks;
+        s->req_chunks = c;
+        for (i = 255; i >= 0; i--) {
+            c->items[i].next_free = s->free_requests;
+            s->free_requests = &c->items[i];
+        }
+        q = s->free_requests;
     }
-    h->ev[i] = *e;
-    return 1;
-}
-
-static int vidur__heap_push(vidur__heap *h, const vidur__event *e)
-{
-    if (e->time == h->now && h->nq_n < VIDUR__NOWQ) {
-        h->nowq[(h->nq_head + h->nq_n++) & (VIDUR__NOWQ - 1)] = *e;
-        return 1;
+    s->free_requests = q->next_free;
+    {
+        int32_t *kb = q->kv_blocks, kc = q->kv_cap, hc = q->hash_cap; /* keep the lists' storage across reuse */
+        int64_t *hb = q->hash_buf;
+        memset(q, 0, sizeof *q);
+        q->kv_blocks = kb;
+        q->kv_cap = kc;
+        q->hash_buf = hb;
+        q->hash_cap = hc;
     }
-    return vidur__heap_array_push(h, e);
-}
-
-static int vidur__heap_empty(const vidur__heap *h) { return h->nq_n == 0 && h->n == 0; }
-
-/* the earliest event is the ring's head (else the heap's top) */
-static int vidur__heap_ring_first(const vidur__heap *h)
-{
-    return h->nq_n && (h->n == 0 || vidur__ev_less(&h->nowq[h->nq_head], &h->ev[0]));
-}
-
-/* the earliest event (the heap is not empty) */
-static const vidur__event *vidur__heap_top(const vidur__heap *h) { return vidur__heap_ring_first(h) ? &h->nowq[h->nq_head] : &h->ev[0]; }
-
-/* the simulation moved to time t (an arrival): only ever to the time of a queued event or later */
-static void vidur__heap_set_now(vidur__heap *h, double t)
-{
-    VIDUR_ASSERT(h->nq_n == 0 || h->now == t);
-    h->now = t;
-}
-
-static void vidur__heap_pop(vidur__heap *h, vidur__event *out)
-{
-    vidur__event last;
-    int64_t i = 0;
-    if (vidur__heap_ring_first(h)) {
-        *out = h->nowq[h->nq_head];
-        h->nq_head = (h->nq_head + 1) & (VIDUR__NOWQ - 1);
-        h->nq_n--;
-        return;
-    }
-    *out = h->ev[0];
-    h->now = out->time;
-    last = h->ev[--h->n];
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && vidur__ev_less(&h->ev[c + 1], &h->ev[c])) c++;
-        if (!vidur__ev_less(&h->ev[c], &last)) break;
-        h->ev[i] = h->ev[c];
-        i = c;
-    }
-    if (h->n > 0) h->ev[i] = last;
-}
-
-/* ---- section: request deque (scheduler queues) --------------------------------------------------- */
-typedef struct vidur__deque {
-    vidur_request **a;
-    int64_t head, n, cap; /* ring buffer; cap is a power of two */
-} vidur__deque;
-
-static int vidur__dq_reserve(vidur__deque *d, int64_t need)
-{
-    int64_t nc, i;
-    vidur_request **na;
-    if (need <= d->cap) return 1;
-    nc = d->cap ? d->cap * 2 : 16;
-    while (nc < need) nc *= 2;
-    na = (vidur_request **)VIDUR_MALLOC((size_t)nc * sizeof *na);
-    if (!na) return 0;
-    for (i = 0; i < d->n; i++) na[i] = d->a[(d->head + i) & (d->cap - 1)];
-    VIDUR_FREE(d->a);
-    d->a = na;
-    d->cap = nc;
-    d->head = 0;
-    return 1;
-}
-
-#define VIDUR__DQ_AT(d, i) ((d)->a[((d)->head + (i)) & ((d)->cap - 1)])
-
-static int vidur__dq_push_back(vidur__deque *d, vidur_request *q)
-{
-    if (!vidur__dq_reserve(d, d->n + 1)) return 0;
-    VIDUR__DQ_AT(d, d->n) = q;
-    d->n++;
-    return 1;
-}
-
-static int vidur__dq_push_front(vidur__deque *d, vidur_request *q)
-{
-    if (!vidur__dq_reserve(d, d->n + 1)) return 0;
-    d->head = (d->head - 1) & (d->cap - 1);
-    d->a[d->head] = q;
-    d->n++;
-    return 1;
-}
-
-static vidur_request *vidur__dq_pop_front(vidur__deque *d)
-{
-    vidur_request *q = d->a[d->head];
-    d->head = (d->head + 1) & (d->cap - 1);
-    d->n--;
+    q->num_allocated = -1;
+    q->replica_id = -1;
+    q->kv_cached_memo = -1;
     return q;
 }
 
-static vidur_request *vidur__dq_pop_back(vidur__deque *d)
+static void vidur__req_release(vidur_sim *s, vidur_request *q)
 {
-    d->n--;
-    return VIDUR__DQ_AT(d, d->n);
+    q->next_free = s->free_requests;
+    s->free_requests = q;
 }
 
-/* stable sort by arrival time, or by prefill deadline (edf); the queue is almost always sorted
-   already, so insertion sort is O(n) */
-static double vidur__queue_key(const vidur_request *q, int edf) { return edf ? q->prefill_deadline_at : q->arrived_at; }
-
-static void vidur__dq_sort_by_key(vidur__deque *d, int edf)
+static vidur__batch_ex *vidur__batch_alloc(vidur_sim *s)
 {
-    int64_t i, j;
-    for (i = 1; i < d->n; i++) {
-        vidur_request *q = VIDUR__DQ_AT(d, i);
-        double k = vidur__queue_key(q, edf);
-        for (j = i; j > 0 && vidur__queue_key(VIDUR__DQ_AT(d, j - 1), edf) > k; j--) VIDUR__DQ_AT(d, j) = VIDUR__DQ_AT(d, j - 1);
-        VIDUR__DQ_AT(d, j) = q;
-    }
-}
-
-static void vidur__dq_free(vidur__deque *d)
-{
-    VIDUR_FREE(d->a);
-    memset(d, 0, sizeof *d);
-}
-
-/* ---- section: entities ------------------------------------------------------------------------- */
-struct vidur__batch_ex {
-    vidur_batch pub;
-    vidur_batch_shape shape;
-    double stage_time[2], stage_model_time[2]; /* [0]: non-last stage, [1]: last stage */
-    int have_stage_time;
-    vidur__batch_ex *next_free;
-};
-
-/* series average meter (workload_and_metrics.md §5), including Vidur's quirk that a segment
-   starting at time 0 is never counted */
-typedef struct vidur__meter {
-    double prev_x, prev_y, num, den, min, max;
-    int has;
-} vidur__meter;
-
-static void vidur__meter_init(vidur__meter *m)
-{
-    memset(m, 0, sizeof *m);
-    m->has = 1; /* initial point (0, 0) */
-}
-
-static void vidur__meter_put(vidur__meter *m, double x, double y)
-{
-    if (m->prev_x != 0) {
-        m->num += m->prev_y * (x - m->prev_x);
-        m->den += x - m->prev_x;
-    }
-    m->prev_x = x;
-    m->prev_y = y;
-    if (y < m->min) m->min = y;
-    if (y > m->max) m->max = y;
-}
-
-static double vidur__meter_mean(const vidur__meter *m) { return m->den > 0 ? m->num / m->den : 0; }
-
-typedef struct vidur__stage {
-    vidur__batch_ex **q; /* FIFO ring */
-    int64_t head, n, cap;
-    int busy;
-    vidur__meter busy_meter, mfu_meter;
-} vidur__stage;
-
-struct vidur__kvm;
-struct vidur_replica {
-    vidur_replica_info info;
-    vidur_sim *sim;
-    const vidur_replica_scheduler_api *api;
-    void *state;
-    int64_t num_allocated_blocks, num_allocated_requests;
-    int num_running_batches;
-    vidur__stage *stages;
-    vidur__meter mem_meter;
-    struct vidur__kvm *kvm; /* the prefix-caching KV cache of vllm_v1, else NULL */
-    int64_t prefix_cached_tokens, prefix_total_tokens; /* [F] replica_prefix_cache_metrics */
-};
-
-/* per-request output row, indexed by request id */
-/* request-level metrics: Vidur's 20 in enum order, then the 3 added ones (vidur__row_slot) */
-#define VIDUR__ROW_VALUES (VIDUR_METRIC_BATCH_EXECUTION_TIME + 3)
-typedef struct vidur__row {
-    double v[VIDUR__ROW_VALUES];
-    double arrived_at, completed_at; /* for the arrival / completion time series */
-    uint8_t arrived, completed;
-} vidur__row;
-
-/* a request-level metric's slot in a row (batch and per-token metrics have none) */
-static int vidur__row_slot(int m)
-{
-    if (m < VIDUR_METRIC_BATCH_EXECUTION_TIME) return m;
-    if (m == VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED) return VIDUR_METRIC_BATCH_EXECUTION_TIME;
-    if (m == VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED) return VIDUR_METRIC_BATCH_EXECUTION_TIME + 1;
-    VIDUR_ASSERT(m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN);
-    return VIDUR_METRIC_BATCH_EXECUTION_TIME + 2;
-}
-
-typedef struct vidur__req_chunk {
-    struct vidur__req_chunk *next;
-    vidur_request items[256];
-} vidur__req_chunk;
-
-/* DDSketch with a logarithmic mapping (what Vidur uses for batch metrics, relative accuracy
-   0.001): bounded memory however many batches, quantiles within 0.1 % relative error. */
-typedef struct vidur__sketch {
-    int64_t *counts;  /* dense buckets [lo, lo + n) */
-    int64_t lo, n;
-    int64_t zeros, count;
-    double sum, min, max, log_gamma, gamma;
-    int32_t icache[4096]; /* bucket + 1 of small integers (token counts, batch sizes): skips log() */
-    double last_v;        /* the last non-integer value and its bucket: the requests of one batch */
-    int64_t last_b;       /* often add the same time, so this skips most log() calls */
-} vidur__sketch;
-
-static void vidur__sketch_init(vidur__sketch *k, double alpha)
-{
-    memset(k, 0, sizeof *k);
-    k->gamma = 1.0 + 2.0 * alpha / (1.0 - alpha);
-    k->log_gamma = log(k->gamma);
-    k->min = DBL_MAX;
-    k->max = -DBL_MAX;
-}
-
-#define VIDUR__SKETCH_ZERO INT64_MIN /* the bucket of values counted as zeros */
-
-/* a value's bucket: ceil(log(v) / log(gamma)), or VIDUR__SKETCH_ZERO */
-static int64_t vidur__sketch_bucket(const vidur__sketch *k, double v)
-{
-    if (v <= DBL_MIN * k->gamma) return VIDUR__SKETCH_ZERO;
-    return (int64_t)ceil(log(v) / k->log_gamma);
-}
-
-/* adds n copies of v, whose bucket is b (from vidur__sketch_bucket, or a cache of it) */
-static int vidur__sketch_put(vidur__sketch *k, double v, int64_t n, int64_t b)
-{
-    int64_t nlo, nn, i;
-    k->count += n;
-    k->sum += v * (double)n;
-    if (v < k->min) k->min = v;
-    if (v > k->max) k->max = v;
-    if (b == VIDUR__SKETCH_ZERO) {
-        k->zeros += n;
-        return 1;
-    }
-    if (k->n == 0) {
-        k->counts = (int64_t *)vidur__calloc(64, sizeof(int64_t));
-        if (!k->counts) return 0;
-        k->lo = b - 32;
-        k->n = 64;
-    }
-    if (b < k->lo || b >= k->lo + k->n) {
-        int64_t *nc;
-        nlo = b < k->lo ? b - k->n : k->lo;
-        nn = (b >= k->lo + k->n ? b + k->n : k->lo + k->n) - nlo;
-        nc = (int64_t *)vidur__calloc((size_t)nn, sizeof(int64_t));
-        if (!nc) return 0;
-        for (i = 0; i < k->n; i++) nc[k->lo - nlo + i] = k->counts[i];
-        VIDUR_FREE(k->counts);
-        k->counts = nc;
-        k->lo = nlo;
-        k->n = nn;
-    }
-    k->counts[b - k->lo] += n;
-    return 1;
-}
-
-static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
-{
-    int64_t b;
-    int iv = (int)v;
-    if (v <= DBL_MIN * k->gamma) {
-        b = VIDUR__SKETCH_ZERO;
-    } else if (v < 4096 && (double)iv == v) {
-        if (!k->icache[iv]) k->icache[iv] = (int32_t)vidur__sketch_bucket(k, v) + 1;
-        b = k->icache[iv] - 1;
-    } else if (v == k->last_v) {
-        b = k->last_b;
-    } else {
-        b = vidur__sketch_bucket(k, v);
-        k->last_v = v;
-        k->last_b = b;
-    }
-    return vidur__sketch_put(k, v, n, b);
-}
-
-static int vidur__sketch_add(vidur__sketch *k, double v) { return vidur__sketch_add_n(k, v, 1); }
-
-static double vidur__sketch_quantile(const vidur__sketch *k, double q)
-{
-    double rank;
-    int64_t i, cum = 0;
-    if (k->count == 0) return 0;
-    rank = q * (double)(k->count - 1);
-    if (rank < (double)k->zeros) return 0;
-    for (i = 0; i < k->n; i++) {
-        cum += k->counts[i];
-        if ((double)cum > rank - (double)k->zeros) return pow(k->gamma, (double)(k->lo + i)) * 2.0 / (1.0 + k->gamma);
-    }
-    return k->max;
-}
-
-/* ---- section: streaming metrics (sketch merge, downsampled time series) ---------------------
-   Everything here has memory bounded independently of the number of requests and batches. */
-
-/* Adds every count of src (same alpha) into dst: DDSketches of parts merge into the sketch of
-   the whole exactly (same buckets), e.g. shards of one run or several runs. The simulation
-   itself keeps one sketch per metric, so only the tests call this. */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((unused))
-#endif
-static int vidur__sketch_merge(vidur__sketch *dst, const vidur__sketch *src)
-{
-    int64_t i;
-    VIDUR_ASSERT(dst->gamma == src->gamma);
-    if (src->count == 0) return 1;
-    if (src->n) {
-        int64_t lo = src->lo, hi = src->lo + src->n;
-        if (dst->n) {
-            if (dst->lo < lo) lo = dst->lo;
-            if (dst->lo + dst->n > hi) hi = dst->lo + dst->n;
-        }
-        if (!dst->n || lo != dst->lo || hi - lo != dst->n) {
-            int64_t *nc = (int64_t *)vidur__calloc((size_t)(hi - lo), sizeof(int64_t));
-            if (!nc) return 0;
-            for (i = 0; i < dst->n; i++) nc[dst->lo - lo + i] = dst->counts[i];
-            VIDUR_FREE(dst->counts);
-            dst->counts = nc;
-            dst->lo = lo;
-            dst->n = hi - lo;
-        }
-        for (i = 0; i < src->n; i++) dst->counts[src->lo - dst->lo + i] += src->counts[i];
-    }
-    dst->zeros += src->zeros;
-    dst->count += src->count;
-    dst->sum += src->sum;
-    if (src->min < dst->min) dst->min = src->min;
-    if (src->max > dst->max) dst->max = src->max;
-    return 1;
-}
-
-/* A fixed number of time buckets per series; when time passes the last bucket, neighbouring
-   buckets are merged in pairs and the width doubles, so a run of any length keeps
-   VIDUR__TS_BUCKETS buckets per series. Each bucket holds a sum and a count (rates: count per
-   bucket; levels such as KV usage: mean of the samples in the bucket). */
-#define VIDUR__TS_BUCKETS 256
-/* series: arrivals, completions, batch size, then queue length and KV usage per replica */
-enum { VIDUR__TS_ARRIVALS, VIDUR__TS_COMPLETIONS, VIDUR__TS_BATCH_SIZE, VIDUR__TS_FIRST_REPLICA };
-typedef struct vidur__tseries {
-    int nseries;
-    double width, inv_width;  /* seconds per bucket, and its inverse */
-    double *sum, *cnt; /* nseries x VIDUR__TS_BUCKETS */
-    double t_max;
-} vidur__tseries;
-
-static int vidur__ts_init(vidur__tseries *ts, int nseries)
-{
-    ts->nseries = nseries;
-    ts->width = 1.0 / 64; /* doubles as needed */
-    ts->inv_width = 64;
-    ts->t_max = 0;
-    ts->sum = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
-    ts->cnt = (double *)vidur__calloc((size_t)nseries * VIDUR__TS_BUCKETS, sizeof(double));
-    return ts->sum && ts->cnt;
-}
-
-static void vidur__ts_free(vidur__tseries *ts)
-{
-    VIDUR_FREE(ts->sum);
-    VIDUR_FREE(ts->cnt);
-    ts->sum = ts->cnt = NULL;
-}
-
-static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
-{
-    int64_t b;
-    if (!ts->sum || t < 0) return;
-    b = (int64_t)(t * ts->inv_width); /* exact: widths are powers of two */
-    while (b >= VIDUR__TS_BUCKETS) {
-        int k, i;
-        for (k = 0; k < ts->nseries; k++) {
-            double *sm = ts->sum + (size_t)k * VIDUR__TS_BUCKETS, *cn = ts->cnt + (size_t)k * VIDUR__TS_BUCKETS;
-            for (i = 0; i < VIDUR__TS_BUCKETS / 2; i++) {
-                sm[i] = sm[2 * i] + sm[2 * i + 1];
-                cn[i] = cn[2 * i] + cn[2 * i + 1];
-            }
-            for (; i < VIDUR__TS_BUCKETS; i++) sm[i] = cn[i] = 0;
-        }
-        ts->width *= 2;
-        ts->inv_width *= 0.5;
-        b = (int64_t)(t * ts->inv_width);
-    }
-    ts->sum[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += v;
-    ts->cnt[(size_t)series * VIDUR__TS_BUCKETS + (size_t)b] += 1;
-    if (t > ts->t_max) ts->t_max = t;
-}
-
-/* memo of stage times by batch key: direct-mapped, so memory is bounded and a collision only
-   costs a recomputation (the value is a pure function of the key) */
-#define VIDUR__MEMO_SIZE 65536
-typedef struct vidur__memo_entry {
-    int64_t key[6];
-    double total[2], model[2];
-    int valid;
-} vidur__memo_entry;
-
-/* store_operation_metrics: each operator's time for a (batch key, last stage or not) and the
-   sketch bucket of each value (all operation sketches share one gamma), so a stage execution
-   with a known shape costs increments, not 20 predictions and 21 logarithms */
-#define VIDUR__OPMEMO_SIZE 16384
-typedef struct vidur__opmemo_entry {
-    int64_t key[6];
-    int32_t last, valid;
-    double v[VIDUR_OP_COUNT + 1];       /* ms per operator, then model_execution_e2e */
-    int64_t bucket[VIDUR_OP_COUNT + 1];
-} vidur__opmemo_entry;
-
-struct vidur_sim {
-    vidur_config cfg;
-    vidur__memo_entry *memo;
-    vidur__opmemo_entry *opmemo; /* only with store_operation_metrics */
-    vidur_error error;
-    const vidur_model_spec *model;
-    const vidur_device_spec *device;
-    const vidur_node_spec *node;
-    vidur_memory_plan plan;
-    const vidur_replica_scheduler_params *rparams;
-    vidur_predictor_api predictor;
-    vidur_roofline roofline;
-    vidur__table_predictor tpred;
-    vidur_table_set *user_tables; /* loaded from table_file, owned */
-    const vidur_predictor_params *pparams;
-    vidur__workload workload;
-    vidur_request *next_arrival; /* generated, not yet arrived */
-    vidur__heap heap;
-    uint64_t seq;
-    double now;
-    int terminated, finished, failed;
-    int num_replicas;
-    vidur_replica *replicas;
-    /* global scheduler */
-    const vidur_global_scheduler_api *gapi;
-    void *gstate;
-    vidur__deque global_queue;
-    int32_t *touched; /* replicas touched by the current global schedule */
-    uint8_t *touched_flag;
-    vidur__mt sched_rng; /* CPython-compatible stream of the random router */
-    /* pools */
-    vidur__req_chunk *req_chunks;
-    vidur_request *free_requests;
-    vidur__batch_ex *free_batches;
-    vidur__batch_ex **all_batches;
-    int64_t num_all_batches, cap_all_batches;
-    int64_t next_batch_id;
-    /* metrics */
-    vidur__row *rows;
-    int64_t rows_cap, max_request_id;
-    double last_arrival_time;
-    int64_t num_arrived, num_completed, num_batches, num_events, num_restarts, output_tokens;
-    double first_arrival, last_completion;
-    vidur__sketch msk[VIDUR_METRIC_COUNT]; /* batch and token metrics always; request metrics when
-                                              rows are not kept (store_request_metrics off) */
-    int keep_rows;                         /* per-request rows (exact quantiles, request_metrics.csv) */
-    vidur__sketch op_sk[VIDUR_OP_COUNT + 1]; /* store_operation_metrics: ms per stage (+ model_execution_e2e) */
-    FILE *batch_rows, *op_rows;            /* keep_individual_batch_metrics: temp files of per-batch rows */
-    FILE *event_rows;                      /* write_json_trace: one JSON object per processed event */
-    int64_t num_event_rows;
-    /* store_token_completion_metrics: prefill completions, decode completions, prefill arrivals
-       (cumulative tokens) and outstanding prefill tokens, one row per change, in time order */
-    FILE *tok_rows[4];
-    double tok_level[4];
-    vidur__tseries ts;                     /* downsampled time series for report.html */
-    vidur_summary summary;
-    int64_t summary_events;                /* num_events + 1 when summary was computed, else 0 */
-    int summary_oom;                       /* the last summary lacks its exact metrics (out of memory) */
-    vidur_replica_utilization *util;
-    FILE *trace; /* chrome trace temp file, or NULL */
-    int trace_first;
-};
-
-/* ---- request state transitions (simulator.md §2.1) ---- */
-static void vidur__req_on_batch_schedule(vidur_request *q, double t)
-{
-    q->latest_iteration_scheduled_at = t;
-    q->latest_iteration_scheduling_delay = t - q->latest_iteration_completed_at;
-    if (q->scheduled) return;
-    if (q->num_restarts > 0) { q->scheduled = 1; return; }
-    q->scheduled_at = t;
-    q->scheduling_delay = t - q->arrived_at;
-    q->scheduled = 1;
-}
-
-static void vidur__req_on_stage_schedule(vidur_request *q, double t)
-{
-    q->latest_stage_scheduled_at = t;
-    if (q->latest_stage_completed_at == 0) q->preempted_time = 0;
-    else q->preempted_time += t - q->latest_stage_completed_at;
-    q->preempted = 0;
-}
-
-static void vidur__req_on_stage_end(vidur_request *q, double t, double exec, double model_exec)
-{
-    q->execution_time += exec;
-    q->model_execution_time += model_exec;
-    q->latest_stage_completed_at = t;
-    q->preempted = 1;
-}
-
-static void vidur__req_on_batch_end(vidur_request *q, double t, int32_t n)
-{
-    q->num_processed_tokens += n;
-    q->latest_iteration_completed_at = t;
-    VIDUR_ASSERT(q->num_processed_tokens <= q->num_prefill_tokens + q->num_decode_tokens);
-    if (q->num_processed_tokens == q->num_prefill_tokens) {
-        q->is_prefill_complete = 1;
-        q->num_processed_tokens++; /* the prefill iteration also yields the first output token */
-        if (q->prefill_completed_at == 0) q->prefill_completed_at = t;
-    }
-    if (q->num_processed_tokens == q->num_prefill_tokens + q->num_decode_tokens) {
-        q->completed_at = t;
-        q->completed = 1;
-    }
-}
-
-VIDURDEF void vidur_request_restart(vidur_request *q)
-{
-    int32_t total = q->num_prefill_tokens + q->num_decode_tokens;
-    q->num_prefill_tokens = q->num_processed_tokens;
-    q->num_decode_tokens = total - q->num_prefill_tokens;
-    q->num_processed_tokens = 0;
-    q->scheduled = q->preempted = q->completed = q->is_prefill_complete = 0;
-    q->num_restarts++;
-}
-
-/* ---- replica framework: KV accounting shared by all replica schedulers ---- */
-VIDURDEF const vidur_replica_info *vidur_replica_get_info(const vidur_replica *r) { return &r->info; }
-VIDURDEF int vidur_replica_can_allocate(const vidur_replica *r, int64_t n) { return r->info.num_blocks - r->num_allocated_blocks >= n; }
-VIDURDEF int64_t vidur_replica_num_allocated_blocks(const vidur_replica *r) { return r->num_allocated_blocks; }
-VIDURDEF int64_t vidur_replica_num_allocated_requests(const vidur_replica *r) { return r->num_allocated_requests; }
-VIDURDEF int vidur_replica_num_running_batches(const vidur_replica *r) { return r->num_running_batches; }
-
-VIDURDEF void vidur_replica_allocate(vidur_replica *r, vidur_request *q, int64_t n)
-{
-    r->num_allocated_blocks += n;
-    if (q->num_allocated < 0) {
-        q->num_allocated = 0;
-        r->num_allocated_requests++;
-    }
-    q->num_allocated += n;
-    VIDUR_ASSERT(r->num_allocated_blocks <= r->info.num_blocks);
-}
-
-VIDURDEF void vidur_replica_free(vidur_replica *r, vidur_request *q)
-{
-    VIDUR_ASSERT(q->num_allocated >= 0);
-    if (q->num_allocated < 0) return;
-    r->num_allocated_blocks -= q->num_allocated;
-    r->num_allocated_requests--;
-    q->num_allocated = -1;
-}
-
-VIDURDEF int vidur_batch_add(vidur_batch *b, vidur_request *q, int32_t n)
-{
-    if (b->size == b->capacity) {
-        int32_t nc = b->capacity ? b->capacity * 2 : 64;
-        vidur_request **nr = (vidur_request **)VIDUR_REALLOC(b->requests, (size_t)nc * sizeof *nr);
-        int32_t *nt;
-        if (!nr) return 0;
-        b->requests = nr;
-        nt = (int32_t *)VIDUR_REALLOC(b->num_tokens, (size_t)nc * sizeof *nt);
-        if (!nt) return 0;
-        b->num_tokens = nt;
-        b->capacity = nc;
-    }
-    b->requests[b->size] = q;
-    b->num_tokens[b->size] = n;
-    b->size++;
-    b->total_num_tokens += n;
-    if (q->is_prefill_complete) b->num_decode_tokens += n;
-    else b->num_prefill_tokens += n;
-    return 1;
-}
-
-VIDURDEF int vidur_sim_num_replicas(const vidur_sim *s) { return s->num_replicas; }
-VIDURDEF vidur_replica *vidur_sim_replica(vidur_sim *s, int i) { return i >= 0 && i < s->num_replicas ? &s->replicas[i] : NULL; }
-VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r)
-{
-    return r->api->num_pending_requests ? r->api->num_pending_requests(r->state) : 0;
-}
-VIDURDEF double vidur_sim_random(vidur_sim *s) { return vidur__mt_random(&s->sched_rng); }
-VIDURDEF double vidur_sim_now(const vidur_sim *s) { return s->now; }
-VIDURDEF void vidur_sim_progress(const vidur_sim *s, int64_t *arrived, int64_t *completed)
-{
-    if (arrived) *arrived = s->num_arrived;
-    if (completed) *completed = s->num_completed;
-}
-
-VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape, int stage, vidur_stage_time *out)
-{
-    vidur_stage_time_compute(&s->predictor, s->model, s->pparams, s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages, stage, shape, out);
-}
-
-VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
-{
-    if (op < 0 || op >= VIDUR_OP_COUNT) return "?";
-    if (s->tpred.t[op]) return s->tpred.t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest";
-    return s->roofline.calibrated[op] ? "calibrated roofline" : "roofline";
-}
-VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
-VIDURDEF void vidur_sim_fail(vidur_sim *s, vidur_result code, const char *message)
-{
-    if (s->error.code == VIDUR_OK) /* the first error is the one to report */
-        vidur__set_error(&s->error, code ? code : VIDUR_ERR_SCHEDULER, "%s", message ? message : "failed");
-    s->failed = 1;
-}
-VIDURDEF void vidur_replica_fail(vidur_replica *r, vidur_result code, const char *message) { vidur_sim_fail(r->sim, code, message); }
-VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->cfg; }
-
-
-/* ---- section: KV cache manager with prefix caching (schedulers.md §4, [F]) ----------------------
-   A pool of blocks with reference counts; a free queue (doubly linked, in id order at start)
-   holds every block with no reference, cached or not, so cached blocks stay reusable until they
-   are taken for new data (lazy eviction, LRU order; a sequence's tail is freed first). Block
-   hashes come from the trace's block_hash_ids; a hash may map to several blocks, the first
-   inserted is used. */
-/* Per-block state, split hot / cold so that the per-iteration checks touch 8 bytes a block:
-   a block is in the free queue exactly when its ref is 0. */
-typedef struct vidur__kvb {
-    uint32_t stamp;       /* bit 0: the block holds a hash (kept here, beside ref, so taking a block
-                             from the free queue reads one cache line); bits 1-31: bumped at every
-                             free, matching the block's one live free-queue entry */
-    int32_t ref;
-} vidur__kvb;
-#define VIDUR__KVM_HASHED(k, blk) ((k)->b[blk].stamp & 1u)
-
-typedef struct vidur__kvhash {
-    int64_t hash;
-    int32_t hnext;        /* next block with the same hash, in insertion order */
-} vidur__kvhash;
-
-/* The hash map is keyed by groups of 16 consecutive hash values: traces number blocks
-   consecutively (a session's prompt is a run of ids), so a prefix walk or a run of evictions
-   touches one group, one or two cache lines, for 16 blocks instead of one line per block. */
-#define VIDUR__KVM_GROUP_BITS 4
-#define VIDUR__KVM_GROUP (1 << VIDUR__KVM_GROUP_BITS)
-#define VIDUR__KVM_GROUP_OF(hash) ((uint64_t)(hash) >> VIDUR__KVM_GROUP_BITS)
-#define VIDUR__KVM_IN_GROUP(hash) ((int)((uint64_t)(hash) & (VIDUR__KVM_GROUP - 1)))
-typedef struct vidur__kvm_group {
-    uint64_t key;                      /* VIDUR__KVM_GROUP_OF(hash) */
-    int32_t count;                     /* hashes of the group present; 0 = empty slot */
-    int32_t first[VIDUR__KVM_GROUP];   /* first block with the group's hash number j, -1 = none */
-} vidur__kvm_group;
-
-typedef struct vidur__kvm {
-    vidur__kvb *b;
-    vidur__kvhash *hb;
-    int32_t n;
-    int64_t free_count;
-    /* The free queue, with lazy deletion: a ring of (block, stamp) in LRU order. Taking a cached
-       block back out only raises its ref (no neighbours to touch: one small record);
-       stale entries are skipped when they reach the front, and the ring is compacted when full. */
-    int32_t *fq_id;
-    uint32_t *fq_stamp;
-    int64_t fq_head, fq_count, fq_cap;
-    vidur__kvm_group *h;  /* open addressing, linear probing, backward-shift deletion; grows
-                             (load <= 1/2) as groups appear: at most one live group per block */
-    int64_t hcap, hcount;
-    int caching, block_size, prealloc_blocks;
-    int block_shift;      /* log2(block_size) when it is a power of two, else -1 */
-    int64_t stat_requests, stat_queries, stat_hits;
-} vidur__kvm;
-
-static uint64_t vidur__mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
-static void vidur__kvm_free(vidur__kvm *k)
-{
-    VIDUR_FREE(k->b);
-    VIDUR_FREE(k->hb);
-    VIDUR_FREE(k->h);
-    VIDUR_FREE(k->fq_id);
-    VIDUR_FREE(k->fq_stamp);
-    memset(k, 0, sizeof *k);
-}
-
-static int vidur__kvm_init(vidur__kvm *k, int64_t num_blocks, int block_size, int caching, int prealloc_tokens)
-{
-    int64_t i;
-    memset(k, 0, sizeof *k);
-    if (num_blocks <= 0 || num_blocks > 2000000000) return 0;
-    k->n = (int32_t)num_blocks;
-    k->b = (vidur__kvb *)vidur__calloc((size_t)k->n, sizeof *k->b);
-    k->hb = (vidur__kvhash *)vidur__calloc((size_t)k->n, sizeof *k->hb);
-    if (!k->b || !k->hb) {
-        vidur__kvm_free(k);
-        return 0;
-    }
-    k->fq_cap = 64;
-    while (k->fq_cap < 2 * (int64_t)k->n) k->fq_cap *= 2;
-    k->fq_id = (int32_t *)VIDUR_MALLOC((size_t)k->fq_cap * sizeof *k->fq_id);
-    k->fq_stamp = (uint32_t *)VIDUR_MALLOC((size_t)k->fq_cap * sizeof *k->fq_stamp);
-    if (!k->fq_id || !k->fq_stamp) {
-        vidur__kvm_free(k);
-        return 0;
-    }
-    for (i = 0; i < k->n; i++) { /* every block free, in id order */
-        k->hb[i].hnext = -1;
-        k->fq_id[i] = (int32_t)i;
-        k->fq_stamp[i] = 0;
-    }
-    k->fq_count = k->n;
-    k->free_count = k->n;
-    k->caching = caching;
-    k->block_size = block_size;
-    k->block_shift = -1;
-    for (i = 0; i < 31; i++)
-        if ((1 << i) == block_size) k->block_shift = (int)i;
-    k->prealloc_blocks = (int)vidur__ceil_div(prealloc_tokens, block_size);
-    if (caching) {
-        k->hcap = 256;
-        while (k->hcap < (int64_t)k->n / 8) k->hcap *= 2; /* runs of 16: groups are usually few */
-        k->h = (vidur__kvm_group *)VIDUR_MALLOC((size_t)k->hcap * sizeof *k->h);
-        if (!k->h) {
-            vidur__kvm_free(k);
-            return 0;
-        }
-        for (i = 0; i < k->hcap; i++) k->h[i].count = 0;
-    }
-    return 1;
-}
-
-static int64_t vidur__kvm_home(const vidur__kvm *k, uint64_t g) { return (int64_t)(vidur__mix64(g) & (uint64_t)(k->hcap - 1)); }
-
-/* the slot holding group g, or the empty slot where it would go */
-static int64_t vidur__kvm_slot(const vidur__kvm *k, uint64_t g)
-{
-    int64_t i = vidur__kvm_home(k, g);
-    while (k->h[i].count > 0 && k->h[i].key != g) i = (i + 1) & (k->hcap - 1);
-    return i;
-}
-
-static const vidur__kvm_group *vidur__kvm_find(const vidur__kvm *k, uint64_t g)
-{
-    const vidur__kvm_group *e = &k->h[vidur__kvm_slot(k, g)];
-    return e->count > 0 ? e : NULL;
-}
-
-/* doubles the group table (rare: the table starts at an eighth of the blocks) */
-static int vidur__kvm_rehash(vidur__kvm *k)
-{
-    vidur__kvm_group *old = k->h;
-    int64_t oldcap = k->hcap, i;
-    vidur__kvm_group *h = (vidur__kvm_group *)VIDUR_MALLOC((size_t)oldcap * 2 * sizeof *h);
-    if (!h) return 0;
-    for (i = 0; i < oldcap * 2; i++) h[i].count = 0;
-    k->h = h;
-    k->hcap = oldcap * 2;
-    for (i = 0; i < oldcap; i++)
-        if (old[i].count > 0) k->h[vidur__kvm_slot(k, old[i].key)] = old[i];
-    VIDUR_FREE(old);
-    return 1;
-}
-
-/* records that blk holds hash; 0 when out of memory */
-static int vidur__kvm_map_add(vidur__kvm *k, int64_t hash, int32_t blk)
-{
-    uint64_t g = VIDUR__KVM_GROUP_OF(hash);
-    int64_t i;
-    vidur__kvm_group *e;
-    int j = VIDUR__KVM_IN_GROUP(hash);
-    if (2 * (k->hcount + 1) > k->hcap && !vidur__kvm_rehash(k)) return 0;
-    i = vidur__kvm_slot(k, g);
-    e = &k->h[i];
-    k->hb[blk].hash = hash;
-    k->b[blk].stamp |= 1u;
-    k->hb[blk].hnext = -1;
-    if (e->count == 0) {
-        e->key = g;
-        for (i = 0; i < VIDUR__KVM_GROUP; i++) e->first[i] = -1;
-        k->hcount++;
-    }
-    if (e->first[j] < 0) {
-        e->first[j] = blk;
-        e->count++;
-    } else {
-        int32_t c = e->first[j];
-        while (k->hb[c].hnext >= 0) c = k->hb[c].hnext;
-        k->hb[c].hnext = blk; /* duplicates go last: lookups keep returning the first inserted */
-    }
-    return 1;
-}
-
-/* evicts one block's hash; the hash goes when its last block does, the group when its last hash does */
-static void vidur__kvm_evict(vidur__kvm *k, int32_t blk)
-{
-    int64_t i = vidur__kvm_slot(k, VIDUR__KVM_GROUP_OF(k->hb[blk].hash)), j;
-    vidur__kvm_group *e = &k->h[i];
-    int x = VIDUR__KVM_IN_GROUP(k->hb[blk].hash);
-    VIDUR_ASSERT(e->count > 0 && e->first[x] >= 0);
-    if (e->first[x] == blk) {
-        e->first[x] = k->hb[blk].hnext;
-        if (e->first[x] < 0) e->count--;
-    } else {
-        int32_t c = e->first[x];
-        while (c >= 0 && k->hb[c].hnext != blk) c = k->hb[c].hnext;
-        if (c >= 0) k->hb[c].hnext = k->hb[blk].hnext;
-    }
-    k->b[blk].stamp &= ~1u;
-    k->hb[blk].hnext = -1;
-    if (e->count > 0) return;
-    k->hcount--;
-    /* the slot is now empty: backward-shift deletion keeps probe chains intact */
-    j = i;
-    for (;;) {
-        int64_t h;
-        j = (j + 1) & (k->hcap - 1);
-        if (k->h[j].count == 0) break;
-        h = vidur__kvm_home(k, k->h[j].key);
-        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
-            k->h[i] = k->h[j];
-            k->h[j].count = 0;
-            i = j;
-        }
-    }
-}
-
-static void vidur__kvm_append(vidur__kvm *k, int32_t blk)
-{
-    int64_t i;
-    if (k->fq_count == k->fq_cap) {
-        /* full of stale entries (live ones <= n <= cap / 2): keep the live ones, in order */
-        int64_t j = 0;
-        for (i = 0; i < k->fq_count; i++) {
-            int64_t at = (k->fq_head + i) & (k->fq_cap - 1);
-            int32_t id = k->fq_id[at];
-            if (k->b[id].ref == 0 && (k->b[id].stamp >> 1) == k->fq_stamp[at]) {
-                int64_t to = (k->fq_head + j) & (k->fq_cap - 1);
-                k->fq_id[to] = id;
-                k->fq_stamp[to] = k->fq_stamp[at];
-                j++;
-            }
-        }
-        k->fq_count = j;
-    }
-    k->b[blk].stamp += 2; /* ref is 0: the block is free again */
-    i = (k->fq_head + k->fq_count) & (k->fq_cap - 1);
-    k->fq_id[i] = blk;
-    k->fq_stamp[i] = k->b[blk].stamp >> 1;
-    k->fq_count++;
-    k->free_count++;
-}
-
-/* removes and returns the least recently freed block (free_count > 0) */
-static int32_t vidur__kvm_pop_front(vidur__kvm *k)
-{
-    for (;;) {
-        int32_t id = k->fq_id[k->fq_head];
-        uint32_t st = k->fq_stamp[k->fq_head];
-#if defined(__GNUC__) || defined(__clang__)
-        { /* blocks leave in runs (a prefill's worth): fetch the state and hash of one a few
-             places behind (a hint, no semantics) */
-            int32_t ahead = k->fq_id[(k->fq_head + 8) & (k->fq_cap - 1)];
-            __builtin_prefetch(&k->b[ahead]);
-            __builtin_prefetch(&k->hb[ahead]);
-        }
-#endif
-        k->fq_head = (k->fq_head + 1) & (k->fq_cap - 1);
-        k->fq_count--;
-        if (k->b[id].ref == 0 && (k->b[id].stamp >> 1) == st) {
-            k->b[id].stamp += 2; /* taken: this entry is spent even before the caller sets ref */
-            k->free_count--;
-            return id;
-        }
-    }
-}
-
-/* room for need block ids in q's block list */
-static int vidur__req_reserve_blocks(vidur_request *q, int64_t need)
-{
-    if (need > q->kv_cap) {
-        int64_t nc = q->kv_cap ? q->kv_cap : 16;
-        int32_t *nb;
-        while (nc < need) nc *= 2;
-        if (nc > INT32_MAX) return 0;
-        nb = (int32_t *)VIDUR_REALLOC(q->kv_blocks, (size_t)nc * sizeof *nb);
-        if (!nb) return 0;
-        q->kv_blocks = nb;
-        q->kv_cap = (int32_t)nc;
-    }
-    return 1;
-}
-
-/* leading cached blocks of q's hash list (no statistics: what a router may ask) */
-static int32_t vidur__kvm_peek_hits(const vidur__kvm *k, const vidur_request *q, int32_t *out, int32_t max)
-{
-    int32_t i, n = 0;
-    const int64_t *ids = q->block_hash_ids;
-    const vidur__kvm_group *e = NULL;
-    uint64_t g = 0;
-    if (!k->caching) return 0;
-    for (i = 0; i < q->num_block_hash_ids && n < max; i++) {
-        int32_t blk;
-#if defined(__GNUC__) || defined(__clang__)
-        /* scattered hashes make the walk a chain of cache misses: fetch the slot of a group
-           a few blocks ahead (a hint, no semantics) */
-        if (i + 8 < q->num_block_hash_ids && VIDUR__KVM_GROUP_OF(ids[i + 8]) != VIDUR__KVM_GROUP_OF(ids[i + 7]))
-            __builtin_prefetch(&k->h[vidur__kvm_home(k, VIDUR__KVM_GROUP_OF(ids[i + 8]))]);
-#endif
-        if (!e || VIDUR__KVM_GROUP_OF(ids[i]) != g) {
-            g = VIDUR__KVM_GROUP_OF(ids[i]);
-            e = vidur__kvm_find(k, g);
-            if (!e) break;
-        }
-        blk = e->first[VIDUR__KVM_IN_GROUP(ids[i])];
-        if (blk < 0) break;
-        if (out) out[n] = blk;
-        n++;
-    }
-    return n;
-}
-
-/* get_computed_blocks: hits in hash order, counted in the cache statistics */
-static int32_t vidur__kvm_computed_blocks(vidur__kvm *k, const vidur_request *q, int32_t *out, int32_t max)
-{
-    int32_t n;
-    if (!k->caching) return 0;
-    n = vidur__kvm_peek_hits(k, q, out, max);
-    k->stat_requests++;
-    k->stat_queries += q->num_block_hash_ids;
-    k->stat_hits += n;
-    return n;
-}
-
-/* 1: allocated; 0: not enough free blocks (nothing changed); -1: out of memory */
-static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const int32_t *hits, int32_t nhits)
-{
-    int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size, end = computed + n;
-    int64_t required, fresh, evictable = 0, take, i, full_after, before;
-    if (k->block_shift >= 0) { /* the decode path runs once per request per iteration: no divisions */
-        required = (end + k->block_size - 1) >> k->block_shift;
-        full_after = end >> k->block_shift;
-    } else {
-        required = vidur__ceil_div(end, k->block_size);
-        full_after = end / k->block_size;
-    }
-    fresh = required - q->kv_nblocks - nhits;
-    if (nhits == 0 && fresh <= 0 && (!k->caching || full_after <= q->kv_cached_memo))
-        return 1; /* the common decode step: room in the blocks held, no block newly full */
-    for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
-    if (fresh > k->free_count - evictable) return 0;
-    take = 0;
-    if (fresh > 0) {
-        take = fresh + k->prealloc_blocks;
-        if (take > k->free_count - evictable) take = k->free_count - evictable;
-    }
-    if (!vidur__req_reserve_blocks(q, (int64_t)q->kv_nblocks + nhits + take)) return -1;
-    for (i = 0; i < nhits; i++) {
-        if (k->b[hits[i]].ref == 0) k->free_count--; /* leaves the free queue: its entry goes stale */
-        k->b[hits[i]].ref++;
-        q->kv_blocks[q->kv_nblocks++] = hits[i];
-    }
-    for (i = 0; i < take; i++) {
-        int32_t blk = vidur__kvm_pop_front(k);
-        if (VIDUR__KVM_HASHED(k, blk)) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
-        k->b[blk].ref = 1;
-        q->kv_blocks[q->kv_nblocks++] = blk;
-    }
-    if (k->caching) {
-        before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
-        for (i = before; i < full_after && i < q->num_block_hash_ids && i < q->kv_nblocks; i++)
-            if (!VIDUR__KVM_HASHED(k, q->kv_blocks[i]) && !vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i])) return -1;
-        q->kv_cached_memo = (int32_t)full_after;
-    }
-    return 1;
-}
-
-static void vidur__kvm_release(vidur__kvm *k, vidur_request *q)
-{
-    int32_t i;
-    /* tail first, so a sequence's last blocks are evicted before its prefix */
-    for (i = q->kv_nblocks - 1; i >= 0; i--) {
-        int32_t blk = q->kv_blocks[i];
-        if (--k->b[blk].ref == 0) vidur__kvm_append(k, blk);
-    }
-    q->kv_nblocks = 0;
-    q->kv_cached_memo = -1;
-}
-
-static double vidur__kvm_usage(const vidur__kvm *k) { return k->n ? 1.0 - (double)k->free_count / (double)k->n : 0; }
-
-VIDURDEF double vidur_replica_kv_usage_percent(const vidur_replica *r)
-{
-    if (r->api->memory_usage_percent) return r->api->memory_usage_percent(r->state);
-    return r->info.num_blocks ? (double)r->num_allocated_blocks * 100.0 / (double)r->info.num_blocks : 0;
-}
-
-VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const vidur_request *q)
-{
-    int64_t blocks;
-    if (!r->kvm || !r->kvm->caching) return 0;
-    blocks = vidur__kvm_peek_hits(r->kvm, q, NULL, q->num_block_hash_ids);
-    if (blocks * r->kvm->block_size > q->num_prefill_tokens) blocks = q->num_prefill_tokens / r->kvm->block_size;
-    return blocks * r->kvm->block_size;
-}
-
-/* ---- vllm_v1 replica scheduler (schedulers.md §3.6, [F]) ---------------------------------------- */
-typedef struct vidur__v1 {
-    vidur_replica *r;
-    vidur__kvm kv;
-    vidur_request **waiting; /* binary heap by (arrived_at, id) */
-    int64_t nwait, capwait;
-    vidur_request **running; /* admission order */
-    int64_t nrun, caprun;
-    int32_t *hits;
-    int64_t caphits;
-    int chunk_size, cap;
-} vidur__v1;
-
-static int vidur__v1_less(const vidur_request *a, const vidur_request *b)
-{
-    return a->arrived_at < b->arrived_at || (a->arrived_at == b->arrived_at && a->id < b->id);
-}
-
-static int vidur__v1_push(vidur__v1 *s, vidur_request *q)
-{
-    int64_t i;
-    if (!vidur__grow((void **)&s->waiting, &s->capwait, s->nwait + 1, sizeof *s->waiting)) return 0;
-    i = s->nwait++;
-    while (i > 0 && vidur__v1_less(q, s->waiting[(i - 1) / 2])) {
-        s->waiting[i] = s->waiting[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    s->waiting[i] = q;
-    return 1;
-}
-
-static vidur_request *vidur__v1_pop(vidur__v1 *s)
-{
-    vidur_request *top = s->waiting[0], *last = s->waiting[--s->nwait];
-    int64_t i = 0;
-    for (;;) {
-        int64_t c = 2 * i + 1;
-        if (c >= s->nwait) break;
-        if (c + 1 < s->nwait && vidur__v1_less(s->waiting[c + 1], s->waiting[c])) c++;
-        if (!vidur__v1_less(s->waiting[c], last)) break;
-        s->waiting[i] = s->waiting[c];
-        i = c;
-    }
-    if (s->nwait > 0) s->waiting[i] = last;
-    return top;
-}
-
-static void *vidur__v1_create(vidur_replica *r, void *user)
-{
-    vidur__v1 *s = (vidur__v1 *)vidur__calloc(1, sizeof *s);
-    const vidur_config *cfg = &r->sim->cfg;
-    (void)user;
-    if (!s) return NULL;
-    s->r = r;
-    s->chunk_size = r->info.params->chunk_size;
-    s->cap = r->info.params->batch_size_cap;
-    if (!vidur__kvm_init(&s->kv, r->info.num_blocks, r->info.block_size, cfg->enable_prefix_caching, cfg->num_preallocate_tokens)) {
-        VIDUR_FREE(s);
-        return NULL;
-    }
-    r->kvm = &s->kv;
-    return s;
-}
-
-static void vidur__v1_destroy(void *state)
-{
-    vidur__v1 *s = (vidur__v1 *)state;
-    if (!s) return;
-    vidur__kvm_free(&s->kv);
-    VIDUR_FREE(s->waiting);
-    VIDUR_FREE(s->running);
-    VIDUR_FREE(s->hits);
-    VIDUR_FREE(s);
-}
-
-static void vidur__v1_add(void *state, vidur_request *q)
-{
-    vidur__v1 *s = (vidur__v1 *)state;
-    if (!vidur__v1_push(s, q)) vidur_replica_fail(s->r, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 waiting queue)");
-}
-
-static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
-{
-    vidur__v1 *s = (vidur__v1 *)state;
-    int64_t budget = s->chunk_size, i = 0;
-    int preempted = 0;
-    /* 1. running requests, in admission order */
-    while (i < s->nrun && budget > 0) {
-        vidur_request *q = s->running[i];
-        int64_t n;
-        if (q->v1_scheduled) { i++; continue; }
-        n = q->is_prefill_complete ? 1 : q->num_prefill_tokens - q->num_processed_tokens;
-        if (n > budget) n = budget;
-        VIDUR_ASSERT(n > 0);
-        for (;;) {
-            vidur_request *v;
-            int a = vidur__kvm_allocate(&s->kv, q, n, NULL, 0);
-            if (a < 0) goto oom;
-            if (a) {
-                if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
-                q->v1_scheduled = 1;
-                budget -= n;
-                i++;
-                break;
-            }
-            /* out of blocks: the most recently admitted request is restarted */
-            v = s->running[--s->nrun];
-            vidur__kvm_release(&s->kv, v);
-            vidur_request_restart(v);
-            if (!vidur__v1_push(s, v)) goto oom;
-            preempted = 1;
-            if (v == q) goto done_running;
-        }
-    }
-done_running:
-    /* 2. waiting requests, only when nothing was preempted */
-    while (!preempted && s->nwait && budget > 0) {
-        vidur_request *q = s->waiting[0];
-        int32_t nhits;
-        int64_t c, n;
-        int a;
-        if (s->nrun >= s->cap) break;
-        if (!vidur__grow((void **)&s->hits, &s->caphits, q->num_block_hash_ids + 1, sizeof *s->hits)) goto oom;
-        nhits = vidur__kvm_computed_blocks(&s->kv, q, s->hits, q->num_block_hash_ids);
-        /* never more hits than the prompt's full blocks (the list also covers the output) */
-        if ((int64_t)nhits * s->kv.block_size > q->num_prefill_tokens) nhits = q->num_prefill_tokens / s->kv.block_size;
-        c = (int64_t)nhits * s->kv.block_size;
-        n = q->num_prefill_tokens - c;
-        if (n == 0) { /* a full hit still recomputes the last block */
-            nhits--;
-            c -= s->kv.block_size;
-            n = s->kv.block_size;
-        }
-        if (n > budget) n = budget;
-        VIDUR_ASSERT(n > 0);
-        a = vidur__kvm_allocate(&s->kv, q, n, s->hits, nhits);
-        if (a < 0) goto oom;
-        if (!a) break;
-        vidur__v1_pop(s);
-        if (!vidur__grow((void **)&s->running, &s->caprun, s->nrun + 1, sizeof *s->running)) goto oom;
-        s->running[s->nrun++] = q;
-        q->v1_scheduled = 1;
-        if (!q->v1_counted) { /* [F]: prompt tokens of requests first scheduled on the replica */
-            q->v1_counted = 1;
-            s->r->prefix_total_tokens += q->num_prefill_tokens;
-        }
-        if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
-        budget -= n;
-        q->num_processed_tokens = (int32_t)c; /* on_cache_hit */
-        q->num_prefill_tokens_cached = (int32_t)c;
-    }
-    return b->size > 0;
-oom:
-    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 scheduler: KV blocks, batch or queue)");
-    return -1;
-}
-
-static void vidur__v1_on_batch_end(void *state, vidur_batch *b)
-{
-    vidur__v1 *s = (vidur__v1 *)state;
-    int64_t i, k = 0;
-    int32_t j;
-    for (j = 0; j < b->size; j++) {
-        vidur_request *q = b->requests[j];
-        q->v1_scheduled = 0;
-        if (q->completed) {
-            vidur__kvm_release(&s->kv, q);
-            s->r->prefix_cached_tokens += q->num_prefill_tokens_cached;
-        }
-    }
-    for (i = 0; i < s->nrun; i++)
-        if (!s->running[i]->completed) s->running[k++] = s->running[i];
-    s->nrun = k;
-}
-
-static int vidur__v1_is_empty(void *state)
-{
-    vidur__v1 *s = (vidur__v1 *)state;
-    return s->nwait == 0 && s->nrun == 0;
-}
-
-static int64_t vidur__v1_pending(void *state) { return ((vidur__v1 *)state)->nwait; }
-
-static double vidur__v1_memory(void *state) { return vidur__kvm_usage(&((vidur__v1 *)state)->kv) * 100.0; }
-
-VIDURDEF int64_t vidur_replica_num_running_requests(const vidur_replica *r)
-{
-    if (r->kvm) return ((const vidur__v1 *)r->state)->nrun;
-    return r->num_allocated_requests;
-}
-
-static const vidur_replica_scheduler_api vidur__v1_api = {
-    "vllm_v1", vidur__v1_create, vidur__v1_destroy, vidur__v1_add, vidur__v1_next, vidur__v1_on_batch_end,
-    vidur__v1_is_empty, vidur__v1_pending, vidur__v1_memory, NULL};
-
-/* ---- section: replica schedulers (schedulers.md §3, upstream) -----------------------------------
-   All built-ins go through the same vidur_replica_scheduler_api a plug-in uses. */
-enum { VIDUR__RS_VLLM, VIDUR__RS_SARATHI, VIDUR__RS_ORCA, VIDUR__RS_FT, VIDUR__RS_LIGHTLLM };
-
-typedef struct vidur__ft_record {
+    vidur__batch_ex *b = s->free_batches;
     vidur_request **reqs;
-    int32_t n, cap;
-    int64_t retained_blocks; /* blocks of members that finished early (kept until the batch ends) */
-} vidur__ft_record;
-
-typedef struct vidur__cache_len {
-    int64_t processed, remaining;
-} vidur__cache_len;
-
-typedef struct vidur__rs {
-    vidur_replica *r;
-    int kind;
-    const vidur_replica_scheduler_params *p;
-    vidur__deque queue;     /* request_queue: new and restarted requests */
-    vidur__deque preempted; /* running requests between iterations ("preempted_requests") */
-    vidur__deque scratch_a, scratch_b;
-    int64_t max_micro_batch_size;
-    /* faster_transformer */
-    vidur__ft_record *ft;
-    int64_t ft_head, ft_n, ft_cap;
-    int edf; /* request_queue_config_type edf (sarathi): queue by prefill deadline */
-    /* lightllm */
-    int num_waiting_iters;
-    vidur__cache_len *cl;
-    int64_t cl_n, cl_cap;
-} vidur__rs;
-
-static void *vidur__rs_create(vidur_replica *r, void *user)
-{
-    vidur__rs *s = (vidur__rs *)vidur__calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->r = r;
-    s->kind = (int)(intptr_t)user;
-    s->p = r->info.params;
-    s->max_micro_batch_size = r->info.batch_size_cap / r->info.num_pipeline_stages;
-    s->edf = s->kind == VIDUR__RS_SARATHI && !strcmp(r->sim->cfg.request_queue_type, "edf");
-    if (s->kind == VIDUR__RS_FT) {
-        s->ft_cap = r->info.num_pipeline_stages + 1;
-        s->ft = (vidur__ft_record *)vidur__calloc((size_t)s->ft_cap, sizeof *s->ft);
-        if (!s->ft) { VIDUR_FREE(s); return NULL; }
+    int32_t *toks, cap;
+    if (!b) {
+        b = (vidur__batch_ex *)vidur__calloc(1, sizeof *b);
+        if (!b) return NULL;
+        if (!vidur__grow((void **)&s->all_batches, &s->cap_all_batches, s->num_all_batches + 1, sizeof *s->all_batches)) {
+            VIDUR_FREE(b);
+            return NULL;
+        }
+        s->all_batches[s->num_all_batches++] = b;
+    } else {
+        s->free_batches = b->next_free;
     }
-    return s;
+    reqs = b->pub.requests;
+    toks = b->pub.num_tokens;
+    cap = b->pub.capacity;
+    memset(b, 0, sizeof *b);
+    b->pub.requests = reqs;
+    b->pub.num_tokens = toks;
+    b->pub.capacity = cap;
+    return b;
 }
 
-static void vidur__rs_destroy(void *state)
+static void vidur__batch_release(vidur_sim *s, vidur__batch_ex *b)
 {
-    vidur__rs *s = (vidur__rs *)state;
-    int64_t i;
+    b->next_free = s->free_batches;
+    s->free_batches = b;
+}
+
+static int vidur__push(vidur_sim *s, double t, int type, int replica, int stage, vidur__batch_ex *b)
+{
+    vidur__event e;
+    e.time = t;
+    e.seq = ++s->seq;
+    e.type = type;
+    e.replica = replica;
+    e.stage = stage;
+    e.batch = b;
+    if (!vidur__heap_push(&s->heap, &e)) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (event queue)");
+        s->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static vidur__row *vidur__row_get(vidur_sim *s, int64_t id)
+{
+    VIDUR_ASSERT(s->keep_rows);
+    if (id >= s->rows_cap) {
+        int64_t old = s->rows_cap, i;
+        if (!vidur__grow((void **)&s->rows, &s->rows_cap, id + 1, sizeof *s->rows)) return NULL;
+        for (i = old; i < s->rows_cap; i++) memset(&s->rows[i], 0, sizeof s->rows[i]);
+    }
+    if (id > s->max_request_id) s->max_request_id = id;
+    return &s->rows[id];
+}
+
+static int vidur__next_arrival(vidur_sim *s, vidur_error *err)
+{
+    vidur_request *q = vidur__req_alloc(s);
+    int got;
+    if (!q) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (requests)");
+        return 0;
+    }
+    got = vidur__workload_next(&s->workload, q);
+    if (got < 0) {
+        vidur__req_release(s, q);
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (request block hashes)");
+        return 0;
+    }
+    if (!got) {
+        vidur__req_release(s, q);
+        s->next_arrival = NULL;
+        return 1;
+    }
+    q->arrival_num_prefill_tokens = q->num_prefill_tokens;
+    q->arrival_num_decode_tokens = q->num_decode_tokens;
+    s->next_arrival = q;
+    return 1;
+}
+
+VIDURDEF void vidur_sim_destroy(vidur_sim *s)
+{
+    int i;
+    int64_t k;
     if (!s) return;
-    vidur__dq_free(&s->queue);
-    vidur__dq_free(&s->preempted);
-    vidur__dq_free(&s->scratch_a);
-    vidur__dq_free(&s->scratch_b);
-    for (i = 0; i < s->ft_cap; i++) VIDUR_FREE(s->ft[i].reqs);
-    VIDUR_FREE(s->ft);
-    VIDUR_FREE(s->cl);
+    if (s->replicas) {
+        for (i = 0; i < s->num_replicas; i++) {
+            vidur_replica *r = &s->replicas[i];
+            if (r->api && r->state && r->api->destroy) r->api->destroy(r->state);
+
+            if (r->stages) {
+                int j;
+                for (j = 0; j < r->info.num_pipeline_stages; j++) VIDUR_FREE(r->stages[j].q);
+                VIDUR_FREE(r->stages);
+            }
+        }
+        VIDUR_FREE(s->replicas);
+    }
+    if (s->gapi && s->gstate && s->gapi->destroy) s->gapi->destroy(s->gstate);
+    while (s->req_chunks) {
+        vidur__req_chunk *c = s->req_chunks->next;
+        int k2;
+        for (k2 = 0; k2 < 256; k2++) {
+            VIDUR_FREE(s->req_chunks->items[k2].kv_blocks);
+            VIDUR_FREE(s->req_chunks->items[k2].hash_buf);
+        }
+        VIDUR_FREE(s->req_chunks);
+        s->req_chunks = c;
+    }
+    for (k = 0; k < s->num_all_batches; k++) {
+        VIDUR_FREE(s->all_batches[k]->pub.requests);
+        VIDUR_FREE(s->all_batches[k]->pub.num_tokens);
+        VIDUR_FREE(s->all_batches[k]);
+    }
+    VIDUR_FREE(s->all_batches);
+    for (i = 0; i < VIDUR_METRIC_COUNT; i++) VIDUR_FREE(s->msk[i].counts);
+    for (i = 0; i <= VIDUR_OP_COUNT; i++) VIDUR_FREE(s->op_sk[i].counts);
+    vidur__ts_free(&s->ts);
+    if (s->batch_rows) fclose(s->batch_rows);
+    if (s->op_rows) fclose(s->op_rows);
+    if (s->event_rows) fclose(s->event_rows);
+    for (i = 0; i < 4; i++)
+        if (s->tok_rows[i]) fclose(s->tok_rows[i]);
+    VIDUR_FREE(s->rows);
+    VIDUR_FREE(s->memo);
+    VIDUR_FREE(s->opmemo);
+    vidur_table_set_free(s->user_tables);
+    VIDUR_FREE(s->heap.ev);
+    VIDUR_FREE(s->touched);
+    VIDUR_FREE(s->touched_flag);
+    VIDUR_FREE(s->util);
+    vidur__dq_free(&s->global_queue);
+    vidur__workload_free(&s->workload);
+    if (s->trace) fclose(s->trace);
     VIDUR_FREE(s);
 }
 
-/* a queue or batch that could not grow: the simulation stops with an out-of-memory error */
-static void vidur__rs_ok(vidur__rs *s, int ok)
-{
-    if (!ok) vidur_replica_fail(s->r, VIDUR_ERR_MEMORY, "out of memory (replica scheduler queues)");
-}
+/* the built-in learned router, defined with the rest of the PPO module */
+static const vidur_global_scheduler_api *vidur__ppo_api(void);
 
-static void vidur__rs_add(void *state, vidur_request *q)
+VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out, vidur_error *err)
 {
-    vidur__rs *s = (vidur__rs *)state;
-    int64_t j;
-    if (!vidur__dq_push_back(&s->queue, q)) {
-        vidur__rs_ok(s, 0);
-        return;
+    vidur_sim *s;
+    vidur_result r;
+    int i, j, pp, tp;
+    const vidur_replica_scheduler_api *rapi = NULL;
+    *out = NULL;
+    if ((r = vidur_config_validate(cfg, err))) return r;
+    s = (vidur_sim *)vidur__calloc(1, sizeof *s);
+    if (!s) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory");
+        return VIDUR_ERR_MEMORY;
     }
-    if (!s->edf) return;
-    /* edf: keep new requests in (deadline, id) order behind any requeued victims ahead of them */
-    for (j = s->queue.n - 1; j > 0; j--) {
-        vidur_request *p = VIDUR__DQ_AT(&s->queue, j - 1);
-        if (p->num_restarts > 0 || p->prefill_deadline_at < q->prefill_deadline_at ||
-            (p->prefill_deadline_at == q->prefill_deadline_at && p->id < q->id))
-            break;
-        VIDUR__DQ_AT(&s->queue, j) = p;
+    s->cfg = *cfg;
+    cfg = &s->cfg;
+    s->model = vidur_find_model(cfg, cfg->model_name);
+    s->device = vidur_find_device(cfg, cfg->device);
+    s->node = vidur_find_node(cfg, cfg->network_device);
+    s->rparams = vidur_config_replica_params(cfg);
+    s->pparams = vidur_config_predictor_params(cfg);
+    tp = cfg->tensor_parallel_size;
+    pp = cfg->num_pipeline_stages;
+    if ((r = vidur__workload_init(&s->workload, cfg, err))) goto fail;
+    if (!strcmp(cfg->replica_scheduler_type, "vllm_v1")) {
+        if ((r = vidur_memory_plan_compute_tokens(s->model, s->device, tp, pp, cfg->cache_memory_margin_fraction, s->rparams->block_size,
+                                                  &s->plan, err)))
+            goto fail;
+        s->plan.max_batch_size_mem = s->rparams->batch_size_cap;
+    } else if ((r = vidur_memory_plan_compute(s->model, s->device, tp, pp, cfg->memory_margin_fraction, s->workload.max_tokens,
+                                              s->rparams->block_size, &s->plan, err))) {
+        goto fail;
     }
-    VIDUR__DQ_AT(&s->queue, j) = q;
-}
-
-static int vidur__rs_is_empty(void *state)
-{
-    vidur__rs *s = (vidur__rs *)state;
-    return s->queue.n == 0 && s->r->num_allocated_requests == 0 && s->ft_n == 0;
-}
-
-static int64_t vidur__rs_pending(void *state) { return ((vidur__rs *)state)->queue.n; }
-
-/* default next-token count: 1 after the prefill, else the whole (remaining-from-zero) prompt */
-static int32_t vidur__next_tokens(const vidur_request *q) { return q->is_prefill_complete ? 1 : q->num_prefill_tokens; }
-
-/* vllm / sarathi block reservation (whole prompt at admission, then one block at a time) */
-static int vidur__paged_can_allocate(const vidur__rs *s, const vidur_request *q)
-{
-    const vidur_replica *r = s->r;
-    if (q->num_allocated < 0) {
-        int64_t need = vidur__ceil_div(q->num_prefill_tokens, r->info.block_size);
-        return r->info.num_blocks - r->num_allocated_blocks - need >= r->info.watermark_blocks;
+    if (s->rparams->num_blocks > 0) s->plan.num_blocks = s->rparams->num_blocks; /* user calibration */
+    /* predictor: profiled tables where they exist, the calibrated roofline elsewhere */
+    s->roofline.model = *s->model;
+    s->roofline.device = *s->device;
+    s->roofline.node = *s->node;
+    s->roofline.tp = tp;
+    s->roofline.pp = pp;
+    s->roofline.p = *s->pparams;
+    /* the roofline's efficiency factors live in its own section whatever the type */
+    s->roofline.p.compute_efficiency = cfg->roofline.compute_efficiency;
+    s->roofline.p.attention_efficiency = cfg->roofline.attention_efficiency;
+    s->roofline.p.memory_efficiency = cfg->roofline.memory_efficiency;
+    s->roofline.p.network_efficiency = cfg->roofline.network_efficiency;
+    s->roofline.p.kernel_launch_overhead_ms = cfg->roofline.kernel_launch_overhead_ms;
+    {
+        const vidur_table_set *set = vidur_builtin_tables();
+        int which = !strcmp(cfg->predictor_type, "roofline") ? 0
+                    : !strcmp(cfg->predictor_type, "linear_regression") ? VIDUR_PREDICTOR_LINEAR_REGRESSION : VIDUR_PREDICTOR_RANDOM_FOREST;
+        int op, measured = 0;
+        char list[512];
+        size_t len = 0;
+        if (s->pparams->table_file[0]) {
+            if ((r = vidur_table_set_load(s->pparams->table_file, &s->user_tables, err))) goto fail;
+            set = s->user_tables;
+        }
+        vidur__table_predictor_init(&s->tpred, set, which, cfg, s->model, s->node, &s->roofline);
+        list[0] = 0;
+        for (op = 0; op < VIDUR_OP_COUNT; op++) {
+            if (s->tpred.t[op]) measured++;
+            else if (len + 32 < sizeof list) len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", vidur_op_name(op));
+        }
+        vidur__log(s, VIDUR_LOG_INFO, "execution time: %d operators from profiled tables (%s), roofline for: %s", measured,
+                   set->provenance ? set->provenance : "", len ? list : "none");
     }
-    return r->info.num_blocks - r->num_allocated_blocks >= 1;
-}
-
-static void vidur__paged_allocate(vidur__rs *s, vidur_request *q)
-{
-    int64_t reserved, need;
-    if (q->num_allocated < 0) {
-        vidur_replica_allocate(s->r, q, vidur__ceil_div(q->num_prefill_tokens, s->r->info.block_size));
-        return;
-    }
-    reserved = q->num_allocated * s->r->info.block_size;
-    need = q->num_processed_tokens - reserved;
-    if (need < 0) need = 0;
-    VIDUR_ASSERT(need == 0 || need == 1);
-    if (need == 1) vidur_replica_allocate(s->r, q, 1);
-}
-
-/* the allocate-or-preempt loop of vllm and sarathi: returns 1 if q got its memory */
-static int vidur__allocate_or_preempt(vidur__rs *s, vidur_request *q)
-{
-    while (!vidur__paged_can_allocate(s, q)) {
-        vidur_request *victim;
-        if (s->preempted.n) {
-            victim = vidur__dq_pop_back(&s->preempted); /* latest arrival loses its KV cache */
-            vidur_request_restart(victim);
-            vidur_replica_free(s->r, victim);
-            vidur__rs_ok(s, vidur__dq_push_front(&s->queue, victim));
-        } else {
-            vidur_request_restart(q);
-            vidur_replica_free(s->r, q);
-            vidur__rs_ok(s, vidur__dq_push_front(&s->queue, q));
-            return 0;
+    s->predictor.name = "tables";
+    s->predictor.op_time_ms = vidur__table_op_time_ms;
+    s->predictor.state = &s->tpred;
+    /* schedulers: plug-ins first, so a plug-in may replace a built-in by name */
+    for (i = 0; i < cfg->num_replica_plugins && !rapi; i++)
+        if (!strcmp(cfg->replica_plugins[i]->name, cfg->replica_scheduler_type)) rapi = cfg->replica_plugins[i];
+    for (i = 0; i < VIDUR__COUNT(vidur__replica_schedulers) && !rapi; i++)
+        if (!strcmp(vidur__replica_schedulers[i].name, cfg->replica_scheduler_type)) rapi = &vidur__replica_schedulers[i];
+    if (!rapi && !strcmp(cfg->replica_scheduler_type, "vllm_v1")) rapi = &vidur__v1_api;
+    for (i = 0; i < cfg->num_global_plugins && !s->gapi; i++)
+        if (!strcmp(cfg->global_plugins[i]->name, cfg->global_scheduler_type)) s->gapi = cfg->global_plugins[i];
+    for (i = 0; i < VIDUR__COUNT(vidur__global_schedulers) && !s->gapi; i++)
+        if (!strcmp(vidur__global_schedulers[i].name, cfg->global_scheduler_type)) s->gapi = &vidur__global_schedulers[i];
+    if (!s->gapi && !strcmp(cfg->global_scheduler_type, "ppo")) s->gapi = vidur__ppo_api();
+    VIDUR_ASSERT(rapi && s->gapi);
+    s->memo = (vidur__memo_entry *)vidur__calloc(VIDUR__MEMO_SIZE, sizeof *s->memo);
+    if (s->memo && s->cfg.store_operation_metrics) {
+        s->opmemo = (vidur__opmemo_entry *)vidur__calloc(VIDUR__OPMEMO_SIZE, sizeof *s->opmemo);
+        if (!s->opmemo) {
+            VIDUR_FREE(s->memo);
+            s->memo = NULL;
         }
     }
-    vidur__paged_allocate(s, q);
-    return 1;
-}
-
-static int vidur__vllm_next(vidur__rs *s, vidur_batch *b)
-{
-    vidur_replica *r = s->r;
-    int64_t max_tokens = 0;
-    while (s->queue.n) {
-        vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
-        int64_t n = vidur__next_tokens(q), m = n > max_tokens ? n : max_tokens;
-        if (!vidur__paged_can_allocate(s, q)) break;
-        if ((int64_t)(b->size + 1) * m > s->p->max_tokens_in_batch) break; /* padded batch size */
-        if (r->num_allocated_requests == s->p->batch_size_cap) break;
-        if (b->size == s->max_micro_batch_size) break;
-        vidur__dq_pop_front(&s->queue);
-        vidur__paged_allocate(s, q);
-        vidur__rs_ok(s, vidur_batch_add(b, q, (int32_t)n));
-        max_tokens = m;
+    if (!s->memo) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "out of memory (memo)");
+        goto fail;
     }
-    if (b->size) return 1;
-    vidur__dq_sort_by_key(&s->preempted, s->edf);
-    while (s->preempted.n) {
-        vidur_request *q;
-        if (b->size == s->max_micro_batch_size) break;
-        q = vidur__dq_pop_front(&s->preempted);
-        if (vidur__allocate_or_preempt(s, q)) vidur__rs_ok(s, vidur_batch_add(b, q, vidur__next_tokens(q)));
+    s->num_replicas = cfg->num_replicas;
+    s->replicas = (vidur_replica *)vidur__calloc((size_t)s->num_replicas, sizeof *s->replicas);
+    s->touched = (int32_t *)vidur__calloc((size_t)s->num_replicas, sizeof *s->touched);
+    s->touched_flag = (uint8_t *)vidur__calloc((size_t)s->num_replicas, 1);
+    s->util = (vidur_replica_utilization *)vidur__calloc((size_t)s->num_replicas, sizeof *s->util);
+    if (!s->replicas || !s->touched || !s->touched_flag || !s->util) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "out of memory (replicas)");
+        goto fail;
     }
-    return b->size > 0;
-}
-
-static int32_t vidur__sarathi_tokens(const vidur__rs *s, const vidur_request *q, int64_t T)
-{
-    int64_t n;
-    if (q->is_prefill_complete) return 1;
-    n = q->num_prefill_tokens - q->num_processed_tokens;
-    if (s->p->chunk_size - T < n) n = s->p->chunk_size - T;
-    return n < 0 ? 0 : (int32_t)n;
-}
-
-static int vidur__sarathi_next(vidur__rs *s, vidur_batch *b)
-{
-    vidur_replica *r = s->r;
-    vidur__deque *running_prefills = &s->scratch_a, *skipped = &s->scratch_b;
-    int64_t T = 0, i;
-    running_prefills->n = running_prefills->head = 0;
-    skipped->n = skipped->head = 0;
-    while (s->preempted.n) {
-        vidur_request *q;
-        if (b->size == s->max_micro_batch_size) break;
-        q = vidur__dq_pop_front(&s->preempted);
-        if (!q->is_prefill_complete) {
-            vidur__rs_ok(s, vidur__dq_push_back(running_prefills, q));
-            continue;
+    for (i = 0; i < s->num_replicas; i++) {
+        vidur_replica *rep = &s->replicas[i];
+        vidur_replica_info *in = &rep->info;
+        in->id = i;
+        in->num_pipeline_stages = pp;
+        in->tensor_parallel_size = tp;
+        in->num_blocks = s->plan.num_blocks;
+        in->block_size = s->rparams->block_size;
+        in->batch_size_cap = s->rparams->batch_size_cap;
+        in->max_tokens = s->workload.max_tokens;
+        in->max_blocks_per_sequence = s->plan.max_blocks_per_sequence;
+        in->max_batch_size = s->plan.max_batch_size_mem < in->batch_size_cap ? s->plan.max_batch_size_mem : in->batch_size_cap;
+        in->watermark_blocks = (int64_t)(s->rparams->watermark_blocks_fraction * (double)s->plan.num_blocks);
+        in->params = s->rparams;
+        in->model = s->model;
+        rep->sim = s;
+        rep->api = rapi;
+        vidur__meter_init(&rep->mem_meter);
+        rep->stages = (vidur__stage *)vidur__calloc((size_t)pp, sizeof *rep->stages);
+        if (!rep->stages) {
+            r = VIDUR_ERR_MEMORY;
+            vidur__set_error(err, r, "out of memory (stages)");
+            goto fail;
         }
-        if (vidur__allocate_or_preempt(s, q)) {
-            T += 1;
-            vidur__rs_ok(s, vidur_batch_add(b, q, 1));
+        for (j = 0; j < pp; j++) {
+            vidur__meter_init(&rep->stages[j].busy_meter);
+            vidur__meter_init(&rep->stages[j].mfu_meter);
+        }
+        rep->state = rapi->create(rep, rapi->user_data);
+        if (!rep->state) {
+            r = VIDUR_ERR_MEMORY;
+            vidur__set_error(err, r, "replica scheduler %s: create() failed on replica %d", rapi->name, i);
+            goto fail;
         }
     }
-    for (i = 0; i < running_prefills->n; i++) {
-        vidur_request *q = VIDUR__DQ_AT(running_prefills, i);
-        int32_t n = vidur__sarathi_tokens(s, q, T);
-        if (n == 0) {
-            vidur__rs_ok(s, vidur__dq_push_back(skipped, q));
-            continue;
-        }
-        T += n;
-        vidur__rs_ok(s, vidur_batch_add(b, q, n));
-    }
-    /* preempted = skipped + remaining, then a stable sort by arrival */
-    for (i = skipped->n - 1; i >= 0; i--) vidur__rs_ok(s, vidur__dq_push_front(&s->preempted, VIDUR__DQ_AT(skipped, i)));
-    vidur__dq_sort_by_key(&s->preempted, s->edf);
-    while (s->queue.n) {
-        vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
-        int32_t n;
-        if (r->num_allocated_requests == s->p->batch_size_cap) break;
-        if (b->size == s->max_micro_batch_size) break;
-        if (!vidur__paged_can_allocate(s, q)) break;
-        n = vidur__sarathi_tokens(s, q, T);
-        if (n == 0) break;
-        vidur__dq_pop_front(&s->queue);
-        vidur__paged_allocate(s, q);
-        T += n;
-        vidur__rs_ok(s, vidur_batch_add(b, q, n));
-    }
-    return b->size > 0;
-}
-
-/* orca and faster_transformer admission: reserve max_blocks_per_sequence up front */
-static void vidur__reserve_new(vidur__rs *s, vidur_batch *b)
-{
-    vidur_replica *r = s->r;
-    while (s->queue.n) {
-        vidur_request *q;
-        if (b->size == r->info.max_batch_size) break;
-        if (!vidur_replica_can_allocate(r, r->info.max_blocks_per_sequence)) break;
-        q = vidur__dq_pop_front(&s->queue);
-        vidur_replica_allocate(r, q, r->info.max_blocks_per_sequence);
-        vidur__rs_ok(s, vidur_batch_add(b, q, vidur__next_tokens(q)));
-    }
-}
-
-static int vidur__orca_next(vidur__rs *s, vidur_batch *b)
-{
-    while (s->preempted.n && b->size < s->r->info.max_batch_size) vidur__rs_ok(s, vidur_batch_add(b, vidur__dq_pop_front(&s->preempted), 1));
-    vidur__reserve_new(s, b);
-    return b->size > 0;
-}
-
-static int vidur__ft_next(vidur__rs *s, vidur_batch *b)
-{
-    if (s->ft_n) {
-        vidur__ft_record *rec = &s->ft[s->ft_head];
-        int32_t i;
-        for (i = 0; i < rec->n; i++)
-            if (!rec->reqs[i]->completed) vidur__rs_ok(s, vidur_batch_add(b, rec->reqs[i], 1));
-        s->ft_head = (s->ft_head + 1) % s->ft_cap;
-        s->ft_n--;
-        /* the static batch keeps the memory of members that finished early until it ends */
-        b->user_i64 = rec->retained_blocks; /* carried to on_batch_end */
-        return b->size > 0;
-    }
-    vidur__reserve_new(s, b);
-    return b->size > 0;
-}
-
-static int64_t vidur__lightllm_need(vidur__rs *s)
-{
-    int64_t i, j, need = 0, prefix = 0;
-    /* sort by remaining tokens, descending (insertion sort: the list is short) */
-    for (i = 1; i < s->cl_n; i++) {
-        vidur__cache_len x = s->cl[i];
-        for (j = i; j > 0 && s->cl[j - 1].remaining < x.remaining; j--) s->cl[j] = s->cl[j - 1];
-        s->cl[j] = x;
-    }
-    for (i = 0; i < s->cl_n; i++) {
-        int64_t v;
-        prefix += s->cl[i].processed;
-        v = s->cl[i].remaining * (i + 1) + prefix;
-        if (v > need) need = v;
-    }
-    return need;
-}
-
-static vidur__cache_len vidur__lightllm_tuple(const vidur_request *q)
-{
-    vidur__cache_len c;
-    if (q->scheduled) {
-        int64_t dec = q->num_processed_tokens - q->num_prefill_tokens;
-        if (dec < 0) dec = 0;
-        c.processed = q->num_processed_tokens;
-        c.remaining = q->num_decode_tokens - dec - 1;
+    /* The random router continues CPython's global stream: seeded with `seed`, or re-seeded with
+       the synthetic seed and advanced past the workload's draws, exactly as upstream. */
+    if (s->workload.kind == VIDUR__GEN_SYNTHETIC) {
+        vidur__workload tmp = s->workload; /* shallow copy: only its RNG states change */
+        vidur_request q;
+        if (!strcmp(s->gapi->name, "random"))
+            while (vidur__workload_next(&tmp, &q) > 0) {}
+        s->sched_rng = tmp.py;
     } else {
-        c.processed = (int64_t)q->num_prefill_tokens + 1;
-        c.remaining = q->num_decode_tokens - 2;
+        vidur__mt_seed_python(&s->sched_rng, cfg->seed);
     }
-    if (c.remaining < 0) c.remaining = 0;
-    return c;
+    s->gstate = s->gapi->create ? s->gapi->create(s, s->gapi->user_data) : NULL;
+    if (s->gapi->create && !s->gstate) {
+        r = s->error.code ? s->error.code : VIDUR_ERR_MEMORY;
+        if (s->error.code) *err = s->error; /* the scheduler said why (e.g. a bad checkpoint) */
+        else vidur__set_error(err, r, "global scheduler %s: create() failed", s->gapi->name);
+        goto fail;
+    }
+    if (cfg->write_metrics && cfg->enable_chrome_trace) {
+        s->trace = tmpfile();
+        s->trace_first = 1;
+    }
+    s->first_arrival = -1;
+    s->max_request_id = -1;
+    for (i = 0; i < VIDUR_METRIC_COUNT; i++) vidur__sketch_init(&s->msk[i], 0.001);
+    for (i = 0; i <= VIDUR_OP_COUNT; i++) vidur__sketch_init(&s->op_sk[i], 0.001);
+    s->keep_rows = cfg->store_request_metrics;
+    if (!vidur__ts_init(&s->ts, VIDUR__TS_FIRST_REPLICA + 2 * s->num_replicas)) {
+        r = VIDUR_ERR_MEMORY;
+        vidur__set_error(err, r, "out of memory (time series)");
+        goto fail;
+    }
+    if (cfg->write_metrics && cfg->keep_individual_batch_metrics) {
+        /* per-batch rows go to temporary files (disk, not memory) until the outputs are written */
+        if (!(s->batch_rows = tmpfile()) || (cfg->store_operation_metrics && !(s->op_rows = tmpfile()))) {
+            r = VIDUR_ERR_IO;
+            vidur__set_error(err, r, "cannot create a temporary file for the per-batch rows: %s", strerror(errno));
+            goto fail;
+        }
+    }
+    /* the event trace and the token series grow with the run: they stream to temporary files */
+    if (cfg->write_metrics && cfg->write_json_trace && !(s->event_rows = tmpfile())) {
+        r = VIDUR_ERR_IO;
+        vidur__set_error(err, r, "cannot create a temporary file for event_trace.json: %s", strerror(errno));
+        goto fail;
+    }
+    if (cfg->write_metrics && cfg->store_plots && cfg->store_token_completion_metrics)
+        for (i = 0; i < 4; i++)
+            if (!(s->tok_rows[i] = tmpfile())) {
+                r = VIDUR_ERR_IO;
+                vidur__set_error(err, r, "cannot create a temporary file for the token series: %s", strerror(errno));
+                goto fail;
+            }
+    if (!vidur__next_arrival(s, err)) {
+        r = VIDUR_ERR_MEMORY;
+        goto fail;
+    }
+    vidur__log(s, VIDUR_LOG_INFO, "%d x %s on %s (TP %d, PP %d): %lld KV blocks per replica", s->num_replicas, s->model->name,
+               s->device->name, tp, pp, (long long)s->plan.num_blocks);
+    *out = s;
+    return VIDUR_OK;
+fail:
+    vidur_sim_destroy(s);
+    return r;
 }
 
-static int vidur__lightllm_prefill(vidur__rs *s, vidur_batch *b)
+static void vidur__trace_stage(vidur_sim *s, const vidur__batch_ex *b, int replica, int stage, double t_end, double exec)
 {
-    vidur_replica *r = s->r;
-    int64_t T = 0, i;
-    s->cl_n = 0;
-    for (i = 0; i < s->preempted.n; i++) {
-        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) {
-            vidur__rs_ok(s, 0);
-            return 0;
-        }
-        s->cl[s->cl_n++] = vidur__lightllm_tuple(VIDUR__DQ_AT(&s->preempted, i));
-    }
-    while (s->queue.n) {
-        vidur_request *q = VIDUR__DQ_AT(&s->queue, 0);
-        int64_t n = q->num_prefill_tokens;
-        if (T + n > s->p->max_tokens_in_batch) break;
-        if (r->num_allocated_requests == s->p->batch_size_cap) break;
-        if (b->size == s->max_micro_batch_size) break;
-        /* can_allocate_request: the candidate stays in the working list (as upstream) */
-        if (!vidur__grow((void **)&s->cl, &s->cl_cap, s->cl_n + 1, sizeof *s->cl)) {
-            vidur__rs_ok(s, 0);
-            return 0;
-        }
-        s->cl[s->cl_n++] = vidur__lightllm_tuple(q);
-        if (!(vidur__lightllm_need(s) < r->info.num_blocks)) break;
-        vidur__dq_pop_front(&s->queue);
-        vidur_replica_allocate(r, q, n);
-        vidur__rs_ok(s, vidur_batch_add(b, q, (int32_t)n));
-        T += n;
-    }
-    return b->size > 0;
+    int32_t i;
+    FILE *f = s->trace;
+    fputs(s->trace_first ? "\n" : ",\n", f);
+    s->trace_first = 0;
+    fputs("{\"name\": \"[", f);
+    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %lld" : "%lld", (long long)b->pub.requests[i]->id);
+    fprintf(f, "]\", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, \"pid\": %d, \"tid\": %d, \"args\": {\"batch_id\": %lld, \"batch_size\": %d, \"request_ids\": [",
+            (t_end - exec) * 1e6, exec * 1e6, replica, stage, (long long)b->pub.id, b->pub.size);
+    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %lld" : "%lld", (long long)b->pub.requests[i]->id);
+    fputs("], \"num_tokens\": [", f);
+    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %d" : "%d", b->pub.num_tokens[i]);
+    /* the batch's composition, for the slice's details pane */
+    fprintf(f, "], \"num_prefill_tokens\": %lld, \"num_decode_tokens\": %lld, \"total_num_tokens\": %lld}}", (long long)b->pub.num_prefill_tokens,
+            (long long)b->pub.num_decode_tokens, (long long)b->pub.total_num_tokens);
 }
 
-static int vidur__lightllm_next(vidur__rs *s, vidur_batch *b, vidur_error *err)
+/* The request-level formulas of workload_and_metrics.md §4 (P, D: values after restarts). */
+static void vidur__request_metrics(const vidur_request *q, double *v)
 {
-    if (!s->preempted.n) {
-        if (vidur__lightllm_prefill(s, b)) s->num_waiting_iters = 0;
-        return b->size > 0;
-    }
-    if (s->num_waiting_iters >= s->p->max_waiting_iters) {
-        s->num_waiting_iters = 0;
-        if (vidur__lightllm_prefill(s, b)) return 1;
-    }
-    if (vidur_replica_can_allocate(s->r, s->preempted.n)) {
-        s->num_waiting_iters++;
-        while (s->preempted.n) {
-            vidur_request *q = vidur__dq_pop_front(&s->preempted);
-            vidur_replica_allocate(s->r, q, 1);
-            vidur__rs_ok(s, vidur_batch_add(b, q, 1));
-        }
+    double a = q->arrived_at, sch = q->scheduled_at, f = q->prefill_completed_at, c = q->completed_at;
+    double e = q->execution_time, m = q->model_execution_time, p = q->preempted_time;
+    double P = q->num_prefill_tokens, D = q->num_decode_tokens;
+    v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
+    v[VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED] = (c - a) / D;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME] = e;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED] = e / D;
+    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME] = m;
+    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED] = m / D;
+    v[VIDUR_METRIC_REQUEST_PREEMPTION_TIME] = p;
+    v[VIDUR_METRIC_REQUEST_SCHEDULING_DELAY] = sch - a;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME] = e + p;
+    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED] = (e + p) / D;
+    v[VIDUR_METRIC_PREFILL_E2E_TIME] = f - a;
+    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION] = f - sch;
+    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (f - sch) / P;
+    v[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (c - f) / D;
+    v[VIDUR_METRIC_REQUEST_NUM_RESTARTS] = q->num_restarts;
+    v[VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED] = (f - a) / P;
+    v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED] = q->num_prefill_tokens_cached;
+    /* vLLM's TPOT: the decode time over the tokens after the first (none when D = 1) */
+    v[VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN] = D > 1 ? (c - f) / (D - 1) : -1;
+}
+
+/* the metrics recorded at completion */
+static const int vidur__completion_metrics[] = {
+    VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_EXECUTION_TIME,
+    VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME,
+    VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY,
+    VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED,
+    VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION,
+    VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED, VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED,
+    VIDUR_METRIC_REQUEST_NUM_RESTARTS, VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED,
+    VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN};
+
+/* exact per-request rows when they are kept, else one sketch per metric (bounded memory) */
+static int vidur__record_completion(vidur_sim *s, const vidur_request *q)
+{
+    double v[VIDUR_METRIC_COUNT];
+    int i;
+    vidur__request_metrics(q, v);
+    if (s->keep_rows) {
+        vidur__row *row = vidur__row_get(s, q->id);
+        if (!row) return 0;
+        row->completed = 1;
+        row->completed_at = q->completed_at;
+        for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
+            row->v[vidur__row_slot(vidur__completion_metrics[i])] = v[vidur__completion_metrics[i]];
         return 1;
     }
-    vidur__set_error(err, VIDUR_ERR_SCHEDULER, "lightllm: out of KV memory on replica %d (%lld running requests, %lld free tokens); lower lightllm_scheduler_config_batch_size_cap",
-                     s->r->info.id, (long long)s->preempted.n, (long long)(s->r->info.num_blocks - s->r->num_allocated_blocks));
-    return -1;
-}
-
-static int vidur__rs_next(void *state, vidur_batch *b, vidur_error *err)
-{
-    vidur__rs *s = (vidur__rs *)state;
-    switch (s->kind) {
-    case VIDUR__RS_VLLM: return vidur__vllm_next(s, b);
-    case VIDUR__RS_SARATHI: return vidur__sarathi_next(s, b);
-    case VIDUR__RS_ORCA: return vidur__orca_next(s, b);
-    case VIDUR__RS_FT: return vidur__ft_next(s, b);
-    default: return vidur__lightllm_next(s, b, err);
+    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++) {
+        int m = vidur__completion_metrics[i];
+        if (m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN && v[m] < 0) continue;
+        if (!vidur__sketch_add(&s->msk[m], v[m])) return 0;
     }
-}
-
-static void vidur__rs_on_batch_end(void *state, vidur_batch *b)
-{
-    vidur__rs *s = (vidur__rs *)state;
-    int32_t i;
-    if (s->kind == VIDUR__RS_FT) {
-        int all = 1;
-        int64_t retained = b->user_i64; /* see vidur__ft_next */
-        for (i = 0; i < b->size; i++) all &= b->requests[i]->completed;
-        if (all) {
-            for (i = 0; i < b->size; i++) vidur_replica_free(s->r, b->requests[i]);
-            s->r->num_allocated_blocks -= retained;
-        } else {
-            vidur__ft_record *rec;
-            /* at most PP static batches are alive at once, so the ring (PP + 1 slots) never fills */
-            VIDUR_ASSERT(s->ft_n < s->ft_cap);
-            rec = &s->ft[(s->ft_head + s->ft_n) % s->ft_cap];
-            rec->n = 0;
-            rec->retained_blocks = retained;
-            for (i = 0; i < b->size; i++) {
-                vidur_request *q = b->requests[i];
-                if (q->completed) {
-                    /* finished early: its blocks stay with the static batch; the request itself is released */
-                    rec->retained_blocks += q->num_allocated;
-                    s->r->num_allocated_requests--;
-                    q->num_allocated = -1;
-                    continue;
-                }
-                if (rec->n == rec->cap) {
-                    int32_t nc = rec->cap ? rec->cap * 2 : 16;
-                    vidur_request **nr = (vidur_request **)VIDUR_REALLOC(rec->reqs, (size_t)nc * sizeof *nr);
-                    if (!nr) {
-                        vidur__rs_ok(s, 0);
-                        return;
-                    }
-                    rec->reqs = nr;
-                    rec->cap = nc;
-                }
-                rec->reqs[rec->n++] = q;
-            }
-            s->ft_n++;
-        }
-        return;
-    }
-    for (i = 0; i < b->size; i++) {
-        vidur_request *q = b->requests[i];
-        if (q->completed) vidur_replica_free(s->r, q);
-        else vidur__rs_ok(s, vidur__dq_push_back(&s->preempted, q));
-    }
-}
-
-static double vidur__rs_memory(void *state)
-{
-    vidur__rs *s = (vidur__rs *)state;
-    return s->r->info.num_blocks ? (double)s->r->num_allocated_blocks * 100.0 / (double)s->r->info.num_blocks : 0;
-}
-
-#define VIDUR__RS_API(name, kind) \
-    {name, vidur__rs_create, vidur__rs_destroy, vidur__rs_add, vidur__rs_next, vidur__rs_on_batch_end, vidur__rs_is_empty, vidur__rs_pending, vidur__rs_memory, (void *)(intptr_t)(kind)}
-static const vidur_replica_scheduler_api vidur__replica_schedulers[] = {
-    VIDUR__RS_API("vllm", VIDUR__RS_VLLM),
-    VIDUR__RS_API("sarathi", VIDUR__RS_SARATHI),
-    VIDUR__RS_API("orca", VIDUR__RS_ORCA),
-    VIDUR__RS_API("faster_transformer", VIDUR__RS_FT),
-    VIDUR__RS_API("lightllm", VIDUR__RS_LIGHTLLM),
-};
-
-/* ---- section: global schedulers (schedulers.md §6, upstream) --------------------------------- */
-typedef struct vidur__gs {
-    int kind;
-    int64_t counter;
-    int64_t *pending;  /* lop: outstanding prompt tokens per replica */
-    int32_t *ties;     /* scratch: replicas tied at the minimum */
-    vidur__mt rng;     /* [F] tie-break stream: random.Random(seed) */
-    int64_t *imb;      /* scratch: imbalance per candidate replica */
-    int64_t *uncached; /* scratch: uncached prompt tokens per candidate replica */
-    double *draws;     /* scratch: ranked draws */
-    /* session -> replica (open addressing, linear probing; never iterated) */
-    int64_t *sess_key;
-    int32_t *sess_val;
-    int64_t sess_cap, sess_n;
-    int64_t session_counter;
-} vidur__gs;
-
-enum {
-    VIDUR__GS_ROUND_ROBIN, VIDUR__GS_RANDOM, VIDUR__GS_LOR, VIDUR__GS_LOP, VIDUR__GS_LOP_UNCACHED, VIDUR__GS_STICKY,
-    VIDUR__GS_STICKY_LOP, VIDUR__GS_STICKY_RR, VIDUR__GS_STICKY_LOR, VIDUR__GS_TOLERANT, VIDUR__GS_RANKED
-};
-
-/* session map: returns the slot of key (used or the empty slot where it would go) */
-static int64_t vidur__sess_slot(const vidur__gs *g, int64_t key)
-{
-    int64_t i = (int64_t)(vidur__mix64((uint64_t)key) & (uint64_t)(g->sess_cap - 1));
-    while (g->sess_val[i] >= 0 && g->sess_key[i] != key) i = (i + 1) & (g->sess_cap - 1);
-    return i;
-}
-
-static int vidur__sess_get(const vidur__gs *g, int64_t key)
-{
-    return g->sess_cap ? g->sess_val[vidur__sess_slot(g, key)] : -1;
-}
-
-static int vidur__sess_put(vidur__gs *g, int64_t key, int replica)
-{
-    int64_t i;
-    if (2 * (g->sess_n + 1) > g->sess_cap) {
-        int64_t oc = g->sess_cap, nc = oc ? oc * 2 : 1024, j;
-        int64_t *ok = g->sess_key;
-        int32_t *ov = g->sess_val;
-        g->sess_key = (int64_t *)VIDUR_MALLOC((size_t)nc * sizeof *g->sess_key);
-        g->sess_val = (int32_t *)VIDUR_MALLOC((size_t)nc * sizeof *g->sess_val);
-        if (!g->sess_key || !g->sess_val) return 0;
-        g->sess_cap = nc;
-        for (j = 0; j < nc; j++) g->sess_val[j] = -1;
-        for (j = 0; j < oc; j++)
-            if (ov[j] >= 0) {
-                int64_t s2 = vidur__sess_slot(g, ok[j]);
-                g->sess_key[s2] = ok[j];
-                g->sess_val[s2] = ov[j];
-            }
-        VIDUR_FREE(ok);
-        VIDUR_FREE(ov);
-    }
-    i = vidur__sess_slot(g, key);
-    if (g->sess_val[i] < 0) g->sess_n++;
-    g->sess_key[i] = key;
-    g->sess_val[i] = replica;
     return 1;
 }
 
-static void vidur__gs_destroy(void *state)
+enum { VIDUR__TOK_PREFILL_DONE, VIDUR__TOK_DECODE_DONE, VIDUR__TOK_PREFILL_ARRIVAL, VIDUR__TOK_PREFILL_OUTSTANDING };
+static const char *const vidur__tok_names[4] = {"prefill_completion_time_series", "decode_completion_time_series",
+                                                "prefill_arrival_time_series", "prefill_tokens_outstanding_time_series"};
+
+/* adds d to token series k (a running total) and records (t, total) */
+static void vidur__tok_add(vidur_sim *s, int k, double t, double d)
 {
-    vidur__gs *g = (vidur__gs *)state;
-    if (!g) return;
-    VIDUR_FREE(g->pending);
-    VIDUR_FREE(g->ties);
-    VIDUR_FREE(g->imb);
-    VIDUR_FREE(g->uncached);
-    VIDUR_FREE(g->draws);
-    VIDUR_FREE(g->sess_key);
-    VIDUR_FREE(g->sess_val);
-    VIDUR_FREE(g);
+    char a[40];
+    if (!s->tok_rows[k] || d == 0) return;
+    s->tok_level[k] += d;
+    vidur__fmt_double(a, sizeof a, t);
+    fprintf(s->tok_rows[k], "%s,%.17g\n", a, s->tok_level[k]);
 }
 
-static void *vidur__gs_create(vidur_sim *sim, void *user)
+static int vidur__handle_arrival(vidur_sim *s)
 {
-    vidur__gs *g = (vidur__gs *)vidur__calloc(1, sizeof *g);
-    if (!g) return NULL;
-    g->kind = (int)(intptr_t)user;
-    g->pending = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->pending);
-    g->ties = (int32_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->ties);
-    g->imb = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->imb);
-    g->uncached = (int64_t *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->uncached);
-    g->draws = (double *)vidur__calloc((size_t)sim->num_replicas, sizeof *g->draws);
-    if (!g->pending || !g->ties || !g->imb || !g->uncached || !g->draws) {
-        vidur__gs_destroy(g);
-        return NULL;
+    vidur_request *q = s->next_arrival;
+    vidur__row *row;
+    double t = q->arrived_at;
+    if (!vidur__next_arrival(s, &s->error)) { s->failed = 1; return 0; }
+    s->num_arrived++;
+    vidur__tok_add(s, VIDUR__TOK_PREFILL_ARRIVAL, t, q->num_prefill_tokens);
+    {
+        /* [F] SLO manager: prefill deadline = arrival + max(P x normalized, min); with only the
+           minimum set, the minimum (the fork raises there; this is its evident intent) */
+        double slo = 0;
+        if (s->cfg.slo_prefill_e2e_time_normalized > 0) slo = q->num_prefill_tokens * s->cfg.slo_prefill_e2e_time_normalized;
+        if (s->cfg.slo_prefill_e2e_time_min > slo) slo = s->cfg.slo_prefill_e2e_time_min;
+        q->prefill_deadline_at = t + slo;
     }
-    vidur__mt_seed_python(&g->rng, sim->cfg.lop_seed);
-    return g;
+    if (s->first_arrival < 0) s->first_arrival = t;
+    q->inter_arrival_delay = s->num_arrived > 1 ? t - s->last_arrival_time : -1;
+    vidur__ts_add(&s->ts, VIDUR__TS_ARRIVALS, t, 1);
+    if (s->keep_rows) {
+        row = vidur__row_get(s, q->id);
+        if (!row) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
+        row->arrived = 1;
+        row->arrived_at = t;
+        row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] = q->inter_arrival_delay;
+        row->v[VIDUR_METRIC_REQUEST_NUM_TOKENS] = (double)q->num_prefill_tokens + q->num_decode_tokens;
+        row->v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS] = q->num_prefill_tokens;
+        row->v[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS] = q->num_decode_tokens;
+        row->v[VIDUR_METRIC_REQUEST_PD_RATIO] = (double)q->num_prefill_tokens / q->num_decode_tokens;
+    } else {
+        int ok = (q->inter_arrival_delay < 0 || vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], q->inter_arrival_delay)) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_TOKENS], (double)q->num_prefill_tokens + q->num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS], q->num_prefill_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS], q->num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_PD_RATIO], (double)q->num_prefill_tokens / q->num_decode_tokens);
+        if (!ok) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
+    }
+    s->last_arrival_time = t;
+    if (!vidur__dq_push_back(&s->global_queue, q)) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (global queue)");
+        s->failed = 1;
+        return 0;
+    }
+    return vidur__push(s, t, VIDUR__EV_GLOBAL_SCHEDULE, -1, 0, NULL);
 }
 
-/* [F] "random tie-break among S": rng.choice(S) over S in ascending replica order; a draw is
-   consumed even when |S| = 1 */
-static int vidur__gs_argmin_random(vidur__gs *g, const int64_t *v, int n)
+static int vidur__handle_global_schedule(vidur_sim *s, double t)
 {
-    int i, nt = 0;
-    int64_t best = 0;
+    int ntouched = 0, i, j;
+    while (s->global_queue.n) {
+        vidur_request *q = vidur__dq_pop_front(&s->global_queue);
+        int r = s->gapi->route(s->gstate, s, q);
+        if (r < 0 || r >= s->num_replicas) {
+            if (s->error.code == VIDUR_OK) /* else the router said why (vidur_sim_fail) */
+                vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "global scheduler %s routed request %lld to replica %d (have %d)",
+                                 s->gapi->name, (long long)q->id, r, s->num_replicas);
+            s->failed = 1;
+            return 0;
+        }
+        q->replica_id = r;
+        s->replicas[r].api->add_request(s->replicas[r].state, q);
+        if (!s->touched_flag[r]) {
+            s->touched_flag[r] = 1;
+            s->touched[ntouched++] = r;
+        }
+    }
+    /* one ReplicaSchedule per touched replica, in ascending id */
+    for (i = 1; i < ntouched; i++) {
+        int32_t v = s->touched[i];
+        for (j = i; j > 0 && s->touched[j - 1] > v; j--) s->touched[j] = s->touched[j - 1];
+        s->touched[j] = v;
+    }
+    for (i = 0; i < ntouched; i++) {
+        s->touched_flag[s->touched[i]] = 0;
+        if (!vidur__push(s, t, VIDUR__EV_REPLICA_SCHEDULE, s->touched[i], 0, NULL)) return 0;
+    }
+    return 1;
+}
+
+static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
+{
+    vidur_replica *rep = &s->replicas[ri];
+    vidur__batch_ex *formed[64];
+    int nformed = 0, k;
+    int32_t i;
+    while (rep->num_running_batches < rep->info.num_pipeline_stages) {
+        vidur__batch_ex *b = vidur__batch_alloc(s);
+        int ret;
+        if (!b) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batches)");
+            s->failed = 1;
+            return 0;
+        }
+        b->pub.replica_id = ri;
+        ret = rep->api->next_batch(rep->state, &b->pub, &s->error);
+        if (ret < 0) {
+            vidur__batch_release(s, b);
+            s->failed = 1;
+            if (s->error.code == VIDUR_OK) vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "replica scheduler %s failed", rep->api->name);
+            return 0;
+        }
+        if (ret == 0 || b->pub.size == 0) {
+            vidur__batch_release(s, b);
+            break;
+        }
+        b->pub.id = s->next_batch_id++;
+        rep->num_running_batches++;
+        if (nformed == 64) { /* PP > 64: schedule in several rounds */
+            vidur__set_error(&s->error, VIDUR_ERR_UNSUPPORTED, "more than 64 pipeline stages");
+            s->failed = 1;
+            return 0;
+        }
+        formed[nformed++] = b;
+    }
+    if (!nformed) return 1;
+    /* queue length and KV usage sampled as batches form (after allocation) */
+    vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
+    if (s->cfg.store_utilization_metrics) {
+        double kv = vidur_replica_kv_usage_percent(rep);
+        vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, kv);
+        vidur__meter_put(&rep->mem_meter, t, kv);
+    }
+    for (k = 0; k < nformed; k++) {
+        vidur__batch_ex *b = formed[k];
+        b->pub.scheduled_at = t;
+        for (i = 0; i < b->pub.size; i++) {
+            vidur_request *q = b->pub.requests[i];
+            /* [F] outstanding prefill tokens: +P when a request is first scheduled */
+            if (!q->scheduled && s->tok_rows[0]) vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, q->num_prefill_tokens);
+            vidur__req_on_batch_schedule(q, t);
+        }
+        vidur_batch_shape_compute(&b->pub, s->pparams->kv_cache_prediction_granularity, &b->shape);
+        if (s->cfg.observer.on_batch_scheduled) s->cfg.observer.on_batch_scheduled(s->cfg.observer.user, s, rep, &b->pub);
+        if (!vidur__push(s, t, VIDUR__EV_BATCH_STAGE_ARRIVAL, ri, 0, b)) return 0;
+    }
+    return 1;
+}
+
+/* a batch's memo key (what its stage times depend on) and the key's FNV-1a hash */
+static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[6])
+{
+    uint64_t h = 1469598103934665603ull;
+    int i;
+    key[0] = sh->total_tokens;
+    key[1] = sh->num_decode;
+    key[2] = sh->decode_kv;
+    key[3] = sh->num_prefill;
+    key[4] = sh->prefill_kv;
+    key[5] = sh->prefill_chunk;
+    for (i = 0; i < 6; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
+    return h;
+}
+
+/* a hash's slot in a direct-mapped table of size entries (a power of two) */
+static size_t vidur__memo_index(uint64_t h, size_t size) { return (size_t)((h ^ (h >> 29)) & (size - 1)); }
+
+static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape *sh, int64_t key[6])
+{
+    return &s->memo[vidur__memo_index(vidur__shape_key(sh, key), VIDUR__MEMO_SIZE)];
+}
+
+/* store_operation_metrics ([F]): each operator's time (ms) once per stage execution, zeros
+   included, and model_execution_e2e (the stage's model time in ms); per-batch rows with
+   keep_individual_batch_metrics. Operator times and their sketch buckets come from s->opmemo
+   (stages differ only in send/recv: the key is the batch key and whether the stage is last). */
+static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidur__batch_ex *b, int st, double model)
+{
+    int op, ok = 1, last = st == rep->info.num_pipeline_stages - 1;
+    const vidur_batch_shape *sh = &b->shape;
+    int64_t key[6];
+    uint64_t h = (vidur__shape_key(sh, key) ^ (uint64_t)last) * 1099511628211ull;
+    vidur__opmemo_entry *me;
+    me = &s->opmemo[vidur__memo_index(h, VIDUR__OPMEMO_SIZE)];
+    if (!me->valid || me->last != last || memcmp(me->key, key, sizeof key)) {
+        vidur_stage_time tm;
+        vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
+                                 sh, &tm);
+        for (op = 0; op < VIDUR_OP_COUNT; op++) me->v[op] = tm.op_ms[op];
+        me->v[VIDUR_OP_COUNT] = model * 1e3; /* the stage's memoised model time: a function of the same key */
+        for (op = 0; op <= VIDUR_OP_COUNT; op++) me->bucket[op] = vidur__sketch_bucket(&s->op_sk[op], me->v[op]);
+        memcpy(me->key, key, sizeof key);
+        me->last = last;
+        me->valid = 1;
+    }
+    for (op = 0; op <= VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_put(&s->op_sk[op], me->v[op], 1, me->bucket[op]);
+    if (s->op_rows) {
+        char e[40];
+        fprintf(s->op_rows, "%lld,%d,%d", (long long)b->pub.id, rep->info.id, st);
+        for (op = 0; op <= VIDUR_OP_COUNT; op++) {
+            vidur__fmt_double(e, sizeof e, me->v[op]);
+            fprintf(s->op_rows, op < VIDUR_OP_COUNT ? ",%s" : ",%s\n", e);
+        }
+    }
+    if (!ok) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (operation metrics)");
+        s->failed = 1;
+    }
+    return ok;
+}
+
+static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
+{
+    vidur_replica *rep = &s->replicas[ri];
+    vidur__stage *stage = &rep->stages[st];
+    vidur__batch_ex *b;
+    int last = st == rep->info.num_pipeline_stages - 1;
+    double exec, model;
+    int32_t i;
+    if (stage->busy || stage->n == 0) return 1;
+    stage->busy = 1;
+    b = stage->q[stage->head];
+    stage->head = (stage->head + 1) % stage->cap;
+    stage->n--;
+    if (!b->have_stage_time) {
+        /* stages differ only by send/recv, so two predictions cover all of them */
+        int64_t key[6];
+        vidur__memo_entry *me = vidur__memo_slot(s, &b->shape, key);
+        if (!me->valid || memcmp(me->key, key, sizeof key)) {
+            vidur_stage_time tm;
+            int tp = rep->info.tensor_parallel_size, pp = rep->info.num_pipeline_stages;
+            vidur_stage_time_compute(&s->predictor, s->model, s->pparams, tp, pp, pp - 1, &b->shape, &tm);
+            me->total[1] = tm.total_time;
+            me->model[1] = tm.model_time;
+            me->total[0] = me->total[1];
+            me->model[0] = me->model[1];
+            if (pp > 1) {
+                vidur_stage_time_compute(&s->predictor, s->model, s->pparams, tp, pp, 0, &b->shape, &tm);
+                me->total[0] = tm.total_time;
+                me->model[0] = tm.model_time;
+            }
+            memcpy(me->key, key, sizeof key);
+            me->valid = 1;
+        }
+        b->stage_time[0] = me->total[0];
+        b->stage_time[1] = me->total[1];
+        b->stage_model_time[0] = me->model[0];
+        b->stage_model_time[1] = me->model[1];
+        b->have_stage_time = 1;
+    }
+    exec = b->stage_time[last];
+    model = b->stage_model_time[last];
+    if (s->cfg.store_operation_metrics && !vidur__record_operations(s, rep, b, st, model)) return 0;
+    for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_schedule(b->pub.requests[i], t);
+    if (s->cfg.store_utilization_metrics) {
+        double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
+        double hd = (double)s->model->embedding_dim / s->model->num_q_heads;
+        double qw = (double)(s->model->num_q_heads / rep->info.tensor_parallel_size);
+        double flops = 2.0 * b->shape.flops_tokens_sum * (double)s->plan.params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
+        double mfu = exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * 1099511627776.0) : 0;
+        vidur__meter_put(&stage->busy_meter, t, 100);
+        vidur__meter_put(&stage->mfu_meter, t, mfu);
+    }
+    return vidur__push(s, t + exec, VIDUR__EV_BATCH_STAGE_END, ri, st, b);
+}
+
+static int vidur__handle_stage_end(vidur_sim *s, double t, int ri, int st, vidur__batch_ex *b)
+{
+    vidur_replica *rep = &s->replicas[ri];
+    vidur__stage *stage = &rep->stages[st];
+    int last = st == rep->info.num_pipeline_stages - 1;
+    double exec = b->stage_time[last], model = b->stage_model_time[last];
+    int32_t i;
+    stage->busy = 0;
+    for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_end(b->pub.requests[i], t, exec, model);
+    if (s->cfg.store_utilization_metrics) {
+        vidur__meter_put(&stage->busy_meter, t, 0);
+        vidur__meter_put(&stage->mfu_meter, t, 0);
+    }
+    if (s->trace) vidur__trace_stage(s, b, ri, st, t, exec);
+    if (!vidur__push(s, t, VIDUR__EV_REPLICA_STAGE_SCHEDULE, ri, st, NULL)) return 0;
+    if (last) return vidur__push(s, t, VIDUR__EV_BATCH_END, ri, st, b);
+    return vidur__push(s, t, VIDUR__EV_BATCH_STAGE_ARRIVAL, ri, st + 1, b);
+}
+
+static int vidur__stage_enqueue(vidur_sim *s, vidur__stage *stage, vidur__batch_ex *b)
+{
+    if (stage->n == stage->cap) {
+        int64_t nc = stage->cap ? stage->cap * 2 : 4, k;
+        vidur__batch_ex **nq = (vidur__batch_ex **)VIDUR_MALLOC((size_t)nc * sizeof *nq);
+        if (!nq) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (stage queue)");
+            s->failed = 1;
+            return 0;
+        }
+        for (k = 0; k < stage->n; k++) nq[k] = stage->q[(stage->head + k) % stage->cap];
+        VIDUR_FREE(stage->q);
+        stage->q = nq;
+        stage->cap = nc;
+        stage->head = 0;
+    }
+    stage->q[(stage->head + stage->n) % stage->cap] = b;
+    stage->n++;
+    return 1;
+}
+
+static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_ex *b)
+{
+    vidur_replica *rep = &s->replicas[ri];
+    int32_t i, completed_prefills = 0;
+    int record;
+    double tok_v = 0; /* a run of equal per-token times, added to the sketch at once */
+    int64_t tok_n = 0, prefill_done = 0, decode_done = 0;
+    b->pub.completed_at = t;
+    for (i = 0; i < b->pub.size; i++) {
+        vidur_request *q = b->pub.requests[i];
+        int was_prefill_complete = q->is_prefill_complete;
+        vidur__req_on_batch_end(q, t, b->pub.num_tokens[i]);
+        if (!was_prefill_complete && q->is_prefill_complete) completed_prefills++;
+        /* Vidur's token metric: a request past its first decode iteration waited this long for
+           its token (the batch's time plus the gap before the batch) */
+        if (q->is_prefill_complete && q->num_processed_tokens > q->num_prefill_tokens + 1) {
+            double v = t - b->pub.scheduled_at + q->latest_iteration_scheduling_delay;
+            if (tok_n && v != tok_v) {
+                if (!vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n)) break;
+                tok_n = 0;
+            }
+            tok_v = v;
+            tok_n++;
+        }
+        if (s->tok_rows[0] && q->is_prefill_complete) { /* a prefill done now, else one decode token */
+            if (q->prefill_completed_at == t) prefill_done += q->num_prefill_tokens;
+            else decode_done++;
+        }
+    }
+    vidur__tok_add(s, VIDUR__TOK_PREFILL_DONE, t, (double)prefill_done);
+    vidur__tok_add(s, VIDUR__TOK_DECODE_DONE, t, (double)decode_done);
+    vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, -(double)b->pub.num_prefill_tokens);
+    if (i < b->pub.size || (tok_n && !vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n))) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (token metrics)");
+        s->failed = 1;
+        return 0;
+    }
+    rep->num_running_batches--;
+    rep->api->on_batch_end(rep->state, &b->pub);
+    if (s->gapi->on_batch_end) s->gapi->on_batch_end(s->gstate, s, &b->pub);
+    if (s->cfg.observer.on_batch_end) s->cfg.observer.on_batch_end(s->cfg.observer.user, s, rep, &b->pub);
+    if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
+    s->num_batches++;
+    vidur__ts_add(&s->ts, VIDUR__TS_BATCH_SIZE, t, (double)b->pub.size);
+    if (s->cfg.store_batch_metrics) {
+        int ok = vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_EXECUTION_TIME], t - b->pub.scheduled_at) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_TOKENS], (double)b->pub.total_num_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS], (double)b->pub.num_prefill_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS], (double)b->pub.num_decode_tokens) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_SIZE], (double)b->pub.size) &&
+                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS], (double)completed_prefills);
+        if (s->batch_rows) {
+            char e[40];
+            vidur__fmt_double(e, sizeof e, t - b->pub.scheduled_at);
+            fprintf(s->batch_rows, "%lld,%d,%s,%lld,%lld,%lld,%d,%d\n", (long long)b->pub.id, ri, e, (long long)b->pub.total_num_tokens,
+                    (long long)b->pub.num_prefill_tokens, (long long)b->pub.num_decode_tokens, b->pub.size, completed_prefills);
+        }
+        if (!ok) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batch metrics)");
+            s->failed = 1;
+            return 0;
+        }
+    }
+    if (s->gapi->on_prefill_end)
+        for (i = 0; i < b->pub.size; i++)
+            if (b->pub.requests[i]->prefill_completed_at == t) /* [F]: completed_prefills of the batch */
+                s->gapi->on_prefill_end(s->gstate, s, b->pub.requests[i]);
+    record = !((s->cfg.min_batch_index >= 0 && b->pub.id < s->cfg.min_batch_index) ||
+               (s->cfg.max_batch_index >= 0 && b->pub.id > s->cfg.max_batch_index));
+    for (i = 0; i < b->pub.size; i++) {
+        vidur_request *q = b->pub.requests[i];
+        if (!q->completed) continue;
+        s->num_completed++;
+        s->output_tokens += q->arrival_num_decode_tokens;
+        s->num_restarts += q->num_restarts;
+        s->last_completion = t;
+        vidur__ts_add(&s->ts, VIDUR__TS_COMPLETIONS, t, 1);
+        if (record && !vidur__record_completion(s, q)) {
+            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
+            s->failed = 1;
+            return 0;
+        }
+        if (s->gapi->on_request_end) s->gapi->on_request_end(s->gstate, s, q);
+        if (s->cfg.observer.on_request_complete) s->cfg.observer.on_request_complete(s->cfg.observer.user, s, q);
+        vidur__req_release(s, q);
+    }
+    vidur__batch_release(s, b);
+    return vidur__push(s, t, VIDUR__EV_REPLICA_SCHEDULE, ri, 0, NULL);
+}
+
+/* write_json_trace: the processed event as one JSON object (type 0 = request arrival; -1 = none) */
+static void vidur__event_row(vidur_sim *s, double t, int type, int replica, int stage, int64_t batch, int64_t request)
+{
+    static const char *const names[] = {"request_arrival", "global_schedule", "replica_schedule", "batch_stage_arrival",
+                                        "replica_stage_schedule", "batch_stage_end", "batch_end"};
+    /* the ids each event type involves: replica 1, stage 2 (a global schedule has neither) */
+    static const unsigned char has[] = {0, 0, 1, 3, 3, 3, 1};
+    char a[40];
+    if (!(has[type] & 1)) replica = -1;
+    if (!(has[type] & 2)) stage = -1;
+    vidur__fmt_double(a, sizeof a, t);
+    fprintf(s->event_rows, "%s{\"time\": %s, \"event_type\": \"%s\"", s->num_event_rows++ ? ",\n" : "", a, names[type]);
+    if (request >= 0) fprintf(s->event_rows, ", \"request_id\": %lld", (long long)request);
+    if (replica >= 0) fprintf(s->event_rows, ", \"replica_id\": %d", replica);
+    if (stage >= 0) fprintf(s->event_rows, ", \"stage_id\": %d", stage);
+    if (batch >= 0) fprintf(s->event_rows, ", \"batch_id\": %lld", (long long)batch);
+    fputc('}', s->event_rows);
+}
+
+VIDURDEF int vidur_sim_step(vidur_sim *s)
+{
+    vidur__event e;
+    int ok = 1;
+    if (s->failed) return -1;
+    if (s->finished) return 0;
+    if (s->next_arrival && (vidur__heap_empty(&s->heap) || s->next_arrival->arrived_at <= vidur__heap_top(&s->heap)->time)) {
+        /* arrivals were all created before any other event in upstream Vidur: at a tie they go first */
+        int64_t rid = s->next_arrival->id;
+        s->now = s->next_arrival->arrived_at;
+        vidur__heap_set_now(&s->heap, s->now);
+        if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1;
+        ok = vidur__handle_arrival(s);
+        if (ok && s->event_rows) vidur__event_row(s, s->now, 0, -1, -1, -1, rid);
+    } else if (vidur__heap_empty(&s->heap)) {
+        s->finished = 1;
+        return 0;
+    } else {
+        int64_t bid;
+        vidur__heap_pop(&s->heap, &e);
+        s->now = e.time;
+        bid = e.batch ? e.batch->pub.id : -1; /* before the handler: a finished batch is recycled */
+        if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1; /* the event is still handled */
+        switch (e.type) {
+        case VIDUR__EV_GLOBAL_SCHEDULE: ok = vidur__handle_global_schedule(s, e.time); break;
+        case VIDUR__EV_REPLICA_SCHEDULE: ok = vidur__handle_replica_schedule(s, e.time, e.replica); break;
+        case VIDUR__EV_BATCH_STAGE_ARRIVAL:
+            ok = vidur__stage_enqueue(s, &s->replicas[e.replica].stages[e.stage], e.batch) &&
+                 vidur__push(s, e.time, VIDUR__EV_REPLICA_STAGE_SCHEDULE, e.replica, e.stage, NULL);
+            break;
+        case VIDUR__EV_REPLICA_STAGE_SCHEDULE: ok = vidur__handle_stage_schedule(s, e.time, e.replica, e.stage); break;
+        case VIDUR__EV_BATCH_STAGE_END: ok = vidur__handle_stage_end(s, e.time, e.replica, e.stage, e.batch); break;
+        case VIDUR__EV_BATCH_END: ok = vidur__handle_batch_end(s, e.time, e.replica, e.batch); break;
+        }
+        if (ok && s->event_rows)
+            vidur__event_row(s, e.time, e.type, e.replica, e.stage, bid, -1);
+    }
+    s->num_events++;
+    if (!ok || s->failed) { /* s->failed: a scheduler called vidur_sim_fail during the event */
+        s->failed = 1;
+        return -1;
+    }
+    if (s->terminated) s->finished = 1;
+    return 1;
+}
+
+VIDURDEF vidur_result vidur_sim_run(vidur_sim *s)
+{
+    int r;
+    while ((r = vidur_sim_step(s)) > 0) {}
+    if (r < 0) return s->error.code ? s->error.code : VIDUR_ERR_SCHEDULER;
+    if (!s->terminated) {
+        int i, stuck = 0;
+        for (i = 0; i < s->num_replicas; i++) stuck |= !s->replicas[i].api->is_empty(s->replicas[i].state);
+        if (stuck || s->num_completed < s->num_arrived)
+            vidur__log(s, VIDUR_LOG_WARN, "simulation ended with %lld of %lld requests unfinished (a request never fits the scheduler's limits)",
+                       (long long)(s->num_arrived - s->num_completed), (long long)s->num_arrived);
+    }
+    return VIDUR_OK;
+}
+
+/* ---- section: metrics and output files ------------------------------------------------------- */
+static const char *const vidur__metric_names[VIDUR_METRIC_COUNT] = {
+    "request_e2e_time", "request_e2e_time_normalized", "request_execution_time", "request_execution_time_normalized",
+    "request_model_execution_time", "request_model_execution_time_normalized", "request_preemption_time",
+    "request_scheduling_delay", "request_execution_plus_preemption_time", "request_execution_plus_preemption_time_normalized",
+    "prefill_e2e_time", "prefill_time_execution_plus_preemption", "prefill_time_execution_plus_preemption_normalized",
+    "decode_time_execution_plus_preemption_normalized", "request_inter_arrival_delay", "request_num_tokens",
+    "request_num_prefill_tokens", "request_num_decode_tokens", "request_pd_ratio", "request_num_restarts",
+    "batch_execution_time", "batch_num_tokens", "batch_num_prefill_tokens", "batch_num_decode_tokens", "batch_size",
+    "batch_num_completed_prefills", "prefill_e2e_time_normalized", "request_num_prefill_tokens_cached",
+    "decode_token_execution_plus_preemption_time", "time_per_output_token"};
+
+VIDURDEF const char *vidur_metric_name(vidur_metric m) { return (int)m >= 0 && m < VIDUR_METRIC_COUNT ? vidur__metric_names[m] : "?"; }
+
+/* k-th smallest (0-based) by quickselect; leaves v[k] in place with smaller values before it */
+static double vidur__select_from(double *v, int64_t from, int64_t n, int64_t k)
+{
+    int64_t lo = from, hi = n - 1;
+    while (hi > lo) {
+        double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi], pivot, t;
+        int64_t i = lo, j = hi;
+        pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) { t = v[i]; v[i] = v[j]; v[j] = t; i++; j--; }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return v[k];
+}
+
+/* linear-interpolated quantile (NumPy's default) without sorting everything. The search is in
+   v[from..n): the caller knows the answer's rank is >= from and nothing before from is larger
+   than anything after (a previous, lower quantile left v partitioned there). *at is set to the
+   rank used, for the next call. */
+static double vidur__quantile_from(double *v, int64_t n, double q, int64_t from, int64_t *at)
+{
+    double h = (double)(n - 1) * q, lo = floor(h), a, b;
+    int64_t i = (int64_t)lo, j;
+    if (from > i) from = i;
+    if (at) *at = i;
+    a = vidur__select_from(v, from, n, i);
+    if (i + 1 >= n || h == lo) return a;
+    b = v[i + 1];
+    for (j = i + 2; j < n; j++) if (v[j] < b) b = v[j]; /* everything after i is >= a */
+    return a + (h - lo) * (b - a);
+}
+
+/* the same (NumPy 'linear') quantile of an ascending array */
+static double vidur__quantile_sorted(const double *v, int64_t n, double q)
+{
+    double h = (double)(n - 1) * q;
+    int64_t lo = (int64_t)floor(h);
+    if (lo >= n - 1) return v[n - 1];
+    if (lo < 0) return v[0];
+    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+static void vidur__stat_of(double *v, int64_t n, vidur_stat *st)
+{
+    int64_t i;
+    double sum = 0;
+    memset(st, 0, sizeof *st);
+    st->count = n;
+    if (!n) return;
+    st->min = st->max = v[0];
     for (i = 0; i < n; i++) {
-        if (nt == 0 || v[i] < best) {
-            best = v[i];
-            nt = 0;
-        }
-        if (v[i] == best) g->ties[nt++] = i;
+        sum += v[i];
+        if (v[i] < st->min) st->min = v[i];
+        if (v[i] > st->max) st->max = v[i];
     }
-    return g->ties[vidur__mt_randbelow(&g->rng, (uint32_t)nt)];
+    st->mean = sum / (double)n;
+    {
+        int64_t at = 0; /* each selection partitions v: the next, higher quantile searches the upper part */
+        st->p50 = vidur__quantile_from(v, n, 0.5, 0, &at);
+        st->p90 = vidur__quantile_from(v, n, 0.9, at, &at);
+        st->p99 = vidur__quantile_from(v, n, 0.99, at, &at);
+    }
 }
 
-static int vidur__gs_min_random(vidur__gs *g, int n) { return vidur__gs_argmin_random(g, g->pending, n); }
-
-/* lop_uncached: u(q, r) = P - tokens cached on r; imbalance(r) = max - min of pending with u(q, r)
-   added to r alone. Fills g->imb and returns the candidate uncached tokens through u. */
-static void vidur__gs_imbalance(vidur__gs *g, vidur_sim *sim, const vidur_request *q, int64_t *u)
+/* Where a metric's values live: 1 = per-request rows at completion, 2 = rows at arrival,
+   0 = a sketch only (batch and per-token metrics, or any request metric when rows are off). */
+static int vidur__metric_source(const vidur_sim *s, int m)
 {
-    int n = sim->num_replicas, r, x;
-    for (r = 0; r < n; r++) {
-        int64_t mx = INT64_MIN, mn = INT64_MAX;
-        u[r] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[r], q);
-        for (x = 0; x < n; x++) {
-            int64_t v = g->pending[x] + (x == r ? u[r] : 0);
-            if (v > mx) mx = v;
-            if (v < mn) mn = v;
-        }
-        g->imb[r] = mx - mn;
-    }
+    int i;
+    if (!s->keep_rows) return 0;
+    if (m >= VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY && m <= VIDUR_METRIC_REQUEST_PD_RATIO) return 2;
+    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
+        if (vidur__completion_metrics[i] == m) return 1;
+    return 0;
 }
 
-static void vidur__gs_prefill_end(void *state, vidur_sim *sim, const vidur_request *q)
+/* the exact values of row-backed metrics, in request-id order, several in one pass over the
+   (wide) rows: column g, stride values apart in out, gets metric ms[g]; cnt[g] is its length */
+#define VIDUR__SUMMARY_GROUP 4
+static void vidur__metric_columns(const vidur_sim *s, const int *ms, int nm, double *out, int64_t stride, int64_t *cnt)
 {
-    vidur__gs *g = (vidur__gs *)state;
-    (void)sim;
-    if (q->replica_id < 0) return;
-    if (g->kind == VIDUR__GS_LOP || g->kind == VIDUR__GS_STICKY) g->pending[q->replica_id] -= q->num_prefill_tokens;
-    if (g->kind == VIDUR__GS_LOP_UNCACHED || g->kind == VIDUR__GS_STICKY_LOP || g->kind == VIDUR__GS_TOLERANT || g->kind == VIDUR__GS_RANKED)
-        g->pending[q->replica_id] -= q->num_prefill_tokens - q->router_cached; /* the request's current P */
+    int src[VIDUR__SUMMARY_GROUP], slot[VIDUR__SUMMARY_GROUP], skipneg[VIDUR__SUMMARY_GROUP], g;
+    int64_t i;
+    for (g = 0; g < nm; g++) {
+        src[g] = vidur__metric_source(s, ms[g]);
+        slot[g] = vidur__row_slot(ms[g]);
+        skipneg[g] = ms[g] == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || ms[g] == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN;
+        cnt[g] = 0;
+    }
+    for (i = 0; i <= s->max_request_id; i++) {
+        const vidur__row *row = &s->rows[i];
+        for (g = 0; g < nm; g++) {
+            double v;
+            if (src[g] == 1 ? !row->completed : !row->arrived) continue;
+            v = row->v[slot[g]];
+            if (skipneg[g] && v < 0) continue;
+            out[(size_t)g * (size_t)stride + (size_t)cnt[g]++] = v;
+        }
+    }
 }
 
-static void vidur__gs_request_end(void *state, vidur_sim *sim, const vidur_request *q)
+/* one row-backed metric's values; returns how many */
+static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
 {
-    vidur__gs *g = (vidur__gs *)state;
-    (void)sim;
-    if (g->kind == VIDUR__GS_STICKY_LOR && q->replica_id >= 0) g->pending[q->replica_id] -= 1;
+    int64_t cnt;
+    vidur__metric_columns(s, &m, 1, out, 0, &cnt);
+    return cnt;
 }
 
-static int vidur__gs_oom(vidur_sim *sim)
+static void vidur__stat_of_sketch(const vidur__sketch *k, vidur_stat *st)
 {
-    vidur_sim_fail(sim, VIDUR_ERR_MEMORY, "out of memory (router sessions)");
-    return -1;
+    memset(st, 0, sizeof *st);
+    st->count = k->count;
+    if (!k->count) return;
+    st->mean = k->sum / (double)k->count;
+    st->min = k->min;
+    st->max = k->max;
+    st->p50 = vidur__sketch_quantile(k, 0.5);
+    st->p90 = vidur__sketch_quantile(k, 0.9);
+    st->p99 = vidur__sketch_quantile(k, 0.99);
 }
 
-static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
+VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
 {
-    vidur__gs *g = (vidur__gs *)state;
-    int n = sim->num_replicas, i, best = 0;
-    (void)q;
-    switch (g->kind) {
-    case VIDUR__GS_ROUND_ROBIN: return (int)(g->counter++ % n);
-    case VIDUR__GS_RANDOM: return (int)vidur__mt_randbelow(&sim->sched_rng, (uint32_t)n); /* randint(1, N) - 1 */
-    case VIDUR__GS_LOP:
-        /* [F] least outstanding prefill tokens, random tie-break; released at prefill end */
-        i = vidur__gs_min_random(g, n);
-        g->pending[i] += q->num_prefill_tokens;
-        return i;
-    case VIDUR__GS_LOP_UNCACHED:
-    case VIDUR__GS_STICKY_LOP:
-    case VIDUR__GS_TOLERANT:
-    case VIDUR__GS_RANKED: {
-        /* prefix-cache aware: balance outstanding UNCACHED prompt tokens */
-        int sticky = q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED ? vidur__sess_get(g, q->session_id) : -1;
-        int64_t *uu = g->uncached;
-        int best;
-        if (g->kind == VIDUR__GS_STICKY_LOP && sticky >= 0) {
-            /* a known session stays: only its replica's cache needs asking */
-            uu[sticky] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[sticky], q);
-            g->pending[sticky] += uu[sticky];
-            /* the memo lives on the library-owned request; route() only sees it as const */
-            ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[sticky];
-            return sticky;
-        }
-        vidur__gs_imbalance(g, sim, q, uu);
-        best = sticky;
-        if (g->kind == VIDUR__GS_LOP_UNCACHED || sticky < 0) {
-            best = vidur__gs_argmin_random(g, g->imb, n);
-        } else if (g->kind == VIDUR__GS_TOLERANT) {
-            int64_t mn = g->imb[0];
-            for (i = 1; i < n; i++) if (g->imb[i] < mn) mn = g->imb[i];
-            if ((double)g->imb[sticky] > sim->cfg.tolerance_factor * (double)mn) best = vidur__gs_argmin_random(g, g->imb, n);
-        } else if (g->kind == VIDUR__GS_RANKED) {
-            /* one draw per replica in id order; rank by (imbalance, draw); keep the session's
-               replica while it is in the top k */
-            int rank = 0;
-            double *dr = g->draws;
-            for (i = 0; i < n; i++) dr[i] = vidur__mt_random(&g->rng);
-            for (i = 0; i < n; i++)
-                if (g->imb[i] < g->imb[sticky] || (g->imb[i] == g->imb[sticky] && dr[i] < dr[sticky])) rank++;
-            if (rank >= sim->cfg.top_k) best = vidur__gs_argmin_random(g, g->imb, n);
-        }
-        if (q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED && best != sticky && !vidur__sess_put(g, q->session_id, best)) return vidur__gs_oom(sim);
-        g->pending[best] += uu[best];
-        ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[best];
-        return best;
+    vidur_summary *sum = &s->summary;
+    int64_t n = s->max_request_id + 1;
+    double *tmp;
+    int m, r, complete;
+    /* everything it reads changes only when an event is processed: the report, the output
+       files and the caller can all ask after a run for the price of one computation */
+    if (s->summary_events == s->num_events + 1) return sum;
+    s->summary_events = 0;
+    memset(sum, 0, sizeof *sum);
+    sum->num_requests = s->num_arrived;
+    sum->num_completed = s->num_completed;
+    sum->num_batches = s->num_batches;
+    sum->num_events = s->num_events;
+    sum->num_preemptions = s->num_restarts;
+    sum->simulated_time = s->now;
+    sum->time_limit_reached = s->terminated;
+    sum->request_metrics_exact = s->keep_rows;
+    if (s->num_completed > 0 && s->last_completion > s->first_arrival) {
+        sum->throughput_rps = (double)s->num_completed / (s->last_completion - s->first_arrival);
+        sum->output_tokens_per_s = (double)s->output_tokens / (s->last_completion - s->first_arrival);
     }
-    case VIDUR__GS_STICKY: {
-        /* session affinity; new sessions and session-less requests go to lop's choice */
-        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
-        if (r < 0) {
-            r = vidur__gs_min_random(g, n);
-            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
+    /* row-backed metrics are read VIDUR__SUMMARY_GROUP at a time: one pass over the rows (which
+       are wide) fills that many columns */
+    if (n < 1) n = 1;
+    tmp = (double *)VIDUR_MALLOC((size_t)n * VIDUR__SUMMARY_GROUP * sizeof(double));
+    {
+        int rowm[VIDUR_METRIC_COUNT], nrow = 0, k, g;
+        int64_t cnt[VIDUR__SUMMARY_GROUP];
+        for (m = 0; m < VIDUR_METRIC_COUNT; m++) {
+            if (vidur__metric_source(s, m)) rowm[nrow++] = m;
+            else vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
         }
-        g->pending[r] += q->num_prefill_tokens;
-        return r;
-    }
-    case VIDUR__GS_STICKY_RR: {
-        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
-        if (r < 0) {
-            r = (int)(g->session_counter++ % n);
-            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
+        for (k = 0; tmp && k < nrow; k += VIDUR__SUMMARY_GROUP) {
+            int ng = nrow - k < VIDUR__SUMMARY_GROUP ? nrow - k : VIDUR__SUMMARY_GROUP;
+            vidur__metric_columns(s, rowm + k, ng, tmp, n, cnt);
+            for (g = 0; g < ng; g++) vidur__stat_of(tmp + (size_t)g * (size_t)n, cnt[g], &sum->metric[rowm[k + g]]);
         }
-        return r;
     }
-    case VIDUR__GS_STICKY_LOR: {
-        /* new sessions: fewest outstanding requests (random tie-break); every request counts */
-        int r = q->session_id >= 0 ? vidur__sess_get(g, q->session_id) : -1;
-        if (r < 0) {
-            r = vidur__gs_min_random(g, n);
-            if (q->session_id >= 0 && !vidur__sess_put(g, q->session_id, r)) return vidur__gs_oom(sim);
+    complete = tmp != NULL; /* without its buffer the exact metrics are missing: not kept */
+    s->summary_oom = !complete;
+    VIDUR_FREE(tmp);
+    sum->num_replicas = s->num_replicas;
+    sum->replica = s->util;
+    for (r = 0; r < s->num_replicas; r++) {
+        vidur_replica *rep = &s->replicas[r];
+        vidur_replica_utilization *u = &s->util[r];
+        int st;
+        double busy = 0, mfu = 0;
+        u->memory_usage_min = rep->mem_meter.min;
+        u->memory_usage_max = rep->mem_meter.max;
+        u->memory_usage_weighted_mean = vidur__meter_mean(&rep->mem_meter);
+        for (st = 0; st < rep->info.num_pipeline_stages; st++) {
+            busy += vidur__meter_mean(&rep->stages[st].busy_meter);
+            mfu += vidur__meter_mean(&rep->stages[st].mfu_meter);
         }
-        g->pending[r] += 1;
-        return r;
+        u->busy_time_percent = busy / rep->info.num_pipeline_stages;
+        u->mfu = mfu / rep->info.num_pipeline_stages;
+        u->num_blocks = rep->info.num_blocks;
+        u->prefix_cached_tokens = rep->prefix_cached_tokens;
+        u->prefix_total_tokens = rep->prefix_total_tokens;
+        u->prefix_hit_rate = rep->prefix_total_tokens ? (double)rep->prefix_cached_tokens / (double)rep->prefix_total_tokens : 0;
+        u->prefix_block_queries = rep->kvm ? rep->kvm->stat_queries : 0;
+        u->prefix_block_hits = rep->kvm ? rep->kvm->stat_hits : 0;
     }
-    default:
-        /* least outstanding requests: waiting-queue length, lowest id on ties */
-        for (i = 1; i < n; i++)
-            if (vidur_replica_num_pending_requests(&sim->replicas[i]) < vidur_replica_num_pending_requests(&sim->replicas[best])) best = i;
-        return best;
+    if (complete) s->summary_events = s->num_events + 1;
+    return sum;
+}
+
+static void vidur__json_stat(FILE *f, const char *name, const vidur_stat *st, int last)
+{
+    char b[6][40];
+    vidur__fmt_double(b[0], 40, st->mean);
+    vidur__fmt_double(b[1], 40, st->min);
+    vidur__fmt_double(b[2], 40, st->max);
+    vidur__fmt_double(b[3], 40, st->p50);
+    vidur__fmt_double(b[4], 40, st->p90);
+    vidur__fmt_double(b[5], 40, st->p99);
+    fprintf(f, "    \"%s\": {\"count\": %lld, \"mean\": %s, \"min\": %s, \"max\": %s, \"p50\": %s, \"p90\": %s, \"p99\": %s}%s\n", name,
+            (long long)st->count, b[0], b[1], b[2], b[3], b[4], b[5], last ? "" : ",");
+}
+
+/* vLLM's benchmark_serving names (milliseconds) for the same quantities, since that is what
+   users compare against: TTFT = prefill_e2e_time, TPOT = time_per_output_token (first token
+   excluded), ITL = decode_token_execution_plus_preemption_time, E2EL = request_e2e_time. The
+   cluster object averages the replicas' utilization. */
+static void vidur__json_vllm(FILE *f, const vidur_summary *sum)
+{
+    static const int ms[4] = {VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN,
+                              VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_E2E_TIME};
+    static const char *const nm[4] = {"ttft", "tpot", "itl", "e2el"};
+    char b[4][40];
+    int i, r;
+    double mem = 0, busy = 0, mfu = 0;
+    int64_t cached = 0, total = 0;
+    vidur__fmt_double(b[0], 40, sum->throughput_rps);
+    vidur__fmt_double(b[1], 40, sum->output_tokens_per_s);
+    fprintf(f, "  \"request_quantiles\": \"%s\",\n  \"vllm_benchmark\": {\"completed\": %lld, \"request_throughput\": %s, \"output_throughput\": %s",
+            sum->request_metrics_exact ? "exact" : "ddsketch", (long long)sum->num_completed, b[0], b[1]);
+    for (i = 0; i < 4; i++) {
+        const vidur_stat *st = &sum->metric[ms[i]];
+        vidur__fmt_double(b[0], 40, st->mean * 1e3);
+        vidur__fmt_double(b[1], 40, st->p50 * 1e3);
+        vidur__fmt_double(b[2], 40, st->p90 * 1e3);
+        vidur__fmt_double(b[3], 40, st->p99 * 1e3);
+        fprintf(f, ", \"mean_%s_ms\": %s, \"median_%s_ms\": %s, \"p90_%s_ms\": %s, \"p99_%s_ms\": %s", nm[i], b[0], nm[i], b[1], nm[i], b[2], nm[i], b[3]);
+    }
+    fputs("},\n", f);
+    for (r = 0; r < sum->num_replicas; r++) {
+        mem += sum->replica[r].memory_usage_weighted_mean;
+        busy += sum->replica[r].busy_time_percent;
+        mfu += sum->replica[r].mfu;
+        cached += sum->replica[r].prefix_cached_tokens;
+        total += sum->replica[r].prefix_total_tokens;
+    }
+    if (sum->num_replicas) {
+        mem /= sum->num_replicas;
+        busy /= sum->num_replicas;
+        mfu /= sum->num_replicas;
+    }
+    vidur__fmt_double(b[0], 40, mem);
+    vidur__fmt_double(b[1], 40, busy);
+    vidur__fmt_double(b[2], 40, mfu);
+    vidur__fmt_double(b[3], 40, total ? (double)cached / (double)total : 0);
+    fprintf(f, "  \"cluster\": {\"num_replicas\": %d, \"memory_usage_weighted_mean\": %s, \"busy_time_percent\": %s, \"mfu\": %s, \"prefix_hit_rate\": %s},\n",
+            sum->num_replicas, b[0], b[1], b[2], b[3]);
+}
+
+VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f)
+{
+    int m, r;
+    char b[3][40];
+    vidur__fmt_double(b[0], 40, sum->simulated_time);
+    vidur__fmt_double(b[1], 40, sum->throughput_rps);
+    vidur__fmt_double(b[2], 40, sum->output_tokens_per_s);
+    fprintf(f, "{\n  \"version\": \"%s\",\n  \"num_requests\": %lld,\n  \"num_completed\": %lld,\n  \"num_batches\": %lld,\n  \"num_events\": %lld,\n"
+               "  \"num_preemptions\": %lld,\n  \"simulated_time\": %s,\n  \"time_limit_reached\": %s,\n  \"throughput_rps\": %s,\n  \"output_tokens_per_s\": %s,\n",
+            VIDUR_VERSION_STRING, (long long)sum->num_requests, (long long)sum->num_completed, (long long)sum->num_batches,
+            (long long)sum->num_events, (long long)sum->num_preemptions, b[0], sum->time_limit_reached ? "true" : "false", b[1], b[2]);
+    fputs("  \"metrics\": {\n", f);
+    for (m = 0; m < VIDUR_METRIC_COUNT; m++) vidur__json_stat(f, vidur__metric_names[m], &sum->metric[m], m == VIDUR_METRIC_COUNT - 1);
+    fputs("  },\n", f);
+    vidur__json_vllm(f, sum);
+    fputs("  \"replicas\": [\n", f);
+    for (r = 0; r < sum->num_replicas; r++) {
+        const vidur_replica_utilization *u = &sum->replica[r];
+        char c[5][40];
+        vidur__fmt_double(c[0], 40, u->memory_usage_min);
+        vidur__fmt_double(c[1], 40, u->memory_usage_max);
+        vidur__fmt_double(c[2], 40, u->memory_usage_weighted_mean);
+        vidur__fmt_double(c[3], 40, u->busy_time_percent);
+        vidur__fmt_double(c[4], 40, u->mfu);
+        fprintf(f, "    {\"replica\": %d, \"num_blocks\": %lld, \"memory_usage_min\": %s, \"memory_usage_max\": %s, \"memory_usage_weighted_mean\": %s, \"busy_time_percent\": %s, \"mfu\": %s",
+                r, (long long)u->num_blocks, c[0], c[1], c[2], c[3], c[4]);
+        vidur__fmt_double(c[0], 40, u->prefix_hit_rate);
+        fprintf(f, ", \"prefix_cached_tokens\": %lld, \"prefix_total_tokens\": %lld, \"prefix_hit_rate\": %s, \"prefix_block_queries\": %lld, \"prefix_block_hits\": %lld}%s\n",
+                (long long)u->prefix_cached_tokens, (long long)u->prefix_total_tokens, c[0], (long long)u->prefix_block_queries,
+                (long long)u->prefix_block_hits, r == sum->num_replicas - 1 ? "" : ",");
+    }
+    fputs("  ]\n}\n", f);
+    return ferror(f) ? VIDUR_ERR_IO : VIDUR_OK;
+}
+
+VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f)
+{
+    static const int shown[] = {VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED,
+                                VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY, VIDUR_METRIC_BATCH_SIZE,
+                                VIDUR_METRIC_BATCH_NUM_TOKENS};
+    static const char *labels[] = {"TTFT (prefill_e2e_time) s", "TBT (decode_time_..._normalized) s", "E2E latency s",
+                                   "scheduling delay s", "batch size", "batch tokens"};
+    int i, r;
+    double mem = 0, busy = 0, mfu = 0;
+    fprintf(f, "requests %lld arrived, %lld completed; %lld batches; %lld events; %lld preemptions; simulated %.3f s%s\n",
+            (long long)sum->num_requests, (long long)sum->num_completed, (long long)sum->num_batches, (long long)sum->num_events,
+            (long long)sum->num_preemptions, sum->simulated_time, sum->time_limit_reached ? " (time limit)" : "");
+    fprintf(f, "throughput %.3f requests/s, %.1f output tokens/s\n", sum->throughput_rps, sum->output_tokens_per_s);
+    fprintf(f, "%-36s %12s %12s %12s %12s\n", "metric", "mean", "p50", "p90", "p99");
+    for (i = 0; i < (int)(sizeof shown / sizeof shown[0]); i++) {
+        const vidur_stat *st = &sum->metric[shown[i]];
+        fprintf(f, "%-36s %12.6g %12.6g %12.6g %12.6g\n", labels[i], st->mean, st->p50, st->p90, st->p99);
+    }
+    for (r = 0; r < sum->num_replicas; r++) {
+        mem += sum->replica[r].memory_usage_weighted_mean;
+        busy += sum->replica[r].busy_time_percent;
+        mfu += sum->replica[r].mfu;
+    }
+    if (sum->num_replicas)
+        fprintf(f, "replicas %d: KV memory %.1f%% (time-weighted mean), busy %.1f%%, MFU %.2f%%\n", sum->num_replicas,
+                mem / sum->num_replicas, busy / sum->num_replicas, mfu / sum->num_replicas);
+    {
+        int64_t cached = 0, total = 0;
+        for (r = 0; r < sum->num_replicas; r++) {
+            cached += sum->replica[r].prefix_cached_tokens;
+            total += sum->replica[r].prefix_total_tokens;
+        }
+        if (total > 0)
+            fprintf(f, "prefix cache: %.1f%% of prompt tokens served from cache (%lld tokens saved)\n",
+                    100.0 * (double)cached / (double)total, (long long)cached);
     }
 }
 
-#define VIDUR__GS_API(name, kind) {name, vidur__gs_create, vidur__gs_destroy, vidur__gs_route, NULL, vidur__gs_request_end, vidur__gs_prefill_end, (void *)(intptr_t)(kind)}
-static const vidur_global_scheduler_api vidur__global_schedulers[] = {
-    VIDUR__GS_API("round_robin", VIDUR__GS_ROUND_ROBIN),
-    VIDUR__GS_API("random", VIDUR__GS_RANDOM),
-    VIDUR__GS_API("lor", VIDUR__GS_LOR),
-    VIDUR__GS_API("lop", VIDUR__GS_LOP),
-    VIDUR__GS_API("lop_uncached", VIDUR__GS_LOP_UNCACHED),
-    VIDUR__GS_API("sticky", VIDUR__GS_STICKY),
-    VIDUR__GS_API("sticky_lop", VIDUR__GS_STICKY_LOP),
-    VIDUR__GS_API("sticky_round_robin", VIDUR__GS_STICKY_RR),
-    VIDUR__GS_API("sticky_lor", VIDUR__GS_STICKY_LOR),
-    VIDUR__GS_API("tolerant_sticky_lop_uncached", VIDUR__GS_TOLERANT),
-    VIDUR__GS_API("ranked_sticky_lop_uncached", VIDUR__GS_RANKED),
-};
+static int vidur__mkdirs(const char *path, vidur_error *err)
+{
+    char buf[VIDUR_PATH_MAX + 64];
+    size_t i, n = strlen(path);
+    if (n >= sizeof buf) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", path);
+        return 0;
+    }
+    memcpy(buf, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (vidur__mkdir(buf) != 0 && errno != EEXIST) {
+                vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+                return 0;
+            }
+            buf[i] = c;
+        }
+    }
+    return 1;
+}
+
+static void vidur__csv_cell(FILE *f, double v, int present)
+{
+    char b[40];
+    fputc(',', f);
+    if (!present) return;
+    vidur__fmt_double(b, sizeof b, v);
+    fputs(b, f);
+}
+
+static int vidur__write_request_metrics(vidur_sim *s, FILE *f)
+{
+    int64_t i;
+    int m;
+    fputs("Request Id", f);
+    for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) fprintf(f, ",%s", vidur__metric_names[m]);
+    fputc('\n', f);
+    for (i = 0; i <= s->max_request_id; i++) {
+        const vidur__row *row = &s->rows[i];
+        if (!row->arrived && !row->completed) continue;
+        fprintf(f, "%lld", (long long)i);
+        for (m = 0; m < VIDUR_NUM_REQUEST_TIME_METRICS; m++) vidur__csv_cell(f, row->v[m], row->completed);
+        vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], row->arrived && row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] >= 0);
+        for (m = VIDUR_METRIC_REQUEST_NUM_TOKENS; m <= VIDUR_METRIC_REQUEST_PD_RATIO; m++) vidur__csv_cell(f, row->v[m], row->arrived);
+        vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_NUM_RESTARTS], row->completed);
+        fputc('\n', f);
+    }
+    return !ferror(f);
+}
+
+/* 0 (and an error) when the last summary lacks its exact metrics: files or a report written
+   from it would look complete */
+static int vidur__summary_exact(const vidur_sim *s, vidur_error *err)
+{
+    if (!s->summary_oom) return 1;
+    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (summary)");
+    return 0;
+}
+
+/* ---- section: plots, batch/operation rows, report.html (workload_and_metrics.md §6) ----------
+   plots/<metric>.csv: `cdf,<metric>`, 101 rows (cdf 0, 0.01, ..., 1): linear-interpolated
+   quantiles of the exact values when per-request rows are kept, else the DDSketch's. */
+
+/* 101 quantiles of metric m into q[]; returns the number of values (0: nothing recorded) */
+static int64_t vidur__metric_cdf(vidur_sim *s, int m, double *q, double *tmp)
+{
+    int i;
+    if (vidur__metric_source(s, m)) {
+        int64_t n = vidur__metric_values(s, m, tmp);
+        if (!n) return 0;
+        qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
+        for (i = 0; i <= 100; i++) {
+            double h = (double)(n - 1) * i / 100.0, lo = floor(h);
+            int64_t j = (int64_t)lo;
+            q[i] = j + 1 < n ? tmp[j] + (h - lo) * (tmp[j + 1] - tmp[j]) : tmp[j];
+        }
+        return n;
+    }
+    if (!s->msk[m].count) return 0;
+    for (i = 0; i <= 100; i++) q[i] = vidur__sketch_quantile(&s->msk[m], i / 100.0);
+    return s->msk[m].count;
+}
+
+static int vidur__write_cdf_file(const char *dir, const char *name, const double *q, vidur_error *err)
+{
+    vidur__afile a;
+    char file[VIDUR_NAME_MAX + 16], b[40];
+    int i;
+    snprintf(file, sizeof file, "%s.csv", name);
+    if (!vidur__aopen(&a, dir, file, err)) return 0;
+    fprintf(a.f, "cdf,%s\n", name);
+    for (i = 0; i <= 100; i++) {
+        vidur__fmt_double(b, sizeof b, q[i]);
+        fprintf(a.f, "%g,%s\n", i / 100.0, b);
+    }
+    return vidur__aclose(&a, 1, err);
+}
+
+static int vidur__meter_json(const char *dir, const char *name, const vidur__meter *m, vidur_error *err)
+{
+    vidur__afile a;
+    char file[VIDUR_NAME_MAX + 16], b[3][40];
+    snprintf(file, sizeof file, "%s.json", name);
+    if (!vidur__aopen(&a, dir, file, err)) return 0;
+    vidur__fmt_double(b[0], 40, m->min);
+    vidur__fmt_double(b[1], 40, m->max);
+    vidur__fmt_double(b[2], 40, vidur__meter_mean(m));
+    fprintf(a.f, "{\"%s_min\": %s, \"%s_max\": %s, \"%s_weighted_mean\": %s}\n", name, b[0], name, b[1], name, b[2]);
+    return vidur__aclose(&a, 1, err);
+}
+
+/* appends everything written so far to the temporary file src (left positioned at its end, so
+   the run may go on writing); returns 0 when src could not be read */
+static int vidur__append_file(FILE *dst, FILE *src)
+{
+    char buf[65536];
+    size_t n;
+    fflush(src);
+    rewind(src);
+    while ((n = fread(buf, 1, sizeof buf, src)) > 0) fwrite(buf, 1, n, dst);
+    fseek(src, 0, SEEK_END);
+    return !ferror(src);
+}
+
+/* copies a temporary row file under its final name, behind a header line */
+static int vidur__copy_rows(FILE *src, const char *dir, const char *name, const char *header, vidur_error *err)
+{
+    vidur__afile a;
+    if (!vidur__aopen(&a, dir, name, err)) return 0;
+    fputs(header, a.f);
+    return vidur__aclose(&a, vidur__append_file(a.f, src), err);
+}
+
+/* request_{arrival,completion}_time_series.csv: `Time (sec),<name>`, cumulative counts; one row
+   per request with per-request rows, else one per time bucket (the count at the bucket's end) */
+static int vidur__write_time_series(vidur_sim *s, const char *dir, int completion, double *tmp, vidur_error *err)
+{
+    const char *name = completion ? "request_completion" : "request_arrival";
+    char file[64], b[40];
+    vidur__afile a;
+    int64_t i, n = 0;
+    snprintf(file, sizeof file, "%s_time_series.csv", name);
+    if (!vidur__aopen(&a, dir, file, err)) return 0;
+    fprintf(a.f, "Time (sec),%s\n", name);
+    if (s->keep_rows) {
+        for (i = 0; i <= s->max_request_id; i++) {
+            const vidur__row *row = &s->rows[i];
+            if (completion ? row->completed : row->arrived) tmp[n++] = completion ? row->completed_at : row->arrived_at;
+        }
+        if (completion) qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
+        for (i = 0; i < n; i++) {
+            vidur__fmt_double(b, sizeof b, tmp[i]);
+            fprintf(a.f, "%s,%lld\n", b, (long long)(i + 1));
+        }
+    } else {
+        const double *cnt = s->ts.cnt + (size_t)(completion ? VIDUR__TS_COMPLETIONS : VIDUR__TS_ARRIVALS) * VIDUR__TS_BUCKETS;
+        double cum = 0;
+        for (i = 0; i < VIDUR__TS_BUCKETS && (double)i * s->ts.width <= s->ts.t_max; i++) {
+            cum += cnt[i];
+            vidur__fmt_double(b, sizeof b, (double)(i + 1) * s->ts.width);
+            fprintf(a.f, "%s,%.0f\n", b, cum);
+        }
+    }
+    return vidur__aclose(&a, 1, err);
+}
+
+static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summary *sum, vidur_error *err)
+{
+    char plots[VIDUR_PATH_MAX + 80], name[VIDUR_NAME_MAX];
+    double q[101], *tmp;
+    int m, r, st, ok = 1;
+    int64_t n = s->max_request_id + 1;
+    vidur__afile a;
+    snprintf(plots, sizeof plots, "%s/plots", path);
+    if (!vidur__mkdirs(plots, err)) return 0;
+    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
+    if (!tmp) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (plots)");
+        return 0;
+    }
+    for (m = 0; m < VIDUR_METRIC_COUNT && ok; m++)
+        if (vidur__metric_cdf(s, m, q, tmp)) ok = vidur__write_cdf_file(plots, vidur__metric_names[m], q, err);
+    /* the per-request scatter of every latency metric ([F] <metric>_scatter.csv) */
+    for (m = 0; m < VIDUR_METRIC_COUNT && ok && s->keep_rows; m++) {
+        int64_t i;
+        if (vidur__metric_source(s, m) != 1 || m == VIDUR_METRIC_REQUEST_NUM_RESTARTS || m == VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED ||
+            m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN)
+            continue;
+        snprintf(name, sizeof name, "%s_scatter.csv", vidur__metric_names[m]);
+        if (!(ok = vidur__aopen(&a, plots, name, err))) break;
+        fprintf(a.f, "Request Id,%s\n", vidur__metric_names[m]);
+        for (i = 0; i < n; i++) {
+            char b[40];
+            if (!s->rows[i].completed) continue;
+            vidur__fmt_double(b, sizeof b, s->rows[i].v[vidur__row_slot(m)]);
+            fprintf(a.f, "%lld,%s\n", (long long)i, b);
+        }
+        ok = vidur__aclose(&a, 1, err);
+    }
+    ok = ok && vidur__write_time_series(s, plots, 0, tmp, err) && vidur__write_time_series(s, plots, 1, tmp, err);
+    if (ok && s->cfg.store_operation_metrics) {
+        int op;
+        for (op = 0; op <= VIDUR_OP_COUNT && ok; op++) {
+            const vidur__sketch *k = &s->op_sk[op];
+            int i;
+            if (!k->count) continue;
+            for (i = 0; i <= 100; i++) q[i] = vidur__sketch_quantile(k, i / 100.0);
+            if (op < VIDUR_OP_COUNT) snprintf(name, sizeof name, "%s_execution_time", vidur_op_name(op));
+            else snprintf(name, sizeof name, "model_execution_e2e");
+            ok = vidur__write_cdf_file(plots, name, q, err);
+        }
+    }
+    if (ok && s->cfg.store_utilization_metrics) {
+        /* Vidur's per-replica, per-stage files (ids from 0, without upstream's slot quirk) */
+        for (r = 0; r < s->num_replicas && ok; r++)
+            for (st = 0; st < s->replicas[r].info.num_pipeline_stages && ok; st++) {
+                snprintf(name, sizeof name, "replica_%d_stage_%d_busy_time_percent", r, st);
+                ok = vidur__meter_json(plots, name, &s->replicas[r].stages[st].busy_meter, err);
+                snprintf(name, sizeof name, "replica_%d_stage_%d_mfu", r, st);
+                ok = ok && vidur__meter_json(plots, name, &s->replicas[r].stages[st].mfu_meter, err);
+            }
+        /* [F] the same, one file per quantity keyed by replica (and stage) */
+        if (ok && (ok = vidur__aopen(&a, plots, "replica_memory_usage.json", err))) {
+            fputc('{', a.f);
+            for (r = 0; r < s->num_replicas; r++) {
+                const vidur__meter *mt = &s->replicas[r].mem_meter;
+                char b[3][40];
+                vidur__fmt_double(b[0], 40, mt->min);
+                vidur__fmt_double(b[1], 40, mt->max);
+                vidur__fmt_double(b[2], 40, vidur__meter_mean(mt));
+                fprintf(a.f, "%s\"%d\": {\"replica_memory_usage_min\": %s, \"replica_memory_usage_max\": %s, \"replica_memory_usage_weighted_mean\": %s}",
+                        r ? ", " : "", r, b[0], b[1], b[2]);
+            }
+            fputs("}\n", a.f);
+            ok = vidur__aclose(&a, 1, err);
+        }
+        for (m = 0; m < 2 && ok; m++) {
+            const char *what = m ? "replica_mfu" : "replica_busy_time";
+            snprintf(name, sizeof name, "%s.json", what);
+            if (!(ok = vidur__aopen(&a, plots, name, err))) break;
+            fputc('{', a.f);
+            for (r = 0; r < s->num_replicas; r++) {
+                fprintf(a.f, "%s\"%d\": {", r ? ", " : "", r);
+                for (st = 0; st < s->replicas[r].info.num_pipeline_stages; st++) {
+                    const vidur__meter *mt = m ? &s->replicas[r].stages[st].mfu_meter : &s->replicas[r].stages[st].busy_meter;
+                    char b[3][40];
+                    vidur__fmt_double(b[0], 40, mt->min);
+                    vidur__fmt_double(b[1], 40, mt->max);
+                    vidur__fmt_double(b[2], 40, vidur__meter_mean(mt));
+                    fprintf(a.f, "%s\"%d\": {\"%s_min\": %s, \"%s_max\": %s, \"%s_weighted_mean\": %s}", st ? ", " : "", st, what, b[0], what,
+                            b[1], what, b[2]);
+                }
+                fputc('}', a.f);
+            }
+            fputs("}\n", a.f);
+            ok = vidur__aclose(&a, 1, err);
+        }
+    }
+    if (ok && (ok = vidur__aopen(&a, plots, "replica_prefix_cache_metrics.json", err))) {
+        fputc('{', a.f);
+        for (r = 0; r < s->num_replicas; r++) {
+            char b[40];
+            vidur__fmt_double(b, sizeof b, sum->replica[r].prefix_hit_rate);
+            fprintf(a.f, "%s\"%d\": {\"cached_tokens_sum\": %lld, \"total_tokens_sum\": %lld, \"hit_ratio\": %s}", r ? ", " : "", r,
+                    (long long)sum->replica[r].prefix_cached_tokens, (long long)sum->replica[r].prefix_total_tokens, b);
+        }
+        fputs("}\n", a.f);
+        ok = vidur__aclose(&a, 1, err);
+    }
+    /* store_token_completion_metrics: the series streamed to temporary files during the run */
+    for (r = 0; ok && s->tok_rows[0] && r < 4; r++) {
+        char header[96];
+        snprintf(name, sizeof name, "%s.csv", vidur__tok_names[r]);
+        snprintf(header, sizeof header, "Time (sec),%s\n", vidur__tok_names[r]);
+        ok = vidur__copy_rows(s->tok_rows[r], plots, name, header, err);
+    }
+    VIDUR_FREE(tmp);
+    return ok;
+}
+
+/* batch_metrics.csv / operation_metrics.csv (keep_individual_batch_metrics): one row per batch
+   (per batch stage for operations), in completion order */
+static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *err)
+{
+    char header[1024];
+    size_t len;
+    int op;
+    if (s->batch_rows &&
+        !vidur__copy_rows(s->batch_rows, path, "batch_metrics.csv",
+                          "Batch Id,replica,batch_execution_time,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,"
+                          "batch_size,batch_num_completed_prefills\n",
+                          err))
+        return 0;
+    if (!s->op_rows) return 1;
+    len = (size_t)snprintf(header, sizeof header, "Batch Id,replica,stage");
+    for (op = 0; op < VIDUR_OP_COUNT; op++) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
+    snprintf(header + len, sizeof header - len, ",model_execution_e2e\n");
+    return vidur__copy_rows(s->op_rows, path, "operation_metrics.csv", header, err);
+}
+
+/* write_json_trace: event_trace.json (every processed event, in order) and cluster.json (the
+   replicas with the derived model quantities of simulator.md §2.4, [F] id and num_replicas) */
+static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error *err)
+{
+    vidur__afile a;
+    int r, ok;
+    if (!s->event_rows) return 1;
+    if (!vidur__aopen(&a, path, "event_trace.json", err)) return 0;
+    fputs("[\n", a.f);
+    ok = vidur__append_file(a.f, s->event_rows);
+    fputs("\n]\n", a.f);
+    if (!vidur__aclose(&a, ok, err)) return 0;
+    if (!vidur__aopen(&a, path, "cluster.json", err)) return 0;
+    fprintf(a.f, "{\"id\": 0, \"num_replicas\": %d, \"replicas\": [", s->num_replicas);
+    for (r = 0; r < s->num_replicas; r++) {
+        const vidur_replica_info *in = &s->replicas[r].info;
+        char fl[40];
+        vidur__fmt_double(fl, sizeof fl, s->device->fp16_tflops * 1099511627776.0);
+        fprintf(a.f, "%s\n{\"id\": %d, \"model_name\": \"%s\", \"device\": \"%s\", \"network_device\": \"%s\", "
+                "\"tensor_parallel_size\": %d, \"num_pipeline_stages\": %d, \"num_layers_per_pipeline_stage\": %d, "
+                "\"attention_head_dim\": %d, \"q_heads_per_tensor_parallel_worker\": %d, \"kv_heads_per_tensor_parallel_worker\": %d, "
+                "\"max_request_tokens\": %lld, \"per_device_flops\": %s}",
+                r ? "," : "", r, s->model->name, s->device->name, s->node->name, in->tensor_parallel_size, in->num_pipeline_stages,
+                s->model->num_layers / in->num_pipeline_stages, s->model->embedding_dim / s->model->num_q_heads,
+                s->model->num_q_heads / in->tensor_parallel_size,
+                (int)vidur__ceil_div(s->model->num_kv_heads, in->tensor_parallel_size), (long long)in->max_tokens, fl);
+    }
+    fputs("\n]}\n", a.f);
+    return vidur__aclose(&a, 1, err);
+}
+
+VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err)
+{
+    char path[VIDUR_PATH_MAX + 64], plots[VIDUR_PATH_MAX + 80];
+    vidur__afile a;
+    const vidur_summary *sum = vidur_sim_summary(s);
+    int ok, r;
+    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
+    if (!dir) {
+        if (s->cfg.timestamp_output_dir) {
+            /* the only use of the clock: naming the folder, as Vidur does */
+            time_t now = time(NULL);
+            struct tm tmv, *tp;
+            long usec = 0;
+#if defined(_WIN32)
+            tp = (localtime_s(&tmv, &now) == 0) ? &tmv : NULL;
+#else
+            struct timeval tv;
+            if (gettimeofday(&tv, NULL) == 0) {
+                now = tv.tv_sec;
+                usec = (long)tv.tv_usec;
+            }
+#if defined(__USE_POSIX) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+            tp = localtime_r(&now, &tmv); /* thread-safe */
+#else
+            /* strict ISO C on glibc declares no localtime_r: define _POSIX_C_SOURCE before
+               including vidur.h when simulations in several threads name timestamped folders */
+            tp = localtime(&now);
+            if (tp) { tmv = *tp; tp = &tmv; }
+#endif
+#endif
+            if (!tp) {
+                vidur__set_error(err, VIDUR_ERR_IO, "cannot read the clock to name the output folder");
+                return VIDUR_ERR_IO;
+            }
+            snprintf(path, sizeof path, "%s/%04d-%02d-%02d_%02d-%02d-%02d-%06ld", s->cfg.output_dir, tp->tm_year + 1900, tp->tm_mon + 1,
+                     tp->tm_mday, tp->tm_hour, tp->tm_min, tp->tm_sec, usec);
+        } else {
+            snprintf(path, sizeof path, "%s", s->cfg.output_dir);
+        }
+    } else {
+        snprintf(path, sizeof path, "%s", dir);
+    }
+    if (!vidur__mkdirs(path, err)) return VIDUR_ERR_IO;
+    if (out_dir && out_dir_size) vidur__copy(out_dir, out_dir_size, path);
+    if (!vidur__aopen(&a, path, "config.json", err)) return VIDUR_ERR_IO;
+    ok = vidur_config_write_json(&s->cfg, a.f) == VIDUR_OK;
+    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    if (s->cfg.store_request_metrics) {
+        if (!vidur__aopen(&a, path, "request_metrics.csv", err)) return VIDUR_ERR_IO;
+        ok = vidur__write_request_metrics(s, a.f);
+        if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    }
+    if (!vidur__aopen(&a, path, "summary.json", err)) return VIDUR_ERR_IO;
+    ok = vidur_summary_write_json(sum, a.f) == VIDUR_OK;
+    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    if (s->cfg.store_plots && s->cfg.store_utilization_metrics) {
+        snprintf(plots, sizeof plots, "%s/plots", path);
+        if (!vidur__mkdirs(plots, err)) return VIDUR_ERR_IO;
+        for (r = 0; r < s->num_replicas; r++) {
+            char name[64], b[3][40];
+            const vidur_replica_utilization *u = &sum->replica[r];
+            snprintf(name, sizeof name, "replica_%d_memory_usage.json", r);
+            if (!vidur__aopen(&a, plots, name, err)) return VIDUR_ERR_IO;
+            vidur__fmt_double(b[0], 40, u->memory_usage_min);
+            vidur__fmt_double(b[1], 40, u->memory_usage_max);
+            vidur__fmt_double(b[2], 40, u->memory_usage_weighted_mean);
+            fprintf(a.f, "{\"replica_%d_memory_usage_min\": %s, \"replica_%d_memory_usage_max\": %s, \"replica_%d_memory_usage_weighted_mean\": %s}\n",
+                    r, b[0], r, b[1], r, b[2]);
+            if (!vidur__aclose(&a, 1, err)) return VIDUR_ERR_IO;
+        }
+    }
+    if (s->cfg.store_plots && !vidur__write_plots(s, path, sum, err)) return err->code ? err->code : VIDUR_ERR_IO;
+    if (!vidur__write_batch_rows(s, path, err)) return VIDUR_ERR_IO;
+    if (!vidur__write_event_trace(s, path, err)) return VIDUR_ERR_IO;
+    if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
+    if (s->trace) {
+        int j;
+        if (!vidur__aopen(&a, path, "chrome_trace.json", err)) return VIDUR_ERR_IO;
+        fputs("{\"traceEvents\": [", a.f);
+        /* lane names (metadata events): one process per replica, one thread per stage */
+        for (r = 0; r < s->num_replicas; r++) {
+            fprintf(a.f, "\n{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"args\": {\"name\": \"replica %d\"}},", r, r);
+            for (j = 0; j < s->replicas[r].info.num_pipeline_stages; j++)
+                fprintf(a.f, "\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": \"stage %d\"}}%s", r, j, j,
+                        s->trace_first && r == s->num_replicas - 1 && j == s->replicas[r].info.num_pipeline_stages - 1 ? "" : ",");
+        }
+        ok = vidur__append_file(a.f, s->trace);
+        fputs("\n]}\n", a.f);
+        if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    }
+    return VIDUR_OK;
+}
+
+/* ---- section: SVG plots and report.html ----------------------------------------------------
+   A small line/scatter plot writer (inline SVG, no scripts, no network) and the report built
+   with it. The plot writer is public so tools can draw their own figures (e.g. Pareto fronts). */
+static const char *const vidur__svg_colors[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+VIDURDEF void vidur_xml_escape(FILE *f, const char *text)
+{
+    for (; text && *text; text++) {
+        switch (*text) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default:
+            if ((unsigned char)*text >= 0x20 || *text == '\n' || *text == '\t') fputc(*text, f);
+        }
+    }
+}
+
+/* a "nice" tick step (1, 2 or 5 x 10^k) giving about n ticks over span */
+static double vidur__nice_step(double span, int n)
+{
+    double raw = span / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
+    return (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10) * mag;
+}
+
+static double vidur__svg_tr(double v, int lg) { return lg ? log10(v) : v; }
+
+VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur_svg_series *series, int nseries)
+{
+    int W = p->width > 0 ? p->width : 560, H = p->height > 0 ? p->height : 320;
+    double L = 64, R = 16, T = 30, B = 44, pw = W - L - R, ph = H - T - B;
+    double x0 = HUGE_VAL, x1 = -HUGE_VAL, y0 = HUGE_VAL, y1 = -HUGE_VAL, step, v;
+    int i, any = 0;
+    int64_t k;
+    for (i = 0; i < nseries; i++)
+        for (k = 0; k < series[i].n; k++) {
+            double x = series[i].x[k], y = series[i].y[k];
+            if (!isfinite(x) || !isfinite(y) || (p->log_x && x <= 0) || (p->log_y && y <= 0)) continue;
+            x = vidur__svg_tr(x, p->log_x);
+            y = vidur__svg_tr(y, p->log_y);
+            if (x < x0) x0 = x;
+            if (x > x1) x1 = x;
+            if (y < y0) y0 = y;
+            if (y > y1) y1 = y;
+            any = 1;
+        }
+    if (!any) x0 = y0 = 0, x1 = y1 = 1;
+    if (!p->log_y && y0 > 0 && y0 < 0.5 * y1) y0 = 0; /* start level and rate axes at 0 */
+    if (x1 - x0 < 1e-12 * (fabs(x0) + 1)) x0 -= 0.5, x1 += 0.5;
+    if (y1 - y0 < 1e-12 * (fabs(y0) + 1)) y0 -= 0.5, y1 += 0.5;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H, W, H);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", W, H);
+    fputs("<text x=\"", f);
+    fprintf(f, "%d\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">", W / 2);
+    vidur_xml_escape(f, p->title);
+    fputs("</text>\n", f);
+    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#888888\"/>\n", L, T, pw, ph);
+#define VIDUR__SX(x) (L + ((x) - x0) / (x1 - x0) * pw)
+#define VIDUR__SY(y) (T + ph - ((y) - y0) / (y1 - y0) * ph)
+    /* ticks and grid: nice steps, or powers of ten on a log axis */
+    step = p->log_x ? 1 : vidur__nice_step(x1 - x0, 6);
+    for (v = ceil(x0 / step) * step; v <= x1 + 1e-9 * step; v += step) {
+        double sx = VIDUR__SX(v), lab = p->log_x ? pow(10, v) : (fabs(v) < 1e-12 * step ? 0 : v);
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%g\" x2=\"%.2f\" y2=\"%g\" stroke=\"#e0e0e0\"/><text x=\"%.2f\" y=\"%g\" text-anchor=\"middle\">%g</text>\n",
+                sx, T, sx, T + ph, sx, T + ph + 14, lab);
+    }
+    step = p->log_y ? 1 : vidur__nice_step(y1 - y0, 5);
+    for (v = ceil(y0 / step) * step; v <= y1 + 1e-9 * step; v += step) {
+        double sy = VIDUR__SY(v), lab = p->log_y ? pow(10, v) : (fabs(v) < 1e-12 * step ? 0 : v);
+        fprintf(f, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"#e0e0e0\"/><text x=\"%g\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
+                L, sy, L + pw, sy, L - 4, sy + 4, lab);
+    }
+    fprintf(f, "<text x=\"%g\" y=\"%d\" text-anchor=\"middle\">", L + pw / 2, H - 8);
+    vidur_xml_escape(f, p->x_label);
+    fprintf(f, "%s</text>\n<text x=\"14\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 14 %g)\">", p->log_x ? " (log)" : "", T + ph / 2, T + ph / 2);
+    vidur_xml_escape(f, p->y_label);
+    fprintf(f, "%s</text>\n", p->log_y ? " (log)" : "");
+    for (i = 0; i < nseries; i++) {
+        const char *col = series[i].color ? series[i].color : vidur__svg_colors[i % 10];
+        int open = 0, dots = p->scatter || series[i].points;
+        for (k = 0; k < series[i].n; k++) {
+            double x = series[i].x[k], y = series[i].y[k];
+            int good = isfinite(x) && isfinite(y) && !(p->log_x && x <= 0) && !(p->log_y && y <= 0);
+            if (good) {
+                double sx = VIDUR__SX(vidur__svg_tr(x, p->log_x)), sy = VIDUR__SY(vidur__svg_tr(y, p->log_y));
+                if (dots) {
+                    /* points with a hover text are larger: something to point at */
+                    fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%s\" fill=\"", sx, sy, series[i].titles ? "4\" fill-opacity=\"0.8" : "2.5");
+                    vidur_xml_escape(f, col);
+                    if (series[i].titles) {
+                        fputs("\"><title>", f);
+                        vidur_xml_escape(f, series[i].titles[k]);
+                        fputs("</title></circle>\n", f);
+                    } else {
+                        fputs("\"/>\n", f);
+                    }
+                } else {
+                    if (!open) {
+                        fputs("<polyline fill=\"none\" stroke=\"", f);
+                        vidur_xml_escape(f, col);
+                        fputs("\" stroke-width=\"1.5\" points=\"", f);
+                    }
+                    fprintf(f, "%s%.2f,%.2f", open ? " " : "", sx, sy);
+                    open = 1;
+                }
+            }
+            if (open && (!good || k == series[i].n - 1)) { /* a missing value breaks the line */
+                fputs("\"/>\n", f);
+                open = 0;
+            }
+        }
+        if (i < 12 && series[i].name && series[i].name[0]) { /* legend (first 12 series) */
+            double ly = T + 12 + 13 * i;
+            fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"10\" height=\"3\" fill=\"", L + pw - 170, ly - 4);
+            vidur_xml_escape(f, col);
+            fprintf(f, "\"/><text x=\"%g\" y=\"%g\">", L + pw - 156, ly);
+            vidur_xml_escape(f, series[i].name);
+            fputs("</text>\n", f);
+        }
+    }
+#undef VIDUR__SX
+#undef VIDUR__SY
+    fputs("</svg>\n", f);
+}
+
+/* one plot of the time series: per-bucket rate (count / width) or mean of the samples */
+static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const char *ylab, int first, int count, int rate,
+                             const char *const *names, double *xs, double *ys)
+{
+    vidur_svg_series ser[64];
+    vidur_svg_plot p;
+    char nm[64][48];
+    int i, nb = 0, k;
+    while (nb < VIDUR__TS_BUCKETS && (double)nb * s->ts.width <= s->ts.t_max) nb++;
+    if (count > 64) count = 64;
+    memset(ser, 0, sizeof ser);
+    for (k = 0; k < count; k++) {
+        const double *sm = s->ts.sum + (size_t)(first + k) * VIDUR__TS_BUCKETS, *cn = s->ts.cnt + (size_t)(first + k) * VIDUR__TS_BUCKETS;
+        double *x = xs + (size_t)k * VIDUR__TS_BUCKETS, *y = ys + (size_t)k * VIDUR__TS_BUCKETS;
+        for (i = 0; i < nb; i++) {
+            /* the last interval ends at the last event: a rate over its covered part only */
+            double w = i == nb - 1 && s->ts.t_max - i * s->ts.width > 1e-9 ? s->ts.t_max - i * s->ts.width : s->ts.width;
+            x[i] = (i + 0.5) * s->ts.width;
+            y[i] = rate ? cn[i] / w : cn[i] > 0 ? sm[i] / cn[i] : NAN;
+        }
+        if (names) snprintf(nm[k], sizeof nm[k], "%s", names[k]);
+        else if (count > 1) snprintf(nm[k], sizeof nm[k], "replica %d", k);
+        else nm[k][0] = 0;
+        ser[k].name = nm[k];
+        ser[k].x = x;
+        ser[k].y = y;
+        ser[k].n = nb;
+    }
+    memset(&p, 0, sizeof p);
+    p.title = title;
+    p.x_label = "simulated time (s)";
+    p.y_label = ylab;
+    vidur_svg_plot_write(f, &p, ser, count);
+}
+
+static void vidur__report_row(FILE *f, const char *label, const vidur_stat *st)
+{
+    fputs("<tr><td>", f);
+    vidur_xml_escape(f, label);
+    fprintf(f, "</td><td>%lld</td><td>%.6g</td><td>%.6g</td><td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>\n", (long long)st->count, st->mean,
+            st->p50, st->p90, st->p99, st->max);
+}
+
+VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidur_error *err)
+{
+    static const int cdf_metrics[3][2] = {{VIDUR_METRIC_PREFILL_E2E_TIME, -1},
+                                          {VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME,
+                                           VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED},
+                                          {VIDUR_METRIC_REQUEST_E2E_TIME, -1}};
+    static const char *const cdf_titles[3] = {"TTFT (prefill_e2e_time)", "TBT", "E2E latency (request_e2e_time)"};
+    static const char *const cdf_names[3][2] = {{"", ""}, {"per token", "per request (normalized)"}, {"", ""}};
+    const vidur_summary *sum = vidur_sim_summary(s);
+    vidur__afile a;
+    double *xs = NULL, *ys = NULL, *tmp = NULL, cdfx[2][101], cdfy[101];
+    int64_t n = s->max_request_id + 1;
+    int i, m, r, nrep = s->num_replicas > 64 ? 64 : s->num_replicas;
+    size_t cap = (size_t)(nrep > 2 ? nrep : 2) * VIDUR__TS_BUCKETS;
+    FILE *f;
+    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
+    xs = (double *)VIDUR_MALLOC(cap * sizeof(double));
+    ys = (double *)VIDUR_MALLOC(cap * sizeof(double));
+    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
+    if (!xs || !ys || !tmp) {
+        VIDUR_FREE(xs);
+        VIDUR_FREE(ys);
+        VIDUR_FREE(tmp);
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (report)");
+        return VIDUR_ERR_MEMORY;
+    }
+    if (!vidur__aopen(&a, dir, "report.html", err)) {
+        VIDUR_FREE(xs);
+        VIDUR_FREE(ys);
+        VIDUR_FREE(tmp);
+        return VIDUR_ERR_IO;
+    }
+    f = a.f;
+    /* well-formed XML throughout (tests check it with an XML parser) */
+    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+          "<title>Vidur simulation report</title>\n<style>\nbody{font-family:sans-serif;margin:24px;color:#222}"
+          "table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+          "td:first-child,th:first-child{text-align:left}.plots{display:flex;flex-wrap:wrap;gap:12px}\n</style>\n</head>\n<body>\n"
+          "<h1>Vidur simulation report</h1>\n<p>",
+          f);
+    fprintf(f, "vidur %s: %d x ", VIDUR_VERSION_STRING, s->num_replicas);
+    vidur_xml_escape(f, s->model->name);
+    fputs(" on ", f);
+    vidur_xml_escape(f, s->device->name);
+    fprintf(f, " (TP %d, PP %d), replica scheduler ", s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages);
+    vidur_xml_escape(f, s->cfg.replica_scheduler_type);
+    fputs(", global scheduler ", f);
+    vidur_xml_escape(f, s->cfg.global_scheduler_type);
+    fprintf(f, ". %lld requests arrived, %lld completed, %lld batches, simulated %.3f s; throughput %.3f requests/s, %.1f output tokens/s. "
+               "Request quantiles are %s.</p>\n",
+            (long long)sum->num_requests, (long long)sum->num_completed, (long long)sum->num_batches, sum->simulated_time, sum->throughput_rps,
+            sum->output_tokens_per_s, s->keep_rows ? "exact" : "from DDSketches (relative error at most 0.1 %)");
+    fputs("<h2>Latency distributions</h2>\n<div class=\"plots\">\n", f);
+    for (i = 0; i <= 100; i++) cdfy[i] = i / 100.0;
+    for (i = 0; i < 3; i++) {
+        vidur_svg_series ser[2];
+        vidur_svg_plot p;
+        int ns = 0, j;
+        memset(ser, 0, sizeof ser);
+        for (j = 0; j < 2; j++) {
+            m = cdf_metrics[i][j];
+            if (m < 0 || !vidur__metric_cdf(s, m, cdfx[ns], tmp)) continue;
+            ser[ns].name = cdf_names[i][j];
+            ser[ns].x = cdfx[ns];
+            ser[ns].y = cdfy;
+            ser[ns].n = 101;
+            ns++;
+        }
+        memset(&p, 0, sizeof p);
+        p.title = cdf_titles[i];
+        p.x_label = "seconds";
+        p.y_label = "CDF";
+        vidur_svg_plot_write(f, &p, ser, ns);
+    }
+    fputs("</div>\n<h2>Over time</h2>\n<div class=\"plots\">\n", f);
+    {
+        static const char *const ac[2] = {"arrivals", "completions"};
+        vidur__report_ts(f, s, "Arrivals and completions", "requests / s", VIDUR__TS_ARRIVALS, 2, 1, ac, xs, ys);
+        vidur__report_ts(f, s, "Batch size (mean per interval)", "requests", VIDUR__TS_BATCH_SIZE, 1, 0, NULL, xs, ys);
+        vidur__report_ts(f, s, "Queue length per replica", "waiting requests", VIDUR__TS_FIRST_REPLICA, nrep, 0, NULL, xs, ys);
+        if (s->cfg.store_utilization_metrics) /* sampled only then: no empty chart otherwise */
+            vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + s->num_replicas, nrep, 0, NULL, xs, ys);
+    }
+    fprintf(f, "</div>\n<p>Time series: intervals of %g s (at most %d; rates per interval, and means of the samples taken as batches form).</p>\n",
+            s->ts.width, VIDUR__TS_BUCKETS);
+    fputs("<h2>Summary</h2>\n<table>\n<tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n", f);
+    for (m = 0; m < VIDUR_METRIC_COUNT; m++)
+        if (sum->metric[m].count) vidur__report_row(f, vidur__metric_names[m], &sum->metric[m]);
+    fputs("</table>\n<h2>Replicas</h2>\n<table>\n<tr><th>replica</th><th>KV blocks</th><th>KV usage min %</th><th>max %</th>"
+          "<th>time-weighted mean %</th><th>busy %</th><th>MFU %</th><th>prefix hit rate %</th></tr>\n",
+          f);
+    for (r = 0; r < sum->num_replicas; r++) {
+        const vidur_replica_utilization *u = &sum->replica[r];
+        fprintf(f, "<tr><td>%d</td><td>%lld</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.3f</td><td>%.1f</td></tr>\n", r,
+                (long long)u->num_blocks, u->memory_usage_min, u->memory_usage_max, u->memory_usage_weighted_mean, u->busy_time_percent, u->mfu,
+                100 * u->prefix_hit_rate);
+    }
+    fputs("</table>\n</body>\n</html>\n", f);
+    VIDUR_FREE(xs);
+    VIDUR_FREE(ys);
+    VIDUR_FREE(tmp);
+    return vidur__aclose(&a, 1, err) ? VIDUR_OK : VIDUR_ERR_IO;
+}
 
 /* ---- section: PPO router (ppo_scheduler.md §12) ------------------------------------------------
    A learned global scheduler: a fixed-length observation of all replicas (§3, K head-of-queue
@@ -7373,2016 +9383,6 @@ VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err)
     }
     if (p->train) r = vidur__ppo_checkpoint(p, err);
     return r;
-}
-
-/* ---- section: simulation ------------------------------------------------------------------------ */
-static void vidur__log(const vidur_sim *s, vidur_log_level lvl, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    if (!s->cfg.log_fn) return;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    s->cfg.log_fn(s->cfg.log_user, lvl, buf);
-}
-
-static vidur_request *vidur__req_alloc(vidur_sim *s)
-{
-    vidur_request *q = s->free_requests;
-    if (!q) {
-        vidur__req_chunk *c = (vidur__req_chunk *)vidur__calloc(1, sizeof *c);
-        int i;
-        if (!c) return NULL;
-        c->next = s->req_chunks;
-        s->req_chunks = c;
-        for (i = 255; i >= 0; i--) {
-            c->items[i].next_free = s->free_requests;
-            s->free_requests = &c->items[i];
-        }
-        q = s->free_requests;
-    }
-    s->free_requests = q->next_free;
-    {
-        int32_t *kb = q->kv_blocks, kc = q->kv_cap, hc = q->hash_cap; /* keep the lists' storage across reuse */
-        int64_t *hb = q->hash_buf;
-        memset(q, 0, sizeof *q);
-        q->kv_blocks = kb;
-        q->kv_cap = kc;
-        q->hash_buf = hb;
-        q->hash_cap = hc;
-    }
-    q->num_allocated = -1;
-    q->replica_id = -1;
-    q->kv_cached_memo = -1;
-    return q;
-}
-
-static void vidur__req_release(vidur_sim *s, vidur_request *q)
-{
-    q->next_free = s->free_requests;
-    s->free_requests = q;
-}
-
-static vidur__batch_ex *vidur__batch_alloc(vidur_sim *s)
-{
-    vidur__batch_ex *b = s->free_batches;
-    vidur_request **reqs;
-    int32_t *toks, cap;
-    if (!b) {
-        b = (vidur__batch_ex *)vidur__calloc(1, sizeof *b);
-        if (!b) return NULL;
-        if (!vidur__grow((void **)&s->all_batches, &s->cap_all_batches, s->num_all_batches + 1, sizeof *s->all_batches)) {
-            VIDUR_FREE(b);
-            return NULL;
-        }
-        s->all_batches[s->num_all_batches++] = b;
-    } else {
-        s->free_batches = b->next_free;
-    }
-    reqs = b->pub.requests;
-    toks = b->pub.num_tokens;
-    cap = b->pub.capacity;
-    memset(b, 0, sizeof *b);
-    b->pub.requests = reqs;
-    b->pub.num_tokens = toks;
-    b->pub.capacity = cap;
-    return b;
-}
-
-static void vidur__batch_release(vidur_sim *s, vidur__batch_ex *b)
-{
-    b->next_free = s->free_batches;
-    s->free_batches = b;
-}
-
-static int vidur__push(vidur_sim *s, double t, int type, int replica, int stage, vidur__batch_ex *b)
-{
-    vidur__event e;
-    e.time = t;
-    e.seq = ++s->seq;
-    e.type = type;
-    e.replica = replica;
-    e.stage = stage;
-    e.batch = b;
-    if (!vidur__heap_push(&s->heap, &e)) {
-        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (event queue)");
-        s->failed = 1;
-        return 0;
-    }
-    return 1;
-}
-
-static vidur__row *vidur__row_get(vidur_sim *s, int64_t id)
-{
-    VIDUR_ASSERT(s->keep_rows);
-    if (id >= s->rows_cap) {
-        int64_t old = s->rows_cap, i;
-        if (!vidur__grow((void **)&s->rows, &s->rows_cap, id + 1, sizeof *s->rows)) return NULL;
-        for (i = old; i < s->rows_cap; i++) memset(&s->rows[i], 0, sizeof s->rows[i]);
-    }
-    if (id > s->max_request_id) s->max_request_id = id;
-    return &s->rows[id];
-}
-
-static int vidur__next_arrival(vidur_sim *s, vidur_error *err)
-{
-    vidur_request *q = vidur__req_alloc(s);
-    int got;
-    if (!q) {
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (requests)");
-        return 0;
-    }
-    got = vidur__workload_next(&s->workload, q);
-    if (got < 0) {
-        vidur__req_release(s, q);
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (request block hashes)");
-        return 0;
-    }
-    if (!got) {
-        vidur__req_release(s, q);
-        s->next_arrival = NULL;
-        return 1;
-    }
-    q->arrival_num_prefill_tokens = q->num_prefill_tokens;
-    q->arrival_num_decode_tokens = q->num_decode_tokens;
-    s->next_arrival = q;
-    return 1;
-}
-
-VIDURDEF void vidur_sim_destroy(vidur_sim *s)
-{
-    int i;
-    int64_t k;
-    if (!s) return;
-    if (s->replicas) {
-        for (i = 0; i < s->num_replicas; i++) {
-            vidur_replica *r = &s->replicas[i];
-            if (r->api && r->state && r->api->destroy) r->api->destroy(r->state);
-
-            if (r->stages) {
-                int j;
-                for (j = 0; j < r->info.num_pipeline_stages; j++) VIDUR_FREE(r->stages[j].q);
-                VIDUR_FREE(r->stages);
-            }
-        }
-        VIDUR_FREE(s->replicas);
-    }
-    if (s->gapi && s->gstate && s->gapi->destroy) s->gapi->destroy(s->gstate);
-    while (s->req_chunks) {
-        vidur__req_chunk *c = s->req_chunks->next;
-        int k2;
-        for (k2 = 0; k2 < 256; k2++) {
-            VIDUR_FREE(s->req_chunks->items[k2].kv_blocks);
-            VIDUR_FREE(s->req_chunks->items[k2].hash_buf);
-        }
-        VIDUR_FREE(s->req_chunks);
-        s->req_chunks = c;
-    }
-    for (k = 0; k < s->num_all_batches; k++) {
-        VIDUR_FREE(s->all_batches[k]->pub.requests);
-        VIDUR_FREE(s->all_batches[k]->pub.num_tokens);
-        VIDUR_FREE(s->all_batches[k]);
-    }
-    VIDUR_FREE(s->all_batches);
-    for (i = 0; i < VIDUR_METRIC_COUNT; i++) VIDUR_FREE(s->msk[i].counts);
-    for (i = 0; i <= VIDUR_OP_COUNT; i++) VIDUR_FREE(s->op_sk[i].counts);
-    vidur__ts_free(&s->ts);
-    if (s->batch_rows) fclose(s->batch_rows);
-    if (s->op_rows) fclose(s->op_rows);
-    if (s->event_rows) fclose(s->event_rows);
-    for (i = 0; i < 4; i++)
-        if (s->tok_rows[i]) fclose(s->tok_rows[i]);
-    VIDUR_FREE(s->rows);
-    VIDUR_FREE(s->memo);
-    VIDUR_FREE(s->opmemo);
-    vidur_table_set_free(s->user_tables);
-    VIDUR_FREE(s->heap.ev);
-    VIDUR_FREE(s->touched);
-    VIDUR_FREE(s->touched_flag);
-    VIDUR_FREE(s->util);
-    vidur__dq_free(&s->global_queue);
-    vidur__workload_free(&s->workload);
-    if (s->trace) fclose(s->trace);
-    VIDUR_FREE(s);
-}
-
-/* the built-in learned router, defined with the rest of the PPO module */
-static const vidur_global_scheduler_api *vidur__ppo_api(void);
-
-VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out, vidur_error *err)
-{
-    vidur_sim *s;
-    vidur_result r;
-    int i, j, pp, tp;
-    const vidur_replica_scheduler_api *rapi = NULL;
-    *out = NULL;
-    if ((r = vidur_config_validate(cfg, err))) return r;
-    s = (vidur_sim *)vidur__calloc(1, sizeof *s);
-    if (!s) {
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory");
-        return VIDUR_ERR_MEMORY;
-    }
-    s->cfg = *cfg;
-    cfg = &s->cfg;
-    s->model = vidur_find_model(cfg, cfg->model_name);
-    s->device = vidur_find_device(cfg, cfg->device);
-    s->node = vidur_find_node(cfg, cfg->network_device);
-    s->rparams = vidur_config_replica_params(cfg);
-    s->pparams = vidur_config_predictor_params(cfg);
-    tp = cfg->tensor_parallel_size;
-    pp = cfg->num_pipeline_stages;
-    if ((r = vidur__workload_init(&s->workload, cfg, err))) goto fail;
-    if (!strcmp(cfg->replica_scheduler_type, "vllm_v1")) {
-        if ((r = vidur_memory_plan_compute_tokens(s->model, s->device, tp, pp, cfg->cache_memory_margin_fraction, s->rparams->block_size,
-                                                  &s->plan, err)))
-            goto fail;
-        s->plan.max_batch_size_mem = s->rparams->batch_size_cap;
-    } else if ((r = vidur_memory_plan_compute(s->model, s->device, tp, pp, cfg->memory_margin_fraction, s->workload.max_tokens,
-                                              s->rparams->block_size, &s->plan, err))) {
-        goto fail;
-    }
-    if (s->rparams->num_blocks > 0) s->plan.num_blocks = s->rparams->num_blocks; /* user calibration */
-    /* predictor: profiled tables where they exist, the calibrated roofline elsewhere */
-    s->roofline.model = *s->model;
-    s->roofline.device = *s->device;
-    s->roofline.node = *s->node;
-    s->roofline.tp = tp;
-    s->roofline.pp = pp;
-    s->roofline.p = *s->pparams;
-    /* the roofline's efficiency factors live in its own section whatever the type */
-    s->roofline.p.compute_efficiency = cfg->roofline.compute_efficiency;
-    s->roofline.p.attention_efficiency = cfg->roofline.attention_efficiency;
-    s->roofline.p.memory_efficiency = cfg->roofline.memory_efficiency;
-    s->roofline.p.network_efficiency = cfg->roofline.network_efficiency;
-    s->roofline.p.kernel_launch_overhead_ms = cfg->roofline.kernel_launch_overhead_ms;
-    {
-        const vidur_table_set *set = vidur_builtin_tables();
-        int which = !strcmp(cfg->predictor_type, "roofline") ? 0
-                    : !strcmp(cfg->predictor_type, "linear_regression") ? VIDUR_PREDICTOR_LINEAR_REGRESSION : VIDUR_PREDICTOR_RANDOM_FOREST;
-        int op, measured = 0;
-        char list[512];
-        size_t len = 0;
-        if (s->pparams->table_file[0]) {
-            if ((r = vidur_table_set_load(s->pparams->table_file, &s->user_tables, err))) goto fail;
-            set = s->user_tables;
-        }
-        vidur__table_predictor_init(&s->tpred, set, which, cfg, s->model, s->node, &s->roofline);
-        list[0] = 0;
-        for (op = 0; op < VIDUR_OP_COUNT; op++) {
-            if (s->tpred.t[op]) measured++;
-            else if (len + 32 < sizeof list) len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", vidur_op_name(op));
-        }
-        vidur__log(s, VIDUR_LOG_INFO, "execution time: %d operators from profiled tables (%s), roofline for: %s", measured,
-                   set->provenance ? set->provenance : "", len ? list : "none");
-    }
-    s->predictor.name = "tables";
-    s->predictor.op_time_ms = vidur__table_op_time_ms;
-    s->predictor.state = &s->tpred;
-    /* schedulers: plug-ins first, so a plug-in may replace a built-in by name */
-    for (i = 0; i < cfg->num_replica_plugins && !rapi; i++)
-        if (!strcmp(cfg->replica_plugins[i]->name, cfg->replica_scheduler_type)) rapi = cfg->replica_plugins[i];
-    for (i = 0; i < VIDUR__COUNT(vidur__replica_schedulers) && !rapi; i++)
-        if (!strcmp(vidur__replica_schedulers[i].name, cfg->replica_scheduler_type)) rapi = &vidur__replica_schedulers[i];
-    if (!rapi && !strcmp(cfg->replica_scheduler_type, "vllm_v1")) rapi = &vidur__v1_api;
-    for (i = 0; i < cfg->num_global_plugins && !s->gapi; i++)
-        if (!strcmp(cfg->global_plugins[i]->name, cfg->global_scheduler_type)) s->gapi = cfg->global_plugins[i];
-    for (i = 0; i < VIDUR__COUNT(vidur__global_schedulers) && !s->gapi; i++)
-        if (!strcmp(vidur__global_schedulers[i].name, cfg->global_scheduler_type)) s->gapi = &vidur__global_schedulers[i];
-    if (!s->gapi && !strcmp(cfg->global_scheduler_type, "ppo")) s->gapi = vidur__ppo_api();
-    VIDUR_ASSERT(rapi && s->gapi);
-    s->memo = (vidur__memo_entry *)vidur__calloc(VIDUR__MEMO_SIZE, sizeof *s->memo);
-    if (s->memo && s->cfg.store_operation_metrics) {
-        s->opmemo = (vidur__opmemo_entry *)vidur__calloc(VIDUR__OPMEMO_SIZE, sizeof *s->opmemo);
-        if (!s->opmemo) {
-            VIDUR_FREE(s->memo);
-            s->memo = NULL;
-        }
-    }
-    if (!s->memo) {
-        r = VIDUR_ERR_MEMORY;
-        vidur__set_error(err, r, "out of memory (memo)");
-        goto fail;
-    }
-    s->num_replicas = cfg->num_replicas;
-    s->replicas = (vidur_replica *)vidur__calloc((size_t)s->num_replicas, sizeof *s->replicas);
-    s->touched = (int32_t *)vidur__calloc((size_t)s->num_replicas, sizeof *s->touched);
-    s->touched_flag = (uint8_t *)vidur__calloc((size_t)s->num_replicas, 1);
-    s->util = (vidur_replica_utilization *)vidur__calloc((size_t)s->num_replicas, sizeof *s->util);
-    if (!s->replicas || !s->touched || !s->touched_flag || !s->util) {
-        r = VIDUR_ERR_MEMORY;
-        vidur__set_error(err, r, "out of memory (replicas)");
-        goto fail;
-    }
-    for (i = 0; i < s->num_replicas; i++) {
-        vidur_replica *rep = &s->replicas[i];
-        vidur_replica_info *in = &rep->info;
-        in->id = i;
-        in->num_pipeline_stages = pp;
-        in->tensor_parallel_size = tp;
-        in->num_blocks = s->plan.num_blocks;
-        in->block_size = s->rparams->block_size;
-        in->batch_size_cap = s->rparams->batch_size_cap;
-        in->max_tokens = s->workload.max_tokens;
-        in->max_blocks_per_sequence = s->plan.max_blocks_per_sequence;
-        in->max_batch_size = s->plan.max_batch_size_mem < in->batch_size_cap ? s->plan.max_batch_size_mem : in->batch_size_cap;
-        in->watermark_blocks = (int64_t)(s->rparams->watermark_blocks_fraction * (double)s->plan.num_blocks);
-        in->params = s->rparams;
-        in->model = s->model;
-        rep->sim = s;
-        rep->api = rapi;
-        vidur__meter_init(&rep->mem_meter);
-        rep->stages = (vidur__stage *)vidur__calloc((size_t)pp, sizeof *rep->stages);
-        if (!rep->stages) {
-            r = VIDUR_ERR_MEMORY;
-            vidur__set_error(err, r, "out of memory (stages)");
-            goto fail;
-        }
-        for (j = 0; j < pp; j++) {
-            vidur__meter_init(&rep->stages[j].busy_meter);
-            vidur__meter_init(&rep->stages[j].mfu_meter);
-        }
-        rep->state = rapi->create(rep, rapi->user_data);
-        if (!rep->state) {
-            r = VIDUR_ERR_MEMORY;
-            vidur__set_error(err, r, "replica scheduler %s: create() failed on replica %d", rapi->name, i);
-            goto fail;
-        }
-    }
-    /* The random router continues CPython's global stream: seeded with `seed`, or re-seeded with
-       the synthetic seed and advanced past the workload's draws, exactly as upstream. */
-    if (s->workload.kind == VIDUR__GEN_SYNTHETIC) {
-        vidur__workload tmp = s->workload; /* shallow copy: only its RNG states change */
-        vidur_request q;
-        if (!strcmp(s->gapi->name, "random"))
-            while (vidur__workload_next(&tmp, &q) > 0) {}
-        s->sched_rng = tmp.py;
-    } else {
-        vidur__mt_seed_python(&s->sched_rng, cfg->seed);
-    }
-    s->gstate = s->gapi->create ? s->gapi->create(s, s->gapi->user_data) : NULL;
-    if (s->gapi->create && !s->gstate) {
-        r = s->error.code ? s->error.code : VIDUR_ERR_MEMORY;
-        if (s->error.code) *err = s->error; /* the scheduler said why (e.g. a bad checkpoint) */
-        else vidur__set_error(err, r, "global scheduler %s: create() failed", s->gapi->name);
-        goto fail;
-    }
-    if (cfg->write_metrics && cfg->enable_chrome_trace) {
-        s->trace = tmpfile();
-        s->trace_first = 1;
-    }
-    s->first_arrival = -1;
-    s->max_request_id = -1;
-    for (i = 0; i < VIDUR_METRIC_COUNT; i++) vidur__sketch_init(&s->msk[i], 0.001);
-    for (i = 0; i <= VIDUR_OP_COUNT; i++) vidur__sketch_init(&s->op_sk[i], 0.001);
-    s->keep_rows = cfg->store_request_metrics;
-    if (!vidur__ts_init(&s->ts, VIDUR__TS_FIRST_REPLICA + 2 * s->num_replicas)) {
-        r = VIDUR_ERR_MEMORY;
-        vidur__set_error(err, r, "out of memory (time series)");
-        goto fail;
-    }
-    if (cfg->write_metrics && cfg->keep_individual_batch_metrics) {
-        /* per-batch rows go to temporary files (disk, not memory) until the outputs are written */
-        if (!(s->batch_rows = tmpfile()) || (cfg->store_operation_metrics && !(s->op_rows = tmpfile()))) {
-            r = VIDUR_ERR_IO;
-            vidur__set_error(err, r, "cannot create a temporary file for the per-batch rows: %s", strerror(errno));
-            goto fail;
-        }
-    }
-    /* the event trace and the token series grow with the run: they stream to temporary files */
-    if (cfg->write_metrics && cfg->write_json_trace && !(s->event_rows = tmpfile())) {
-        r = VIDUR_ERR_IO;
-        vidur__set_error(err, r, "cannot create a temporary file for event_trace.json: %s", strerror(errno));
-        goto fail;
-    }
-    if (cfg->write_metrics && cfg->store_plots && cfg->store_token_completion_metrics)
-        for (i = 0; i < 4; i++)
-            if (!(s->tok_rows[i] = tmpfile())) {
-                r = VIDUR_ERR_IO;
-                vidur__set_error(err, r, "cannot create a temporary file for the token series: %s", strerror(errno));
-                goto fail;
-            }
-    if (!vidur__next_arrival(s, err)) {
-        r = VIDUR_ERR_MEMORY;
-        goto fail;
-    }
-    vidur__log(s, VIDUR_LOG_INFO, "%d x %s on %s (TP %d, PP %d): %lld KV blocks per replica", s->num_replicas, s->model->name,
-               s->device->name, tp, pp, (long long)s->plan.num_blocks);
-    *out = s;
-    return VIDUR_OK;
-fail:
-    vidur_sim_destroy(s);
-    return r;
-}
-
-static void vidur__trace_stage(vidur_sim *s, const vidur__batch_ex *b, int replica, int stage, double t_end, double exec)
-{
-    int32_t i;
-    FILE *f = s->trace;
-    fputs(s->trace_first ? "\n" : ",\n", f);
-    s->trace_first = 0;
-    fputs("{\"name\": \"[", f);
-    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %lld" : "%lld", (long long)b->pub.requests[i]->id);
-    fprintf(f, "]\", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, \"pid\": %d, \"tid\": %d, \"args\": {\"batch_id\": %lld, \"batch_size\": %d, \"request_ids\": [",
-            (t_end - exec) * 1e6, exec * 1e6, replica, stage, (long long)b->pub.id, b->pub.size);
-    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %lld" : "%lld", (long long)b->pub.requests[i]->id);
-    fputs("], \"num_tokens\": [", f);
-    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %d" : "%d", b->pub.num_tokens[i]);
-    /* the batch's composition, for the slice's details pane */
-    fprintf(f, "], \"num_prefill_tokens\": %lld, \"num_decode_tokens\": %lld, \"total_num_tokens\": %lld}}", (long long)b->pub.num_prefill_tokens,
-            (long long)b->pub.num_decode_tokens, (long long)b->pub.total_num_tokens);
-}
-
-/* The request-level formulas of workload_and_metrics.md §4 (P, D: values after restarts). */
-static void vidur__request_metrics(const vidur_request *q, double *v)
-{
-    double a = q->arrived_at, sch = q->scheduled_at, f = q->prefill_completed_at, c = q->completed_at;
-    double e = q->execution_time, m = q->model_execution_time, p = q->preempted_time;
-    double P = q->num_prefill_tokens, D = q->num_decode_tokens;
-    v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
-    v[VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED] = (c - a) / D;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME] = e;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED] = e / D;
-    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME] = m;
-    v[VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED] = m / D;
-    v[VIDUR_METRIC_REQUEST_PREEMPTION_TIME] = p;
-    v[VIDUR_METRIC_REQUEST_SCHEDULING_DELAY] = sch - a;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME] = e + p;
-    v[VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED] = (e + p) / D;
-    v[VIDUR_METRIC_PREFILL_E2E_TIME] = f - a;
-    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION] = f - sch;
-    v[VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (f - sch) / P;
-    v[VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED] = (c - f) / D;
-    v[VIDUR_METRIC_REQUEST_NUM_RESTARTS] = q->num_restarts;
-    v[VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED] = (f - a) / P;
-    v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED] = q->num_prefill_tokens_cached;
-    /* vLLM's TPOT: the decode time over the tokens after the first (none when D = 1) */
-    v[VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN] = D > 1 ? (c - f) / (D - 1) : -1;
-}
-
-/* the metrics recorded at completion */
-static const int vidur__completion_metrics[] = {
-    VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_EXECUTION_TIME,
-    VIDUR_METRIC_REQUEST_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME,
-    VIDUR_METRIC_REQUEST_MODEL_EXECUTION_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY,
-    VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_EXECUTION_PLUS_PREEMPTION_TIME_NORMALIZED,
-    VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION,
-    VIDUR_METRIC_PREFILL_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED, VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED,
-    VIDUR_METRIC_REQUEST_NUM_RESTARTS, VIDUR_METRIC_PREFILL_E2E_TIME_NORMALIZED, VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED,
-    VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN};
-
-/* exact per-request rows when they are kept, else one sketch per metric (bounded memory) */
-static int vidur__record_completion(vidur_sim *s, const vidur_request *q)
-{
-    double v[VIDUR_METRIC_COUNT];
-    int i;
-    vidur__request_metrics(q, v);
-    if (s->keep_rows) {
-        vidur__row *row = vidur__row_get(s, q->id);
-        if (!row) return 0;
-        row->completed = 1;
-        row->completed_at = q->completed_at;
-        for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
-            row->v[vidur__row_slot(vidur__completion_metrics[i])] = v[vidur__completion_metrics[i]];
-        return 1;
-    }
-    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++) {
-        int m = vidur__completion_metrics[i];
-        if (m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN && v[m] < 0) continue;
-        if (!vidur__sketch_add(&s->msk[m], v[m])) return 0;
-    }
-    return 1;
-}
-
-enum { VIDUR__TOK_PREFILL_DONE, VIDUR__TOK_DECODE_DONE, VIDUR__TOK_PREFILL_ARRIVAL, VIDUR__TOK_PREFILL_OUTSTANDING };
-static const char *const vidur__tok_names[4] = {"prefill_completion_time_series", "decode_completion_time_series",
-                                                "prefill_arrival_time_series", "prefill_tokens_outstanding_time_series"};
-
-/* adds d to token series k (a running total) and records (t, total) */
-static void vidur__tok_add(vidur_sim *s, int k, double t, double d)
-{
-    char a[40];
-    if (!s->tok_rows[k] || d == 0) return;
-    s->tok_level[k] += d;
-    vidur__fmt_double(a, sizeof a, t);
-    fprintf(s->tok_rows[k], "%s,%.17g\n", a, s->tok_level[k]);
-}
-
-static int vidur__handle_arrival(vidur_sim *s)
-{
-    vidur_request *q = s->next_arrival;
-    vidur__row *row;
-    double t = q->arrived_at;
-    if (!vidur__next_arrival(s, &s->error)) { s->failed = 1; return 0; }
-    s->num_arrived++;
-    vidur__tok_add(s, VIDUR__TOK_PREFILL_ARRIVAL, t, q->num_prefill_tokens);
-    {
-        /* [F] SLO manager: prefill deadline = arrival + max(P x normalized, min); with only the
-           minimum set, the minimum (the fork raises there; this is its evident intent) */
-        double slo = 0;
-        if (s->cfg.slo_prefill_e2e_time_normalized > 0) slo = q->num_prefill_tokens * s->cfg.slo_prefill_e2e_time_normalized;
-        if (s->cfg.slo_prefill_e2e_time_min > slo) slo = s->cfg.slo_prefill_e2e_time_min;
-        q->prefill_deadline_at = t + slo;
-    }
-    if (s->first_arrival < 0) s->first_arrival = t;
-    q->inter_arrival_delay = s->num_arrived > 1 ? t - s->last_arrival_time : -1;
-    vidur__ts_add(&s->ts, VIDUR__TS_ARRIVALS, t, 1);
-    if (s->keep_rows) {
-        row = vidur__row_get(s, q->id);
-        if (!row) {
-            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
-            s->failed = 1;
-            return 0;
-        }
-        row->arrived = 1;
-        row->arrived_at = t;
-        row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] = q->inter_arrival_delay;
-        row->v[VIDUR_METRIC_REQUEST_NUM_TOKENS] = (double)q->num_prefill_tokens + q->num_decode_tokens;
-        row->v[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS] = q->num_prefill_tokens;
-        row->v[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS] = q->num_decode_tokens;
-        row->v[VIDUR_METRIC_REQUEST_PD_RATIO] = (double)q->num_prefill_tokens / q->num_decode_tokens;
-    } else {
-        int ok = (q->inter_arrival_delay < 0 || vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], q->inter_arrival_delay)) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_TOKENS], (double)q->num_prefill_tokens + q->num_decode_tokens) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS], q->num_prefill_tokens) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_NUM_DECODE_TOKENS], q->num_decode_tokens) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_REQUEST_PD_RATIO], (double)q->num_prefill_tokens / q->num_decode_tokens);
-        if (!ok) {
-            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
-            s->failed = 1;
-            return 0;
-        }
-    }
-    s->last_arrival_time = t;
-    if (!vidur__dq_push_back(&s->global_queue, q)) {
-        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (global queue)");
-        s->failed = 1;
-        return 0;
-    }
-    return vidur__push(s, t, VIDUR__EV_GLOBAL_SCHEDULE, -1, 0, NULL);
-}
-
-static int vidur__handle_global_schedule(vidur_sim *s, double t)
-{
-    int ntouched = 0, i, j;
-    while (s->global_queue.n) {
-        vidur_request *q = vidur__dq_pop_front(&s->global_queue);
-        int r = s->gapi->route(s->gstate, s, q);
-        if (r < 0 || r >= s->num_replicas) {
-            if (s->error.code == VIDUR_OK) /* else the router said why (vidur_sim_fail) */
-                vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "global scheduler %s routed request %lld to replica %d (have %d)",
-                                 s->gapi->name, (long long)q->id, r, s->num_replicas);
-            s->failed = 1;
-            return 0;
-        }
-        q->replica_id = r;
-        s->replicas[r].api->add_request(s->replicas[r].state, q);
-        if (!s->touched_flag[r]) {
-            s->touched_flag[r] = 1;
-            s->touched[ntouched++] = r;
-        }
-    }
-    /* one ReplicaSchedule per touched replica, in ascending id */
-    for (i = 1; i < ntouched; i++) {
-        int32_t v = s->touched[i];
-        for (j = i; j > 0 && s->touched[j - 1] > v; j--) s->touched[j] = s->touched[j - 1];
-        s->touched[j] = v;
-    }
-    for (i = 0; i < ntouched; i++) {
-        s->touched_flag[s->touched[i]] = 0;
-        if (!vidur__push(s, t, VIDUR__EV_REPLICA_SCHEDULE, s->touched[i], 0, NULL)) return 0;
-    }
-    return 1;
-}
-
-static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
-{
-    vidur_replica *rep = &s->replicas[ri];
-    vidur__batch_ex *formed[64];
-    int nformed = 0, k;
-    int32_t i;
-    while (rep->num_running_batches < rep->info.num_pipeline_stages) {
-        vidur__batch_ex *b = vidur__batch_alloc(s);
-        int ret;
-        if (!b) {
-            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batches)");
-            s->failed = 1;
-            return 0;
-        }
-        b->pub.replica_id = ri;
-        ret = rep->api->next_batch(rep->state, &b->pub, &s->error);
-        if (ret < 0) {
-            vidur__batch_release(s, b);
-            s->failed = 1;
-            if (s->error.code == VIDUR_OK) vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "replica scheduler %s failed", rep->api->name);
-            return 0;
-        }
-        if (ret == 0 || b->pub.size == 0) {
-            vidur__batch_release(s, b);
-            break;
-        }
-        b->pub.id = s->next_batch_id++;
-        rep->num_running_batches++;
-        if (nformed == 64) { /* PP > 64: schedule in several rounds */
-            vidur__set_error(&s->error, VIDUR_ERR_UNSUPPORTED, "more than 64 pipeline stages");
-            s->failed = 1;
-            return 0;
-        }
-        formed[nformed++] = b;
-    }
-    if (!nformed) return 1;
-    /* queue length and KV usage sampled as batches form (after allocation) */
-    vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
-    if (s->cfg.store_utilization_metrics) {
-        double kv = vidur_replica_kv_usage_percent(rep);
-        vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + s->num_replicas + ri, t, kv);
-        vidur__meter_put(&rep->mem_meter, t, kv);
-    }
-    for (k = 0; k < nformed; k++) {
-        vidur__batch_ex *b = formed[k];
-        b->pub.scheduled_at = t;
-        for (i = 0; i < b->pub.size; i++) {
-            vidur_request *q = b->pub.requests[i];
-            /* [F] outstanding prefill tokens: +P when a request is first scheduled */
-            if (!q->scheduled && s->tok_rows[0]) vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, q->num_prefill_tokens);
-            vidur__req_on_batch_schedule(q, t);
-        }
-        vidur_batch_shape_compute(&b->pub, s->pparams->kv_cache_prediction_granularity, &b->shape);
-        if (s->cfg.observer.on_batch_scheduled) s->cfg.observer.on_batch_scheduled(s->cfg.observer.user, s, rep, &b->pub);
-        if (!vidur__push(s, t, VIDUR__EV_BATCH_STAGE_ARRIVAL, ri, 0, b)) return 0;
-    }
-    return 1;
-}
-
-/* a batch's memo key (what its stage times depend on) and the key's FNV-1a hash */
-static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[6])
-{
-    uint64_t h = 1469598103934665603ull;
-    int i;
-    key[0] = sh->total_tokens;
-    key[1] = sh->num_decode;
-    key[2] = sh->decode_kv;
-    key[3] = sh->num_prefill;
-    key[4] = sh->prefill_kv;
-    key[5] = sh->prefill_chunk;
-    for (i = 0; i < 6; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
-    return h;
-}
-
-/* a hash's slot in a direct-mapped table of size entries (a power of two) */
-static size_t vidur__memo_index(uint64_t h, size_t size) { return (size_t)((h ^ (h >> 29)) & (size - 1)); }
-
-static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape *sh, int64_t key[6])
-{
-    return &s->memo[vidur__memo_index(vidur__shape_key(sh, key), VIDUR__MEMO_SIZE)];
-}
-
-/* store_operation_metrics ([F]): each operator's time (ms) once per stage execution, zeros
-   included, and model_execution_e2e (the stage's model time in ms); per-batch rows with
-   keep_individual_batch_metrics. Operator times and their sketch buckets come from s->opmemo
-   (stages differ only in send/recv: the key is the batch key and whether the stage is last). */
-static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidur__batch_ex *b, int st, double model)
-{
-    int op, ok = 1, last = st == rep->info.num_pipeline_stages - 1;
-    const vidur_batch_shape *sh = &b->shape;
-    int64_t key[6];
-    uint64_t h = (vidur__shape_key(sh, key) ^ (uint64_t)last) * 1099511628211ull;
-    vidur__opmemo_entry *me;
-    me = &s->opmemo[vidur__memo_index(h, VIDUR__OPMEMO_SIZE)];
-    if (!me->valid || me->last != last || memcmp(me->key, key, sizeof key)) {
-        vidur_stage_time tm;
-        vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
-                                 sh, &tm);
-        for (op = 0; op < VIDUR_OP_COUNT; op++) me->v[op] = tm.op_ms[op];
-        me->v[VIDUR_OP_COUNT] = model * 1e3; /* the stage's memoised model time: a function of the same key */
-        for (op = 0; op <= VIDUR_OP_COUNT; op++) me->bucket[op] = vidur__sketch_bucket(&s->op_sk[op], me->v[op]);
-        memcpy(me->key, key, sizeof key);
-        me->last = last;
-        me->valid = 1;
-    }
-    for (op = 0; op <= VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_put(&s->op_sk[op], me->v[op], 1, me->bucket[op]);
-    if (s->op_rows) {
-        char e[40];
-        fprintf(s->op_rows, "%lld,%d,%d", (long long)b->pub.id, rep->info.id, st);
-        for (op = 0; op <= VIDUR_OP_COUNT; op++) {
-            vidur__fmt_double(e, sizeof e, me->v[op]);
-            fprintf(s->op_rows, op < VIDUR_OP_COUNT ? ",%s" : ",%s\n", e);
-        }
-    }
-    if (!ok) {
-        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (operation metrics)");
-        s->failed = 1;
-    }
-    return ok;
-}
-
-static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
-{
-    vidur_replica *rep = &s->replicas[ri];
-    vidur__stage *stage = &rep->stages[st];
-    vidur__batch_ex *b;
-    int last = st == rep->info.num_pipeline_stages - 1;
-    double exec, model;
-    int32_t i;
-    if (stage->busy || stage->n == 0) return 1;
-    stage->busy = 1;
-    b = stage->q[stage->head];
-    stage->head = (stage->head + 1) % stage->cap;
-    stage->n--;
-    if (!b->have_stage_time) {
-        /* stages differ only by send/recv, so two predictions cover all of them */
-        int64_t key[6];
-        vidur__memo_entry *me = vidur__memo_slot(s, &b->shape, key);
-        if (!me->valid || memcmp(me->key, key, sizeof key)) {
-            vidur_stage_time tm;
-            int tp = rep->info.tensor_parallel_size, pp = rep->info.num_pipeline_stages;
-            vidur_stage_time_compute(&s->predictor, s->model, s->pparams, tp, pp, pp - 1, &b->shape, &tm);
-            me->total[1] = tm.total_time;
-            me->model[1] = tm.model_time;
-            me->total[0] = me->total[1];
-            me->model[0] = me->model[1];
-            if (pp > 1) {
-                vidur_stage_time_compute(&s->predictor, s->model, s->pparams, tp, pp, 0, &b->shape, &tm);
-                me->total[0] = tm.total_time;
-                me->model[0] = tm.model_time;
-            }
-            memcpy(me->key, key, sizeof key);
-            me->valid = 1;
-        }
-        b->stage_time[0] = me->total[0];
-        b->stage_time[1] = me->total[1];
-        b->stage_model_time[0] = me->model[0];
-        b->stage_model_time[1] = me->model[1];
-        b->have_stage_time = 1;
-    }
-    exec = b->stage_time[last];
-    model = b->stage_model_time[last];
-    if (s->cfg.store_operation_metrics && !vidur__record_operations(s, rep, b, st, model)) return 0;
-    for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_schedule(b->pub.requests[i], t);
-    if (s->cfg.store_utilization_metrics) {
-        double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
-        double hd = (double)s->model->embedding_dim / s->model->num_q_heads;
-        double qw = (double)(s->model->num_q_heads / rep->info.tensor_parallel_size);
-        double flops = 2.0 * b->shape.flops_tokens_sum * (double)s->plan.params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
-        double mfu = exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * 1099511627776.0) : 0;
-        vidur__meter_put(&stage->busy_meter, t, 100);
-        vidur__meter_put(&stage->mfu_meter, t, mfu);
-    }
-    return vidur__push(s, t + exec, VIDUR__EV_BATCH_STAGE_END, ri, st, b);
-}
-
-static int vidur__handle_stage_end(vidur_sim *s, double t, int ri, int st, vidur__batch_ex *b)
-{
-    vidur_replica *rep = &s->replicas[ri];
-    vidur__stage *stage = &rep->stages[st];
-    int last = st == rep->info.num_pipeline_stages - 1;
-    double exec = b->stage_time[last], model = b->stage_model_time[last];
-    int32_t i;
-    stage->busy = 0;
-    for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_end(b->pub.requests[i], t, exec, model);
-    if (s->cfg.store_utilization_metrics) {
-        vidur__meter_put(&stage->busy_meter, t, 0);
-        vidur__meter_put(&stage->mfu_meter, t, 0);
-    }
-    if (s->trace) vidur__trace_stage(s, b, ri, st, t, exec);
-    if (!vidur__push(s, t, VIDUR__EV_REPLICA_STAGE_SCHEDULE, ri, st, NULL)) return 0;
-    if (last) return vidur__push(s, t, VIDUR__EV_BATCH_END, ri, st, b);
-    return vidur__push(s, t, VIDUR__EV_BATCH_STAGE_ARRIVAL, ri, st + 1, b);
-}
-
-static int vidur__stage_enqueue(vidur_sim *s, vidur__stage *stage, vidur__batch_ex *b)
-{
-    if (stage->n == stage->cap) {
-        int64_t nc = stage->cap ? stage->cap * 2 : 4, k;
-        vidur__batch_ex **nq = (vidur__batch_ex **)VIDUR_MALLOC((size_t)nc * sizeof *nq);
-        if (!nq) {
-            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (stage queue)");
-            s->failed = 1;
-            return 0;
-        }
-        for (k = 0; k < stage->n; k++) nq[k] = stage->q[(stage->head + k) % stage->cap];
-        VIDUR_FREE(stage->q);
-        stage->q = nq;
-        stage->cap = nc;
-        stage->head = 0;
-    }
-    stage->q[(stage->head + stage->n) % stage->cap] = b;
-    stage->n++;
-    return 1;
-}
-
-static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_ex *b)
-{
-    vidur_replica *rep = &s->replicas[ri];
-    int32_t i, completed_prefills = 0;
-    int record;
-    double tok_v = 0; /* a run of equal per-token times, added to the sketch at once */
-    int64_t tok_n = 0, prefill_done = 0, decode_done = 0;
-    b->pub.completed_at = t;
-    for (i = 0; i < b->pub.size; i++) {
-        vidur_request *q = b->pub.requests[i];
-        int was_prefill_complete = q->is_prefill_complete;
-        vidur__req_on_batch_end(q, t, b->pub.num_tokens[i]);
-        if (!was_prefill_complete && q->is_prefill_complete) completed_prefills++;
-        /* Vidur's token metric: a request past its first decode iteration waited this long for
-           its token (the batch's time plus the gap before the batch) */
-        if (q->is_prefill_complete && q->num_processed_tokens > q->num_prefill_tokens + 1) {
-            double v = t - b->pub.scheduled_at + q->latest_iteration_scheduling_delay;
-            if (tok_n && v != tok_v) {
-                if (!vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n)) break;
-                tok_n = 0;
-            }
-            tok_v = v;
-            tok_n++;
-        }
-        if (s->tok_rows[0] && q->is_prefill_complete) { /* a prefill done now, else one decode token */
-            if (q->prefill_completed_at == t) prefill_done += q->num_prefill_tokens;
-            else decode_done++;
-        }
-    }
-    vidur__tok_add(s, VIDUR__TOK_PREFILL_DONE, t, (double)prefill_done);
-    vidur__tok_add(s, VIDUR__TOK_DECODE_DONE, t, (double)decode_done);
-    vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, -(double)b->pub.num_prefill_tokens);
-    if (i < b->pub.size || (tok_n && !vidur__sketch_add_n(&s->msk[VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME], tok_v, tok_n))) {
-        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (token metrics)");
-        s->failed = 1;
-        return 0;
-    }
-    rep->num_running_batches--;
-    rep->api->on_batch_end(rep->state, &b->pub);
-    if (s->gapi->on_batch_end) s->gapi->on_batch_end(s->gstate, s, &b->pub);
-    if (s->cfg.observer.on_batch_end) s->cfg.observer.on_batch_end(s->cfg.observer.user, s, rep, &b->pub);
-    if (s->cfg.store_utilization_metrics) vidur__meter_put(&rep->mem_meter, t, vidur_replica_kv_usage_percent(rep));
-    s->num_batches++;
-    vidur__ts_add(&s->ts, VIDUR__TS_BATCH_SIZE, t, (double)b->pub.size);
-    if (s->cfg.store_batch_metrics) {
-        int ok = vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_EXECUTION_TIME], t - b->pub.scheduled_at) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_TOKENS], (double)b->pub.total_num_tokens) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_PREFILL_TOKENS], (double)b->pub.num_prefill_tokens) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS], (double)b->pub.num_decode_tokens) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_SIZE], (double)b->pub.size) &&
-                 vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS], (double)completed_prefills);
-        if (s->batch_rows) {
-            char e[40];
-            vidur__fmt_double(e, sizeof e, t - b->pub.scheduled_at);
-            fprintf(s->batch_rows, "%lld,%d,%s,%lld,%lld,%lld,%d,%d\n", (long long)b->pub.id, ri, e, (long long)b->pub.total_num_tokens,
-                    (long long)b->pub.num_prefill_tokens, (long long)b->pub.num_decode_tokens, b->pub.size, completed_prefills);
-        }
-        if (!ok) {
-            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batch metrics)");
-            s->failed = 1;
-            return 0;
-        }
-    }
-    if (s->gapi->on_prefill_end)
-        for (i = 0; i < b->pub.size; i++)
-            if (b->pub.requests[i]->prefill_completed_at == t) /* [F]: completed_prefills of the batch */
-                s->gapi->on_prefill_end(s->gstate, s, b->pub.requests[i]);
-    record = !((s->cfg.min_batch_index >= 0 && b->pub.id < s->cfg.min_batch_index) ||
-               (s->cfg.max_batch_index >= 0 && b->pub.id > s->cfg.max_batch_index));
-    for (i = 0; i < b->pub.size; i++) {
-        vidur_request *q = b->pub.requests[i];
-        if (!q->completed) continue;
-        s->num_completed++;
-        s->output_tokens += q->arrival_num_decode_tokens;
-        s->num_restarts += q->num_restarts;
-        s->last_completion = t;
-        vidur__ts_add(&s->ts, VIDUR__TS_COMPLETIONS, t, 1);
-        if (record && !vidur__record_completion(s, q)) {
-            vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (metrics)");
-            s->failed = 1;
-            return 0;
-        }
-        if (s->gapi->on_request_end) s->gapi->on_request_end(s->gstate, s, q);
-        if (s->cfg.observer.on_request_complete) s->cfg.observer.on_request_complete(s->cfg.observer.user, s, q);
-        vidur__req_release(s, q);
-    }
-    vidur__batch_release(s, b);
-    return vidur__push(s, t, VIDUR__EV_REPLICA_SCHEDULE, ri, 0, NULL);
-}
-
-/* write_json_trace: the processed event as one JSON object (type 0 = request arrival; -1 = none) */
-static void vidur__event_row(vidur_sim *s, double t, int type, int replica, int stage, int64_t batch, int64_t request)
-{
-    static const char *const names[] = {"request_arrival", "global_schedule", "replica_schedule", "batch_stage_arrival",
-                                        "replica_stage_schedule", "batch_stage_end", "batch_end"};
-    /* the ids each event type involves: replica 1, stage 2 (a global schedule has neither) */
-    static const unsigned char has[] = {0, 0, 1, 3, 3, 3, 1};
-    char a[40];
-    if (!(has[type] & 1)) replica = -1;
-    if (!(has[type] & 2)) stage = -1;
-    vidur__fmt_double(a, sizeof a, t);
-    fprintf(s->event_rows, "%s{\"time\": %s, \"event_type\": \"%s\"", s->num_event_rows++ ? ",\n" : "", a, names[type]);
-    if (request >= 0) fprintf(s->event_rows, ", \"request_id\": %lld", (long long)request);
-    if (replica >= 0) fprintf(s->event_rows, ", \"replica_id\": %d", replica);
-    if (stage >= 0) fprintf(s->event_rows, ", \"stage_id\": %d", stage);
-    if (batch >= 0) fprintf(s->event_rows, ", \"batch_id\": %lld", (long long)batch);
-    fputc('}', s->event_rows);
-}
-
-VIDURDEF int vidur_sim_step(vidur_sim *s)
-{
-    vidur__event e;
-    int ok = 1;
-    if (s->failed) return -1;
-    if (s->finished) return 0;
-    if (s->next_arrival && (vidur__heap_empty(&s->heap) || s->next_arrival->arrived_at <= vidur__heap_top(&s->heap)->time)) {
-        /* arrivals were all created before any other event in upstream Vidur: at a tie they go first */
-        int64_t rid = s->next_arrival->id;
-        s->now = s->next_arrival->arrived_at;
-        vidur__heap_set_now(&s->heap, s->now);
-        if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1;
-        ok = vidur__handle_arrival(s);
-        if (ok && s->event_rows) vidur__event_row(s, s->now, 0, -1, -1, -1, rid);
-    } else if (vidur__heap_empty(&s->heap)) {
-        s->finished = 1;
-        return 0;
-    } else {
-        int64_t bid;
-        vidur__heap_pop(&s->heap, &e);
-        s->now = e.time;
-        bid = e.batch ? e.batch->pub.id : -1; /* before the handler: a finished batch is recycled */
-        if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1; /* the event is still handled */
-        switch (e.type) {
-        case VIDUR__EV_GLOBAL_SCHEDULE: ok = vidur__handle_global_schedule(s, e.time); break;
-        case VIDUR__EV_REPLICA_SCHEDULE: ok = vidur__handle_replica_schedule(s, e.time, e.replica); break;
-        case VIDUR__EV_BATCH_STAGE_ARRIVAL:
-            ok = vidur__stage_enqueue(s, &s->replicas[e.replica].stages[e.stage], e.batch) &&
-                 vidur__push(s, e.time, VIDUR__EV_REPLICA_STAGE_SCHEDULE, e.replica, e.stage, NULL);
-            break;
-        case VIDUR__EV_REPLICA_STAGE_SCHEDULE: ok = vidur__handle_stage_schedule(s, e.time, e.replica, e.stage); break;
-        case VIDUR__EV_BATCH_STAGE_END: ok = vidur__handle_stage_end(s, e.time, e.replica, e.stage, e.batch); break;
-        case VIDUR__EV_BATCH_END: ok = vidur__handle_batch_end(s, e.time, e.replica, e.batch); break;
-        }
-        if (ok && s->event_rows)
-            vidur__event_row(s, e.time, e.type, e.replica, e.stage, bid, -1);
-    }
-    s->num_events++;
-    if (!ok || s->failed) { /* s->failed: a scheduler called vidur_sim_fail during the event */
-        s->failed = 1;
-        return -1;
-    }
-    if (s->terminated) s->finished = 1;
-    return 1;
-}
-
-VIDURDEF vidur_result vidur_sim_run(vidur_sim *s)
-{
-    int r;
-    while ((r = vidur_sim_step(s)) > 0) {}
-    if (r < 0) return s->error.code ? s->error.code : VIDUR_ERR_SCHEDULER;
-    if (!s->terminated) {
-        int i, stuck = 0;
-        for (i = 0; i < s->num_replicas; i++) stuck |= !s->replicas[i].api->is_empty(s->replicas[i].state);
-        if (stuck || s->num_completed < s->num_arrived)
-            vidur__log(s, VIDUR_LOG_WARN, "simulation ended with %lld of %lld requests unfinished (a request never fits the scheduler's limits)",
-                       (long long)(s->num_arrived - s->num_completed), (long long)s->num_arrived);
-    }
-    return VIDUR_OK;
-}
-
-/* ---- section: metrics and output files ------------------------------------------------------- */
-static const char *const vidur__metric_names[VIDUR_METRIC_COUNT] = {
-    "request_e2e_time", "request_e2e_time_normalized", "request_execution_time", "request_execution_time_normalized",
-    "request_model_execution_time", "request_model_execution_time_normalized", "request_preemption_time",
-    "request_scheduling_delay", "request_execution_plus_preemption_time", "request_execution_plus_preemption_time_normalized",
-    "prefill_e2e_time", "prefill_time_execution_plus_preemption", "prefill_time_execution_plus_preemption_normalized",
-    "decode_time_execution_plus_preemption_normalized", "request_inter_arrival_delay", "request_num_tokens",
-    "request_num_prefill_tokens", "request_num_decode_tokens", "request_pd_ratio", "request_num_restarts",
-    "batch_execution_time", "batch_num_tokens", "batch_num_prefill_tokens", "batch_num_decode_tokens", "batch_size",
-    "batch_num_completed_prefills", "prefill_e2e_time_normalized", "request_num_prefill_tokens_cached",
-    "decode_token_execution_plus_preemption_time", "time_per_output_token"};
-
-VIDURDEF const char *vidur_metric_name(vidur_metric m) { return (int)m >= 0 && m < VIDUR_METRIC_COUNT ? vidur__metric_names[m] : "?"; }
-
-/* k-th smallest (0-based) by quickselect; leaves v[k] in place with smaller values before it */
-static double vidur__select_from(double *v, int64_t from, int64_t n, int64_t k)
-{
-    int64_t lo = from, hi = n - 1;
-    while (hi > lo) {
-        double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi], pivot, t;
-        int64_t i = lo, j = hi;
-        pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
-            if (i <= j) { t = v[i]; v[i] = v[j]; v[j] = t; i++; j--; }
-        }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else break;
-    }
-    return v[k];
-}
-
-/* linear-interpolated quantile (NumPy's default) without sorting everything. The search is in
-   v[from..n): the caller knows the answer's rank is >= from and nothing before from is larger
-   than anything after (a previous, lower quantile left v partitioned there). *at is set to the
-   rank used, for the next call. */
-static double vidur__quantile_from(double *v, int64_t n, double q, int64_t from, int64_t *at)
-{
-    double h = (double)(n - 1) * q, lo = floor(h), a, b;
-    int64_t i = (int64_t)lo, j;
-    if (from > i) from = i;
-    if (at) *at = i;
-    a = vidur__select_from(v, from, n, i);
-    if (i + 1 >= n || h == lo) return a;
-    b = v[i + 1];
-    for (j = i + 2; j < n; j++) if (v[j] < b) b = v[j]; /* everything after i is >= a */
-    return a + (h - lo) * (b - a);
-}
-
-/* the same (NumPy 'linear') quantile of an ascending array */
-static double vidur__quantile_sorted(const double *v, int64_t n, double q)
-{
-    double h = (double)(n - 1) * q;
-    int64_t lo = (int64_t)floor(h);
-    if (lo >= n - 1) return v[n - 1];
-    if (lo < 0) return v[0];
-    return v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]);
-}
-
-static void vidur__stat_of(double *v, int64_t n, vidur_stat *st)
-{
-    int64_t i;
-    double sum = 0;
-    memset(st, 0, sizeof *st);
-    st->count = n;
-    if (!n) return;
-    st->min = st->max = v[0];
-    for (i = 0; i < n; i++) {
-        sum += v[i];
-        if (v[i] < st->min) st->min = v[i];
-        if (v[i] > st->max) st->max = v[i];
-    }
-    st->mean = sum / (double)n;
-    {
-        int64_t at = 0; /* each selection partitions v: the next, higher quantile searches the upper part */
-        st->p50 = vidur__quantile_from(v, n, 0.5, 0, &at);
-        st->p90 = vidur__quantile_from(v, n, 0.9, at, &at);
-        st->p99 = vidur__quantile_from(v, n, 0.99, at, &at);
-    }
-}
-
-/* Where a metric's values live: 1 = per-request rows at completion, 2 = rows at arrival,
-   0 = a sketch only (batch and per-token metrics, or any request metric when rows are off). */
-static int vidur__metric_source(const vidur_sim *s, int m)
-{
-    int i;
-    if (!s->keep_rows) return 0;
-    if (m >= VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY && m <= VIDUR_METRIC_REQUEST_PD_RATIO) return 2;
-    for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
-        if (vidur__completion_metrics[i] == m) return 1;
-    return 0;
-}
-
-/* the exact values of row-backed metrics, in request-id order, several in one pass over the
-   (wide) rows: column g, stride values apart in out, gets metric ms[g]; cnt[g] is its length */
-#define VIDUR__SUMMARY_GROUP 4
-static void vidur__metric_columns(const vidur_sim *s, const int *ms, int nm, double *out, int64_t stride, int64_t *cnt)
-{
-    int src[VIDUR__SUMMARY_GROUP], slot[VIDUR__SUMMARY_GROUP], skipneg[VIDUR__SUMMARY_GROUP], g;
-    int64_t i;
-    for (g = 0; g < nm; g++) {
-        src[g] = vidur__metric_source(s, ms[g]);
-        slot[g] = vidur__row_slot(ms[g]);
-        skipneg[g] = ms[g] == VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY || ms[g] == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN;
-        cnt[g] = 0;
-    }
-    for (i = 0; i <= s->max_request_id; i++) {
-        const vidur__row *row = &s->rows[i];
-        for (g = 0; g < nm; g++) {
-            double v;
-            if (src[g] == 1 ? !row->completed : !row->arrived) continue;
-            v = row->v[slot[g]];
-            if (skipneg[g] && v < 0) continue;
-            out[(size_t)g * (size_t)stride + (size_t)cnt[g]++] = v;
-        }
-    }
-}
-
-/* one row-backed metric's values; returns how many */
-static int64_t vidur__metric_values(const vidur_sim *s, int m, double *out)
-{
-    int64_t cnt;
-    vidur__metric_columns(s, &m, 1, out, 0, &cnt);
-    return cnt;
-}
-
-static void vidur__stat_of_sketch(const vidur__sketch *k, vidur_stat *st)
-{
-    memset(st, 0, sizeof *st);
-    st->count = k->count;
-    if (!k->count) return;
-    st->mean = k->sum / (double)k->count;
-    st->min = k->min;
-    st->max = k->max;
-    st->p50 = vidur__sketch_quantile(k, 0.5);
-    st->p90 = vidur__sketch_quantile(k, 0.9);
-    st->p99 = vidur__sketch_quantile(k, 0.99);
-}
-
-VIDURDEF const vidur_summary *vidur_sim_summary(vidur_sim *s)
-{
-    vidur_summary *sum = &s->summary;
-    int64_t n = s->max_request_id + 1;
-    double *tmp;
-    int m, r, complete;
-    /* everything it reads changes only when an event is processed: the report, the output
-       files and the caller can all ask after a run for the price of one computation */
-    if (s->summary_events == s->num_events + 1) return sum;
-    s->summary_events = 0;
-    memset(sum, 0, sizeof *sum);
-    sum->num_requests = s->num_arrived;
-    sum->num_completed = s->num_completed;
-    sum->num_batches = s->num_batches;
-    sum->num_events = s->num_events;
-    sum->num_preemptions = s->num_restarts;
-    sum->simulated_time = s->now;
-    sum->time_limit_reached = s->terminated;
-    sum->request_metrics_exact = s->keep_rows;
-    if (s->num_completed > 0 && s->last_completion > s->first_arrival) {
-        sum->throughput_rps = (double)s->num_completed / (s->last_completion - s->first_arrival);
-        sum->output_tokens_per_s = (double)s->output_tokens / (s->last_completion - s->first_arrival);
-    }
-    /* row-backed metrics are read VIDUR__SUMMARY_GROUP at a time: one pass over the rows (which
-       are wide) fills that many columns */
-    if (n < 1) n = 1;
-    tmp = (double *)VIDUR_MALLOC((size_t)n * VIDUR__SUMMARY_GROUP * sizeof(double));
-    {
-        int rowm[VIDUR_METRIC_COUNT], nrow = 0, k, g;
-        int64_t cnt[VIDUR__SUMMARY_GROUP];
-        for (m = 0; m < VIDUR_METRIC_COUNT; m++) {
-            if (vidur__metric_source(s, m)) rowm[nrow++] = m;
-            else vidur__stat_of_sketch(&s->msk[m], &sum->metric[m]);
-        }
-        for (k = 0; tmp && k < nrow; k += VIDUR__SUMMARY_GROUP) {
-            int ng = nrow - k < VIDUR__SUMMARY_GROUP ? nrow - k : VIDUR__SUMMARY_GROUP;
-            vidur__metric_columns(s, rowm + k, ng, tmp, n, cnt);
-            for (g = 0; g < ng; g++) vidur__stat_of(tmp + (size_t)g * (size_t)n, cnt[g], &sum->metric[rowm[k + g]]);
-        }
-    }
-    complete = tmp != NULL; /* without its buffer the exact metrics are missing: not kept */
-    s->summary_oom = !complete;
-    VIDUR_FREE(tmp);
-    sum->num_replicas = s->num_replicas;
-    sum->replica = s->util;
-    for (r = 0; r < s->num_replicas; r++) {
-        vidur_replica *rep = &s->replicas[r];
-        vidur_replica_utilization *u = &s->util[r];
-        int st;
-        double busy = 0, mfu = 0;
-        u->memory_usage_min = rep->mem_meter.min;
-        u->memory_usage_max = rep->mem_meter.max;
-        u->memory_usage_weighted_mean = vidur__meter_mean(&rep->mem_meter);
-        for (st = 0; st < rep->info.num_pipeline_stages; st++) {
-            busy += vidur__meter_mean(&rep->stages[st].busy_meter);
-            mfu += vidur__meter_mean(&rep->stages[st].mfu_meter);
-        }
-        u->busy_time_percent = busy / rep->info.num_pipeline_stages;
-        u->mfu = mfu / rep->info.num_pipeline_stages;
-        u->num_blocks = rep->info.num_blocks;
-        u->prefix_cached_tokens = rep->prefix_cached_tokens;
-        u->prefix_total_tokens = rep->prefix_total_tokens;
-        u->prefix_hit_rate = rep->prefix_total_tokens ? (double)rep->prefix_cached_tokens / (double)rep->prefix_total_tokens : 0;
-        u->prefix_block_queries = rep->kvm ? rep->kvm->stat_queries : 0;
-        u->prefix_block_hits = rep->kvm ? rep->kvm->stat_hits : 0;
-    }
-    if (complete) s->summary_events = s->num_events + 1;
-    return sum;
-}
-
-static void vidur__json_stat(FILE *f, const char *name, const vidur_stat *st, int last)
-{
-    char b[6][40];
-    vidur__fmt_double(b[0], 40, st->mean);
-    vidur__fmt_double(b[1], 40, st->min);
-    vidur__fmt_double(b[2], 40, st->max);
-    vidur__fmt_double(b[3], 40, st->p50);
-    vidur__fmt_double(b[4], 40, st->p90);
-    vidur__fmt_double(b[5], 40, st->p99);
-    fprintf(f, "    \"%s\": {\"count\": %lld, \"mean\": %s, \"min\": %s, \"max\": %s, \"p50\": %s, \"p90\": %s, \"p99\": %s}%s\n", name,
-            (long long)st->count, b[0], b[1], b[2], b[3], b[4], b[5], last ? "" : ",");
-}
-
-/* vLLM's benchmark_serving names (milliseconds) for the same quantities, since that is what
-   users compare against: TTFT = prefill_e2e_time, TPOT = time_per_output_token (first token
-   excluded), ITL = decode_token_execution_plus_preemption_time, E2EL = request_e2e_time. The
-   cluster object averages the replicas' utilization. */
-static void vidur__json_vllm(FILE *f, const vidur_summary *sum)
-{
-    static const int ms[4] = {VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN,
-                              VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME, VIDUR_METRIC_REQUEST_E2E_TIME};
-    static const char *const nm[4] = {"ttft", "tpot", "itl", "e2el"};
-    char b[4][40];
-    int i, r;
-    double mem = 0, busy = 0, mfu = 0;
-    int64_t cached = 0, total = 0;
-    vidur__fmt_double(b[0], 40, sum->throughput_rps);
-    vidur__fmt_double(b[1], 40, sum->output_tokens_per_s);
-    fprintf(f, "  \"request_quantiles\": \"%s\",\n  \"vllm_benchmark\": {\"completed\": %lld, \"request_throughput\": %s, \"output_throughput\": %s",
-            sum->request_metrics_exact ? "exact" : "ddsketch", (long long)sum->num_completed, b[0], b[1]);
-    for (i = 0; i < 4; i++) {
-        const vidur_stat *st = &sum->metric[ms[i]];
-        vidur__fmt_double(b[0], 40, st->mean * 1e3);
-        vidur__fmt_double(b[1], 40, st->p50 * 1e3);
-        vidur__fmt_double(b[2], 40, st->p90 * 1e3);
-        vidur__fmt_double(b[3], 40, st->p99 * 1e3);
-        fprintf(f, ", \"mean_%s_ms\": %s, \"median_%s_ms\": %s, \"p90_%s_ms\": %s, \"p99_%s_ms\": %s", nm[i], b[0], nm[i], b[1], nm[i], b[2], nm[i], b[3]);
-    }
-    fputs("},\n", f);
-    for (r = 0; r < sum->num_replicas; r++) {
-        mem += sum->replica[r].memory_usage_weighted_mean;
-        busy += sum->replica[r].busy_time_percent;
-        mfu += sum->replica[r].mfu;
-        cached += sum->replica[r].prefix_cached_tokens;
-        total += sum->replica[r].prefix_total_tokens;
-    }
-    if (sum->num_replicas) {
-        mem /= sum->num_replicas;
-        busy /= sum->num_replicas;
-        mfu /= sum->num_replicas;
-    }
-    vidur__fmt_double(b[0], 40, mem);
-    vidur__fmt_double(b[1], 40, busy);
-    vidur__fmt_double(b[2], 40, mfu);
-    vidur__fmt_double(b[3], 40, total ? (double)cached / (double)total : 0);
-    fprintf(f, "  \"cluster\": {\"num_replicas\": %d, \"memory_usage_weighted_mean\": %s, \"busy_time_percent\": %s, \"mfu\": %s, \"prefix_hit_rate\": %s},\n",
-            sum->num_replicas, b[0], b[1], b[2], b[3]);
-}
-
-VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f)
-{
-    int m, r;
-    char b[3][40];
-    vidur__fmt_double(b[0], 40, sum->simulated_time);
-    vidur__fmt_double(b[1], 40, sum->throughput_rps);
-    vidur__fmt_double(b[2], 40, sum->output_tokens_per_s);
-    fprintf(f, "{\n  \"version\": \"%s\",\n  \"num_requests\": %lld,\n  \"num_completed\": %lld,\n  \"num_batches\": %lld,\n  \"num_events\": %lld,\n"
-               "  \"num_preemptions\": %lld,\n  \"simulated_time\": %s,\n  \"time_limit_reached\": %s,\n  \"throughput_rps\": %s,\n  \"output_tokens_per_s\": %s,\n",
-            VIDUR_VERSION_STRING, (long long)sum->num_requests, (long long)sum->num_completed, (long long)sum->num_batches,
-            (long long)sum->num_events, (long long)sum->num_preemptions, b[0], sum->time_limit_reached ? "true" : "false", b[1], b[2]);
-    fputs("  \"metrics\": {\n", f);
-    for (m = 0; m < VIDUR_METRIC_COUNT; m++) vidur__json_stat(f, vidur__metric_names[m], &sum->metric[m], m == VIDUR_METRIC_COUNT - 1);
-    fputs("  },\n", f);
-    vidur__json_vllm(f, sum);
-    fputs("  \"replicas\": [\n", f);
-    for (r = 0; r < sum->num_replicas; r++) {
-        const vidur_replica_utilization *u = &sum->replica[r];
-        char c[5][40];
-        vidur__fmt_double(c[0], 40, u->memory_usage_min);
-        vidur__fmt_double(c[1], 40, u->memory_usage_max);
-        vidur__fmt_double(c[2], 40, u->memory_usage_weighted_mean);
-        vidur__fmt_double(c[3], 40, u->busy_time_percent);
-        vidur__fmt_double(c[4], 40, u->mfu);
-        fprintf(f, "    {\"replica\": %d, \"num_blocks\": %lld, \"memory_usage_min\": %s, \"memory_usage_max\": %s, \"memory_usage_weighted_mean\": %s, \"busy_time_percent\": %s, \"mfu\": %s",
-                r, (long long)u->num_blocks, c[0], c[1], c[2], c[3], c[4]);
-        vidur__fmt_double(c[0], 40, u->prefix_hit_rate);
-        fprintf(f, ", \"prefix_cached_tokens\": %lld, \"prefix_total_tokens\": %lld, \"prefix_hit_rate\": %s, \"prefix_block_queries\": %lld, \"prefix_block_hits\": %lld}%s\n",
-                (long long)u->prefix_cached_tokens, (long long)u->prefix_total_tokens, c[0], (long long)u->prefix_block_queries,
-                (long long)u->prefix_block_hits, r == sum->num_replicas - 1 ? "" : ",");
-    }
-    fputs("  ]\n}\n", f);
-    return ferror(f) ? VIDUR_ERR_IO : VIDUR_OK;
-}
-
-VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f)
-{
-    static const int shown[] = {VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED,
-                                VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY, VIDUR_METRIC_BATCH_SIZE,
-                                VIDUR_METRIC_BATCH_NUM_TOKENS};
-    static const char *labels[] = {"TTFT (prefill_e2e_time) s", "TBT (decode_time_..._normalized) s", "E2E latency s",
-                                   "scheduling delay s", "batch size", "batch tokens"};
-    int i, r;
-    double mem = 0, busy = 0, mfu = 0;
-    fprintf(f, "requests %lld arrived, %lld completed; %lld batches; %lld events; %lld preemptions; simulated %.3f s%s\n",
-            (long long)sum->num_requests, (long long)sum->num_completed, (long long)sum->num_batches, (long long)sum->num_events,
-            (long long)sum->num_preemptions, sum->simulated_time, sum->time_limit_reached ? " (time limit)" : "");
-    fprintf(f, "throughput %.3f requests/s, %.1f output tokens/s\n", sum->throughput_rps, sum->output_tokens_per_s);
-    fprintf(f, "%-36s %12s %12s %12s %12s\n", "metric", "mean", "p50", "p90", "p99");
-    for (i = 0; i < (int)(sizeof shown / sizeof shown[0]); i++) {
-        const vidur_stat *st = &sum->metric[shown[i]];
-        fprintf(f, "%-36s %12.6g %12.6g %12.6g %12.6g\n", labels[i], st->mean, st->p50, st->p90, st->p99);
-    }
-    for (r = 0; r < sum->num_replicas; r++) {
-        mem += sum->replica[r].memory_usage_weighted_mean;
-        busy += sum->replica[r].busy_time_percent;
-        mfu += sum->replica[r].mfu;
-    }
-    if (sum->num_replicas)
-        fprintf(f, "replicas %d: KV memory %.1f%% (time-weighted mean), busy %.1f%%, MFU %.2f%%\n", sum->num_replicas,
-                mem / sum->num_replicas, busy / sum->num_replicas, mfu / sum->num_replicas);
-    {
-        int64_t cached = 0, total = 0;
-        for (r = 0; r < sum->num_replicas; r++) {
-            cached += sum->replica[r].prefix_cached_tokens;
-            total += sum->replica[r].prefix_total_tokens;
-        }
-        if (total > 0)
-            fprintf(f, "prefix cache: %.1f%% of prompt tokens served from cache (%lld tokens saved)\n",
-                    100.0 * (double)cached / (double)total, (long long)cached);
-    }
-}
-
-static int vidur__mkdirs(const char *path, vidur_error *err)
-{
-    char buf[VIDUR_PATH_MAX + 64];
-    size_t i, n = strlen(path);
-    if (n >= sizeof buf) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", path);
-        return 0;
-    }
-    memcpy(buf, path, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (vidur__mkdir(buf) != 0 && errno != EEXIST) {
-                vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-                return 0;
-            }
-            buf[i] = c;
-        }
-    }
-    return 1;
-}
-
-static void vidur__csv_cell(FILE *f, double v, int present)
-{
-    char b[40];
-    fputc(',', f);
-    if (!present) return;
-    vidur__fmt_double(b, sizeof b, v);
-    fputs(b, f);
-}
-
-static int vidur__write_request_metrics(vidur_sim *s, FILE *f)
-{
-    int64_t i;
-    int m;
-    fputs("Request Id", f);
-    for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) fprintf(f, ",%s", vidur__metric_names[m]);
-    fputc('\n', f);
-    for (i = 0; i <= s->max_request_id; i++) {
-        const vidur__row *row = &s->rows[i];
-        if (!row->arrived && !row->completed) continue;
-        fprintf(f, "%lld", (long long)i);
-        for (m = 0; m < VIDUR_NUM_REQUEST_TIME_METRICS; m++) vidur__csv_cell(f, row->v[m], row->completed);
-        vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], row->arrived && row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] >= 0);
-        for (m = VIDUR_METRIC_REQUEST_NUM_TOKENS; m <= VIDUR_METRIC_REQUEST_PD_RATIO; m++) vidur__csv_cell(f, row->v[m], row->arrived);
-        vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_NUM_RESTARTS], row->completed);
-        fputc('\n', f);
-    }
-    return !ferror(f);
-}
-
-/* ---- section: plots, batch/operation rows, report.html (workload_and_metrics.md §6) ----------
-   plots/<metric>.csv: `cdf,<metric>`, 101 rows (cdf 0, 0.01, ..., 1): linear-interpolated
-   quantiles of the exact values when per-request rows are kept, else the DDSketch's. */
-
-/* 101 quantiles of metric m into q[]; returns the number of values (0: nothing recorded) */
-static int64_t vidur__metric_cdf(vidur_sim *s, int m, double *q, double *tmp)
-{
-    int i;
-    if (vidur__metric_source(s, m)) {
-        int64_t n = vidur__metric_values(s, m, tmp);
-        if (!n) return 0;
-        qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
-        for (i = 0; i <= 100; i++) {
-            double h = (double)(n - 1) * i / 100.0, lo = floor(h);
-            int64_t j = (int64_t)lo;
-            q[i] = j + 1 < n ? tmp[j] + (h - lo) * (tmp[j + 1] - tmp[j]) : tmp[j];
-        }
-        return n;
-    }
-    if (!s->msk[m].count) return 0;
-    for (i = 0; i <= 100; i++) q[i] = vidur__sketch_quantile(&s->msk[m], i / 100.0);
-    return s->msk[m].count;
-}
-
-static int vidur__write_cdf_file(const char *dir, const char *name, const double *q, vidur_error *err)
-{
-    vidur__afile a;
-    char file[VIDUR_NAME_MAX + 16], b[40];
-    int i;
-    snprintf(file, sizeof file, "%s.csv", name);
-    if (!vidur__aopen(&a, dir, file, err)) return 0;
-    fprintf(a.f, "cdf,%s\n", name);
-    for (i = 0; i <= 100; i++) {
-        vidur__fmt_double(b, sizeof b, q[i]);
-        fprintf(a.f, "%g,%s\n", i / 100.0, b);
-    }
-    return vidur__aclose(&a, 1, err);
-}
-
-static int vidur__meter_json(const char *dir, const char *name, const vidur__meter *m, vidur_error *err)
-{
-    vidur__afile a;
-    char file[VIDUR_NAME_MAX + 16], b[3][40];
-    snprintf(file, sizeof file, "%s.json", name);
-    if (!vidur__aopen(&a, dir, file, err)) return 0;
-    vidur__fmt_double(b[0], 40, m->min);
-    vidur__fmt_double(b[1], 40, m->max);
-    vidur__fmt_double(b[2], 40, vidur__meter_mean(m));
-    fprintf(a.f, "{\"%s_min\": %s, \"%s_max\": %s, \"%s_weighted_mean\": %s}\n", name, b[0], name, b[1], name, b[2]);
-    return vidur__aclose(&a, 1, err);
-}
-
-/* appends everything written so far to the temporary file src (left positioned at its end, so
-   the run may go on writing); returns 0 when src could not be read */
-static int vidur__append_file(FILE *dst, FILE *src)
-{
-    char buf[65536];
-    size_t n;
-    fflush(src);
-    rewind(src);
-    while ((n = fread(buf, 1, sizeof buf, src)) > 0) fwrite(buf, 1, n, dst);
-    fseek(src, 0, SEEK_END);
-    return !ferror(src);
-}
-
-/* copies a temporary row file under its final name, behind a header line */
-static int vidur__copy_rows(FILE *src, const char *dir, const char *name, const char *header, vidur_error *err)
-{
-    vidur__afile a;
-    if (!vidur__aopen(&a, dir, name, err)) return 0;
-    fputs(header, a.f);
-    return vidur__aclose(&a, vidur__append_file(a.f, src), err);
-}
-
-/* request_{arrival,completion}_time_series.csv: `Time (sec),<name>`, cumulative counts; one row
-   per request with per-request rows, else one per time bucket (the count at the bucket's end) */
-static int vidur__write_time_series(vidur_sim *s, const char *dir, int completion, double *tmp, vidur_error *err)
-{
-    const char *name = completion ? "request_completion" : "request_arrival";
-    char file[64], b[40];
-    vidur__afile a;
-    int64_t i, n = 0;
-    snprintf(file, sizeof file, "%s_time_series.csv", name);
-    if (!vidur__aopen(&a, dir, file, err)) return 0;
-    fprintf(a.f, "Time (sec),%s\n", name);
-    if (s->keep_rows) {
-        for (i = 0; i <= s->max_request_id; i++) {
-            const vidur__row *row = &s->rows[i];
-            if (completion ? row->completed : row->arrived) tmp[n++] = completion ? row->completed_at : row->arrived_at;
-        }
-        if (completion) qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
-        for (i = 0; i < n; i++) {
-            vidur__fmt_double(b, sizeof b, tmp[i]);
-            fprintf(a.f, "%s,%lld\n", b, (long long)(i + 1));
-        }
-    } else {
-        const double *cnt = s->ts.cnt + (size_t)(completion ? VIDUR__TS_COMPLETIONS : VIDUR__TS_ARRIVALS) * VIDUR__TS_BUCKETS;
-        double cum = 0;
-        for (i = 0; i < VIDUR__TS_BUCKETS && (double)i * s->ts.width <= s->ts.t_max; i++) {
-            cum += cnt[i];
-            vidur__fmt_double(b, sizeof b, (double)(i + 1) * s->ts.width);
-            fprintf(a.f, "%s,%.0f\n", b, cum);
-        }
-    }
-    return vidur__aclose(&a, 1, err);
-}
-
-static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summary *sum, vidur_error *err)
-{
-    char plots[VIDUR_PATH_MAX + 80], name[VIDUR_NAME_MAX];
-    double q[101], *tmp;
-    int m, r, st, ok = 1;
-    int64_t n = s->max_request_id + 1;
-    vidur__afile a;
-    snprintf(plots, sizeof plots, "%s/plots", path);
-    if (!vidur__mkdirs(plots, err)) return 0;
-    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
-    if (!tmp) {
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (plots)");
-        return 0;
-    }
-    for (m = 0; m < VIDUR_METRIC_COUNT && ok; m++)
-        if (vidur__metric_cdf(s, m, q, tmp)) ok = vidur__write_cdf_file(plots, vidur__metric_names[m], q, err);
-    /* the per-request scatter of every latency metric ([F] <metric>_scatter.csv) */
-    for (m = 0; m < VIDUR_METRIC_COUNT && ok && s->keep_rows; m++) {
-        int64_t i;
-        if (vidur__metric_source(s, m) != 1 || m == VIDUR_METRIC_REQUEST_NUM_RESTARTS || m == VIDUR_METRIC_REQUEST_NUM_PREFILL_TOKENS_CACHED ||
-            m == VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN)
-            continue;
-        snprintf(name, sizeof name, "%s_scatter.csv", vidur__metric_names[m]);
-        if (!(ok = vidur__aopen(&a, plots, name, err))) break;
-        fprintf(a.f, "Request Id,%s\n", vidur__metric_names[m]);
-        for (i = 0; i < n; i++) {
-            char b[40];
-            if (!s->rows[i].completed) continue;
-            vidur__fmt_double(b, sizeof b, s->rows[i].v[vidur__row_slot(m)]);
-            fprintf(a.f, "%lld,%s\n", (long long)i, b);
-        }
-        ok = vidur__aclose(&a, 1, err);
-    }
-    ok = ok && vidur__write_time_series(s, plots, 0, tmp, err) && vidur__write_time_series(s, plots, 1, tmp, err);
-    if (ok && s->cfg.store_operation_metrics) {
-        int op;
-        for (op = 0; op <= VIDUR_OP_COUNT && ok; op++) {
-            const vidur__sketch *k = &s->op_sk[op];
-            int i;
-            if (!k->count) continue;
-            for (i = 0; i <= 100; i++) q[i] = vidur__sketch_quantile(k, i / 100.0);
-            if (op < VIDUR_OP_COUNT) snprintf(name, sizeof name, "%s_execution_time", vidur_op_name(op));
-            else snprintf(name, sizeof name, "model_execution_e2e");
-            ok = vidur__write_cdf_file(plots, name, q, err);
-        }
-    }
-    if (ok && s->cfg.store_utilization_metrics) {
-        /* Vidur's per-replica, per-stage files (ids from 0, without upstream's slot quirk) */
-        for (r = 0; r < s->num_replicas && ok; r++)
-            for (st = 0; st < s->replicas[r].info.num_pipeline_stages && ok; st++) {
-                snprintf(name, sizeof name, "replica_%d_stage_%d_busy_time_percent", r, st);
-                ok = vidur__meter_json(plots, name, &s->replicas[r].stages[st].busy_meter, err);
-                snprintf(name, sizeof name, "replica_%d_stage_%d_mfu", r, st);
-                ok = ok && vidur__meter_json(plots, name, &s->replicas[r].stages[st].mfu_meter, err);
-            }
-        /* [F] the same, one file per quantity keyed by replica (and stage) */
-        if (ok && (ok = vidur__aopen(&a, plots, "replica_memory_usage.json", err))) {
-            fputc('{', a.f);
-            for (r = 0; r < s->num_replicas; r++) {
-                const vidur__meter *mt = &s->replicas[r].mem_meter;
-                char b[3][40];
-                vidur__fmt_double(b[0], 40, mt->min);
-                vidur__fmt_double(b[1], 40, mt->max);
-                vidur__fmt_double(b[2], 40, vidur__meter_mean(mt));
-                fprintf(a.f, "%s\"%d\": {\"replica_memory_usage_min\": %s, \"replica_memory_usage_max\": %s, \"replica_memory_usage_weighted_mean\": %s}",
-                        r ? ", " : "", r, b[0], b[1], b[2]);
-            }
-            fputs("}\n", a.f);
-            ok = vidur__aclose(&a, 1, err);
-        }
-        for (m = 0; m < 2 && ok; m++) {
-            const char *what = m ? "replica_mfu" : "replica_busy_time";
-            snprintf(name, sizeof name, "%s.json", what);
-            if (!(ok = vidur__aopen(&a, plots, name, err))) break;
-            fputc('{', a.f);
-            for (r = 0; r < s->num_replicas; r++) {
-                fprintf(a.f, "%s\"%d\": {", r ? ", " : "", r);
-                for (st = 0; st < s->replicas[r].info.num_pipeline_stages; st++) {
-                    const vidur__meter *mt = m ? &s->replicas[r].stages[st].mfu_meter : &s->replicas[r].stages[st].busy_meter;
-                    char b[3][40];
-                    vidur__fmt_double(b[0], 40, mt->min);
-                    vidur__fmt_double(b[1], 40, mt->max);
-                    vidur__fmt_double(b[2], 40, vidur__meter_mean(mt));
-                    fprintf(a.f, "%s\"%d\": {\"%s_min\": %s, \"%s_max\": %s, \"%s_weighted_mean\": %s}", st ? ", " : "", st, what, b[0], what,
-                            b[1], what, b[2]);
-                }
-                fputc('}', a.f);
-            }
-            fputs("}\n", a.f);
-            ok = vidur__aclose(&a, 1, err);
-        }
-    }
-    if (ok && (ok = vidur__aopen(&a, plots, "replica_prefix_cache_metrics.json", err))) {
-        fputc('{', a.f);
-        for (r = 0; r < s->num_replicas; r++) {
-            char b[40];
-            vidur__fmt_double(b, sizeof b, sum->replica[r].prefix_hit_rate);
-            fprintf(a.f, "%s\"%d\": {\"cached_tokens_sum\": %lld, \"total_tokens_sum\": %lld, \"hit_ratio\": %s}", r ? ", " : "", r,
-                    (long long)sum->replica[r].prefix_cached_tokens, (long long)sum->replica[r].prefix_total_tokens, b);
-        }
-        fputs("}\n", a.f);
-        ok = vidur__aclose(&a, 1, err);
-    }
-    /* store_token_completion_metrics: the series streamed to temporary files during the run */
-    for (r = 0; ok && s->tok_rows[0] && r < 4; r++) {
-        char header[96];
-        snprintf(name, sizeof name, "%s.csv", vidur__tok_names[r]);
-        snprintf(header, sizeof header, "Time (sec),%s\n", vidur__tok_names[r]);
-        ok = vidur__copy_rows(s->tok_rows[r], plots, name, header, err);
-    }
-    VIDUR_FREE(tmp);
-    return ok;
-}
-
-/* batch_metrics.csv / operation_metrics.csv (keep_individual_batch_metrics): one row per batch
-   (per batch stage for operations), in completion order */
-static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *err)
-{
-    char header[1024];
-    size_t len;
-    int op;
-    if (s->batch_rows &&
-        !vidur__copy_rows(s->batch_rows, path, "batch_metrics.csv",
-                          "Batch Id,replica,batch_execution_time,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,"
-                          "batch_size,batch_num_completed_prefills\n",
-                          err))
-        return 0;
-    if (!s->op_rows) return 1;
-    len = (size_t)snprintf(header, sizeof header, "Batch Id,replica,stage");
-    for (op = 0; op < VIDUR_OP_COUNT; op++) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
-    snprintf(header + len, sizeof header - len, ",model_execution_e2e\n");
-    return vidur__copy_rows(s->op_rows, path, "operation_metrics.csv", header, err);
-}
-
-/* write_json_trace: event_trace.json (every processed event, in order) and cluster.json (the
-   replicas with the derived model quantities of simulator.md §2.4, [F] id and num_replicas) */
-static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error *err)
-{
-    vidur__afile a;
-    int r, ok;
-    if (!s->event_rows) return 1;
-    if (!vidur__aopen(&a, path, "event_trace.json", err)) return 0;
-    fputs("[\n", a.f);
-    ok = vidur__append_file(a.f, s->event_rows);
-    fputs("\n]\n", a.f);
-    if (!vidur__aclose(&a, ok, err)) return 0;
-    if (!vidur__aopen(&a, path, "cluster.json", err)) return 0;
-    fprintf(a.f, "{\"id\": 0, \"num_replicas\": %d, \"replicas\": [", s->num_replicas);
-    for (r = 0; r < s->num_replicas; r++) {
-        const vidur_replica_info *in = &s->replicas[r].info;
-        char fl[40];
-        vidur__fmt_double(fl, sizeof fl, s->device->fp16_tflops * 1099511627776.0);
-        fprintf(a.f, "%s\n{\"id\": %d, \"model_name\": \"%s\", \"device\": \"%s\", \"network_device\": \"%s\", "
-                "\"tensor_parallel_size\": %d, \"num_pipeline_stages\": %d, \"num_layers_per_pipeline_stage\": %d, "
-                "\"attention_head_dim\": %d, \"q_heads_per_tensor_parallel_worker\": %d, \"kv_heads_per_tensor_parallel_worker\": %d, "
-                "\"max_request_tokens\": %lld, \"per_device_flops\": %s}",
-                r ? "," : "", r, s->model->name, s->device->name, s->node->name, in->tensor_parallel_size, in->num_pipeline_stages,
-                s->model->num_layers / in->num_pipeline_stages, s->model->embedding_dim / s->model->num_q_heads,
-                s->model->num_q_heads / in->tensor_parallel_size,
-                (int)vidur__ceil_div(s->model->num_kv_heads, in->tensor_parallel_size), (long long)in->max_tokens, fl);
-    }
-    fputs("\n]}\n", a.f);
-    return vidur__aclose(&a, 1, err);
-}
-
-/* ---- section: SVG plots and report.html ----------------------------------------------------
-   A small line/scatter plot writer (inline SVG, no scripts, no network) and the report built
-   with it. The plot writer is public so tools can draw their own figures (e.g. Pareto fronts). */
-static const char *const vidur__svg_colors[10] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-VIDURDEF void vidur_xml_escape(FILE *f, const char *text)
-{
-    for (; text && *text; text++) {
-        switch (*text) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default:
-            if ((unsigned char)*text >= 0x20 || *text == '\n' || *text == '\t') fputc(*text, f);
-        }
-    }
-}
-
-/* a "nice" tick step (1, 2 or 5 x 10^k) giving about n ticks over span */
-static double vidur__nice_step(double span, int n)
-{
-    double raw = span / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
-    return (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10) * mag;
-}
-
-static double vidur__svg_tr(double v, int lg) { return lg ? log10(v) : v; }
-
-VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur_svg_series *series, int nseries)
-{
-    int W = p->width > 0 ? p->width : 560, H = p->height > 0 ? p->height : 320;
-    double L = 64, R = 16, T = 30, B = 44, pw = W - L - R, ph = H - T - B;
-    double x0 = HUGE_VAL, x1 = -HUGE_VAL, y0 = HUGE_VAL, y1 = -HUGE_VAL, step, v;
-    int i, any = 0;
-    int64_t k;
-    for (i = 0; i < nseries; i++)
-        for (k = 0; k < series[i].n; k++) {
-            double x = series[i].x[k], y = series[i].y[k];
-            if (!isfinite(x) || !isfinite(y) || (p->log_x && x <= 0) || (p->log_y && y <= 0)) continue;
-            x = vidur__svg_tr(x, p->log_x);
-            y = vidur__svg_tr(y, p->log_y);
-            if (x < x0) x0 = x;
-            if (x > x1) x1 = x;
-            if (y < y0) y0 = y;
-            if (y > y1) y1 = y;
-            any = 1;
-        }
-    if (!any) x0 = y0 = 0, x1 = y1 = 1;
-    if (!p->log_y && y0 > 0 && y0 < 0.5 * y1) y0 = 0; /* start level and rate axes at 0 */
-    if (x1 - x0 < 1e-12 * (fabs(x0) + 1)) x0 -= 0.5, x1 += 0.5;
-    if (y1 - y0 < 1e-12 * (fabs(y0) + 1)) y0 -= 0.5, y1 += 0.5;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H, W, H);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", W, H);
-    fputs("<text x=\"", f);
-    fprintf(f, "%d\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">", W / 2);
-    vidur_xml_escape(f, p->title);
-    fputs("</text>\n", f);
-    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#888888\"/>\n", L, T, pw, ph);
-#define VIDUR__SX(x) (L + ((x) - x0) / (x1 - x0) * pw)
-#define VIDUR__SY(y) (T + ph - ((y) - y0) / (y1 - y0) * ph)
-    /* ticks and grid: nice steps, or powers of ten on a log axis */
-    step = p->log_x ? 1 : vidur__nice_step(x1 - x0, 6);
-    for (v = ceil(x0 / step) * step; v <= x1 + 1e-9 * step; v += step) {
-        double sx = VIDUR__SX(v), lab = p->log_x ? pow(10, v) : (fabs(v) < 1e-12 * step ? 0 : v);
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%g\" x2=\"%.2f\" y2=\"%g\" stroke=\"#e0e0e0\"/><text x=\"%.2f\" y=\"%g\" text-anchor=\"middle\">%g</text>\n",
-                sx, T, sx, T + ph, sx, T + ph + 14, lab);
-    }
-    step = p->log_y ? 1 : vidur__nice_step(y1 - y0, 5);
-    for (v = ceil(y0 / step) * step; v <= y1 + 1e-9 * step; v += step) {
-        double sy = VIDUR__SY(v), lab = p->log_y ? pow(10, v) : (fabs(v) < 1e-12 * step ? 0 : v);
-        fprintf(f, "<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" stroke=\"#e0e0e0\"/><text x=\"%g\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
-                L, sy, L + pw, sy, L - 4, sy + 4, lab);
-    }
-    fprintf(f, "<text x=\"%g\" y=\"%d\" text-anchor=\"middle\">", L + pw / 2, H - 8);
-    vidur_xml_escape(f, p->x_label);
-    fprintf(f, "%s</text>\n<text x=\"14\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 14 %g)\">", p->log_x ? " (log)" : "", T + ph / 2, T + ph / 2);
-    vidur_xml_escape(f, p->y_label);
-    fprintf(f, "%s</text>\n", p->log_y ? " (log)" : "");
-    for (i = 0; i < nseries; i++) {
-        const char *col = series[i].color ? series[i].color : vidur__svg_colors[i % 10];
-        int open = 0, dots = p->scatter || series[i].points;
-        for (k = 0; k < series[i].n; k++) {
-            double x = series[i].x[k], y = series[i].y[k];
-            int good = isfinite(x) && isfinite(y) && !(p->log_x && x <= 0) && !(p->log_y && y <= 0);
-            if (good) {
-                double sx = VIDUR__SX(vidur__svg_tr(x, p->log_x)), sy = VIDUR__SY(vidur__svg_tr(y, p->log_y));
-                if (dots) {
-                    /* points with a hover text are larger: something to point at */
-                    fprintf(f, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%s\" fill=\"", sx, sy, series[i].titles ? "4\" fill-opacity=\"0.8" : "2.5");
-                    vidur_xml_escape(f, col);
-                    if (series[i].titles) {
-                        fputs("\"><title>", f);
-                        vidur_xml_escape(f, series[i].titles[k]);
-                        fputs("</title></circle>\n", f);
-                    } else {
-                        fputs("\"/>\n", f);
-                    }
-                } else {
-                    if (!open) {
-                        fputs("<polyline fill=\"none\" stroke=\"", f);
-                        vidur_xml_escape(f, col);
-                        fputs("\" stroke-width=\"1.5\" points=\"", f);
-                    }
-                    fprintf(f, "%s%.2f,%.2f", open ? " " : "", sx, sy);
-                    open = 1;
-                }
-            }
-            if (open && (!good || k == series[i].n - 1)) { /* a missing value breaks the line */
-                fputs("\"/>\n", f);
-                open = 0;
-            }
-        }
-        if (i < 12 && series[i].name && series[i].name[0]) { /* legend (first 12 series) */
-            double ly = T + 12 + 13 * i;
-            fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"10\" height=\"3\" fill=\"", L + pw - 170, ly - 4);
-            vidur_xml_escape(f, col);
-            fprintf(f, "\"/><text x=\"%g\" y=\"%g\">", L + pw - 156, ly);
-            vidur_xml_escape(f, series[i].name);
-            fputs("</text>\n", f);
-        }
-    }
-#undef VIDUR__SX
-#undef VIDUR__SY
-    fputs("</svg>\n", f);
-}
-
-/* one plot of the time series: per-bucket rate (count / width) or mean of the samples */
-static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const char *ylab, int first, int count, int rate,
-                             const char *const *names, double *xs, double *ys)
-{
-    vidur_svg_series ser[64];
-    vidur_svg_plot p;
-    char nm[64][48];
-    int i, nb = 0, k;
-    while (nb < VIDUR__TS_BUCKETS && (double)nb * s->ts.width <= s->ts.t_max) nb++;
-    if (count > 64) count = 64;
-    memset(ser, 0, sizeof ser);
-    for (k = 0; k < count; k++) {
-        const double *sm = s->ts.sum + (size_t)(first + k) * VIDUR__TS_BUCKETS, *cn = s->ts.cnt + (size_t)(first + k) * VIDUR__TS_BUCKETS;
-        double *x = xs + (size_t)k * VIDUR__TS_BUCKETS, *y = ys + (size_t)k * VIDUR__TS_BUCKETS;
-        for (i = 0; i < nb; i++) {
-            /* the last interval ends at the last event: a rate over its covered part only */
-            double w = i == nb - 1 && s->ts.t_max - i * s->ts.width > 1e-9 ? s->ts.t_max - i * s->ts.width : s->ts.width;
-            x[i] = (i + 0.5) * s->ts.width;
-            y[i] = rate ? cn[i] / w : cn[i] > 0 ? sm[i] / cn[i] : NAN;
-        }
-        if (names) snprintf(nm[k], sizeof nm[k], "%s", names[k]);
-        else if (count > 1) snprintf(nm[k], sizeof nm[k], "replica %d", k);
-        else nm[k][0] = 0;
-        ser[k].name = nm[k];
-        ser[k].x = x;
-        ser[k].y = y;
-        ser[k].n = nb;
-    }
-    memset(&p, 0, sizeof p);
-    p.title = title;
-    p.x_label = "simulated time (s)";
-    p.y_label = ylab;
-    vidur_svg_plot_write(f, &p, ser, count);
-}
-
-static void vidur__report_row(FILE *f, const char *label, const vidur_stat *st)
-{
-    fputs("<tr><td>", f);
-    vidur_xml_escape(f, label);
-    fprintf(f, "</td><td>%lld</td><td>%.6g</td><td>%.6g</td><td>%.6g</td><td>%.6g</td><td>%.6g</td></tr>\n", (long long)st->count, st->mean,
-            st->p50, st->p90, st->p99, st->max);
-}
-
-/* 0 (and an error) when the last summary lacks its exact metrics: files or a report written
-   from it would look complete */
-static int vidur__summary_exact(const vidur_sim *s, vidur_error *err)
-{
-    if (!s->summary_oom) return 1;
-    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (summary)");
-    return 0;
-}
-
-VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidur_error *err)
-{
-    static const int cdf_metrics[3][2] = {{VIDUR_METRIC_PREFILL_E2E_TIME, -1},
-                                          {VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME,
-                                           VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED},
-                                          {VIDUR_METRIC_REQUEST_E2E_TIME, -1}};
-    static const char *const cdf_titles[3] = {"TTFT (prefill_e2e_time)", "TBT", "E2E latency (request_e2e_time)"};
-    static const char *const cdf_names[3][2] = {{"", ""}, {"per token", "per request (normalized)"}, {"", ""}};
-    const vidur_summary *sum = vidur_sim_summary(s);
-    vidur__afile a;
-    double *xs = NULL, *ys = NULL, *tmp = NULL, cdfx[2][101], cdfy[101];
-    int64_t n = s->max_request_id + 1;
-    int i, m, r, nrep = s->num_replicas > 64 ? 64 : s->num_replicas;
-    size_t cap = (size_t)(nrep > 2 ? nrep : 2) * VIDUR__TS_BUCKETS;
-    FILE *f;
-    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
-    xs = (double *)VIDUR_MALLOC(cap * sizeof(double));
-    ys = (double *)VIDUR_MALLOC(cap * sizeof(double));
-    tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
-    if (!xs || !ys || !tmp) {
-        VIDUR_FREE(xs);
-        VIDUR_FREE(ys);
-        VIDUR_FREE(tmp);
-        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (report)");
-        return VIDUR_ERR_MEMORY;
-    }
-    if (!vidur__aopen(&a, dir, "report.html", err)) {
-        VIDUR_FREE(xs);
-        VIDUR_FREE(ys);
-        VIDUR_FREE(tmp);
-        return VIDUR_ERR_IO;
-    }
-    f = a.f;
-    /* well-formed XML throughout (tests check it with an XML parser) */
-    fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-          "<title>Vidur simulation report</title>\n<style>\nbody{font-family:sans-serif;margin:24px;color:#222}"
-          "table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-          "td:first-child,th:first-child{text-align:left}.plots{display:flex;flex-wrap:wrap;gap:12px}\n</style>\n</head>\n<body>\n"
-          "<h1>Vidur simulation report</h1>\n<p>",
-          f);
-    fprintf(f, "vidur %s: %d x ", VIDUR_VERSION_STRING, s->num_replicas);
-    vidur_xml_escape(f, s->model->name);
-    fputs(" on ", f);
-    vidur_xml_escape(f, s->device->name);
-    fprintf(f, " (TP %d, PP %d), replica scheduler ", s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages);
-    vidur_xml_escape(f, s->cfg.replica_scheduler_type);
-    fputs(", global scheduler ", f);
-    vidur_xml_escape(f, s->cfg.global_scheduler_type);
-    fprintf(f, ". %lld requests arrived, %lld completed, %lld batches, simulated %.3f s; throughput %.3f requests/s, %.1f output tokens/s. "
-               "Request quantiles are %s.</p>\n",
-            (long long)sum->num_requests, (long long)sum->num_completed, (long long)sum->num_batches, sum->simulated_time, sum->throughput_rps,
-            sum->output_tokens_per_s, s->keep_rows ? "exact" : "from DDSketches (relative error at most 0.1 %)");
-    fputs("<h2>Latency distributions</h2>\n<div class=\"plots\">\n", f);
-    for (i = 0; i <= 100; i++) cdfy[i] = i / 100.0;
-    for (i = 0; i < 3; i++) {
-        vidur_svg_series ser[2];
-        vidur_svg_plot p;
-        int ns = 0, j;
-        memset(ser, 0, sizeof ser);
-        for (j = 0; j < 2; j++) {
-            m = cdf_metrics[i][j];
-            if (m < 0 || !vidur__metric_cdf(s, m, cdfx[ns], tmp)) continue;
-            ser[ns].name = cdf_names[i][j];
-            ser[ns].x = cdfx[ns];
-            ser[ns].y = cdfy;
-            ser[ns].n = 101;
-            ns++;
-        }
-        memset(&p, 0, sizeof p);
-        p.title = cdf_titles[i];
-        p.x_label = "seconds";
-        p.y_label = "CDF";
-        vidur_svg_plot_write(f, &p, ser, ns);
-    }
-    fputs("</div>\n<h2>Over time</h2>\n<div class=\"plots\">\n", f);
-    {
-        static const char *const ac[2] = {"arrivals", "completions"};
-        vidur__report_ts(f, s, "Arrivals and completions", "requests / s", VIDUR__TS_ARRIVALS, 2, 1, ac, xs, ys);
-        vidur__report_ts(f, s, "Batch size (mean per interval)", "requests", VIDUR__TS_BATCH_SIZE, 1, 0, NULL, xs, ys);
-        vidur__report_ts(f, s, "Queue length per replica", "waiting requests", VIDUR__TS_FIRST_REPLICA, nrep, 0, NULL, xs, ys);
-        if (s->cfg.store_utilization_metrics) /* sampled only then: no empty chart otherwise */
-            vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + s->num_replicas, nrep, 0, NULL, xs, ys);
-    }
-    fprintf(f, "</div>\n<p>Time series: intervals of %g s (at most %d; rates per interval, and means of the samples taken as batches form).</p>\n",
-            s->ts.width, VIDUR__TS_BUCKETS);
-    fputs("<h2>Summary</h2>\n<table>\n<tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n", f);
-    for (m = 0; m < VIDUR_METRIC_COUNT; m++)
-        if (sum->metric[m].count) vidur__report_row(f, vidur__metric_names[m], &sum->metric[m]);
-    fputs("</table>\n<h2>Replicas</h2>\n<table>\n<tr><th>replica</th><th>KV blocks</th><th>KV usage min %</th><th>max %</th>"
-          "<th>time-weighted mean %</th><th>busy %</th><th>MFU %</th><th>prefix hit rate %</th></tr>\n",
-          f);
-    for (r = 0; r < sum->num_replicas; r++) {
-        const vidur_replica_utilization *u = &sum->replica[r];
-        fprintf(f, "<tr><td>%d</td><td>%lld</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.2f</td><td>%.3f</td><td>%.1f</td></tr>\n", r,
-                (long long)u->num_blocks, u->memory_usage_min, u->memory_usage_max, u->memory_usage_weighted_mean, u->busy_time_percent, u->mfu,
-                100 * u->prefix_hit_rate);
-    }
-    fputs("</table>\n</body>\n</html>\n", f);
-    VIDUR_FREE(xs);
-    VIDUR_FREE(ys);
-    VIDUR_FREE(tmp);
-    return vidur__aclose(&a, 1, err) ? VIDUR_OK : VIDUR_ERR_IO;
-}
-
-VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err)
-{
-    char path[VIDUR_PATH_MAX + 64], plots[VIDUR_PATH_MAX + 80];
-    vidur__afile a;
-    const vidur_summary *sum = vidur_sim_summary(s);
-    int ok, r;
-    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
-    if (!dir) {
-        if (s->cfg.timestamp_output_dir) {
-            /* the only use of the clock: naming the folder, as Vidur does */
-            time_t now = time(NULL);
-            struct tm tmv, *tp;
-            long usec = 0;
-#if defined(_WIN32)
-            tp = (localtime_s(&tmv, &now) == 0) ? &tmv : NULL;
-#else
-            struct timeval tv;
-            if (gettimeofday(&tv, NULL) == 0) {
-                now = tv.tv_sec;
-                usec = (long)tv.tv_usec;
-            }
-#if defined(__USE_POSIX) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-            tp = localtime_r(&now, &tmv); /* thread-safe */
-#else
-            /* strict ISO C on glibc declares no localtime_r: define _POSIX_C_SOURCE before
-               including vidur.h when simulations in several threads name timestamped folders */
-            tp = localtime(&now);
-            if (tp) { tmv = *tp; tp = &tmv; }
-#endif
-#endif
-            if (!tp) {
-                vidur__set_error(err, VIDUR_ERR_IO, "cannot read the clock to name the output folder");
-                return VIDUR_ERR_IO;
-            }
-            snprintf(path, sizeof path, "%s/%04d-%02d-%02d_%02d-%02d-%02d-%06ld", s->cfg.output_dir, tp->tm_year + 1900, tp->tm_mon + 1,
-                     tp->tm_mday, tp->tm_hour, tp->tm_min, tp->tm_sec, usec);
-        } else {
-            snprintf(path, sizeof path, "%s", s->cfg.output_dir);
-        }
-    } else {
-        snprintf(path, sizeof path, "%s", dir);
-    }
-    if (!vidur__mkdirs(path, err)) return VIDUR_ERR_IO;
-    if (out_dir && out_dir_size) vidur__copy(out_dir, out_dir_size, path);
-    if (!vidur__aopen(&a, path, "config.json", err)) return VIDUR_ERR_IO;
-    ok = vidur_config_write_json(&s->cfg, a.f) == VIDUR_OK;
-    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
-    if (s->cfg.store_request_metrics) {
-        if (!vidur__aopen(&a, path, "request_metrics.csv", err)) return VIDUR_ERR_IO;
-        ok = vidur__write_request_metrics(s, a.f);
-        if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
-    }
-    if (!vidur__aopen(&a, path, "summary.json", err)) return VIDUR_ERR_IO;
-    ok = vidur_summary_write_json(sum, a.f) == VIDUR_OK;
-    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
-    if (s->cfg.store_plots && s->cfg.store_utilization_metrics) {
-        snprintf(plots, sizeof plots, "%s/plots", path);
-        if (!vidur__mkdirs(plots, err)) return VIDUR_ERR_IO;
-        for (r = 0; r < s->num_replicas; r++) {
-            char name[64], b[3][40];
-            const vidur_replica_utilization *u = &sum->replica[r];
-            snprintf(name, sizeof name, "replica_%d_memory_usage.json", r);
-            if (!vidur__aopen(&a, plots, name, err)) return VIDUR_ERR_IO;
-            vidur__fmt_double(b[0], 40, u->memory_usage_min);
-            vidur__fmt_double(b[1], 40, u->memory_usage_max);
-            vidur__fmt_double(b[2], 40, u->memory_usage_weighted_mean);
-            fprintf(a.f, "{\"replica_%d_memory_usage_min\": %s, \"replica_%d_memory_usage_max\": %s, \"replica_%d_memory_usage_weighted_mean\": %s}\n",
-                    r, b[0], r, b[1], r, b[2]);
-            if (!vidur__aclose(&a, 1, err)) return VIDUR_ERR_IO;
-        }
-    }
-    if (s->cfg.store_plots && !vidur__write_plots(s, path, sum, err)) return err->code ? err->code : VIDUR_ERR_IO;
-    if (!vidur__write_batch_rows(s, path, err)) return VIDUR_ERR_IO;
-    if (!vidur__write_event_trace(s, path, err)) return VIDUR_ERR_IO;
-    if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
-    if (s->trace) {
-        int j;
-        if (!vidur__aopen(&a, path, "chrome_trace.json", err)) return VIDUR_ERR_IO;
-        fputs("{\"traceEvents\": [", a.f);
-        /* lane names (metadata events): one process per replica, one thread per stage */
-        for (r = 0; r < s->num_replicas; r++) {
-            fprintf(a.f, "\n{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"args\": {\"name\": \"replica %d\"}},", r, r);
-            for (j = 0; j < s->replicas[r].info.num_pipeline_stages; j++)
-                fprintf(a.f, "\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": \"stage %d\"}}%s", r, j, j,
-                        s->trace_first && r == s->num_replicas - 1 && j == s->replicas[r].info.num_pipeline_stages - 1 ? "" : ",");
-        }
-        ok = vidur__append_file(a.f, s->trace);
-        fputs("\n]}\n", a.f);
-        if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
-    }
-    return VIDUR_OK;
 }
 
 /* ---- section: capacity search (config explorer, config_explorer.md) ---------------------------
