@@ -6,6 +6,8 @@
 #   static   VIDUR_STATIC + VIDUR_IMPLEMENTATION in two translation units linked together
 #   options  VIDUR_MALLOC/REALLOC/FREE + VIDUR_STB_DS_IMPLEMENTATION + VIDUR_NO_INIH, linked
 #            without -linih -lstb; runs a small simulation and checks nothing leaks
+#   no_ppo   VIDUR_NO_PPO as C99 (gcc, clang) and C++11 (g++): the PPO API is gone, `ppo` is a
+#            clear error, other routers (and a plug-in named ppo) run
 # All with -Wall -Wextra -Wpedantic -Werror. Prints PASS/FAIL/SKIP lines and, last,
 # "N passed, N failed". A compiler that is not installed is skipped (not a failure).
 set -u
@@ -74,6 +76,9 @@ static_two_tu() { # cc
     "$1" -std=c99 $WARN $OPT -I. $PKG tests/compile/static_a.c tests/compile/static_b.c \
         -o "$OUT/static_$1" $LIBS && "$OUT/static_$1"
 }
+no_ppo() { # compiler std language
+    "$1" -std="$2" -x "$3" $WARN $OPT -I. $PKG tests/compile/no_ppo.c -o "$OUT/no_ppo_$1_$2" $LIBS && "$OUT/no_ppo_$1_$2"
+}
 options() { # cc
     "$1" -std=c99 $WARN $OPT -I. $PKG tests/compile/options_c.c -o "$OUT/options_$1" -lm && "$OUT/options_$1"
 }
@@ -90,6 +95,7 @@ for cc in gcc clang; do
         check "impl $cc -std=$std" impl "$cc" "$std"
     done
     check "static two TUs $cc" static_two_tu "$cc"
+    check "no_ppo $cc -std=c99" no_ppo "$cc" c99 c
 done
 
 for cxx in g++ clang++; do
@@ -100,6 +106,7 @@ for cxx in g++ clang++; do
     for std in c++11 c++17; do
         check "cpp $cxx -std=$std" cpp "$cxx" "$std"
     done
+    [ "$cxx" = g++ ] && check "no_ppo $cxx -std=c++11" no_ppo "$cxx" c++11 c++
 done
 
 if have gcc; then
