@@ -69,6 +69,13 @@ $(BUILD)/examples/assignment/grader: examples/assignment/grader.c examples/assig
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# the programs that include vidur_search.h (the capacity search, a second header on vidur.h's
+# public API) depend on it too
+SEARCH_SRCS := $(shell grep -l 'vidur_search\.h' tests/test_*.c examples/*.c 2>/dev/null)
+$(patsubst tests/%.c,$(BUILD)/tests/%,$(filter tests/%,$(SEARCH_SRCS))) \
+$(patsubst tests/%.c,$(BUILD)/asan/%,$(filter tests/%,$(SEARCH_SRCS))) \
+$(patsubst examples/%.c,$(BUILD)/examples/%,$(filter examples/%,$(SEARCH_SRCS))): vidur_search.h
+
 # tests/test_builtin_*.c are built with the compiled-in tables
 $(BUILD)/tests/%: tests/%.c tests/test.h vidur.h
 	@mkdir -p $(@D)
@@ -84,7 +91,7 @@ $(BUILD)/asan/vidur: tools/vidur.c vidur.h $(TABLES_H)
 	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # schedulers on paired seeds with confidence intervals, PPO evaluation (same tables as the CLI)
-$(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h $(TABLES_H)
+$(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h vidur_search.h $(TABLES_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
@@ -136,18 +143,18 @@ test: deps
 	@$(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) test-build || true
 	@BUILD=$(BUILD) CC="$(CC)" bash tests/run.sh
 
-# ---- capacity search (tools/vidur-search.c): the tool, its sanitizer build, the MPI build
+# ---- capacity search (vidur_search.h, tools/vidur-search.c): the tool, its sanitizer build, the MPI build
 # (`make mpi`, OpenMPI's mpicc from libopenmpi-dev; built by `make test` when mpicc exists)
 
-$(BUILD)/vidur-search: tools/vidur-search.c vidur.h $(TABLES_H)
+$(BUILD)/vidur-search: tools/vidur-search.c vidur.h vidur_search.h $(TABLES_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/asan/vidur-search: tools/vidur-search.c vidur.h $(TABLES_H)
+$(BUILD)/asan/vidur-search: tools/vidur-search.c vidur.h vidur_search.h $(TABLES_H)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/vidur-search-mpi: tools/vidur-search.c vidur.h $(TABLES_H)
+$(BUILD)/vidur-search-mpi: tools/vidur-search.c vidur.h vidur_search.h $(TABLES_H)
 	@mkdir -p $(@D)
 	$(MPICC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -DVIDUR_SEARCH_MPI -o $@ $< $(LDFLAGS) $(LDLIBS)
 
@@ -196,13 +203,15 @@ install: $(BUILD)/vidur $(BUILD)/vidur-search vidur.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' vidur.pc.in > $(BUILD)/vidur.pc
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 vidur.h $(DESTDIR)$(PREFIX)/include/vidur.h
+	install -m 644 vidur_search.h $(DESTDIR)$(PREFIX)/include/vidur_search.h
 	install -m 644 data/vidur_tables.h $(DESTDIR)$(PREFIX)/include/vidur_tables.h
 	install -m 755 $(BUILD)/vidur $(DESTDIR)$(PREFIX)/bin/vidur
 	install -m 755 $(BUILD)/vidur-search $(DESTDIR)$(PREFIX)/bin/vidur-search
 	install -m 644 $(BUILD)/vidur.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/vidur.h $(DESTDIR)$(PREFIX)/include/vidur_tables.h $(DESTDIR)$(PREFIX)/bin/vidur \
+	rm -f $(DESTDIR)$(PREFIX)/include/vidur.h $(DESTDIR)$(PREFIX)/include/vidur_search.h \
+	      $(DESTDIR)$(PREFIX)/include/vidur_tables.h $(DESTDIR)$(PREFIX)/bin/vidur \
 	      $(DESTDIR)$(PREFIX)/bin/vidur-search \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc
 

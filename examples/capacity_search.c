@@ -5,6 +5,8 @@
        build/examples/capacity_search [data/search/quick.ini] */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
+#define VIDUR_SEARCH_IMPLEMENTATION
+#include "../vidur_search.h"
 
 #include <stdio.h>
 #include <stdlib.h>

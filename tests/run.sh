@@ -42,6 +42,9 @@ fresh() {
     done
 }
 
+# search_h SRC: prints vidur_search.h when SRC includes it (then its binary depends on it too)
+search_h() { grep -q 'vidur_search\.h' "$1" 2>/dev/null && echo vidur_search.h; }
+
 # run_counted NAME CMD...: runs CMD, shows its output, adds its result line
 run_counted() {
     local name=$1
@@ -99,7 +102,7 @@ for variant in tests asan; do
         [ -e "$src" ] || continue
         name=$(basename "$src" .c)
         bin=$BUILD/$variant/$name
-        if fresh "$bin" "$src" tests/test.h vidur.h; then
+        if fresh "$bin" "$src" tests/test.h vidur.h $(search_h "$src"); then
             run_counted "$variant/$name" "$bin"
         else
             not_built "$variant/$name" "$bin"
@@ -128,7 +131,7 @@ for src in examples/*.c; do
     [ -e "$src" ] || continue
     name=$(basename "$src" .c)
     bin=$BUILD/examples/$name
-    if fresh "$bin" "$src" vidur.h; then
+    if fresh "$bin" "$src" vidur.h $(search_h "$src"); then
         run_plain "examples/$name" "$bin"
     else
         not_built "examples/$name" "$bin"

@@ -8,6 +8,8 @@
 #define _POSIX_C_SOURCE 200809L
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
+#define VIDUR_SEARCH_IMPLEMENTATION
+#include "../vidur_search.h"
 #include "test.h"
 #include <unistd.h>
 

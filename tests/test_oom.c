@@ -32,6 +32,8 @@ static void *oom_realloc_(void *p, size_t n)
 #define VIDUR_FREE(p) free(p)
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
+#define VIDUR_SEARCH_IMPLEMENTATION
+#include "../vidur_search.h"
 #include "test.h"
 #include <unistd.h>
 

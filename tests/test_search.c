@@ -3,6 +3,8 @@
    monotone oracles. Expected values are worked out by hand in the comments. */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
+#define VIDUR_SEARCH_IMPLEMENTATION
+#include "../vidur_search.h"
 #include "test.h"
 
 TEST(test_format_float)

@@ -16,6 +16,8 @@
    seed see the same arrivals. */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
+#define VIDUR_SEARCH_IMPLEMENTATION
+#include "../vidur_search.h" /* vidur_search_quantile: the same quantiles as the search's SLO checks */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,18 +43,18 @@ static void on_done(void *user, vidur_sim *sim, const vidur_request *q)
     c->total++;
     if (q->completed_at > c->last_completion) c->last_completion = q->completed_at;
     if (q->id < c->skip) return;
-    if (c->n == c->cap) { /* the four columns grow together (vidur__grow: old buffers kept on failure) */
+    if (c->n == c->cap) { /* the four columns grow together, doubling */
         double **col[4];
-        int64_t cap = c->cap;
-        int a, ok = 1;
+        int64_t cap = c->cap ? c->cap * 2 : 16;
+        int a;
         col[0] = &c->e2e; col[1] = &c->ttft; col[2] = &c->tbt; col[3] = &c->sd;
         for (a = 0; a < 4; a++) {
-            cap = c->cap;
-            ok &= vidur__grow((void **)col[a], &cap, c->n + 1, sizeof(double));
-        }
-        if (!ok) {
-            fprintf(stderr, "vidur-compare: out of memory\n");
-            exit(1);
+            double *p = (double *)realloc(*col[a], (size_t)cap * sizeof(double));
+            if (!p) {
+                fprintf(stderr, "vidur-compare: out of memory\n");
+                exit(1);
+            }
+            *col[a] = p;
         }
         c->cap = cap;
     }
@@ -223,7 +225,7 @@ int main(int argc, char **argv)
                 for (m = 0; m < NM; m++) fprintf(fc, ",%.6g", v[m]);
                 fprintf(fc, ",%.6g,%.6g\n", ent, fl);
             }
-            VIDUR_FREE(col.e2e); VIDUR_FREE(col.ttft); VIDUR_FREE(col.tbt); VIDUR_FREE(col.sd);
+            free(col.e2e); free(col.ttft); free(col.tbt); free(col.sd);
         }
     /* summary: means over seeds; paired differences of mean and p99 E2E against the baseline */
     if (html) {

@@ -1,5 +1,6 @@
 /* vidur-search - capacity search: the cheapest deployment that meets each latency SLO.
-   A re-creation of the fork's config explorer (../shared/spec/config_explorer.md) over vidur.h.
+   A re-creation of the fork's config explorer (config_explorer.md) over vidur_search.h, which
+   sits on vidur.h's public API; this tool uses nothing else of the library.
 
    usage: vidur-search SEARCH.ini [-o DIR] [-j N] [--summaries-only] [options]
 
@@ -15,6 +16,8 @@
 #define _POSIX_C_SOURCE 200809L
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
+#define VIDUR_SEARCH_IMPLEMENTATION
+#include "../vidur_search.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,37 +84,72 @@ static double now_s(void)
 /* ---------------------------------------------------------------------------------------------
    Files: every output is written to NAME.tmp, flushed to disk and renamed over NAME, so a
    kill -9 leaves either the old file or the new one, never half of one. */
-/* vidur.h's atomic files (NAME.tmp renamed over NAME), plus fsync before the rename: a resume
-   record must survive a crash of the machine, not only of the process */
-typedef vidur__afile afile;
+/* NAME.tmp, fsynced, then renamed over NAME: a resume record must survive a crash of the
+   machine, not only of the process */
+typedef struct afile {
+    FILE *f;
+    char tmp[VIDUR_PATH_MAX + 64];
+    char final_[VIDUR_PATH_MAX + 64];
+} afile;
 
 static int aopen(afile *a, const char *path)
 {
-    char dir[VIDUR_PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    vidur_error err;
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    if (vidur__aopen(a, dir, slash ? slash + 1 : path, &err)) return 1;
-    fprintf(stderr, "vidur-search: %s\n", err.message);
-    return 0;
+    int n1 = snprintf(a->final_, sizeof a->final_, "%s", path);
+    int n2 = snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
+    a->f = NULL;
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof a->final_ || (size_t)n2 >= sizeof a->tmp) {
+        fprintf(stderr, "vidur-search: %s: path too long\n", path);
+        return 0;
+    }
+    if (!(a->f = fopen(a->tmp, "wb"))) {
+        fprintf(stderr, "vidur-search: %s: cannot write: %s\n", a->tmp, strerror(errno));
+        return 0;
+    }
+    return 1;
 }
 
 static int aclose(afile *a)
 {
-    vidur_error err;
-    int synced = fflush(a->f) == 0 && fsync(fileno(a->f)) == 0, e = errno;
-    if (vidur__aclose(a, synced, &err)) return 1; /* not synced: the temporary file goes */
-    if (synced) fprintf(stderr, "vidur-search: %s\n", err.message);
-    else fprintf(stderr, "vidur-search: %s: write failed: %s\n", a->final_, strerror(e));
-    return 0;
+    int synced = fflush(a->f) == 0 && fsync(fileno(a->f)) == 0, e = errno, bad = ferror(a->f);
+    if (fclose(a->f) != 0) bad = 1;
+    a->f = NULL;
+    if (!synced || bad) { /* the temporary file goes, the old NAME stays */
+        remove(a->tmp);
+        if (!synced) fprintf(stderr, "vidur-search: %s: write failed: %s\n", a->final_, strerror(e));
+        else fprintf(stderr, "vidur-search: %s: write failed\n", a->final_);
+        return 0;
+    }
+    if (rename(a->tmp, a->final_) != 0) {
+        e = errno;
+        remove(a->tmp);
+        fprintf(stderr, "vidur-search: %s: cannot rename into place: %s\n", a->final_, strerror(e));
+        return 0;
+    }
+    return 1;
 }
 
+/* mkdir -p */
 static int mkdirs(const char *path)
 {
-    vidur_error err;
-    if (vidur__mkdirs(path, &err)) return 1;
-    fprintf(stderr, "vidur-search: %s\n", err.message);
-    return 0;
+    char buf[VIDUR_PATH_MAX + 64];
+    size_t i, n = strlen(path);
+    if (n >= sizeof buf) {
+        fprintf(stderr, "vidur-search: %s: path too long\n", path);
+        return 0;
+    }
+    memcpy(buf, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+                fprintf(stderr, "vidur-search: %s: cannot create folder: %s\n", buf, strerror(errno));
+                return 0;
+            }
+            buf[i] = c;
+        }
+    }
+    return 1;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -975,6 +1013,27 @@ static void usage(FILE *f)
           f);
 }
 
+/* a whole-string number in [lo, hi] */
+static int parse_double(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || x != x || x < lo || x > hi) return 0;
+    *out = x;
+    return 1;
+}
+
+static int parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    long long x;
+    errno = 0;
+    x = strtoll(v, &end, 10);
+    if (end == v || *end || errno || x < lo || x > hi) return 0;
+    *out = x;
+    return 1;
+}
+
 static int parse_args(int argc, char **argv, options *o)
 {
     int i;
@@ -999,20 +1058,20 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--summaries-only")) o->summaries_only = 1;
         else if (!strcmp(a, "--dry-run")) o->dry_run = 1;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
-        /* the same ranges as the INI's [explorer] keys they override (vidur.h's INI checks) */
+        /* the same ranges as the INI's [explorer] keys they override */
         else if (!strcmp(a, "--time-limit")) {
             NEED_VALUE();
-            if (!vidur__sini_double(v, 0, 1e9, &o->time_limit)) { fprintf(stderr, "vidur-search: --time-limit '%s': expected minutes >= 0\n", v); return 2; }
+            if (!parse_double(v, 0, 1e9, &o->time_limit)) { fprintf(stderr, "vidur-search: --time-limit '%s': expected minutes >= 0\n", v); return 2; }
         } else if (!strcmp(a, "--min-search-granularity")) {
             NEED_VALUE();
-            if (!vidur__sini_double(v, 1e-9, 100, &o->min_search_granularity)) { fprintf(stderr, "vidur-search: --min-search-granularity '%s': expected a percentage in (0, 100]\n", v); return 2; }
+            if (!parse_double(v, 1e-9, 100, &o->min_search_granularity)) { fprintf(stderr, "vidur-search: --min-search-granularity '%s': expected a percentage in (0, 100]\n", v); return 2; }
         } else if (!strcmp(a, "--min-qps")) {
             NEED_VALUE();
-            if (!vidur__sini_double(v, 0, 1e12, &o->min_qps)) { fprintf(stderr, "vidur-search: --min-qps '%s': expected a QPS >= 0\n", v); return 2; }
+            if (!parse_double(v, 0, 1e12, &o->min_qps)) { fprintf(stderr, "vidur-search: --min-qps '%s': expected a QPS >= 0\n", v); return 2; }
         } else if (!strcmp(a, "--max-iterations")) {
             int64_t iv;
             NEED_VALUE();
-            if (!vidur__sini_int(v, 1, 1000000, &iv)) { fprintf(stderr, "vidur-search: --max-iterations '%s': expected an integer in [1, 1000000]\n", v); return 2; }
+            if (!parse_int(v, 1, 1000000, &iv)) { fprintf(stderr, "vidur-search: --max-iterations '%s': expected an integer in [1, 1000000]\n", v); return 2; }
             o->max_iterations = (int)iv;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "vidur-search: unknown option '%s' (see --help)\n", a);

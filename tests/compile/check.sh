@@ -8,6 +8,8 @@
 #            without -linih -lstb; runs a small simulation and checks nothing leaks
 #   no_ppo   VIDUR_NO_PPO as C99 (gcc, clang) and C++11 (g++): the PPO API is gone, `ppo` is a
 #            clear error, other routers (and a plug-in named ppo) run
+#   search   vidur_search.h: declarations alone as C99 and C11 (gcc, clang); both implementations
+#            in one TU as C99 (gcc), C11 (clang), C++11 (g++) and C++17 (clang++), built and run
 # All with -Wall -Wextra -Wpedantic -Werror. Prints PASS/FAIL/SKIP lines and, last,
 # "N passed, N failed". A compiler that is not installed is skipped (not a failure).
 set -u
@@ -79,6 +81,12 @@ static_two_tu() { # cc
 no_ppo() { # compiler std language
     "$1" -std="$2" -x "$3" $WARN $OPT -I. $PKG tests/compile/no_ppo.c -o "$OUT/no_ppo_$1_$2" $LIBS && "$OUT/no_ppo_$1_$2"
 }
+search_api() { # cc std
+    "$1" -std="$2" $WARN $OPT -I. $PKG -DSEARCH_API_ONLY -c tests/compile/search.c -o "$OUT/search_api_$1_$2.o"
+}
+search_impl() { # compiler std language
+    "$1" -std="$2" -x "$3" $WARN $OPT -I. $PKG tests/compile/search.c -o "$OUT/search_$1_$2" $LIBS && "$OUT/search_$1_$2"
+}
 options() { # cc
     "$1" -std=c99 $WARN $OPT -I. $PKG tests/compile/options_c.c -o "$OUT/options_$1" -lm && "$OUT/options_$1"
 }
@@ -96,6 +104,10 @@ for cc in gcc clang; do
     done
     check "static two TUs $cc" static_two_tu "$cc"
     check "no_ppo $cc -std=c99" no_ppo "$cc" c99 c
+    for std in c99 c11; do
+        check "search api $cc -std=$std" search_api "$cc" "$std"
+    done
+    if [ "$cc" = gcc ]; then check "search impl gcc -std=c99" search_impl gcc c99 c; else check "search impl $cc -std=c11" search_impl "$cc" c11 c; fi
 done
 
 for cxx in g++ clang++; do
@@ -106,7 +118,12 @@ for cxx in g++ clang++; do
     for std in c++11 c++17; do
         check "cpp $cxx -std=$std" cpp "$cxx" "$std"
     done
-    [ "$cxx" = g++ ] && check "no_ppo $cxx -std=c++11" no_ppo "$cxx" c++11 c++
+    if [ "$cxx" = g++ ]; then
+        check "no_ppo $cxx -std=c++11" no_ppo "$cxx" c++11 c++
+        check "search impl $cxx -std=c++11" search_impl "$cxx" c++11 c++
+    else
+        check "search impl $cxx -std=c++17" search_impl "$cxx" c++17 c++
+    fi
 done
 
 if have gcc; then
