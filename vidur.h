@@ -313,6 +313,7 @@ typedef struct vidur_config {
     int64_t seed;                 /* 42 */
     char log_level[16];           /* accepted, unused: see log_fn */
     double time_limit;            /* seconds, 0 = none */
+    char semantics[16];           /* auto | upstream | fork: where Vidur's upstream [U] and fork [F] differ */
     /* cluster_config */
     int num_replicas;
     /* replica_config */
@@ -342,7 +343,7 @@ typedef struct vidur_config {
     double slo_prefill_e2e_time_normalized;  /* 0 = unset */
     double slo_prefill_e2e_time_min;         /* 0 = unset */
     /* request_generator_config */
-    char request_generator_type[VIDUR_NAME_MAX];  /* synthetic | trace_replay */
+    char request_generator_type[VIDUR_NAME_MAX];  /* synthetic | trace_replay ([U]) | trace ([F]) */
     int64_t synthetic_seed;
     int64_t synthetic_num_requests;
     double synthetic_duration;                    /* 0 = unset */
@@ -354,6 +355,7 @@ typedef struct vidur_config {
     int64_t zipf_seed; int zipf_max_tokens; int zipf_min_tokens; double zipf_theta; int zipf_scramble;
     double zipf_prefill_to_decode_ratio;
     int64_t trace_length_seed; int trace_length_max_tokens; char trace_length_file[VIDUR_PATH_MAX];
+    int trace_length_preserve_request_order;      /* [F]: file order (else shuffled) */
     double trace_length_prefill_scale_factor, trace_length_decode_scale_factor;
     int64_t lognormal_seed; int lognormal_max_tokens;
     double lognormal_prefill_median, lognormal_prefill_sigma, lognormal_decode_median, lognormal_decode_sigma;
@@ -365,6 +367,7 @@ typedef struct vidur_config {
     char trace_interval_start_time[64], trace_interval_end_time[64]; double trace_interval_time_scale_factor;
     /* trace_replay request generator */
     int64_t trace_replay_seed; int trace_replay_max_tokens; char trace_replay_file[VIDUR_PATH_MAX];
+    int64_t trace_replay_num_requests;            /* -1 = every row */
     double trace_replay_prefill_scale_factor, trace_replay_decode_scale_factor, trace_replay_time_scale_factor;
     /* execution_time_predictor_config */
     char predictor_type[VIDUR_NAME_MAX];          /* random_forrest | linear_regression | roofline */
@@ -422,6 +425,10 @@ VIDURDEF vidur_result vidur_config_set_ini(vidur_config *cfg, const char *sectio
 VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char **argv, const char **positional,
                                               int max_positional, int *num_positional, vidur_error *err);
 VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error *err);
+/* 1 when the fork's [F] semantics apply where Vidur's upstream and fork differ (key `semantics`:
+   upstream, fork, or auto = fork when the run uses anything only the fork has); *reason, when
+   given, names what decided it. docs/vidur_users.md has the rule. */
+VIDURDEF int vidur_config_fork_semantics(const vidur_config *cfg, const char **reason);
 VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f);
 VIDURDEF void vidur_config_print_help(FILE *f);
 VIDURDEF int vidur_config_key_count(void);
@@ -1800,6 +1807,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("", "seed", INT64, seed, "42", 0, VIDUR__BIG, "Process-wide seed (the random global scheduler's stream when the workload draws none)."),
     VIDUR__K("", "log_level", STRING, log_level, "info", 1, 0, "Accepted for compatibility with Vidur's flag; the library logs through vidur_config.log_fn."),
     VIDUR__K("", "time_limit", DOUBLE, time_limit, "0", 0, 1e18, "Stop after the first event later than this many simulated seconds (0 = no limit)."),
+    VIDUR__C("", "semantics", semantics, "auto", "auto|upstream|fork", "Ours: where Vidur's upstream [U] and its fork [F] differ (trace lengths, request_metrics.csv columns), which applies; auto = fork when the run uses anything only the fork has (vllm_v1, prefix caching, the fork's routers, an edf queue or SLOs, request_generator_config_type trace), else upstream (docs/vidur_users.md)."),
     VIDUR__K("cluster_config", "num_replicas", INT, num_replicas, "1", 1, 1e6, "Number of model replicas."),
     VIDUR__K("replica_config", "model_name", STRING, model_name, "meta-llama/Llama-2-7b-hf", 1, 0, "Model (HF id) or a [model.NAME] section."),
     VIDUR__K("replica_config", "device", STRING, device, "a100", 1, 0, "GPU SKU: a40, a100, h100, or a [device.NAME] section."),
@@ -1905,7 +1913,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("slo_config", "prefill_e2e_time_normalized", DOUBLE, slo_prefill_e2e_time_normalized, "0", 0, 1e9, "Prefill SLO per prompt token (s); deadline = arrival + P x this (edf) [F]; 0 = unset."),
     VIDUR__K("slo_config", "prefill_e2e_time_min", DOUBLE, slo_prefill_e2e_time_min, "0", 0, 1e9, "Lower bound of the prefill SLO (s) [F]; 0 = unset."),
     VIDUR__SCHED_KEYS("custom_scheduler_config", custom, "Batch cap offered to plug-in replica schedulers."),
-    VIDUR__C("request_generator_config", "type", request_generator_type, "synthetic", "synthetic|trace_replay", "synthetic (length x interval generators) or trace_replay (a CSV)."),
+    VIDUR__C("request_generator_config", "type", request_generator_type, "synthetic", "synthetic|trace_replay|trace", "synthetic (length x interval generators), trace_replay (a CSV, upstream's: prompts cut to max_tokens, arrivals sorted) or trace (a CSV, the fork's: nothing cut, file order, num_requests)."),
     VIDUR__K("synthetic_request_generator_config", "seed", INT64, synthetic_seed, "42", 0, VIDUR__BIG, "Seed of the synthetic workload (re-seeds the Python-compatible stream)."),
     VIDUR__K("synthetic_request_generator_config", "num_requests", INT64, synthetic_num_requests, "128", 1, VIDUR__BIG, "Number of requests (ignored when duration is set)."),
     VIDUR__K("synthetic_request_generator_config", "duration", DOUBLE, synthetic_duration, "0", 0, 1e18, "Generate arrivals before this time (s) instead of a count; 0 = unset."),
@@ -1926,10 +1934,11 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("zipf_request_length_generator_config", "scramble", BOOL, zipf_scramble, "false", 1, 0, "Scramble ranks (not supported: Vidur's uses a per-process hash)."),
     VIDUR__K("zipf_request_length_generator_config", "prefill_to_decode_ratio", DOUBLE, zipf_prefill_to_decode_ratio, "20", 0, 1e9, "P/D ratio."),
     VIDUR__K("trace_request_length_generator_config", "seed", INT64, trace_length_seed, "42", 0, 4294967295.0, "Seed of the row shuffle (NumPy RandomState)."),
-    VIDUR__K("trace_request_length_generator_config", "max_tokens", INT, trace_length_max_tokens, "4096", 2, 1e9, "P+D is scaled down proportionally to fit this."),
+    VIDUR__K("trace_request_length_generator_config", "max_tokens", INT, trace_length_max_tokens, "4096", 2, 1e9, "Upstream semantics: P+D is scaled down proportionally to fit this (a warning counts the cuts); fork semantics: nothing is cut. Also the memory planner's max tokens."),
     VIDUR__K("trace_request_length_generator_config", "trace_file", STRING, trace_length_file, "data/processed_traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv", 1, 0, "CSV with num_prefill_tokens, num_decode_tokens."),
     VIDUR__K("trace_request_length_generator_config", "prefill_scale_factor", DOUBLE, trace_length_prefill_scale_factor, "1", 0, 1e9, "Multiplies P."),
     VIDUR__K("trace_request_length_generator_config", "decode_scale_factor", DOUBLE, trace_length_decode_scale_factor, "1", 0, 1e9, "Multiplies D."),
+    VIDUR__K("trace_request_length_generator_config", "preserve_request_order", BOOL, trace_length_preserve_request_order, "true", 1, 0, "Fork semantics: rows in file order (false: shuffled with seed), block_hash_ids and session_id carried, wrapping around at the end; upstream semantics always shuffle [F]."),
     VIDUR__K("lognormal_request_length_generator_config", "seed", INT64, lognormal_seed, "42", 0, 4294967295.0, "Seed of the lognormal stream (ours)."),
     VIDUR__K("lognormal_request_length_generator_config", "max_tokens", INT, lognormal_max_tokens, "4096", 2, 1e9, "P+D is scaled down proportionally to fit this."),
     VIDUR__K("lognormal_request_length_generator_config", "prefill_median", DOUBLE, lognormal_prefill_median, "1020", 1, 1e9, "Median prompt length (splitwise_conv: 1020)."),
@@ -1948,7 +1957,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("trace_request_interval_generator_config", "end_time", STRING, trace_interval_end_time, "1970-01-04 15:00:00", 1, 0, "Keep arrivals strictly before this time."),
     VIDUR__K("trace_request_interval_generator_config", "time_scale_factor", DOUBLE, trace_interval_time_scale_factor, "1.0", 0, 1e9, "Multiplies the gaps."),
     VIDUR__K("trace_request_generator_config", "seed", INT64, trace_replay_seed, "42", 0, VIDUR__BIG, "Unused."),
-    VIDUR__K("trace_request_generator_config", "max_tokens", INT, trace_replay_max_tokens, "4096", 2, 1e9, "P is cut so that P+D fits this."),
+    VIDUR__K("trace_request_generator_config", "max_tokens", INT, trace_replay_max_tokens, "4096", 2, 1e9, "trace_replay: P is cut so that P+D fits this (a warning counts the cuts); trace: nothing is cut."),
+    VIDUR__K("trace_request_generator_config", "num_requests", INT64, trace_replay_num_requests, "-1", -1, VIDUR__BIG, "Replay only the first this many rows (-1 = every row) [F]."),
     VIDUR__K("trace_request_generator_config", "trace_file", STRING, trace_replay_file, "data/processed_traces/splitwise_conv.csv", 1, 0, "CSV with arrived_at, num_prefill_tokens, num_decode_tokens [, session_id, block_hash_ids]."),
     VIDUR__K("trace_request_generator_config", "prefill_scale_factor", DOUBLE, trace_replay_prefill_scale_factor, "1", 0, 1e9, "Multiplies P."),
     VIDUR__K("trace_request_generator_config", "decode_scale_factor", DOUBLE, trace_replay_decode_scale_factor, "1", 0, 1e9, "Multiplies D."),
@@ -2147,6 +2157,15 @@ static void vidur__unknown_key(const char *flag, const char *where, vidur_error 
     } else {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown key '%s' (vidur --help lists every key)", where, flag);
     }
+}
+
+/* the default of [section] key (for messages that say a value was left at its default) */
+static const char *vidur__key_default(const char *section, const char *key)
+{
+    int i;
+    for (i = 0; i < VIDUR__NKEYS; i++)
+        if (!strcmp(vidur__keys[i].section, section) && !strcmp(vidur__keys[i].key, key)) return vidur__keys[i].def;
+    return NULL;
 }
 
 static const vidur__key *vidur__find_flag(const char *flag)
@@ -2668,6 +2687,25 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     return VIDUR_OK;
 }
 
+VIDURDEF int vidur_config_fork_semantics(const vidur_config *cfg, const char **reason)
+{
+    /* routers only the fork (or its config explorer and PPO fork) has; round_robin, random and
+       lor are upstream's */
+    static const char *const fork_routers = "lop|lop_uncached|sticky|sticky_lop|sticky_round_robin|sticky_lor|"
+                                            "tolerant_sticky_lop_uncached|ranked_sticky_lop_uncached|ppo";
+    const char *why = NULL;
+    if (!strcmp(cfg->semantics, "upstream")) why = NULL;
+    else if (!strcmp(cfg->semantics, "fork")) why = "semantics = fork";
+    else if (!strcmp(cfg->request_generator_type, "trace")) why = "request_generator_config_type trace";
+    else if (!strcmp(cfg->replica_scheduler_type, "vllm_v1")) why = "replica_scheduler_config_type vllm_v1";
+    else if (cfg->enable_prefix_caching) why = "cache_config_enable_prefix_caching";
+    else if (vidur__in_choices(fork_routers, cfg->global_scheduler_type)) why = "the fork's global scheduler";
+    else if (!strcmp(cfg->request_queue_type, "edf")) why = "request_queue_config_type edf";
+    else if (cfg->slo_prefill_e2e_time_normalized > 0 || cfg->slo_prefill_e2e_time_min > 0) why = "slo_config";
+    if (reason) *reason = why ? why : !strcmp(cfg->semantics, "upstream") ? "semantics = upstream" : "nothing fork-only in the run";
+    return why != NULL;
+}
+
 static void vidur__json_string(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -2779,7 +2817,7 @@ VIDURDEF void vidur_config_print_help(FILE *f)
 }
 
 /* ==== SECTION 7: workload (request generators, workload_and_metrics.md §1-3) ================== */
-enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY };
+enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY, VIDUR__GEN_TRACE };
 enum { VIDUR__LEN_FIXED, VIDUR__LEN_UNIFORM, VIDUR__LEN_ZIPF, VIDUR__LEN_TRACE, VIDUR__LEN_LOGNORMAL };
 enum { VIDUR__INT_POISSON, VIDUR__INT_GAMMA, VIDUR__INT_STATIC, VIDUR__INT_TRACE };
 
@@ -2790,6 +2828,7 @@ typedef struct vidur__trace_row {
     int64_t session_id;
     int64_t run_offset;   /* the row's hashes: runs[run_offset .. + num_runs) */
     int32_t num_runs, num_hashes;
+    int32_t cut;          /* tokens removed to fit max_tokens ([U]) */
 } vidur__trace_row;
 
 /* Trace hashes are kept as runs of consecutive values (start, start + 1, ...): a conversation's
@@ -2809,8 +2848,11 @@ typedef struct vidur__workload {
     vidur__mt lognorm;   /* ours */
     double zipf_zetan, zipf_eta, zipf_alpha;
     int64_t zipf_n;
-    int32_t *len_P, *len_D; /* trace lengths in shuffled order */
+    int32_t *len_P, *len_D; /* trace lengths in shuffled order ([U]) */
+    int32_t *len_cut;       /* tokens each row lost to max_tokens ([U]) */
     int64_t len_count, len_next;
+    int fork;               /* fork [F] semantics where Vidur's two differ */
+    int len_rows;           /* [F] trace lengths: from rows (file order, hashes, sessions, wrap-around) */
     double *gaps; int64_t gap_count, gap_next;
     vidur__trace_row *rows; int64_t row_count, row_next;
     vidur__hash_run *runs; int64_t run_count;
@@ -2818,11 +2860,15 @@ typedef struct vidur__workload {
     double last_arrival;
     int64_t max_tokens; /* M: the planner's max tokens */
     int exhausted;
+    /* what the generated requests carried, for the end-of-run warnings */
+    int64_t cut_requests, cut_tokens, hashed_requests, session_requests;
+    int trace_has_hashes, trace_has_sessions;
 } vidur__workload;
 
-static void vidur__fit_tokens(int64_t M, int32_t *P, int32_t *D)
+/* returns the tokens removed */
+static int32_t vidur__fit_tokens(int64_t M, int32_t *P, int32_t *D)
 {
-    int64_t tot = (int64_t)*P + *D, excess = tot > M ? tot - M : 0;
+    int64_t tot = (int64_t)*P + *D, excess = tot > M ? tot - M : 0, before = tot;
     if (excess > 0) {
         /* proportional cut, ratios from the values before the cut (upstream trace lengths) */
         int64_t cp = (int64_t)ceil((double)excess * *P / (double)tot), cd = (int64_t)ceil((double)excess * *D / (double)tot);
@@ -2831,6 +2877,7 @@ static void vidur__fit_tokens(int64_t M, int32_t *P, int32_t *D)
     }
     if (*P < 1) *P = 1;
     if (*D < 1) *D = 1;
+    return before > (int64_t)*P + *D ? (int32_t)(before - *P - *D) : 0;
 }
 
 /* "YYYY-MM-DD HH:MM:SS[.ffffff]" -> seconds since 1970-01-01 (UTC, proleptic Gregorian) */
@@ -2857,6 +2904,7 @@ static void vidur__workload_free(vidur__workload *w)
 {
     VIDUR_FREE(w->len_P);
     VIDUR_FREE(w->len_D);
+    VIDUR_FREE(w->len_cut);
     VIDUR_FREE(w->gaps);
     VIDUR_FREE(w->rows);
     VIDUR_FREE(w->runs);
@@ -2927,27 +2975,59 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__trace_row *ro
     return VIDUR_OK;
 }
 
-static vidur_result vidur__load_trace_replay(vidur__workload *w, const vidur_config *cfg, vidur_error *err)
+/* Opens a trace CSV named by `key`; a missing file says which key to set (and, for the fork's
+   Mooncake traces, how to make them), since Vidur's defaults name files that are not shipped. */
+static vidur_result vidur__trace_open(vidur__csv *c, const char *path, const char *key, const char *def, vidur_error *err)
+{
+    const char *base, *mc;
+    char hint[256];
+    vidur_result r = vidur__csv_open(c, path, err);
+    if (r != VIDUR_ERR_IO || !err) return r;
+    base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    hint[0] = 0;
+    mc = strstr(base, "mooncake_");
+    if (mc == base && strlen(base) > 13 && !strcmp(base + strlen(base) - 4, ".csv"))
+        snprintf(hint, sizeof hint, "; make it from Mooncake's %.*s.jsonl with: vidur-mooncake %.*s.jsonl -o %s --session-prefix-blocks 2",
+                 (int)(strlen(base) - 13), base + 9, (int)(strlen(base) - 13), base + 9, path);
+    if (def && !strcmp(path, def))
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s (the default of %s: set --%s to your trace CSV)%s", path, strerror(errno), key,
+                         key, hint);
+    else
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s (--%s)%s", path, strerror(errno), key, hint);
+    return r;
+}
+
+/* Reads a trace CSV into w->rows: the request generators trace_replay ([U], with_arrival 1: sorted
+   afterwards) and trace ([F], with_arrival 2: must be sorted), or the fork's trace lengths
+   (with_arrival 0: no arrival column). cut_to > 0: [U] trace_replay cuts the prompt so that
+   P + D fits. max_rows >= 0 reads only that many rows. */
+static vidur_result vidur__load_trace_rows(vidur__workload *w, const char *path, const char *key, const char *def, int with_arrival,
+                                           double pscale, double dscale, double tscale, int64_t cut_to, int64_t max_rows,
+                                           vidur_error *err)
 {
     vidur__csv c;
-    int ca, cp, cd, cs, ch;
+    int ca = -1, cp, cd, cs, ch, cb;
     int64_t cap = 0, hcap = 0;
-    vidur_result r = vidur__csv_open(&c, cfg->trace_replay_file, err);
+    vidur_result r = vidur__trace_open(&c, path, key, def, err);
     if (r) return r;
-    ca = vidur__csv_col(&c, "arrived_at");
+    if (with_arrival) ca = vidur__csv_col(&c, "arrived_at");
     cp = vidur__csv_col(&c, "num_prefill_tokens");
     cd = vidur__csv_col(&c, "num_decode_tokens");
     cs = vidur__csv_col(&c, "session_id");
     ch = vidur__csv_col(&c, "block_hash_ids");
-    if (ca < 0 || cp < 0 || cd < 0) {
-        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:1: header must contain arrived_at, num_prefill_tokens, num_decode_tokens", c.path);
+    cb = vidur__csv_col(&c, "block_size");
+    if ((with_arrival && ca < 0) || cp < 0 || cd < 0) {
+        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:1: header must contain %snum_prefill_tokens, num_decode_tokens", c.path,
+                         with_arrival ? "arrived_at, " : "");
         vidur__csv_close(&c);
         return VIDUR_ERR_PARSE;
     }
-    while (vidur__csv_next(&c)) {
+    w->trace_has_hashes = ch >= 0;
+    w->trace_has_sessions = cs >= 0;
+    while ((max_rows < 0 || w->row_count < max_rows) && vidur__csv_next(&c)) {
         vidur__trace_row *row;
-        double a, P, D;
-        if ((r = vidur__csv_double(&c, ca, &a, err)) || (r = vidur__csv_double(&c, cp, &P, err)) ||
+        double a = 0, P, D;
+        if ((with_arrival && (r = vidur__csv_double(&c, ca, &a, err))) || (r = vidur__csv_double(&c, cp, &P, err)) ||
             (r = vidur__csv_double(&c, cd, &D, err)))
             break;
         if (a < 0 || P < 0 || D < 0) {
@@ -2962,9 +3042,16 @@ static vidur_result vidur__load_trace_replay(vidur__workload *w, const vidur_con
         }
         row = &w->rows[w->row_count];
         row->id = w->row_count;
-        row->arrived_at = a * cfg->trace_replay_time_scale_factor;
-        P = floor(P * cfg->trace_replay_prefill_scale_factor);
-        D = floor(D * cfg->trace_replay_decode_scale_factor);
+        row->arrived_at = a * tscale;
+        if (with_arrival == 2 && w->row_count > 0 && row->arrived_at < w->rows[w->row_count - 1].arrived_at) {
+            /* the fork emits rows lazily in file order: an unsorted file would go back in time */
+            vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'arrived_at': %g is earlier than the row before (the fork's trace generator needs rows sorted by arrived_at; request_generator_config_type trace_replay sorts them)",
+                             c.path, c.line, a);
+            r = VIDUR_ERR_PARSE;
+            break;
+        }
+        P = floor(P * pscale);
+        D = floor(D * dscale);
         if (P > 1e9 || D > 1e9) {
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: token count too large", c.path, c.line);
             r = VIDUR_ERR_PARSE;
@@ -2972,11 +3059,24 @@ static vidur_result vidur__load_trace_replay(vidur__workload *w, const vidur_con
         }
         row->P = P < 1 ? 1 : (int32_t)P;
         row->D = D < 1 ? 1 : (int32_t)D;
-        {
+        row->cut = 0;
+        if (cut_to > 0) {
             /* upstream trace_replay cuts only the prompt to fit max_tokens */
-            int64_t excess = (int64_t)row->P + row->D - cfg->trace_replay_max_tokens;
+            int64_t excess = (int64_t)row->P + row->D - cut_to;
+            int32_t before = row->P;
             if (excess > 0) row->P = (int32_t)(row->P - excess);
             if (row->P < 1) row->P = 1;
+            row->cut = before - row->P;
+        }
+        if (cb >= 0 && cb < c.nfields && c.fields[cb][0] && w->cfg->enable_prefix_caching) {
+            double bs;
+            if ((r = vidur__csv_double(&c, cb, &bs, err))) break;
+            if (bs != w->cfg->vllm_v1.block_size) {
+                vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_size': %g, but the KV cache's blocks hold %d tokens (cache_config_block_size): the block_hash_ids would not match",
+                                 c.path, c.line, bs, w->cfg->vllm_v1.block_size);
+                r = VIDUR_ERR_PARSE;
+                break;
+            }
         }
         row->session_id = -1;
         if (cs >= 0 && cs < c.nfields && c.fields[cs][0]) {
@@ -2998,11 +3098,9 @@ static vidur_result vidur__load_trace_replay(vidur__workload *w, const vidur_con
     vidur__csv_close(&c);
     if (r) return r;
     if (w->row_count == 0) {
-        vidur__set_error(err, VIDUR_ERR_PARSE, "%s: no requests in trace", cfg->trace_replay_file);
+        vidur__set_error(err, VIDUR_ERR_PARSE, "%s: no requests in trace", path);
         return VIDUR_ERR_PARSE;
     }
-    /* the upstream event heap orders arrivals by (time, creation order) */
-    qsort(w->rows, (size_t)w->row_count, sizeof *w->rows, vidur__row_cmp);
     return VIDUR_OK;
 }
 
@@ -3010,9 +3108,10 @@ static vidur_result vidur__load_trace_lengths(vidur__workload *w, const vidur_co
 {
     vidur__csv c;
     int cp, cd;
-    int64_t cap = 0, cap2 = 0, i;
+    int64_t cap = 0, cap2 = 0, cap3 = 0, i;
     vidur__mt rs;
-    vidur_result r = vidur__csv_open(&c, cfg->trace_length_file, err);
+    vidur_result r = vidur__trace_open(&c, cfg->trace_length_file, "trace_request_length_generator_config_trace_file",
+                                       vidur__key_default("trace_request_length_generator_config", "trace_file"), err);
     if (r) return r;
     cp = vidur__csv_col(&c, "num_prefill_tokens");
     cd = vidur__csv_col(&c, "num_decode_tokens");
@@ -3023,7 +3122,7 @@ static vidur_result vidur__load_trace_lengths(vidur__workload *w, const vidur_co
     }
     while (vidur__csv_next(&c)) {
         double P, D;
-        int32_t p, d;
+        int32_t p, d, cut;
         if ((r = vidur__csv_double(&c, cp, &P, err)) || (r = vidur__csv_double(&c, cd, &D, err))) break;
         if (P < 0 || D < 0 || P > 1e9 || D > 1e9) {
             vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: token counts must be in [0, 1e9]", c.path, c.line);
@@ -3032,15 +3131,17 @@ static vidur_result vidur__load_trace_lengths(vidur__workload *w, const vidur_co
         }
         p = (int32_t)(P * cfg->trace_length_prefill_scale_factor);
         d = (int32_t)(D * cfg->trace_length_decode_scale_factor);
-        vidur__fit_tokens(cfg->trace_length_max_tokens, &p, &d);
+        cut = vidur__fit_tokens(cfg->trace_length_max_tokens, &p, &d);
         if (!vidur__grow((void **)&w->len_P, &cap, w->len_count + 1, sizeof(int32_t)) ||
-            !vidur__grow((void **)&w->len_D, &cap2, w->len_count + 1, sizeof(int32_t))) {
+            !vidur__grow((void **)&w->len_D, &cap2, w->len_count + 1, sizeof(int32_t)) ||
+            !vidur__grow((void **)&w->len_cut, &cap3, w->len_count + 1, sizeof(int32_t))) {
             vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", c.path);
             r = VIDUR_ERR_MEMORY;
             break;
         }
         w->len_P[w->len_count] = p;
         w->len_D[w->len_count] = d;
+        w->len_cut[w->len_count] = cut;
         w->len_count++;
     }
     if (!r && c.oom) {
@@ -3063,6 +3164,9 @@ static vidur_result vidur__load_trace_lengths(vidur__workload *w, const vidur_co
         t = w->len_D[i];
         w->len_D[i] = w->len_D[j];
         w->len_D[j] = t;
+        t = w->len_cut[i];
+        w->len_cut[i] = w->len_cut[j];
+        w->len_cut[j] = t;
     }
     return VIDUR_OK;
 }
@@ -3084,7 +3188,8 @@ static vidur_result vidur__load_trace_intervals(vidur__workload *w, const vidur_
         vidur__set_error(err, VIDUR_ERR_CONFIG, "trace_request_interval_generator_config_start_time/end_time: expected 'YYYY-MM-DD HH:MM:SS'");
         return VIDUR_ERR_CONFIG;
     }
-    r = vidur__csv_open(&c, cfg->trace_interval_file, err);
+    r = vidur__trace_open(&c, cfg->trace_interval_file, "trace_request_interval_generator_config_trace_file",
+                          vidur__key_default("trace_request_interval_generator_config", "trace_file"), err);
     if (r) return r;
     ct = vidur__csv_col(&c, "arrival_time");
     if (ct < 0) ct = vidur__csv_col(&c, "arrived_at");
@@ -3135,10 +3240,27 @@ static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config 
     vidur_result r = VIDUR_OK;
     memset(w, 0, sizeof *w);
     w->cfg = cfg;
-    if (!strcmp(cfg->request_generator_type, "trace_replay")) {
-        w->kind = VIDUR__GEN_TRACE_REPLAY;
+    w->fork = vidur_config_fork_semantics(cfg, NULL);
+    if (!strcmp(cfg->request_generator_type, "trace_replay") || !strcmp(cfg->request_generator_type, "trace")) {
+        /* the name decides: trace_replay is upstream's (prompts cut to max_tokens, arrivals
+           sorted), trace is the fork's (nothing cut, file order, num_requests) */
+        int fork_gen = !strcmp(cfg->request_generator_type, "trace");
+        w->kind = fork_gen ? VIDUR__GEN_TRACE : VIDUR__GEN_TRACE_REPLAY;
         w->max_tokens = cfg->trace_replay_max_tokens;
-        return vidur__load_trace_replay(w, cfg, err);
+        r = vidur__load_trace_rows(w, cfg->trace_replay_file, "trace_request_generator_config_trace_file",
+                                   vidur__key_default("trace_request_generator_config", "trace_file"), fork_gen ? 2 : 1,
+                                   cfg->trace_replay_prefill_scale_factor, cfg->trace_replay_decode_scale_factor,
+                                   cfg->trace_replay_time_scale_factor, fork_gen ? 0 : cfg->trace_replay_max_tokens,
+                                   cfg->trace_replay_num_requests, err);
+        if (r) return r;
+        if (cfg->trace_replay_num_requests > w->row_count) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "trace_request_generator_config_num_requests: %lld requests asked but %s has only %lld rows",
+                             (long long)cfg->trace_replay_num_requests, cfg->trace_replay_file, (long long)w->row_count);
+            return VIDUR_ERR_CONFIG;
+        }
+        /* the upstream event heap orders arrivals by (time, creation order) */
+        if (!fork_gen) qsort(w->rows, (size_t)w->row_count, sizeof *w->rows, vidur__row_cmp);
+        return VIDUR_OK;
     }
     w->kind = VIDUR__GEN_SYNTHETIC;
     vidur__mt_seed_python(&w->py, cfg->synthetic_seed);
@@ -3156,6 +3278,27 @@ static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config 
         for (i = 1; i < w->zipf_n; i++) w->zipf_zetan += pow((double)i, -theta); /* zeta(c) sums to c-1, as Vidur */
         w->zipf_alpha = 1.0 / (1.0 - theta);
         w->zipf_eta = (1.0 - pow(2.0 / (double)w->zipf_n, 1.0 - theta)) / (1.0 - zeta2 / (w->zipf_zetan + 1e-8));
+    } else if (!strcmp(cfg->length_generator_type, "trace") && w->fork) {
+        /* [F] trace lengths: no fitting, file order unless asked otherwise, block hashes and
+           session ids carried, wrapping around at the end of the file */
+        w->len_kind = VIDUR__LEN_TRACE;
+        w->len_rows = 1;
+        w->max_tokens = cfg->trace_length_max_tokens;
+        r = vidur__load_trace_rows(w, cfg->trace_length_file, "trace_request_length_generator_config_trace_file",
+                                   vidur__key_default("trace_request_length_generator_config", "trace_file"), 0,
+                                   cfg->trace_length_prefill_scale_factor, cfg->trace_length_decode_scale_factor, 1, 0, -1, err);
+        if (r) return r;
+        if (!cfg->trace_length_preserve_request_order) {
+            vidur__mt rs;
+            int64_t i;
+            vidur__mt_init_genrand(&rs, (uint32_t)cfg->trace_length_seed);
+            for (i = w->row_count - 1; i >= 1; i--) {
+                int64_t j = vidur__mt_interval(&rs, (uint32_t)i);
+                vidur__trace_row t = w->rows[i];
+                w->rows[i] = w->rows[j];
+                w->rows[j] = t;
+            }
+        }
     } else if (!strcmp(cfg->length_generator_type, "trace")) {
         w->len_kind = VIDUR__LEN_TRACE;
         w->max_tokens = cfg->trace_length_max_tokens;
@@ -3182,16 +3325,42 @@ static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config 
     return r;
 }
 
+/* a trace row's session and block hashes onto q (hashes written out from their runs into storage
+   the request keeps across reuse); 0 when out of memory */
+static int vidur__row_extras(vidur__workload *w, const vidur__trace_row *row, vidur_request *q)
+{
+    q->session_id = row->session_id;
+    if (row->session_id >= 0) w->session_requests++;
+    if (row->num_hashes) {
+        const vidur__hash_run *run = &w->runs[row->run_offset];
+        int32_t k, n = 0;
+        int64_t j;
+        if (row->num_hashes > q->hash_cap) {
+            int64_t *nb = (int64_t *)VIDUR_REALLOC(q->hash_buf, (size_t)row->num_hashes * sizeof *nb);
+            if (!nb) return 0;
+            q->hash_buf = nb;
+            q->hash_cap = row->num_hashes;
+        }
+        for (k = 0; k < row->num_runs; k++)
+            for (j = 0; j < run[k].len; j++) q->hash_buf[n++] = (int64_t)(run[k].start + (uint64_t)j);
+        q->block_hash_ids = q->hash_buf;
+        q->num_block_hash_ids = n;
+        w->hashed_requests++;
+    }
+    return 1;
+}
+
 /* next request's (arrival, P, D); returns 0 when the workload is over, -1 when out of memory */
 static int vidur__workload_next(vidur__workload *w, vidur_request *q)
 {
     const vidur_config *cfg = w->cfg;
     double gap = 0, P = 0, D = 0;
+    const vidur__trace_row *lrow = NULL;
     if (w->exhausted) return 0;
     q->session_id = -1;
     q->block_hash_ids = NULL;
     q->num_block_hash_ids = 0;
-    if (w->kind == VIDUR__GEN_TRACE_REPLAY) {
+    if (w->kind != VIDUR__GEN_SYNTHETIC) {
         const vidur__trace_row *row;
         if (w->row_next >= w->row_count) { w->exhausted = 1; return 0; }
         row = &w->rows[w->row_next++];
@@ -3199,22 +3368,11 @@ static int vidur__workload_next(vidur__workload *w, vidur_request *q)
         q->arrived_at = row->arrived_at;
         q->num_prefill_tokens = row->P;
         q->num_decode_tokens = row->D;
-        q->session_id = row->session_id;
-        if (row->num_hashes) {
-            const vidur__hash_run *run = &w->runs[row->run_offset];
-            int32_t k, n = 0;
-            int64_t j;
-            if (row->num_hashes > q->hash_cap) {
-                int64_t *nb = (int64_t *)VIDUR_REALLOC(q->hash_buf, (size_t)row->num_hashes * sizeof *nb);
-                if (!nb) return -1;
-                q->hash_buf = nb;
-                q->hash_cap = row->num_hashes;
-            }
-            for (k = 0; k < row->num_runs; k++)
-                for (j = 0; j < run[k].len; j++) q->hash_buf[n++] = (int64_t)(run[k].start + (uint64_t)j);
-            q->block_hash_ids = q->hash_buf;
-            q->num_block_hash_ids = n;
+        if (row->cut) {
+            w->cut_requests++;
+            w->cut_tokens += row->cut;
         }
+        if (!vidur__row_extras(w, row, q)) return -1;
         w->generated++;
         return 1;
     }
@@ -3255,9 +3413,20 @@ static int vidur__workload_next(vidur__workload *w, vidur_request *q)
         break;
     }
     case VIDUR__LEN_TRACE:
+        if (w->len_rows) { /* [F]: wraps around to the first row */
+            if (w->row_next >= w->row_count) w->row_next = 0;
+            lrow = &w->rows[w->row_next++];
+            P = lrow->P;
+            D = lrow->D;
+            break;
+        }
         if (w->len_next >= w->len_count) { w->exhausted = 1; return 0; }
         P = w->len_P[w->len_next];
         D = w->len_D[w->len_next];
+        if (w->len_cut[w->len_next]) {
+            w->cut_requests++;
+            w->cut_tokens += w->len_cut[w->len_next];
+        }
         w->len_next++;
         break;
     default: {
@@ -3267,7 +3436,7 @@ static int vidur__workload_next(vidur__workload *w, vidur_request *q)
         double p = cfg->lognormal_prefill_median * exp(cfg->lognormal_prefill_sigma * z1);
         double d = cfg->lognormal_decode_median * exp(cfg->lognormal_decode_sigma * z2);
         int32_t pi = (int32_t)(p > 1e9 ? 1e9 : p), di = (int32_t)(d > 1e9 ? 1e9 : d);
-        vidur__fit_tokens(cfg->lognormal_max_tokens, &pi, &di);
+        vidur__fit_tokens(cfg->lognormal_max_tokens, &pi, &di); /* part of the distribution's definition: not warned about */
         P = pi;
         D = di;
         break;
@@ -3281,6 +3450,7 @@ static int vidur__workload_next(vidur__workload *w, vidur_request *q)
     q->num_decode_tokens = (int32_t)D;
     if (q->num_prefill_tokens < 1) q->num_prefill_tokens = 1;
     if (q->num_decode_tokens < 1) q->num_decode_tokens = 1;
+    if (lrow && !vidur__row_extras(w, lrow, q)) return -1;
     return 1;
 }
 
@@ -3502,6 +3672,7 @@ struct vidur_replica {
     vidur__meter mem_meter;
     struct vidur__kvm *kvm; /* the prefix-caching KV cache of vllm_v1, else NULL */
     int64_t prefix_cached_tokens, prefix_total_tokens; /* [F] replica_prefix_cache_metrics */
+    int64_t num_routed, num_completed;                 /* requests given to / finished by its scheduler */
 };
 
 /* per-request output row, indexed by request id */
@@ -3511,6 +3682,7 @@ typedef struct vidur__row {
     double v[VIDUR__ROW_VALUES];
     double arrived_at, completed_at; /* for the arrival / completion time series */
     uint8_t arrived, completed;
+    int32_t replica;                 /* [F] request_metrics.csv column (set at completion) */
 } vidur__row;
 
 /* a request-level metric's slot in a row (batch and per-token metrics have none) */
@@ -5813,6 +5985,67 @@ static int vidur__next_arrival(vidur_sim *s, vidur_error *err)
     return 1;
 }
 
+/* Settings that quietly change the experiment from what the command seems to ask for (issue:
+   nothing may differ silently): said once, as warnings, when the simulation is created. */
+static void vidur__warn_settings(vidur_sim *s)
+{
+    const vidur_config *cfg = &s->cfg;
+    const vidur__workload *w = &s->workload;
+    const char *reason;
+    int fork = vidur_config_fork_semantics(cfg, &reason);
+    int rows = w->kind != VIDUR__GEN_SYNTHETIC || w->len_rows; /* requests from trace rows that may carry hashes and sessions */
+    const char *g = cfg->global_scheduler_type;
+    vidur__log(s, VIDUR_LOG_INFO, "semantics: %s (%s)", fork ? "fork [F]" : "upstream [U]", reason);
+    if (cfg->enable_prefix_caching && strcmp(cfg->replica_scheduler_type, "vllm_v1") != 0)
+        vidur__log(s, VIDUR_LOG_WARN, "cache_config_enable_prefix_caching is on but only the vllm_v1 replica scheduler caches prefixes (this run uses %s)",
+                   cfg->replica_scheduler_type);
+    else if (cfg->enable_prefix_caching && !(rows && w->trace_has_hashes))
+        vidur__log(s, VIDUR_LOG_WARN, "cache_config_enable_prefix_caching is on but no request will carry block_hash_ids (%s): the prefix-cache hit rate will be 0",
+                   rows ? "the trace has no block_hash_ids column"
+                   : !strcmp(cfg->length_generator_type, "trace") ? "upstream semantics drop them from trace lengths: add --semantics fork"
+                                                                 : "only trace workloads have them");
+    if (!strncmp(g, "sticky", 6) || strstr(g, "_sticky_")) {
+        if (!(rows && w->trace_has_sessions))
+            vidur__log(s, VIDUR_LOG_WARN, "global_scheduler_config_type %s keeps sessions on one replica, but no request will carry a session_id (%s): every request is routed as a new session",
+                       g, rows ? "the trace has no session_id column"
+                          : !strcmp(cfg->length_generator_type, "trace") ? "upstream semantics drop them from trace lengths: add --semantics fork"
+                                                                        : "only trace workloads have them");
+    }
+    if (cfg->wandb_project[0] || cfg->wandb_group[0] || cfg->wandb_run_name[0] || cfg->wandb_sweep_id[0] || cfg->wandb_run_id[0] ||
+        cfg->save_table_to_wandb)
+        vidur__log(s, VIDUR_LOG_WARN, "metrics_config_wandb_* and save_table_to_wandb are ignored: nothing is sent to wandb (the metrics are in the output folder)");
+}
+
+/* At the end of a run: what was cut, and requests a scheduler lost or a KV cache it leaked. */
+static void vidur__end_of_run(vidur_sim *s)
+{
+    const vidur__workload *w = &s->workload;
+    int i;
+    if (w->cut_requests) {
+        /* a trace's lengths are data: cutting them changes the experiment (the lognormal
+           generator's cut is part of its definition and not counted) */
+        const char *key = w->kind != VIDUR__GEN_SYNTHETIC ? "trace_request_generator_config_max_tokens"
+                                                          : "trace_request_length_generator_config_max_tokens";
+        vidur__log(s, VIDUR_LOG_WARN, "%s = %lld cut %lld of %lld requests to fit (%lld tokens removed, %.0f per cut request on average)%s", key,
+                   (long long)w->max_tokens, (long long)w->cut_requests, (long long)w->generated, (long long)w->cut_tokens,
+                   (double)w->cut_tokens / (double)w->cut_requests,
+                   w->kind == VIDUR__GEN_TRACE_REPLAY ? "; raise it, or use request_generator_config_type trace (the fork's: nothing cut)"
+                                                      : "; raise it, or --semantics fork (the fork's trace lengths are not cut)");
+    }
+    if (s->terminated) return; /* stopped by time_limit: requests are legitimately in flight */
+    for (i = 0; i < s->num_replicas; i++) {
+        vidur_replica *r = &s->replicas[i];
+        if (r->num_routed > r->num_completed && r->api->is_empty(r->state)) {
+            char msg[VIDUR_ERROR_MESSAGE_SIZE];
+            snprintf(msg, sizeof msg,
+                     "replica %d (replica scheduler %s): %lld of the %lld requests routed to it neither completed nor wait in its queues (is_empty() says 1 with them unfinished): the scheduler lost them",
+                     i, r->api->name, (long long)(r->num_routed - r->num_completed), (long long)r->num_routed);
+            vidur_sim_fail(s, VIDUR_ERR_SCHEDULER, msg);
+            return;
+        }
+    }
+}
+
 VIDURDEF void vidur_sim_destroy(vidur_sim *s)
 {
     int i;
@@ -6021,8 +6254,10 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     if (s->workload.kind == VIDUR__GEN_SYNTHETIC) {
         vidur__workload tmp = s->workload; /* shallow copy: only its RNG states change */
         vidur_request q;
+        memset(&q, 0, sizeof q);
         if (!strcmp(s->gapi->name, "random"))
             while (vidur__workload_next(&tmp, &q) > 0) {}
+        VIDUR_FREE(q.hash_buf); /* [F] trace lengths carry block hashes */
         s->sched_rng = tmp.py;
     } else {
         vidur__mt_seed_python(&s->sched_rng, cfg->seed);
@@ -6075,6 +6310,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     }
     vidur__log(s, VIDUR_LOG_INFO, "%d x %s on %s (TP %d, PP %d): %lld KV blocks per replica", s->num_replicas, s->model->name,
                s->device->name, tp, pp, (long long)s->plan.num_blocks);
+    vidur__warn_settings(s);
     *out = s;
     return VIDUR_OK;
 fail:
@@ -6149,6 +6385,7 @@ static int vidur__record_completion(vidur_sim *s, const vidur_request *q)
         if (!row) return 0;
         row->completed = 1;
         row->completed_at = q->completed_at;
+        row->replica = q->replica_id;
         for (i = 0; i < VIDUR__COUNT(vidur__completion_metrics); i++)
             row->v[vidur__row_slot(vidur__completion_metrics[i])] = v[vidur__completion_metrics[i]];
         return 1;
@@ -6243,6 +6480,7 @@ static int vidur__handle_global_schedule(vidur_sim *s, double t)
             return 0;
         }
         q->replica_id = r;
+        s->replicas[r].num_routed++;
         s->replicas[r].api->add_request(s->replicas[r].state, q);
         if (!s->touched_flag[r]) {
             s->touched_flag[r] = 1;
@@ -6550,6 +6788,15 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     for (i = 0; i < b->pub.size; i++) {
         vidur_request *q = b->pub.requests[i];
         if (!q->completed) continue;
+        if (q->num_allocated >= 0 || q->kv_nblocks > 0) {
+            /* on_batch_end must free a finished request's KV blocks: the request is recycled below */
+            vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER,
+                             "replica %d (replica scheduler %s): request %lld completed but still holds %lld KV blocks after on_batch_end (free them there with vidur_replica_free)",
+                             ri, rep->api->name, (long long)q->id, (long long)(q->num_allocated >= 0 ? q->num_allocated : q->kv_nblocks));
+            s->failed = 1;
+            return 0;
+        }
+        rep->num_completed++;
         s->num_completed++;
         s->output_tokens += q->arrival_num_decode_tokens;
         s->num_restarts += q->num_restarts;
@@ -6603,7 +6850,8 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
         if (ok && s->event_rows) vidur__event_row(s, s->now, 0, -1, -1, -1, rid);
     } else if (vidur__heap_empty(&s->heap)) {
         s->finished = 1;
-        return 0;
+        vidur__end_of_run(s);
+        return s->failed ? -1 : 0;
     } else {
         int64_t bid;
         vidur__heap_pop(&s->heap, &e);
@@ -6629,7 +6877,10 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
         s->failed = 1;
         return -1;
     }
-    if (s->terminated) s->finished = 1;
+    if (s->terminated) {
+        s->finished = 1;
+        vidur__end_of_run(s);
+    }
     return 1;
 }
 
@@ -7019,6 +7270,9 @@ static int vidur__write_request_metrics(vidur_sim *s, FILE *f)
     int m;
     fputs("Request Id", f);
     for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) fprintf(f, ",%s", vidur__metric_names[m]);
+    /* the fork's two extra columns (its scripts group by replica), appended after upstream's so
+       that readers of upstream's columns see the same table */
+    if (s->workload.fork) fputs(",request_arrived_at,replica", f);
     fputc('\n', f);
     for (i = 0; i <= s->max_request_id; i++) {
         const vidur__row *row = &s->rows[i];
@@ -7028,6 +7282,11 @@ static int vidur__write_request_metrics(vidur_sim *s, FILE *f)
         vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], row->arrived && row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] >= 0);
         for (m = VIDUR_METRIC_REQUEST_NUM_TOKENS; m <= VIDUR_METRIC_REQUEST_PD_RATIO; m++) vidur__csv_cell(f, row->v[m], row->arrived);
         vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_NUM_RESTARTS], row->completed);
+        if (s->workload.fork) {
+            vidur__csv_cell(f, row->arrived_at, row->arrived);
+            if (row->completed) fprintf(f, ",%d", row->replica);
+            else fputc(',', f);
+        }
         fputc('\n', f);
     }
     return !ferror(f);
