@@ -429,7 +429,12 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
    upstream, fork, or auto = fork when the run uses anything only the fork has); *reason, when
    given, names what decided it. docs/vidur_users.md has the rule. */
 VIDURDEF int vidur_config_fork_semantics(const vidur_config *cfg, const char **reason);
+/* Every key, flat by section, plus the resolved model, device and node (config_flat.json). */
 VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f);
+/* Vidur's nested layout (config.json, what Vidur's scripts read): the active sections nested as
+   Vidur's dataclasses are, each polymorphic one with "name" = its type; output_dir = the run's
+   folder (NULL: the configured one); Optional values unset = null. */
+VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, const char *output_dir, FILE *f);
 VIDURDEF void vidur_config_print_help(FILE *f);
 VIDURDEF int vidur_config_key_count(void);
 VIDURDEF vidur_key_info vidur_config_key_info(int index);
@@ -2788,6 +2793,251 @@ VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
             fputs("}", f);
         }
     }
+    fputs("\n}\n", f);
+    return ferror(f) ? VIDUR_ERR_IO : VIDUR_OK;
+}
+
+/* ---- Vidur's nested config.json: a tiny indenting JSON writer (Python's json.dump(indent=4)) ---- */
+typedef struct vidur__jw {
+    FILE *f;
+    int depth, first;
+} vidur__jw;
+
+static void vidur__jw_key(vidur__jw *w, const char *key)
+{
+    fprintf(w->f, "%s\n%*s", w->first ? "" : ",", 4 * w->depth, "");
+    w->first = 0;
+    vidur__json_string(w->f, key);
+    fputs(": ", w->f);
+}
+
+static void vidur__jw_open(vidur__jw *w, const char *key)
+{
+    vidur__jw_key(w, key);
+    fputc('{', w->f);
+    w->depth++;
+    w->first = 1;
+}
+
+static void vidur__jw_close(vidur__jw *w)
+{
+    w->depth--;
+    if (!w->first) fprintf(w->f, "\n%*s", 4 * w->depth, "");
+    fputc('}', w->f);
+    w->first = 0;
+}
+
+/* Python's repr of a float: shortest round-trip digits, integral values with ".0" */
+static void vidur__jw_double(vidur__jw *w, const char *key, double v)
+{
+    char b[48];
+    vidur__jw_key(w, key);
+    if (v != v || v > DBL_MAX || v < -DBL_MAX) { fputs("null", w->f); return; }
+    vidur__fmt_double(b, sizeof b - 2, v);
+    if (!strpbrk(b, ".eEn")) strcat(b, ".0");
+    fputs(b, w->f);
+}
+
+static void vidur__jw_str(vidur__jw *w, const char *key, const char *v)
+{
+    vidur__jw_key(w, key);
+    if (v) vidur__json_string(w->f, v);
+    else fputs("null", w->f);
+}
+
+/* one key of the table as Vidur would dump it: its "unset" values as null, lists as arrays */
+static void vidur__jw_value(vidur__jw *w, const vidur_config *cfg, const vidur__key *k)
+{
+    const char *base = (const char *)cfg + k->offset;
+    int unset_zero = !strcmp(k->key, "num_blocks") || !strcmp(k->key, "duration") || !strncmp(k->section, "slo_config", 10);
+    switch (k->type) {
+    case VIDUR_T_INT:
+        vidur__jw_key(w, k->key);
+        fprintf(w->f, "%d", *(const int *)base);
+        break;
+    case VIDUR_T_INT64: {
+        int64_t v = *(const int64_t *)base;
+        vidur__jw_key(w, k->key);
+        if ((k->lo <= -1 && v == -1) || (unset_zero && v == 0)) fputs("null", w->f);
+        else fprintf(w->f, "%lld", (long long)v);
+        break;
+    }
+    case VIDUR_T_DOUBLE:
+        if (unset_zero && *(const double *)base == 0) vidur__jw_str(w, k->key, NULL);
+        else vidur__jw_double(w, k->key, *(const double *)base);
+        break;
+    case VIDUR_T_BOOL:
+        vidur__jw_key(w, k->key);
+        fputs(*(const int *)base ? "true" : "false", w->f);
+        break;
+    case VIDUR_T_STRING:
+        if (k->is_list) {
+            const char *p = base;
+            int n = 0;
+            vidur__jw_key(w, k->key);
+            fputc('[', w->f);
+            while (*p) {
+                size_t len;
+                char item[64];
+                while (*p == ' ') p++;
+                len = strcspn(p, " ");
+                if (!len) break;
+                snprintf(item, sizeof item, "%.*s", (int)len, p);
+                fprintf(w->f, "%s\n%*s", n++ ? "," : "", 4 * (w->depth + 1), ""); /* json.dump(indent=4): one item a line */
+                if (!strcmp(item, "true") || !strcmp(item, "false") || strspn(item, "-0123456789.eE") == len) fputs(item, w->f);
+                else vidur__json_string(w->f, item);
+                p += len;
+            }
+            if (n) fprintf(w->f, "\n%*s", 4 * w->depth, "");
+            fputc(']', w->f);
+        } else {
+            /* Vidur's Optional[str] wandb fields are None when unset */
+            vidur__jw_str(w, k->key, !base[0] && !strncmp(k->key, "wandb_", 6) ? NULL : base);
+        }
+        break;
+    }
+}
+
+/* every key of [section] except its type selector (and the keys in skip, '|'-separated) */
+static void vidur__jw_section(vidur__jw *w, const vidur_config *cfg, const char *section, const char *skip)
+{
+    int i;
+    for (i = 0; i < VIDUR__NKEYS; i++) {
+        const vidur__key *k = &vidur__keys[i];
+        if (strcmp(k->section, section) || !strcmp(k->key, "type") || (skip && vidur__in_choices(skip, k->key))) continue;
+        vidur__jw_value(w, cfg, k);
+    }
+}
+
+VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, const char *output_dir, FILE *f)
+{
+    vidur__jw w;
+    char sec[VIDUR_NAME_MAX + 64];
+    const vidur_model_spec *m = vidur_find_model(cfg, cfg->model_name);
+    const vidur_device_spec *d = vidur_find_device(cfg, cfg->device);
+    const vidur_node_spec *n = vidur_find_node(cfg, cfg->network_device);
+    const char *rs = cfg->replica_scheduler_type;
+    int synthetic = !strcmp(cfg->request_generator_type, "synthetic");
+    w.f = f;
+    w.depth = 1;
+    w.first = 1;
+    fputc('{', f);
+    vidur__jw_section(&w, cfg, "", NULL);
+    vidur__jw_open(&w, "cluster_config");
+    vidur__jw_section(&w, cfg, "cluster_config", NULL);
+    vidur__jw_open(&w, "replica_config");
+    vidur__jw_section(&w, cfg, "replica_config", NULL);
+    /* the members Vidur's ReplicaConfig.__post_init__ derives */
+    vidur__jw_key(&w, "world_size");
+    fprintf(f, "%d", cfg->tensor_parallel_size * cfg->num_pipeline_stages);
+    if (m) {
+        vidur__jw_open(&w, "model_config");
+#define VIDUR__JWI(name, v) vidur__jw_key(&w, name), fprintf(f, "%d", (int)(v))
+#define VIDUR__JWB(name, v) vidur__jw_key(&w, name), fputs((v) ? "true" : "false", f)
+        VIDUR__JWI("num_layers", m->num_layers);
+        VIDUR__JWI("num_q_heads", m->num_q_heads);
+        VIDUR__JWI("num_kv_heads", m->num_kv_heads);
+        VIDUR__JWI("embedding_dim", m->embedding_dim);
+        VIDUR__JWI("mlp_hidden_dim", m->mlp_hidden_dim);
+        VIDUR__JWI("max_position_embeddings", m->max_position_embeddings);
+        VIDUR__JWB("use_gated_mlp", m->use_gated_mlp);
+        VIDUR__JWB("use_bias", m->use_bias);
+        VIDUR__JWB("use_qkv_bias", m->use_qkv_bias);
+        VIDUR__JWB("post_attn_norm", m->post_attn_norm);
+        VIDUR__JWI("vocab_size", m->vocab_size);
+        vidur__jw_double(&w, "rope_theta", m->rope_theta);
+        vidur__jw_double(&w, "partial_rotary_factor", m->partial_rotary_factor);
+        vidur__jw_str(&w, "name", m->name);
+        vidur__jw_close(&w);
+    }
+    if (d) {
+        vidur__jw_open(&w, "device_config");
+        vidur__jw_double(&w, "fp16_tflops", d->fp16_tflops);
+        vidur__jw_double(&w, "total_memory_gb", d->total_memory_gb);
+        vidur__jw_double(&w, "memory_bandwidth_gbps", d->memory_bandwidth_gbps);
+        vidur__jw_double(&w, "price_per_hour", d->price_per_hour);
+        vidur__jw_str(&w, "name", d->name);
+        vidur__jw_close(&w);
+    }
+    if (n) {
+        vidur__jw_open(&w, "node_config");
+        VIDUR__JWI("num_devices_per_node", n->num_devices_per_node);
+        vidur__jw_str(&w, "device_sku_type", n->device);
+        vidur__jw_double(&w, "intra_node_bandwidth_gbps", n->intra_node_bandwidth_gbps);
+        vidur__jw_double(&w, "inter_node_bandwidth_gbps", n->inter_node_bandwidth_gbps);
+        vidur__jw_str(&w, "name", n->name);
+        vidur__jw_close(&w);
+    }
+#undef VIDUR__JWI
+#undef VIDUR__JWB
+    vidur__jw_close(&w);
+    vidur__jw_open(&w, "global_scheduler_config");
+    vidur__jw_section(&w, cfg, "global_scheduler_config", NULL);
+    snprintf(sec, sizeof sec, "%s_global_scheduler_config", cfg->global_scheduler_type);
+    vidur__jw_section(&w, cfg, sec, NULL);
+    vidur__jw_str(&w, "name", cfg->global_scheduler_type);
+    vidur__jw_close(&w);
+    vidur__jw_open(&w, "replica_scheduler_config");
+    if (!strcmp(rs, "vllm_v1")) {
+        /* the fork keeps vllm_v1's memory keys in cache_config (written below) */
+        vidur__jw_section(&w, cfg, "vllm_v1_scheduler_config", NULL);
+    } else {
+        int known = !strcmp(rs, "vllm") || !strcmp(rs, "sarathi") || !strcmp(rs, "orca") || !strcmp(rs, "faster_transformer") ||
+                    !strcmp(rs, "lightllm");
+        snprintf(sec, sizeof sec, "%s_scheduler_config", known ? rs : "custom");
+        vidur__jw_section(&w, cfg, sec, NULL);
+    }
+    vidur__jw_str(&w, "name", rs);
+    vidur__jw_close(&w);
+    if (vidur_config_fork_semantics(cfg, NULL)) { /* the fork's sections, in fork runs only */
+        vidur__jw_open(&w, "cache_config");
+        vidur__jw_section(&w, cfg, "cache_config", NULL);
+        vidur__jw_close(&w);
+        vidur__jw_open(&w, "request_queue_config");
+        vidur__jw_str(&w, "name", cfg->request_queue_type);
+        vidur__jw_close(&w);
+        vidur__jw_open(&w, "slo_config");
+        vidur__jw_section(&w, cfg, "slo_config", NULL);
+        vidur__jw_close(&w);
+    }
+    vidur__jw_close(&w);
+    vidur__jw_open(&w, "request_generator_config");
+    if (synthetic) {
+        const char *lt = cfg->length_generator_type, *it = cfg->interval_generator_type;
+        int64_t M = !strcmp(lt, "fixed") ? cfg->fixed_max_tokens : !strcmp(lt, "uniform") ? cfg->uniform_max_tokens
+                    : !strcmp(lt, "zipf") ? cfg->zipf_max_tokens : !strcmp(lt, "trace") ? cfg->trace_length_max_tokens
+                                                                                        : cfg->lognormal_max_tokens;
+        vidur__jw_section(&w, cfg, "synthetic_request_generator_config", "num_requests|duration");
+        vidur__jw_open(&w, "length_generator_config");
+        snprintf(sec, sizeof sec, "%s_request_length_generator_config", lt);
+        vidur__jw_section(&w, cfg, sec, NULL);
+        vidur__jw_str(&w, "name", lt);
+        vidur__jw_close(&w);
+        vidur__jw_open(&w, "interval_generator_config");
+        snprintf(sec, sizeof sec, "%s_request_interval_generator_config", it);
+        vidur__jw_section(&w, cfg, sec, NULL);
+        vidur__jw_str(&w, "name", it);
+        vidur__jw_close(&w);
+        vidur__jw_section(&w, cfg, "synthetic_request_generator_config", "seed");
+        vidur__jw_key(&w, "max_tokens"); /* SyntheticRequestGeneratorConfig.__post_init__ */
+        fprintf(f, "%lld", (long long)M);
+    } else {
+        vidur__jw_section(&w, cfg, "trace_request_generator_config", NULL);
+    }
+    vidur__jw_str(&w, "name", cfg->request_generator_type);
+    vidur__jw_close(&w);
+    vidur__jw_open(&w, "execution_time_predictor_config");
+    snprintf(sec, sizeof sec, "%s_execution_time_predictor_config",
+             !strcmp(cfg->predictor_type, "linear_regression") ? "linear_regression"
+             : !strcmp(cfg->predictor_type, "roofline")        ? "roofline"
+                                                               : "random_forrest");
+    vidur__jw_section(&w, cfg, sec, NULL);
+    vidur__jw_str(&w, "name", cfg->predictor_type);
+    vidur__jw_close(&w);
+    vidur__jw_open(&w, "metrics_config");
+    vidur__jw_section(&w, cfg, "metrics_config", "output_dir");
+    vidur__jw_str(&w, "output_dir", output_dir ? output_dir : cfg->output_dir); /* Vidur: the run's (timestamped) folder */
+    vidur__jw_close(&w);
     fputs("\n}\n", f);
     return ferror(f) ? VIDUR_ERR_IO : VIDUR_OK;
 }
@@ -7618,7 +7868,11 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     }
     if (!vidur__mkdirs(path, err)) return VIDUR_ERR_IO;
     if (out_dir && out_dir_size) vidur__copy(out_dir, out_dir_size, path);
+    /* Vidur's nested config.json (what its scripts read), and every key flat beside it */
     if (!vidur__aopen(&a, path, "config.json", err)) return VIDUR_ERR_IO;
+    ok = vidur_config_write_nested_json(&s->cfg, path, a.f) == VIDUR_OK;
+    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    if (!vidur__aopen(&a, path, "config_flat.json", err)) return VIDUR_ERR_IO;
     ok = vidur_config_write_json(&s->cfg, a.f) == VIDUR_OK;
     if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
     if (s->cfg.store_request_metrics) {

@@ -4,7 +4,7 @@
 # summary.json and request_metrics.csv of each scenario are kept in full, so that a difference
 # can be read with diff). Three things are normalised before hashing because they are not
 # simulation results: the version string (summary.json, report.html) and the output folder
-# (config.json). Vidur's behaviour is the default and must stay byte-identical: a change that
+# (config.json, config_flat.json). Vidur's behaviour is the default and must stay byte-identical: a change that
 # moves one of these files must be explained in CHANGELOG.md and the files regenerated with
 #     bash tests/test_golden.sh --update
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,6 +17,7 @@ normalise() { # DIR: rewrite the non-result parts of a run's files in place
     [ -f "$d/summary.json" ] && sed -i 's/^  "version": "[^"]*",$/  "version": "VERSION",/' "$d/summary.json"
     [ -f "$d/report.html" ] && sed -i 's/<p>vidur [0-9][0-9.]*: /<p>vidur VERSION: /' "$d/report.html"
     [ -f "$d/config.json" ] && sed -i "s#\"$d\"#\"OUT\"#g" "$d/config.json"
+    [ -f "$d/config_flat.json" ] && sed -i "s#\"$d\"#\"OUT\"#g" "$d/config_flat.json"
     return 0
 }
 
