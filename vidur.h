@@ -1039,6 +1039,30 @@ static void vidur__fmt_double(char *buf, size_t n, double v)
     if (strtod(buf, NULL) != v) snprintf(buf, n, "%.17g", v);
 }
 
+/* mkdir -p (missing parents too); 0 with err set on failure */
+static int vidur__mkdirs(const char *path, vidur_error *err)
+{
+    char buf[VIDUR_PATH_MAX + 64];
+    size_t i, n = strlen(path);
+    if (n >= sizeof buf) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", path);
+        return 0;
+    }
+    memcpy(buf, path, n + 1);
+    for (i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == 0) {
+            char c = buf[i];
+            buf[i] = 0;
+            if (vidur__mkdir(buf) != 0 && errno != EEXIST) {
+                vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
+                return 0;
+            }
+            buf[i] = c;
+        }
+    }
+    return 1;
+}
+
 /* ---- atomic files: write NAME.tmp, then rename over NAME ---- */
 typedef struct vidur__afile {
     FILE *f;
@@ -2146,10 +2170,13 @@ static int vidur__levenshtein(const char *a, const char *b)
     return row[lb];
 }
 
+/* where: "" (vidur_config_set), "FILE:LINE: " (INI) or NULL for a command-line flag, which is
+   named with its dashes: "unknown flag --x (did you mean --y?)" */
 static void vidur__unknown_key(const char *flag, const char *where, vidur_error *err)
 {
     int i, best = -1, bestd = 1000;
     char name[256];
+    const char *dash = where ? "'" : "--", *end = where ? "'" : "";
     for (i = 0; i < VIDUR__NKEYS; i++) {
         int d;
         vidur__flag_name(&vidur__keys[i], name, sizeof name);
@@ -2158,9 +2185,11 @@ static void vidur__unknown_key(const char *flag, const char *where, vidur_error 
     }
     if (best >= 0 && bestd <= 3 + (int)strlen(flag) / 12) {
         vidur__flag_name(&vidur__keys[best], name, sizeof name);
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown key '%s' (did you mean '%s'?)", where, flag, name);
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown %s %s%s%s (did you mean %s%s%s?)", where ? where : "", where ? "key" : "flag", dash, flag,
+                         end, dash, name, end);
     } else {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown key '%s' (vidur --help lists every key)", where, flag);
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown %s %s%s%s (vidur --help lists every key)", where ? where : "", where ? "key" : "flag",
+                         dash, flag, end);
     }
 }
 
@@ -2297,6 +2326,12 @@ static vidur_result vidur__set_ini(vidur_config *cfg, const char *section, const
     if (section[0]) snprintf(flag, sizeof flag, "%s_%s", section, key);
     else snprintf(flag, sizeof flag, "%s", key);
     k = vidur__find_flag(flag);
+    if (k && strcmp(k->section, section) && !section[0]) {
+        /* a flag name at the top level of an INI file: say where it goes instead of suggesting itself */
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s'%s' is a flag name; in an INI file write '%s = %s' under [%s]", where, key, k->key, value,
+                         k->section);
+        return VIDUR_ERR_CONFIG;
+    }
     if (!k || strcmp(k->section, section)) {
         vidur__unknown_key(flag, where, err);
         return VIDUR_ERR_CONFIG;
@@ -2462,6 +2497,11 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
         const vidur__key *k;
         vidur_result r;
         int tmpb;
+        if (a[0] == '-' && a[1] && a[1] != '-') {
+            /* not an INI file name: a short option this program does not have */
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "unknown option '%s' (flags are --<section>_<key> VALUE, e.g. --synthetic_request_generator_config_num_requests 5; other arguments are INI files)", a);
+            return VIDUR_ERR_CONFIG;
+        }
         if (strncmp(a, "--", 2) != 0) {
             if (np >= max_positional) {
                 vidur__set_error(err, VIDUR_ERR_CONFIG, "unexpected argument '%s'", a);
@@ -2485,7 +2525,7 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
         }
         snprintf(where, sizeof where, "flag --");
         if (!k) {
-            vidur__unknown_key(flag, "flag --", err);
+            vidur__unknown_key(flag, NULL, err);
             return VIDUR_ERR_CONFIG;
         }
         if (eq) {
@@ -2574,6 +2614,59 @@ static int vidur__in_choices(const char *choices, const char *v)
     return 0;
 }
 
+/* does `name` contain word w (case-insensitive, at word boundaries: - _ / . and the ends)? */
+static int vidur__has_word(const char *name, const char *w, size_t wl)
+{
+    const char *p = name;
+    while (*p) {
+        size_t l = strcspn(p, "-_/.");
+        if (l == wl) {
+            size_t i;
+            for (i = 0; i < l && tolower((unsigned char)p[i]) == tolower((unsigned char)w[i]); i++) {}
+            if (i == l) return 1;
+        }
+        p += l;
+        if (*p) p++;
+    }
+    return 0;
+}
+
+/* " (did you mean 'X'?)" for an unknown model/device/node name q among the n names at
+   (char *)base + i * stride, or "": a name holding every word of q (e.g. Vidur's README writes
+   meta-llama/Llama-3-8B for meta-llama/Meta-Llama-3-8B; the shortest such), else the nearest by
+   edit distance when it is close */
+static void vidur__did_you_mean(const char *q, const void *base, size_t stride, int n, const vidur_config *cfg, int user_kind,
+                                char *out, size_t outn)
+{
+    const char *best = NULL;
+    int i, bestd = 1000, pass;
+    out[0] = 0;
+    for (pass = 0; pass < 2 && !best; pass++) {
+        int total = n + (user_kind == 0 ? cfg->num_user_models : user_kind == 1 ? cfg->num_user_devices : cfg->num_user_nodes);
+        for (i = 0; i < total; i++) {
+            const char *name = i < n ? (const char *)base + (size_t)i * stride
+                               : user_kind == 0 ? cfg->user_models[i - n].name
+                               : user_kind == 1 ? cfg->user_devices[i - n].name
+                                                : cfg->user_nodes[i - n].name;
+            if (pass == 0) {
+                const char *p = q;
+                int all = 1;
+                while (*p && all) {
+                    size_t l = strcspn(p, "-_/.");
+                    if (l) all = vidur__has_word(name, p, l);
+                    p += l;
+                    if (*p) p++;
+                }
+                if (all && (!best || strlen(name) < strlen(best))) best = name;
+            } else {
+                int d = vidur__levenshtein(q, name);
+                if (d < bestd && d <= 2 + (int)strlen(q) / 6) { bestd = d; best = name; }
+            }
+        }
+    }
+    if (best) snprintf(out, outn, " (did you mean '%s'?)", best);
+}
+
 VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error *err)
 {
     int i;
@@ -2608,7 +2701,20 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
 #endif
     m = vidur_find_model(cfg, cfg->model_name);
     if (!m) {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_model_name: unknown model '%s' (define it in a [model.%s] section)", cfg->model_name, cfg->model_name);
+        char dym[VIDUR_NAME_MAX + 32];
+        vidur__did_you_mean(cfg->model_name, vidur__models[0].name, sizeof vidur__models[0], VIDUR__COUNT(vidur__models), cfg, 0, dym, sizeof dym);
+        if (dym[0]) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_model_name: unknown model '%s'%s", cfg->model_name, dym);
+        } else {
+            char list[VIDUR_ERROR_MESSAGE_SIZE];
+            size_t len = 0;
+            int j;
+            list[0] = 0;
+            for (j = 0; j < VIDUR__COUNT(vidur__models) && len < sizeof list; j++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "", vidur__models[j].name);
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_model_name: unknown model '%s' (built in: %s; define others in a [model.NAME] section)",
+                             cfg->model_name, list);
+        }
         return VIDUR_ERR_CONFIG;
     }
     if (m->num_layers <= 0 || m->num_q_heads <= 0 || m->num_kv_heads <= 0 || m->embedding_dim <= 0 || m->mlp_hidden_dim <= 0 ||
@@ -2618,7 +2724,10 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     }
     d = vidur_find_device(cfg, cfg->device);
     if (!d) {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_device: unknown device '%s' (a40, a100, h100, or a [device.%s] section)", cfg->device, cfg->device);
+        char dym[VIDUR_NAME_MAX + 32];
+        vidur__did_you_mean(cfg->device, vidur__devices[0].name, sizeof vidur__devices[0], VIDUR__COUNT(vidur__devices), cfg, 1, dym, sizeof dym);
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_device: unknown device '%s'%s (a40, a100, h100, or a [device.%s] section)", cfg->device, dym,
+                         cfg->device);
         return VIDUR_ERR_CONFIG;
     }
     if (d->fp16_tflops <= 0 || d->total_memory_gb <= 0 || d->memory_bandwidth_gbps <= 0) {
@@ -2627,7 +2736,10 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     }
     n = vidur_find_node(cfg, cfg->network_device);
     if (!n) {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_network_device: unknown node '%s'", cfg->network_device);
+        char dym[VIDUR_NAME_MAX + 32];
+        vidur__did_you_mean(cfg->network_device, vidur__nodes[0].name, sizeof vidur__nodes[0], VIDUR__COUNT(vidur__nodes), cfg, 2, dym, sizeof dym);
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_network_device: unknown node '%s'%s (a40_pairwise_nvlink, a100_pairwise_nvlink, h100_pairwise_nvlink, a100_dgx, h100_dgx, p4d_a100_40g_nvlink, or a [node.%s] section)",
+                         cfg->network_device, dym, cfg->network_device);
         return VIDUR_ERR_CONFIG;
     }
     if (n->intra_node_bandwidth_gbps <= 0 || n->inter_node_bandwidth_gbps <= 0) {
@@ -7482,29 +7594,6 @@ VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f)
     }
 }
 
-static int vidur__mkdirs(const char *path, vidur_error *err)
-{
-    char buf[VIDUR_PATH_MAX + 64];
-    size_t i, n = strlen(path);
-    if (n >= sizeof buf) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", path);
-        return 0;
-    }
-    memcpy(buf, path, n + 1);
-    for (i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == 0) {
-            char c = buf[i];
-            buf[i] = 0;
-            if (vidur__mkdir(buf) != 0 && errno != EEXIST) {
-                vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot create folder: %s", buf, strerror(errno));
-                return 0;
-            }
-            buf[i] = c;
-        }
-    }
-    return 1;
-}
-
 static void vidur__csv_cell(FILE *f, double v, int present)
 {
     char b[40];
@@ -9451,6 +9540,7 @@ static vidur_result vidur__ppo_checkpoint(vidur_ppo *p, vidur_error *err)
     int64_t i, keep = p->P.keep_checkpoints;
     vidur_result r;
     if (!p->P.checkpoint_dir[0]) return VIDUR_OK;
+    if (!vidur__mkdirs(p->P.checkpoint_dir, err)) return VIDUR_ERR_IO; /* a new run's folder is made, as output_dir is */
     if (keep > 8) keep = 8;
     /* rotate the list first so the saved file already holds it */
     if (keep > 0 && (p->ck_n == 0 || p->ck_hist[p->ck_n - 1] != p->step)) {
@@ -9716,7 +9806,7 @@ static void *vidur__ppo_gs_create(vidur_sim *sim, void *user)
     p->ev_n = p->ev_min = 0;
     p->ev_entropy = 0;
     if (p->P.metrics_dir[0]) {
-        if (!vidur__aopen(&p->dec, p->P.metrics_dir, "ppo_decisions.csv", &sim->error) ||
+        if (!vidur__mkdirs(p->P.metrics_dir, &sim->error) || !vidur__aopen(&p->dec, p->P.metrics_dir, "ppo_decisions.csv", &sim->error) ||
             !vidur__aopen(&p->upd, p->P.metrics_dir, "ppo_updates.csv", &sim->error)) {
             vidur__ppo_csv_abort(p);
             if (p->owned) vidur_ppo_destroy(p);

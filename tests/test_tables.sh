@@ -170,6 +170,13 @@ if (cd "$T/cwd" && "$TABLES" --profiling-dir "$T/user" --config "$T/user.ini" --
 else
     bad "--config defines the model; --vtab alone writes only the table file"
 fi
+# --vtab with only --out-report: the report is written, the header (data/vidur_tables.h) is not
+if (cd "$T/cwd" && "$TABLES" --profiling-dir "$T/user" --config "$T/user.ini" --vtab "$T/u3.vtab" --out-report "$T/u3.md" --quiet) &&
+    [ -s "$T/u3.vtab" ] && [ -s "$T/u3.md" ] && [ ! -e "$T/cwd/data" ]; then
+    ok "--vtab X --out-report R writes X and R, not data/vidur_tables.h"
+else
+    bad "--vtab X --out-report R writes X and R, not data/vidur_tables.h" "$(ls -R "$T/cwd" 2>&1 | head -5)"
+fi
 
 if "$TABLES" --profiling-dir "$T/none" --out-header "$T/x.h" --out-report "$T/x.md" >/dev/null 2>"$T/stderr"; then
     bad "missing --profiling-dir is an error"

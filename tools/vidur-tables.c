@@ -233,7 +233,7 @@ typedef struct opts {
     int nroots, roots_given;
     const char *out_header, *out_report, *vtab, *dump;
     const char *configs[16];
-    int nconfigs, out_given;
+    int nconfigs, header_given, report_given;
     uint64_t seed;
     int jobs, quiet;
     const char *devices[64], *models[64], *nodes[64];
@@ -1932,8 +1932,8 @@ int main(int argc, char **argv)
 #define NEXT() (i + 1 < argc ? argv[++i] : (die("%s needs a value", a), ""))
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--profiling-dir")) { if (O.nroots >= 64) die("too many --profiling-dir"); O.roots[O.nroots++] = NEXT(); O.roots_given = 1; }
-        else if (!strcmp(a, "--out-header")) { O.out_header = NEXT(); O.out_given = 1; }
-        else if (!strcmp(a, "--out-report")) { O.out_report = NEXT(); O.out_given = 1; }
+        else if (!strcmp(a, "--out-header")) { O.out_header = NEXT(); O.header_given = 1; }
+        else if (!strcmp(a, "--out-report")) { O.out_report = NEXT(); O.report_given = 1; }
         else if (!strcmp(a, "--config")) { if (O.nconfigs >= 16) die("too many --config"); O.configs[O.nconfigs++] = NEXT(); }
         else if (!strcmp(a, "--vtab")) O.vtab = NEXT();
         else if (!strcmp(a, "--dump")) O.dump = NEXT();
@@ -1963,7 +1963,8 @@ int main(int argc, char **argv)
     }
     /* with --vtab and no --out-header/--out-report, write only the table file (so that a user
        training on their own profiles does not overwrite the committed tables) */
-    if (O.vtab && !O.out_given) O.out_header = O.out_report = NULL;
+    if (O.vtab && !O.header_given) O.out_header = NULL; /* each output only when named: --vtab X --out-report R */
+    if (O.vtab && !O.report_given) O.out_report = NULL; /* must not overwrite data/vidur_tables.h */
     if (O.nconfigs) {
         vidur_error err;
         vidur_config_init(&g_cfg);
