@@ -389,6 +389,11 @@ typedef struct vidur_config {
     vidur_device_spec user_devices[VIDUR_MAX_USER_SPECS];
     vidur_node_spec user_nodes[VIDUR_MAX_USER_SPECS];
 
+    /* the PPO fork's names met while parsing (not keys): global_scheduler_config_type as written
+       (ppo_modular, ppoonline) and its flags accepted without effect, for the warnings */
+    char fork_ppo_type[16];
+    char fork_ppo_ignored[256];
+
     /* plug-ins (not settable from INI; registered in code) */
     int num_global_plugins, num_replica_plugins;
     const struct vidur_global_scheduler_api *global_plugins[VIDUR_MAX_PLUGINS];
@@ -2085,6 +2090,13 @@ static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const c
                 vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s: empty value (choices: %s)", where, flag, k->choices);
                 return VIDUR_ERR_CONFIG;
             }
+            if (k->offset == VIDUR__OFF(global_scheduler_type) && (!strcmp(value, "ppo_modular") || !strcmp(value, "ppoonline"))) {
+                /* the PPO fork's names for its learned routers: vidur.h's ppo (a warning says so for ppoonline) */
+                vidur__copy(cfg->fork_ppo_type, sizeof cfg->fork_ppo_type, value);
+                value = "ppo";
+            } else if (k->offset == VIDUR__OFF(global_scheduler_type)) {
+                cfg->fork_ppo_type[0] = 0;
+            }
         }
         vidur__copy(base, cap, value);
         return VIDUR_OK;
@@ -2213,16 +2225,96 @@ static const vidur__key *vidur__find_flag(const char *flag)
     return NULL;
 }
 
+/* The PPO fork's flags (vidur_arc2_README.md): --p_p_o_global_scheduler_{modular,online}_config_<field>
+   mean the [ppo_global_scheduler_config] key that does the same here (docs/vidur_users.md has the
+   table). Returns how many keys were put in k[0..1] (1 or 2), 0 when flag is not one of the
+   fork's, -1 when it is one without an equivalent (err says what to do instead), -2 when it is
+   accepted without effect (logging switches; noted in cfg for a warning). */
+static int vidur__fork_ppo_flag(vidur_config *cfg, const char *flag, const vidur__key **k, const char *where, vidur_error *err)
+{
+    static const char *const map[][3] = {
+        /* fork field, our key, second key (or NULL); our key "-": accepted, no effect; NULL: error with the note */
+        {"lr", "lr", NULL}, {"gamma", "gamma", NULL}, {"gae_lambda", "gae_lambda", NULL}, {"clip_ratio", "clip_ratio", NULL},
+        {"epochs", "epochs", NULL}, {"rollout_len", "rollout_len", NULL}, {"minibatch_size", "minibatch_size", NULL},
+        {"value_coef", "value_coef", NULL}, {"max_grad_norm", "max_grad_norm", NULL}, {"kl_coef", "kl_coef", NULL},
+        {"kl_ref_coef_initial", "kl_ref_coef_initial", NULL}, {"kl_ref_coef_final", "kl_ref_coef_final", NULL},
+        {"kl_ref_decay_steps", "kl_ref_decay_steps", NULL}, {"entropy_coef", "entropy_coef_initial", "entropy_coef_final"},
+        {"max_queue_requests_per_replica", "max_queue_requests", NULL}, {"enable_warm_start", "warm_start", NULL},
+        {"stabilization_steps", "stabilization_steps", NULL}, {"actor_hidden_size", "hidden_size", NULL},
+        {"hidden_size", "hidden_size", NULL}, {"enable_enhanced_features", "enhanced_features", NULL},
+        {"queue_delay_max_wait_time", "queue_delay_max_wait_time", NULL}, {"reward_mode", "reward_mode", NULL},
+        {"throughput_target", "throughput_target", NULL}, {"latency_threshold", "latency_threshold", NULL},
+        {"absolute_weight", "absolute_weight", NULL}, {"delta_weight", "delta_weight", NULL}, {"alpha", "alpha", NULL},
+        {"beta", "beta", NULL}, {"kappa", "kappa", NULL}, {"sigma", "sigma", NULL}, {"ema_alpha", "ema_alpha", NULL},
+        {"load_balance_penalty", "load_balance_penalty", NULL}, {"enable_curriculum", "curriculum", NULL},
+        {"checkpoint_dir", "checkpoint_dir", NULL}, {"checkpoint_interval", "checkpoint_interval", NULL},
+        {"load_checkpoint", "load_checkpoint", NULL}, {"seed", "seed", NULL},
+        {"debug_dump_global_state", "-", NULL}, {"enable_tensorboard", "-", NULL}, {"tensorboard_log_dir", "-", NULL},
+        {"pretrained_actor_path", NULL, "the fork's PyTorch actor file cannot be read here; vidur.h's warm start clones round_robin/lor/random itself: use --ppo_global_scheduler_config_warm_start"},
+        {"reward_latency_weight", NULL, "ppoonline's delta reward is not implemented; vidur.h's ppo uses the hybrid reward: drop the flag (its latency weight is --ppo_global_scheduler_config_alpha)"},
+        {"balance_penalty_weight", NULL, "ppoonline's KV-spread penalty is not implemented; drop the flag (the queue-imbalance weight is --ppo_global_scheduler_config_load_balance_penalty)"},
+        {"latency_penalty_scale", NULL, "the fork's delta/instant rewards are not implemented; drop the flag (vidur.h's ppo uses the hybrid reward)"},
+    };
+    static const char *const prefixes[2] = {"p_p_o_global_scheduler_modular_config_", "p_p_o_global_scheduler_online_config_"};
+    const char *field = NULL;
+    int i, j;
+    for (j = 0; j < 2 && !field; j++)
+        if (!strncmp(flag, prefixes[j], strlen(prefixes[j]))) field = flag + strlen(prefixes[j]);
+    if (!field) return 0;
+    for (i = 0; i < VIDUR__COUNT(map); i++) {
+        char ours[128];
+        if (strcmp(map[i][0], field)) continue;
+        if (!map[i][1]) {
+            vidur__set_error(err, VIDUR_ERR_UNSUPPORTED, "%s--%s: %s", where, flag, map[i][2]);
+            return -1;
+        }
+        if (!strcmp(map[i][1], "-")) {
+            size_t len = strlen(cfg->fork_ppo_ignored);
+            if (!strstr(cfg->fork_ppo_ignored, field) && len + strlen(field) + 3 < sizeof cfg->fork_ppo_ignored)
+                snprintf(cfg->fork_ppo_ignored + len, sizeof cfg->fork_ppo_ignored - len, "%s%s", len ? ", " : "", field);
+            return -2;
+        }
+        snprintf(ours, sizeof ours, "ppo_global_scheduler_config_%s", map[i][1]);
+        k[0] = vidur__find_flag(ours);
+        k[1] = NULL;
+        if (map[i][2]) {
+            snprintf(ours, sizeof ours, "ppo_global_scheduler_config_%s", map[i][2]);
+            k[1] = vidur__find_flag(ours);
+        }
+        VIDUR_ASSERT(k[0] && (!map[i][2] || k[1]));
+        return k[1] ? 2 : 1;
+    }
+    vidur__set_error(err, VIDUR_ERR_UNSUPPORTED, "%s--%s: this PPO-fork flag has no equivalent in vidur.h (docs/vidur_users.md maps the fork's flags to [ppo_global_scheduler_config] keys)",
+                     where, flag);
+    return -1;
+}
+
+/* sets a flat flag (or one of the PPO fork's) to value; where prefixes messages */
+static vidur_result vidur__set_flag(vidur_config *cfg, const char *flag, const char *value, const char *where, vidur_error *err)
+{
+    const vidur__key *k[2];
+    int n;
+    vidur_result r;
+    k[0] = vidur__find_flag(flag);
+    k[1] = NULL;
+    if (!k[0]) {
+        n = vidur__fork_ppo_flag(cfg, flag, k, where, err);
+        if (n == -1) return VIDUR_ERR_UNSUPPORTED;
+        if (n == -2) return VIDUR_OK;
+        if (n == 0) {
+            vidur__unknown_key(flag, where, err);
+            return VIDUR_ERR_CONFIG;
+        }
+    }
+    r = vidur__apply(cfg, k[0], value, where, err);
+    if (!r && k[1]) r = vidur__apply(cfg, k[1], value, where, err);
+    return r;
+}
+
 VIDURDEF vidur_result vidur_config_set(vidur_config *cfg, const char *flag, const char *value, vidur_error *err)
 {
-    const vidur__key *k;
     while (*flag == '-') flag++;
-    k = vidur__find_flag(flag);
-    if (!k) {
-        vidur__unknown_key(flag, "", err);
-        return VIDUR_ERR_CONFIG;
-    }
-    return vidur__apply(cfg, k, value, "", err);
+    return vidur__set_flag(cfg, flag, value, "", err);
 }
 
 /* user table sections: [model.NAME], [device.NAME], [node.NAME] */
@@ -2332,6 +2424,7 @@ static vidur_result vidur__set_ini(vidur_config *cfg, const char *section, const
                          k->section);
         return VIDUR_ERR_CONFIG;
     }
+    if (!k && !strncmp(section, "p_p_o_", 6)) return vidur__set_flag(cfg, flag, value, where, err);
     if (!k || strcmp(k->section, section)) {
         vidur__unknown_key(flag, where, err);
         return VIDUR_ERR_CONFIG;
@@ -2494,7 +2587,7 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *eq;
         char flag[256];
-        const vidur__key *k;
+        const vidur__key *k, *k2;
         vidur_result r;
         int tmpb;
         if (a[0] == '-' && a[1] && a[1] != '-') {
@@ -2515,6 +2608,7 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
         vidur__copy(flag, sizeof flag, a);
         if (eq && (size_t)(eq - a) < sizeof flag) flag[eq - a] = 0;
         k = vidur__find_flag(flag);
+        k2 = NULL;
         if (!k && !strncmp(flag, "no-", 3)) {
             k = vidur__find_flag(flag + 3);
             if (k && k->type == VIDUR_T_BOOL && !eq) {
@@ -2525,8 +2619,19 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
         }
         snprintf(where, sizeof where, "flag --");
         if (!k) {
-            vidur__unknown_key(flag, NULL, err);
-            return VIDUR_ERR_CONFIG;
+            const vidur__key *ks[2];
+            int n = vidur__fork_ppo_flag(cfg, flag, ks, "", err);
+            if (n == -1) return VIDUR_ERR_UNSUPPORTED;
+            if (n == -2) { /* accepted without effect: skip its value, if it has one */
+                if (!eq && i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) i++;
+                continue;
+            }
+            if (n == 0) {
+                vidur__unknown_key(flag, NULL, err);
+                return VIDUR_ERR_CONFIG;
+            }
+            k = ks[0];
+            k2 = ks[1];
         }
         if (eq) {
             r = vidur__apply(cfg, k, eq + 1, where, err);
@@ -2555,6 +2660,7 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
             }
             r = vidur__apply(cfg, k, argv[++i], where, err);
         }
+        if (r == VIDUR_OK && k2) r = vidur__apply(cfg, k2, eq ? eq + 1 : argv[i], where, err); /* a fork flag meaning two keys */
         if (r != VIDUR_OK) return r;
     }
     if (num_positional) *num_positional = np;
@@ -2685,8 +2791,20 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
         if (k->offset == VIDUR__OFF(replica_scheduler_type))
             for (j = 0; j < cfg->num_replica_plugins; j++) ok |= !strcmp(cfg->replica_plugins[j]->name, v);
         if (!ok) {
+            /* the choices as they are for this config: built-ins, then the registered plug-ins */
+            char choices[VIDUR_ERROR_MESSAGE_SIZE], hint[160];
+            size_t len = (size_t)snprintf(choices, sizeof choices, "%s", k->choices);
+            hint[0] = 0;
+            if (k->offset == VIDUR__OFF(global_scheduler_type))
+                for (j = 0; j < cfg->num_global_plugins && len < sizeof choices; j++)
+                    len += (size_t)snprintf(choices + len, sizeof choices - len, "|%s", cfg->global_plugins[j]->name);
+            if (k->offset == VIDUR__OFF(replica_scheduler_type))
+                for (j = 0; j < cfg->num_replica_plugins && len < sizeof choices; j++)
+                    len += (size_t)snprintf(choices + len, sizeof choices - len, "|%s", cfg->replica_plugins[j]->name);
+            if (k->offset == VIDUR__OFF(request_generator_type) && vidur__in_choices("fixed|uniform|zipf|lognormal", v))
+                snprintf(hint, sizeof hint, "; '%s' is a length generator: --request_generator_config_type synthetic --length_generator_config_type %s", v, v);
             vidur__flag_name(k, flag, sizeof flag);
-            vidur__set_error(err, VIDUR_ERR_CONFIG, "%s: unknown value '%s' (choices: %s)", flag, v, k->choices);
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "%s: unknown value '%s' (choices: %s)%s", flag, v, choices, hint);
             return VIDUR_ERR_CONFIG;
         }
     }
@@ -2835,12 +2953,16 @@ static void vidur__json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* %.17g round-trips doubles exactly and is locale-independent for finite values */
+/* the shortest of %.15g / %.17g that reads back exactly (0.0007, not 0.00069999999999999999) */
 static void vidur__json_number(FILE *f, double v)
 {
+    char b[40];
     if (v != v || v > DBL_MAX || v < -DBL_MAX) fputs("null", f);
     else if (v == floor(v) && fabs(v) < 1e15) fprintf(f, "%.1f", v);
-    else fprintf(f, "%.17g", v);
+    else {
+        vidur__fmt_double(b, sizeof b, v);
+        fputs(b, f);
+    }
 }
 
 VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
@@ -6373,6 +6495,10 @@ static void vidur__warn_settings(vidur_sim *s)
                           : !strcmp(cfg->length_generator_type, "trace") ? "upstream semantics drop them from trace lengths: add --semantics fork"
                                                                         : "only trace workloads have them");
     }
+    if (!strcmp(cfg->fork_ppo_type, "ppoonline"))
+        vidur__log(s, VIDUR_LOG_WARN, "global_scheduler_config_type ppoonline (the PPO fork's older router) runs vidur.h's ppo, the rebuild of its ppo_modular: ppoonline's own network and reward are not implemented");
+    if (cfg->fork_ppo_ignored[0])
+        vidur__log(s, VIDUR_LOG_WARN, "the PPO fork's %s: accepted without effect (no such output here)", cfg->fork_ppo_ignored);
     if (cfg->wandb_project[0] || cfg->wandb_group[0] || cfg->wandb_run_name[0] || cfg->wandb_sweep_id[0] || cfg->wandb_run_id[0] ||
         cfg->save_table_to_wandb)
         vidur__log(s, VIDUR_LOG_WARN, "metrics_config_wandb_* and save_table_to_wandb are ignored: nothing is sent to wandb (the metrics are in the output folder)");

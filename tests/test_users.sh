@@ -162,6 +162,8 @@ one_error "a flag name at the top of an INI file says where it goes" "flat.ini:1
     "write 'device = h100' under [replica_config]" -- "$T/flat.ini"
 one_error "Vidur's README model name gets a did-you-mean" "unknown model 'meta-llama/Llama-3-8B' (did you mean 'meta-llama/Meta-Llama-3-8B'?)" -- \
     --replica_config_model_name meta-llama/Llama-3-8B
+one_error "a length generator given as request generator says which flag it belongs to" "'fixed' is a length generator" \
+    "--length_generator_config_type fixed" -- --request_generator_config_type fixed --fixed_request_length_generator_config_prefill_tokens 2048
 one_error "a near-miss node name gets a did-you-mean" "(did you mean 'a100_pairwise_nvlink'?)" -- --replica_config_network_device a100_pair_nvlink
 # a checkpoint folder that does not exist yet is created (as output_dir is)
 if run ppo --global_scheduler_config_type ppo --cluster_config_num_replicas 2 --synthetic_request_generator_config_num_requests 20 \
@@ -170,5 +172,38 @@ if run ppo --global_scheduler_config_type ppo --cluster_config_num_replicas 2 --
     ok "ppo checkpoint_dir and metrics_dir are created when missing"
 else
     bad "ppo checkpoint_dir and metrics_dir are created when missing" "$(cat "$T/ppo.err")"
+fi
+# ---- the PPO fork's names (vidur_arc2_README.md) ---------------------------------------------
+if run ppofork --global_scheduler_config_type ppo_modular --cluster_config_num_replicas 2 --synthetic_request_generator_config_num_requests 20 \
+        --p_p_o_global_scheduler_modular_config_lr 0.0007 --p_p_o_global_scheduler_modular_config_max_queue_requests_per_replica 8 \
+        --p_p_o_global_scheduler_modular_config_entropy_coef 0.002 --p_p_o_global_scheduler_modular_config_enable_warm_start false \
+        --p_p_o_global_scheduler_modular_config_debug_dump_global_state; then
+    g=$(tr -d ' \n' <"$T/ppofork/config_flat.json")
+    case "$g" in *'"type":"ppo"'*'"lr":0.0007'*) ok "ppo_modular runs vidur.h's ppo; --p_p_o_..._lr sets ppo lr" ;; *) bad "ppo_modular -> ppo, lr mapped" ;; esac
+    case "$g" in *'"max_queue_requests":8'*'"entropy_coef_initial":0.002,"entropy_coef_final":0.002'*) ok "fork flags map to max_queue_requests and the entropy schedule" ;;
+        *) bad "fork flags map to max_queue_requests and the entropy schedule" ;; esac
+    grep -q "debug_dump_global_state: accepted without effect" "$T/ppofork.err" && ok "a fork logging flag is accepted with a warning" \
+        || bad "a fork logging flag is accepted with a warning" "$(cat "$T/ppofork.err")"
+else
+    bad "ppo_modular with the fork's flags runs" "$(cat "$T/ppofork.err")"
+fi
+printf '[p_p_o_global_scheduler_modular_config]\nlr = 0.0009\n' >"$T/ppofork.ini"
+if run ppoini "$T/ppofork.ini" --global_scheduler_config_type ppo --cluster_config_num_replicas 2 --synthetic_request_generator_config_num_requests 10 \
+        && tr -d ' \n' <"$T/ppoini/config_flat.json" | grep -q '"lr":0.0009'; then
+    ok "the fork's PPO section works in INI files too"
+else
+    bad "the fork's PPO section works in INI files too" "$(cat "$T/ppoini.err")"
+fi
+one_error "ppoonline's reward weight has no equivalent: one line saying what to do" "--p_p_o_global_scheduler_online_config_reward_latency_weight" \
+    "drop the flag" -- --global_scheduler_config_type ppoonline --p_p_o_global_scheduler_online_config_reward_latency_weight 1.5
+one_error "the fork's pretrained actor path: use warm_start instead" "pretrained_actor_path" "--ppo_global_scheduler_config_warm_start" -- \
+    --global_scheduler_config_type ppo_modular --p_p_o_global_scheduler_modular_config_pretrained_actor_path pretrained_actor.pt
+one_error "an unknown PPO-fork flag points at the mapping" "--p_p_o_global_scheduler_modular_config_no_such" "docs/vidur_users.md" -- \
+    --p_p_o_global_scheduler_modular_config_no_such 1
+if run ppoonline --global_scheduler_config_type ppoonline --cluster_config_num_replicas 2 --synthetic_request_generator_config_num_requests 10 \
+        && grep -q "ppoonline (the PPO fork's older router) runs vidur.h's ppo" "$T/ppoonline.err"; then
+    ok "ppoonline runs ppo and says so"
+else
+    bad "ppoonline runs ppo and says so" "$(cat "$T/ppoonline.err")"
 fi
 finish
