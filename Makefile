@@ -57,13 +57,21 @@ all: $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(B
 deps:
 	@bash scripts/deps.sh $(DEPS_FLAGS)
 
-$(BUILD)/vidur: tools/vidur.c vidur.h $(TABLES_H)
+# the CLI (vidur_cli.h) loads scheduler plug-ins (--plugin FILE.so): it exports its symbols to them
+CLI_LDFLAGS = -rdynamic
+CLI_LDLIBS = -ldl
+$(BUILD)/vidur: tools/vidur.c vidur.h vidur_cli.h $(TABLES_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(CLI_LDFLAGS) $(LDLIBS) $(CLI_LDLIBS)
 
-$(BUILD)/examples/%: examples/%.c vidur.h
+$(BUILD)/examples/%: examples/%.c vidur.h vidur_cli.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) -o $@ $< $(LDFLAGS) $(CLI_LDFLAGS) $(LDLIBS) $(CLI_LDLIBS)
+
+# examples/replica_scheduler.c built as a plug-in for `vidur --plugin` (tests/test_plugins.sh)
+$(BUILD)/plugins/spf.so: examples/replica_scheduler.c vidur.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) -shared -fPIC -DVIDUR_SPF_PLUGIN -o $@ $<
 
 $(BUILD)/examples/assignment/grader: examples/assignment/grader.c examples/assignment/student_scheduler.c vidur.h
 	@mkdir -p $(@D)
@@ -86,9 +94,9 @@ $(BUILD)/asan/%: tests/%.c tests/test.h vidur.h
 	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(if $(filter test_builtin_%,$*),$(TABLES_CPPFLAGS)) $(if $(filter test_threads,$*),-pthread) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
 # the CLI under the sanitizers, for the second pass of the CLI tests
-$(BUILD)/asan/vidur: tools/vidur.c vidur.h $(TABLES_H)
+$(BUILD)/asan/vidur: tools/vidur.c vidur.h vidur_cli.h $(TABLES_H)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(CLI_LDFLAGS) $(LDLIBS) $(CLI_LDLIBS)
 
 # schedulers on paired seeds with confidence intervals, PPO evaluation (same tables as the CLI)
 $(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h vidur_search.h $(TABLES_H)
@@ -121,7 +129,7 @@ run: deps $(BUILD)/vidur
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
-test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(SEARCH_TEST_BINS) tsan-test
+test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/plugins/spf.so $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(SEARCH_TEST_BINS) tsan-test
 
 # tests/test_threads.c under ThreadSanitizer (build/tsan/), when the compiler has TSan and its
 # programs run on this machine; tests/run.sh runs it when it is there

@@ -284,6 +284,16 @@ typedef struct vidur_observer {
 } vidur_observer;
 #define VIDUR_MAX_PLUGINS 8
 #define VIDUR_MAX_USER_SPECS 8
+#define VIDUR_MAX_PLUGIN_KEYS 32
+
+/* A key a plug-in declares (vidur_config_add_key): set like a built-in one, as the flag
+   --<section>_<key> or `key = value` under [section]; read with vidur_config_get. */
+typedef struct vidur_plugin_key {
+    char section[64], key[64];
+    int type;                 /* vidur_value_type: checked when set */
+    char value[256];          /* the value as text (booleans: "true" / "false") */
+    const char *help;         /* the plug-in's string (static storage) */
+} vidur_plugin_key;
 
 /* PPO router parameters ([ppo_global_scheduler_config], ppo_scheduler.md §12; defaults in the key table) */
 typedef struct vidur_ppo_params {
@@ -394,10 +404,11 @@ typedef struct vidur_config {
     char fork_ppo_type[16];
     char fork_ppo_ignored[256];
 
-    /* plug-ins (not settable from INI; registered in code) */
-    int num_global_plugins, num_replica_plugins;
+    /* plug-ins (not settable from INI; registered in code) and the keys they declared */
+    int num_global_plugins, num_replica_plugins, num_plugin_keys;
     const struct vidur_global_scheduler_api *global_plugins[VIDUR_MAX_PLUGINS];
     const struct vidur_replica_scheduler_api *replica_plugins[VIDUR_MAX_PLUGINS];
+    vidur_plugin_key plugin_keys[VIDUR_MAX_PLUGIN_KEYS];
 
     /* diagnostics (the library is silent unless this is set) */
     vidur_log_fn log_fn;
@@ -546,8 +557,29 @@ VIDURDEF int vidur_batch_add(vidur_batch *b, vidur_request *q, int32_t num_token
 /* Preemption by recomputation: everything processed becomes the new prompt (Vidur's restart). */
 VIDURDEF void vidur_request_restart(vidur_request *q);
 
-/* A replica scheduler: the framework calls next_batch while fewer than PP batches are in
-   flight; next_batch fills `batch` with vidur_batch_add and returns 1, or returns 0 for none. */
+/* A replica scheduler (examples/replica_scheduler.c is a complete one):
+   - create(replica, user_data) once per replica; destroy(state) at vidur_sim_destroy.
+   - add_request(state, q) when the router sends q here (q stays valid until it completes).
+   - next_batch(state, batch, err) while fewer than PP batches of this replica are in flight:
+     fill `batch` with vidur_batch_add (a request at most once per batch in flight: in no other
+     batch until its batch ends) and return 1, return 0 for none, -1 to stop the run. It takes
+     KV memory with vidur_replica_can_allocate / vidur_replica_allocate.
+   - At a batch end, in this order: (1) every request's token counts advance
+     (num_processed_tokens, is_prefill_complete, completed); (2) on_batch_end(state, batch):
+     the scheduler frees the KV blocks of the requests that completed (vidur_replica_free),
+     requeues the others as it likes, and forgets the completed ones; (3) the router's
+     on_batch_end, the observer's on_batch_end, the KV usage sample; (4) the router's
+     on_prefill_end for each request whose prefill completed in this batch; (5) for each
+     completed request: its metrics, the router's on_request_end, the observer's
+     on_request_complete, and then the framework recycles it (pointers to it are dangling
+     from here); (6) next_batch again (a ReplicaSchedule event at the same time).
+     Who frees KV memory: the scheduler, in on_batch_end. A completed request that still holds
+     blocks after it stops the run with an error naming the replica and scheduler.
+   - is_empty(state): 1 when the scheduler holds no unfinished request. At the end of a run, a
+     replica whose scheduler says empty while requests routed to it never completed is an
+     error ("lost them"); a non-empty one is reported as unfinished (a warning).
+   - num_pending_requests(state): the waiting-queue length (lor, routers, the report); optional.
+   - memory_usage_percent(state): optional, default allocated blocks x 100 / num_blocks. */
 typedef struct vidur_replica_scheduler_api {
     const char *name;
     void *(*create)(vidur_replica *replica, void *user_data);
@@ -575,9 +607,28 @@ typedef struct vidur_global_scheduler_api {
 
 VIDURDEF vidur_result vidur_config_add_global_scheduler(vidur_config *cfg, const vidur_global_scheduler_api *api, vidur_error *err);
 VIDURDEF vidur_result vidur_config_add_replica_scheduler(vidur_config *cfg, const vidur_replica_scheduler_api *api, vidur_error *err);
+/* A plug-in's own key: flag --<section>_<key>, INI `key = value` under [section] (e.g. section
+   "spf_scheduler_config", key "chunk_size"); type is a vidur_value_type, checked when set;
+   default_value and help are kept as pointers (static strings). Listed by vidur --help, written
+   to config.json. An existing name is an error. */
+VIDURDEF vidur_result vidur_config_add_key(vidur_config *cfg, const char *section, const char *key, vidur_value_type type,
+                                           const char *default_value, const char *help, vidur_error *err);
+/* A plug-in key's value as text, or NULL when no plug-in declared it. */
+VIDURDEF const char *vidur_config_get(const vidur_config *cfg, const char *section, const char *key);
+
+/* A plug-in shared object (`vidur --plugin my_sched.so`, tools and vidur_cli.h) exports
+       vidur_result vidur_plugin_register(vidur_config *cfg, vidur_error *err);
+   (VIDUR_PLUGIN_REGISTER_SYMBOL) that registers its schedulers and keys in cfg and nothing else:
+   it is called on every config the program initialises. A program's own main passes a function
+   of the same type to vidur_cli_main (vidur_cli.h). */
+typedef vidur_result (*vidur_plugin_register_fn)(vidur_config *cfg, vidur_error *err);
+#define VIDUR_PLUGIN_REGISTER_SYMBOL "vidur_plugin_register"
 
 /* Helpers for routers. */
 VIDURDEF int vidur_sim_num_replicas(const vidur_sim *s);
+/* The simulation a replica belongs to (a replica scheduler reads its keys with
+   vidur_config_get(vidur_sim_config(vidur_replica_sim(r)), ...)). */
+VIDURDEF vidur_sim *vidur_replica_sim(vidur_replica *r);
 VIDURDEF vidur_replica *vidur_sim_replica(vidur_sim *s, int i);
 VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r);
 /* A uniformly distributed double in [0,1) from the simulation's scheduler stream. */
@@ -838,6 +889,9 @@ VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f
 VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidur_error *err);
 /* Requests arrived and completed so far (cheap; for progress displays). */
 VIDURDEF void vidur_sim_progress(const vidur_sim *s, int64_t *arrived, int64_t *completed);
+/* How many requests the workload will bring (num_requests, or the trace's rows), or -1 when
+   that depends on time (synthetic_request_generator_config_duration, trace intervals). */
+VIDURDEF int64_t vidur_sim_expected_requests(const vidur_sim *s);
 
 /* ---- SVG plots (used by report.html; reusable, e.g. for Pareto fronts) ---------------------- */
 typedef struct vidur_svg_series {
@@ -2184,19 +2238,21 @@ static int vidur__levenshtein(const char *a, const char *b)
 
 /* where: "" (vidur_config_set), "FILE:LINE: " (INI) or NULL for a command-line flag, which is
    named with its dashes: "unknown flag --x (did you mean --y?)" */
-static void vidur__unknown_key(const char *flag, const char *where, vidur_error *err)
+static void vidur__unknown_key(const vidur_config *cfg, const char *flag, const char *where, vidur_error *err)
 {
-    int i, best = -1, bestd = 1000;
+    int i, best = -1, bestd = 1000, nplug = cfg ? cfg->num_plugin_keys : 0;
     char name[256];
     const char *dash = where ? "'" : "--", *end = where ? "'" : "";
-    for (i = 0; i < VIDUR__NKEYS; i++) {
+    for (i = 0; i < VIDUR__NKEYS + nplug; i++) { /* the built-in keys, then the plug-ins' */
         int d;
-        vidur__flag_name(&vidur__keys[i], name, sizeof name);
+        if (i < VIDUR__NKEYS) vidur__flag_name(&vidur__keys[i], name, sizeof name);
+        else snprintf(name, sizeof name, "%s_%s", cfg->plugin_keys[i - VIDUR__NKEYS].section, cfg->plugin_keys[i - VIDUR__NKEYS].key);
         d = vidur__levenshtein(flag, name);
         if (d < bestd) { bestd = d; best = i; }
     }
     if (best >= 0 && bestd <= 3 + (int)strlen(flag) / 12) {
-        vidur__flag_name(&vidur__keys[best], name, sizeof name);
+        if (best < VIDUR__NKEYS) vidur__flag_name(&vidur__keys[best], name, sizeof name);
+        else snprintf(name, sizeof name, "%s_%s", cfg->plugin_keys[best - VIDUR__NKEYS].section, cfg->plugin_keys[best - VIDUR__NKEYS].key);
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown %s %s%s%s (did you mean %s%s%s?)", where ? where : "", where ? "key" : "flag", dash, flag,
                          end, dash, name, end);
     } else {
@@ -2223,6 +2279,99 @@ static const vidur__key *vidur__find_flag(const char *flag)
         if (!strcmp(name, flag)) return &vidur__keys[i];
     }
     return NULL;
+}
+
+/* ---- plug-in keys (vidur_config_add_key) ---- */
+static vidur_plugin_key *vidur__plugin_key(const vidur_config *cfg, const char *section, const char *key)
+{
+    int i;
+    for (i = 0; i < cfg->num_plugin_keys; i++)
+        if (!strcmp(cfg->plugin_keys[i].section, section) && !strcmp(cfg->plugin_keys[i].key, key))
+            return (vidur_plugin_key *)&cfg->plugin_keys[i];
+    return NULL;
+}
+
+static vidur_plugin_key *vidur__plugin_flag(const vidur_config *cfg, const char *flag)
+{
+    int i;
+    for (i = 0; i < cfg->num_plugin_keys; i++) {
+        const vidur_plugin_key *pk = &cfg->plugin_keys[i];
+        size_t l = strlen(pk->section);
+        if (!strncmp(flag, pk->section, l) && flag[l] == '_' && !strcmp(flag + l + 1, pk->key)) return (vidur_plugin_key *)pk;
+    }
+    return NULL;
+}
+
+/* checks value against the key's type and stores it as text */
+static vidur_result vidur__apply_plugin(vidur_plugin_key *pk, const char *value, const char *where, vidur_error *err)
+{
+    char *end;
+    int b;
+    while (isspace((unsigned char)*value)) value++;
+    if (strlen(value) >= sizeof pk->value) {
+        vidur__set_error(err, VIDUR_ERR_RANGE, "%s%s_%s: value is longer than %d characters", where, pk->section, pk->key, (int)sizeof pk->value - 1);
+        return VIDUR_ERR_RANGE;
+    }
+    if (pk->type == VIDUR_T_BOOL) {
+        if (!vidur__parse_bool(value, &b)) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s_%s: '%s' is not a boolean (true/false)", where, pk->section, pk->key, value);
+            return VIDUR_ERR_CONFIG;
+        }
+        vidur__copy(pk->value, sizeof pk->value, b ? "true" : "false");
+        return VIDUR_OK;
+    }
+    if (pk->type != VIDUR_T_STRING) {
+        errno = 0;
+        if (pk->type == VIDUR_T_DOUBLE) (void)strtod(value, &end);
+        else (void)strtoll(value, &end, 10);
+        while (isspace((unsigned char)*end)) end++;
+        if (end == value || *end || errno == ERANGE) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s_%s: '%s' is not a valid %s", where, pk->section, pk->key, value,
+                             pk->type == VIDUR_T_DOUBLE ? "number" : "integer");
+            return VIDUR_ERR_CONFIG;
+        }
+    }
+    vidur__copy(pk->value, sizeof pk->value, value);
+    return VIDUR_OK;
+}
+
+VIDURDEF vidur_result vidur_config_add_key(vidur_config *cfg, const char *section, const char *key, vidur_value_type type,
+                                           const char *default_value, const char *help, vidur_error *err)
+{
+    vidur_plugin_key *pk;
+    char flag[160];
+    int i;
+    if (!section || !key || !section[0] || !key[0] || strlen(section) >= sizeof pk->section || strlen(key) >= sizeof pk->key ||
+        (int)type < VIDUR_T_INT || type > VIDUR_T_STRING) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "plug-in key: needs a section and a key (each under 64 characters) and a vidur_value_type");
+        return VIDUR_ERR_CONFIG;
+    }
+    snprintf(flag, sizeof flag, "%s_%s", section, key);
+    for (i = 0; i < VIDUR__NKEYS && strcmp(vidur__keys[i].section, section); i++) {}
+    if (i < VIDUR__NKEYS || vidur__find_flag(flag) || vidur__plugin_key(cfg, section, key)) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "plug-in key [%s] %s: %s", section, key,
+                         i < VIDUR__NKEYS ? "the section is a built-in one (use a section of the plug-in's own)" : "the name is taken");
+        return VIDUR_ERR_CONFIG;
+    }
+    if (cfg->num_plugin_keys >= VIDUR_MAX_PLUGIN_KEYS) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "plug-in key [%s] %s: at most %d plug-in keys", section, key, VIDUR_MAX_PLUGIN_KEYS);
+        return VIDUR_ERR_CONFIG;
+    }
+    pk = &cfg->plugin_keys[cfg->num_plugin_keys];
+    memset(pk, 0, sizeof *pk);
+    vidur__copy(pk->section, sizeof pk->section, section);
+    vidur__copy(pk->key, sizeof pk->key, key);
+    pk->type = (int)type;
+    pk->help = help;
+    if (vidur__apply_plugin(pk, default_value ? default_value : "", "plug-in key default: ", err)) return err ? err->code : VIDUR_ERR_CONFIG;
+    cfg->num_plugin_keys++;
+    return VIDUR_OK;
+}
+
+VIDURDEF const char *vidur_config_get(const vidur_config *cfg, const char *section, const char *key)
+{
+    const vidur_plugin_key *pk = vidur__plugin_key(cfg, section, key);
+    return pk ? pk->value : NULL;
 }
 
 /* The PPO fork's flags (vidur_arc2_README.md): --p_p_o_global_scheduler_{modular,online}_config_<field>
@@ -2297,12 +2446,13 @@ static vidur_result vidur__set_flag(vidur_config *cfg, const char *flag, const c
     vidur_result r;
     k[0] = vidur__find_flag(flag);
     k[1] = NULL;
+    if (!k[0] && vidur__plugin_flag(cfg, flag)) return vidur__apply_plugin(vidur__plugin_flag(cfg, flag), value, where, err);
     if (!k[0]) {
         n = vidur__fork_ppo_flag(cfg, flag, k, where, err);
         if (n == -1) return VIDUR_ERR_UNSUPPORTED;
         if (n == -2) return VIDUR_OK;
         if (n == 0) {
-            vidur__unknown_key(flag, where, err);
+            vidur__unknown_key(cfg, flag, where, err);
             return VIDUR_ERR_CONFIG;
         }
     }
@@ -2424,9 +2574,10 @@ static vidur_result vidur__set_ini(vidur_config *cfg, const char *section, const
                          k->section);
         return VIDUR_ERR_CONFIG;
     }
+    if (!k && vidur__plugin_key(cfg, section, key)) return vidur__apply_plugin(vidur__plugin_key(cfg, section, key), value, where, err);
     if (!k && !strncmp(section, "p_p_o_", 6)) return vidur__set_flag(cfg, flag, value, where, err);
     if (!k || strcmp(k->section, section)) {
-        vidur__unknown_key(flag, where, err);
+        vidur__unknown_key(cfg, flag, where, err);
         return VIDUR_ERR_CONFIG;
     }
     return vidur__apply(cfg, k, value, where, err);
@@ -2619,6 +2770,25 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
         }
         snprintf(where, sizeof where, "flag --");
         if (!k) {
+            /* a plug-in's key: the same forms as a built-in one */
+            vidur_plugin_key *pk = vidur__plugin_flag(cfg, flag);
+            int neg = !pk && !strncmp(flag, "no-", 3) && (pk = vidur__plugin_flag(cfg, flag + 3)) != NULL;
+            if (pk) {
+                if (neg && (pk->type != VIDUR_T_BOOL || eq)) pk = NULL;
+                else if (neg) r = vidur__apply_plugin(pk, "false", where, err);
+                else if (eq) r = vidur__apply_plugin(pk, eq + 1, where, err);
+                else if (pk->type == VIDUR_T_BOOL && (i + 1 >= argc || !vidur__parse_bool(argv[i + 1], &tmpb))) r = vidur__apply_plugin(pk, "true", where, err);
+                else if (i + 1 >= argc) {
+                    vidur__set_error(err, VIDUR_ERR_CONFIG, "flag --%s: missing value", flag);
+                    return VIDUR_ERR_CONFIG;
+                } else r = vidur__apply_plugin(pk, argv[++i], where, err);
+                if (pk) {
+                    if (r != VIDUR_OK) return r;
+                    continue;
+                }
+            }
+        }
+        if (!k) {
             const vidur__key *ks[2];
             int n = vidur__fork_ppo_flag(cfg, flag, ks, "", err);
             if (n == -1) return VIDUR_ERR_UNSUPPORTED;
@@ -2627,7 +2797,7 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
                 continue;
             }
             if (n == 0) {
-                vidur__unknown_key(flag, NULL, err);
+                vidur__unknown_key(cfg, flag, NULL, err);
                 return VIDUR_ERR_CONFIG;
             }
             k = ks[0];
@@ -2997,6 +3167,27 @@ VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
         }
     }
     if (cur && cur[0]) fputs("\n  }", f);
+    /* the plug-ins' keys, section by section in declaration order */
+    for (i = 0; i < cfg->num_plugin_keys; i++) {
+        const vidur_plugin_key *pk = &cfg->plugin_keys[i];
+        int j, first = 1;
+        for (j = 0; j < i && strcmp(cfg->plugin_keys[j].section, pk->section); j++) {}
+        if (j < i) continue; /* section written already */
+        fputs(",\n  ", f);
+        vidur__json_string(f, pk->section);
+        fputs(": {", f);
+        for (j = i; j < cfg->num_plugin_keys; j++) {
+            const vidur_plugin_key *q = &cfg->plugin_keys[j];
+            if (strcmp(q->section, pk->section)) continue;
+            fputs(first ? "\n    " : ",\n    ", f);
+            first = 0;
+            vidur__json_string(f, q->key);
+            fputs(": ", f);
+            if (q->type == VIDUR_T_STRING) vidur__json_string(f, q->value);
+            else fputs(q->value, f);
+        }
+        fputs("\n  }", f);
+    }
     /* resolved tables, so a run can be reproduced from config.json alone */
     {
         const vidur_model_spec *m = vidur_find_model(cfg, cfg->model_name);
@@ -3132,7 +3323,8 @@ static void vidur__jw_value(vidur__jw *w, const vidur_config *cfg, const vidur__
     }
 }
 
-/* every key of [section] except its type selector (and the keys in skip, '|'-separated) */
+/* every key of [section] except its type selector (and the keys in skip, '|'-separated), the
+   plug-ins' keys of that section included */
 static void vidur__jw_section(vidur__jw *w, const vidur_config *cfg, const char *section, const char *skip)
 {
     int i;
@@ -3140,6 +3332,16 @@ static void vidur__jw_section(vidur__jw *w, const vidur_config *cfg, const char 
         const vidur__key *k = &vidur__keys[i];
         if (strcmp(k->section, section) || !strcmp(k->key, "type") || (skip && vidur__in_choices(skip, k->key))) continue;
         vidur__jw_value(w, cfg, k);
+    }
+    for (i = 0; i < cfg->num_plugin_keys; i++) {
+        const vidur_plugin_key *pk = &cfg->plugin_keys[i];
+        if (strcmp(pk->section, section)) continue;
+        if (pk->type == VIDUR_T_STRING) {
+            vidur__jw_str(w, pk->key, pk->value);
+        } else {
+            vidur__jw_key(w, pk->key);
+            fputs(pk->value, w->f);
+        }
     }
 }
 
@@ -3220,6 +3422,10 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
                     !strcmp(rs, "lightllm");
         snprintf(sec, sizeof sec, "%s_scheduler_config", known ? rs : "custom");
         vidur__jw_section(&w, cfg, sec, NULL);
+        if (!known) { /* a plug-in: its own section's keys too */
+            snprintf(sec, sizeof sec, "%s_scheduler_config", rs);
+            vidur__jw_section(&w, cfg, sec, NULL);
+        }
     }
     vidur__jw_str(&w, "name", rs);
     vidur__jw_close(&w);
@@ -3272,6 +3478,21 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
     vidur__jw_section(&w, cfg, "metrics_config", "output_dir");
     vidur__jw_str(&w, "output_dir", output_dir ? output_dir : cfg->output_dir); /* Vidur: the run's (timestamped) folder */
     vidur__jw_close(&w);
+    {
+        /* the plug-ins' other sections (a plug-in scheduler's own went into its config above) */
+        int i, j;
+        for (i = 0; i < cfg->num_plugin_keys; i++) {
+            const char *ps = cfg->plugin_keys[i].section;
+            char own[2][VIDUR_NAME_MAX + 32];
+            snprintf(own[0], sizeof own[0], "%s_scheduler_config", rs);
+            snprintf(own[1], sizeof own[1], "%s_global_scheduler_config", cfg->global_scheduler_type);
+            for (j = 0; j < i && strcmp(cfg->plugin_keys[j].section, ps); j++) {}
+            if (j < i || !strcmp(ps, own[0]) || !strcmp(ps, own[1])) continue;
+            vidur__jw_open(&w, ps);
+            vidur__jw_section(&w, cfg, ps, NULL);
+            vidur__jw_close(&w);
+        }
+    }
     fputs("\n}\n", f);
     return ferror(f) ? VIDUR_ERR_IO : VIDUR_OK;
 }
@@ -4333,6 +4554,14 @@ VIDURDEF void vidur_request_restart(vidur_request *q)
 }
 
 VIDURDEF int vidur_sim_num_replicas(const vidur_sim *s) { return s->num_replicas; }
+VIDURDEF vidur_sim *vidur_replica_sim(vidur_replica *r) { return r->sim; }
+VIDURDEF int64_t vidur_sim_expected_requests(const vidur_sim *s)
+{
+    const vidur__workload *w = &s->workload;
+    if (w->kind != VIDUR__GEN_SYNTHETIC) return w->row_count;
+    if (s->cfg.synthetic_duration > 0 || w->int_kind == VIDUR__INT_TRACE) return -1;
+    return s->cfg.synthetic_num_requests;
+}
 VIDURDEF vidur_replica *vidur_sim_replica(vidur_sim *s, int i) { return i >= 0 && i < s->num_replicas ? &s->replicas[i] : NULL; }
 VIDURDEF int64_t vidur_replica_num_pending_requests(const vidur_replica *r)
 {

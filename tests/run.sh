@@ -152,7 +152,7 @@ for script in tests/test_*.sh; do
     for variant in "" asan; do
         bin=$BUILD/${variant:+$variant/}vidur
         label=${variant:-tests}/$name
-        if fresh "$bin" tools/vidur.c vidur.h; then
+        if fresh "$bin" tools/vidur.c vidur.h vidur_cli.h; then
             run_counted "$label" env VIDUR="$bin" bash "$script"
         else
             not_built "$label" "$bin"
