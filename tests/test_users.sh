@@ -206,4 +206,19 @@ if run ppoonline --global_scheduler_config_type ppoonline --cluster_config_num_r
 else
     bad "ppoonline runs ppo and says so" "$(cat "$T/ppoonline.err")"
 fi
+# ---- progress: percent and ETA while running, a line while the outputs are written -------------
+# (drawn only when stderr is a terminal: script(1) gives the run one)
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$VIDUR' --execution_time_predictor_config_type roofline --synthetic_request_generator_config_num_requests 80000 \
+        --length_generator_config_type lognormal --poisson_request_interval_generator_config_qps 200 --cluster_config_num_replicas 16 \
+        --metrics_config_output_dir '$T/prog' --metrics_config_timestamp_output_dir false --no-metrics_config_enable_chrome_trace \
+        >'$T/prog.out'" /dev/null 2>&1 | tr '\r' '\n' >"$T/prog.tty"
+    grep -qE "^simulated [0-9.]+ s, [0-9]+ of 80000 requests done \([0-9.]+%, ETA [0-9]+:[0-9]{2}\), [0-9]+ requests/s" "$T/prog.tty" \
+        && ok "progress line: requests done of the total, percent and ETA" || bad "progress line with percent and ETA" "$(head -c 300 "$T/prog.tty")"
+    grep -qF "writing the output files into $T/prog/ ..." "$T/prog.tty" && ok "a line while the output files are written" \
+        || bad "a line while the output files are written" "$(tail -c 300 "$T/prog.tty")"
+    grep -q "^output: $T/prog" "$T/prog.out" && ok "the run with a progress line completes" || bad "the run with a progress line completes"
+else
+    skip "progress line" "script(1) not installed"
+fi
 finish
