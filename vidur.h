@@ -910,7 +910,10 @@ typedef struct vidur_svg_plot {
     int scatter;                /* points instead of lines */
 } vidur_svg_plot;
 /* Writes one <svg> element with axes, ticks, grid and legend (well-formed XML, inline in HTML
-   or saved as a .svg file). */
+   or saved as a .svg file). The legend lists every named series below the plot area (so it
+   never covers data; the image grows by its rows); series without a colour of their own take
+   the 10-colour palette and, from the 11th on, dashed, dotted and dash-dotted lines, so 40
+   series are told apart. */
 VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur_svg_series *series, int nseries);
 /* Writes text with <, >, &, ", ' escaped for XML / HTML. */
 VIDURDEF void vidur_xml_escape(FILE *f, const char *text);
@@ -4354,6 +4357,7 @@ struct vidur__batch_ex {
     vidur_batch pub;
     vidur_batch_shape shape;
     double stage_time[2], stage_model_time[2]; /* [0]: non-last stage, [1]: last stage */
+    double stage_mfu;                          /* of the stage running it (set at its start) */
     int have_stage_time;
     vidur__batch_ex *next_free;
 };
@@ -4415,6 +4419,42 @@ typedef struct vidur__table_predictor {
     int warned[VIDUR_OP_COUNT];
     const vidur_config *cfg; /* for the warning callback */
 } vidur__table_predictor;
+
+/* adds rate_a (rate_b) x the part of [t0, t1] in each bucket to the sums of series a (b): a time
+   integral, so sum / width is the time-weighted mean of the rate over a bucket (busy %, MFU over
+   time). t1 is the present (a stage's end): the buckets exist, and merging keeps the integral.
+   On the hot path (every stage end): usually one bucket, no call. */
+static void vidur__ts_span2(vidur__tseries *ts, int a, int b, double t0, double t1, double rate_a, double rate_b)
+{
+    int64_t k, k1;
+    double *sa, *sb;
+    if (!ts->sum || t1 <= t0 || t0 < 0) return;
+    k1 = (int64_t)(t1 * ts->inv_width);
+    if (k1 >= VIDUR__TS_BUCKETS) {
+        vidur__ts_add(ts, a, t1, 0); /* widens the buckets (its count is not used) */
+        k1 = (int64_t)(t1 * ts->inv_width);
+        if (k1 >= VIDUR__TS_BUCKETS) k1 = VIDUR__TS_BUCKETS - 1;
+    } else if (t1 > ts->t_max) {
+        ts->t_max = t1;
+    }
+    sa = ts->sum + (size_t)a * VIDUR__TS_BUCKETS;
+    sb = ts->sum + (size_t)b * VIDUR__TS_BUCKETS;
+    k = (int64_t)(t0 * ts->inv_width);
+    if (k == k1) {
+        sa[k] += rate_a * (t1 - t0);
+        sb[k] += rate_b * (t1 - t0);
+        return;
+    }
+    for (; k <= k1; k++) {
+        double lo = (double)k * ts->width, hi = lo + ts->width;
+        if (lo < t0) lo = t0;
+        if (hi > t1) hi = t1;
+        if (hi > lo) {
+            sa[k] += rate_a * (hi - lo);
+            sb[k] += rate_b * (hi - lo);
+        }
+    }
+}
 
 /* memo of stage times by batch key: direct-mapped, so memory is bounded and a collision only
    costs a recomputation (the value is a pure function of the key) */
@@ -6995,7 +7035,8 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     for (i = 0; i < VIDUR_METRIC_COUNT; i++) vidur__sketch_init(&s->msk[i], 0.001);
     for (i = 0; i <= VIDUR_OP_COUNT; i++) vidur__sketch_init(&s->op_sk[i], 0.001);
     s->keep_rows = cfg->store_request_metrics;
-    if (!vidur__ts_init(&s->ts, VIDUR__TS_FIRST_REPLICA + 2 * s->num_replicas)) {
+    /* per replica: queue length, KV usage, busy time, MFU (VIDUR__TS_FIRST_REPLICA + k x N + replica) */
+    if (!vidur__ts_init(&s->ts, VIDUR__TS_FIRST_REPLICA + 4 * s->num_replicas)) {
         r = VIDUR_ERR_MEMORY;
         vidur__set_error(err, r, "out of memory (time series)");
         goto fail;
@@ -7338,6 +7379,16 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
     return ok;
 }
 
+/* MFU % of one stage execution (workload_and_metrics.md §5) */
+static double vidur__stage_mfu(const vidur_sim *s, const vidur_replica *rep, const vidur__batch_ex *b, double exec)
+{
+    double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
+    double hd = (double)s->model->embedding_dim / s->model->num_q_heads;
+    double qw = (double)(s->model->num_q_heads / rep->info.tensor_parallel_size);
+    double flops = 2.0 * b->shape.flops_tokens_sum * (double)s->plan.params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
+    return exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * 1099511627776.0) : 0;
+}
+
 static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
 {
     vidur_replica *rep = &s->replicas[ri];
@@ -7382,13 +7433,9 @@ static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
     if (s->cfg.store_operation_metrics && !vidur__record_operations(s, rep, b, st, model)) return 0;
     for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_schedule(b->pub.requests[i], t);
     if (s->cfg.store_utilization_metrics) {
-        double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
-        double hd = (double)s->model->embedding_dim / s->model->num_q_heads;
-        double qw = (double)(s->model->num_q_heads / rep->info.tensor_parallel_size);
-        double flops = 2.0 * b->shape.flops_tokens_sum * (double)s->plan.params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
-        double mfu = exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * 1099511627776.0) : 0;
+        b->stage_mfu = vidur__stage_mfu(s, rep, b, exec);
         vidur__meter_put(&stage->busy_meter, t, 100);
-        vidur__meter_put(&stage->mfu_meter, t, mfu);
+        vidur__meter_put(&stage->mfu_meter, t, b->stage_mfu);
     }
     return vidur__push(s, t + exec, VIDUR__EV_BATCH_STAGE_END, ri, st, b);
 }
@@ -7403,8 +7450,12 @@ static int vidur__handle_stage_end(vidur_sim *s, double t, int ri, int st, vidur
     stage->busy = 0;
     for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_end(b->pub.requests[i], t, exec, model);
     if (s->cfg.store_utilization_metrics) {
+        int N = s->num_replicas;
         vidur__meter_put(&stage->busy_meter, t, 0);
         vidur__meter_put(&stage->mfu_meter, t, 0);
+        /* the report's busy time and MFU over time: integrals of this execution */
+        vidur__ts_span2(&s->ts, VIDUR__TS_FIRST_REPLICA + 2 * N + ri, VIDUR__TS_FIRST_REPLICA + 3 * N + ri, t - exec, t, 100.0,
+                        b->stage_mfu);
     }
     if (s->trace) vidur__trace_stage(s, b, ri, st, t, exec);
     if (!vidur__push(s, t, VIDUR__EV_REPLICA_STAGE_SCHEDULE, ri, st, NULL)) return 0;
@@ -7914,10 +7965,10 @@ VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f
 VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f)
 {
     static const int shown[] = {VIDUR_METRIC_PREFILL_E2E_TIME, VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED,
-                                VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY, VIDUR_METRIC_BATCH_SIZE,
-                                VIDUR_METRIC_BATCH_NUM_TOKENS};
-    static const char *labels[] = {"TTFT (prefill_e2e_time) s", "TBT (decode_time_..._normalized) s", "E2E latency s",
-                                   "scheduling delay s", "batch size", "batch tokens"};
+                                VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN, VIDUR_METRIC_REQUEST_E2E_TIME, VIDUR_METRIC_REQUEST_SCHEDULING_DELAY,
+                                VIDUR_METRIC_BATCH_SIZE, VIDUR_METRIC_BATCH_NUM_TOKENS};
+    static const char *labels[] = {"TTFT (prefill_e2e_time) s", "TBT (decode_time_..._normalized) s", "TPOT (time_per_output_token) s",
+                                   "E2E latency s", "scheduling delay s", "batch size", "batch tokens"};
     int i, r;
     double mem = 0, busy = 0, mfu = 0;
     fprintf(f, "requests %lld arrived, %lld completed; %lld batches; %lld events; %lld preemptions; simulated %.3f s%s\n",
@@ -8395,13 +8446,34 @@ static double vidur__nice_step(double span, int n)
 
 static double vidur__svg_tr(double v, int lg) { return lg ? log10(v) : v; }
 
+/* line style of series i without its own colour: palette colour, then dashes every 10 series */
+static const char *vidur__svg_dash(int i)
+{
+    static const char *const d[4] = {NULL, "6 3", "2 2", "8 3 2 3"};
+    return d[(i / 10) % 4];
+}
+
 VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur_svg_series *series, int nseries)
 {
     int W = p->width > 0 ? p->width : 560, H = p->height > 0 ? p->height : 320;
     double L = 64, R = 16, T = 30, B = 44, pw = W - L - R, ph = H - T - B;
-    double x0 = HUGE_VAL, x1 = -HUGE_VAL, y0 = HUGE_VAL, y1 = -HUGE_VAL, step, v;
-    int i, any = 0;
+    double x0 = HUGE_VAL, x1 = -HUGE_VAL, y0 = HUGE_VAL, y1 = -HUGE_VAL, step, v, col_w = 0;
+    int i, any = 0, nlegend = 0, cols = 1, rows = 0, LH = 0;
     int64_t k;
+    /* the legend's grid below the plot: as many columns as the widest name allows */
+    for (i = 0; i < nseries; i++)
+        if (series[i].name && series[i].name[0]) {
+            double w = 30 + 6.2 * (double)strlen(series[i].name);
+            if (w > col_w) col_w = w;
+            nlegend++;
+        }
+    if (nlegend) {
+        if (col_w > W - 16) col_w = W - 16;
+        cols = (int)((W - 16) / col_w);
+        if (cols < 1) cols = 1;
+        rows = (nlegend + cols - 1) / cols;
+        LH = rows * 14 + 6;
+    }
     for (i = 0; i < nseries; i++)
         for (k = 0; k < series[i].n; k++) {
             double x = series[i].x[k], y = series[i].y[k];
@@ -8418,8 +8490,8 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
     if (!p->log_y && y0 > 0 && y0 < 0.5 * y1) y0 = 0; /* start level and rate axes at 0 */
     if (x1 - x0 < 1e-12 * (fabs(x0) + 1)) x0 -= 0.5, x1 += 0.5;
     if (y1 - y0 < 1e-12 * (fabs(y0) + 1)) y0 -= 0.5, y1 += 0.5;
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H, W, H);
-    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", W, H);
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H + LH, W, H + LH);
+    fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", W, H + LH);
     fputs("<text x=\"", f);
     fprintf(f, "%d\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">", W / 2);
     vidur_xml_escape(f, p->title);
@@ -8445,8 +8517,10 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
     fprintf(f, "%s</text>\n<text x=\"14\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 14 %g)\">", p->log_x ? " (log)" : "", T + ph / 2, T + ph / 2);
     vidur_xml_escape(f, p->y_label);
     fprintf(f, "%s</text>\n", p->log_y ? " (log)" : "");
+    nlegend = 0;
     for (i = 0; i < nseries; i++) {
         const char *col = series[i].color ? series[i].color : vidur__svg_colors[i % 10];
+        const char *dash = series[i].color ? NULL : vidur__svg_dash(i);
         int open = 0, dots = p->scatter || series[i].points;
         for (k = 0; k < series[i].n; k++) {
             double x = series[i].x[k], y = series[i].y[k];
@@ -8468,6 +8542,7 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
                     if (!open) {
                         fputs("<polyline fill=\"none\" stroke=\"", f);
                         vidur_xml_escape(f, col);
+                        if (dash) fprintf(f, "\" stroke-dasharray=\"%s", dash);
                         fputs("\" stroke-width=\"1.5\" points=\"", f);
                     }
                     fprintf(f, "%s%.2f,%.2f", open ? " " : "", sx, sy);
@@ -8479,13 +8554,20 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
                 open = 0;
             }
         }
-        if (i < 12 && series[i].name && series[i].name[0]) { /* legend (first 12 series) */
-            double ly = T + 12 + 13 * i;
-            fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"10\" height=\"3\" fill=\"", L + pw - 170, ly - 4);
+        if (series[i].name && series[i].name[0]) { /* legend: every named series, below the plot */
+            double lx = 8 + (nlegend % cols) * col_w, ly = H + 10 + 14 * (nlegend / cols);
+            if (dots) {
+                fprintf(f, "<circle cx=\"%g\" cy=\"%g\" r=\"3\" fill=\"", lx + 9, ly - 4);
+            } else {
+                fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke-width=\"2\"", lx, ly - 4, lx + 18, ly - 4);
+                if (dash) fprintf(f, " stroke-dasharray=\"%s\"", dash);
+                fputs(" stroke=\"", f);
+            }
             vidur_xml_escape(f, col);
-            fprintf(f, "\"/><text x=\"%g\" y=\"%g\">", L + pw - 156, ly);
+            fprintf(f, "\"/><text x=\"%g\" y=\"%g\">", lx + 24, ly);
             vidur_xml_escape(f, series[i].name);
             fputs("</text>\n", f);
+            nlegend++;
         }
     }
 #undef VIDUR__SX
@@ -8493,17 +8575,23 @@ VIDURDEF void vidur_svg_plot_write(FILE *f, const vidur_svg_plot *p, const vidur
     fputs("</svg>\n", f);
 }
 
-/* one plot of the time series: per-bucket rate (count / width) or mean of the samples */
-static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const char *ylab, int first, int count, int rate,
-                             const char *const *names, double *xs, double *ys)
+/* one plot of the time series, per interval: mode 0 the mean of the samples, 1 a rate (count /
+   width), 2 a time-weighted mean (the sum is an integral, vidur__ts_span2) divided by `div` (the
+   replica's stages). Series are named by names[], else "replica k" when there are several;
+   every replica is drawn and listed (xs, ys hold count x VIDUR__TS_BUCKETS). */
+static int vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const char *ylab, int first, int count, int mode, double div,
+                            const char *const *names, double *xs, double *ys)
 {
-    vidur_svg_series ser[64];
+    vidur_svg_series *ser = (vidur_svg_series *)vidur__calloc((size_t)(count > 0 ? count : 1), sizeof *ser);
+    char (*nm)[48] = (char (*)[48])VIDUR_MALLOC((size_t)(count > 0 ? count : 1) * sizeof *nm);
     vidur_svg_plot p;
-    char nm[64][48];
     int i, nb = 0, k;
+    if (!ser || !nm) { /* out of memory: the report is not written (no partial files) */
+        VIDUR_FREE(ser);
+        VIDUR_FREE(nm);
+        return 0;
+    }
     while (nb < VIDUR__TS_BUCKETS && (double)nb * s->ts.width <= s->ts.t_max) nb++;
-    if (count > 64) count = 64;
-    memset(ser, 0, sizeof ser);
     for (k = 0; k < count; k++) {
         const double *sm = s->ts.sum + (size_t)(first + k) * VIDUR__TS_BUCKETS, *cn = s->ts.cnt + (size_t)(first + k) * VIDUR__TS_BUCKETS;
         double *x = xs + (size_t)k * VIDUR__TS_BUCKETS, *y = ys + (size_t)k * VIDUR__TS_BUCKETS;
@@ -8511,7 +8599,7 @@ static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const cha
             /* the last interval ends at the last event: a rate over its covered part only */
             double w = i == nb - 1 && s->ts.t_max - i * s->ts.width > 1e-9 ? s->ts.t_max - i * s->ts.width : s->ts.width;
             x[i] = (i + 0.5) * s->ts.width;
-            y[i] = rate ? cn[i] / w : cn[i] > 0 ? sm[i] / cn[i] : NAN;
+            y[i] = mode == 1 ? cn[i] / w : mode == 2 ? sm[i] / (w * div) : cn[i] > 0 ? sm[i] / cn[i] : NAN;
         }
         if (names) snprintf(nm[k], sizeof nm[k], "%s", names[k]);
         else if (count > 1) snprintf(nm[k], sizeof nm[k], "replica %d", k);
@@ -8526,6 +8614,22 @@ static void vidur__report_ts(FILE *f, vidur_sim *s, const char *title, const cha
     p.x_label = "simulated time (s)";
     p.y_label = ylab;
     vidur_svg_plot_write(f, &p, ser, count);
+    VIDUR_FREE(ser);
+    VIDUR_FREE(nm);
+    return 1;
+}
+
+/* the names users look for, next to Vidur's metric names in the summary table */
+static const char *vidur__metric_alias(int m)
+{
+    switch (m) {
+    case VIDUR_METRIC_PREFILL_E2E_TIME: return " (TTFT)";
+    case VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED: return " (TBT, as Vidur: per-request mean)";
+    case VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME: return " (TBT per token, as vLLM ITL)";
+    case VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN: return " (TPOT, as vLLM: first token excluded)";
+    case VIDUR_METRIC_REQUEST_E2E_TIME: return " (E2E latency)";
+    default: return "";
+    }
 }
 
 static void vidur__report_row(FILE *f, const char *label, const vidur_stat *st)
@@ -8538,17 +8642,24 @@ static void vidur__report_row(FILE *f, const char *label, const vidur_stat *st)
 
 VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidur_error *err)
 {
-    static const int cdf_metrics[3][2] = {{VIDUR_METRIC_PREFILL_E2E_TIME, -1},
+    /* TBT two ways (per token; Vidur's per-request mean) with vLLM's TPOT beside them, named as such */
+    static const int cdf_metrics[4][3] = {{VIDUR_METRIC_PREFILL_E2E_TIME, -1, -1},
                                           {VIDUR_METRIC_DECODE_TOKEN_EXECUTION_PLUS_PREEMPTION_TIME,
-                                           VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED},
-                                          {VIDUR_METRIC_REQUEST_E2E_TIME, -1}};
-    static const char *const cdf_titles[3] = {"TTFT (prefill_e2e_time)", "TBT", "E2E latency (request_e2e_time)"};
-    static const char *const cdf_names[3][2] = {{"", ""}, {"per token", "per request (normalized)"}, {"", ""}};
+                                           VIDUR_METRIC_DECODE_TIME_EXECUTION_PLUS_PREEMPTION_NORMALIZED, VIDUR_METRIC_TIME_PER_OUTPUT_TOKEN},
+                                          {VIDUR_METRIC_REQUEST_E2E_TIME, -1, -1},
+                                          {VIDUR_METRIC_BATCH_SIZE, -1, -1}};
+    static const char *const cdf_titles[4] = {"TTFT (prefill_e2e_time)", "TBT and TPOT", "E2E latency (request_e2e_time)",
+                                              "Batch size (batch_size)"};
+    static const char *const cdf_names[4][3] = {{"", "", ""},
+                                                {"TBT per token (ITL)", "TBT per request (decode_time_..._normalized)",
+                                                 "TPOT (time_per_output_token)"},
+                                                {"", "", ""},
+                                                {"", "", ""}};
     const vidur_summary *sum = vidur_sim_summary(s);
     vidur__afile a;
-    double *xs = NULL, *ys = NULL, *tmp = NULL, cdfx[2][101], cdfy[101];
+    double *xs = NULL, *ys = NULL, *tmp = NULL, cdfx[3][101], cdfy[101];
     int64_t n = s->max_request_id + 1;
-    int i, m, r, nrep = s->num_replicas > 64 ? 64 : s->num_replicas;
+    int i, m, r, nrep = s->num_replicas, ok = 1;
     size_t cap = (size_t)(nrep > 2 ? nrep : 2) * VIDUR__TS_BUCKETS;
     FILE *f;
     if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
@@ -8590,12 +8701,13 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
             sum->output_tokens_per_s, s->keep_rows ? "exact" : "from DDSketches (relative error at most 0.1 %)");
     fputs("<h2>Latency distributions</h2>\n<div class=\"plots\">\n", f);
     for (i = 0; i <= 100; i++) cdfy[i] = i / 100.0;
-    for (i = 0; i < 3; i++) {
-        vidur_svg_series ser[2];
+    for (i = 0; i < 4; i++) {
+        vidur_svg_series ser[3];
         vidur_svg_plot p;
         int ns = 0, j;
         memset(ser, 0, sizeof ser);
-        for (j = 0; j < 2; j++) {
+        if (i == 3) fputs("</div>\n<h2>Batches</h2>\n<div class=\"plots\">\n", f);
+        for (j = 0; j < 3; j++) {
             m = cdf_metrics[i][j];
             if (m < 0 || !vidur__metric_cdf(s, m, cdfx[ns], tmp)) continue;
             ser[ns].name = cdf_names[i][j];
@@ -8606,24 +8718,34 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
         }
         memset(&p, 0, sizeof p);
         p.title = cdf_titles[i];
-        p.x_label = "seconds";
+        p.x_label = i == 3 ? "requests per batch" : "seconds";
         p.y_label = "CDF";
         vidur_svg_plot_write(f, &p, ser, ns);
     }
     fputs("</div>\n<h2>Over time</h2>\n<div class=\"plots\">\n", f);
     {
         static const char *const ac[2] = {"arrivals", "completions"};
-        vidur__report_ts(f, s, "Arrivals and completions", "requests / s", VIDUR__TS_ARRIVALS, 2, 1, ac, xs, ys);
-        vidur__report_ts(f, s, "Batch size (mean per interval)", "requests", VIDUR__TS_BATCH_SIZE, 1, 0, NULL, xs, ys);
-        vidur__report_ts(f, s, "Queue length per replica", "waiting requests", VIDUR__TS_FIRST_REPLICA, nrep, 0, NULL, xs, ys);
-        if (s->cfg.store_utilization_metrics) /* sampled only then: no empty chart otherwise */
-            vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + s->num_replicas, nrep, 0, NULL, xs, ys);
+        int N = s->num_replicas;
+        double pp = s->cfg.num_pipeline_stages;
+        ok = vidur__report_ts(f, s, "Arrivals and completions", "requests / s", VIDUR__TS_ARRIVALS, 2, 1, 1, ac, xs, ys) &&
+             vidur__report_ts(f, s, "Batch size (mean per interval)", "requests", VIDUR__TS_BATCH_SIZE, 1, 0, 1, NULL, xs, ys) &&
+             vidur__report_ts(f, s, "Queue length per replica", "waiting requests", VIDUR__TS_FIRST_REPLICA, nrep, 0, 1, NULL, xs, ys);
+        if (ok && s->cfg.store_utilization_metrics) /* sampled only then: no empty chart otherwise */
+            ok = vidur__report_ts(f, s, "KV-cache usage per replica", "percent of blocks", VIDUR__TS_FIRST_REPLICA + N, nrep, 0, 1, NULL, xs, ys) &&
+                 vidur__report_ts(f, s, "Busy time per replica", "percent of the interval (stage mean)", VIDUR__TS_FIRST_REPLICA + 2 * N, nrep, 2,
+                                  pp, NULL, xs, ys) &&
+                 vidur__report_ts(f, s, "MFU per replica", "percent of peak FLOP/s", VIDUR__TS_FIRST_REPLICA + 3 * N, nrep, 2, pp, NULL, xs, ys);
     }
-    fprintf(f, "</div>\n<p>Time series: intervals of %g s (at most %d; rates per interval, and means of the samples taken as batches form).</p>\n",
+    fprintf(f, "</div>\n<p>Time series: intervals of %g s (at most %d; rates per interval, means of the samples taken as batches form, and for busy "
+               "time and MFU the time-weighted mean over the interval and the replica's stages).</p>\n",
             s->ts.width, VIDUR__TS_BUCKETS);
     fputs("<h2>Summary</h2>\n<table>\n<tr><th>metric</th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n", f);
     for (m = 0; m < VIDUR_METRIC_COUNT; m++)
-        if (sum->metric[m].count) vidur__report_row(f, vidur__metric_names[m], &sum->metric[m]);
+        if (sum->metric[m].count) {
+            char label[VIDUR_NAME_MAX];
+            snprintf(label, sizeof label, "%s%s", vidur__metric_names[m], vidur__metric_alias(m));
+            vidur__report_row(f, label, &sum->metric[m]);
+        }
     fputs("</table>\n<h2>Replicas</h2>\n<table>\n<tr><th>replica</th><th>KV blocks</th><th>KV usage min %</th><th>max %</th>"
           "<th>time-weighted mean %</th><th>busy %</th><th>MFU %</th><th>prefix hit rate %</th></tr>\n",
           f);
@@ -8637,6 +8759,11 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
     VIDUR_FREE(xs);
     VIDUR_FREE(ys);
     VIDUR_FREE(tmp);
+    if (!ok) {
+        vidur__aclose(&a, 0, err); /* removes the temporary file */
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (report)");
+        return VIDUR_ERR_MEMORY;
+    }
     return vidur__aclose(&a, 1, err) ? VIDUR_OK : VIDUR_ERR_IO;
 }
 

@@ -612,7 +612,7 @@ TEST(test_output_files)
     if (!CHECK(xml_ok_(t, why, sizeof why))) printf("  report.html: %s\n", why);
     CHECK_CONTAINS(t, "<title>Vidur simulation report</title>");
     for (p = t, i = 0; (p = strstr(p, "<svg ")) != NULL; p++) i++;
-    CHECK_EQ_INT(i, 7);
+    CHECK_EQ_INT(i, 10); /* TTFT, TBT and TPOT, E2E, batch size; arrivals, batch size, queue, KV, busy, MFU over time */
     CHECK(strstr(t, "<script") == NULL);
     CHECK(strstr(t, "src=") == NULL && strstr(t, "href=") == NULL);
     CHECK_CONTAINS(t, "replica 1");
@@ -894,7 +894,7 @@ TEST(test_svg_plot)
     for (q = t; (q = strstr(q, "<polyline")) != NULL; q++) n++;
     CHECK_EQ_INT(n, 3); /* the NaN splits the first series in two */
     for (q = t, n = 0; (q = strstr(q, "<circle")) != NULL; q++) n++;
-    CHECK_EQ_INT(n, 4);
+    CHECK_EQ_INT(n, 5); /* the scatter plot's 4 finite points and its legend marker */
     free(t);
 }
 

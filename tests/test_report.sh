@@ -28,7 +28,7 @@ if [ ! -s "$T/stderr" ]; then ok "non-interactive run: nothing on stderr"; else 
 if grep -q "^output: $OUT" "$T/stdout"; then ok "summary printed"; else bad "summary printed"; fi
 if grep -q '<title>Vidur simulation report</title>' "$R" 2>/dev/null; then ok "report title"; else bad "report title"; fi
 n=$(grep -o '<svg ' "$R" 2>/dev/null | wc -l)
-if [ "$n" -eq 7 ]; then ok "report has 7 SVG plots"; else bad "report has 7 SVG plots" "found $n"; fi
+if [ "$n" -eq 10 ]; then ok "report has 10 SVG plots"; else bad "report has 10 SVG plots" "found $n"; fi
 if ! grep -qiE '<script|https?://[a-z0-9.-]+/[a-z]' "$R"; then ok "report is self-contained (no scripts, no remote URLs)"; else bad "report is self-contained"; fi
 if command -v xmllint >/dev/null 2>&1; then
     if xmllint --noout "$R" 2>"$T/xmllint"; then ok "report.html is well-formed XML (xmllint)"; else bad "report.html is well-formed XML" "$(head -c 300 "$T/xmllint")"; fi
@@ -52,9 +52,35 @@ if [ -n "$CHROME" ]; then
     fi
     timeout 120 "$CHROME" "${FLAGS[@]}" --dump-dom "file://$R" >"$T/dom.html" 2>"$T/chrome2.log"
     if grep -q '<title>Vidur simulation report</title>' "$T/dom.html"; then ok "chromium sees the title"; else bad "chromium sees the title"; fi
-    if [ "$(grep -o '<svg ' "$T/dom.html" | wc -l)" -eq 7 ]; then ok "chromium parses 7 SVG elements"; else bad "chromium parses 7 SVG elements"; fi
+    if [ "$(grep -o '<svg ' "$T/dom.html" | wc -l)" -eq 10 ]; then ok "chromium parses 10 SVG elements"; else bad "chromium parses 10 SVG elements"; fi
 else
     skip "chromium not installed: no screenshot test (scripts/deps.sh --test installs it as root)"
+fi
+
+# what the report shows (issue 17): a batch-size CDF, busy time and MFU over time, TPOT named
+# beside TBT, and legends below the plots that list every replica (17 here)
+for title in "Batch size (batch_size)" "Busy time per replica" "MFU per replica" "TBT and TPOT"; do
+    grep -qF ">$title</text>" "$R" && ok "report: plot '$title'" || bad "report: plot '$title'"
+done
+grep -qF "TPOT (time_per_output_token)</text>" "$R" && grep -qF "TBT per token (ITL)</text>" "$R" \
+    && ok "report: TPOT named as such next to TBT" || bad "report: TPOT named as such next to TBT"
+grep -qF "<td>time_per_output_token (TPOT, as vLLM: first token excluded)</td>" "$R" && ok "report: the summary table names TPOT" \
+    || bad "report: the summary table names TPOT"
+R17=$T/r17
+if "$VIDUR" --execution_time_predictor_config_type roofline --cluster_config_num_replicas 17 --synthetic_request_generator_config_num_requests 200 \
+        --poisson_request_interval_generator_config_qps 40 --metrics_config_output_dir "$R17" --no-metrics_config_timestamp_output_dir \
+        --no-metrics_config_enable_chrome_trace >/dev/null 2>"$T/r17.err" && [ -s "$R17/report.html" ]; then
+    # the busy-time plot: its legend has replicas 0..16, and every legend entry sits below the plot frame
+    svg=$(awk '/>Busy time per replica</ { on = 1 } on { print } on && /<\/svg>/ { exit }' "$R17/report.html")
+    n=$(grep -c '">replica [0-9]*</text>' <<<"$svg")
+    frame_bottom=$(grep -m1 -o '<rect x="64" y="30" width="[0-9.]*" height="[0-9.]*"' <<<"$svg" | sed 's/.*height="\([0-9.]*\)"/\1/')
+    lowest_entry=$(grep -o '<text x="[0-9.]*" y="[0-9.]*">replica [0-9]*</text>' <<<"$svg" | sed 's/.* y="\([0-9.]*\)".*/\1/' | sort -n | head -1)
+    [ "$n" -eq 17 ] && grep -q '">replica 16</text>' <<<"$svg" && ok "legend lists all 17 replicas" || bad "legend lists all 17 replicas" "$n entries"
+    awk -v a="$lowest_entry" -v b="$frame_bottom" 'BEGIN { exit !(a > 30 + b) }' && ok "legend entries lie below the plot area (never over data)" \
+        || bad "legend entries lie below the plot area" "entry y $lowest_entry, frame bottom $((30 + ${frame_bottom%.*}))"
+    grep -q 'stroke-dasharray="6 3"' <<<"$svg" && ok "replicas 10+ are drawn dashed (told apart from 0-9)" || bad "replicas 10+ are drawn dashed"
+else
+    bad "17-replica report" "$(head -c 300 "$T/r17.err")"
 fi
 
 # progress line: only on a terminal, and not with --quiet
@@ -63,7 +89,7 @@ LONG=(--execution_time_predictor_config_type roofline --synthetic_request_genera
       --poisson_request_interval_generator_config_qps 30 --no-metrics_config_write_metrics)
 if command -v script >/dev/null 2>&1; then
     script -qec "$(printf '%q ' "$VIDUR" "${LONG[@]}")" /dev/null >"$T/tty.log" 2>&1
-    if grep -q "simulated .* s, [0-9]* requests done (.* arrived), [0-9]* requests/s" "$T/tty.log"; then
+    if grep -qE "simulated .* s, [0-9]+ (of [0-9]+ )?requests done.*, [0-9]+ requests/s" "$T/tty.log"; then
         ok "progress line on a terminal"
     else
         bad "progress line on a terminal" "$(tail -c 300 "$T/tty.log")"
