@@ -3943,6 +3943,17 @@ static vidur_result vidur__load_trace_intervals(vidur__workload *w, const vidur_
     return VIDUR_OK;
 }
 
+/* The trace request generators read trace_request_generator_config_trace_file. Vidur's how-to
+   guide names the file of its trace generator with the length generator's key instead: when only
+   that one was changed, it is the file meant (vidur__warn_settings says so). */
+static const char *vidur__replay_file(const vidur_config *cfg, int *borrowed)
+{
+    int b = !strcmp(cfg->trace_replay_file, vidur__key_default("trace_request_generator_config", "trace_file")) &&
+            strcmp(cfg->trace_length_file, vidur__key_default("trace_request_length_generator_config", "trace_file")) != 0;
+    if (borrowed) *borrowed = b;
+    return b ? cfg->trace_length_file : cfg->trace_replay_file;
+}
+
 static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config *cfg, vidur_error *err)
 {
     vidur_result r = VIDUR_OK;
@@ -3955,7 +3966,9 @@ static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config 
         int fork_gen = !strcmp(cfg->request_generator_type, "trace");
         w->kind = fork_gen ? VIDUR__GEN_TRACE : VIDUR__GEN_TRACE_REPLAY;
         w->max_tokens = cfg->trace_replay_max_tokens;
-        r = vidur__load_trace_rows(w, cfg->trace_replay_file, "trace_request_generator_config_trace_file",
+        int borrowed;
+        const char *file = vidur__replay_file(cfg, &borrowed);
+        r = vidur__load_trace_rows(w, file, borrowed ? "trace_request_length_generator_config_trace_file" : "trace_request_generator_config_trace_file",
                                    vidur__key_default("trace_request_generator_config", "trace_file"), fork_gen ? 2 : 1,
                                    cfg->trace_replay_prefill_scale_factor, cfg->trace_replay_decode_scale_factor,
                                    cfg->trace_replay_time_scale_factor, fork_gen ? 0 : cfg->trace_replay_max_tokens,
@@ -3963,7 +3976,7 @@ static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config 
         if (r) return r;
         if (cfg->trace_replay_num_requests > w->row_count) {
             vidur__set_error(err, VIDUR_ERR_CONFIG, "trace_request_generator_config_num_requests: %lld requests asked but %s has only %lld rows",
-                             (long long)cfg->trace_replay_num_requests, cfg->trace_replay_file, (long long)w->row_count);
+                             (long long)cfg->trace_replay_num_requests, file, (long long)w->row_count);
             return VIDUR_ERR_CONFIG;
         }
         /* the upstream event heap orders arrivals by (time, creation order) */
@@ -6749,6 +6762,13 @@ static void vidur__warn_settings(vidur_sim *s)
     int rows = w->kind != VIDUR__GEN_SYNTHETIC || w->len_rows; /* requests from trace rows that may carry hashes and sessions */
     const char *g = cfg->global_scheduler_type;
     vidur__log(s, VIDUR_LOG_INFO, "semantics: %s (%s)", fork ? "fork [F]" : "upstream [U]", reason);
+    if (w->kind != VIDUR__GEN_SYNTHETIC) {
+        int borrowed;
+        const char *file = vidur__replay_file(cfg, &borrowed);
+        if (borrowed)
+            vidur__log(s, VIDUR_LOG_WARN, "request_generator_config_type %s reads its trace from trace_request_generator_config_trace_file; using %s, given as trace_request_length_generator_config_trace_file",
+                       cfg->request_generator_type, file);
+    }
     if (cfg->enable_prefix_caching && strcmp(cfg->replica_scheduler_type, "vllm_v1") != 0)
         vidur__log(s, VIDUR_LOG_WARN, "cache_config_enable_prefix_caching is on but only the vllm_v1 replica scheduler caches prefixes (this run uses %s)",
                    cfg->replica_scheduler_type);
