@@ -154,17 +154,19 @@ test: deps
 # ---- capacity search (vidur_search.h, tools/vidur-search.c): the tool, its sanitizer build, the MPI build
 # (`make mpi`, OpenMPI's mpicc from libopenmpi-dev; built by `make test` when mpicc exists)
 
-$(BUILD)/vidur-search: tools/vidur-search.c vidur.h vidur_search.h $(TABLES_H)
+# the config explorer's YAML is read with libyaml (libyaml-dev)
+YAML_LDLIBS = -lyaml
+$(BUILD)/vidur-search: tools/vidur-search.c tools/vidur_search_yaml.h vidur.h vidur_search.h $(TABLES_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS) $(YAML_LDLIBS)
 
-$(BUILD)/asan/vidur-search: tools/vidur-search.c vidur.h vidur_search.h $(TABLES_H)
+$(BUILD)/asan/vidur-search: tools/vidur-search.c tools/vidur_search_yaml.h vidur.h vidur_search.h $(TABLES_H)
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS) $(YAML_LDLIBS)
 
-$(BUILD)/vidur-search-mpi: tools/vidur-search.c vidur.h vidur_search.h $(TABLES_H)
+$(BUILD)/vidur-search-mpi: tools/vidur-search.c tools/vidur_search_yaml.h vidur.h vidur_search.h $(TABLES_H)
 	@mkdir -p $(@D)
-	$(MPICC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -DVIDUR_SEARCH_MPI -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(MPICC) $(CFLAGS) $(ALL_CPPFLAGS) $(TABLES_CPPFLAGS) -DVIDUR_SEARCH_MPI -o $@ $< $(LDFLAGS) $(LDLIBS) $(YAML_LDLIBS)
 
 mpi: $(BUILD)/vidur-search-mpi
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks the build dependencies of vidur.h: stb_ds.h (Debian libstb-dev) and inih (libinih-dev).
+# Checks the build dependencies of vidur.h: stb_ds.h (Debian libstb-dev) and inih (libinih-dev),
+# and libyaml (libyaml-dev) for vidur-search's reading of the config explorer's YAML.
 # Missing packages are installed with apt-get when running as root; otherwise the command to
 # run is printed and the script fails.
 #
@@ -25,6 +26,8 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 
 have_stb() { [ -f /usr/include/stb/stb_ds.h ]; }
 
+have_yaml() { [ -f /usr/include/yaml.h ]; }
+
 have_inih() {
     if command -v pkg-config >/dev/null 2>&1; then
         pkg-config --exists inih || return 1
@@ -49,16 +52,17 @@ apt_install() {
 missing=()
 have_stb || missing+=(libstb-dev)
 have_inih || missing+=(libinih-dev)
+have_yaml || missing+=(libyaml-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 
 if [ ${#missing[@]} -gt 0 ]; then
     if is_root && command -v apt-get >/dev/null 2>&1; then
         echo "deps.sh: installing ${missing[*]}"
-        apt_install libstb-dev libinih-dev pkg-config || true
+        apt_install libstb-dev libinih-dev libyaml-dev pkg-config || true
     fi
-    if ! have_stb || ! have_inih; then
-        echo "deps.sh: missing stb_ds.h and/or inih. Install them with:" >&2
-        echo "    sudo apt-get install -y libstb-dev libinih-dev" >&2
+    if ! have_stb || ! have_inih || ! have_yaml; then
+        echo "deps.sh: missing stb_ds.h, inih and/or libyaml. Install them with:" >&2
+        echo "    sudo apt-get install -y libstb-dev libinih-dev libyaml-dev" >&2
         exit 1
     fi
 fi

@@ -2,7 +2,10 @@
    A re-creation of the fork's config explorer (config_explorer.md) over vidur_search.h, which
    sits on vidur.h's public API; this tool uses nothing else of the library.
 
-   usage: vidur-search SEARCH.ini [-o DIR] [-j N] [--summaries-only] [options]
+   usage: vidur-search SEARCH.ini|CONFIG.yml [-o DIR] [-j N] [--summaries-only] [options]
+          vidur-search --config-path CONFIG.yml --output-dir DIR [--cache-dir DIR] [--time-limit MIN]
+   (the second form is the fork's config-explorer command line; its YAML is read as published,
+   with libyaml: tools/vidur_search_yaml.h)
 
    Every valid point of the search space (a deployment: model, trace, cluster, routers,
    schedulers, TP, PP, batch size, search) runs in its own forked process, -j at a time, which
@@ -39,9 +42,10 @@
 #ifdef VIDUR_SEARCH_MPI
 #include <mpi.h>
 #endif
+#include "vidur_search_yaml.h"
 
 #define NM VIDUR_NUM_REQUEST_TIME_METRICS
-#define RESULT_MAGIC "vidur-search-point 1"
+#define RESULT_MAGIC "vidur-search-point 2" /* 2: with `converged` (records of 1 are run again) */
 
 typedef struct options {
     const char *ini, *out;
@@ -53,6 +57,8 @@ typedef struct options {
 /* one SLO config's outcome at one point */
 typedef struct slo_result {
     int found, num_replicas, probes;
+    int converged;                          /* a QPS search whose upper bound failed at some probe
+                                               (else the QPS found is only a lower bound) */
     double qps, measured, latency;          /* at the best run: the SLO's measured value and the
                                                quantile of its first metric */
     double ttft_p90, ttft_p99, tbt_p99, e2e_p99;
@@ -168,6 +174,7 @@ typedef struct point_ctx {
     const vidur_search_job *job;
     run_entry *runs;
     int num_runs, cap_runs, slo;
+    int any_fail;               /* a probe of the current SLO config's search failed */
     double *scratch;
     int64_t scratch_cap;
 } point_ctx;
@@ -251,6 +258,7 @@ static vidur_result oracle(void *user, double qps, int R, int *pass, vidur_error
     for (i = 0; i < c->num_runs; i++)
         if (c->runs[i].qps == qps && c->runs[i].num_replicas == R) {
             *pass = c->runs[i].pass[c->slo];
+            c->any_fail |= !*pass;
             return VIDUR_OK;
         }
     if (c->num_runs == c->cap_runs) {
@@ -262,6 +270,7 @@ static vidur_result oracle(void *user, double qps, int R, int *pass, vidur_error
     }
     if ((r = simulate(c, qps, R, &c->runs[c->num_runs], err)) != VIDUR_OK) return r;
     *pass = c->runs[c->num_runs++].pass[c->slo];
+    c->any_fail |= !*pass;
     return VIDUR_OK;
 }
 
@@ -296,6 +305,7 @@ static void run_point(const search *S, int64_t idx, point_result *res)
         p.num_qps_multipliers = t->num_qps_multipliers;
         p.qps_multipliers = t->qps_multipliers;
         c.slo = k;
+        c.any_fail = 0;
         if (vidur_search_run(&p, oracle, &c, &out, &err) != VIDUR_OK) {
             res->status = 1;
             snprintf(res->reason, sizeof res->reason, "%.250s", err.message);
@@ -305,6 +315,8 @@ static void run_point(const search *S, int64_t idx, point_result *res)
         res->slo[k].qps = out.qps;
         res->slo[k].num_replicas = out.num_replicas;
         res->slo[k].probes = out.num_probes;
+        /* a QPS search is bounded only once a probe failed: otherwise the answer is a lower bound */
+        res->slo[k].converged = t->search_for != VIDUR_SEARCH_QPS || c.any_fail;
         res->slo[k].measured = res->slo[k].latency = res->slo[k].ttft_p90 = res->slo[k].ttft_p99 = NAN;
         res->slo[k].tbt_p99 = res->slo[k].e2e_p99 = NAN;
         for (i = 0; out.found && i < c.num_runs; i++) /* the metrics of the best passing run */
@@ -365,8 +377,8 @@ static size_t format_result(const search *S, int64_t idx, const point_result *r,
         r->reason[0] ? r->reason : "-", r->num_sims);
     for (k = 0; k < S->spec->num_slo_configs; k++) {
         const slo_result *x = &r->slo[k];
-        PUT("slo %d %d %.17g %d %d %.17g %.17g %.17g %.17g %.17g %.17g %lld\n", k, x->found, x->qps, x->num_replicas,
-            x->probes, x->measured, x->latency, x->ttft_p90, x->ttft_p99, x->tbt_p99, x->e2e_p99, (long long)x->completed);
+        PUT("slo %d %d %.17g %d %d %.17g %.17g %.17g %.17g %.17g %.17g %lld %d\n", k, x->found, x->qps, x->num_replicas,
+            x->probes, x->measured, x->latency, x->ttft_p90, x->ttft_p99, x->tbt_p99, x->e2e_p99, (long long)x->completed, x->converged);
     }
     PUT("end\n");
 #undef PUT
@@ -415,8 +427,8 @@ static int parse_result(const search *S, int64_t idx, const char *text, point_re
         p = strchr(p, '\n');
         if (!p) return 0;
         p++;
-        if (sscanf(p, "slo %d %d %lf %d %d %lf %lf %lf %lf %lf %lf %lld", &kk, &x->found, &x->qps, &x->num_replicas, &x->probes,
-                   &x->measured, &x->latency, &x->ttft_p90, &x->ttft_p99, &x->tbt_p99, &x->e2e_p99, &comp) != 12 || kk != k)
+        if (sscanf(p, "slo %d %d %lf %d %d %lf %lf %lf %lf %lf %lf %lld %d", &kk, &x->found, &x->qps, &x->num_replicas, &x->probes,
+                   &x->measured, &x->latency, &x->ttft_p90, &x->ttft_p99, &x->tbt_p99, &x->e2e_p99, &comp, &x->converged) != 13 || kk != k)
             return 0;
         x->completed = comp;
     }
@@ -717,7 +729,7 @@ static void global_key(const vidur_search_global_scheduler *g, char *b, size_t n
 static const char *const RESULT_HEADER =
     "point,hash,model,trace,cluster,device,global_scheduler,request_queue,replica_scheduler,tp,pp,batch_size_cap,"
     "search_for,slo,status,reason,found,qps,num_replicas,num_gpus,cost_per_hour,qps_per_dollar,slo_measured,"
-    "latency_metric,latency,ttft_p90,ttft_p99,tbt_p99,e2e_p99,completed_requests,probes";
+    "latency_metric,latency,ttft_p90,ttft_p99,tbt_p99,e2e_p99,completed_requests,probes,converged";
 
 static double row_cost(const search *S, int64_t p, int k)
 {
@@ -758,7 +770,10 @@ static void write_row(FILE *f, const search *S, int64_t p, int k)
     fprintf(f, ",%d,%d,%d,%s,", j->tp, j->pp, j->batch_size * j->pp, sf[s->searches[j->search].search_for]);
     csv_str(f, sc->name);
     fprintf(f, ",%s,", r->status == 0 ? "ok" : r->status == 1 ? "failed" : "skipped");
-    csv_str(f, r->status ? r->reason : (x->found ? "" : "no passing point"));
+    csv_str(f, r->status ? r->reason
+                         : !x->found   ? "no passing point"
+                         : !x->converged ? "unconverged: every probe passed so the QPS is a lower bound (raise max_iterations or the search's qps)"
+                                         : "");
     fprintf(f, ",%d,", r->status == 0 ? x->found : 0);
     if (r->status == 0) csv_num(f, x->qps);
     fputc(',', f);
@@ -774,7 +789,9 @@ static void write_row(FILE *f, const search *S, int64_t p, int k)
     fputc(',', f); if (ok) csv_num(f, x->tbt_p99);
     fputc(',', f); if (ok) csv_num(f, x->e2e_p99);
     fputc(',', f); if (ok) fprintf(f, "%lld", (long long)x->completed);
-    fprintf(f, ",%d\n", r->status == 0 ? x->probes : 0);
+    fprintf(f, ",%d,", r->status == 0 ? x->probes : 0);
+    if (ok) fprintf(f, "%d", x->converged);
+    fputc('\n', f);
 }
 
 /* best[(m * T + t) * K + k]: the point with the highest QPS per dollar, -1 if none */
@@ -951,6 +968,15 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
     vidur_xml_escape(a.f, s->path);
     fprintf(a.f, "</h1>\n<p>%lld points x %d SLO configs. Red: the Pareto frontier (highest QPS per $/hour for a given latency); grey: other deployments that meet the SLO at their searched load.</p>\n",
             (long long)S->num_points, K);
+    {
+        /* a QPS search whose upper bound never failed found only a lower bound: say so up front */
+        int64_t nu = 0;
+        for (p = 0; p < S->num_points; p++)
+            for (k = 0; k < K; k++) nu += S->results[p].status == 0 && S->results[p].slo[k].found && !S->results[p].slo[k].converged;
+        if (nu)
+            fprintf(a.f, "<p><b>Unconverged:</b> %lld searches never saw their upper bound fail, so their QPS is a lower bound "
+                         "(results.csv: converged = 0); raise max_iterations or the search's qps.</p>\n", (long long)nu);
+    }
     for (m = 0; m < s->num_models; m++)
         for (t = 0; t < T; t++)
             for (k = 0; k < K; k++) {
@@ -975,7 +1001,8 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
                     deployment_label(S, b, k, lab, sizeof lab);
                     fprintf(a.f, "<p><b>Best:</b> ");
                     vidur_xml_escape(a.f, lab);
-                    fprintf(a.f, " &mdash; %.4g QPS per $/hour ($%.2f/hour)</p>\n", row_qpd(S, b, k), row_cost(S, b, k));
+                    fprintf(a.f, " &mdash; %.4g QPS per $/hour ($%.2f/hour)%s</p>\n", row_qpd(S, b, k), row_cost(S, b, k),
+                            S->results[b].slo[k].converged ? "" : " <b>(unconverged: the QPS is a lower bound)</b>");
                 }
             }
     fputs("</body></html>\n", a.f);
@@ -989,7 +1016,9 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
    Command line */
 static void usage(FILE *f)
 {
-    fputs("usage: vidur-search SEARCH.ini [options]\n"
+    fputs("usage: vidur-search SEARCH.ini|CONFIG.yml [options]\n"
+          "       vidur-search --config-path CONFIG.yml --output-dir DIR [--cache-dir DIR] [--time-limit MIN]\n"
+          "           (the fork's config explorer: its YAML as published, its command line)\n"
           "Capacity search (the fork's config explorer): for every deployment of the search space,\n"
           "the maximum QPS (or minimum replicas) that meets each SLO config, and QPS per dollar.\n"
           "\n"
@@ -1002,6 +1031,9 @@ static void usage(FILE *f)
           "  --min-search-granularity P  stop bisecting below P percent (overrides [explorer])\n"
           "  --min-qps Q                 stop when the upper bound falls below Q (overrides [explorer])\n"
           "  --dry-run                   print the expansion (points and skipped combinations), run nothing\n"
+          "  --config-path FILE          the search file (the explorer's flag; .yml/.yaml files are YAML)\n"
+          "  --output-dir DIR            the same as -o (the explorer's flag)\n"
+          "  --cache-dir DIR             accepted for the explorer's command line: no predictor cache is needed\n"
           "  -q, --quiet                 no progress bar and no final summary line\n"
           "  --help                      this help\n"
           "  --version                   print the version\n"
@@ -1049,7 +1081,12 @@ static int parse_args(int argc, char **argv, options *o)
 #define NEED_VALUE() do { if (!v) { fprintf(stderr, "vidur-search: %s needs a value\n", a); return 2; } i++; } while (0)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 1; }
         else if (!strcmp(a, "--version")) { printf("vidur-search %s\n", vidur_version_string()); return 1; }
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { NEED_VALUE(); o->out = v; }
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--output-dir")) { NEED_VALUE(); o->out = v; }
+        else if (!strcmp(a, "--config-path")) {
+            NEED_VALUE();
+            if (o->ini) { fprintf(stderr, "vidur-search: one search file expected, got '%s' and --config-path '%s'\n", o->ini, v); return 2; }
+            o->ini = v;
+        } else if (!strcmp(a, "--cache-dir")) NEED_VALUE(); /* the fork's predictor cache: the tables are compiled in */
         else if (!strcmp(a, "-j") || !strcmp(a, "--jobs") || (!strncmp(a, "-j", 2) && a[2])) {
             if (a[2] && a[1] == 'j') v = a + 2; /* -j4 */
             else NEED_VALUE();
@@ -1077,11 +1114,18 @@ static int parse_args(int argc, char **argv, options *o)
             fprintf(stderr, "vidur-search: unknown option '%s' (see --help)\n", a);
             return 2;
         } else if (!o->ini) o->ini = a;
-        else { fprintf(stderr, "vidur-search: one search INI expected, got '%s' too\n", a); return 2; }
+        else { fprintf(stderr, "vidur-search: one search file expected, got '%s' too\n", a); return 2; }
 #undef NEED_VALUE
     }
     if (!o->ini) { usage(stderr); return 2; }
     return 0;
+}
+
+/* the explorer's YAML (.yml, .yaml), else a search INI */
+static int is_yaml(const char *path)
+{
+    size_t n = strlen(path);
+    return (n > 4 && !strcmp(path + n - 4, ".yml")) || (n > 5 && !strcmp(path + n - 5, ".yaml"));
 }
 
 static void cleanup(search *S, vidur_search_job *all, int64_t *todo)
@@ -1118,7 +1162,17 @@ int main(int argc, char **argv)
     memset(&S, 0, sizeof S);
     rc = parse_args(argc, argv, &S.o);
     if (rc) EXIT(rc == 1 ? 0 : 2);
-    if (vidur_search_spec_load(S.o.ini, &S.spec, &err) != VIDUR_OK) {
+    if (is_yaml(S.o.ini)) {
+        /* the fork's YAML: converted into the INI form and read by the same loader */
+        char *ini;
+        memset(&err, 0, sizeof err);
+        ini = vsy_yaml_to_ini(S.o.ini, &err);
+        if (!ini || vidur_search_spec_load_string(ini, S.o.ini, &S.spec, &err) != VIDUR_OK) {
+            if (ini) vsy_map_error(&err, S.o.ini);
+            if (rank == 0) fprintf(stderr, "vidur-search: %s\n", err.message);
+            EXIT(1);
+        }
+    } else if (vidur_search_spec_load(S.o.ini, &S.spec, &err) != VIDUR_OK) {
         if (rank == 0) fprintf(stderr, "vidur-search: %s\n", err.message);
         EXIT(1);
     }
@@ -1145,6 +1199,24 @@ int main(int argc, char **argv)
         }
         EXIT(0);
     }
+    for (p = 0; p < S.num_points && access(S.spec->traces[S.jobs[p].trace].trace_file, R_OK) != 0; p++) {}
+    if (S.num_points > 0 && p == S.num_points) {
+        /* nothing can run (and nothing is written): which files, and how to make the fork's Mooncake traces */
+        char files[600] = "", hint[600] = "";
+        size_t len = 0;
+        int t;
+        for (t = 0; t < S.spec->num_traces; t++) {
+            const char *tf = S.spec->traces[t].trace_file, *base = strrchr(tf, '/') ? strrchr(tf, '/') + 1 : tf;
+            len += (size_t)snprintf(files + len, len < sizeof files ? sizeof files - len : 0, "%s%s", t ? ", " : "", tf);
+            if (!hint[0] && !strncmp(base, "mooncake_", 9) && strlen(base) > 13)
+                snprintf(hint, sizeof hint, "; the Mooncake traces are made from Mooncake's JSONL: vidur-mooncake %.*s.jsonl -o %s --session-prefix-blocks 2 (make search-traces writes build/traces/)",
+                         (int)(strlen(base) - 13), base + 9, tf);
+        }
+        if (rank == 0)
+            fprintf(stderr, "vidur-search: every point's trace file is missing (%s): nothing to run%s\n", files,
+                    hint[0] ? hint : "; set each trace's trace_file to an existing CSV");
+        EXIT(1);
+    }
     if (rank == 0) {
         /* as the fork: the arguments and the search configuration next to the results */
         char dir[1100], path[1200], buf[65536];
@@ -1167,7 +1239,9 @@ int main(int argc, char **argv)
         }
         fprintf(a.f, "], \"version\": \"%s\"}\n", vidur_version_string());
         if (!aclose(&a)) EXIT(1);
-        snprintf(path, sizeof path, "%s/search.ini", S.o.out);
+        /* the search file as given (config.yml for the explorer's YAML, as the fork keeps its
+           config), and search.ini: the INI it was read as */
+        snprintf(path, sizeof path, "%s/%s", S.o.out, is_yaml(S.o.ini) ? "config.yml" : "search.ini");
         in = fopen(S.o.ini, "rb");
         if (in && aopen(&a, path)) {
             size_t n;
@@ -1175,6 +1249,11 @@ int main(int argc, char **argv)
             aclose(&a);
         }
         if (in) fclose(in);
+        snprintf(path, sizeof path, "%s/search.ini", S.o.out);
+        if (is_yaml(S.o.ini) && vsy__map.s && aopen(&a, path)) {
+            fputs(vsy__map.s, a.f);
+            aclose(&a);
+        }
     }
     /* resume: finished points are read back; points whose trace file is missing are skipped */
     for (p = 0; p < S.num_points; p++) {
