@@ -214,13 +214,14 @@ install: $(BUILD)/vidur $(BUILD)/vidur-search vidur.pc.in
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 vidur.h $(DESTDIR)$(PREFIX)/include/vidur.h
 	install -m 644 vidur_search.h $(DESTDIR)$(PREFIX)/include/vidur_search.h
+	install -m 644 vidur_cli.h $(DESTDIR)$(PREFIX)/include/vidur_cli.h
 	install -m 644 data/vidur_tables.h $(DESTDIR)$(PREFIX)/include/vidur_tables.h
 	install -m 755 $(BUILD)/vidur $(DESTDIR)$(PREFIX)/bin/vidur
 	install -m 755 $(BUILD)/vidur-search $(DESTDIR)$(PREFIX)/bin/vidur-search
 	install -m 644 $(BUILD)/vidur.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/include/vidur.h $(DESTDIR)$(PREFIX)/include/vidur_search.h \
+	rm -f $(DESTDIR)$(PREFIX)/include/vidur.h $(DESTDIR)$(PREFIX)/include/vidur_search.h $(DESTDIR)$(PREFIX)/include/vidur_cli.h \
 	      $(DESTDIR)$(PREFIX)/include/vidur_tables.h $(DESTDIR)$(PREFIX)/bin/vidur \
 	      $(DESTDIR)$(PREFIX)/bin/vidur-search \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/vidur.pc

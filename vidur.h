@@ -66,7 +66,9 @@
 
        Config   vidur_config_init, vidur_config_load_ini, vidur_config_set (flat Vidur flag name),
                 vidur_config_set_ini (section + key), vidur_config_parse_args, vidur_config_validate,
-                vidur_config_write_json, vidur_config_print_help, vidur_config_key_count/_key_info.
+                vidur_config_write_json (flat), vidur_config_write_nested_json (Vidur's layout),
+                vidur_config_print_help, vidur_config_key_count/_key_info,
+                vidur_config_fork_semantics (upstream [U] or fork [F] where Vidur's two differ).
                 Every Vidur flag --<section>_<key> is the INI key <key> in [<section>]; top-level
                 flags (seed, time_limit) go before any section.
        Tables   vidur_find_model, vidur_find_device, vidur_find_node (built-in or user-defined in
@@ -80,7 +82,10 @@
        Plots    vidur_svg_plot_write (line / scatter SVG with axes and legend), vidur_xml_escape.
        Plug-ins vidur_global_scheduler_api / vidur_replica_scheduler_api: tables of function
                 pointers; register your own with vidur_config_add_global_scheduler /
-                vidur_config_add_replica_scheduler and select them by name like built-ins.
+                vidur_config_add_replica_scheduler and select them by name like built-ins;
+                their own keys with vidur_config_add_key / vidur_config_get. A shared object
+                exporting vidur_plugin_register runs with `vidur --plugin`; vidur_cli.h gives a
+                program of your own the whole command line (vidur_cli_main).
                 Replica schedulers build batches with vidur_batch_add and manage KV memory with
                 vidur_replica_can_allocate / _allocate / _free; routers read replica state with
                 vidur_replica_num_pending_requests / _num_running_requests / _kv_usage_percent /

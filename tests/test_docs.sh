@@ -11,11 +11,11 @@ else
 fi
 n_help=$("$VIDUR" --help | grep -c '^  --[a-z]')
 n_doc=$(grep -c '^| `--' docs/config_reference.md)
-# --help also lists the four program options (help, version, quiet, verbose)
-if [ "$n_doc" -eq $((n_help - 4)) ] && [ "$n_doc" -gt 150 ]; then ok "every key documented ($n_doc)"; else bad "every key documented" "$n_doc vs $n_help"; fi
+# --help also lists the five program options (help, version, quiet, verbose, plugin)
+if [ "$n_doc" -eq $((n_help - 5)) ] && [ "$n_doc" -gt 150 ]; then ok "every key documented ($n_doc)"; else bad "every key documented" "$n_doc vs $n_help"; fi
 first=$(grep -m2 -E '^make (run|test)' README.md | awk '{print $1" "$2}' | tr '\n' ' ')
 if [ "$first" = "make run make test " ]; then ok "README starts with make run / make test"; else bad "README first commands" "$first"; fi
-for opt in --help --version --quiet --verbose; do
+for opt in --help --version --quiet --verbose --plugin; do
     if grep -q -- "$opt" README.md; then ok "README documents $opt"; else bad "README documents $opt"; fi
 done
 ver=$(sed -n 's/^#define VIDUR_VERSION_STRING "\(.*\)"/\1/p' vidur.h)
