@@ -18,3 +18,20 @@ test_tmpdir() {
     T=$(mktemp -d "${TMPDIR:-/tmp}/vidur_$1.XXXXXX")
     trap 'rm -rf "$T"' EXIT
 }
+# expect_one_line_error PROGRAM NAME NEEDLE... -- ARGS...: PROGRAM ARGS must exit 1 with exactly one
+# line on stderr holding every NEEDLE (its stdout and stderr are left in $T/e.out and $T/e.err)
+expect_one_line_error() {
+    local prog=$1 name=$2
+    shift 2
+    local needles=()
+    while [ "$1" != "--" ]; do needles+=("$1"); shift; done
+    shift
+    local rc=0 why="" n
+    "$prog" "$@" >"$T/e.out" 2>"$T/e.err" || rc=$?
+    if [ "$rc" -ne 1 ]; then why="exit $rc: $(head -c 300 "$T/e.err")"
+    elif [ "$(wc -l <"$T/e.err")" -ne 1 ]; then why="$(wc -l <"$T/e.err") lines on stderr: $(head -c 400 "$T/e.err")"
+    else
+        for n in "${needles[@]}"; do grep -qF -- "$n" "$T/e.err" || { why="no '$n' in: $(cat "$T/e.err")"; break; }; done
+    fi
+    if [ -z "$why" ]; then ok "$name"; else bad "$name" "$why"; fi
+}

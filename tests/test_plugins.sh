@@ -11,23 +11,8 @@ RUN=(--execution_time_predictor_config_type roofline --length_generator_config_t
      --synthetic_request_generator_config_num_requests 60 --poisson_request_interval_generator_config_qps 8
      --metrics_config_timestamp_output_dir false --no-metrics_config_enable_chrome_trace)
 
-# one_error NAME NEEDLE... -- ARGS...: exit 1, exactly one stderr line holding every needle
-one_error() {
-    local name=$1
-    shift
-    local needles=()
-    while [ "$1" != "--" ]; do needles+=("$1"); shift; done
-    shift
-    local rc=0 why=""
-    "$VIDUR" "$@" >"$T/e.out" 2>"$T/e.err" || rc=$?
-    if [ "$rc" -ne 1 ]; then why="exit $rc"
-    elif [ "$(wc -l <"$T/e.err")" -ne 1 ]; then why="$(wc -l <"$T/e.err") lines on stderr: $(head -c 400 "$T/e.err")"
-    else
-        local n
-        for n in "${needles[@]}"; do grep -qF -- "$n" "$T/e.err" || { why="no '$n' in: $(cat "$T/e.err")"; break; }; done
-    fi
-    if [ -z "$why" ]; then ok "$name"; else bad "$name" "$why"; fi
-}
+# one_error NAME NEEDLE... -- ARGS...: exit 1, exactly one stderr line holding every needle (lib.sh)
+one_error() { expect_one_line_error "$VIDUR" "$@"; }
 
 if [ ! -f "$SPF" ] || [ "$SPF" -ot examples/replica_scheduler.c ]; then
     bad "build/plugins/spf.so is built" "missing or older than examples/replica_scheduler.c (make build/plugins/spf.so)"

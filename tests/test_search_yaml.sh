@@ -13,23 +13,8 @@ if [ ! -x "$SEARCH" ]; then
 fi
 GUIDE=$ROOT/../shared/vidur_docs/config_explorer.md
 
-# one_error NAME NEEDLE... -- ARGS...: exit 1, exactly one stderr line holding every needle
-one_error() {
-    local name=$1
-    shift
-    local needles=()
-    while [ "$1" != "--" ]; do needles+=("$1"); shift; done
-    shift
-    local rc=0 why=""
-    "$SEARCH" "$@" >"$T/e.out" 2>"$T/e.err" || rc=$?
-    if [ "$rc" -ne 1 ]; then why="exit $rc: $(head -c 300 "$T/e.err")"
-    elif [ "$(wc -l <"$T/e.err")" -ne 1 ]; then why="$(wc -l <"$T/e.err") lines on stderr: $(head -c 400 "$T/e.err")"
-    else
-        local n
-        for n in "${needles[@]}"; do grep -qF -- "$n" "$T/e.err" || { why="no '$n' in: $(cat "$T/e.err")"; break; }; done
-    fi
-    if [ -z "$why" ]; then ok "$name"; else bad "$name" "$why"; fi
-}
+# one_error NAME NEEDLE... -- ARGS...: exit 1, exactly one stderr line holding every needle (lib.sh)
+one_error() { expect_one_line_error "$SEARCH" "$@"; }
 
 # ---- the guide's YAML, byte for byte ---------------------------------------------------------
 if [ -f "$GUIDE" ]; then

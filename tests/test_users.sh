@@ -25,23 +25,8 @@ mean() { awk '{ s += $1; n++ } END { if (n) printf "%.6f\n", s / n }'; }
 # trace_col COLUMN N: the first N values of a column of $CONV
 trace_col() { awk -F, -v c="$1" -v n="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } NR <= n + 1 { print $k }' "$CONV"; }
 
-# one_error NAME NEEDLE... -- ARGS...: exit 1, exactly one stderr line holding every needle
-one_error() {
-    local name=$1
-    shift
-    local needles=()
-    while [ "$1" != "--" ]; do needles+=("$1"); shift; done
-    shift
-    local rc=0 why=""
-    "$VIDUR" "$@" >"$T/e.out" 2>"$T/e.err" || rc=$?
-    if [ "$rc" -ne 1 ]; then why="exit $rc"
-    elif [ "$(wc -l <"$T/e.err")" -ne 1 ]; then why="$(wc -l <"$T/e.err") lines on stderr: $(head -c 400 "$T/e.err")"
-    else
-        local n
-        for n in "${needles[@]}"; do grep -qF -- "$n" "$T/e.err" || { why="no '$n' in: $(cat "$T/e.err")"; break; }; done
-    fi
-    if [ -z "$why" ]; then ok "$name"; else bad "$name" "$why"; fi
-}
+# one_error NAME NEEDLE... -- ARGS...: exit 1, exactly one stderr line holding every needle (lib.sh)
+one_error() { expect_one_line_error "$VIDUR" "$@"; }
 
 # ---- [U] / [F]: the fork's trace lengths when the run is fork-style ---------------------------
 FORK=(--length_generator_config_type trace --trace_request_length_generator_config_trace_file "$CONV"
