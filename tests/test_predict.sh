@@ -31,5 +31,5 @@ for spec in "--decode 32" "--prefill 1x" "--decode 0x10" "--prefill 2x0@5"; do
         bad "rejects '$spec' with one line" "$err"
     fi
 done
-if err=$("$VIDUR" predict --replica_config_devcie h100 --decode 1x1 2>&1 >/dev/null); then bad "unknown key"; elif grep -q "did you mean 'replica_config_device'" <<<"$err"; then ok "unknown key"; else bad "unknown key" "$err"; fi
+if err=$("$VIDUR" predict --replica_config_devcie h100 --decode 1x1 2>&1 >/dev/null); then bad "unknown key"; elif grep -q "did you mean --replica_config_device?" <<<"$err"; then ok "unknown key"; else bad "unknown key" "$err"; fi
 finish
