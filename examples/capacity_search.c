@@ -3,7 +3,6 @@
    (the fork's exponential-then-binary search), with its QPS per dollar.
 
        build/examples/capacity_search [data/search/quick.ini] */
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #define VIDUR_SEARCH_IMPLEMENTATION
 #include "../vidur_search.h"

@@ -3,7 +3,6 @@
    given as argv[1]) on 4 replicas running vllm_v1 with prefix caching, under four routers, and
    prints p50/p99 TTFT and end-to-end latency and the prefix-cache hit rate. Exit status 1 if a
    cache-aware router does not beat round_robin on both hit rate and TTFT (make test runs it). */
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 
 #include <stdio.h>

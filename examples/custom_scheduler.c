@@ -3,8 +3,9 @@
    waiting (ties: the less full KV cache). Registered under a name, it is selected like any
    built-in: global_scheduler_config_type = power_of_two (INI) or the same flag.
    The state lives in the object create() returns; the library calls destroy() at the end. */
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
+
+#include <stdlib.h>
 
 typedef struct p2c { int unused; } p2c;
 

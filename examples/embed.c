@@ -1,6 +1,9 @@
 /* embed.c - run a simulation from your own program in a few lines.
-   cc embed.c $(pkg-config --cflags --libs vidur)   (after make install; #include <vidur.h>) */
-#define VIDUR_IMPLEMENTATION
+   After `make install` (with #include <vidur.h>):
+       cc embed.c $(pkg-config --cflags --libs vidur)
+   links the implementation (libvidur.a) and the profiled operator tables (libvidur_tables.a), so
+   it predicts exactly as the `vidur` program does. In the repository, the Makefile links the same
+   two libraries from build/ (make build/examples/embed). */
 #include "../vidur.h"
 
 int main(void)

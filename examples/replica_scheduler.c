@@ -5,7 +5,9 @@
    admits waiting requests, shortest prompt first, while their KV blocks fit. A request reserves
    the blocks for its whole length when admitted, so nothing is ever preempted.
 
-   As a program (built and run by `make test`), with vidur's command line (vidur_cli.h):
+   As a program (built and run by `make test`; after `make install`:
+   cc -rdynamic replica_scheduler.c $(pkg-config --cflags --libs vidur) -ldl), with vidur's
+   command line (vidur_cli.h):
        build/examples/replica_scheduler data/default.ini --replica_scheduler_config_type spf
    (with no arguments it runs a small demonstration). As a plug-in for the vidur program:
        cc -shared -fPIC -DVIDUR_SPF_PLUGIN -I. -I/usr/include/stb examples/replica_scheduler.c -o spf.so
@@ -16,10 +18,9 @@
    when on_batch_end runs, and on_batch_end must free the KV blocks of the requests that
    completed (vidur_replica_free): the framework recycles them right after. */
 #ifndef VIDUR_SPF_PLUGIN
-#define _POSIX_C_SOURCE 200809L
-#define VIDUR_IMPLEMENTATION
+#define _POSIX_C_SOURCE 200809L /* vidur_cli.h's implementation below */
 #endif
-#include "../vidur.h"
+#include "../vidur.h" /* the implementation is linked: build/libvidur.a, or pkg-config's -lvidur */
 #include <stdlib.h>
 
 typedef struct spf {

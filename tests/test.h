@@ -1,7 +1,9 @@
 /* test.h - a tiny test framework for the vidur.h test suite.
 
-   Usage:
-       #define VIDUR_IMPLEMENTATION
+   Usage (the Makefile links build/libvidur.a, the implementation compiled once; a test that
+   calls private vidur__ functions or needs its own allocation hooks defines
+   VIDUR_IMPLEMENTATION before including vidur.h instead, and the Makefile then links only
+   the tables):
        #include "vidur.h"
        #include "test.h"
 

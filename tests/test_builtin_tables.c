@@ -1,6 +1,9 @@
-/* test_builtin_tables.c - the compiled-in operator tables (built with -DVIDUR_TABLES): every
+/* test_builtin_tables.c - the compiled-in operator tables (linked from build/libvidur_tables.a,
+   as every build of the CLI, examples and pkg-config's vidur gets them): every
    table is well formed, the combinations the profiles cover are found by the simulator, and a
    table reproduces the profiled medians it was trained on (in-sample, when ../shared is here). */
+/* its own copy of the implementation (the other tests link build/libvidur.a): it reads the
+   simulation's predictor (private fields of vidur_sim) */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"

@@ -3,7 +3,6 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* mkstemp */
 #endif
-#define VIDUR_IMPLEMENTATION
 #include "vidur.h"
 #include "test.h"
 #include <unistd.h>

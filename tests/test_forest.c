@@ -3,7 +3,6 @@
    sum_L^2/w_L + sum_R^2/w_R), stopping rules, forests (bootstrap, prefix property), the
    lossless grid compilation (checked against vidur_op_table_eval), polynomial least squares,
    and the error measures. */
-#define VIDUR_IMPLEMENTATION
 #include "vidur.h"
 #include "test.h"
 #include "tools/vidur_forest.h"

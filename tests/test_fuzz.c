@@ -6,7 +6,6 @@
    rejected input gets a one-line message that names the file. A trace that still loads is
    simulated to the end. */
 #define _POSIX_C_SOURCE 200809L
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #define VIDUR_SEARCH_IMPLEMENTATION
 #include "../vidur_search.h"

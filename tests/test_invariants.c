@@ -1,5 +1,7 @@
 /* test_invariants.c - scheduler invariants observed batch by batch, and scheduling decisions on
    crafted workloads whose outcome is worked out by hand in the comments. */
+/* its own copy of the implementation (the other tests link build/libvidur.a):
+   it calls private vidur__ functions */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"

@@ -11,7 +11,6 @@
      num_blocks   = (M // B) * slots
    Every expected number below was worked out by hand from the model and device tables
    (execution_time.md §8, §9); the arithmetic is in the comments. */
-#define VIDUR_IMPLEMENTATION
 #include "vidur.h"
 #include "test.h"
 

@@ -34,6 +34,8 @@ static void *count_realloc_(void *q, size_t n)
 #define VIDUR_MALLOC(sz) count_malloc_(sz)
 #define VIDUR_REALLOC(p, sz) count_realloc_(p, sz)
 #define VIDUR_FREE(p) count_free_(p)
+/* its own copy of the implementation (the other tests link build/libvidur.a):
+   allocation hooks above, private vidur__ functions */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"

@@ -30,6 +30,8 @@ static void *oom_realloc_(void *p, size_t n)
 #define VIDUR_MALLOC(sz) oom_malloc_(sz)
 #define VIDUR_REALLOC(p, sz) oom_realloc_(p, sz)
 #define VIDUR_FREE(p) free(p)
+/* its own copy of the implementation (the other tests link build/libvidur.a):
+   built with the allocation hooks above */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #define VIDUR_SEARCH_IMPLEMENTATION

@@ -2,6 +2,8 @@
    LayerNorm, ReLU, log-softmax with temperature, the whole MLP, each PPO loss term), exact resume
    from a checkpoint, checkpoint corruption errors, warm start, metrics files. Small networks and
    short simulations keep it to a few seconds (also under ASan). */
+/* its own copy of the implementation (the other tests link build/libvidur.a):
+   it calls private vidur__ functions */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"

@@ -1,7 +1,6 @@
 /* test_predictor.c - execution-time prediction: Vidur's batch keys on crafted batches, the
    stage-time formula for TP 1/2/4 and PP 1/2, table files, table lookup and the out-of-range
    policy. Expected values are worked out by hand in the comments. */
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"
 
@@ -65,11 +64,11 @@ TEST(test_batch_keys)
         CHECK_EQ_INT(s.decode_kv, 64);
         CHECK_EQ_INT(s.num_prefill, 0);
         CHECK_EQ_INT(s.prefill_chunk, 0);
-        VIDUR_FREE(b2.requests);
-        VIDUR_FREE(b2.num_tokens);
+        free(b2.requests);
+        free(b2.num_tokens);
     }
-    VIDUR_FREE(b.requests);
-    VIDUR_FREE(b.num_tokens);
+    free(b.requests);
+    free(b.num_tokens);
 }
 
 /* A fake predictor: every operator costs (op index + 1) ms, so the composition can be checked

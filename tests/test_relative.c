@@ -5,6 +5,8 @@
    kind of operator key (token-wise, prefill, decode, all_reduce bytes, send_recv in one node and
    across nodes), inside and beyond the profiled domain, and with a fixed cost (rel_offset_ms:
    value x (t0 + o)). One t0 is worked out by hand. */
+/* its own copy of the implementation (the other tests link build/libvidur.a): it reads the
+   simulation's predictor (private fields of vidur_sim) */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"

@@ -2,7 +2,6 @@
    traces, with every routing decision worked out by hand. CPython's random.Random(67) (the
    fork's tie-break stream) gives choice([0, 1]) = 0, then choice([1]) = 1, then choice([0, 1]) = 1
    (checked with CPython 3.11). */
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"
 

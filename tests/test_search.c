@@ -1,7 +1,6 @@
 /* Capacity search (vidur_search_*): the search INI, expansion with the fork's validity rules and
    job hashes, SLO checks on crafted request sets, and the fork's search loops on synthetic
    monotone oracles. Expected values are worked out by hand in the comments. */
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #define VIDUR_SEARCH_IMPLEMENTATION
 #include "../vidur_search.h"
@@ -108,7 +107,7 @@ TEST(test_expand_example)
         }
     }
     CHECK(found);
-    VIDUR_FREE(jobs);
+    free(jobs);
     /* without the SLO axis (one simulation point shared by the 3 SLO configs): 2,688 / 3 = 896
        combinations, 336 / 3 = 112 valid points */
     REQUIRE(vidur_search_expand(s, 0, &jobs, &n, &nv, &err) == VIDUR_OK);
@@ -116,7 +115,7 @@ TEST(test_expand_example)
     CHECK_EQ_INT(nv, 112);
     CHECK_EQ_INT(jobs[0].slo, -1);
     CHECK(strstr(jobs[0].key, "_slo") == NULL);
-    VIDUR_FREE(jobs);
+    free(jobs);
     vidur_search_spec_free(s);
 }
 
@@ -147,7 +146,7 @@ TEST(test_job_config)
     cost = vidur_search_cost_per_hour(s, &jobs[0], 8);
     CHECK_NEAR(cost, 34.0, 1e-12);
     CHECK_NEAR(vidur_search_qps_per_dollar(8.0, cost), 8.0 / 34.0, 1e-15);
-    VIDUR_FREE(jobs);
+    free(jobs);
     vidur_search_spec_free(s);
 }
 
@@ -173,7 +172,7 @@ TEST(test_base_config)
     CHECK(vidur_search_job_config(s, &jobs[0], 4.0, 2, &cfg, &err) != VIDUR_OK);
     CHECK_CONTAINS(err.message, "no/such/base.ini");
     remove("build/test_search_base.ini");
-    VIDUR_FREE(jobs);
+    free(jobs);
     vidur_search_spec_free(s);
 }
 
@@ -503,7 +502,7 @@ TEST(test_values_from_simulation)
     CHECK(ok);
     vidur_sim_destroy(sim);
     vidur_search_values_free(&vals);
-    VIDUR_FREE(jobs);
+    free(jobs);
     vidur_search_spec_free(s);
 }
 

@@ -2,7 +2,6 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #endif
-#define VIDUR_IMPLEMENTATION
 #include "vidur.h"
 #include "test.h"
 #include <stdlib.h>

@@ -5,7 +5,6 @@
    run alone before. `make test` also builds this test with ThreadSanitizer when the compiler
    has it (build/tsan/), which reports any data race between the threads. */
 #define _POSIX_C_SOURCE 200809L
-#define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"
 #include <pthread.h>

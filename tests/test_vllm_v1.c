@@ -1,6 +1,8 @@
 /* test_vllm_v1.c - the fork's vllm_v1 scheduler and its prefix-caching KV cache manager on
    crafted traces; every expected value is worked out by hand in the comments
    (schedulers.md §3.6 and §4). Block size 16 throughout. */
+/* its own copy of the implementation (the other tests link build/libvidur.a):
+   it calls private vidur__ functions */
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"

@@ -14,11 +14,11 @@
      --html FILE          the summary as a self-contained HTML table
    Seed s sets every request-generator seed and the process seed to s, so all schedulers of one
    seed see the same arrivals. */
-#define VIDUR_IMPLEMENTATION
-#include "../vidur.h"
+#include "../vidur.h" /* the implementation is linked: build/libvidur.a (vidur.c) */
 #define VIDUR_SEARCH_IMPLEMENTATION
 #include "../vidur_search.h" /* vidur_search_quantile: the same quantiles as the search's SLO checks */
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

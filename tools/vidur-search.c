@@ -17,8 +17,7 @@
    (`make mpi`) the points are spread over MPI ranks instead: rank 0 hands out points and
    collects results, every other rank runs one point at a time. */
 #define _POSIX_C_SOURCE 200809L
-#define VIDUR_IMPLEMENTATION
-#include "../vidur.h"
+#include "../vidur.h" /* the implementation is linked: build/libvidur.a (vidur.c) */
 #define VIDUR_SEARCH_IMPLEMENTATION
 #include "../vidur_search.h"
 

@@ -3,12 +3,15 @@
    the student's router, round_robin and lor, and prints a table of mean/p99 end-to-end latency
    and p99 time to first token. Score per workload: round_robin's mean E2E divided by the
    student's (1.00 = as good as round robin; higher is better). Exit status 0 when everything
-   ran; the score itself is for the teacher to judge. */
-#define VIDUR_IMPLEMENTATION
+   ran; the score itself is for the teacher to judge. The Makefile links the library and the
+   profiled operator tables (build/libvidur.a, build/libvidur_tables.a), so every latency here is
+   what the `vidur` program would predict for the same run. */
 #include "../../vidur.h"
-#include "student_scheduler.c"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "student_scheduler.c"
 
 typedef struct workload {
     const char *name;

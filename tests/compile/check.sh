@@ -10,6 +10,9 @@
 #            clear error, other routers (and a plug-in named ppo) run
 #   search   vidur_search.h: declarations alone as C99 and C11 (gcc, clang); both implementations
 #            in one TU as C99 (gcc), C11 (clang), C++11 (g++) and C++17 (clang++), built and run
+#   tables   the ways to get the profiled operator tables: vidur.c with VIDUR_TABLES_EXTERN
+#            linked with vidur_tables.c compiled as C++ (its symbol keeps C linkage); neither
+#            macro (no tables, and a warning through the log callback)
 # All with -Wall -Wextra -Wpedantic -Werror. Prints PASS/FAIL/SKIP lines and, last,
 # "N passed, N failed". A compiler that is not installed is skipped (not a failure).
 set -u
@@ -91,6 +94,18 @@ options() { # cc
     "$1" -std=c99 $WARN $OPT -I. $PKG tests/compile/options_c.c -o "$OUT/options_$1" -lm && "$OUT/options_$1"
 }
 
+tables() { # extern | none
+    if [ "$1" = extern ]; then
+        gcc -std=c99 $WARN $OPT -I. $PKG -DVIDUR_TABLES_EXTERN -c vidur.c -o "$OUT/tables_impl.o" &&
+            g++ -std=c++11 $WARN $OPT -I. -Idata $PKG -x c++ -c vidur_tables.c -o "$OUT/tables_data.o" &&
+            gcc -std=c99 $WARN $OPT -I. $PKG -DTABLES_EXPECTED=1 tests/compile/tables_c.c "$OUT/tables_impl.o" \
+                "$OUT/tables_data.o" -o "$OUT/tables_extern" $LIBS && "$OUT/tables_extern"
+    else
+        gcc -std=c99 $WARN $OPT -I. $PKG -DTABLES_EXPECTED=0 -DVIDUR_IMPLEMENTATION tests/compile/tables_c.c \
+            -o "$OUT/tables_none" $LIBS && "$OUT/tables_none"
+    fi
+}
+
 for cc in gcc clang; do
     if ! have "$cc"; then
         echo "SKIP api/impl/static $cc (not installed; as root: apt-get install -y $cc)"
@@ -128,6 +143,8 @@ done
 
 if have gcc; then
     check "options gcc (allocator, stb_ds impl, no inih)" options gcc
+    check "tables none (roofline, with a warning)" tables none
+    if have g++; then check "tables extern (vidur.c + vidur_tables.c as C++)" tables extern; fi
 fi
 
 finish
