@@ -11,7 +11,8 @@
 #   make bench        build and run bench/bench.c, then bench-search
 #   make bench-search run data/search/quick.ini with build/vidur-search (wall time, simulations/s)
 #   make mpi          build/vidur-search-mpi (capacity search over MPI ranks; needs mpicc)
-#   make search-traces  build/traces/ for data/search/example.ini (from ../shared's Mooncake JSONL)
+#   make search-traces  build/traces/ for data/search/example.ini (from the Mooncake JSONL traces
+#                     in MOONCAKE=DIR)
 #   make docs         regenerate docs/config_reference.md from `vidur --help`
 #   make tables       regenerate data/vidur_tables.h and data/tables_accuracy.md (build/vidur-tables)
 #   make install      PREFIX=/usr/local, DESTDIR respected: vidur.h, vidur_search.h, vidur_cli.h, libvidur.a,
@@ -215,7 +216,6 @@ test: deps
 # the quick loop: no sanitizers, no compile matrix, no script but the golden scenarios
 check-build: $(TESTS) $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader
 
-check: DEPS_FLAGS = --test
 check: deps
 	@$(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) check-build || true
 	@BUILD=$(BUILD) CC="$(CC)" bash tests/run.sh --check

@@ -8,6 +8,12 @@
 
    to compile the implementation. Link with inih and stb (Debian: libinih-dev, libstb-dev):
        cc prog.c $(pkg-config --cflags --libs inih stb) -lm
+   Such a build times every operator with the roofline. The profiled operator tables, which the
+   `vidur` program uses, come with VIDUR_TABLES_EXTERN or VIDUR_TABLES (section 2), or, once the
+   library is installed (make install), with
+       cc prog.c $(pkg-config --cflags --libs vidur)
+   which links the implementation (libvidur.a: then no file needs VIDUR_IMPLEMENTATION) and the
+   tables (libvidur_tables.a). docs/embedding.md has the details.
 
    TABLE OF CONTENTS
        1. Quick start
@@ -107,7 +113,7 @@
                 formula over a vidur_predictor_api), vidur_sim_stage_time / vidur_sim_op_source;
                 operator tables: vidur_builtin_tables, vidur_table_set_load / _write / _free,
                 vidur_op_table_eval; the analytical model: vidur_roofline_op_time_ms.
-       PPO      the learned router `ppo` (ppo_scheduler.md §12; optional: VIDUR_NO_PPO leaves
+       PPO      the learned router `ppo` (docs/ppo.md; optional: VIDUR_NO_PPO leaves
                 it out): vidur_ppo_create / _destroy, vidur_ppo_scheduler_api (one learner over
                 several simulations), vidur_ppo_finish (checkpoints, metrics CSVs), vidur_ppo_save,
                 vidur_ppo_set_training / _set_inference, vidur_ppo_get_info, vidur_sim_ppo.
@@ -140,7 +146,7 @@
        the profiled range: the edge value scaled by the roofline's growth), the calibrated
        roofline elsewhere; stage times are memoised per batch key.
 
-       Differences from Vidur are listed in README.md ("Differences from Vidur").
+       Differences from Vidur are listed in docs/differences_from_vidur.md.
 
    5. REVISION HISTORY ----------------------------------------------------------------------------
 
@@ -312,7 +318,7 @@ typedef struct vidur_plugin_key {
     const char *help;         /* the plug-in's string (static storage) */
 } vidur_plugin_key;
 
-/* PPO router parameters ([ppo_global_scheduler_config], ppo_scheduler.md §12; defaults in the key table) */
+/* PPO router parameters ([ppo_global_scheduler_config], docs/ppo.md; defaults in the key table) */
 typedef struct vidur_ppo_params {
     char mode[16];                 /* train | eval (inference only, from load_checkpoint) */
     char inference[16];            /* eval: greedy | sample (T = 1) | controller (the fork's tempered sampling) */
@@ -792,7 +798,7 @@ typedef struct vidur_roofline {
     double scale[VIDUR_OP_COUNT], overhead_ms[VIDUR_OP_COUNT];
 } vidur_roofline;
 VIDURDEF double vidur_roofline_op_time_ms(void *roofline_state, int op, int64_t k1, int64_t k2);
-/* Composes operator times into one stage's time (execution_time.md §1). */
+/* Composes operator times into one stage's time, as Vidur does (docs/execution_time.md). */
 VIDURDEF void vidur_stage_time_compute(const vidur_predictor_api *pred, const vidur_model_spec *m,
                                        const vidur_predictor_params *p, int tp, int pp, int stage,
                                        const vidur_batch_shape *shape, vidur_stage_time *out);
@@ -836,7 +842,7 @@ typedef enum vidur_metric {
 #define VIDUR_NUM_REQUEST_TIME_METRICS 14  /* the first 14 are completion-time metrics */
 VIDURDEF const char *vidur_metric_name(vidur_metric m);
 /* The request-level metrics of a completed request, by the definitions of request_metrics.csv
-   (workload_and_metrics.md §4): sets v[VIDUR_METRIC_*] of the 14 completion-time metrics, the
+   (docs/output_files.md): sets v[VIDUR_METRIC_*] of the 14 completion-time metrics, the
    restarts, PREFILL_E2E_TIME_NORMALIZED, REQUEST_NUM_PREFILL_TOKENS_CACHED and
    TIME_PER_OUTPUT_TOKEN (-1 when the request has one decode token); leaves the rest alone. For
    observers (vidur_config.observer.on_request_complete), e.g. vidur_search.h's SLO checks. */
@@ -943,7 +949,7 @@ VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f);
 VIDURDEF void vidur_sim_destroy(vidur_sim *s);
 
 #ifndef VIDUR_NO_PPO
-/* ---- PPO router (learned global scheduler, ppo_scheduler.md §12) --------------------------------
+/* ---- PPO router (learned global scheduler, docs/ppo.md) -----------------------------------------
    `--global_scheduler_config_type ppo` builds a learner from [ppo_global_scheduler_config] (fresh,
    warm-started, or loaded from load_checkpoint) and trains it online while the simulation runs
    (mode = train) or routes with it frozen (mode = eval). A vidur_ppo can also be created by the
@@ -1936,7 +1942,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("ranked_sticky_lop_uncached_global_scheduler_config", "top_k", INT, top_k, "2", 1, 1e6, "Keep a session's replica while it ranks in the top k by imbalance [F]."),
     VIDUR__C("ppo_global_scheduler_config", "mode", ppo.mode, "train", "train|eval", "train: learn online while routing; eval: inference only from load_checkpoint (weights and normaliser frozen)."),
     VIDUR__C("ppo_global_scheduler_config", "inference", ppo.inference, "greedy", "greedy|sample|controller", "eval: argmax (greedy), sample at T = 1, or sample with the temperature controller (the fork's mode)."),
-    VIDUR__C("ppo_global_scheduler_config", "ablation", ppo.ablation, "none", "none|shuffle|mean", "eval diagnostic (§13.6): shuffle permutes the replica blocks of the state, mean replaces the state by its mean."),
+    VIDUR__C("ppo_global_scheduler_config", "ablation", ppo.ablation, "none", "none|shuffle|mean", "eval diagnostic (does the policy use its state?): shuffle permutes the replica blocks of the state, mean replaces the state by its mean."),
     VIDUR__K("ppo_global_scheduler_config", "load_checkpoint", STRING, ppo.load_checkpoint, "", 1, 0, "Checkpoint to start from (train: resume exactly; eval: the policy). Empty: a fresh learner."),
     VIDUR__K("ppo_global_scheduler_config", "checkpoint_dir", STRING, ppo.checkpoint_dir, "", 1, 0, "Training: directory for ckpt_<decision>.bin and latest.bin, written at the end of the run (and every checkpoint_interval decisions). Empty: none."),
     VIDUR__K("ppo_global_scheduler_config", "checkpoint_interval", INT64, ppo.checkpoint_interval, "0", 0, VIDUR__BIG, "Also checkpoint after the first update at least this many decisions after the last save (0 = end of run only)."),
@@ -1950,8 +1956,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("ppo_global_scheduler_config", "bc_lr", DOUBLE, ppo.bc_lr, "5e-4", 0, 1, "Behaviour-cloning Adam learning rate."),
     VIDUR__K("ppo_global_scheduler_config", "hidden_size", INT, ppo.hidden_size, "128", 2, 4096, "Width of the two hidden layers of the actor and of the critic."),
     VIDUR__K("ppo_global_scheduler_config", "max_queue_requests", INT, ppo.max_queue_requests, "4", 0, 64, "K: head-of-waiting-list requests described per replica (7 features each)."),
-    VIDUR__K("ppo_global_scheduler_config", "enhanced_features", BOOL, ppo.enhanced_features, "true", 1, 0, "History features: 8 per replica, 7 global (§3.2, §3.4)."),
-    VIDUR__K("ppo_global_scheduler_config", "extended_features", BOOL, ppo.extended_features, "false", 1, 0, "Extensions of §12-S: per replica outstanding requests, remaining prefill and decode tokens, requests routed in the last N decisions; the incoming request's prefill and decode tokens."),
+    VIDUR__K("ppo_global_scheduler_config", "enhanced_features", BOOL, ppo.enhanced_features, "true", 1, 0, "History features (the fork's enhanced features): 8 per replica, 7 global."),
+    VIDUR__K("ppo_global_scheduler_config", "extended_features", BOOL, ppo.extended_features, "false", 1, 0, "Our extensions of the fork's state: per replica outstanding requests, remaining prefill and decode tokens, requests routed in the last N decisions; the incoming request's prefill and decode tokens."),
     VIDUR__K("ppo_global_scheduler_config", "queue_delay_max_wait_time", DOUBLE, ppo.queue_delay_max_wait_time, "10", 1e-3, 1e9, "W (s) of the wait-time features ln(1+w)/ln(1+W) and sqrt(a/W)."),
     VIDUR__K("ppo_global_scheduler_config", "rollout_len", INT, ppo.rollout_len, "128", 2, 1e6, "Decisions per PPO update."),
     VIDUR__K("ppo_global_scheduler_config", "epochs", INT, ppo.epochs, "8", 1, 1000, "Passes over a rollout per update."),
@@ -1975,7 +1981,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("ppo_global_scheduler_config", "max_grad_norm", DOUBLE, ppo.max_grad_norm, "1.0", 0, 1e9, "Global gradient-norm clip (actor and critic together)."),
     VIDUR__K("ppo_global_scheduler_config", "stabilization_steps", INT, ppo.stabilization_steps, "100", 0, 1e9, "First decisions of a learner routed uniformly at random to settle the normalisers (skipped on resume past them)."),
     VIDUR__K("ppo_global_scheduler_config", "warmup_no_update_steps", INT, ppo.warmup_no_update_steps, "100", 0, 1e9, "Warm start: rollouts filled before this decision are discarded."),
-    VIDUR__K("ppo_global_scheduler_config", "temperature_controller", BOOL, ppo.temperature_controller, "true", 1, 0, "Training samples with the §6.4 temperature (false: T = 1); T is stored per decision and reused in the ratio."),
+    VIDUR__K("ppo_global_scheduler_config", "temperature_controller", BOOL, ppo.temperature_controller, "true", 1, 0, "Training samples with the temperature of the fork's temperature controller (false: T = 1); T is stored per decision and reused in the ratio."),
     VIDUR__K("ppo_global_scheduler_config", "temperature_base", DOUBLE, ppo.temperature_base, "1.2", 1e-3, 100, "Controller base temperature."),
     VIDUR__K("ppo_global_scheduler_config", "temperature_min", DOUBLE, ppo.temperature_min, "1.1", 1e-3, 100, "Controller lower bound."),
     VIDUR__K("ppo_global_scheduler_config", "temperature_max", DOUBLE, ppo.temperature_max, "2.0", 1e-3, 100, "Controller upper bound (2x while pulsing)."),
@@ -1984,7 +1990,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("ppo_global_scheduler_config", "pulse_interval", INT, ppo.pulse_interval, "8", 1, 1e9, "Controller calls between exploration pulses."),
     VIDUR__K("ppo_global_scheduler_config", "pulse_length", INT, ppo.pulse_length, "3", 0, 1e9, "Calls a pulse lasts (0 = no pulses)."),
     VIDUR__K("ppo_global_scheduler_config", "pulse_magnitude", DOUBLE, ppo.pulse_magnitude, "2.0", 0, 100, "A pulse adds this x temperature_base."),
-    VIDUR__C("ppo_global_scheduler_config", "reward_mode", ppo.reward_mode, "hybrid", "hybrid|attributed", "hybrid: §4.3 cluster reward credited to the previous decision; attributed: also -E2E/mean E2E credited to the decision that routed each completed request."),
+    VIDUR__C("ppo_global_scheduler_config", "reward_mode", ppo.reward_mode, "hybrid", "hybrid|attributed", "hybrid: the fork's hybrid cluster reward, credited to the previous decision; attributed: also -E2E/mean E2E credited to the decision that routed each completed request."),
     VIDUR__K("ppo_global_scheduler_config", "throughput_target", DOUBLE, ppo.throughput_target, "3.3", 0, 1e9, "Hybrid reward: throughput target (req/s)."),
     VIDUR__K("ppo_global_scheduler_config", "latency_threshold", DOUBLE, ppo.latency_threshold, "4.0", 0, 1e9, "Hybrid reward: latency threshold (s)."),
     VIDUR__K("ppo_global_scheduler_config", "absolute_weight", DOUBLE, ppo.absolute_weight, "0.6", -1e9, 1e9, "Hybrid reward: weight of the absolute term."),

@@ -50,17 +50,17 @@ one_error "a misspelt plug-in key gets a did-you-mean" "did you mean --spf_sched
     --plugin "$SPF" --spf_scheduler_config_chunk_sise 64
 one_error "a missing plug-in file" "--plugin $T/none.so: cannot load" -- --plugin "$T/none.so"
 
-# ---- README: its replica-scheduler snippet is a verbatim excerpt of the compiled example -----
+# ---- docs/schedulers.md: its replica-scheduler snippet is a verbatim excerpt of the compiled example
 missing=$(awk '/<!-- snippet: examples\/replica_scheduler.c/ { want = 1; next }
                want && /^```c/ { inblock = 1; next }
                inblock && /^```/ { exit }
-               inblock && NF { print }' README.md | while IFS= read -r line; do
+               inblock && NF { print }' docs/schedulers.md | while IFS= read -r line; do
     grep -qxF -- "$line" examples/replica_scheduler.c || echo "$line"; done)
-nlines=$(awk '/<!-- snippet: examples\/replica_scheduler.c/ { want = 1; next } want && /^```c/ { b = 1; next } b && /^```/ { exit } b && NF { n++ } END { print n + 0 }' README.md)
+nlines=$(awk '/<!-- snippet: examples\/replica_scheduler.c/ { want = 1; next } want && /^```c/ { b = 1; next } b && /^```/ { exit } b && NF { n++ } END { print n + 0 }' docs/schedulers.md)
 if [ "$nlines" -gt 5 ] && [ -z "$missing" ]; then
-    ok "README's replica-scheduler snippet ($nlines lines) is in examples/replica_scheduler.c, which compiles against vidur.h"
+    ok "docs/schedulers.md's replica-scheduler snippet ($nlines lines) is in examples/replica_scheduler.c, which compiles against vidur.h"
 else
-    bad "README's replica-scheduler snippet matches examples/replica_scheduler.c" "${missing:-no snippet found}"
+    bad "docs/schedulers.md's replica-scheduler snippet matches examples/replica_scheduler.c" "${missing:-no snippet found}"
 fi
 
 # ---- the end-of-run checks (built as throw-away plug-ins) ---------------------------------------

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The README's "Learned router (PPO)" table (ppo_scheduler.md §13): train on W0, W2 and W3 for
+# The table of docs/ppo.md ("Results"): train on W0, W2 and W3 for
 # 8 x 5,000 decisions (training seeds 1..8), then evaluate on 10 disjoint seeds (1000..1009,
 # 2,000 requests each, the first 100 excluded) against the baselines, paired by seed.
 #   usage: examples/ppo/experiment.sh [RESULTS_DIR]     (about 5 minutes on one core)
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 out=${1:-ppo_results}
 mkdir -p "$out"
 P=--ppo_global_scheduler_config
-# recommended options of §12: extended state, imbalance on outstanding requests, T = 1 while
+# recommended options of the minimal version: extended state, imbalance on outstanding requests, T = 1 while
 # training (the greedy policy is then the trained one's mode), behaviour-cloning warm start
 REC=(${P}_extended_features true ${P}_outstanding_imbalance true ${P}_temperature_controller false)
 EVAL=(--seeds 10 --seed-start 1000 --skip 100 --synthetic_request_generator_config_num_requests 2000)
@@ -16,7 +16,7 @@ for w in w0 w2 w3 w0_fork; do mkdir -p "$out/$w"; done
 for w in w0 w2 w3; do
     examples/ppo/train.sh examples/ppo/$w.ini "$out/$w" "${REC[@]}" ${P}_warm_start true | tee "$out/$w/train.log" | tail -1
 done
-# the fork's configuration as specified (hybrid reward on waiting lists, §3 state only, temperature controller)
+# the fork's configuration as specified (hybrid reward on waiting lists, the fork's state only, temperature controller)
 examples/ppo/train.sh examples/ppo/w0.ini "$out/w0_fork" | tee "$out/w0_fork/train.log" | tail -1
 C=build/vidur-compare
 ALL=round_robin,random,lor,sticky_lor,ppo,ppo:sample,ppo:shuffle,ppo:mean

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Chunked online training of the PPO router (ppo_scheduler.md §13.3): CHUNKS runs of REQUESTS
+# Chunked online training of the PPO router (the protocol of docs/ppo.md): CHUNKS runs of REQUESTS
 # requests each, every run resuming from DIR/latest.bin; training seeds 1..CHUNKS (the comparison
 # evaluates on seeds 1000+). Extra arguments are passed to every run (e.g. PPO hyper-parameters).
 #   usage: examples/ppo/train.sh CONFIG.ini DIR [--flag value ...]
