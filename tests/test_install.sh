@@ -27,6 +27,9 @@ done
 if "$P/bin/vidur" --version | grep -q '^vidur '; then ok "installed vidur runs"; else bad "installed vidur runs"; fi
 flags=$(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --cflags --libs vidur 2>"$T/pc.err")
 if [ -n "$flags" ]; then ok "pkg-config vidur"; else bad "pkg-config vidur" "$(cat "$T/pc.err")"; fi
+ver=$(sed -n 's/^#define VIDUR_VERSION_STRING "\(.*\)"/\1/p' vidur.h)
+pcver=$(PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config --modversion vidur 2>/dev/null)
+if [ -n "$ver" ] && [ "$pcver" = "$ver" ]; then ok "vidur.pc has version $ver"; else bad "vidur.pc has version $ver" "'$pcver'"; fi
 
 # build NAME SOURCE [EXTRA FLAGS...]: a program against the installed library, as a user does
 # (the extra flags last, so that they override pkg-config's)
