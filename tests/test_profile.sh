@@ -30,6 +30,9 @@ for args in "--mlp nosuch/model:1" "--mlp meta-llama/Meta-Llama-3-8B:3" "--mlp m
 done
 
 export VIDUR VIDUR_TABLES_TOOL=$ROOT/build/vidur-tables
+# the layers check trains tables on our profiles once per build (tests/run.sh runs this script
+# twice: with the plain and with the sanitized vidur; the trainer is the same plain tool)
+export PROFILE_VTAB_CACHE=$ROOT/build/test_profile_ours.vtab
 for c in grid files split noise compare layers layer_repeat; do
     out=$(python3 tests/profile_checks.py $c 2>&1)
     rc=$?
