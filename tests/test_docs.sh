@@ -11,7 +11,8 @@
 #   - the version agrees in vidur.h's first line, VIDUR_VERSION_*, CHANGELOG.md, `vidur --version`
 #     and the README;
 #   - the QUICK START program at the top of vidur.h compiles as the header says and runs, and so
-#     does every complete C program (one with main) of the README and docs/*.md.
+#     does every complete C program (one with main) of the README and docs/*.md; a sketch that
+#     has a main but is not a whole program follows a line <!-- fragment: why -->.
 # The compile checks run once (the plain pass of tests/run.sh): they do not use $VIDUR.
 . "$(dirname "$0")/lib.sh"
 test_tmpdir docs
@@ -53,6 +54,8 @@ OTHERS="--headless --no-sandbox --screenshot --window-size --cflags --libs --mod
         if [ -x "$BUILD/$tool" ]; then "$BUILD/$tool" --help 2>&1; else echo "MISSING-TOOL $tool"; fi
     done
     if command -v python3 >/dev/null; then PYTHONDONTWRITEBYTECODE=1 python3 tools/vidur-profile.py --help 2>&1; fi
+    # the keys a plug-in declares (examples/replica_scheduler.c as build/plugins/spf.so)
+    if [ -f "$BUILD/plugins/spf.so" ]; then "$VIDUR" --plugin "$BUILD/plugins/spf.so" --help 2>&1; else echo "MISSING-TOOL plugins/spf.so"; fi
     printf '%s\n' $OTHERS
 } >"$T/known.txt"
 if grep -q MISSING-TOOL "$T/known.txt"; then
@@ -60,7 +63,12 @@ if grep -q MISSING-TOOL "$T/known.txt"; then
 fi
 grep -oE -- '--[a-z][a-z0-9_-]*' "$T/known.txt" | sort -u >"$T/known"
 # flags in the documents: --name (--name=value, --no-name for a boolean key)
-grep -oHE -- '(^|[^a-zA-Z0-9_<>-])--[a-z][a-z0-9_-]*' "${PROSE[@]}" | sed -E 's/:[^-]*--/:--/' | sort -u >"$T/used"
+# (a line that shows a did-you-mean misspells a flag on purpose; a name ending in _, as in
+# --name_<field> or --name_*, is a pattern)
+for f in "${PROSE[@]}"; do
+    grep -v 'did you mean' "$f" | grep -oE -- '(^|[^a-zA-Z0-9_<>-])--[a-z][a-z0-9_-]*' | grep -v '_$' |
+        sed -E "s|^[^-]*--|$f:--|"
+done | sort -u >"$T/used"
 unknown=""
 nflags=0
 while IFS=: read -r file flag; do
@@ -162,7 +170,10 @@ fi
 n=0
 for md in "${PROSE[@]}"; do
     base=${md%.md}
-    awk -v out="$T/snip_${base//\//_}" '/^```c$/ { on = 1; k++; f = out "_" k ".c"; next } /^```/ { on = 0 } on { print > f }' "$md"
+    # a block right after a line <!-- fragment --> is a sketch, not a program: not compiled
+    awk -v out="$T/snip_${base//\//_}" '/^<!-- fragment/ { frag = 1; next }
+        /^```c$/ { on = 1; k++; f = out "_" k (frag ? ".fragment" : ".c"); frag = 0; next }
+        /^```/ { on = 0 } NF && !on { frag = frag && /^$/ } on { print > f }' "$md"
 done
 for src in "$T"/snip_*.c; do
     [ -e "$src" ] || continue
@@ -172,7 +183,7 @@ for src in "$T"/snip_*.c; do
     name=${name#snip_}
     if grep -q '#define VIDUR_IMPLEMENTATION' "$src"; then libs=""; else libs="$BUILD/libvidur.a $BUILD/libvidur_tables.a"; fi
     # shellcheck disable=SC2086
-    if "$CC" $WARN -I. $PKG "$src" -o "$T/$name" $libs -linih -lstb -lm >"$T/$name.log" 2>&1; then
+    if "$CC" $WARN -I. $PKG "$src" -o "$T/$name" $libs -linih -lstb -lm -ldl >"$T/$name.log" 2>&1; then
         if "$T/$name" >"$T/$name.out" 2>&1; then ok "the C program of ${name%_*}.md (block ${name##*_}) builds and runs"
         else bad "the C program of ${name%_*}.md (block ${name##*_}) runs" "$(head -3 "$T/$name.out")"; fi
     else

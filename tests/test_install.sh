@@ -93,13 +93,13 @@ FLAGS=(--replica_config_model_name meta-llama/Meta-Llama-3-8B --replica_config_d
        --poisson_request_interval_generator_config_qps 10 --synthetic_request_generator_config_num_requests 300
        --length_generator_config_type lognormal --seed 7 --no-metrics_config_timestamp_output_dir)
 # run NAME CMD: CMD with FLAGS into $T/out_NAME; its summary (stdout without the output line)
-# in $T/NAME.txt; config.json names the folder, so that one line is normalised
+# in $T/NAME.txt; config.json and config_flat.json name the folder, so that is normalised
 run() {
-    local name=$1
+    local name=$1 f
     shift
     if "$@" "${FLAGS[@]}" --metrics_config_output_dir "$T/out_$name" >"$T/$name.stdout" 2>"$T/$name.stderr"; then
         grep -v '^output: ' "$T/$name.stdout" >"$T/$name.txt"
-        sed -i "s#\"$T/out_$name\"#\"OUT\"#g" "$T/out_$name/config.json"
+        for f in "$T/out_$name"/config*.json; do sed -i "s#$T/out_$name#OUT#g" "$f"; done
         return 0
     fi
     bad "$name runs" "$(head -3 "$T/$name.stderr")"
