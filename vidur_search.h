@@ -18,7 +18,7 @@
    1. WHAT IT DOES ------------------------------------------------------------------------------
 
        Finds the cheapest deployment that meets latency SLOs, as the config explorer of Vidur's
-       canary fork does (config_explorer.md, fork [F]). A search INI lists the values of every
+       canary fork does (docs/capacity_search.md). A search INI lists the values of every
        deployment axis (models, clusters, traces, routers, request queues, replica schedulers,
        SLO configs, TP, PP, batch sizes); vidur_search_expand takes their Cartesian product in
        the fork's order and marks invalid combinations with a reason; vidur_search_run runs the
@@ -26,7 +26,7 @@
        caller supplies: a function that says whether one (qps, replicas) run meets an SLO.
        tools/vidur-search.c drives it over a process pool (and MPI), with resume and reports;
        examples/capacity_search.c is the library side in one page. The search INI format is
-       described in README.md, "Capacity search".
+       described in docs/capacity_search.md.
 
    2. COMPILE-TIME OPTIONS ----------------------------------------------------------------------
 
@@ -165,7 +165,7 @@ typedef struct vidur_search_spec {
     vidur_search_target searches[VIDUR_SEARCH_MAX_ITEMS];
 } vidur_search_spec;
 
-/* Reads a search INI (README.md, "Capacity search"). Allocates *out (free with
+/* Reads a search INI (docs/capacity_search.md). Allocates *out (free with
    vidur_search_spec_free). Errors name file, line and field. */
 VIDURDEF vidur_result vidur_search_spec_load(const char *path, vidur_search_spec **out, vidur_error *err);
 VIDURDEF vidur_result vidur_search_spec_load_string(const char *text, const char *name, vidur_search_spec **out, vidur_error *err);
@@ -190,7 +190,7 @@ VIDURDEF vidur_result vidur_search_expand(const vidur_search_spec *spec, int wit
                                           int64_t *count, int64_t *num_valid, vidur_error *err);
 
 /* Builds the simulator configuration of one run of a job at (qps, num_replicas), as the fork's
-   explorer passes it on the command line (config_explorer.md §4). */
+   explorer passes it on its command line to the simulator. */
 VIDURDEF vidur_result vidur_search_job_config(const vidur_search_spec *spec, const vidur_search_job *job, double qps,
                                               int num_replicas, vidur_config *cfg, vidur_error *err);
 /* Cost of a deployment in $/hour: replicas x TP x PP x the device's price per GPU-hour. */
