@@ -413,6 +413,9 @@ typedef struct vidur_config {
     char output_dir[VIDUR_PATH_MAX];               /* simulator_output */
     char cache_dir[VIDUR_PATH_MAX];
     int timestamp_output_dir;                      /* ours: 1 = <output_dir>/<timestamp>/ */
+    char trace_format[16];                         /* ours: json | perfetto | both */
+    double max_trace_size_mb;                      /* ours: a larger trace is not written (0 = no limit) */
+    double trace_start_time, trace_end_time;       /* ours: the trace's time window, seconds (end 0 = none) */
     char wandb_project[VIDUR_NAME_MAX], wandb_group[VIDUR_NAME_MAX], wandb_run_name[VIDUR_NAME_MAX],
          wandb_sweep_id[VIDUR_NAME_MAX], wandb_run_id[VIDUR_NAME_MAX];
 
@@ -1122,12 +1125,580 @@ static int vidur__grow(void **p, int64_t *cap, int64_t need, size_t item)
     return 1;
 }
 
-/* shortest of %.15g / %.17g that reads back exactly */
-static void vidur__fmt_double(char *buf, size_t n, double v)
+/* ---- numbers as printf writes them, without printf ----
+   printf was most of the cost of the large output files (a %.15g, a strtod and often a %.17g per
+   value). These write the same bytes: the digits come from the double's integer significand
+   times a power of five, shifted, in exact 128-bit integer arithmetic, rounded half to even on
+   the exact value as glibc's printf rounds. Values outside the magnitudes handled here (below
+   about 1e-15, from 2^64 up, subnormal, not finite) still go through printf.
+   tests/test_format.c compares each of them with printf on millions of random and edge-case values. */
+typedef struct vidur__u128 {
+    uint64_t hi, lo;
+} vidur__u128;
+
+static vidur__u128 vidur__mul64(uint64_t a, uint64_t b)
 {
+    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+    vidur__u128 r;
+    r.lo = (mid << 32) | (p00 & 0xffffffffu);
+    r.hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+    return r;
+}
+
+static int vidur__u128_cmp(vidur__u128 a, vidur__u128 b)
+{
+    if (a.hi != b.hi) return a.hi < b.hi ? -1 : 1;
+    return a.lo != b.lo ? (a.lo < b.lo ? -1 : 1) : 0;
+}
+
+static vidur__u128 vidur__u128_pow2(int s) /* 2^s, 0 <= s < 128 */
+{
+    vidur__u128 r;
+    r.hi = s >= 64 ? 1ull << (s - 64) : 0;
+    r.lo = s >= 64 ? 0 : 1ull << s;
+    return r;
+}
+
+static const uint64_t vidur__pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+                                              100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+                                              10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                              100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull};
+static const uint64_t vidur__pow5_u64[28] = {
+    1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull, 1953125ull, 9765625ull, 48828125ull, 244140625ull,
+    1220703125ull, 6103515625ull, 30517578125ull, 152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull,
+    95367431640625ull, 476837158203125ull, 2384185791015625ull, 11920928955078125ull, 59604644775390625ull, 298023223876953125ull,
+    1490116119384765625ull, 7450580596923828125ull}; /* 5^27: the largest power of five below 2^64 */
+
+static int vidur__u64_digits(uint64_t v)
+{
+    int n = 1;
+    while (n < 20 && v >= vidur__pow10_u64[n]) n++;
+    return n;
+}
+
+static vidur__u128 vidur__u128_shl(uint64_t a, int s) /* a 2^s, 0 <= s < 128, no overflow */
+{
+    vidur__u128 r;
+    if (s == 0) {
+        r.hi = 0;
+        r.lo = a;
+    } else if (s < 64) {
+        r.hi = a >> (64 - s);
+        r.lo = a << s;
+    } else {
+        r.hi = a << (s - 64);
+        r.lo = 0;
+    }
+    return r;
+}
+
+static vidur__u128 vidur__u128_add(vidur__u128 a, vidur__u128 b)
+{
+    vidur__u128 r;
+    r.lo = a.lo + b.lo;
+    r.hi = a.hi + b.hi + (r.lo < a.lo);
+    return r;
+}
+
+static vidur__u128 vidur__u128_sub(vidur__u128 a, vidur__u128 b) /* a >= b */
+{
+    vidur__u128 r;
+    r.hi = a.hi - b.hi - (a.lo < b.lo);
+    r.lo = a.lo - b.lo;
+    return r;
+}
+
+/* whether digits at distance diff from v (in units of 2^-s 10^-k) read back as v: half the gap to
+   the next double is 2^(e-1) (below a power of two, 2^(e-2)), that is 5^k / 2 (5^k / 4) in those
+   units; a tie goes to the even significand, as strtod rounds */
+static int vidur__reads_back(vidur__u128 diff, int below, int pow2, uint64_t m, vidur__u128 five)
+{
+    int sh = below && pow2 ? 2 : 1, c;
+    vidur__u128 d2;
+    d2.hi = (diff.hi << sh) | (diff.lo >> (64 - sh));
+    d2.lo = diff.lo << sh;
+    c = vidur__u128_cmp(d2, five);
+    return c < 0 || (c == 0 && !(m & 1));
+}
+
+/* The digits of a double v > 0 as printf rounds them (exactly, half to even). */
+typedef struct vidur__dig {
+    uint64_t d; /* p digits: 10^(p-1) <= d < 10^p */
+    int e10;    /* the decimal exponent of the first digit */
+    int rt;     /* whether they read back as v */
+} vidur__dig;
+
+/* p significant digits of v into *out; with p == 17 and d15 given, the 15 digits too (from the
+   same product). Returns 0 for a v not handled here (subnormal, not finite, >= 2^64, or below
+   about 1e-15). */
+static int vidur__digits(double v, int p, vidur__dig *out, vidur__dig *d15)
+{
+    uint64_t bits, m, q, top = vidur__pow10_u64[p];
+    int be, e, E, up, pow2;
+    memcpy(&bits, &v, sizeof bits);
+    be = (int)((bits >> 52) & 0x7ff);
+    if (be == 0 || be == 0x7ff || (bits >> 63)) return 0;
+    m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    e = be - 1075;            /* v = m 2^e */
+    pow2 = m == (1ull << 52); /* the gap to the double below is half the gap above */
+    if (e >= 0) {
+        /* an integer below 2^64: divide by a power of ten */
+        uint64_t x, pw, r, diff, lim;
+        int n;
+        if (e > 11) return 0;
+        if (d15 && !vidur__digits(v, 15, d15, NULL)) return 0;
+        x = m << e;
+        n = vidur__u64_digits(x);
+        out->rt = 1;
+        if (n <= p) {
+            out->d = x * vidur__pow10_u64[p - n];
+            out->e10 = n - 1;
+            return 1;
+        }
+        pw = vidur__pow10_u64[n - p];
+        q = x / pw;
+        r = x % pw;
+        up = r > pw - r || (r == pw - r && (q & 1));
+        diff = up ? pw - r : r;
+        E = n - 1;
+        if (up && ++q == top) {
+            q /= 10;
+            E++;
+        }
+        out->d = q;
+        out->e10 = E;
+        /* |d - v| against half the gap to the next double: 2^(e-1) (2^(e-2) below a power of two) */
+        lim = 1ull << e;
+        diff *= (!up && pow2) ? 4 : 2;
+        out->rt = diff < lim || (diff == lim && !(m & 1));
+        return 1;
+    } else {
+        /* v 10^k = N / 2^s with N = m 5^k and s = -e - k: the digits are N >> s, rounded on the bits shifted out */
+        vidur__u128 N, r, five, diff;
+        int k = 0, s = 0, tries, c;
+        E = (int)floor((double)(e + 52) * 0.30102999566398119521); /* floor(log10 v) or one less */
+        for (tries = 0;; tries++) {
+            if (tries == 3) return 0;
+            k = p - 1 - E;
+            s = -e - k;
+            if (k < 0 || k > 31 || s <= 0 || s > 120) return 0;
+            if (k <= 27) {
+                five.hi = 0;
+                five.lo = vidur__pow5_u64[k];
+                N = vidur__mul64(m, five.lo);
+            } else { /* m 5^(k-27) still fits 64 bits */
+                five = vidur__mul64(vidur__pow5_u64[27], vidur__pow5_u64[k - 27]);
+                N = vidur__mul64(m * vidur__pow5_u64[k - 27], vidur__pow5_u64[27]);
+            }
+            if (s < 64) {
+                if (N.hi >> s) return 0; /* N >> s would not fit 64 bits */
+                q = (N.hi << (64 - s)) | (N.lo >> s);
+                r.hi = 0;
+                r.lo = N.lo & ((1ull << s) - 1);
+            } else {
+                q = N.hi >> (s - 64);
+                r.hi = s == 64 ? 0 : N.hi & ((1ull << (s - 64)) - 1);
+                r.lo = N.lo;
+            }
+            if (q >= top) E++;
+            else if (q < top / 10) E--;
+            else break;
+        }
+        if (d15) {
+            /* 15 digits from the 17: q / 100, the remainder (q % 100) 2^s + r against 50 2^s; the
+               digits read back when twice their distance is within 5^k (k of the 17 digits: the
+               units are 25 times finer, and so is 5^k) */
+            uint64_t qm = q % 100, q15 = q / 100;
+            vidur__u128 r15 = vidur__u128_add(vidur__u128_shl(qm, s), r), d;
+            int up15 = qm > 50 || (qm == 50 && (r.hi || r.lo || (q15 & 1)));
+            d = up15 ? vidur__u128_sub(vidur__u128_shl(100, s), r15) : r15;
+            d15->rt = vidur__reads_back(d, !up15, pow2, m, five);
+            d15->e10 = E;
+            if (up15 && ++q15 == vidur__pow10_u64[15]) {
+                q15 /= 10;
+                d15->e10++;
+            }
+            d15->d = q15;
+        }
+        c = vidur__u128_cmp(r, vidur__u128_pow2(s - 1));
+        up = c > 0 || (c == 0 && (q & 1));
+        diff = up ? vidur__u128_sub(vidur__u128_pow2(s), r) : r;
+        if (up && ++q == top) {
+            q /= 10;
+            E++;
+        }
+        out->d = q;
+        out->e10 = E;
+        out->rt = vidur__reads_back(diff, !up, pow2, m, five);
+        return 1;
+    }
+}
+
+static const char vidur__digit_pairs[201] = "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+                                            "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
+/* v in decimal into o (no terminator); returns the length (at most 20) */
+static int vidur__put_u64(char *o, uint64_t v)
+{
+    int n, i;
+    if (v < 100) { /* most ids and token counts are short */
+        if (v < 10) {
+            o[0] = (char)('0' + v);
+            return 1;
+        }
+        o[0] = vidur__digit_pairs[v * 2];
+        o[1] = vidur__digit_pairs[v * 2 + 1];
+        return 2;
+    }
+    if (v < 10000) {
+        unsigned hi = (unsigned)v / 100 * 2, lo = (unsigned)v % 100 * 2;
+        n = v < 1000 ? 3 : 4;
+        o[n - 1] = vidur__digit_pairs[lo + 1];
+        o[n - 2] = vidur__digit_pairs[lo];
+        o[n - 3] = vidur__digit_pairs[hi + 1];
+        if (n == 4) o[0] = vidur__digit_pairs[hi];
+        return n;
+    }
+    n = vidur__u64_digits(v);
+    i = n;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        o[--i] = vidur__digit_pairs[d + 1];
+        o[--i] = vidur__digit_pairs[d];
+    }
+    if (v >= 10) {
+        o[--i] = vidur__digit_pairs[v * 2 + 1];
+        o[--i] = vidur__digit_pairs[v * 2];
+    } else {
+        o[--i] = (char)('0' + v);
+    }
+    return n;
+}
+
+static int vidur__put_i64(char *o, int64_t v)
+{
+    if (v >= 0) return vidur__put_u64(o, (uint64_t)v);
+    o[0] = '-';
+    return 1 + vidur__put_u64(o + 1, 0 - (uint64_t)v);
+}
+
+/* the p digits dig (first at exponent E) as %.{p}g writes them, after a '-' if neg; returns the length */
+static int vidur__put_g(char *o, int neg, uint64_t dig, int E, int p)
+{
+    char d[20];
+    int nd = p, i, n = 0;
+    vidur__put_u64(d, dig); /* exactly p digits */
+    while (nd > 1 && d[nd - 1] == '0') nd--;
+    if (neg) o[n++] = '-';
+    if (E < -4 || E >= p) {
+        int a = E < 0 ? -E : E;
+        o[n++] = d[0];
+        if (nd > 1) {
+            o[n++] = '.';
+            memcpy(o + n, d + 1, (size_t)(nd - 1));
+            n += nd - 1;
+        }
+        o[n++] = 'e';
+        o[n++] = E < 0 ? '-' : '+';
+        if (a >= 100) o[n++] = (char)('0' + a / 100);
+        o[n++] = (char)('0' + a / 10 % 10);
+        o[n++] = (char)('0' + a % 10);
+    } else if (E >= 0) {
+        for (i = 0; i <= E; i++) o[n++] = i < nd ? d[i] : '0';
+        if (nd > E + 1) {
+            o[n++] = '.';
+            memcpy(o + n, d + E + 1, (size_t)(nd - E - 1));
+            n += nd - E - 1;
+        }
+    } else {
+        o[n++] = '0';
+        o[n++] = '.';
+        for (i = 0; i < -E - 1; i++) o[n++] = '0';
+        memcpy(o + n, d, (size_t)nd);
+        n += nd;
+    }
+    return n;
+}
+
+/* The shortest of %.15g / %.17g that reads back exactly (what every CSV and JSON file holds);
+   buf must hold 32 bytes. Returns the length. */
+static int vidur__fmt_double(char *buf, size_t n, double v)
+{
+    uint64_t bits;
+    vidur__dig d17, d15;
+    int len;
+    double a = v < 0 ? -v : v;
+    memcpy(&bits, &v, sizeof bits);
+    if (n >= 32) {
+        if (v == 0) {
+            len = 0;
+            if (bits >> 63) buf[len++] = '-';
+            buf[len++] = '0';
+            buf[len] = 0;
+            return len;
+        }
+        if (vidur__digits(a, 17, &d17, &d15)) {
+            len = d15.rt ? vidur__put_g(buf, v < 0, d15.d, d15.e10, 15) : vidur__put_g(buf, v < 0, d17.d, d17.e10, 17);
+            buf[len] = 0;
+            return len;
+        }
+    }
     snprintf(buf, n, "%.15g", v);
     if (strtod(buf, NULL) != v) snprintf(buf, n, "%.17g", v);
+    return (int)strlen(buf);
 }
+
+/* printf("%.17g", v) into buf (32 bytes); returns the length */
+static int vidur__fmt_g17(char *buf, double v)
+{
+    vidur__dig d;
+    int len;
+    if (v != 0 && vidur__digits(v < 0 ? -v : v, 17, &d, NULL)) {
+        len = vidur__put_g(buf, v < 0, d.d, d.e10, 17);
+        buf[len] = 0;
+        return len;
+    }
+    return snprintf(buf, 32, "%.17g", v);
+}
+
+/* |v| 1000 rounded half to even (as printf's %.3f rounds v), for |v| < 2^53; 0 for other v */
+static int vidur__milli(double v, uint64_t *q)
+{
+    uint64_t bits, m;
+    int be, e;
+    memcpy(&bits, &v, sizeof bits);
+    be = (int)((bits >> 52) & 0x7ff);
+    m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    e = be - 1075;
+    if (be == 0) {
+        *q = 0; /* zero or subnormal */
+    } else if (e >= 0) {
+        if (e > 0 || be == 0x7ff) return 0;
+        *q = m * 1000;
+    } else if (e <= -64) {
+        *q = 0; /* m 1000 < 2^63 <= half of 2^-e */
+    } else {
+        uint64_t M = m * 1000, r, half;
+        int s = -e;
+        *q = M >> s;
+        r = M & ((1ull << s) - 1);
+        half = 1ull << (s - 1);
+        if (r > half || (r == half && (*q & 1))) ++*q;
+    }
+    return 1;
+}
+
+/* printf("%.3f", v) into buf (VIDUR__FIXED3_BUF bytes: printf's own for |v| >= 2^64, which can
+   have 309 digits, or not finite); returns the length */
+#define VIDUR__FIXED3_BUF 320
+static int vidur__fmt_fixed3(char *buf, double v)
+{
+    uint64_t bits, q;
+    int be, n = 0;
+    memcpy(&bits, &v, sizeof bits);
+    be = (int)((bits >> 52) & 0x7ff);
+    if (be == 0x7ff || be - 1075 > 11) return snprintf(buf, VIDUR__FIXED3_BUF, "%.3f", v);
+    if (bits >> 63) buf[n++] = '-';
+    if (be - 1075 >= 0) { /* an integer */
+        n += vidur__put_u64(buf + n, ((bits & ((1ull << 52) - 1)) | (1ull << 52)) << (be - 1075));
+        memcpy(buf + n, ".000", 5);
+        return n + 4;
+    }
+    vidur__milli(v, &q);
+    n += vidur__put_u64(buf + n, q / 1000);
+    buf[n++] = '.';
+    q %= 1000;
+    buf[n++] = (char)('0' + q / 100);
+    buf[n++] = vidur__digit_pairs[(q % 100) * 2];
+    buf[n++] = vidur__digit_pairs[(q % 100) * 2 + 1];
+    buf[n] = 0;
+    return n;
+}
+
+/* ---- output buffers: the large files are formatted into memory and written in big blocks ----
+   A buffer without a file only counts what goes through it (the trace size guard measures a
+   trace that way before writing it). */
+typedef struct vidur__wbuf {
+    FILE *f;         /* NULL: count only */
+    char *buf;
+    size_t n, cap;
+    int64_t flushed; /* bytes written (or counted) before buf[0] */
+    int failed;      /* a write failed, or the buffer could not be allocated */
+} vidur__wbuf;
+
+#define VIDUR__WBUF_SIZE ((size_t)1 << 20)
+
+static int vidur__wb_init(vidur__wbuf *w, FILE *f, size_t cap)
+{
+    w->f = f;
+    w->n = 0;
+    w->flushed = 0;
+    w->cap = cap;
+    w->buf = (char *)VIDUR_MALLOC(cap);
+    w->failed = w->buf == NULL;
+    return !w->failed;
+}
+
+static void vidur__wb_free(vidur__wbuf *w)
+{
+    VIDUR_FREE(w->buf);
+    w->buf = NULL;
+    w->cap = w->n = 0;
+}
+
+static int vidur__wb_flush(vidur__wbuf *w)
+{
+    if (w->n && w->f && !w->failed && fwrite(w->buf, 1, w->n, w->f) != w->n) w->failed = 1;
+    w->flushed += (int64_t)w->n;
+    w->n = 0;
+    return !w->failed;
+}
+
+/* room for k bytes at the end of the buffer (write there, then vidur__wb_done); the buffer
+   grows for a k above its size, and NULL means that failed (never for k <= VIDUR__WBUF_MIN) */
+#define VIDUR__WBUF_MIN ((size_t)1 << 16)
+static char *vidur__wb_room(vidur__wbuf *w, size_t k)
+{
+    if (w->cap - w->n < k) {
+        vidur__wb_flush(w);
+        if (k > w->cap) {
+            char *nb = (char *)VIDUR_REALLOC(w->buf, k);
+            if (!nb) {
+                w->failed = 1;
+                return NULL;
+            }
+            w->buf = nb;
+            w->cap = k;
+        }
+    }
+    return w->buf + w->n;
+}
+
+static void vidur__wb_done(vidur__wbuf *w, const char *end) { w->n = (size_t)(end - w->buf); }
+
+/* copies a string literal to p and moves p past it */
+#define VIDUR__PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+/* rows streamed to a temporary file during the run, through a buffer; 0 (errno set) on failure */
+static int vidur__wb_tmpfile(vidur__wbuf *w)
+{
+    FILE *f = tmpfile();
+    if (!f) return 0;
+    if (!vidur__wb_init(w, f, (size_t)1 << 18)) {
+        fclose(f);
+        w->f = NULL;
+        errno = ENOMEM;
+        return 0;
+    }
+    return 1;
+}
+
+static void vidur__wb_close(vidur__wbuf *w)
+{
+    if (w->f) fclose(w->f);
+    w->f = NULL;
+    vidur__wb_free(w);
+}
+
+static int64_t vidur__wb_total(const vidur__wbuf *w) { return w->flushed + (int64_t)w->n; }
+
+static void vidur__wb_put(vidur__wbuf *w, const char *s, size_t len)
+{
+    while (len) {
+        size_t k;
+        if (w->n == w->cap) vidur__wb_flush(w);
+        k = w->cap - w->n < len ? w->cap - w->n : len;
+        memcpy(w->buf + w->n, s, k);
+        w->n += k;
+        s += k;
+        len -= k;
+    }
+}
+
+static void vidur__wb_str(vidur__wbuf *w, const char *s) { vidur__wb_put(w, s, strlen(s)); }
+
+static int vidur__oom(vidur_error *err, const char *what)
+{
+    vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (%s)", what);
+    return 0;
+}
+
+
+/* reads a temporary file back in large blocks */
+typedef struct vidur__rbuf {
+    FILE *f;
+    unsigned char *buf;
+    size_t pos, n, cap;
+} vidur__rbuf;
+
+/* k bytes at the read position (NULL at the end of the file, on a read error or out of memory) */
+static const unsigned char *vidur__rb_need(vidur__rbuf *r, size_t k)
+{
+    if (r->n - r->pos < k) {
+        memmove(r->buf, r->buf + r->pos, r->n - r->pos);
+        r->n -= r->pos;
+        r->pos = 0;
+        if (k > r->cap) {
+            unsigned char *nb = (unsigned char *)VIDUR_REALLOC(r->buf, k);
+            if (!nb) return NULL;
+            r->buf = nb;
+            r->cap = k;
+        }
+        r->n += fread(r->buf + r->n, 1, r->cap - r->n, r->f);
+        if (r->n < k) return NULL;
+    }
+    return r->buf + r->pos;
+}
+
+static unsigned char *vidur__put_varint(unsigned char *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+
+static const unsigned char *vidur__get_varint(const unsigned char *p, uint64_t *v)
+{
+    uint64_t x = 0;
+    int sh = 0;
+    while (*p & 0x80) {
+        x |= (uint64_t)(*p++ & 0x7f) << sh;
+        sh += 7;
+    }
+    *v = x | ((uint64_t)*p++ << sh);
+    return p;
+}
+
+static int vidur__varint_len(uint64_t v)
+{
+    int n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* The trace (enable_chrome_trace): one binary record per batch stage (and, for Perfetto, per
+   counter change), streamed to a temporary file during the run; chrome_trace.json and
+   perfetto_trace.pftrace are written from it at the end. A record is a 4-byte length, then
+   'S' replica stage batch_id t_end exec size prefill decode total ids[size] num_tokens[size]
+   or 'C' replica counter time value (integers as varints, times and values as raw doubles). */
+enum { VIDUR__CTR_QUEUE, VIDUR__CTR_KV, VIDUR__CTR_BATCH, VIDUR__CTR_N };
+typedef struct vidur__trace {
+    vidur__wbuf rec;    /* .f: the temporary file (NULL: no trace) */
+    int json, perfetto; /* the formats asked for */
+    double bound[2];    /* upper bounds of the two files' sizes in bytes (the size guard measures above them) */
+    double *last;       /* per replica and counter: the last value recorded (-1: none yet) */
+    int stride;         /* Perfetto track uuids per replica: the replica, its stages and counters */
+} vidur__trace;
+
 
 /* mkdir -p (missing parents too); 0 with err set on failure */
 static int vidur__mkdirs(const char *path, vidur_error *err)
@@ -2100,7 +2671,11 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("metrics_config", "wandb_run_name", STRING, wandb_run_name, "", 1, 0, "Accepted for compatibility; ignored."),
     VIDUR__K("metrics_config", "wandb_sweep_id", STRING, wandb_sweep_id, "", 1, 0, "Accepted for compatibility; ignored."),
     VIDUR__K("metrics_config", "wandb_run_id", STRING, wandb_run_id, "", 1, 0, "Accepted for compatibility; ignored."),
-    VIDUR__K("metrics_config", "enable_chrome_trace", BOOL, enable_chrome_trace, "true", 1, 0, "Write chrome_trace.json (batch-stage slices)."),
+    VIDUR__K("metrics_config", "enable_chrome_trace", BOOL, enable_chrome_trace, "true", 1, 0, "Write the trace: chrome_trace.json (batch-stage slices; see trace_format)."),
+    VIDUR__C("metrics_config", "trace_format", trace_format, "json", "json|perfetto|both", "Ours: the trace's format: json (chrome_trace.json, Vidur's), perfetto (perfetto_trace.pftrace, Perfetto's protobuf: smaller, with queue length, KV usage and batch size counter tracks) or both."),
+    VIDUR__K("metrics_config", "max_trace_size_mb", DOUBLE, max_trace_size_mb, "512", 0, 1e12, "Ours: a trace file larger than this (MB = 10^6 bytes) is not written and the run fails with one line giving its size and the options (the other outputs are written; 0 = no limit)."),
+    VIDUR__K("metrics_config", "trace_start_time", DOUBLE, trace_start_time, "0", 0, 1e18, "Ours: the trace holds only the batch stages (and counter values) that end at or after this simulated time, in seconds."),
+    VIDUR__K("metrics_config", "trace_end_time", DOUBLE, trace_end_time, "0", 0, 1e18, "Ours: the trace holds only the batch stages that start at or before this simulated time, in seconds (0 = no end)."),
     VIDUR__K("metrics_config", "save_table_to_wandb", BOOL, save_table_to_wandb, "false", 1, 0, "Accepted for compatibility; ignored."),
     VIDUR__K("metrics_config", "store_plots", BOOL, store_plots, "true", 1, 0, "Write plots/*.csv, plots/*.json and report.html."),
     VIDUR__K("metrics_config", "store_operation_metrics", BOOL, store_operation_metrics, "false", 1, 0, "Record per-operator times: plots/<op>_execution_time.csv (and operation_metrics.csv with keep_individual_batch_metrics)."),
@@ -2110,8 +2685,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("metrics_config", "store_utilization_metrics", BOOL, store_utilization_metrics, "true", 1, 0, "Record memory, busy time and MFU."),
     VIDUR__K("metrics_config", "keep_individual_batch_metrics", BOOL, keep_individual_batch_metrics, "false", 1, 0, "Write batch_metrics.csv with one row per batch."),
     VIDUR__K("metrics_config", "subsamples", INT64, subsamples, "-1", -1, VIDUR__BIG, "Subsample CDF plots to this many rows (-1 = all)."),
-    VIDUR__K("metrics_config", "min_batch_index", INT64, min_batch_index, "-1", -1, VIDUR__BIG, "Only record completions of batches with id >= this (-1 = unset)."),
-    VIDUR__K("metrics_config", "max_batch_index", INT64, max_batch_index, "-1", -1, VIDUR__BIG, "Only record completions of batches with id <= this (-1 = unset)."),
+    VIDUR__K("metrics_config", "min_batch_index", INT64, min_batch_index, "-1", -1, VIDUR__BIG, "Only record completions of batches with id >= this (-1 = unset); the trace holds only these batches too (ours: Vidur's has every batch)."),
+    VIDUR__K("metrics_config", "max_batch_index", INT64, max_batch_index, "-1", -1, VIDUR__BIG, "Only record completions of batches with id <= this (-1 = unset); the trace too (ours)."),
     VIDUR__K("metrics_config", "output_dir", STRING, output_dir, "simulator_output", 1, 0, "Output root folder."),
     VIDUR__K("metrics_config", "cache_dir", STRING, cache_dir, "cache", 1, 0, "Predictor cache folder."),
     VIDUR__K("metrics_config", "timestamp_output_dir", BOOL, timestamp_output_dir, "true", 1, 0, "Ours: write into <output_dir>/<YYYY-MM-DD_HH-MM-SS-ffffff>/ (false: into output_dir itself)."),
@@ -4564,20 +5139,19 @@ struct vidur_sim {
                                               rows are not kept (store_request_metrics off) */
     int keep_rows;                         /* per-request rows (exact quantiles, request_metrics.csv) */
     vidur__sketch op_sk[VIDUR_OP_COUNT + 1]; /* store_operation_metrics: ms per stage (+ model_execution_e2e) */
-    FILE *batch_rows, *op_rows;            /* keep_individual_batch_metrics: temp files of per-batch rows */
-    FILE *event_rows;                      /* write_json_trace: one JSON object per processed event */
+    vidur__wbuf batch_rows, op_rows;       /* keep_individual_batch_metrics: temp files of per-batch rows */
+    vidur__wbuf event_rows;                /* write_json_trace: one JSON object per processed event */
     int64_t num_event_rows;
     /* store_token_completion_metrics: prefill completions, decode completions, prefill arrivals
        (cumulative tokens) and outstanding prefill tokens, one row per change, in time order */
-    FILE *tok_rows[4];
+    vidur__wbuf tok_rows[4];
     double tok_level[4];
     vidur__tseries ts;                     /* downsampled time series for report.html */
     vidur_summary summary;
     int64_t summary_events;                /* num_events + 1 when summary was computed, else 0 */
     int summary_oom;                       /* the last summary lacks its exact metrics (out of memory) */
     vidur_replica_utilization *util;
-    FILE *trace; /* chrome trace temp file, or NULL */
-    int trace_first;
+    vidur__trace trace;                    /* enable_chrome_trace: the records the trace files are written from */
 };
 
 /* ---- request state transitions (simulator.md §2.1) ---- */
@@ -6857,6 +7431,112 @@ static void vidur__end_of_run(vidur_sim *s)
     }
 }
 
+/* ---- the trace, recorded (see vidur__trace) ---- */
+static int vidur__trace_init(vidur_sim *s, vidur__trace *tr)
+{
+    int i, n = s->num_replicas * VIDUR__CTR_N;
+    int r;
+    for (r = 0; r < s->num_replicas; r++)
+        if (s->replicas[r].info.num_pipeline_stages + 1 + VIDUR__CTR_N > tr->stride) tr->stride = s->replicas[r].info.num_pipeline_stages + 1 + VIDUR__CTR_N;
+    tr->json = strcmp(s->cfg.trace_format, "perfetto") != 0;
+    tr->perfetto = strcmp(s->cfg.trace_format, "json") != 0;
+    if (tr->perfetto) {
+        tr->last = (double *)VIDUR_MALLOC((size_t)n * sizeof(double));
+        if (!tr->last) {
+            errno = ENOMEM;
+            return 0;
+        }
+        for (i = 0; i < n; i++) tr->last[i] = -1; /* every counter is >= 0 */
+    }
+    return vidur__wb_tmpfile(&tr->rec);
+}
+
+static void vidur__trace_free(vidur__trace *tr)
+{
+    vidur__wb_close(&tr->rec);
+    VIDUR_FREE(tr->last);
+    tr->last = NULL;
+}
+
+/* the trace's window: Vidur's batch window (min/max_batch_index) and ours in simulated time */
+static int vidur__trace_window(const vidur_sim *s, int64_t batch, double t0, double t1)
+{
+    const vidur_config *c = &s->cfg;
+    if (batch >= 0 && ((c->min_batch_index >= 0 && batch < c->min_batch_index) || (c->max_batch_index >= 0 && batch > c->max_batch_index)))
+        return 0;
+    return t1 >= c->trace_start_time && (c->trace_end_time <= 0 || t0 <= c->trace_end_time);
+}
+
+static void vidur__trace_stage(vidur_sim *s, const vidur__batch_ex *b, int replica, int stage, double t_end, double exec)
+{
+    vidur__trace *tr = &s->trace;
+    int32_t i, n = b->pub.size;
+    uint64_t maxid = 0, maxtok = 0;
+    unsigned char *p0, *p;
+    uint32_t len;
+    double x0 = fabs((t_end - exec) * 1e6), x1 = fabs(exec * 1e6);
+    if (!vidur__trace_window(s, b->pub.id, t_end - exec, t_end)) return;
+    p0 = (unsigned char *)vidur__wb_room(&tr->rec, 96 + (size_t)n * 20);
+    if (!p0) {
+        vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (trace)");
+        s->failed = 1;
+        return;
+    }
+    p = p0 + 4;
+    *p++ = 'S';
+    p = vidur__put_varint(p, (uint64_t)replica);
+    p = vidur__put_varint(p, (uint64_t)stage);
+    p = vidur__put_varint(p, (uint64_t)b->pub.id);
+    memcpy(p, &t_end, 8);
+    memcpy(p + 8, &exec, 8);
+    p = vidur__put_varint(p + 16, (uint64_t)n);
+    p = vidur__put_varint(p, (uint64_t)b->pub.num_prefill_tokens);
+    p = vidur__put_varint(p, (uint64_t)b->pub.num_decode_tokens);
+    p = vidur__put_varint(p, (uint64_t)b->pub.total_num_tokens);
+    for (i = 0; i < n; i++) {
+        uint64_t id = (uint64_t)b->pub.requests[i]->id;
+        if (id > maxid) maxid = id;
+        p = vidur__put_varint(p, id);
+    }
+    for (i = 0; i < n; i++) {
+        uint64_t tok = (uint64_t)b->pub.num_tokens[i];
+        if (tok > maxtok) maxtok = tok;
+        p = vidur__put_varint(p, tok);
+    }
+    len = (uint32_t)(p - p0 - 4);
+    memcpy(p0, &len, 4);
+    vidur__wb_done(&tr->rec, (char *)p);
+    /* what the slice can take in each file: the fixed text and numbers (400 bytes; a time of 1e15
+       us and more is printed in full), the largest id's and token count's digits (JSON) or varint
+       bytes (Perfetto, 3 more for each array element's framing) */
+    tr->bound[0] += 400.0 + (x0 < 1e15 ? 0 : 320) + (x1 < 1e15 ? 0 : 320) +
+                    (double)n * (2 * (vidur__u64_digits(maxid) + 2) + vidur__u64_digits(maxtok) + 2);
+    tr->bound[1] += 200.0 + (double)n * (6 + vidur__varint_len(maxid) + vidur__varint_len(maxtok));
+}
+
+/* a counter track's new value (Perfetto only; nothing when it did not change) */
+static void vidur__trace_counter(vidur_sim *s, int replica, int which, double t, double v)
+{
+    vidur__trace *tr = &s->trace;
+    double *last = &tr->last[replica * VIDUR__CTR_N + which];
+    unsigned char *p0, *p;
+    uint32_t len;
+    if (*last == v || !vidur__trace_window(s, -1, t, t)) return;
+    *last = v;
+    p0 = (unsigned char *)vidur__wb_room(&tr->rec, 40);
+    p = p0 + 4;
+    *p++ = 'C';
+    p = vidur__put_varint(p, (uint64_t)replica);
+    *p++ = (unsigned char)which;
+    memcpy(p, &t, 8);
+    memcpy(p + 8, &v, 8);
+    p += 16;
+    len = (uint32_t)(p - p0 - 4);
+    memcpy(p0, &len, 4);
+    vidur__wb_done(&tr->rec, (char *)p);
+    tr->bound[1] += 48;
+}
+
 VIDURDEF void vidur_sim_destroy(vidur_sim *s)
 {
     int i;
@@ -6895,11 +7575,10 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     for (i = 0; i < VIDUR_METRIC_COUNT; i++) VIDUR_FREE(s->msk[i].counts);
     for (i = 0; i <= VIDUR_OP_COUNT; i++) VIDUR_FREE(s->op_sk[i].counts);
     vidur__ts_free(&s->ts);
-    if (s->batch_rows) fclose(s->batch_rows);
-    if (s->op_rows) fclose(s->op_rows);
-    if (s->event_rows) fclose(s->event_rows);
-    for (i = 0; i < 4; i++)
-        if (s->tok_rows[i]) fclose(s->tok_rows[i]);
+    vidur__wb_close(&s->batch_rows);
+    vidur__wb_close(&s->op_rows);
+    vidur__wb_close(&s->event_rows);
+    for (i = 0; i < 4; i++) vidur__wb_close(&s->tok_rows[i]);
     VIDUR_FREE(s->rows);
     VIDUR_FREE(s->memo);
     VIDUR_FREE(s->opmemo);
@@ -6910,7 +7589,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     VIDUR_FREE(s->util);
     vidur__dq_free(&s->global_queue);
     vidur__workload_free(&s->workload);
-    if (s->trace) fclose(s->trace);
+    vidur__trace_free(&s->trace);
     VIDUR_FREE(s);
 }
 
@@ -7086,9 +7765,10 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         else vidur__set_error(err, r, "global scheduler %s: create() failed", s->gapi->name);
         goto fail;
     }
-    if (cfg->write_metrics && cfg->enable_chrome_trace) {
-        s->trace = tmpfile();
-        s->trace_first = 1;
+    if (cfg->write_metrics && cfg->enable_chrome_trace && !vidur__trace_init(s, &s->trace)) {
+        r = VIDUR_ERR_IO;
+        vidur__set_error(err, r, "cannot create a temporary file for the trace: %s", strerror(errno));
+        goto fail;
     }
     s->first_arrival = -1;
     s->max_request_id = -1;
@@ -7103,21 +7783,21 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     }
     if (cfg->write_metrics && cfg->keep_individual_batch_metrics) {
         /* per-batch rows go to temporary files (disk, not memory) until the outputs are written */
-        if (!(s->batch_rows = tmpfile()) || (cfg->store_operation_metrics && !(s->op_rows = tmpfile()))) {
+        if (!vidur__wb_tmpfile(&s->batch_rows) || (cfg->store_operation_metrics && !vidur__wb_tmpfile(&s->op_rows))) {
             r = VIDUR_ERR_IO;
             vidur__set_error(err, r, "cannot create a temporary file for the per-batch rows: %s", strerror(errno));
             goto fail;
         }
     }
     /* the event trace and the token series grow with the run: they stream to temporary files */
-    if (cfg->write_metrics && cfg->write_json_trace && !(s->event_rows = tmpfile())) {
+    if (cfg->write_metrics && cfg->write_json_trace && !vidur__wb_tmpfile(&s->event_rows)) {
         r = VIDUR_ERR_IO;
         vidur__set_error(err, r, "cannot create a temporary file for event_trace.json: %s", strerror(errno));
         goto fail;
     }
     if (cfg->write_metrics && cfg->store_plots && cfg->store_token_completion_metrics)
         for (i = 0; i < 4; i++)
-            if (!(s->tok_rows[i] = tmpfile())) {
+            if (!vidur__wb_tmpfile(&s->tok_rows[i])) {
                 r = VIDUR_ERR_IO;
                 vidur__set_error(err, r, "cannot create a temporary file for the token series: %s", strerror(errno));
                 goto fail;
@@ -7134,24 +7814,6 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
 fail:
     vidur_sim_destroy(s);
     return r;
-}
-
-static void vidur__trace_stage(vidur_sim *s, const vidur__batch_ex *b, int replica, int stage, double t_end, double exec)
-{
-    int32_t i;
-    FILE *f = s->trace;
-    fputs(s->trace_first ? "\n" : ",\n", f);
-    s->trace_first = 0;
-    fputs("{\"name\": \"[", f);
-    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %lld" : "%lld", (long long)b->pub.requests[i]->id);
-    fprintf(f, "]\", \"ph\": \"X\", \"ts\": %.3f, \"dur\": %.3f, \"pid\": %d, \"tid\": %d, \"args\": {\"batch_id\": %lld, \"batch_size\": %d, \"request_ids\": [",
-            (t_end - exec) * 1e6, exec * 1e6, replica, stage, (long long)b->pub.id, b->pub.size);
-    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %lld" : "%lld", (long long)b->pub.requests[i]->id);
-    fputs("], \"num_tokens\": [", f);
-    for (i = 0; i < b->pub.size; i++) fprintf(f, i ? ", %d" : "%d", b->pub.num_tokens[i]);
-    /* the batch's composition, for the slice's details pane */
-    fprintf(f, "], \"num_prefill_tokens\": %lld, \"num_decode_tokens\": %lld, \"total_num_tokens\": %lld}}", (long long)b->pub.num_prefill_tokens,
-            (long long)b->pub.num_decode_tokens, (long long)b->pub.total_num_tokens);
 }
 
 /* The request-level formulas of workload_and_metrics.md §4 (P, D: values after restarts). */
@@ -7223,11 +7885,15 @@ static const char *const vidur__tok_names[4] = {"prefill_completion_time_series"
 /* adds d to token series k (a running total) and records (t, total) */
 static void vidur__tok_add(vidur_sim *s, int k, double t, double d)
 {
-    char a[40];
-    if (!s->tok_rows[k] || d == 0) return;
+    char *p;
+    if (!s->tok_rows[k].f || d == 0) return;
     s->tok_level[k] += d;
-    vidur__fmt_double(a, sizeof a, t);
-    fprintf(s->tok_rows[k], "%s,%.17g\n", a, s->tok_level[k]);
+    p = vidur__wb_room(&s->tok_rows[k], 80);
+    p += vidur__fmt_double(p, 40, t);
+    *p++ = ',';
+    p += vidur__fmt_g17(p, s->tok_level[k]);
+    *p++ = '\n';
+    vidur__wb_done(&s->tok_rows[k], p);
 }
 
 static int vidur__handle_arrival(vidur_sim *s)
@@ -7353,6 +8019,12 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         }
         formed[nformed++] = b;
     }
+    if (s->trace.perfetto) {
+        /* the counter tracks: queue length and KV usage after this schedule, batch size 0 when idle */
+        vidur__trace_counter(s, ri, VIDUR__CTR_QUEUE, t, (double)vidur_replica_num_pending_requests(rep));
+        vidur__trace_counter(s, ri, VIDUR__CTR_KV, t, vidur_replica_kv_usage_percent(rep));
+        if (!rep->num_running_batches) vidur__trace_counter(s, ri, VIDUR__CTR_BATCH, t, 0);
+    }
     if (!nformed) return 1;
     /* queue length and KV usage sampled as batches form (after allocation) */
     vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
@@ -7367,7 +8039,7 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         for (i = 0; i < b->pub.size; i++) {
             vidur_request *q = b->pub.requests[i];
             /* [F] outstanding prefill tokens: +P when a request is first scheduled */
-            if (!q->scheduled && s->tok_rows[0]) vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, q->num_prefill_tokens);
+            if (!q->scheduled && s->tok_rows[0].f) vidur__tok_add(s, VIDUR__TOK_PREFILL_OUTSTANDING, t, q->num_prefill_tokens);
             vidur__req_on_batch_schedule(q, t);
         }
         vidur_batch_shape_compute(&b->pub, s->pparams->kv_cache_prediction_granularity, &b->shape);
@@ -7424,13 +8096,19 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
         me->valid = 1;
     }
     for (op = 0; op <= VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_put(&s->op_sk[op], me->v[op], 1, me->bucket[op]);
-    if (s->op_rows) {
-        char e[40];
-        fprintf(s->op_rows, "%lld,%d,%d", (long long)b->pub.id, rep->info.id, st);
+    if (s->op_rows.f) {
+        char *p = vidur__wb_room(&s->op_rows, 80 + 40 * (VIDUR_OP_COUNT + 1));
+        p += vidur__put_i64(p, b->pub.id);
+        *p++ = ',';
+        p += vidur__put_i64(p, rep->info.id);
+        *p++ = ',';
+        p += vidur__put_i64(p, st);
         for (op = 0; op <= VIDUR_OP_COUNT; op++) {
-            vidur__fmt_double(e, sizeof e, me->v[op]);
-            fprintf(s->op_rows, op < VIDUR_OP_COUNT ? ",%s" : ",%s\n", e);
+            *p++ = ',';
+            p += vidur__fmt_double(p, 40, me->v[op]);
         }
+        *p++ = '\n';
+        vidur__wb_done(&s->op_rows, p);
     }
     if (!ok) {
         vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (operation metrics)");
@@ -7491,6 +8169,7 @@ static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
     exec = b->stage_time[last];
     model = b->stage_model_time[last];
     if (s->cfg.store_operation_metrics && !vidur__record_operations(s, rep, b, st, model)) return 0;
+    if (s->trace.perfetto && st == 0) vidur__trace_counter(s, ri, VIDUR__CTR_BATCH, t, (double)b->pub.size);
     for (i = 0; i < b->pub.size; i++) vidur__req_on_stage_schedule(b->pub.requests[i], t);
     if (s->cfg.store_utilization_metrics) {
         b->stage_mfu = vidur__stage_mfu(s, rep, b, exec);
@@ -7517,7 +8196,7 @@ static int vidur__handle_stage_end(vidur_sim *s, double t, int ri, int st, vidur
         vidur__ts_span2(&s->ts, VIDUR__TS_FIRST_REPLICA + 2 * N + ri, VIDUR__TS_FIRST_REPLICA + 3 * N + ri, t - exec, t, 100.0,
                         b->stage_mfu);
     }
-    if (s->trace) vidur__trace_stage(s, b, ri, st, t, exec);
+    if (s->trace.rec.f) vidur__trace_stage(s, b, ri, st, t, exec);
     if (!vidur__push(s, t, VIDUR__EV_REPLICA_STAGE_SCHEDULE, ri, st, NULL)) return 0;
     if (last) return vidur__push(s, t, VIDUR__EV_BATCH_END, ri, st, b);
     return vidur__push(s, t, VIDUR__EV_BATCH_STAGE_ARRIVAL, ri, st + 1, b);
@@ -7568,7 +8247,7 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
             tok_v = v;
             tok_n++;
         }
-        if (s->tok_rows[0] && q->is_prefill_complete) { /* a prefill done now, else one decode token */
+        if (s->tok_rows[0].f && q->is_prefill_complete) { /* a prefill done now, else one decode token */
             if (q->prefill_completed_at == t) prefill_done += q->num_prefill_tokens;
             else decode_done++;
         }
@@ -7595,11 +8274,25 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_DECODE_TOKENS], (double)b->pub.num_decode_tokens) &&
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_SIZE], (double)b->pub.size) &&
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS], (double)completed_prefills);
-        if (s->batch_rows) {
-            char e[40];
-            vidur__fmt_double(e, sizeof e, t - b->pub.scheduled_at);
-            fprintf(s->batch_rows, "%lld,%d,%s,%lld,%lld,%lld,%d,%d\n", (long long)b->pub.id, ri, e, (long long)b->pub.total_num_tokens,
-                    (long long)b->pub.num_prefill_tokens, (long long)b->pub.num_decode_tokens, b->pub.size, completed_prefills);
+        if (s->batch_rows.f) {
+            char *p = vidur__wb_room(&s->batch_rows, 200);
+            p += vidur__put_i64(p, b->pub.id);
+            *p++ = ',';
+            p += vidur__put_i64(p, ri);
+            *p++ = ',';
+            p += vidur__fmt_double(p, 40, t - b->pub.scheduled_at);
+            *p++ = ',';
+            p += vidur__put_i64(p, b->pub.total_num_tokens);
+            *p++ = ',';
+            p += vidur__put_i64(p, b->pub.num_prefill_tokens);
+            *p++ = ',';
+            p += vidur__put_i64(p, b->pub.num_decode_tokens);
+            *p++ = ',';
+            p += vidur__put_i64(p, b->pub.size);
+            *p++ = ',';
+            p += vidur__put_i64(p, completed_prefills);
+            *p++ = '\n';
+            vidur__wb_done(&s->batch_rows, p);
         }
         if (!ok) {
             vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batch metrics)");
@@ -7650,16 +8343,39 @@ static void vidur__event_row(vidur_sim *s, double t, int type, int replica, int 
                                         "replica_stage_schedule", "batch_stage_end", "batch_end"};
     /* the ids each event type involves: replica 1, stage 2 (a global schedule has neither) */
     static const unsigned char has[] = {0, 0, 1, 3, 3, 3, 1};
-    char a[40];
+    char *p = vidur__wb_room(&s->event_rows, 256);
+    size_t len;
     if (!(has[type] & 1)) replica = -1;
     if (!(has[type] & 2)) stage = -1;
-    vidur__fmt_double(a, sizeof a, t);
-    fprintf(s->event_rows, "%s{\"time\": %s, \"event_type\": \"%s\"", s->num_event_rows++ ? ",\n" : "", a, names[type]);
-    if (request >= 0) fprintf(s->event_rows, ", \"request_id\": %lld", (long long)request);
-    if (replica >= 0) fprintf(s->event_rows, ", \"replica_id\": %d", replica);
-    if (stage >= 0) fprintf(s->event_rows, ", \"stage_id\": %d", stage);
-    if (batch >= 0) fprintf(s->event_rows, ", \"batch_id\": %lld", (long long)batch);
-    fputc('}', s->event_rows);
+    if (s->num_event_rows++) {
+        *p++ = ',';
+        *p++ = '\n';
+    }
+    VIDUR__PUT_LIT(p, "{\"time\": ");
+    p += vidur__fmt_double(p, 40, t);
+    VIDUR__PUT_LIT(p, ", \"event_type\": \"");
+    len = strlen(names[type]);
+    memcpy(p, names[type], len);
+    p += len;
+    *p++ = '"';
+    if (request >= 0) {
+        VIDUR__PUT_LIT(p, ", \"request_id\": ");
+        p += vidur__put_i64(p, request);
+    }
+    if (replica >= 0) {
+        VIDUR__PUT_LIT(p, ", \"replica_id\": ");
+        p += vidur__put_i64(p, replica);
+    }
+    if (stage >= 0) {
+        VIDUR__PUT_LIT(p, ", \"stage_id\": ");
+        p += vidur__put_i64(p, stage);
+    }
+    if (batch >= 0) {
+        VIDUR__PUT_LIT(p, ", \"batch_id\": ");
+        p += vidur__put_i64(p, batch);
+    }
+    *p++ = '}';
+    vidur__wb_done(&s->event_rows, p);
 }
 
 VIDURDEF int vidur_sim_step(vidur_sim *s)
@@ -7675,7 +8391,7 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
         vidur__heap_set_now(&s->heap, s->now);
         if (s->cfg.time_limit > 0 && s->now > s->cfg.time_limit) s->terminated = 1;
         ok = vidur__handle_arrival(s);
-        if (ok && s->event_rows) vidur__event_row(s, s->now, 0, -1, -1, -1, rid);
+        if (ok && s->event_rows.f) vidur__event_row(s, s->now, 0, -1, -1, -1, rid);
     } else if (vidur__heap_empty(&s->heap)) {
         s->finished = 1;
         vidur__end_of_run(s);
@@ -7697,7 +8413,7 @@ VIDURDEF int vidur_sim_step(vidur_sim *s)
         case VIDUR__EV_BATCH_STAGE_END: ok = vidur__handle_stage_end(s, e.time, e.replica, e.stage, e.batch); break;
         case VIDUR__EV_BATCH_END: ok = vidur__handle_batch_end(s, e.time, e.replica, e.batch); break;
         }
-        if (ok && s->event_rows)
+        if (ok && s->event_rows.f)
             vidur__event_row(s, e.time, e.type, e.replica, e.stage, bid, -1);
     }
     s->num_events++;
@@ -8060,41 +8776,49 @@ VIDURDEF void vidur_summary_print(const vidur_summary *sum, FILE *f)
     }
 }
 
-static void vidur__csv_cell(FILE *f, double v, int present)
+static char *vidur__csv_cell(char *p, double v, int present)
 {
-    char b[40];
-    fputc(',', f);
-    if (!present) return;
-    vidur__fmt_double(b, sizeof b, v);
-    fputs(b, f);
+    *p++ = ',';
+    if (present) p += vidur__fmt_double(p, 40, v);
+    return p;
 }
 
-static int vidur__write_request_metrics(vidur_sim *s, FILE *f)
+static int vidur__write_request_metrics(vidur_sim *s, FILE *f, vidur_error *err)
 {
     int64_t i;
     int m;
-    fputs("Request Id", f);
-    for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) fprintf(f, ",%s", vidur__metric_names[m]);
+    vidur__wbuf w;
+    if (!vidur__wb_init(&w, f, VIDUR__WBUF_SIZE)) return vidur__oom(err, "request_metrics.csv");
+    vidur__wb_str(&w, "Request Id");
+    for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) {
+        vidur__wb_str(&w, ",");
+        vidur__wb_str(&w, vidur__metric_names[m]);
+    }
     /* the fork's two extra columns (its scripts group by replica), appended after upstream's so
        that readers of upstream's columns see the same table */
-    if (s->workload.fork) fputs(",request_arrived_at,replica", f);
-    fputc('\n', f);
+    if (s->workload.fork) vidur__wb_str(&w, ",request_arrived_at,replica");
+    vidur__wb_str(&w, "\n");
     for (i = 0; i <= s->max_request_id; i++) {
         const vidur__row *row = &s->rows[i];
+        char *p;
         if (!row->arrived && !row->completed) continue;
-        fprintf(f, "%lld", (long long)i);
-        for (m = 0; m < VIDUR_NUM_REQUEST_TIME_METRICS; m++) vidur__csv_cell(f, row->v[m], row->completed);
-        vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], row->arrived && row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] >= 0);
-        for (m = VIDUR_METRIC_REQUEST_NUM_TOKENS; m <= VIDUR_METRIC_REQUEST_PD_RATIO; m++) vidur__csv_cell(f, row->v[m], row->arrived);
-        vidur__csv_cell(f, row->v[VIDUR_METRIC_REQUEST_NUM_RESTARTS], row->completed);
+        p = vidur__wb_room(&w, 96 + 41 * VIDUR_METRIC_BATCH_EXECUTION_TIME);
+        p += vidur__put_i64(p, i);
+        for (m = 0; m < VIDUR_NUM_REQUEST_TIME_METRICS; m++) p = vidur__csv_cell(p, row->v[m], row->completed);
+        p = vidur__csv_cell(p, row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY], row->arrived && row->v[VIDUR_METRIC_REQUEST_INTER_ARRIVAL_DELAY] >= 0);
+        for (m = VIDUR_METRIC_REQUEST_NUM_TOKENS; m <= VIDUR_METRIC_REQUEST_PD_RATIO; m++) p = vidur__csv_cell(p, row->v[m], row->arrived);
+        p = vidur__csv_cell(p, row->v[VIDUR_METRIC_REQUEST_NUM_RESTARTS], row->completed);
         if (s->workload.fork) {
-            vidur__csv_cell(f, row->arrived_at, row->arrived);
-            if (row->completed) fprintf(f, ",%d", row->replica);
-            else fputc(',', f);
+            p = vidur__csv_cell(p, row->arrived_at, row->arrived);
+            *p++ = ',';
+            if (row->completed) p += vidur__put_i64(p, row->replica);
         }
-        fputc('\n', f);
+        *p++ = '\n';
+        vidur__wb_done(&w, p);
     }
-    return !ferror(f);
+    vidur__wb_flush(&w); /* a failed write shows in ferror: vidur__aclose reports it */
+    vidur__wb_free(&w);
+    return 1;
 }
 
 /* 0 (and an error) when the last summary lacks its exact metrics: files or a report written
@@ -8171,13 +8895,21 @@ static int vidur__append_file(FILE *dst, FILE *src)
     return !ferror(src);
 }
 
+static void vidur__rows_lost(vidur_error *err, const char *file)
+{
+    vidur__set_error(err, VIDUR_ERR_IO, "%s: the temporary file of its rows could not be written or read back", file);
+}
+
 /* copies a temporary row file under its final name, behind a header line */
-static int vidur__copy_rows(FILE *src, const char *dir, const char *name, const char *header, vidur_error *err)
+static int vidur__copy_rows(vidur__wbuf *src, const char *dir, const char *name, const char *header, vidur_error *err)
 {
     vidur__afile a;
+    int ok = vidur__wb_flush(src);
     if (!vidur__aopen(&a, dir, name, err)) return 0;
     fputs(header, a.f);
-    return vidur__aclose(&a, vidur__append_file(a.f, src), err);
+    ok = ok && vidur__append_file(a.f, src->f);
+    if (!ok) vidur__rows_lost(err, a.final_);
+    return vidur__aclose(&a, ok, err);
 }
 
 /* request_{arrival,completion}_time_series.csv: `Time (sec),<name>`, cumulative counts; one row
@@ -8187,6 +8919,7 @@ static int vidur__write_time_series(vidur_sim *s, const char *dir, int completio
     const char *name = completion ? "request_completion" : "request_arrival";
     char file[64], b[40];
     vidur__afile a;
+    vidur__wbuf w;
     int64_t i, n = 0;
     snprintf(file, sizeof file, "%s_time_series.csv", name);
     if (!vidur__aopen(&a, dir, file, err)) return 0;
@@ -8197,10 +8930,20 @@ static int vidur__write_time_series(vidur_sim *s, const char *dir, int completio
             if (completion ? row->completed : row->arrived) tmp[n++] = completion ? row->completed_at : row->arrived_at;
         }
         if (completion) qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
-        for (i = 0; i < n; i++) {
-            vidur__fmt_double(b, sizeof b, tmp[i]);
-            fprintf(a.f, "%s,%lld\n", b, (long long)(i + 1));
+        if (!vidur__wb_init(&w, a.f, VIDUR__WBUF_SIZE)) {
+            vidur__aclose(&a, 0, err);
+            return vidur__oom(err, "plots");
         }
+        for (i = 0; i < n; i++) {
+            char *p = vidur__wb_room(&w, 72);
+            p += vidur__fmt_double(p, 40, tmp[i]);
+            *p++ = ',';
+            p += vidur__put_i64(p, i + 1);
+            *p++ = '\n';
+            vidur__wb_done(&w, p);
+        }
+        vidur__wb_flush(&w); /* a failed write shows in ferror: vidur__aclose reports it */
+        vidur__wb_free(&w);
     } else {
         const double *cnt = s->ts.cnt + (size_t)(completion ? VIDUR__TS_COMPLETIONS : VIDUR__TS_ARRIVALS) * VIDUR__TS_BUCKETS;
         double cum = 0;
@@ -8220,6 +8963,7 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
     int m, r, st, ok = 1;
     int64_t n = s->max_request_id + 1;
     vidur__afile a;
+    vidur__wbuf w;
     snprintf(plots, sizeof plots, "%s/plots", path);
     if (!vidur__mkdirs(plots, err)) return 0;
     tmp = (double *)VIDUR_MALLOC((size_t)(n > 0 ? n : 1) * sizeof(double));
@@ -8238,12 +8982,23 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
         snprintf(name, sizeof name, "%s_scatter.csv", vidur__metric_names[m]);
         if (!(ok = vidur__aopen(&a, plots, name, err))) break;
         fprintf(a.f, "Request Id,%s\n", vidur__metric_names[m]);
-        for (i = 0; i < n; i++) {
-            char b[40];
-            if (!s->rows[i].completed) continue;
-            vidur__fmt_double(b, sizeof b, s->rows[i].v[vidur__row_slot(m)]);
-            fprintf(a.f, "%lld,%s\n", (long long)i, b);
+        if (!vidur__wb_init(&w, a.f, VIDUR__WBUF_SIZE)) {
+            vidur__aclose(&a, 0, err);
+            ok = vidur__oom(err, "plots");
+            break;
         }
+        for (i = 0; i < n; i++) {
+            char *p;
+            if (!s->rows[i].completed) continue;
+            p = vidur__wb_room(&w, 72);
+            p += vidur__put_i64(p, i);
+            *p++ = ',';
+            p += vidur__fmt_double(p, 40, s->rows[i].v[vidur__row_slot(m)]);
+            *p++ = '\n';
+            vidur__wb_done(&w, p);
+        }
+        vidur__wb_flush(&w);
+        vidur__wb_free(&w);
         ok = vidur__aclose(&a, 1, err);
     }
     ok = ok && vidur__write_time_series(s, plots, 0, tmp, err) && vidur__write_time_series(s, plots, 1, tmp, err);
@@ -8317,11 +9072,11 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
         ok = vidur__aclose(&a, 1, err);
     }
     /* store_token_completion_metrics: the series streamed to temporary files during the run */
-    for (r = 0; ok && s->tok_rows[0] && r < 4; r++) {
+    for (r = 0; ok && s->tok_rows[0].f && r < 4; r++) {
         char header[96];
         snprintf(name, sizeof name, "%s.csv", vidur__tok_names[r]);
         snprintf(header, sizeof header, "Time (sec),%s\n", vidur__tok_names[r]);
-        ok = vidur__copy_rows(s->tok_rows[r], plots, name, header, err);
+        ok = vidur__copy_rows(&s->tok_rows[r], plots, name, header, err);
     }
     VIDUR_FREE(tmp);
     return ok;
@@ -8334,17 +9089,17 @@ static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *
     char header[1024];
     size_t len;
     int op;
-    if (s->batch_rows &&
-        !vidur__copy_rows(s->batch_rows, path, "batch_metrics.csv",
+    if (s->batch_rows.f &&
+        !vidur__copy_rows(&s->batch_rows, path, "batch_metrics.csv",
                           "Batch Id,replica,batch_execution_time,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,"
                           "batch_size,batch_num_completed_prefills\n",
                           err))
         return 0;
-    if (!s->op_rows) return 1;
+    if (!s->op_rows.f) return 1;
     len = (size_t)snprintf(header, sizeof header, "Batch Id,replica,stage");
     for (op = 0; op < VIDUR_OP_COUNT; op++) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
     snprintf(header + len, sizeof header - len, ",model_execution_e2e\n");
-    return vidur__copy_rows(s->op_rows, path, "operation_metrics.csv", header, err);
+    return vidur__copy_rows(&s->op_rows, path, "operation_metrics.csv", header, err);
 }
 
 /* write_json_trace: event_trace.json (every processed event, in order) and cluster.json (the
@@ -8353,10 +9108,12 @@ static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error 
 {
     vidur__afile a;
     int r, ok;
-    if (!s->event_rows) return 1;
+    if (!s->event_rows.f) return 1;
+    ok = vidur__wb_flush(&s->event_rows);
     if (!vidur__aopen(&a, path, "event_trace.json", err)) return 0;
     fputs("[\n", a.f);
-    ok = vidur__append_file(a.f, s->event_rows);
+    ok = ok && vidur__append_file(a.f, s->event_rows.f);
+    if (!ok) vidur__rows_lost(err, a.final_);
     fputs("\n]\n", a.f);
     if (!vidur__aclose(&a, ok, err)) return 0;
     if (!vidur__aopen(&a, path, "cluster.json", err)) return 0;
@@ -8376,6 +9133,465 @@ static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error 
     }
     fputs("\n]}\n", a.f);
     return vidur__aclose(&a, 1, err);
+}
+
+/* ---- the trace files: chrome_trace.json (Vidur's) and perfetto_trace.pftrace, from the records ---- */
+
+/* one batch-stage record, decoded */
+typedef struct vidur__slice {
+    int replica, stage;
+    int64_t batch_id, prefill, decode, total;
+    double t_end, exec;
+    int32_t size;
+    uint64_t *v; /* request ids, then num_tokens */
+    size_t cap;
+} vidur__slice;
+
+static void vidur__json_trace_head(const vidur_sim *s, vidur__wbuf *w)
+{
+    char line[256];
+    int r, j;
+    vidur__wb_str(w, "{\"traceEvents\": [");
+    /* lane names (metadata events): one process per replica, one thread per stage; the slices
+       that follow each start with ",\n" */
+    for (r = 0; r < s->num_replicas; r++) {
+        snprintf(line, sizeof line, "\n{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"args\": {\"name\": \"replica %d\"}},", r, r);
+        vidur__wb_str(w, line);
+        for (j = 0; j < s->replicas[r].info.num_pipeline_stages; j++) {
+            snprintf(line, sizeof line, "\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": \"stage %d\"}}%s", r, j, j,
+                     r == s->num_replicas - 1 && j == s->replicas[r].info.num_pipeline_stages - 1 ? "" : ",");
+            vidur__wb_str(w, line);
+        }
+    }
+}
+
+/* a Chrome trace complete event (workload_and_metrics.md §6) */
+static int vidur__json_slice(vidur__wbuf *w, const vidur__slice *sl)
+{
+    int32_t i, n = sl->size;
+    const uint64_t *ids = sl->v, *tok = sl->v + n;
+    char *p = vidur__wb_room(w, 1200 + (size_t)n * 64), *list;
+    size_t ll;
+    if (!p) return 0;
+    VIDUR__PUT_LIT(p, ",\n{\"name\": \"[");
+    list = p;
+    for (i = 0; i < n; i++) {
+        if (i) VIDUR__PUT_LIT(p, ", ");
+        p += vidur__put_u64(p, ids[i]);
+    }
+    ll = (size_t)(p - list);
+    VIDUR__PUT_LIT(p, "]\", \"ph\": \"X\", \"ts\": ");
+    p += vidur__fmt_fixed3(p, (sl->t_end - sl->exec) * 1e6);
+    VIDUR__PUT_LIT(p, ", \"dur\": ");
+    p += vidur__fmt_fixed3(p, sl->exec * 1e6);
+    VIDUR__PUT_LIT(p, ", \"pid\": ");
+    p += vidur__put_i64(p, sl->replica);
+    VIDUR__PUT_LIT(p, ", \"tid\": ");
+    p += vidur__put_i64(p, sl->stage);
+    VIDUR__PUT_LIT(p, ", \"args\": {\"batch_id\": ");
+    p += vidur__put_i64(p, sl->batch_id);
+    VIDUR__PUT_LIT(p, ", \"batch_size\": ");
+    p += vidur__put_i64(p, n);
+    VIDUR__PUT_LIT(p, ", \"request_ids\": [");
+    memcpy(p, list, ll);
+    p += ll;
+    VIDUR__PUT_LIT(p, "], \"num_tokens\": [");
+    for (i = 0; i < n; i++) {
+        if (i) VIDUR__PUT_LIT(p, ", ");
+        p += vidur__put_u64(p, tok[i]);
+    }
+    /* the batch's composition, for the slice's details pane */
+    VIDUR__PUT_LIT(p, "], \"num_prefill_tokens\": ");
+    p += vidur__put_i64(p, sl->prefill);
+    VIDUR__PUT_LIT(p, ", \"num_decode_tokens\": ");
+    p += vidur__put_i64(p, sl->decode);
+    VIDUR__PUT_LIT(p, ", \"total_num_tokens\": ");
+    p += vidur__put_i64(p, sl->total);
+    VIDUR__PUT_LIT(p, "}}");
+    vidur__wb_done(w, p);
+    return 1;
+}
+
+/* Perfetto's protobuf trace, written directly (the schema is fixed): a Trace is a sequence of
+   TracePacket messages (field 1). Field numbers are those of perfetto/protos/perfetto/trace/. */
+enum {
+    VIDUR__PF_PACKET = 1,                                               /* Trace */
+    VIDUR__PF_TIMESTAMP = 8, VIDUR__PF_SEQUENCE_ID = 10, VIDUR__PF_TRACK_EVENT = 11, /* TracePacket */
+    VIDUR__PF_INTERNED_DATA = 12, VIDUR__PF_SEQUENCE_FLAGS = 13, VIDUR__PF_TRACK_DESCRIPTOR = 60,
+    VIDUR__PF_TE_ANNOTATION = 4, VIDUR__PF_TE_TYPE = 9, VIDUR__PF_TE_NAME_IID = 10, /* TrackEvent */
+    VIDUR__PF_TE_TRACK_UUID = 11, VIDUR__PF_TE_COUNTER_VALUE = 30, VIDUR__PF_TE_DOUBLE_COUNTER_VALUE = 44,
+    VIDUR__PF_DA_NAME_IID = 1, VIDUR__PF_DA_INT_VALUE = 4, VIDUR__PF_DA_ARRAY_VALUES = 12, /* DebugAnnotation */
+    VIDUR__PF_TD_UUID = 1, VIDUR__PF_TD_NAME = 2, VIDUR__PF_TD_PARENT_UUID = 5, VIDUR__PF_TD_COUNTER = 8, /* TrackDescriptor */
+    VIDUR__PF_TD_CHILD_ORDERING = 11, VIDUR__PF_TD_SIBLING_ORDER_RANK = 12,
+    VIDUR__PF_CD_UNIT = 3, VIDUR__PF_CD_UNIT_NAME = 6,                  /* CounterDescriptor */
+    VIDUR__PF_ID_EVENT_NAMES = 2, VIDUR__PF_ID_ANNOTATION_NAMES = 3,    /* InternedData */
+    VIDUR__PF_IID = 1, VIDUR__PF_IID_NAME = 2                           /* EventName, DebugAnnotationName */
+};
+enum { VIDUR__PF_SLICE_BEGIN = 1, VIDUR__PF_SLICE_END = 2, VIDUR__PF_COUNTER = 4 };             /* TrackEvent.Type */
+enum { VIDUR__PF_STATE_CLEARED = 1, VIDUR__PF_NEEDS_STATE = 2 };                               /* sequence_flags */
+static const char *const vidur__pf_event_names[3] = {"prefill", "decode", "mixed"};           /* slice names, iids 1-3 */
+static const char *const vidur__pf_arg_names[7] = {"batch_id", "batch_size", "request_ids", "num_tokens",
+                                                   "num_prefill_tokens", "num_decode_tokens", "total_num_tokens"}; /* iids 1-7 */
+static const char *const vidur__pf_counter_names[VIDUR__CTR_N] = {"queue length", "KV usage %", "batch size"};
+
+static int vidur__pb_key_len(int field) { return vidur__varint_len((uint64_t)field << 3); }
+static int vidur__pb_uint_len(int field, uint64_t v) { return vidur__pb_key_len(field) + vidur__varint_len(v); }
+static int vidur__pb_msg_len(int field, int len) { return vidur__pb_key_len(field) + vidur__varint_len((uint64_t)len) + len; }
+static int vidur__pb_str_len(int field, const char *str) { return vidur__pb_msg_len(field, (int)strlen(str)); }
+
+static unsigned char *vidur__pb_key(unsigned char *p, int field, int wire) { return vidur__put_varint(p, ((uint64_t)field << 3) | (uint64_t)wire); }
+static unsigned char *vidur__pb_uint(unsigned char *p, int field, uint64_t v) { return vidur__put_varint(vidur__pb_key(p, field, 0), v); }
+/* the key and length of a nested message of len bytes (its fields follow) */
+static unsigned char *vidur__pb_msg(unsigned char *p, int field, int len) { return vidur__put_varint(vidur__pb_key(p, field, 2), (uint64_t)len); }
+static unsigned char *vidur__pb_str(unsigned char *p, int field, const char *str)
+{
+    size_t n = strlen(str);
+    p = vidur__pb_msg(p, field, (int)n);
+    memcpy(p, str, n);
+    return p + n;
+}
+static unsigned char *vidur__pb_double(unsigned char *p, int field, double v)
+{
+    uint64_t b;
+    int i;
+    memcpy(&b, &v, 8);
+    p = vidur__pb_key(p, field, 1);
+    for (i = 0; i < 8; i++) *p++ = (unsigned char)(b >> (8 * i)); /* little-endian on the wire */
+    return p;
+}
+
+/* a whole TracePacket whose body (len bytes) the caller writes next; NULL when out of memory */
+static unsigned char *vidur__pf_packet(vidur__wbuf *w, int len)
+{
+    unsigned char *p = (unsigned char *)vidur__wb_room(w, (size_t)len + 16);
+    return p ? vidur__pb_msg(p, VIDUR__PF_PACKET, len) : NULL;
+}
+
+/* the tracks: one per replica, its stages and its counters below it */
+static uint64_t vidur__pf_uuid(const vidur_sim *s, int replica, int k) /* k: 0 the replica, 1 + stage, 1 + PP + counter */
+{
+    return 1 + (uint64_t)replica * (uint64_t)s->trace.stride + (uint64_t)k;
+}
+
+static int vidur__pf_track(vidur__wbuf *w, uint64_t uuid, uint64_t parent, const char *name, int rank, int counter)
+{
+    /* counter: 0 none, 1 a count, 2 a percentage */
+    int cd = counter == 1 ? vidur__pb_uint_len(VIDUR__PF_CD_UNIT, 2) : counter == 2 ? vidur__pb_str_len(VIDUR__PF_CD_UNIT_NAME, "%") : 0;
+    int td = vidur__pb_uint_len(VIDUR__PF_TD_UUID, uuid) + vidur__pb_str_len(VIDUR__PF_TD_NAME, name) +
+             (parent ? vidur__pb_uint_len(VIDUR__PF_TD_PARENT_UUID, parent) + vidur__pb_uint_len(VIDUR__PF_TD_SIBLING_ORDER_RANK, (uint64_t)rank)
+                     : vidur__pb_uint_len(VIDUR__PF_TD_CHILD_ORDERING, 3)) +
+             (counter ? vidur__pb_msg_len(VIDUR__PF_TD_COUNTER, cd) : 0);
+    unsigned char *p = vidur__pf_packet(w, vidur__pb_msg_len(VIDUR__PF_TRACK_DESCRIPTOR, td) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, 1));
+    if (!p) return 0;
+    p = vidur__pb_msg(p, VIDUR__PF_TRACK_DESCRIPTOR, td);
+    p = vidur__pb_uint(p, VIDUR__PF_TD_UUID, uuid);
+    p = vidur__pb_str(p, VIDUR__PF_TD_NAME, name);
+    if (parent) {
+        p = vidur__pb_uint(p, VIDUR__PF_TD_PARENT_UUID, parent);
+        p = vidur__pb_uint(p, VIDUR__PF_TD_SIBLING_ORDER_RANK, (uint64_t)rank);
+    } else {
+        p = vidur__pb_uint(p, VIDUR__PF_TD_CHILD_ORDERING, 3); /* EXPLICIT: stages, then counters */
+    }
+    if (counter) {
+        p = vidur__pb_msg(p, VIDUR__PF_TD_COUNTER, cd);
+        p = counter == 1 ? vidur__pb_uint(p, VIDUR__PF_CD_UNIT, 2) /* UNIT_COUNT */ : vidur__pb_str(p, VIDUR__PF_CD_UNIT_NAME, "%");
+    }
+    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, 1);
+    vidur__wb_done(w, (char *)p);
+    return 1;
+}
+
+static int vidur__pf_trace_head(const vidur_sim *s, vidur__wbuf *w, int counters)
+{
+    char name[64];
+    int r, k, ok = 1;
+    for (r = 0; r < s->num_replicas && ok; r++) {
+        uint64_t u = vidur__pf_uuid(s, r, 0);
+        int pp = s->replicas[r].info.num_pipeline_stages;
+        snprintf(name, sizeof name, "replica %d", r);
+        ok = vidur__pf_track(w, u, 0, name, 0, 0);
+        for (k = 0; k < pp && ok; k++) {
+            snprintf(name, sizeof name, "stage %d", k);
+            ok = vidur__pf_track(w, vidur__pf_uuid(s, r, 1 + k), u, name, k, 0);
+        }
+        for (k = 0; k < VIDUR__CTR_N && counters && ok; k++)
+            ok = vidur__pf_track(w, vidur__pf_uuid(s, r, 1 + pp + k), u, vidur__pf_counter_names[k], 100 + k, k == VIDUR__CTR_KV ? 2 : 1);
+    }
+    return ok;
+}
+
+/* the interned names (event and argument names), sent once with the first slice */
+static int vidur__pf_interned_len(void)
+{
+    int i, n = 0;
+    for (i = 0; i < 3; i++)
+        n += vidur__pb_msg_len(VIDUR__PF_ID_EVENT_NAMES, vidur__pb_uint_len(VIDUR__PF_IID, (uint64_t)i + 1) + vidur__pb_str_len(VIDUR__PF_IID_NAME, vidur__pf_event_names[i]));
+    for (i = 0; i < 7; i++)
+        n += vidur__pb_msg_len(VIDUR__PF_ID_ANNOTATION_NAMES, vidur__pb_uint_len(VIDUR__PF_IID, (uint64_t)i + 1) + vidur__pb_str_len(VIDUR__PF_IID_NAME, vidur__pf_arg_names[i]));
+    return n;
+}
+
+static unsigned char *vidur__pf_interned(unsigned char *p)
+{
+    int i;
+    p = vidur__pb_msg(p, VIDUR__PF_INTERNED_DATA, vidur__pf_interned_len());
+    for (i = 0; i < 3; i++) {
+        p = vidur__pb_msg(p, VIDUR__PF_ID_EVENT_NAMES, vidur__pb_uint_len(VIDUR__PF_IID, (uint64_t)i + 1) + vidur__pb_str_len(VIDUR__PF_IID_NAME, vidur__pf_event_names[i]));
+        p = vidur__pb_uint(p, VIDUR__PF_IID, (uint64_t)i + 1);
+        p = vidur__pb_str(p, VIDUR__PF_IID_NAME, vidur__pf_event_names[i]);
+    }
+    for (i = 0; i < 7; i++) {
+        p = vidur__pb_msg(p, VIDUR__PF_ID_ANNOTATION_NAMES, vidur__pb_uint_len(VIDUR__PF_IID, (uint64_t)i + 1) + vidur__pb_str_len(VIDUR__PF_IID_NAME, vidur__pf_arg_names[i]));
+        p = vidur__pb_uint(p, VIDUR__PF_IID, (uint64_t)i + 1);
+        p = vidur__pb_str(p, VIDUR__PF_IID_NAME, vidur__pf_arg_names[i]);
+    }
+    return p;
+}
+
+/* nanoseconds of a time in seconds, as the JSON trace rounds it (its microseconds to 3 decimals) */
+static uint64_t vidur__pf_ns(double t)
+{
+    uint64_t q;
+    return t > 0 && vidur__milli(t * 1e6, &q) ? q : 0;
+}
+
+/* a batch stage as a slice on its stage's track: BEGIN (name and arguments) and END packets */
+static int vidur__pf_slice(vidur__wbuf *w, const vidur_sim *s, const vidur__slice *sl, uint64_t *last_end, int *first)
+{
+    int32_t i, n = sl->size;
+    uint64_t uuid = vidur__pf_uuid(s, sl->replica, 1 + sl->stage), t0 = vidur__pf_ns(sl->t_end - sl->exec), t1;
+    uint64_t scalar[7];
+    int ann[7], te, pkt, a, k, flags = *first ? VIDUR__PF_STATE_CLEARED | VIDUR__PF_NEEDS_STATE : VIDUR__PF_NEEDS_STATE;
+    int name = sl->decode == 0 ? 1 : sl->prefill == 0 ? 2 : 3;
+    unsigned char *p;
+    t1 = t0 + vidur__pf_ns(sl->exec);
+    /* a stage runs one batch at a time: keep the rounded slices from overlapping */
+    if (t0 < last_end[uuid]) t0 = last_end[uuid];
+    if (t1 < t0) t1 = t0;
+    last_end[uuid] = t1;
+    scalar[0] = (uint64_t)sl->batch_id;
+    scalar[1] = (uint64_t)n;
+    scalar[4] = (uint64_t)sl->prefill;
+    scalar[5] = (uint64_t)sl->decode;
+    scalar[6] = (uint64_t)sl->total;
+    te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_BEGIN) + vidur__pb_uint_len(VIDUR__PF_TE_TRACK_UUID, uuid) +
+         vidur__pb_uint_len(VIDUR__PF_TE_NAME_IID, (uint64_t)name);
+    for (a = 0; a < 7; a++) {
+        ann[a] = vidur__pb_uint_len(VIDUR__PF_DA_NAME_IID, (uint64_t)a + 1);
+        if (a == 2 || a == 3) /* request_ids, num_tokens: arrays of int_value */
+            for (i = 0; i < n; i++) ann[a] += vidur__pb_msg_len(VIDUR__PF_DA_ARRAY_VALUES, vidur__pb_uint_len(VIDUR__PF_DA_INT_VALUE, sl->v[(a - 2) * n + i]));
+        else
+            ann[a] += vidur__pb_uint_len(VIDUR__PF_DA_INT_VALUE, scalar[a]);
+        te += vidur__pb_msg_len(VIDUR__PF_TE_ANNOTATION, ann[a]);
+    }
+    pkt = vidur__pb_uint_len(VIDUR__PF_TIMESTAMP, t0) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, 1) +
+          vidur__pb_uint_len(VIDUR__PF_SEQUENCE_FLAGS, (uint64_t)flags) + (*first ? vidur__pb_msg_len(VIDUR__PF_INTERNED_DATA, vidur__pf_interned_len()) : 0);
+    if (!(p = vidur__pf_packet(w, pkt))) return 0;
+    p = vidur__pb_uint(p, VIDUR__PF_TIMESTAMP, t0);
+    p = vidur__pb_msg(p, VIDUR__PF_TRACK_EVENT, te);
+    p = vidur__pb_uint(p, VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_BEGIN);
+    p = vidur__pb_uint(p, VIDUR__PF_TE_TRACK_UUID, uuid);
+    p = vidur__pb_uint(p, VIDUR__PF_TE_NAME_IID, (uint64_t)name);
+    for (a = 0; a < 7; a++) {
+        p = vidur__pb_msg(p, VIDUR__PF_TE_ANNOTATION, ann[a]);
+        p = vidur__pb_uint(p, VIDUR__PF_DA_NAME_IID, (uint64_t)a + 1);
+        if (a == 2 || a == 3)
+            for (i = 0; i < n; i++) {
+                k = vidur__pb_uint_len(VIDUR__PF_DA_INT_VALUE, sl->v[(a - 2) * n + i]);
+                p = vidur__pb_msg(p, VIDUR__PF_DA_ARRAY_VALUES, k);
+                p = vidur__pb_uint(p, VIDUR__PF_DA_INT_VALUE, sl->v[(a - 2) * n + i]);
+            }
+        else
+            p = vidur__pb_uint(p, VIDUR__PF_DA_INT_VALUE, scalar[a]);
+    }
+    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, 1);
+    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_FLAGS, (uint64_t)flags);
+    if (*first) p = vidur__pf_interned(p);
+    *first = 0;
+    vidur__wb_done(w, (char *)p);
+    te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_END) + vidur__pb_uint_len(VIDUR__PF_TE_TRACK_UUID, uuid);
+    pkt = vidur__pb_uint_len(VIDUR__PF_TIMESTAMP, t1) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, 1);
+    if (!(p = vidur__pf_packet(w, pkt))) return 0;
+    p = vidur__pb_uint(p, VIDUR__PF_TIMESTAMP, t1);
+    p = vidur__pb_msg(p, VIDUR__PF_TRACK_EVENT, te);
+    p = vidur__pb_uint(p, VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_END);
+    p = vidur__pb_uint(p, VIDUR__PF_TE_TRACK_UUID, uuid);
+    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, 1);
+    vidur__wb_done(w, (char *)p);
+    return 1;
+}
+
+static int vidur__pf_counter(vidur__wbuf *w, const vidur_sim *s, int replica, int which, double t, double v)
+{
+    uint64_t uuid = vidur__pf_uuid(s, replica, 1 + s->replicas[replica].info.num_pipeline_stages + which), ts = vidur__pf_ns(t);
+    int is_int = which != VIDUR__CTR_KV;
+    int te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_COUNTER) + vidur__pb_uint_len(VIDUR__PF_TE_TRACK_UUID, uuid) +
+             (is_int ? vidur__pb_uint_len(VIDUR__PF_TE_COUNTER_VALUE, (uint64_t)v) : vidur__pb_key_len(VIDUR__PF_TE_DOUBLE_COUNTER_VALUE) + 8);
+    int pkt = vidur__pb_uint_len(VIDUR__PF_TIMESTAMP, ts) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, 1);
+    unsigned char *p = vidur__pf_packet(w, pkt);
+    if (!p) return 0;
+    p = vidur__pb_uint(p, VIDUR__PF_TIMESTAMP, ts);
+    p = vidur__pb_msg(p, VIDUR__PF_TRACK_EVENT, te);
+    p = vidur__pb_uint(p, VIDUR__PF_TE_TYPE, VIDUR__PF_COUNTER);
+    p = vidur__pb_uint(p, VIDUR__PF_TE_TRACK_UUID, uuid);
+    p = is_int ? vidur__pb_uint(p, VIDUR__PF_TE_COUNTER_VALUE, (uint64_t)v) : vidur__pb_double(p, VIDUR__PF_TE_DOUBLE_COUNTER_VALUE, v);
+    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, 1);
+    vidur__wb_done(w, (char *)p);
+    return 1;
+}
+
+/* writes one trace file's bytes (perfetto: 0 JSON, 1 Perfetto) into w from the records; 0 with
+   err set when the records cannot be read back or memory runs out */
+static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur_error *err)
+{
+    vidur__trace *tr = &s->trace;
+    vidur__rbuf rb;
+    vidur__slice sl;
+    const unsigned char *h;
+    uint64_t *last_end = NULL;
+    int ok = 1, first = 1;
+    memset(&sl, 0, sizeof sl);
+    memset(&rb, 0, sizeof rb);
+    if (!vidur__wb_flush(&tr->rec)) {
+        vidur__set_error(err, VIDUR_ERR_IO, "the trace's temporary file: write failed");
+        return 0;
+    }
+    fflush(tr->rec.f);
+    rewind(tr->rec.f);
+    rb.f = tr->rec.f;
+    rb.cap = VIDUR__WBUF_SIZE;
+    rb.buf = (unsigned char *)VIDUR_MALLOC(rb.cap);
+    if (perfetto) last_end = (uint64_t *)vidur__calloc((size_t)vidur__pf_uuid(s, s->num_replicas, 0), sizeof(uint64_t));
+    if (!rb.buf || (perfetto && !last_end)) ok = vidur__oom(err, "trace");
+    else if (perfetto) ok = vidur__pf_trace_head(s, w, tr->perfetto);
+    else vidur__json_trace_head(s, w);
+    while (ok && (h = vidur__rb_need(&rb, 4)) != NULL) {
+        uint32_t len;
+        const unsigned char *p;
+        uint64_t u;
+        memcpy(&len, h, 4);
+        if (!(p = vidur__rb_need(&rb, 4 + (size_t)len))) break;
+        p += 4;
+        rb.pos += 4 + (size_t)len;
+        if (*p++ == 'S') {
+            int32_t i;
+            p = vidur__get_varint(p, &u);
+            sl.replica = (int)u;
+            p = vidur__get_varint(p, &u);
+            sl.stage = (int)u;
+            p = vidur__get_varint(p, &u);
+            sl.batch_id = (int64_t)u;
+            memcpy(&sl.t_end, p, 8);
+            memcpy(&sl.exec, p + 8, 8);
+            p = vidur__get_varint(p + 16, &u);
+            sl.size = (int32_t)u;
+            p = vidur__get_varint(p, &u);
+            sl.prefill = (int64_t)u;
+            p = vidur__get_varint(p, &u);
+            sl.decode = (int64_t)u;
+            p = vidur__get_varint(p, &u);
+            sl.total = (int64_t)u;
+            if (2 * (size_t)sl.size > sl.cap) {
+                uint64_t *nv = (uint64_t *)VIDUR_REALLOC(sl.v, 2 * (size_t)sl.size * sizeof(uint64_t));
+                if (!nv) {
+                    ok = vidur__oom(err, "trace");
+                    break;
+                }
+                sl.v = nv;
+                sl.cap = 2 * (size_t)sl.size;
+            }
+            for (i = 0; i < 2 * sl.size; i++) p = vidur__get_varint(p, &sl.v[i]);
+            ok = perfetto ? vidur__pf_slice(w, s, &sl, last_end, &first) : vidur__json_slice(w, &sl);
+            if (!ok) vidur__oom(err, "trace");
+        } else if (perfetto) { /* 'C': a counter */
+            int which;
+            double t, v;
+            p = vidur__get_varint(p, &u);
+            which = *p++;
+            memcpy(&t, p, 8);
+            memcpy(&v, p + 8, 8);
+            if (!(ok = vidur__pf_counter(w, s, (int)u, which, t, v))) vidur__oom(err, "trace");
+        }
+    }
+    if (ok && (rb.n != rb.pos || ferror(tr->rec.f))) {
+        vidur__set_error(err, VIDUR_ERR_IO, "the trace's temporary file: read failed");
+        ok = 0;
+    }
+    if (ok && !perfetto) vidur__wb_str(w, "\n]}\n");
+    fseek(tr->rec.f, 0, SEEK_END); /* the run may go on recording */
+    VIDUR_FREE(rb.buf);
+    VIDUR_FREE(sl.v);
+    VIDUR_FREE(last_end);
+    return ok;
+}
+
+static const char *const vidur__trace_files[2] = {"chrome_trace.json", "perfetto_trace.pftrace"};
+
+/* the size a trace file would have, without writing it (-1 with err set on failure) */
+static int64_t vidur__trace_measure(vidur_sim *s, int perfetto, vidur_error *err)
+{
+    vidur__wbuf w;
+    int64_t n = -1;
+    if (!vidur__wb_init(&w, NULL, VIDUR__WBUF_SIZE)) return vidur__oom(err, "trace") - 1;
+    if (vidur__trace_render(s, perfetto, &w, err)) n = vidur__wb_total(&w);
+    vidur__wb_free(&w);
+    return n;
+}
+
+/* The size guard: a trace file above max_trace_size_mb is not written (no viewer opens a file of
+   gigabytes); the other outputs are, and the call fails with one line giving the size and the
+   ways to a smaller trace. Below the records' upper bound nothing is measured. */
+static int vidur__write_trace(vidur_sim *s, const char *path, vidur_error *err)
+{
+    vidur__trace *tr = &s->trace;
+    double limit = s->cfg.max_trace_size_mb * 1e6, head = 1000.0;
+    int64_t size[2] = {-1, -1};
+    int fmt, r, over = -1;
+    for (r = 0; r < s->num_replicas; r++) head += 400.0 * (s->replicas[r].info.num_pipeline_stages + 1 + VIDUR__CTR_N);
+    for (fmt = 0; fmt < 2; fmt++) {
+        vidur__afile a;
+        vidur__wbuf w;
+        int ok;
+        if (!(fmt ? tr->perfetto : tr->json)) continue;
+        if (limit > 0 && tr->bound[fmt] + head > limit) {
+            if ((size[fmt] = vidur__trace_measure(s, fmt, err)) < 0) return 0;
+            if ((double)size[fmt] > limit) {
+                if (over < 0) over = fmt;
+                continue;
+            }
+        }
+        if (!vidur__aopen(&a, path, vidur__trace_files[fmt], err)) return 0;
+        if (!vidur__wb_init(&w, a.f, VIDUR__WBUF_SIZE)) {
+            vidur__aclose(&a, 0, err);
+            return vidur__oom(err, "trace");
+        }
+        ok = vidur__trace_render(s, fmt, &w, err);
+        vidur__wb_flush(&w); /* a failed write shows in ferror: vidur__aclose reports it */
+        size[fmt] = vidur__wb_total(&w);
+        vidur__wb_free(&w);
+        if (ok && limit > 0 && (double)size[fmt] > limit) { /* the bound is an upper bound: this is only a safeguard */
+            vidur__aclose(&a, 0, err);
+            if (over < 0) over = fmt;
+            continue;
+        }
+        if (!vidur__aclose(&a, ok, err)) return 0;
+    }
+    if (over >= 0) {
+        char alt[96] = "";
+        if (!over) { /* what the Perfetto file would take instead */
+            int64_t pf = size[1] >= 0 ? size[1] : vidur__trace_measure(s, 1, err);
+            if (pf >= 0 && (limit <= 0 || (double)pf <= limit))
+                snprintf(alt, sizeof alt, "--metrics_config_trace_format perfetto (%s%.1f MB), ", tr->perfetto ? "" : "about ", (double)pf / 1e6);
+        }
+        vidur__set_error(err, VIDUR_ERR_RANGE,
+                         "%s would be %.1f MB (%lld bytes), over metrics_config_max_trace_size_mb = %g: not written (the other outputs are). "
+                         "For a smaller trace: %sa batch window (--metrics_config_min_batch_index / --metrics_config_max_batch_index), "
+                         "a time window (--metrics_config_trace_start_time / --metrics_config_trace_end_time), a higher limit, "
+                         "or --no-metrics_config_enable_chrome_trace",
+                         vidur__trace_files[over], (double)size[over] / 1e6, (long long)size[over], s->cfg.max_trace_size_mb, alt);
+        return 0;
+    }
+    return 1;
 }
 
 /* ---- every output file of a run -------------------------------------------------------------- */
@@ -8432,7 +9648,7 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
     if (s->cfg.store_request_metrics) {
         if (!vidur__aopen(&a, path, "request_metrics.csv", err)) return VIDUR_ERR_IO;
-        ok = vidur__write_request_metrics(s, a.f);
+        ok = vidur__write_request_metrics(s, a.f, err);
         if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
     }
     if (!vidur__aopen(&a, path, "summary.json", err)) return VIDUR_ERR_IO;
@@ -8458,21 +9674,7 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     if (!vidur__write_batch_rows(s, path, err)) return VIDUR_ERR_IO;
     if (!vidur__write_event_trace(s, path, err)) return VIDUR_ERR_IO;
     if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
-    if (s->trace) {
-        int j;
-        if (!vidur__aopen(&a, path, "chrome_trace.json", err)) return VIDUR_ERR_IO;
-        fputs("{\"traceEvents\": [", a.f);
-        /* lane names (metadata events): one process per replica, one thread per stage */
-        for (r = 0; r < s->num_replicas; r++) {
-            fprintf(a.f, "\n{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"args\": {\"name\": \"replica %d\"}},", r, r);
-            for (j = 0; j < s->replicas[r].info.num_pipeline_stages; j++)
-                fprintf(a.f, "\n{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %d, \"tid\": %d, \"args\": {\"name\": \"stage %d\"}}%s", r, j, j,
-                        s->trace_first && r == s->num_replicas - 1 && j == s->replicas[r].info.num_pipeline_stages - 1 ? "" : ",");
-        }
-        ok = vidur__append_file(a.f, s->trace);
-        fputs("\n]}\n", a.f);
-        if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
-    }
+    if (s->trace.rec.f && !vidur__write_trace(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
     return VIDUR_OK;
 }
 
