@@ -9,15 +9,17 @@
 #                            when it cannot be installed those checks are skipped, not failed),
 #                            OpenMPI (libopenmpi-dev, openmpi-bin: the MPI capacity search,
 #                            `make mpi`), chromium and libxml2-utils (report.html screenshot and
-#                            XML checks of tests/test_report.sh); the tests that need these
-#                            optional packages are skipped, not failed, when they are absent
+#                            XML checks of tests/test_report.sh), protobuf-compiler (protoc
+#                            --decode_raw reads the Perfetto trace in tests/test_perfetto.sh);
+#                            the tests that need these optional packages are skipped, not
+#                            failed, when they are absent
 set -euo pipefail
 
 want_clang=0
 for arg in "$@"; do
     case "$arg" in
         --test) want_clang=1 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (expected --test)" >&2; exit 2 ;;
     esac
 done
@@ -100,6 +102,17 @@ if [ "$want_clang" -eq 1 ]; then
     if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
         echo "deps.sh: chromium not found; the report screenshot test will be skipped" \
              "(install with: sudo apt-get install -y chromium)"
+    fi
+fi
+# the Perfetto trace test (tests/test_perfetto.sh): protoc reads the trace; optional
+if [ "$want_clang" -eq 1 ] && ! command -v protoc >/dev/null 2>&1; then
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "deps.sh: installing protobuf-compiler for the Perfetto trace test"
+        apt_install protobuf-compiler || true
+    fi
+    if ! command -v protoc >/dev/null 2>&1; then
+        echo "deps.sh: protoc not found; the Perfetto trace test's protoc checks will be skipped" \
+             "(install with: sudo apt-get install -y protobuf-compiler)"
     fi
 fi
 exit 0

@@ -12,6 +12,7 @@
 #include "test.h"
 
 #include <float.h>
+#include <limits.h>
 #include <stdint.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -220,10 +221,12 @@ TEST(integers)
     long long i, bad = 0;
     char a[32], b[32];
     for (i = 0; i < (long long)(sizeof edges / sizeof edges[0]) + count_; i++) {
-        long long v = i < (long long)(sizeof edges / sizeof edges[0]) ? edges[i] : (long long)(rnd() >> (rnd() % 64));
-        int n = vidur__put_i64(a, (int64_t)(i & 1 ? -v : v));
+        long long v = i < (long long)(sizeof edges / sizeof edges[0]) ? edges[i] : (long long)(rnd() >> (rnd() % 64)), w;
+        int n;
+        w = (i & 1) && v != LLONG_MIN ? -v : v;
+        n = vidur__put_i64(a, (int64_t)w);
         a[n] = 0;
-        snprintf(b, sizeof b, "%lld", i & 1 ? -v : v);
+        snprintf(b, sizeof b, "%lld", w);
         if (strcmp(a, b)) {
             if (!bad) printf("  put_i64: got %s, printf %s\n", a, b);
             bad++;
