@@ -8,7 +8,8 @@
 #   make test         everything: unit tests plain and under ASan/UBSan (and TSan), the compile
 #                     matrix, the examples, every CLI/script test twice (plain and sanitized CLI);
 #                     the last line printed is "N passed, N failed"
-#   make bench        build and run bench/bench.c, then bench-search
+#   make bench        build and run bench/bench.c (simulation speed and memory, then whole CLI runs
+#                     with their outputs: time, trace size and MB/s), then bench-search
 #   make bench-search run data/search/quick.ini with build/vidur-search (wall time, simulations/s)
 #   make mpi          build/vidur-search-mpi (capacity search over MPI ranks; needs mpicc)
 #   make search-traces  build/traces/ for data/search/example.ini (from the Mooncake JSONL traces
@@ -266,8 +267,8 @@ docs: $(BUILD)/vidur
 
 # the second scenario replays a ~100,000-request conversation trace made by vidur-convgen
 BENCH_TRACE = $(BUILD)/bench_conversations.csv
-bench: $(BUILD)/bench $(BENCH_TRACE)
-	$(BUILD)/bench $(BENCH_TRACE)
+bench: $(BUILD)/bench $(BENCH_TRACE) $(BUILD)/vidur
+	$(BUILD)/bench $(BENCH_TRACE) $(BUILD)/vidur
 	@$(MAKE) --no-print-directory bench-search
 
 $(BENCH_TRACE): $(BUILD)/vidur-convgen

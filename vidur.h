@@ -908,9 +908,12 @@ VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape,
    "calibrated roofline" or "roofline". */
 VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op);
 /* Writes config.json, request_metrics.csv, summary.json, plots/, report.html, chrome_trace.json
-   (and batch_metrics.csv / operation_metrics.csv when asked) into dir (or, when dir is NULL,
-   into metrics_config_output_dir[/timestamp]). Each file is written to a temporary name and renamed.
-   The folder used is copied into out_dir (if not NULL). */
+   and/or perfetto_trace.pftrace (metrics_config_trace_format), and batch_metrics.csv /
+   operation_metrics.csv when asked, into dir (or, when dir is NULL, into
+   metrics_config_output_dir[/timestamp]). Each file is written to a temporary name and renamed.
+   The folder used is copied into out_dir (if not NULL). A trace file larger than
+   metrics_config_max_trace_size_mb is not written: the other files are, and the call returns
+   VIDUR_ERR_RANGE with a message giving its size and the options (docs/outputs.md). */
 VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err);
 VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f);
 /* Writes dir/report.html: one self-contained page (inline SVG, no scripts) with CDFs of TTFT,

@@ -3,7 +3,10 @@
    Targets (on the 2-core reference machine): >= 100,000 requests/s, peak RSS <= 200 MB;
    operator-table lookups no more than 20 % slower than the roofline; the last scenario runs
    10,000,000 requests with per-request rows off (DDSketch quantiles, about 100 s) and its peak
-   RSS must stay under 500 MB (it does not grow with the number of requests). */
+   RSS must stay under 500 MB (it does not grow with the number of requests). Then whole runs of
+   the CLI (bench TRACE VIDUR) with Vidur's default outputs, without the trace and without
+   outputs: the run with the outputs within 1.5x of the run without them at 10,000 requests, and
+   chrome_trace.json written at >= 1 GB/s. */
 #define _POSIX_C_SOURCE 200809L
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -125,6 +129,164 @@ static void print_rss(const char *note)
     printf("peak RSS             %.1f MB   (target <= 200 MB%s)\n", peak_rss_mb(), note);
 }
 
+/* ---- whole runs of the CLI with Vidur's default outputs (issue 18): what a user waits for ---- */
+
+/* the user + system seconds of the finished children so far */
+static double children_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* wall seconds of one shell command (its CPU seconds into *cpu), or -1 when it fails */
+static double wall_of(const char *cmd, double *cpu)
+{
+    double t0 = now_s(), c0 = children_cpu();
+    int rc = system(cmd);
+    *cpu = children_cpu() - c0;
+    return rc == 0 ? now_s() - t0 : -1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static long long file_bytes(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+#define OUT_DIR "build/bench_outputs"
+
+/* median wall time of runs runs of `vidur ARGS EXTRA` writing into OUT_DIR (emptied before each
+   run, untimed), and in *cpu their median CPU time (user + system: the machine may be shared);
+   *bytes gets the size of OUT_DIR/trace_file after the last run (when not NULL) */
+typedef struct timing {
+    double wall, cpu;
+} timing;
+
+static timing median_run(const char *vidur, const char *args, const char *extra, int runs, const char *trace_file, long long *bytes)
+{
+    char cmd[4096], path[256];
+    double t[16], c[16];
+    int i, n = 0;
+    timing bad = {-1, -1}, m;
+    for (i = 0; i < runs && i < 16; i++) {
+        if (system("rm -rf " OUT_DIR) != 0) return bad;
+        snprintf(cmd, sizeof cmd, "%s %s %s --metrics_config_output_dir " OUT_DIR " --no-metrics_config_timestamp_output_dir --quiet >/dev/null", vidur,
+                 args, extra);
+        if ((t[n] = wall_of(cmd, &c[n])) < 0) {
+            fprintf(stderr, "bench: failed: %s\n", cmd);
+            return bad;
+        }
+        n++;
+    }
+    if (bytes) {
+        snprintf(path, sizeof path, OUT_DIR "/%s", trace_file);
+        *bytes = file_bytes(path);
+    }
+    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    qsort(c, (size_t)n, sizeof c[0], cmp_double);
+    m.wall = t[n / 2];
+    m.cpu = c[n / 2];
+    return m;
+}
+
+/* default outputs, without the trace, without outputs, and the Perfetto trace instead: whole-process
+   medians, the ratios and the trace's writing speed; returns 0 on failure */
+static int outputs_scenario(const char *title, const char *vidur, const char *args, int runs)
+{
+    long long json = -1, pf = -1;
+    timing full = median_run(vidur, args, "", runs, "chrome_trace.json", &json);
+    timing notrace = median_run(vidur, args, "--no-metrics_config_enable_chrome_trace", runs, NULL, NULL);
+    timing none = median_run(vidur, args, "--no-metrics_config_write_metrics", runs, NULL, NULL);
+    timing perfetto = median_run(vidur, args, "--metrics_config_trace_format perfetto", runs, "perfetto_trace.pftrace", &pf);
+    if (system("rm -rf " OUT_DIR) != 0 || full.wall < 0 || notrace.wall < 0 || none.wall < 0 || perfetto.wall < 0 || json <= 0 || pf <= 0) return 0;
+    printf("%s   (medians of %d; wall / cpu)\n", title, runs);
+    printf("  whole process, Vidur's default outputs   %.3f s / %.3f s\n", full.wall, full.cpu);
+    printf("  without the Chrome trace                 %.3f s / %.3f s\n", notrace.wall, notrace.cpu);
+    printf("  without outputs (write_metrics off)      %.3f s / %.3f s\n", none.wall, none.cpu);
+    printf("  default outputs / without outputs        %.2fx / %.2fx   (target <= 1.5x at 10,000 requests)\n", full.wall / none.wall, full.cpu / none.cpu);
+    printf("  default outputs / without the trace      %.2fx / %.2fx\n", full.wall / notrace.wall, full.cpu / notrace.cpu);
+    printf("  chrome_trace.json                        %.1f MB at %.0f / %.0f MB/s (its bytes over the time it adds; target >= 1000)\n", json / 1e6,
+           json / 1e6 / (full.wall - notrace.wall), json / 1e6 / (full.cpu - notrace.cpu));
+    printf("  perfetto_trace.pftrace instead           %.1f MB (%.2fx smaller, with counter tracks) at %.0f / %.0f MB/s\n", pf / 1e6,
+           (double)json / (double)pf, pf / 1e6 / (perfetto.wall - notrace.wall), pf / 1e6 / (perfetto.cpu - notrace.cpu));
+    return 1;
+}
+
+/* the lengths file repeated: splitwise_conv has 19,366 rows, and Vidur's trace length generator
+   does not wrap around (the 100,000-request run reads the rows six times over) */
+static int repeat_rows(const char *src, const char *dst, int times)
+{
+    FILE *in = fopen(src, "rb"), *out;
+    char line[4096];
+    long body;
+    int k, ok = 1;
+    if (!in) return 0;
+    if (!(out = fopen(dst, "wb"))) {
+        fclose(in);
+        return 0;
+    }
+    if (!fgets(line, sizeof line, in)) ok = 0;
+    fputs(line, out);
+    body = ftell(in);
+    for (k = 0; k < times && ok; k++) {
+        fseek(in, body, SEEK_SET);
+        while (fgets(line, sizeof line, in)) fputs(line, out);
+    }
+    fclose(in);
+    return fclose(out) == 0 && ok;
+}
+
+static int outputs_bench(const char *vidur, const char *conv_trace)
+{
+    static const char lengths[] = "../shared/data/processed_traces/splitwise_conv.csv";
+    /* Llama-2-7B on one A100, sarathi chunk 512 / cap 128, splitwise_conv lengths capped at
+       4,096, Poisson 2 QPS, per-batch rows, no plots; the limit is lifted for the 100,000-request
+       run, whose trace is 1.1 GB (the size guard would refuse it) */
+    static const char common[] = "--replica_config_model_name meta-llama/Llama-2-7b-hf --replica_config_device a100 "
+                                 "--replica_config_network_device a100_pairwise_nvlink --cluster_config_num_replicas 1 "
+                                 "--replica_scheduler_config_type sarathi --sarathi_scheduler_config_chunk_size 512 "
+                                 "--sarathi_scheduler_config_batch_size_cap 128 --length_generator_config_type trace "
+                                 "--trace_request_length_generator_config_max_tokens 4096 --interval_generator_config_type poisson "
+                                 "--poisson_request_interval_generator_config_qps 2 --metrics_config_keep_individual_batch_metrics "
+                                 "--no-metrics_config_store_plots --metrics_config_max_trace_size_mb 0";
+    char args[2048], title[512];
+    int ok = 1, n;
+    if (file_bytes(lengths) < 0) {
+        printf("outputs: %s not found: the default-outputs scenarios are skipped\n", lengths);
+        return 1;
+    }
+    if (!repeat_rows(lengths, "build/bench_splitwise_conv_x6.csv", 6)) {
+        fprintf(stderr, "bench: cannot write build/bench_splitwise_conv_x6.csv\n");
+        return 0;
+    }
+    for (n = 10000; n <= 100000; n *= 10) {
+        snprintf(args, sizeof args, "%s --trace_request_length_generator_config_trace_file %s --synthetic_request_generator_config_num_requests %d",
+                 common, n == 10000 ? lengths : "build/bench_splitwise_conv_x6.csv", n);
+        snprintf(title, sizeof title, "outputs: %d requests, Llama-2-7B / a100, 1 replica, sarathi 512/128, splitwise_conv lengths%s, Poisson 2 QPS, per-batch rows, no plots",
+                 n, n == 10000 ? "" : " (its rows six times)");
+        ok = outputs_scenario(title, vidur, args, n == 10000 ? 5 : 3) && ok;
+    }
+    if (conv_trace) {
+        snprintf(args, sizeof args, "--replica_config_model_name meta-llama/Meta-Llama-3-8B --replica_config_device h100 "
+                                    "--replica_config_network_device h100_pairwise_nvlink --cluster_config_num_replicas 8 "
+                                    "--request_generator_config_type trace_replay --trace_request_generator_config_trace_file %s "
+                                    "--replica_scheduler_config_type vllm_v1 --cache_config_enable_prefix_caching "
+                                    "--global_scheduler_config_type sticky_lop --metrics_config_keep_individual_batch_metrics "
+                                    "--no-metrics_config_store_plots --metrics_config_max_trace_size_mb 0",
+                 conv_trace);
+        snprintf(title, sizeof title, "outputs: %s, vllm_v1 + prefix caching, sticky_lop, 8 x Meta-Llama-3-8B / h100, per-batch rows, no plots", conv_trace);
+        ok = outputs_scenario(title, vidur, args, 3) && ok;
+    }
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     static const char *const core[] = {"replica_scheduler_config_type", "sarathi", "length_generator_config_type", "lognormal",
@@ -181,5 +343,7 @@ int main(int argc, char **argv)
         printf("peak RSS             %.1f MB   (target < 500 MB however many requests; %s)\n", rss, own ? "this scenario" : "whole process");
         ok = ok && rss < 500;
     }
+    /* whole runs with the outputs: bench TRACE VIDUR (the Makefile passes build/vidur) */
+    if (argc > 2) ok = outputs_bench(argv[2], argv[1]) && ok;
     return ok ? 0 : 1;
 }
