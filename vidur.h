@@ -8346,10 +8346,17 @@ static void vidur__event_row(vidur_sim *s, double t, int type, int replica, int 
                                         "replica_stage_schedule", "batch_stage_end", "batch_end"};
     /* the ids each event type involves: replica 1, stage 2 (a global schedule has neither) */
     static const unsigned char has[] = {0, 0, 1, 3, 3, 3, 1};
+    static const char *const keys[4] = {", \"request_id\": ", ", \"replica_id\": ", ", \"stage_id\": ", ", \"batch_id\": "};
     char *p = vidur__wb_room(&s->event_rows, 256);
     size_t len;
+    int64_t ids[4];
+    int k;
     if (!(has[type] & 1)) replica = -1;
     if (!(has[type] & 2)) stage = -1;
+    ids[0] = request;
+    ids[1] = replica;
+    ids[2] = stage;
+    ids[3] = batch;
     if (s->num_event_rows++) {
         *p++ = ',';
         *p++ = '\n';
@@ -8361,22 +8368,12 @@ static void vidur__event_row(vidur_sim *s, double t, int type, int replica, int 
     memcpy(p, names[type], len);
     p += len;
     *p++ = '"';
-    if (request >= 0) {
-        VIDUR__PUT_LIT(p, ", \"request_id\": ");
-        p += vidur__put_i64(p, request);
-    }
-    if (replica >= 0) {
-        VIDUR__PUT_LIT(p, ", \"replica_id\": ");
-        p += vidur__put_i64(p, replica);
-    }
-    if (stage >= 0) {
-        VIDUR__PUT_LIT(p, ", \"stage_id\": ");
-        p += vidur__put_i64(p, stage);
-    }
-    if (batch >= 0) {
-        VIDUR__PUT_LIT(p, ", \"batch_id\": ");
-        p += vidur__put_i64(p, batch);
-    }
+    for (k = 0; k < 4; k++) /* the ids involved, -1 for none */
+        if (ids[k] >= 0) {
+            len = strlen(keys[k]);
+            memcpy(p, keys[k], len);
+            p += len + (size_t)vidur__put_i64(p + len, ids[k]);
+        }
     *p++ = '}';
     vidur__wb_done(&s->event_rows, p);
 }
