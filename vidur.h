@@ -1342,43 +1342,58 @@ static int vidur__digits(double v, int p, vidur__dig *out, vidur__dig *d15)
 static const char vidur__digit_pairs[201] = "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
                                             "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
 
-/* v in decimal into o (no terminator); returns the length (at most 20) */
-static int vidur__put_u64(char *o, uint64_t v)
+/* exactly four digits of v < 10000 */
+static void vidur__put_4d(char *o, unsigned v)
 {
-    int n, i;
-    if (v < 100) { /* most ids and token counts are short */
-        if (v < 10) {
-            o[0] = (char)('0' + v);
-            return 1;
-        }
-        o[0] = vidur__digit_pairs[v * 2];
-        o[1] = vidur__digit_pairs[v * 2 + 1];
+    memcpy(o, vidur__digit_pairs + v / 100 * 2, 2);
+    memcpy(o + 2, vidur__digit_pairs + v % 100 * 2, 2);
+}
+
+/* v < 10000 without leading zeros; returns the length */
+static int vidur__put_small(char *o, unsigned v)
+{
+    if (v < 10) {
+        o[0] = (char)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        memcpy(o, vidur__digit_pairs + v * 2, 2);
         return 2;
     }
-    if (v < 10000) {
-        unsigned hi = (unsigned)v / 100 * 2, lo = (unsigned)v % 100 * 2;
-        n = v < 1000 ? 3 : 4;
-        o[n - 1] = vidur__digit_pairs[lo + 1];
-        o[n - 2] = vidur__digit_pairs[lo];
-        o[n - 3] = vidur__digit_pairs[hi + 1];
-        if (n == 4) o[0] = vidur__digit_pairs[hi];
-        return n;
+    if (v < 1000) {
+        o[0] = (char)('0' + v / 100);
+        memcpy(o + 1, vidur__digit_pairs + v % 100 * 2, 2);
+        return 3;
     }
-    n = vidur__u64_digits(v);
-    i = n;
-    while (v >= 100) {
-        unsigned d = (unsigned)(v % 100) * 2;
-        v /= 100;
-        o[--i] = vidur__digit_pairs[d + 1];
-        o[--i] = vidur__digit_pairs[d];
+    vidur__put_4d(o, v);
+    return 4;
+}
+
+/* v in decimal into o (no terminator); returns the length (at most 20). Four digits at a time,
+   in 32-bit arithmetic below 10^16: most ids and counts are short, times have 10 - 17 digits. */
+static int vidur__put_u64(char *o, uint64_t v)
+{
+    int n;
+    uint32_t lo;
+    if (v < 10000) return vidur__put_small(o, (unsigned)v);
+    if (v < 100000000) {
+        n = vidur__put_small(o, (unsigned)(v / 10000));
+        vidur__put_4d(o + n, (unsigned)(v % 10000));
+        return n + 4;
     }
-    if (v >= 10) {
-        o[--i] = vidur__digit_pairs[v * 2 + 1];
-        o[--i] = vidur__digit_pairs[v * 2];
+    if (v < 10000000000000000ull) {
+        n = vidur__put_u64(o, v / 100000000);
     } else {
-        o[--i] = (char)('0' + v);
+        uint64_t mid = v % 10000000000000000ull / 100000000;
+        n = vidur__put_small(o, (unsigned)(v / 10000000000000000ull));
+        vidur__put_4d(o + n, (unsigned)(mid / 10000));
+        vidur__put_4d(o + n + 4, (unsigned)(mid % 10000));
+        n += 8;
     }
-    return n;
+    lo = (uint32_t)(v % 100000000);
+    vidur__put_4d(o + n, lo / 10000);
+    vidur__put_4d(o + n + 4, lo % 10000);
+    return n + 8;
 }
 
 static int vidur__put_i64(char *o, int64_t v)
