@@ -137,7 +137,7 @@
        Arrivals are generated lazily (bounded memory) but keep exactly that order.
 
        Memory planner (upstream Vidur): per device, params_layer = E*hd*(q_w + 2*kv_w) + E*hd*q_w
-       + (k*E*F)/TP (k = 3 gated, 2 plain); weights = 2 bytes * params_layer * L/PP;
+       + (k*E*F)/TP (k = 3 gated, 2 plain; hd = head_dim, E/H_q when 0); weights = 2 bytes * params_layer * L/PP;
        available = mem_gb * 2^30 * (1 - margin); kv bytes per request = 4*hd*kv_w*M*L
        (M = max tokens); slots = floor((available - weights)/kv) * PP;
        num_blocks = (M / block_size) * slots.  Llama-2-7B, A100, TP1: 7,424 blocks.
@@ -228,7 +228,12 @@ typedef struct vidur_model_spec {
     int post_attn_norm;           /* post-attention layernorm present */
     int use_bias, use_qkv_bias;
     double rope_theta, partial_rotary_factor;
+    int head_dim;                 /* per attention head; 0 = embedding_dim / num_q_heads (Vidur's
+                                     rule). Set where it differs, e.g. Mistral-Nemo: 32 x 128 on 5120 */
 } vidur_model_spec;
+
+/* The head size the operator model and the memory planner use: head_dim, or E / H_q when 0. */
+VIDURDEF int vidur_model_head_dim(const vidur_model_spec *m);
 
 typedef struct vidur_device_spec {
     char name[VIDUR_NAME_MAX];    /* "a100" */
@@ -2381,16 +2386,17 @@ static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
 
 /* ==== SECTION 5: model / device / node tables ================================================= */
 static const vidur_model_spec vidur__models[] = {
-    /* name, L, Hq, Hkv, E, F, max_pos, vocab, gated, post_attn_norm, bias, qkv_bias, rope theta, rotary */
-    {"meta-llama/Llama-2-7b-hf", 32, 32, 32, 4096, 11008, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0},
-    {"meta-llama/Llama-2-70b-hf", 80, 64, 8, 8192, 28672, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0},
-    {"meta-llama/Meta-Llama-3-8B", 32, 32, 8, 4096, 14336, 4096, 128256, 1, 1, 0, 0, 5e5, 1.0},
-    {"meta-llama/Meta-Llama-3-70B", 80, 64, 8, 8192, 28672, 8192, 128256, 1, 1, 0, 0, 5e5, 1.0},
-    {"codellama/CodeLlama-34b-Instruct-hf", 48, 64, 8, 8192, 22016, 16384, 32768, 1, 1, 0, 0, 1e6, 1.0},
-    {"internlm/internlm-20b", 60, 40, 40, 5120, 13824, 4096, 103168, 1, 1, 0, 0, 1e4, 1.0},
-    {"internlm/internlm2-20b", 48, 48, 8, 6144, 16384, 32768, 92544, 1, 1, 0, 0, 1e6, 1.0},
-    {"microsoft/phi-2", 32, 32, 32, 2560, 10240, 2048, 51200, 0, 0, 1, 1, 1e4, 0.4},
-    {"Qwen/Qwen-72B", 80, 64, 64, 8192, 24576, 32768, 152064, 1, 1, 0, 1, 1e6, 1.0},
+    /* name, L, Hq, Hkv, E, F, max_pos, vocab, gated, post_attn_norm, bias, qkv_bias, rope theta, rotary,
+       head_dim (0: E / Hq) */
+    {"meta-llama/Llama-2-7b-hf", 32, 32, 32, 4096, 11008, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0, 0},
+    {"meta-llama/Llama-2-70b-hf", 80, 64, 8, 8192, 28672, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0, 0},
+    {"meta-llama/Meta-Llama-3-8B", 32, 32, 8, 4096, 14336, 4096, 128256, 1, 1, 0, 0, 5e5, 1.0, 0},
+    {"meta-llama/Meta-Llama-3-70B", 80, 64, 8, 8192, 28672, 8192, 128256, 1, 1, 0, 0, 5e5, 1.0, 0},
+    {"codellama/CodeLlama-34b-Instruct-hf", 48, 64, 8, 8192, 22016, 16384, 32768, 1, 1, 0, 0, 1e6, 1.0, 0},
+    {"internlm/internlm-20b", 60, 40, 40, 5120, 13824, 4096, 103168, 1, 1, 0, 0, 1e4, 1.0, 0},
+    {"internlm/internlm2-20b", 48, 48, 8, 6144, 16384, 32768, 92544, 1, 1, 0, 0, 1e6, 1.0, 0},
+    {"microsoft/phi-2", 32, 32, 32, 2560, 10240, 2048, 51200, 0, 0, 1, 1, 1e4, 0.4, 0},
+    {"Qwen/Qwen-72B", 80, 64, 64, 8192, 24576, 32768, 152064, 1, 1, 0, 1, 1e6, 1.0, 0},
 };
 
 /* memory bandwidth is public spec-sheet data (A40 696 GB/s, A100-80GB SXM 2039 GB/s,
@@ -2414,6 +2420,11 @@ static const vidur_node_spec vidur__nodes[] = {
 };
 
 #define VIDUR__COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+VIDURDEF int vidur_model_head_dim(const vidur_model_spec *m)
+{
+    return m->head_dim > 0 ? m->head_dim : m->num_q_heads > 0 ? m->embedding_dim / m->num_q_heads : 0;
+}
 
 VIDURDEF int vidur_builtin_model_count(void) { return VIDUR__COUNT(vidur__models); }
 VIDURDEF const vidur_model_spec *vidur_builtin_model(int i) { return i >= 0 && i < VIDUR__COUNT(vidur__models) ? &vidur__models[i] : NULL; }
@@ -3137,8 +3148,8 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
         VIDUR__MI(num_layers) VIDUR__MI(num_q_heads) VIDUR__MI(num_kv_heads) VIDUR__MI(embedding_dim)
         VIDUR__MI(mlp_hidden_dim) VIDUR__MI(max_position_embeddings) VIDUR__MI(vocab_size) VIDUR__MI(use_gated_mlp)
         VIDUR__MI(post_attn_norm) VIDUR__MI(use_bias) VIDUR__MI(use_qkv_bias) VIDUR__MD(rope_theta)
-        VIDUR__MD(partial_rotary_factor)
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (model keys: num_layers, num_q_heads, num_kv_heads, embedding_dim, mlp_hidden_dim, max_position_embeddings, vocab_size, use_gated_mlp, post_attn_norm, use_bias, use_qkv_bias, rope_theta, partial_rotary_factor)", where, section, key);
+        VIDUR__MD(partial_rotary_factor) VIDUR__MI(head_dim)
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (model keys: num_layers, num_q_heads, num_kv_heads, embedding_dim, mlp_hidden_dim, max_position_embeddings, vocab_size, use_gated_mlp, post_attn_norm, use_bias, use_qkv_bias, rope_theta, partial_rotary_factor, head_dim)", where, section, key);
         return VIDUR_ERR_CONFIG;
     }
     if (!strncmp(section, "device.", 7)) {
@@ -3630,8 +3641,8 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
         return VIDUR_ERR_CONFIG;
     }
     if (m->num_layers <= 0 || m->num_q_heads <= 0 || m->num_kv_heads <= 0 || m->embedding_dim <= 0 || m->mlp_hidden_dim <= 0 ||
-        m->embedding_dim % m->num_q_heads) {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s: layers, heads and dimensions must be positive and embedding_dim divisible by num_q_heads", m->name);
+        m->head_dim < 0 || (m->head_dim == 0 && m->embedding_dim % m->num_q_heads)) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s: layers, heads and dimensions must be positive and embedding_dim divisible by num_q_heads (or head_dim set)", m->name);
         return VIDUR_ERR_CONFIG;
     }
     d = vidur_find_device(cfg, cfg->device);
@@ -3817,10 +3828,14 @@ VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
         const vidur_model_spec *m = vidur_find_model(cfg, cfg->model_name);
         const vidur_device_spec *d = vidur_find_device(cfg, cfg->device);
         const vidur_node_spec *n = vidur_find_node(cfg, cfg->network_device);
-        if (m)
-            fprintf(f, ",\n  \"resolved_model\": {\"num_layers\": %d, \"num_q_heads\": %d, \"num_kv_heads\": %d, \"embedding_dim\": %d, \"mlp_hidden_dim\": %d, \"vocab_size\": %d, \"use_gated_mlp\": %s, \"post_attn_norm\": %s}",
+        if (m) {
+            fprintf(f, ",\n  \"resolved_model\": {\"num_layers\": %d, \"num_q_heads\": %d, \"num_kv_heads\": %d, \"embedding_dim\": %d, \"mlp_hidden_dim\": %d, \"vocab_size\": %d, \"use_gated_mlp\": %s, \"post_attn_norm\": %s",
                     m->num_layers, m->num_q_heads, m->num_kv_heads, m->embedding_dim, m->mlp_hidden_dim, m->vocab_size,
                     m->use_gated_mlp ? "true" : "false", m->post_attn_norm ? "true" : "false");
+            /* written only when set, so the config.json of a model without one stays as it was */
+            if (m->head_dim > 0) fprintf(f, ", \"head_dim\": %d", m->head_dim);
+            fputc('}', f);
+        }
         if (d) {
             fputs(",\n  \"resolved_device\": {\"fp16_tflops\": ", f);
             vidur__json_number(f, d->fp16_tflops);
@@ -4140,7 +4155,8 @@ VIDURDEF void vidur_config_print_help(FILE *f)
     fputs("\nUser-defined tables (INI only):\n"
           "  [model.NAME]  num_layers num_q_heads num_kv_heads embedding_dim mlp_hidden_dim vocab_size\n"
           "                max_position_embeddings use_gated_mlp post_attn_norm use_bias use_qkv_bias\n"
-          "                rope_theta partial_rotary_factor   (unset keys: Llama-2-7B's values)\n"
+          "                rope_theta partial_rotary_factor head_dim   (unset keys: Llama-2-7B's values;\n"
+          "                head_dim 0 = embedding_dim / num_q_heads)\n"
           "  [device.NAME] fp16_tflops total_memory_gb memory_bandwidth_gbps price_per_hour\n"
           "  [node.NAME]   device num_devices_per_node intra_node_bandwidth_gbps inter_node_bandwidth_gbps link_latency_us\n", f);
 }
@@ -5279,11 +5295,11 @@ VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const
     int64_t E = m->embedding_dim, hd, qw, kvw, F = m->mlp_hidden_dim, k = m->use_gated_mlp ? 3 : 2, Ls;
     double kv_total;
     memset(out, 0, sizeof *out);
-    if (tp <= 0 || pp <= 0 || m->num_q_heads % tp || m->num_layers % pp || E % m->num_q_heads) {
+    if (tp <= 0 || pp <= 0 || m->num_q_heads % tp || m->num_layers % pp || (m->head_dim <= 0 && E % m->num_q_heads)) {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s cannot be split with TP=%d PP=%d", m->name, tp, pp);
         return VIDUR_ERR_CONFIG;
     }
-    hd = E / m->num_q_heads;
+    hd = vidur_model_head_dim(m);
     qw = m->num_q_heads / tp;
     kvw = vidur__ceil_div(m->num_kv_heads, tp);
     Ls = m->num_layers / pp;
@@ -5314,7 +5330,7 @@ VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m
     int64_t hd, kvw, per_token;
     double tokens;
     if (r != VIDUR_OK && r != VIDUR_ERR_MEMORY) return r;
-    hd = m->embedding_dim / m->num_q_heads;
+    hd = vidur_model_head_dim(m);
     kvw = vidur__ceil_div(m->num_kv_heads, tp);
     per_token = 2 * 2 * hd * kvw * (m->num_layers / pp);
     tokens = floor((out->available_bytes - (double)out->param_bytes) / (double)per_token);
@@ -6694,7 +6710,7 @@ static double vidur__gemm(const vidur_roofline *r, const vidur__eff *e, double m
 static double vidur__roofline_eval(const vidur_roofline *r, const vidur__eff *e, int op, int64_t k1, int64_t k2)
 {
     const vidur_model_spec *m = &r->model;
-    double E = m->embedding_dim, hd = (double)m->embedding_dim / m->num_q_heads;
+    double E = m->embedding_dim, hd = (double)vidur_model_head_dim(m);
     double qw = (double)(m->num_q_heads / r->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, r->tp);
     double F = (double)m->mlp_hidden_dim / r->tp, T = (double)k1;
     switch (op) {
@@ -8139,7 +8155,7 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
 static double vidur__stage_mfu(const vidur_sim *s, const vidur_replica *rep, const vidur__batch_ex *b, double exec)
 {
     double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
-    double hd = (double)s->model->embedding_dim / s->model->num_q_heads;
+    double hd = (double)vidur_model_head_dim(s->model);
     double qw = (double)(s->model->num_q_heads / rep->info.tensor_parallel_size);
     double flops = 2.0 * b->shape.flops_tokens_sum * (double)s->plan.params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
     return exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * 1099511627776.0) : 0;
@@ -9142,7 +9158,7 @@ static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error 
                 "\"attention_head_dim\": %d, \"q_heads_per_tensor_parallel_worker\": %d, \"kv_heads_per_tensor_parallel_worker\": %d, "
                 "\"max_request_tokens\": %lld, \"per_device_flops\": %s}",
                 r ? "," : "", r, s->model->name, s->device->name, s->node->name, in->tensor_parallel_size, in->num_pipeline_stages,
-                s->model->num_layers / in->num_pipeline_stages, s->model->embedding_dim / s->model->num_q_heads,
+                s->model->num_layers / in->num_pipeline_stages, vidur_model_head_dim(s->model),
                 s->model->num_q_heads / in->tensor_parallel_size,
                 (int)vidur__ceil_div(s->model->num_kv_heads, in->tensor_parallel_size), (long long)in->max_tokens, fl);
     }

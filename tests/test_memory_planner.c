@@ -261,6 +261,45 @@ TEST(test_no_room_for_one_request)
     CHECK(plan("meta-llama/Llama-2-7b-hf", "a40", 1, 1, 0.6, 32768, 16, &p, &e) != VIDUR_OK);
 }
 
+/* Explicit head_dim (Mistral-Nemo-12B: L 40, H_q 32, H_kv 8, E 5120, F 14336, head_dim 128, so the
+   query width 32*128 = 4,096 is not E = 5,120), H100, TP1, the token planner (vllm_v1).
+   E*hd = 655,360; q_w = 32, kv_w = 8.
+   params_layer = 655,360*(32+16) + 655,360*32 + 3*5120*14336
+                = 31,457,280 + 20,971,520 + 220,200,960 = 272,629,760
+   param_bytes  = 2 * 272,629,760 * 40 = 21,810,380,800
+   kv per token = 4*128*8*40 = 163,840
+   tokens       = floor((77,309,411,328 - 21,810,380,800) / 163,840) = floor(338,739.2) = 338,739
+   num_blocks   = 338,739 // 16 = 21,171
+   With head_dim 0, Vidur's rule would give E / H_q = 160 instead: a different model (checked below). */
+TEST(test_explicit_head_dim_mistral_nemo)
+{
+    vidur_config c;
+    vidur_error e;
+    vidur_memory_plan p;
+    const vidur_model_spec *m;
+    vidur_config_init(&c);
+    REQUIRE(vidur_config_load_ini_string(&c,
+                                         "[model.mistralai/Mistral-Nemo-Instruct-2407]\n"
+                                         "num_layers = 40\nnum_q_heads = 32\nnum_kv_heads = 8\nembedding_dim = 5120\n"
+                                         "mlp_hidden_dim = 14336\nhead_dim = 128\n",
+                                         "nemo.ini", &e) == VIDUR_OK);
+    m = vidur_find_model(&c, "mistralai/Mistral-Nemo-Instruct-2407");
+    REQUIRE(m != NULL);
+    CHECK_EQ_INT(vidur_model_head_dim(m), 128);
+    REQUIRE(vidur_memory_plan_compute_tokens(m, vidur_find_device(&c, "h100"), 1, 1, 0.1, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 272629760LL);
+    CHECK_EQ_INT(p.param_bytes, 21810380800LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 163840LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 338739);
+    CHECK_EQ_INT(p.num_blocks, 21171);
+    /* head_dim 0: Vidur's rule, E / H_q = 160 */
+    REQUIRE(vidur_config_set_ini(&c, "model.mistralai/Mistral-Nemo-Instruct-2407", "head_dim", "0", &e) == VIDUR_OK);
+    CHECK_EQ_INT(vidur_model_head_dim(m), 160);
+    /* every built-in model keeps Vidur's rule (head_dim 0) */
+    CHECK_EQ_INT(vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf")->head_dim, 0);
+    CHECK_EQ_INT(vidur_model_head_dim(vidur_find_model(NULL, "microsoft/phi-2")), 80);
+}
+
 int main(void)
 {
     vidur_config_init(&cfg);
@@ -276,5 +315,6 @@ int main(void)
     RUN_TEST(test_phi2_a40_plain_mlp);
     RUN_TEST(test_70b_does_not_fit_a40);
     RUN_TEST(test_no_room_for_one_request);
+    RUN_TEST(test_explicit_head_dim_mistral_nemo);
     return test_finish();
 }

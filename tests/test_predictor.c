@@ -367,6 +367,39 @@ TEST(test_calibration)
     CHECK_NEAR(got, 1.5 * ideal + 0.01, 1e-15);
 }
 
+/* Explicit head_dim in the roofline: Mistral-Nemo (E 5120, 32 q heads x 128, 8 kv heads) on an
+   H100 (1000 TFLOP/s, 3352 GB/s) at efficiency 1, TP 1, T = 1024 tokens.
+   attn_pre_proj  = GEMM 1024 x 128*(32+2*8) = 6144 x 5120: 2*1024*6144*5120 / 1e15 s (compute-bound:
+                    its bytes 2*(1024*5120 + 5120*6144 + 1024*6144) / 3352e9 are 0.026 ms < 0.064 ms)
+   attn_post_proj = GEMM 1024 x 5120 x (128*32 = 4096): 2*1024*5120*4096 / 1e15 s
+   attn_decode (8 requests x 1000 context): bytes 4*8*1000*128*8 + 4*8*128*32 = 32,899,072 over
+                    3352e9 B/s (memory-bound: 4*8*1000*128*32 FLOPs take 0.00013 ms)
+   With Vidur's rule (head_dim 0) the q width would be E = 5120 and every one of these larger. */
+TEST(test_head_dim_roofline)
+{
+    vidur_roofline r;
+    vidur_config c;
+    vidur_error e;
+    vidur_config_init(&c);
+    REQUIRE(vidur_config_load_ini_string(&c,
+                                         "[model.nemo]\nnum_layers = 40\nnum_q_heads = 32\nnum_kv_heads = 8\n"
+                                         "embedding_dim = 5120\nmlp_hidden_dim = 14336\nhead_dim = 128\n",
+                                         "nemo.ini", &e) == VIDUR_OK);
+    memset(&r, 0, sizeof r);
+    r.model = *vidur_find_model(&c, "nemo");
+    r.device = *vidur_find_device(NULL, "h100");
+    r.node = *vidur_find_node(NULL, "h100_dgx");
+    r.tp = r.pp = 1;
+    r.p = c.roofline;
+    r.p.compute_efficiency = r.p.attention_efficiency = r.p.memory_efficiency = r.p.network_efficiency = 1;
+    r.p.kernel_launch_overhead_ms = 0;
+    CHECK_NEAR(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_PRE_PROJ, 1024, 0), 2.0 * 1024 * 6144 * 5120 / 1e15 * 1e3, 1e-12);
+    CHECK_NEAR(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_POST_PROJ, 1024, 0), 2.0 * 1024 * 5120 * 4096 / 1e15 * 1e3, 1e-12);
+    CHECK_NEAR(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_DECODE, 8, 1000), 32899072.0 / 3352e9 * 1e3, 1e-12);
+    r.model.head_dim = 0; /* 5120 / 32 = 160 per head: a larger q projection */
+    CHECK(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_POST_PROJ, 1024, 0) > 2.0 * 1024 * 5120 * 5120 / 1e15 * 1e3 - 1e-12);
+}
+
 int main(void)
 {
     RUN_TEST(test_batch_keys);
@@ -375,5 +408,6 @@ int main(void)
     RUN_TEST(test_table_file_and_policy);
     RUN_TEST(test_bad_table_files);
     RUN_TEST(test_calibration);
+    RUN_TEST(test_head_dim_roofline);
     return test_finish();
 }

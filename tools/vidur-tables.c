@@ -679,7 +679,7 @@ static int op_optional(int op)
 /* sorts a table's ops by enum value and TPs ascending when created; we create in that order */
 /* the columns of one mlp.csv: model keys, token count, TP, and each operator's median time */
 typedef struct mlp_cols {
-    int ch, ckv, ce, cf, cv, cg, cn, ctp;
+    int ch, ckv, ce, cf, cv, cg, cn, ctp, chd;
     int op[VIDUR_OP_COUNT];
 } mlp_cols;
 
@@ -695,6 +695,7 @@ static void mlp_cols_find(const csv *C, mlp_cols *M)
     M->cg = csv_col(C, "use_gated_mlp", 1);
     M->cn = csv_col(C, "num_tokens", 1);
     M->ctp = csv_col(C, "num_tensor_parallel_workers", 1);
+    M->chd = csv_col(C, "head_dim", 0); /* ours, optional: n_embd / n_head when absent or 0 */
     for (i = 0; i < 9; i++) {
         snprintf(name, sizeof name, "time_stats.%s.median", vidur_op_name(mlp_ops[i]));
         M->op[mlp_ops[i]] = csv_col(C, name, !op_optional(mlp_ops[i]));
@@ -704,9 +705,34 @@ static void mlp_cols_find(const csv *C, mlp_cols *M)
 /* the spec's row filter: the row profiles this model */
 static int mlp_row_matches(const rowctx *r, const mlp_cols *M, const vidur_model_spec *m)
 {
-    return field_num(r, M->ch, 0) == m->num_q_heads && field_num(r, M->ckv, 0) == m->num_kv_heads &&
-           field_num(r, M->ce, 0) == m->embedding_dim && field_num(r, M->cf, 0) == m->mlp_hidden_dim &&
-           field_num(r, M->cv, 0) == m->vocab_size && field_bool(r, M->cg) == (m->use_gated_mlp != 0);
+    double h = field_num(r, M->ch, 0), e = field_num(r, M->ce, 0), hd = field_num(r, M->chd, 1);
+    if (hd == 0 && h > 0) hd = e / h;
+    return h == m->num_q_heads && field_num(r, M->ckv, 0) == m->num_kv_heads && e == m->embedding_dim &&
+           field_num(r, M->cf, 0) == m->mlp_hidden_dim && field_num(r, M->cv, 0) == m->vocab_size &&
+           field_bool(r, M->cg) == (m->use_gated_mlp != 0) && hd == vidur_model_head_dim(m);
+}
+
+/* the model columns of one attention.csv; head_dim is ours and optional: without it a row's
+   head size is n_embd / n_q_head (Vidur's profiles), which must then be the model's */
+typedef struct attn_cols {
+    int ce, cq, ckv, cb, chd;
+} attn_cols;
+
+static void attn_cols_find(const csv *C, attn_cols *A)
+{
+    A->ce = csv_col(C, "n_embd", 1);
+    A->cq = csv_col(C, "n_q_head", 1);
+    A->ckv = csv_col(C, "n_kv_head", 1);
+    A->cb = csv_col(C, "block_size", 1);
+    A->chd = csv_col(C, "head_dim", 0);
+}
+
+static int attn_row_matches(const rowctx *r, const attn_cols *A, const vidur_model_spec *m)
+{
+    double e = field_num(r, A->ce, 0), q = field_num(r, A->cq, 0), hd = field_num(r, A->chd, 1);
+    if (hd == 0 && q > 0) hd = e / q;
+    return e == m->embedding_dim && q == m->num_q_heads && field_num(r, A->ckv, 0) == m->num_kv_heads &&
+           field_num(r, A->cb, 0) == 16 && hd == vidur_model_head_dim(m);
 }
 
 static int cmp_int(const void *a, const void *b) { int x = *(const int *)a, y = *(const int *)b; return x < y ? -1 : x > y; }
@@ -791,17 +817,16 @@ static void load_compute(combo *c)
         for (fi = 0; fi < nfile; fi++) csv_read(&cs[fi], &g_files[c->files[K_ATTN][fi]], &seen);
         for (fi = 0; fi < nfile; fi++) {
             const csv *C = &cs[fi];
-            int ce = csv_col(C, "n_embd", 1), cq = csv_col(C, "n_q_head", 1), ckv = csv_col(C, "n_kv_head", 1),
-                cb = csv_col(C, "block_size", 1), ctp = csv_col(C, "num_tensor_parallel_workers", 1);
+            int ctp = csv_col(C, "num_tensor_parallel_workers", 1);
+            attn_cols A;
+            attn_cols_find(C, &A);
             for (k = 0; k < C->nrows; k++) {
                 rowctx r;
                 double tp;
                 row_split(&r, C, k, &fields, &fcap);
                 tp = field_num(&r, ctp, 0);
                 if (tp < 1 || tp > 1024 || tp != (int)tp) die("%s:%d: field 'num_tensor_parallel_workers': not a TP degree: '%s'", C->path, r.line, r.f[ctp]);
-                if (field_num(&r, ce, 0) == m->embedding_dim && field_num(&r, cq, 0) == m->num_q_heads &&
-                    field_num(&r, ckv, 0) == m->num_kv_heads && field_num(&r, cb, 0) == 16)
-                    ntp = add_tp(tps, ntp, (int)tp);
+                if (attn_row_matches(&r, &A, m)) ntp = add_tp(tps, ntp, (int)tp);
             }
         }
         base = g_ntabs;
@@ -809,12 +834,13 @@ static void load_compute(combo *c)
             for (j = 0; j < 3; j++) new_table(c->device, c->model, "", tps[i], aops[j], aops[j] == VIDUR_OP_ATTN_KV_CACHE_SAVE ? 1 : 2);
         for (fi = 0; fi < nfile; fi++) {
             const csv *C = &cs[fi];
-            int ce = csv_col(C, "n_embd", 1), cq = csv_col(C, "n_q_head", 1), ckv = csv_col(C, "n_kv_head", 1),
-                cb = csv_col(C, "block_size", 1), ctp = csv_col(C, "num_tensor_parallel_workers", 1),
+            int ctp = csv_col(C, "num_tensor_parallel_workers", 1),
                 cbs = csv_col(C, "batch_size", 1), cpc = csv_col(C, "prefill_chunk_size", 1),
                 ckvs = csv_col(C, "kv_cache_size", 1), cdec = csv_col(C, "time_stats.attn_decode.median", 1),
                 cpre = csv_col(C, "time_stats.attn_prefill.median", 1),
                 csave = csv_col(C, "time_stats.attn_kv_cache_save.median", 0);
+            attn_cols A;
+            attn_cols_find(C, &A);
             for (k = 0; k < C->nrows; k++) {
                 rowctx r;
                 int tp, ti;
@@ -824,9 +850,7 @@ static void load_compute(combo *c)
                 pc = field_num(&r, cpc, 0);
                 kv = field_num(&r, ckvs, 0);
                 save = field_num(&r, csave, 1);
-                if (!(field_num(&r, ce, 0) == m->embedding_dim && field_num(&r, cq, 0) == m->num_q_heads &&
-                      field_num(&r, ckv, 0) == m->num_kv_heads && field_num(&r, cb, 0) == 16))
-                    continue;
+                if (!attn_row_matches(&r, &A, m)) continue;
                 tp = (int)field_num(&r, ctp, 0);
                 for (ti = 0; ti < ntp && tps[ti] != tp; ti++) {}
                 {
