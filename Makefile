@@ -1,7 +1,7 @@
 # vidur.h - build, test and install.
 #
 #   make              build/vidur (the CLI) and every examples/*.c into build/examples/
-#   make deps         check (and, as root, install) libinih-dev and libstb-dev
+#   make deps         check (and, as root, install) libinih-dev, libstb-dev and libjansson-dev
 #   make run          simulate data/default.ini
 #   make check        the quick loop (well under a minute): the unit tests (plain build), the
 #                     examples and the golden scenarios; last line "N passed, N failed"
@@ -66,7 +66,7 @@ LIB_CPPFLAGS := -DVIDUR_TABLES_EXTERN
 NO_TABLES      := $(BUILD)/tests/no_tables.o
 ASAN_NO_TABLES := $(BUILD)/asan/no_tables.o
 
-.PHONY: all deps run check check-build test test-build tsan-test bench docs tables install uninstall clean mpi bench-search search-traces
+.PHONY: calibration-tables all deps run check check-build test test-build tsan-test bench docs tables install uninstall clean mpi bench-search search-traces
 .DELETE_ON_ERROR:
 
 TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
@@ -76,7 +76,7 @@ MPICC ?= mpicc
 HAVE_MPICC := $(shell command -v $(MPICC) 2>/dev/null)
 SEARCH_TEST_BINS := $(BUILD)/vidur-search $(BUILD)/asan/vidur-search $(if $(HAVE_MPICC),$(BUILD)/vidur-search-mpi)
 
-all: $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(BUILD)/vidur-search
+all: $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader $(TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(BUILD)/vidur-search $(BUILD)/vidur-calibrate
 
 deps:
 	@bash scripts/deps.sh $(DEPS_FLAGS)
@@ -164,6 +164,17 @@ $(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h vidur_search.h $(LIB) $(TA
 	@mkdir -p $(@D)
 	$(call LINK_LIB,$(CFLAGS),$<,$(LIB) $(TABLES_LIB))
 
+# fits the engine model to measurements of a real engine (docs/engine_model.md); JSON via jansson
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+# (its own copy of the implementation, as the tests that define VIDUR_IMPLEMENTATION)
+$(BUILD)/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(TABLES_LIB)
+	@mkdir -p $(@D)
+	$(call LINK_LIB,$(CFLAGS) $(LIB_CPPFLAGS) -pthread,$<,$(TABLES_LIB)) $(JANSSON_LIBS)
+
+$(BUILD)/asan/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(TABLES_LIB)
+	@mkdir -p $(@D)
+	$(call LINK_LIB,$(ASAN_CFLAGS) $(LIB_CPPFLAGS) -pthread,$<,$(TABLES_LIB)) $(JANSSON_LIBS)
+
 # trace tools (plain C99 + libc): Mooncake JSONL -> trace CSV, synthetic conversation traces
 $(TOOLS): $(BUILD)/%: tools/%.c tools/vidur_trace_out.h
 	@mkdir -p $(@D)
@@ -191,7 +202,7 @@ run: deps $(BUILD)/vidur
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
-test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/plugins/spf.so $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(SEARCH_TEST_BINS) tsan-test
+test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/plugins/spf.so $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(BUILD)/vidur-calibrate $(BUILD)/asan/vidur-calibrate $(SEARCH_TEST_BINS) tsan-test
 
 # tests/test_threads.c under ThreadSanitizer (build/tsan/), when the compiler has TSan and its
 # programs run on this machine; tests/run.sh runs it when it is there
@@ -300,3 +311,11 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# operator tables of LLMServingSim's bench GPUs (data/calibration/vllm_v0_15/bench/*.ini), trained
+# by vidur-tables from the profiles in ../shared/validation/llmservingsim (not committed)
+LSS := ../shared/validation/llmservingsim
+calibration-tables: $(BUILD)/vidur-tables
+	@mkdir -p $(BUILD)/calibration
+	for d in rtx4090 rtxpro6000; do $(BUILD)/vidur-tables --profiling-dir $(LSS)/profiles --config $(LSS)/devices.ini \
+	    --device $$d --model meta-llama/Llama-3.1-8B --vtab $(BUILD)/calibration/$$d.vtab --quiet || exit 1; done

@@ -295,6 +295,34 @@ typedef struct vidur_predictor_params {
     char table_file[VIDUR_PATH_MAX];  /* ours: a table file from vidur-tables ("" = compiled-in tables) */
 } vidur_predictor_params;
 
+/* Engine model ([engine_config], docs/engine_model.md): what a real serving stack adds to the
+   operator times. profile "vidur" (the default) is Vidur's model, unchanged, and takes none of
+   the other keys; "vllm_v0_15" models vLLM 0.15's v1 engine behind its OpenAI server: the
+   front-end (HTTP, tokenisation, detokenisation, streaming), async scheduling, a per-iteration
+   overhead, the LM head, decode attention at the engine's bandwidth, CUDA-graph decode with the
+   custom all-reduce. A negative value (the default) means the profile's built-in value, which
+   was fitted on the real-engine development set (vidur-calibrate); vidur_engine_resolve gives
+   the values in effect. */
+typedef struct vidur_engine_params {
+    char profile[32];                    /* vidur | vllm_v0_15 */
+    double frontend_input_ms;            /* client send -> request in the engine's queue (fitted) */
+    double frontend_input_us_per_token;  /* + tokenisation, per prompt token */
+    double frontend_output_ms;           /* token leaves the engine -> client has it */
+    double frontend_stream_us_per_token; /* front-end work per streamed token (a FIFO per replica) */
+    int async_scheduling;                /* 1: a new request joins the batch after next (vLLM v1) */
+    double step_overhead_ms;             /* per iteration, GPU idle (fitted) */
+    double cpu_step_ms;                  /* per iteration: scheduler, input preparation, outputs */
+    double cpu_per_request_us;           /* + per request in the batch (hidden behind the GPU when async) */
+    double gemm_memory_efficiency;       /* memory-bound GEMMs and the LM head: fraction of HBM bandwidth */
+    double decode_attention_efficiency;  /* decode attention: fraction of HBM bandwidth (0: operator tables) (fitted) */
+    int table_file_attention;            /* 1: decode attention from a table_file's measured table where it has one */
+    double layer_overhead_us;            /* fixed GPU cost per layer beyond its operators */
+    double custom_allreduce_max_kib;     /* all-reduce messages up to this: custom all-reduce; larger: NCCL */
+    double custom_allreduce_latency_us;  /* custom all-reduce: fixed cost per call (fitted) */
+    double custom_allreduce_bus_efficiency; /* custom all-reduce: fraction of the node's link bandwidth */
+    int lm_head;                         /* 1: the LM head GEMM on the last stage */
+} vidur_engine_params;
+
 struct vidur_global_scheduler_api;
 struct vidur_replica_scheduler_api;
 typedef struct vidur_replica vidur_replica;
@@ -406,10 +434,18 @@ typedef struct vidur_config {
     /* trace_replay request generator */
     int64_t trace_replay_seed; int trace_replay_max_tokens; char trace_replay_file[VIDUR_PATH_MAX];
     int64_t trace_replay_num_requests;            /* -1 = every row */
+    /* shared_prefix request generator (ours): inference-perf's shared_prefix data in load stages */
+    int64_t shared_prefix_seed;
+    int shared_prefix_num_groups, shared_prefix_num_prompts_per_group, shared_prefix_system_prompt_len,
+        shared_prefix_question_len, shared_prefix_output_len, shared_prefix_bos_tokens, shared_prefix_max_tokens;
+    double shared_prefix_prompt_tokens_mean, shared_prefix_prompt_tokens_sd, shared_prefix_stage_gap;
+    char shared_prefix_stages[256], shared_prefix_load_type[16];
     double trace_replay_prefill_scale_factor, trace_replay_decode_scale_factor, trace_replay_time_scale_factor;
     /* execution_time_predictor_config */
     char predictor_type[VIDUR_NAME_MAX];          /* random_forrest | linear_regression | roofline */
     vidur_predictor_params random_forrest, linear_regression, roofline;
+    /* engine_config (ours): the engine model on top of the operator times */
+    vidur_engine_params engine;
     /* metrics_config */
     int write_metrics, write_json_trace, enable_chrome_trace, save_table_to_wandb;
     int store_plots, store_operation_metrics, store_token_completion_metrics, store_request_metrics;
@@ -488,6 +524,17 @@ VIDURDEF vidur_key_info vidur_config_key_info(int index);
 /* Active replica scheduler parameters (the section of replica_scheduler_type). */
 VIDURDEF const vidur_replica_scheduler_params *vidur_config_replica_params(const vidur_config *cfg);
 VIDURDEF const vidur_predictor_params *vidur_config_predictor_params(const vidur_config *cfg);
+/* The engine model's values in effect: each negative field of cfg->engine replaced by the
+   profile's built-in value (profile "vidur": every term off). */
+VIDURDEF void vidur_engine_resolve(const vidur_config *cfg, vidur_engine_params *out);
+/* 1 when cfg selects an engine profile other than Vidur's. */
+VIDURDEF int vidur_engine_active(const vidur_config *cfg);
+/* Load stages "RATExDURATION[;RATExDURATION...]" (requests/s x seconds), as the shared_prefix
+   generator takes them: returns the number of stages (at most max) with their rates and
+   durations, or -1 with err set. Stage k holds (int64_t)(rate[k] x duration[k]) requests, in
+   id order after the earlier stages'. */
+#define VIDUR_MAX_STAGES 64
+VIDURDEF int vidur_load_stages_parse(const char *text, double *rate, double *duration, int max, vidur_error *err);
 
 VIDURDEF const vidur_model_spec *vidur_find_model(const vidur_config *cfg, const char *name);
 VIDURDEF const vidur_device_spec *vidur_find_device(const vidur_config *cfg, const char *name);
@@ -534,6 +581,9 @@ struct vidur_request {
     /* arrival-time values kept for metrics */
     int32_t arrival_num_prefill_tokens, arrival_num_decode_tokens;
     double inter_arrival_delay;   /* < 0 for the first request */
+    /* as the client sees them (the engine model's front-end; Vidur's model: arrived_at,
+       prefill_completed_at, completed_at): arrived_at is then when the engine got the request */
+    double client_arrived_at, client_first_token_at, client_last_token_at;
     /* free for plug-ins */
     void *user;
     int64_t user_i64;
@@ -707,6 +757,7 @@ typedef struct vidur_batch_shape {
     int64_t prefill_chunk;       /* round(sqrt(sum c_i^2)) */
     double flops_tokens_sum;     /* sum c_i (for MFU) */
     double flops_attn_sum;       /* sum c_i (c_i + p_i) (for MFU) */
+    int32_t num_sampled;         /* requests that emit a token: decodes and prefills that finish */
 } vidur_batch_shape;
 
 typedef struct vidur_stage_time {
@@ -810,6 +861,17 @@ VIDURDEF double vidur_roofline_op_time_ms(void *roofline_state, int op, int64_t 
 VIDURDEF void vidur_stage_time_compute(const vidur_predictor_api *pred, const vidur_model_spec *m,
                                        const vidur_predictor_params *p, int tp, int pp, int stage,
                                        const vidur_batch_shape *shape, vidur_stage_time *out);
+/* table_ops bit (beside the operator bits): decode attention comes from a table_file's table */
+#define VIDUR_ENGINE_TABLE_FILE_ATTENTION (1u << 31)
+/* The engine model's stage time (docs/engine_model.md): the operators of `pred` where bit op of
+   table_ops says a profiled table gives them (measured kernels), the engine's roofline for the
+   other token-wise operators (`roof`: model, device, node and the device's calibration), decode
+   attention at the engine's bandwidth, all-reduce, LM head and the per-iteration overhead as
+   the engine runs them. e is a resolved vidur_engine_params. op_ms, model_time (GPU) and
+   cpu_overhead (the iteration's exposed overhead) are filled as by vidur_stage_time_compute. */
+VIDURDEF void vidur_engine_stage_time_compute(const vidur_predictor_api *pred, const vidur_roofline *roof, unsigned table_ops,
+                                              const vidur_engine_params *e, int stage, const vidur_batch_shape *shape,
+                                              vidur_stage_time *out);
 
 /* ---- metrics ----------------------------------------------------------------------------- */
 typedef enum vidur_metric {
@@ -1023,6 +1085,8 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
        11  replica schedulers: vllm, sarathi, orca, faster_transformer, lightllm; vllm_v1
        12  routers (global schedulers)
        13  execution time: batch keys, roofline, operator tables, the table predictor
+       13a engine model: the vllm_v0_15 profile (front-end, async scheduling, iteration overhead,
+           the engine's roofline, custom all-reduce, LM head)
        14  simulation loop: vidur_sim_create, event handlers, vidur_sim_step / _run, destroy
        15  metrics: summary, summary.json, request_metrics.csv
        16  output files: plots/, batch and operation rows, event trace, vidur_sim_write_outputs
@@ -2522,6 +2586,30 @@ typedef struct vidur__key {
     VIDUR__K(sec, "kernel_launch_overhead_ms", DOUBLE, f.kernel_launch_overhead_ms, "0.005", 0, 1e3, "Roofline: fixed cost of one kernel (ms)."), \
     VIDUR__K(sec, "table_file", STRING, f.table_file, "", 1, 0, "Ours: operator tables written by vidur-tables --vtab (empty: the compiled-in tables).")
 
+/* The vllm_v0_15 engine profile's built-in values (docs/engine_model.md). The ones marked
+   fitted come from vidur-calibrate on the real-engine development set (data/calibration/); the
+   others are physical estimates the development set cannot pin down. Also in the keys' help. */
+#define VIDUR__V015_FRONTEND_INPUT_MS 2.57               /* fitted */
+#define VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN 6.48
+#define VIDUR__V015_FRONTEND_OUTPUT_MS 1.0
+#define VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN 20.0
+#define VIDUR__V015_ASYNC_SCHEDULING 1
+#define VIDUR__V015_STEP_OVERHEAD_MS 0.11                /* fitted */
+#define VIDUR__V015_CPU_STEP_MS 1.5
+#define VIDUR__V015_CPU_PER_REQUEST_US 20.0
+#define VIDUR__V015_GEMM_MEMORY_EFFICIENCY 0.819
+#define VIDUR__V015_DECODE_ATTENTION_EFFICIENCY 0.94     /* fitted */
+#define VIDUR__V015_TABLE_FILE_ATTENTION 1
+#define VIDUR__V015_LAYER_OVERHEAD_US 20.8
+#define VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB 32768.0
+#define VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US 7.12     /* fitted */
+#define VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY 0.8
+#define VIDUR__V015_LM_HEAD 1
+#define VIDUR__STR2(x) #x
+#define VIDUR__STR(x) VIDUR__STR2(x)
+#define VIDUR__EK(key, T, f, lo, hi, help, v) \
+    VIDUR__K("engine_config", key, T, engine.f, "-1", lo, hi, help " Negative: the profile's value (vllm_v0_15: " VIDUR__STR(v) ").")
+
 static const vidur__key vidur__keys[] = {
     VIDUR__K("", "seed", INT64, seed, "42", 0, VIDUR__BIG, "Process-wide seed (the random global scheduler's stream when the workload draws none)."),
     VIDUR__K("", "log_level", STRING, log_level, "info", 1, 0, "Accepted for compatibility with Vidur's flag; the library logs through vidur_config.log_fn."),
@@ -2632,7 +2720,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("slo_config", "prefill_e2e_time_normalized", DOUBLE, slo_prefill_e2e_time_normalized, "0", 0, 1e9, "Prefill SLO per prompt token (s); deadline = arrival + P x this (edf) [F]; 0 = unset."),
     VIDUR__K("slo_config", "prefill_e2e_time_min", DOUBLE, slo_prefill_e2e_time_min, "0", 0, 1e9, "Lower bound of the prefill SLO (s) [F]; 0 = unset."),
     VIDUR__SCHED_KEYS("custom_scheduler_config", custom, "Batch cap offered to plug-in replica schedulers."),
-    VIDUR__C("request_generator_config", "type", request_generator_type, "synthetic", "synthetic|trace_replay|trace", "synthetic (length x interval generators), trace_replay (a CSV, upstream's: prompts cut to max_tokens, arrivals sorted) or trace (a CSV, the fork's: nothing cut, file order, num_requests)."),
+    VIDUR__C("request_generator_config", "type", request_generator_type, "synthetic", "synthetic|trace_replay|trace|shared_prefix", "synthetic (length x interval generators), trace_replay (a CSV, upstream's: prompts cut to max_tokens, arrivals sorted), trace (a CSV, the fork's: nothing cut, file order, num_requests) or shared_prefix (ours: inference-perf's shared-prefix data in load stages)."),
     VIDUR__K("synthetic_request_generator_config", "seed", INT64, synthetic_seed, "42", 0, VIDUR__BIG, "Seed of the synthetic workload (re-seeds the Python-compatible stream)."),
     VIDUR__K("synthetic_request_generator_config", "num_requests", INT64, synthetic_num_requests, "128", 1, VIDUR__BIG, "Number of requests (ignored when duration is set)."),
     VIDUR__K("synthetic_request_generator_config", "duration", DOUBLE, synthetic_duration, "0", 0, 1e18, "Generate arrivals before this time (s) instead of a count; 0 = unset."),
@@ -2682,6 +2770,19 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("trace_request_generator_config", "prefill_scale_factor", DOUBLE, trace_replay_prefill_scale_factor, "1", 0, 1e9, "Multiplies P."),
     VIDUR__K("trace_request_generator_config", "decode_scale_factor", DOUBLE, trace_replay_decode_scale_factor, "1", 0, 1e9, "Multiplies D."),
     VIDUR__K("trace_request_generator_config", "time_scale_factor", DOUBLE, trace_replay_time_scale_factor, "1", 0, 1e9, "Multiplies arrival times."),
+    VIDUR__K("shared_prefix_request_generator_config", "seed", INT64, shared_prefix_seed, "42", 0, VIDUR__BIG, "Seed of the stream (CPython random.Random(seed), as inference-perf's generator and the validation harness)."),
+    VIDUR__K("shared_prefix_request_generator_config", "num_groups", INT, shared_prefix_num_groups, "10", 1, 1e6, "Groups of prompts sharing one system prompt."),
+    VIDUR__K("shared_prefix_request_generator_config", "num_prompts_per_group", INT, shared_prefix_num_prompts_per_group, "10", 1, 1e6, "Prompts (distinct questions) per group; request n of a stage uses prompt n mod (groups x prompts)."),
+    VIDUR__K("shared_prefix_request_generator_config", "system_prompt_len", INT, shared_prefix_system_prompt_len, "100", 0, 1e8, "Tokens of a group's shared system prompt."),
+    VIDUR__K("shared_prefix_request_generator_config", "question_len", INT, shared_prefix_question_len, "400", 1, 1e8, "Tokens of a prompt's own question."),
+    VIDUR__K("shared_prefix_request_generator_config", "output_len", INT, shared_prefix_output_len, "250", 1, 1e8, "Output tokens of every request (max_tokens with ignore_eos)."),
+    VIDUR__K("shared_prefix_request_generator_config", "prompt_tokens_mean", DOUBLE, shared_prefix_prompt_tokens_mean, "0", 0, 1e8, "Mean prompt length the server sees (random-token text grows when re-tokenised; measured runs: +4-5 %); 0 = system_prompt_len + question_len. The system prompt grows in proportion."),
+    VIDUR__K("shared_prefix_request_generator_config", "prompt_tokens_sd", DOUBLE, shared_prefix_prompt_tokens_sd, "0", 0, 1e8, "Standard deviation of a prompt's length around prompt_tokens_mean (drawn once per prompt)."),
+    VIDUR__K("shared_prefix_request_generator_config", "bos_tokens", INT, shared_prefix_bos_tokens, "0", 0, 1e6, "Tokens the tokenizer adds in front of every prompt (1 for Llama, Mistral, Yi)."),
+    VIDUR__K("shared_prefix_request_generator_config", "stages", STRING, shared_prefix_stages, "1x60", 1, 0, "Load stages RATExDURATION[;RATExDURATION...] in requests/s x seconds, run one after another."),
+    VIDUR__C("shared_prefix_request_generator_config", "load_type", shared_prefix_load_type, "constant", "constant|poisson", "constant: a stage's int(rate x duration) exponential gaps are rescaled to fill its duration exactly (inference-perf's constant load); poisson: plain exponential gaps."),
+    VIDUR__K("shared_prefix_request_generator_config", "stage_gap", DOUBLE, shared_prefix_stage_gap, "10", 0, 1e9, "Seconds between the end of a stage and the start of the next (inference-perf waits for the stage to drain)."),
+    VIDUR__K("shared_prefix_request_generator_config", "max_tokens", INT, shared_prefix_max_tokens, "8192", 2, 1e9, "Max tokens per request (memory planner input)."),
     VIDUR__C("execution_time_predictor_config", "type", predictor_type, "random_forrest", "random_forrest|random_forest|linear_regression|roofline", "Execution-time predictor: random_forrest (or random_forest) uses the profiled random forests compiled into tables, linear_regression the profiled polynomial regressions, roofline the calibrated analytical model; an operator without a profile for this model, device and TP uses the calibrated roofline whatever the type."),
     VIDUR__PRED_KEYS("random_forrest_execution_time_predictor_config", random_forrest),
     VIDUR__L("random_forrest_execution_time_predictor_config", "num_estimators", random_forrest.num_estimators, "250 500 750", "Grid of forest sizes."),
@@ -2693,6 +2794,24 @@ static const vidur__key vidur__keys[] = {
     VIDUR__L("linear_regression_execution_time_predictor_config", "polynomial_interaction_only", linear_regression.polynomial_interaction_only, "true false", "Grid of interaction_only."),
     VIDUR__L("linear_regression_execution_time_predictor_config", "fit_intercept", linear_regression.fit_intercept, "true false", "Grid of fit_intercept."),
     VIDUR__PRED_KEYS("roofline_execution_time_predictor_config", roofline),
+    VIDUR__C("engine_config", "profile", engine.profile, "vidur", "vidur|vllm_v0_15",
+             "Ours: the engine model. vidur: Vidur's (operator times only; the other engine keys must stay unset); vllm_v0_15: vLLM 0.15's v1 engine behind its OpenAI server (front-end, async scheduling, per-iteration overhead, LM head, decode attention and all-reduce as the engine runs them), fitted on real runs (docs/engine_model.md)."),
+    VIDUR__EK("frontend_input_ms", DOUBLE, frontend_input_ms, -1, 1e6, "Time from the client sending a request to the request waiting in the engine (HTTP, validation, inter-process hop), ms.", VIDUR__V015_FRONTEND_INPUT_MS),
+    VIDUR__EK("frontend_input_us_per_token", DOUBLE, frontend_input_us_per_token, -1, 1e6, "Tokenisation time per prompt token, us (added to frontend_input_ms).", VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN),
+    VIDUR__EK("frontend_output_ms", DOUBLE, frontend_output_ms, -1, 1e6, "Time from a token leaving the engine to the client having it (inter-process hop, detokenisation, server-sent event), ms.", VIDUR__V015_FRONTEND_OUTPUT_MS),
+    VIDUR__EK("frontend_stream_us_per_token", DOUBLE, frontend_stream_us_per_token, -1, 1e6, "Front-end work per streamed token, us: an iteration's tokens reach the clients once the replica's front-end (one FIFO) has processed all of them.", VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN),
+    VIDUR__EK("async_scheduling", INT, async_scheduling, -1, 1, "1: the engine schedules an iteration while the previous one runs, so a new request joins the iteration after next (vLLM v1 async scheduling; vllm_v1 scheduler); 0: the next one.", VIDUR__V015_ASYNC_SCHEDULING),
+    VIDUR__EK("step_overhead_ms", DOUBLE, step_overhead_ms, -1, 1e6, "GPU idle time per iteration (input and output synchronisation, sampler, graph launch), ms.", VIDUR__V015_STEP_OVERHEAD_MS),
+    VIDUR__EK("cpu_step_ms", DOUBLE, cpu_step_ms, -1, 1e6, "Engine CPU time per iteration (scheduler, input preparation, output processing), ms: added to the iteration without async scheduling, else only its excess over the GPU time.", VIDUR__V015_CPU_STEP_MS),
+    VIDUR__EK("cpu_per_request_us", DOUBLE, cpu_per_request_us, -1, 1e6, "Engine CPU time per request in the iteration, us (with cpu_step_ms).", VIDUR__V015_CPU_PER_REQUEST_US),
+    VIDUR__EK("gemm_memory_efficiency", DOUBLE, gemm_memory_efficiency, -1, 1, "Fraction of HBM bandwidth a memory-bound GEMM reaches: the projections and MLP where no profiled table exists, and the LM head; 0 keeps the roofline's GEMMs.", VIDUR__V015_GEMM_MEMORY_EFFICIENCY),
+    VIDUR__EK("decode_attention_efficiency", DOUBLE, decode_attention_efficiency, -1, 1, "Fraction of HBM bandwidth decode attention reaches reading K and V (the engine's paged FlashAttention); 0 keeps the operator tables.", VIDUR__V015_DECODE_ATTENTION_EFFICIENCY),
+    VIDUR__EK("table_file_attention", INT, table_file_attention, -1, 1, "1: decode attention from the tables of a table_file (operators you profiled on the engine itself) where they have it, instead of decode_attention_efficiency; the compiled-in tables' attention was measured with other kernels (PyTorch SDPA; Vidur's 2024 profiles) and is always replaced.", VIDUR__V015_TABLE_FILE_ATTENTION),
+    VIDUR__EK("layer_overhead_us", DOUBLE, layer_overhead_us, -1, 1e6, "Fixed GPU time per layer beyond its operators (kernel boundaries inside the CUDA graph), us.", VIDUR__V015_LAYER_OVERHEAD_US),
+    VIDUR__EK("custom_allreduce_max_kib", DOUBLE, custom_allreduce_max_kib, -1, 1e9, "All-reduce messages up to this size (KiB) use the engine's custom all-reduce inside a node; larger ones NCCL (profiled table or roofline). The NCCL CPU launch overhead is not added: decode runs in CUDA graphs.", VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB),
+    VIDUR__EK("custom_allreduce_latency_us", DOUBLE, custom_allreduce_latency_us, -1, 1e6, "Fixed cost of one custom all-reduce, us.", VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US),
+    VIDUR__EK("custom_allreduce_bus_efficiency", DOUBLE, custom_allreduce_bus_efficiency, -1, 1, "Fraction of the node's per-GPU link bandwidth the custom all-reduce reaches (it moves 2 (TP-1)/TP of the message).", VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY),
+    VIDUR__EK("lm_head", INT, lm_head, -1, 1, "1: add the LM head (vocabulary projection of the tokens sampled) on the last stage.", VIDUR__V015_LM_HEAD),
     VIDUR__K("metrics_config", "write_metrics", BOOL, write_metrics, "true", 1, 0, "Write output files."),
     VIDUR__K("metrics_config", "write_json_trace", BOOL, write_json_trace, "false", 1, 0, "Write event_trace.json (every processed event: time, event_type and its request/replica/stage/batch ids) and cluster.json (the replicas)."),
     VIDUR__K("metrics_config", "wandb_project", STRING, wandb_project, "", 1, 0, "Accepted for compatibility; ignored."),
@@ -3720,6 +3839,20 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
         vidur__set_error(err, VIDUR_ERR_CONFIG, "uniform_request_length_generator_config_min_tokens: %d exceeds max_tokens %d", cfg->uniform_min_tokens, cfg->uniform_max_tokens);
         return VIDUR_ERR_CONFIG;
     }
+    if (!strcmp(cfg->request_generator_type, "shared_prefix")) {
+        double rate[VIDUR_MAX_STAGES], dur[VIDUR_MAX_STAGES];
+        if (vidur_load_stages_parse(cfg->shared_prefix_stages, rate, dur, VIDUR_MAX_STAGES, err) < 0) return VIDUR_ERR_CONFIG;
+    }
+    if (!vidur_engine_active(cfg))
+        for (i = 0; i < VIDUR__NKEYS; i++) {
+            const vidur__key *k = &vidur__keys[i];
+            const char *v = (const char *)cfg + k->offset;
+            if (strcmp(k->section, "engine_config") || k->type == VIDUR_T_STRING) continue;
+            if (k->type == VIDUR_T_DOUBLE ? *(const double *)v >= 0 : *(const int *)v >= 0) {
+                vidur__set_error(err, VIDUR_ERR_CONFIG, "engine_config_%s: set, but engine_config_profile is vidur (Vidur's model has no engine terms; use vllm_v0_15)", k->key);
+                return VIDUR_ERR_CONFIG;
+            }
+        }
     if (cfg->zipf_scramble && !strcmp(cfg->length_generator_type, "zipf")) {
         vidur__set_error(err, VIDUR_ERR_UNSUPPORTED, "zipf_request_length_generator_config_scramble: not supported (Vidur's scramble depends on Python's per-process string hash)");
         return VIDUR_ERR_UNSUPPORTED;
@@ -3778,6 +3911,9 @@ VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
     for (i = 0; i < VIDUR__NKEYS; i++) {
         const vidur__key *k = &vidur__keys[i];
         const char *base = (const char *)cfg + k->offset;
+        /* sections of features a run does not use stay out (config.json of Vidur's runs as before them) */
+        if (!vidur_engine_active(cfg) && !strcmp(k->section, "engine_config")) continue;
+        if (strcmp(cfg->request_generator_type, "shared_prefix") && !strcmp(k->section, "shared_prefix_request_generator_config")) continue;
         if (!cur || strcmp(cur, k->section)) {
             if (cur && cur[0]) fputs("\n  }", f);
             if (cur) fputs(",", f);
@@ -3854,6 +3990,26 @@ VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
             vidur__json_number(f, n->intra_node_bandwidth_gbps);
             fputs(", \"inter_node_bandwidth_gbps\": ", f);
             vidur__json_number(f, n->inter_node_bandwidth_gbps);
+            fputs("}", f);
+        }
+        if (vidur_engine_active(cfg)) {
+            /* the engine model's values in effect, in the key table's order */
+            vidur_engine_params e;
+            const char *sep = "";
+            vidur_engine_resolve(cfg, &e);
+            fputs(",\n  \"resolved_engine\": {", f);
+            for (i = 0; i < VIDUR__NKEYS; i++) {
+                const vidur__key *k = &vidur__keys[i];
+                const char *base = (const char *)&e + (k->offset - VIDUR__OFF(engine));
+                if (strcmp(k->section, "engine_config")) continue;
+                fputs(sep, f);
+                sep = ", ";
+                vidur__json_string(f, k->key);
+                fputs(": ", f);
+                if (k->type == VIDUR_T_DOUBLE) vidur__json_number(f, *(const double *)base);
+                else if (k->type == VIDUR_T_INT) fprintf(f, "%d", *(const int *)base);
+                else vidur__json_string(f, base);
+            }
             fputs("}", f);
         }
     }
@@ -4162,7 +4318,7 @@ VIDURDEF void vidur_config_print_help(FILE *f)
 }
 
 /* ==== SECTION 7: workload (request generators, workload_and_metrics.md §1-3) ================== */
-enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY, VIDUR__GEN_TRACE };
+enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY, VIDUR__GEN_TRACE, VIDUR__GEN_SHARED_PREFIX };
 enum { VIDUR__LEN_FIXED, VIDUR__LEN_UNIFORM, VIDUR__LEN_ZIPF, VIDUR__LEN_TRACE, VIDUR__LEN_LOGNORMAL };
 enum { VIDUR__INT_POISSON, VIDUR__INT_GAMMA, VIDUR__INT_STATIC, VIDUR__INT_TRACE };
 
@@ -4208,6 +4364,11 @@ typedef struct vidur__workload {
     /* what the generated requests carried, for the end-of-run warnings */
     int64_t cut_requests, cut_tokens, hashed_requests, session_requests;
     int trace_has_hashes, trace_has_sessions;
+    /* shared_prefix (ours): the prompt pool (group, prompt id, tokens) and the stage being generated */
+    int32_t (*sp_prompts)[3];
+    int64_t sp_num_prompts, sp_i, sp_n, sp_out_id;
+    double sp_rate[VIDUR_MAX_STAGES], sp_dur[VIDUR_MAX_STAGES], *sp_gaps, sp_t, sp_t0, sp_gauss_next;
+    int sp_num_stages, sp_stage, sp_has_gauss, sp_shared_blocks, sp_block;
 } vidur__workload;
 
 /* returns the tokens removed */
@@ -4247,6 +4408,8 @@ static int vidur__parse_datetime(const char *s, double *out)
 
 static void vidur__workload_free(vidur__workload *w)
 {
+    VIDUR_FREE(w->sp_prompts);
+    VIDUR_FREE(w->sp_gaps);
     VIDUR_FREE(w->len_P);
     VIDUR_FREE(w->len_D);
     VIDUR_FREE(w->len_cut);
@@ -4591,12 +4754,150 @@ static const char *vidur__replay_file(const vidur_config *cfg, int *borrowed)
     return b ? cfg->trace_length_file : cfg->trace_replay_file;
 }
 
+VIDURDEF int vidur_load_stages_parse(const char *text, double *rate, double *duration, int max, vidur_error *err)
+{
+    const char *p = text;
+    int n = 0;
+    for (;;) {
+        char *end;
+        double r, d;
+        while (*p == ' ' || *p == '\t') p++;
+        r = strtod(p, &end);
+        if (end == p || (*end != 'x' && *end != 'X')) break;
+        p = end + 1;
+        d = strtod(p, &end);
+        if (end == p || !(r > 0) || !(d > 0) || r * d > 1e9 || n == max) break;
+        rate[n] = r;
+        duration[n++] = d;
+        p = end;
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) return n;
+        if (*p != ';' && *p != ',') break;
+        p++;
+    }
+    vidur__set_error(err, VIDUR_ERR_CONFIG, "shared_prefix_request_generator_config_stages: '%s': expected RATExDURATION[;RATExDURATION...] (positive requests/s x seconds, at most %d stages, rate x duration at most 1e9)", text, max);
+    return -1;
+}
+
+/* CPython random.gauss(0, 1): Box-Muller on two random() draws, the second value kept */
+static double vidur__sp_gauss(vidur__workload *w)
+{
+    double a, g;
+    if (w->sp_has_gauss) { w->sp_has_gauss = 0; return w->sp_gauss_next; }
+    a = vidur__mt_random(&w->py) * 2.0 * 3.14159265358979323846;
+    g = sqrt(-2.0 * log(1.0 - vidur__mt_random(&w->py)));
+    w->sp_gauss_next = sin(a) * g;
+    w->sp_has_gauss = 1;
+    return cos(a) * g;
+}
+
+/* inference-perf's shared_prefix data as the real-engine validation harness regenerates it
+   (../shared/validation/gen_workload.py; the same CPython stream, so the same requests): a pool
+   of groups x prompts, each a group's system prompt plus its own question, shuffled once; the
+   requests of every stage take the pool in order. */
+static vidur_result vidur__shared_prefix_init(vidur__workload *w, const vidur_config *cfg, vidur_error *err)
+{
+    double nominal = (double)cfg->shared_prefix_system_prompt_len + cfg->shared_prefix_question_len;
+    double mean = cfg->shared_prefix_prompt_tokens_mean > 0 ? cfg->shared_prefix_prompt_tokens_mean : nominal;
+    int64_t g, u, i, n = (int64_t)cfg->shared_prefix_num_groups * cfg->shared_prefix_num_prompts_per_group;
+    int32_t sys_tok = (int32_t)rint(cfg->shared_prefix_system_prompt_len * (mean / nominal)), bos = cfg->shared_prefix_bos_tokens;
+    w->max_tokens = cfg->shared_prefix_max_tokens;
+    w->sp_num_stages = vidur_load_stages_parse(cfg->shared_prefix_stages, w->sp_rate, w->sp_dur, VIDUR_MAX_STAGES, err);
+    if (w->sp_num_stages < 0) return VIDUR_ERR_CONFIG;
+    if (n > 100000000) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "shared_prefix_request_generator_config: %lld prompts (num_groups x num_prompts_per_group) is too many", (long long)n);
+        return VIDUR_ERR_CONFIG;
+    }
+    w->sp_prompts = (int32_t(*)[3])VIDUR_MALLOC((size_t)n * sizeof *w->sp_prompts);
+    if (!w->sp_prompts) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (shared_prefix prompts)");
+        return VIDUR_ERR_MEMORY;
+    }
+    vidur__mt_seed_python(&w->py, cfg->shared_prefix_seed);
+    for (g = 0; g < cfg->shared_prefix_num_groups; g++)
+        for (u = 0; u < cfg->shared_prefix_num_prompts_per_group; u++) {
+            double jit = cfg->shared_prefix_prompt_tokens_sd > 0 ? vidur__sp_gauss(w) * cfg->shared_prefix_prompt_tokens_sd : 0.0;
+            double p = rint(mean + jit) + bos; /* Python round(): half to even, as rint */
+            if (p < sys_tok + bos + 1) p = sys_tok + bos + 1;
+            if (p > 1e8) p = 1e8;
+            i = g * cfg->shared_prefix_num_prompts_per_group + u;
+            w->sp_prompts[i][0] = (int32_t)g;
+            w->sp_prompts[i][1] = (int32_t)i;
+            w->sp_prompts[i][2] = (int32_t)p;
+        }
+    for (i = n - 1; i >= 1; i--) { /* random.shuffle */
+        int64_t j = vidur__mt_randbelow(&w->py, (uint32_t)(i + 1)), k;
+        for (k = 0; k < 3; k++) {
+            int32_t t = w->sp_prompts[i][k];
+            w->sp_prompts[i][k] = w->sp_prompts[j][k];
+            w->sp_prompts[j][k] = t;
+        }
+    }
+    w->sp_num_prompts = n;
+    w->sp_block = cfg->vllm_v1.block_size;
+    w->sp_shared_blocks = (sys_tok + bos) / w->sp_block;
+    w->sp_stage = -1;
+    return VIDUR_OK;
+}
+
+/* the next shared_prefix request; 0 at the end, -1 when out of memory */
+static int vidur__shared_prefix_next(vidur__workload *w, vidur_request *q)
+{
+    const vidur_config *cfg = w->cfg;
+    int32_t *pr, P, D = cfg->shared_prefix_output_len, j, nfull, nprompt;
+    while (w->sp_i >= w->sp_n) { /* the next stage: its gaps, drawn at once as inference-perf does */
+        double sum = 0, scale = 1, rate;
+        int64_t i;
+        if (w->sp_stage >= 0) w->sp_t0 += w->sp_dur[w->sp_stage] + cfg->shared_prefix_stage_gap;
+        if (++w->sp_stage >= w->sp_num_stages) { w->exhausted = 1; return 0; }
+        rate = w->sp_rate[w->sp_stage];
+        w->sp_n = (int64_t)(rate * w->sp_dur[w->sp_stage]);
+        w->sp_i = 0;
+        VIDUR_FREE(w->sp_gaps);
+        w->sp_gaps = w->sp_n ? (double *)VIDUR_MALLOC((size_t)w->sp_n * sizeof(double)) : NULL;
+        if (w->sp_n && !w->sp_gaps) return -1;
+        for (i = 0; i < w->sp_n; i++) sum += w->sp_gaps[i] = -log(1.0 - vidur__mt_random(&w->py)) / rate; /* expovariate */
+        if (!strcmp(cfg->shared_prefix_load_type, "constant") && sum > 0) scale = w->sp_dur[w->sp_stage] / sum;
+        for (i = 0; i < w->sp_n; i++) w->sp_gaps[i] *= scale;
+        w->sp_t = w->sp_t0;
+    }
+    pr = w->sp_prompts[w->sp_i % w->sp_num_prompts];
+    w->sp_t += w->sp_gaps[w->sp_i++];
+    P = pr[2];
+    nfull = (int32_t)(((int64_t)P + D) / w->sp_block);
+    nprompt = P / w->sp_block;
+    if (nfull > q->hash_cap) {
+        int64_t *nb = (int64_t *)VIDUR_REALLOC(q->hash_buf, (size_t)nfull * sizeof *nb);
+        if (!nb) return -1;
+        q->hash_buf = nb;
+        q->hash_cap = nfull;
+    }
+    /* block identities: the group's system prompt, the prompt's own blocks (the same every time
+       the prompt comes back), fresh blocks for the sampled output */
+    for (j = 0; j < nfull; j++)
+        q->hash_buf[j] = j < nprompt ? (j < w->sp_shared_blocks ? ((int64_t)1 << 40) + ((int64_t)pr[0] << 20) + j
+                                                                : ((int64_t)2 << 40) + ((int64_t)pr[1] << 20) + j)
+                                     : ((int64_t)3 << 40) + w->sp_out_id++;
+    q->block_hash_ids = q->hash_buf;
+    q->num_block_hash_ids = nfull;
+    q->session_id = pr[1];
+    q->arrived_at = w->sp_t;
+    q->id = w->generated++;
+    q->num_prefill_tokens = P;
+    q->num_decode_tokens = D;
+    return 1;
+}
+
 static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config *cfg, vidur_error *err)
 {
     vidur_result r = VIDUR_OK;
     memset(w, 0, sizeof *w);
     w->cfg = cfg;
     w->fork = vidur_config_fork_semantics(cfg, NULL);
+    if (!strcmp(cfg->request_generator_type, "shared_prefix")) {
+        w->kind = VIDUR__GEN_SHARED_PREFIX;
+        return vidur__shared_prefix_init(w, cfg, err);
+    }
     if (!strcmp(cfg->request_generator_type, "trace_replay") || !strcmp(cfg->request_generator_type, "trace")) {
         /* the name decides: trace_replay is upstream's (prompts cut to max_tokens, arrivals
            sorted), trace is the fork's (nothing cut, file order, num_requests) */
@@ -4718,6 +5019,7 @@ static int vidur__workload_next(vidur__workload *w, vidur_request *q)
     q->session_id = -1;
     q->block_hash_ids = NULL;
     q->num_block_hash_ids = 0;
+    if (w->kind == VIDUR__GEN_SHARED_PREFIX) return vidur__shared_prefix_next(w, q);
     if (w->kind != VIDUR__GEN_SYNTHETIC) {
         const vidur__trace_row *row;
         if (w->row_next >= w->row_count) { w->exhausted = 1; return 0; }
@@ -5032,6 +5334,9 @@ struct vidur_replica {
     struct vidur__kvm *kvm; /* the prefix-caching KV cache of vllm_v1, else NULL */
     int64_t prefix_cached_tokens, prefix_total_tokens; /* [F] replica_prefix_cache_metrics */
     int64_t num_routed, num_completed;                 /* requests given to / finished by its scheduler */
+    /* engine model: requests that reached the engine after this time wait for the next batch
+       (async scheduling; HUGE_VAL: none), and when the replica's front-end is next free */
+    double admit_cutoff, frontend_free_at;
 };
 
 /* per-request output row, indexed by request id */
@@ -5110,7 +5415,7 @@ static void vidur__ts_span2(vidur__tseries *ts, int a, int b, double t0, double 
    costs a recomputation (the value is a pure function of the key) */
 #define VIDUR__MEMO_SIZE 65536
 typedef struct vidur__memo_entry {
-    int64_t key[6];
+    int64_t key[8];
     double total[2], model[2];
     int valid;
 } vidur__memo_entry;
@@ -5120,7 +5425,7 @@ typedef struct vidur__memo_entry {
    with a known shape costs increments, not 20 predictions and 21 logarithms */
 #define VIDUR__OPMEMO_SIZE 16384
 typedef struct vidur__opmemo_entry {
-    int64_t key[6];
+    int64_t key[8];
     int32_t last, valid;
     double v[VIDUR_OP_COUNT + 1];       /* ms per operator, then model_execution_e2e */
     int64_t bucket[VIDUR_OP_COUNT + 1];
@@ -5140,6 +5445,10 @@ struct vidur_sim {
     vidur_roofline roofline;
     vidur__table_predictor tpred;
     vidur_table_set *user_tables; /* loaded from table_file, owned */
+    vidur_engine_params engine;   /* resolved engine model (profile vidur: all off) */
+    int engine_on;
+    unsigned table_ops;           /* bit op: a profiled table gives the operator */
+    double last_engine_arrival;
     const vidur_predictor_params *pparams;
     vidur__workload workload;
     vidur_request *next_arrival; /* generated, not yet arrived */
@@ -5264,14 +5573,25 @@ VIDURDEF void vidur_sim_progress(const vidur_sim *s, int64_t *arrived, int64_t *
     if (completed) *completed = s->num_completed;
 }
 
+static void vidur__sim_stage_time(vidur_sim *s, int stage, const vidur_batch_shape *sh, vidur_stage_time *tm);
 VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape, int stage, vidur_stage_time *out)
 {
-    vidur_stage_time_compute(&s->predictor, s->model, s->pparams, s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages, stage, shape, out);
+    vidur__sim_stage_time(s, stage, shape, out);
 }
 
 VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
 {
     if (op < 0 || op >= VIDUR_OP_COUNT) return "?";
+    if (s->engine_on) { /* the engine model's replacements (vidur_engine_stage_time_compute) */
+        if (op == VIDUR_OP_ATTN_DECODE && s->engine.decode_attention_efficiency > 0 && !(s->table_ops & VIDUR_ENGINE_TABLE_FILE_ATTENTION))
+            return "engine: HBM bandwidth";
+        if (op == VIDUR_OP_ALL_REDUCE && s->engine.custom_allreduce_max_kib > 0 && s->cfg.tensor_parallel_size > 1 &&
+            s->cfg.tensor_parallel_size <= s->node->num_devices_per_node)
+            return "engine: custom all-reduce (NCCL above custom_allreduce_max_kib)";
+        if (!s->tpred.t[op] && s->engine.gemm_memory_efficiency > 0 && op != VIDUR_OP_ATTN_PREFILL && op != VIDUR_OP_ATTN_DECODE &&
+            op != VIDUR_OP_ALL_REDUCE && op != VIDUR_OP_SEND_RECV)
+            return "engine roofline";
+    }
     if (s->tpred.t[op]) return s->tpred.t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest";
     return s->roofline.calibrated[op] ? "calibrated roofline" : "roofline";
 }
@@ -6350,6 +6670,7 @@ done_running:
         int64_t c, n;
         int a;
         if (s->nrun >= s->cap) break;
+        if (q->arrived_at > s->r->admit_cutoff) break; /* async scheduling: for the batch after this one */
         if (!vidur__grow((void **)&s->hits, &s->caphits, q->num_block_hash_ids + 1, sizeof *s->hits)) goto oom;
         nhits = vidur__kvm_computed_blocks(&s->kv, q, s->hits, q->num_block_hash_ids);
         /* never more hits than the prompt's full blocks (the list also covers the output) */
@@ -6707,17 +7028,30 @@ static double vidur__gemm(const vidur_roofline *r, const vidur__eff *e, double m
     return vidur__roof(r, e, 2.0 * m * n * k, e->compute_efficiency, 2.0 * (m * k + k * n + m * n));
 }
 
+/* The weight shape (n x k) of a GEMM operator's per-GPU shard; 0 for other operators. */
+static int vidur__gemm_shape(const vidur_roofline *r, int op, double *n, double *k)
+{
+    const vidur_model_spec *m = &r->model;
+    double E = m->embedding_dim, hd = (double)m->embedding_dim / m->num_q_heads;
+    double qw = (double)(m->num_q_heads / r->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, r->tp);
+    double F = (double)m->mlp_hidden_dim / r->tp;
+    switch (op) {
+    case VIDUR_OP_ATTN_PRE_PROJ: *n = hd * (qw + 2 * kvw); *k = E; return 1;
+    case VIDUR_OP_ATTN_POST_PROJ: *n = E; *k = hd * qw; return 1;
+    case VIDUR_OP_MLP_UP_PROJ: *n = (m->use_gated_mlp ? 2 : 1) * F; *k = E; return 1;
+    case VIDUR_OP_MLP_DOWN_PROJ: *n = E; *k = F; return 1;
+    }
+    return 0;
+}
+
 static double vidur__roofline_eval(const vidur_roofline *r, const vidur__eff *e, int op, int64_t k1, int64_t k2)
 {
     const vidur_model_spec *m = &r->model;
     double E = m->embedding_dim, hd = (double)vidur_model_head_dim(m);
     double qw = (double)(m->num_q_heads / r->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, r->tp);
-    double F = (double)m->mlp_hidden_dim / r->tp, T = (double)k1;
+    double F = (double)m->mlp_hidden_dim / r->tp, T = (double)k1, gn, gk;
+    if (vidur__gemm_shape(r, op, &gn, &gk)) return vidur__gemm(r, e, T, gn, gk);
     switch (op) {
-    case VIDUR_OP_ATTN_PRE_PROJ: return vidur__gemm(r, e, T, hd * (qw + 2 * kvw), E);
-    case VIDUR_OP_ATTN_POST_PROJ: return vidur__gemm(r, e, T, E, hd * qw);
-    case VIDUR_OP_MLP_UP_PROJ: return vidur__gemm(r, e, T, (m->use_gated_mlp ? 2 : 1) * F, E);
-    case VIDUR_OP_MLP_DOWN_PROJ: return vidur__gemm(r, e, T, E, F);
     case VIDUR_OP_MLP_ACT: return vidur__roof(r, e, 0, 1, 2.0 * T * F * (m->use_gated_mlp ? 3 : 2));
     case VIDUR_OP_ATTN_ROPE: return vidur__roof(r, e, 0, 1, 2.0 * 2.0 * T * hd * (qw + kvw));
     case VIDUR_OP_INPUT_LAYERNORM:
@@ -6787,9 +7121,11 @@ VIDURDEF void vidur_batch_shape_compute(const vidur_batch *b, int g, vidur_batch
         s->flops_attn_sum += (double)c * (double)(c + p);
         if (q->is_prefill_complete) {
             s->num_decode++;
+            s->num_sampled++;
             decode_sum += p;
         } else {
             s->num_prefill++;
+            s->num_sampled += p + c >= q->num_prefill_tokens;
             s->prefill_kv += vidur__ceil_to(p, g);
             sq += (double)c * (double)c;
         }
@@ -7258,6 +7594,145 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
     }
 }
 
+/* ==== SECTION 13a: engine model (the vllm_v0_15 profile; docs/engine_model.md) ==================
+   Vidur's model is the operators of one iteration, timed alone. A serving engine adds work
+   around them, and runs some of them differently; --engine_config_profile vllm_v0_15 models
+   vLLM 0.15's v1 engine behind its OpenAI server (profile vidur keeps Vidur's model):
+   - front-end: a request reaches the engine frontend_input_ms (+ tokenisation per prompt token)
+     after the client sent it; an iteration's tokens reach the clients frontend_output_ms after
+     the replica's front-end (one FIFO, frontend_stream_us_per_token per token) handled them.
+     TTFT and E2E are measured at the client, as benchmark clients measure them.
+   - async scheduling: the engine core schedules iteration n+1 while n runs, so a request that
+     arrives during iteration n joins n+2 (unless nothing else would run: then n+1).
+   - per iteration: step_overhead_ms of GPU idle time, and the CPU's scheduling and output work
+     (cpu_step_ms + cpu_per_request_us per request), hidden behind the GPU when async.
+   - on the GPU: decode attention reads K and V at decode_attention_efficiency of the HBM
+     bandwidth (vLLM's paged FlashAttention with split-KV, not the 2024 kernels of the tables);
+     memory-bound GEMMs that no profiled table covers reach gemm_memory_efficiency of the
+     bandwidth (the calibrated roofline's single scale is fitted where GEMMs are compute-bound);
+     the LM head projects every sampled token onto the vocabulary; all-reduce runs vLLM's
+     custom all-reduce up to custom_allreduce_max_kib (latency plus 2 (TP-1)/TP of the message
+     over the node's links) and NCCL above it, with no CPU launch cost (CUDA graphs). */
+static const vidur_engine_params vidur__engine_v015 = {
+    "vllm_v0_15", VIDUR__V015_FRONTEND_INPUT_MS, VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN, VIDUR__V015_FRONTEND_OUTPUT_MS,
+    VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN, VIDUR__V015_ASYNC_SCHEDULING, VIDUR__V015_STEP_OVERHEAD_MS, VIDUR__V015_CPU_STEP_MS,
+    VIDUR__V015_CPU_PER_REQUEST_US, VIDUR__V015_GEMM_MEMORY_EFFICIENCY, VIDUR__V015_DECODE_ATTENTION_EFFICIENCY,
+    VIDUR__V015_TABLE_FILE_ATTENTION, VIDUR__V015_LAYER_OVERHEAD_US, VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB, VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US,
+    VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY, VIDUR__V015_LM_HEAD};
+
+VIDURDEF int vidur_engine_active(const vidur_config *cfg) { return strcmp(cfg->engine.profile, "vidur") != 0; }
+
+VIDURDEF void vidur_engine_resolve(const vidur_config *cfg, vidur_engine_params *out)
+{
+    const vidur_engine_params *u = &cfg->engine;
+    vidur_engine_params base;
+    memset(&base, 0, sizeof base); /* vidur: every term off */
+    if (vidur_engine_active(cfg)) base = vidur__engine_v015;
+    *out = base;
+    snprintf(out->profile, sizeof out->profile, "%s", u->profile);
+#define VIDUR__ER(f) out->f = u->f >= 0 ? u->f : base.f
+    VIDUR__ER(frontend_input_ms);
+    VIDUR__ER(frontend_input_us_per_token);
+    VIDUR__ER(frontend_output_ms);
+    VIDUR__ER(frontend_stream_us_per_token);
+    VIDUR__ER(async_scheduling);
+    VIDUR__ER(step_overhead_ms);
+    VIDUR__ER(cpu_step_ms);
+    VIDUR__ER(cpu_per_request_us);
+    VIDUR__ER(gemm_memory_efficiency);
+    VIDUR__ER(decode_attention_efficiency);
+    VIDUR__ER(table_file_attention);
+    VIDUR__ER(layer_overhead_us);
+    VIDUR__ER(custom_allreduce_max_kib);
+    VIDUR__ER(custom_allreduce_latency_us);
+    VIDUR__ER(custom_allreduce_bus_efficiency);
+    VIDUR__ER(lm_head);
+#undef VIDUR__ER
+}
+
+/* A GEMM of m tokens against an n x k weight: the compute side as the roofline models the
+   operator (calibrated: scale x ideal time), the memory side at the engine's bandwidth. No
+   fixed cost per kernel: inside a CUDA graph there is no launch; what a layer's kernel
+   boundaries cost is layer_overhead_us. */
+static double vidur__engine_gemm_ms(const vidur_roofline *r, int op, double m, double n, double k, double mem_eff)
+{
+    double flops = 2.0 * m * n * k, bytes = 2.0 * (m * k + k * n + m * n), tc, tm;
+    if (r->calibrated[op]) tc = r->scale[op] * flops / (r->device.fp16_tflops * 1e12);
+    else tc = flops / (r->device.fp16_tflops * 1e12 * r->p.compute_efficiency);
+    tm = bytes / (r->device.memory_bandwidth_gbps * 1e9 * mem_eff);
+    return (tc > tm ? tc : tm) * 1e3;
+}
+
+VIDURDEF void vidur_engine_stage_time_compute(const vidur_predictor_api *pred, const vidur_roofline *roof, unsigned table_ops,
+                                              const vidur_engine_params *e, int stage, const vidur_batch_shape *s,
+                                              vidur_stage_time *out)
+{
+    static const int token_ops[] = {VIDUR_OP_ATTN_PRE_PROJ, VIDUR_OP_ATTN_POST_PROJ, VIDUR_OP_ATTN_ROPE, VIDUR_OP_ATTN_KV_CACHE_SAVE,
+                                    VIDUR_OP_INPUT_LAYERNORM, VIDUR_OP_POST_ATTENTION_LAYERNORM, VIDUR_OP_MLP_UP_PROJ,
+                                    VIDUR_OP_MLP_DOWN_PROJ, VIDUR_OP_MLP_ACT, VIDUR_OP_ADD};
+    const vidur_model_spec *m = &roof->model;
+    double *o = out->op_ms, hd = (double)m->embedding_dim / m->num_q_heads, bw = roof->device.memory_bandwidth_gbps * 1e9;
+    double qw = (double)(m->num_q_heads / roof->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, roof->tp);
+    double T8 = (double)s->total_tokens_ceil8, attn, mlp, block, gpu_ms, layer_extra = 0;
+    int tp = roof->tp, pp = roof->pp, i;
+    /* Vidur's operator keys and times first (profiled tables, prefill attention, NCCL, send/recv stay) */
+    vidur_stage_time_compute(pred, m, &roof->p, tp, pp, stage, s, out);
+    if (e->gemm_memory_efficiency > 0) /* token-wise operators no table measured: the engine's roofline */
+        for (i = 0; i < VIDUR__COUNT(token_ops); i++) {
+            int op = token_ops[i];
+            double n, k;
+            if (table_ops & (1u << op)) continue;
+            layer_extra = e->layer_overhead_us * 1e-3; /* the kernel boundaries the roofline leaves out */
+            if (vidur__gemm_shape(roof, op, &n, &k)) o[op] = vidur__engine_gemm_ms(roof, op, T8, n, k, e->gemm_memory_efficiency);
+            else if (op == VIDUR_OP_POST_ATTENTION_LAYERNORM && !m->post_attn_norm) o[op] = 0;
+            else { /* element-wise: the roofline's time without its per-kernel fixed cost */
+                int64_t key = op == VIDUR_OP_ATTN_KV_CACHE_SAVE ? s->total_tokens : s->total_tokens_ceil8;
+                o[op] = vidur_roofline_op_time_ms((void *)roof, op, key, 0) -
+                        (roof->calibrated[op] ? roof->overhead_ms[op] : roof->p.kernel_launch_overhead_ms);
+            }
+        }
+    if (s->num_decode && e->decode_attention_efficiency > 0 && !(table_ops & VIDUR_ENGINE_TABLE_FILE_ATTENTION)) {
+        double b = s->num_decode, kv = (double)s->decode_kv;
+        double bytes = 2.0 * 2.0 * b * kv * hd * kvw + 2.0 * 2.0 * b * hd * qw; /* K and V read; q in, output out */
+        o[VIDUR_OP_ATTN_DECODE] = bytes / (bw * e->decode_attention_efficiency) * 1e3;
+    }
+    if (tp > 1 && tp <= roof->node.num_devices_per_node) {
+        double bytes = 2.0 * (double)s->total_tokens * m->embedding_dim;
+        if (bytes <= e->custom_allreduce_max_kib * 1024.0)
+            o[VIDUR_OP_ALL_REDUCE] = e->custom_allreduce_latency_us * 1e-3 +
+                                     2.0 * (tp - 1) / tp * bytes / (roof->node.intra_node_bandwidth_gbps * 1e9 * e->custom_allreduce_bus_efficiency) * 1e3;
+    }
+    /* Vidur's composition (execution_time.md §1) without the NCCL CPU launch cost */
+    attn = o[VIDUR_OP_ATTN_PRE_PROJ] + o[VIDUR_OP_ATTN_POST_PROJ] + o[VIDUR_OP_ATTN_ROPE] + o[VIDUR_OP_ATTN_KV_CACHE_SAVE] +
+           o[VIDUR_OP_ATTN_DECODE] + o[VIDUR_OP_ATTN_PREFILL] + o[VIDUR_OP_ALL_REDUCE] + o[VIDUR_OP_INPUT_LAYERNORM];
+    mlp = o[VIDUR_OP_MLP_UP_PROJ] + o[VIDUR_OP_MLP_DOWN_PROJ] + o[VIDUR_OP_MLP_ACT] + o[VIDUR_OP_ALL_REDUCE] +
+          o[VIDUR_OP_POST_ATTENTION_LAYERNORM];
+    block = attn + mlp + o[VIDUR_OP_ADD] + layer_extra;
+    gpu_ms = block * (m->num_layers / pp) + o[VIDUR_OP_SEND_RECV];
+    out->cpu_overhead = 0;
+    if (stage == pp - 1) {
+        double cpu_ms = e->cpu_step_ms + e->cpu_per_request_us * 1e-3 * s->num_requests, busy;
+        if (e->lm_head && s->num_sampled && e->gemm_memory_efficiency > 0)
+            gpu_ms += vidur__engine_gemm_ms(roof, VIDUR_OP_MLP_UP_PROJ, (double)s->num_sampled, (double)m->vocab_size / tp,
+                                            (double)m->embedding_dim, e->gemm_memory_efficiency);
+        busy = gpu_ms + e->step_overhead_ms;
+        if (!e->async_scheduling) busy += cpu_ms;
+        else if (cpu_ms > busy) busy = cpu_ms; /* the CPU, not the GPU, sets the pace */
+        out->cpu_overhead = (busy - gpu_ms) * 1e-3;
+    }
+    out->model_time = gpu_ms * 1e-3;
+    out->total_time = out->model_time + out->cpu_overhead;
+}
+
+/* The time the engine gets request q, generated with its client send time in arrived_at.
+   Kept in generation order (the front-end hands requests on one after another). */
+static double vidur__engine_arrival(const vidur_engine_params *e, const vidur_request *q, double previous)
+{
+    double t = q->arrived_at + (e->frontend_input_ms + e->frontend_input_us_per_token * 1e-3 * q->num_prefill_tokens) * 1e-3;
+    return t > previous ? t : previous;
+}
+
+
 /* ==== SECTION 14: simulation loop ============================================================= */
 static void vidur__log(const vidur_sim *s, vidur_log_level lvl, const char *fmt, ...)
 {
@@ -7389,6 +7864,8 @@ static int vidur__next_arrival(vidur_sim *s, vidur_error *err)
     }
     q->arrival_num_prefill_tokens = q->num_prefill_tokens;
     q->arrival_num_decode_tokens = q->num_decode_tokens;
+    q->client_arrived_at = q->arrived_at;
+    if (s->engine_on) s->last_engine_arrival = q->arrived_at = vidur__engine_arrival(&s->engine, q, s->last_engine_arrival);
     s->next_arrival = q;
     return 1;
 }
@@ -7707,6 +8184,15 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     s->predictor.name = "tables";
     s->predictor.op_time_ms = vidur__table_op_time_ms;
     s->predictor.state = &s->tpred;
+    vidur_engine_resolve(cfg, &s->engine);
+    s->engine_on = vidur_engine_active(cfg);
+    {
+        int op;
+        for (op = 0; op < VIDUR_OP_COUNT; op++)
+            if (s->tpred.t[op]) s->table_ops |= 1u << op;
+        if (s->engine.table_file_attention && s->user_tables && s->tpred.t[VIDUR_OP_ATTN_DECODE])
+            s->table_ops |= VIDUR_ENGINE_TABLE_FILE_ATTENTION;
+    }
     /* schedulers: plug-ins first, so a plug-in may replace a built-in by name */
     for (i = 0; i < cfg->num_replica_plugins && !rapi; i++)
         if (!strcmp(cfg->replica_plugins[i]->name, cfg->replica_scheduler_type)) rapi = cfg->replica_plugins[i];
@@ -7761,6 +8247,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         in->model = s->model;
         rep->sim = s;
         rep->api = rapi;
+        rep->admit_cutoff = HUGE_VAL;
         vidur__meter_init(&rep->mem_meter);
         rep->stages = (vidur__stage *)vidur__calloc((size_t)pp, sizeof *rep->stages);
         if (!rep->stages) {
@@ -7850,10 +8337,12 @@ fail:
     return r;
 }
 
-/* The request-level formulas of workload_and_metrics.md §4 (P, D: values after restarts). */
+/* The request-level formulas of workload_and_metrics.md §4 (P, D: values after restarts), with
+   arrival, first token and completion as the client sees them (the same times under Vidur's
+   model; the engine model adds its front-end). */
 VIDURDEF void vidur_request_metrics(const vidur_request *q, double v[VIDUR_METRIC_COUNT])
 {
-    double a = q->arrived_at, sch = q->scheduled_at, f = q->prefill_completed_at, c = q->completed_at;
+    double a = q->client_arrived_at, sch = q->scheduled_at, f = q->client_first_token_at, c = q->client_last_token_at;
     double e = q->execution_time, m = q->model_execution_time, p = q->preempted_time;
     double P = q->num_prefill_tokens, D = q->num_decode_tokens;
     v[VIDUR_METRIC_REQUEST_E2E_TIME] = c - a;
@@ -8042,6 +8531,12 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         }
         if (ret == 0 || b->pub.size == 0) {
             vidur__batch_release(s, b);
+            /* async scheduling: with nothing else to run, the engine takes the new requests
+               as soon as the iteration ends */
+            if (rep->admit_cutoff != HUGE_VAL && !nformed && rep->num_running_batches == 0) {
+                rep->admit_cutoff = HUGE_VAL;
+                continue;
+            }
             break;
         }
         b->pub.id = s->next_batch_id++;
@@ -8059,6 +8554,7 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
         vidur__trace_counter(s, ri, VIDUR__CTR_KV, t, vidur_replica_kv_usage_percent(rep));
         if (!rep->num_running_batches) vidur__trace_counter(s, ri, VIDUR__CTR_BATCH, t, 0);
     }
+    rep->admit_cutoff = HUGE_VAL;
     if (!nformed) return 1;
     /* queue length and KV usage sampled as batches form (after allocation) */
     vidur__ts_add(&s->ts, VIDUR__TS_FIRST_REPLICA + ri, t, (double)vidur_replica_num_pending_requests(rep));
@@ -8084,7 +8580,7 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
 }
 
 /* a batch's memo key (what its stage times depend on) and the key's FNV-1a hash */
-static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[6])
+static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[8])
 {
     uint64_t h = 1469598103934665603ull;
     int i;
@@ -8094,14 +8590,23 @@ static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[6])
     key[3] = sh->num_prefill;
     key[4] = sh->prefill_kv;
     key[5] = sh->prefill_chunk;
-    for (i = 0; i < 6; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
+    key[6] = sh->num_requests; /* the engine model's per-request CPU time and LM head */
+    key[7] = sh->num_sampled;
+    for (i = 0; i < 8; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
     return h;
+}
+
+/* one stage's time under the configured model: Vidur's, or the engine model's */
+static void vidur__sim_stage_time(vidur_sim *s, int stage, const vidur_batch_shape *sh, vidur_stage_time *tm)
+{
+    if (s->engine_on) vidur_engine_stage_time_compute(&s->predictor, &s->roofline, s->table_ops, &s->engine, stage, sh, tm);
+    else vidur_stage_time_compute(&s->predictor, s->model, s->pparams, s->cfg.tensor_parallel_size, s->cfg.num_pipeline_stages, stage, sh, tm);
 }
 
 /* a hash's slot in a direct-mapped table of size entries (a power of two) */
 static size_t vidur__memo_index(uint64_t h, size_t size) { return (size_t)((h ^ (h >> 29)) & (size - 1)); }
 
-static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape *sh, int64_t key[6])
+static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape *sh, int64_t key[8])
 {
     return &s->memo[vidur__memo_index(vidur__shape_key(sh, key), VIDUR__MEMO_SIZE)];
 }
@@ -8114,14 +8619,13 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
 {
     int op, ok = 1, last = st == rep->info.num_pipeline_stages - 1;
     const vidur_batch_shape *sh = &b->shape;
-    int64_t key[6];
+    int64_t key[8];
     uint64_t h = (vidur__shape_key(sh, key) ^ (uint64_t)last) * 1099511628211ull;
     vidur__opmemo_entry *me;
     me = &s->opmemo[vidur__memo_index(h, VIDUR__OPMEMO_SIZE)];
     if (!me->valid || me->last != last || memcmp(me->key, key, sizeof key)) {
         vidur_stage_time tm;
-        vidur_stage_time_compute(&s->predictor, s->model, s->pparams, rep->info.tensor_parallel_size, rep->info.num_pipeline_stages, st,
-                                 sh, &tm);
+        vidur__sim_stage_time(s, st, sh, &tm);
         for (op = 0; op < VIDUR_OP_COUNT; op++) me->v[op] = tm.op_ms[op];
         me->v[VIDUR_OP_COUNT] = model * 1e3; /* the stage's memoised model time: a function of the same key */
         for (op = 0; op <= VIDUR_OP_COUNT; op++) me->bucket[op] = vidur__sketch_bucket(&s->op_sk[op], me->v[op]);
@@ -8176,18 +8680,18 @@ static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
     stage->n--;
     if (!b->have_stage_time) {
         /* stages differ only by send/recv, so two predictions cover all of them */
-        int64_t key[6];
+        int64_t key[8];
         vidur__memo_entry *me = vidur__memo_slot(s, &b->shape, key);
         if (!me->valid || memcmp(me->key, key, sizeof key)) {
             vidur_stage_time tm;
-            int tp = rep->info.tensor_parallel_size, pp = rep->info.num_pipeline_stages;
-            vidur_stage_time_compute(&s->predictor, s->model, s->pparams, tp, pp, pp - 1, &b->shape, &tm);
+            int pp = rep->info.num_pipeline_stages;
+            vidur__sim_stage_time(s, pp - 1, &b->shape, &tm);
             me->total[1] = tm.total_time;
             me->model[1] = tm.model_time;
             me->total[0] = me->total[1];
             me->model[0] = me->model[1];
             if (pp > 1) {
-                vidur_stage_time_compute(&s->predictor, s->model, s->pparams, tp, pp, 0, &b->shape, &tm);
+                vidur__sim_stage_time(s, 0, &b->shape, &tm);
                 me->total[0] = tm.total_time;
                 me->model[0] = tm.model_time;
             }
@@ -8263,13 +8767,23 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     int32_t i, completed_prefills = 0;
     int record;
     double tok_v = 0; /* a run of equal per-token times, added to the sketch at once */
+    double client_t = t; /* when the clients get this iteration's tokens */
     int64_t tok_n = 0, prefill_done = 0, decode_done = 0;
     b->pub.completed_at = t;
+    if (s->engine_on) {
+        /* the replica's front-end streams the iteration's tokens one after another */
+        double start = t > rep->frontend_free_at ? t : rep->frontend_free_at;
+        rep->frontend_free_at = start + b->shape.num_sampled * s->engine.frontend_stream_us_per_token * 1e-6;
+        client_t = rep->frontend_free_at + s->engine.frontend_output_ms * 1e-3;
+        if (s->engine.async_scheduling) rep->admit_cutoff = b->pub.scheduled_at; /* the next batch was formed as this one started */
+    }
     for (i = 0; i < b->pub.size; i++) {
         vidur_request *q = b->pub.requests[i];
         int was_prefill_complete = q->is_prefill_complete;
         vidur__req_on_batch_end(q, t, b->pub.num_tokens[i]);
         if (!was_prefill_complete && q->is_prefill_complete) completed_prefills++;
+        if (q->prefill_completed_at == t && q->client_first_token_at == 0) q->client_first_token_at = client_t;
+        if (q->completed) q->client_last_token_at = client_t;
         /* Vidur's token metric: a request past its first decode iteration waited this long for
            its token (the batch's time plus the gap before the batch) */
         if (q->is_prefill_complete && q->num_processed_tokens > q->num_prefill_tokens + 1) {

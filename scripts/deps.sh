@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the build dependencies of vidur.h: stb_ds.h (Debian libstb-dev) and inih (libinih-dev),
-# and libyaml (libyaml-dev) for vidur-search's reading of the config explorer's YAML.
+# and libyaml (libyaml-dev) for vidur-search's reading of the config explorer's YAML, and jansson
+# (libjansson-dev) for tools/vidur-calibrate's JSON ground truth.
 # Missing packages are installed with apt-get when running as root; otherwise the command to
 # run is printed and the script fails.
 #
@@ -30,6 +31,8 @@ have_stb() { [ -f /usr/include/stb/stb_ds.h ]; }
 
 have_yaml() { [ -f /usr/include/yaml.h ]; }
 
+have_jansson() { [ -f /usr/include/jansson.h ]; }
+
 have_inih() {
     if command -v pkg-config >/dev/null 2>&1; then
         pkg-config --exists inih || return 1
@@ -55,16 +58,17 @@ missing=()
 have_stb || missing+=(libstb-dev)
 have_inih || missing+=(libinih-dev)
 have_yaml || missing+=(libyaml-dev)
+have_jansson || missing+=(libjansson-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 
 if [ ${#missing[@]} -gt 0 ]; then
     if is_root && command -v apt-get >/dev/null 2>&1; then
         echo "deps.sh: installing ${missing[*]}"
-        apt_install libstb-dev libinih-dev libyaml-dev pkg-config || true
+        apt_install libstb-dev libinih-dev libyaml-dev libjansson-dev pkg-config || true
     fi
-    if ! have_stb || ! have_inih || ! have_yaml; then
-        echo "deps.sh: missing stb_ds.h, inih and/or libyaml. Install them with:" >&2
-        echo "    sudo apt-get install -y libstb-dev libinih-dev libyaml-dev" >&2
+    if ! have_stb || ! have_inih || ! have_yaml || ! have_jansson; then
+        echo "deps.sh: missing stb_ds.h, inih, libyaml and/or jansson. Install them with:" >&2
+        echo "    sudo apt-get install -y libstb-dev libinih-dev libyaml-dev libjansson-dev" >&2
         exit 1
     fi
 fi
