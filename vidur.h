@@ -7032,7 +7032,7 @@ static double vidur__gemm(const vidur_roofline *r, const vidur__eff *e, double m
 static int vidur__gemm_shape(const vidur_roofline *r, int op, double *n, double *k)
 {
     const vidur_model_spec *m = &r->model;
-    double E = m->embedding_dim, hd = (double)m->embedding_dim / m->num_q_heads;
+    double E = m->embedding_dim, hd = (double)vidur_model_head_dim(m);
     double qw = (double)(m->num_q_heads / r->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, r->tp);
     double F = (double)m->mlp_hidden_dim / r->tp;
     switch (op) {
@@ -7671,7 +7671,7 @@ VIDURDEF void vidur_engine_stage_time_compute(const vidur_predictor_api *pred, c
                                     VIDUR_OP_INPUT_LAYERNORM, VIDUR_OP_POST_ATTENTION_LAYERNORM, VIDUR_OP_MLP_UP_PROJ,
                                     VIDUR_OP_MLP_DOWN_PROJ, VIDUR_OP_MLP_ACT, VIDUR_OP_ADD};
     const vidur_model_spec *m = &roof->model;
-    double *o = out->op_ms, hd = (double)m->embedding_dim / m->num_q_heads, bw = roof->device.memory_bandwidth_gbps * 1e9;
+    double *o = out->op_ms, hd = (double)vidur_model_head_dim(m), bw = roof->device.memory_bandwidth_gbps * 1e9;
     double qw = (double)(m->num_q_heads / roof->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, roof->tp);
     double T8 = (double)s->total_tokens_ceil8, attn, mlp, block, gpu_ms, layer_extra = 0;
     int tp = roof->tp, pp = roof->pp, i;
