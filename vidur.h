@@ -2589,20 +2589,20 @@ typedef struct vidur__key {
 /* The vllm_v0_15 engine profile's built-in values (docs/engine_model.md). The ones marked
    fitted come from vidur-calibrate on the real-engine development set (data/calibration/); the
    others are physical estimates the development set cannot pin down. Also in the keys' help. */
-#define VIDUR__V015_FRONTEND_INPUT_MS 2.57               /* fitted */
-#define VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN 6.48
-#define VIDUR__V015_FRONTEND_OUTPUT_MS 1.0
+#define VIDUR__V015_FRONTEND_INPUT_MS 0.5
+#define VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN 9.27      /* fitted */
+#define VIDUR__V015_FRONTEND_OUTPUT_MS 0.6               /* fitted */
 #define VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN 20.0
 #define VIDUR__V015_ASYNC_SCHEDULING 1
-#define VIDUR__V015_STEP_OVERHEAD_MS 0.11                /* fitted */
+#define VIDUR__V015_STEP_OVERHEAD_MS 0.19                /* fitted */
 #define VIDUR__V015_CPU_STEP_MS 1.5
 #define VIDUR__V015_CPU_PER_REQUEST_US 20.0
-#define VIDUR__V015_GEMM_MEMORY_EFFICIENCY 0.819
-#define VIDUR__V015_DECODE_ATTENTION_EFFICIENCY 0.94     /* fitted */
+#define VIDUR__V015_GEMM_MEMORY_EFFICIENCY 0.832             /* fitted */
+#define VIDUR__V015_DECODE_ATTENTION_EFFICIENCY 0.961     /* fitted */
 #define VIDUR__V015_TABLE_FILE_ATTENTION 1
-#define VIDUR__V015_LAYER_OVERHEAD_US 20.8
+#define VIDUR__V015_LAYER_OVERHEAD_US 20.3             /* fitted */
 #define VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB 32768.0
-#define VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US 7.12     /* fitted */
+#define VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US 8.56     /* fitted */
 #define VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY 0.8
 #define VIDUR__V015_LM_HEAD 1
 #define VIDUR__STR2(x) #x
@@ -2797,7 +2797,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__C("engine_config", "profile", engine.profile, "vidur", "vidur|vllm_v0_15",
              "Ours: the engine model. vidur: Vidur's (operator times only; the other engine keys must stay unset); vllm_v0_15: vLLM 0.15's v1 engine behind its OpenAI server (front-end, async scheduling, per-iteration overhead, LM head, decode attention and all-reduce as the engine runs them), fitted on real runs (docs/engine_model.md)."),
     VIDUR__EK("frontend_input_ms", DOUBLE, frontend_input_ms, -1, 1e6, "Time from the client sending a request to the request waiting in the engine (HTTP, validation, inter-process hop), ms.", VIDUR__V015_FRONTEND_INPUT_MS),
-    VIDUR__EK("frontend_input_us_per_token", DOUBLE, frontend_input_us_per_token, -1, 1e6, "Tokenisation time per prompt token, us (added to frontend_input_ms).", VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN),
+    VIDUR__EK("frontend_input_us_per_token", DOUBLE, frontend_input_us_per_token, -1, 1e6, "Front-end time per prompt token (tokenisation and prompt handling), us, added to frontend_input_ms.", VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN),
     VIDUR__EK("frontend_output_ms", DOUBLE, frontend_output_ms, -1, 1e6, "Time from a token leaving the engine to the client having it (inter-process hop, detokenisation, server-sent event), ms.", VIDUR__V015_FRONTEND_OUTPUT_MS),
     VIDUR__EK("frontend_stream_us_per_token", DOUBLE, frontend_stream_us_per_token, -1, 1e6, "Front-end work per streamed token, us: an iteration's tokens reach the clients once the replica's front-end (one FIFO) has processed all of them.", VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN),
     VIDUR__EK("async_scheduling", INT, async_scheduling, -1, 1, "1: the engine schedules an iteration while the previous one runs, so a new request joins the iteration after next (vLLM v1 async scheduling; vllm_v1 scheduler); 0: the next one.", VIDUR__V015_ASYNC_SCHEDULING),

@@ -1021,6 +1021,34 @@ restart: /* a fresh simplex around the best point while that still improves the 
     for (i = 1, j = 0; i <= d; i++)
         if (f[i] < f[j]) j = i;
     memcpy(x, s[j], sizeof(double) * (size_t)d);
+    /* a simulation's error is piecewise constant in the parameters (requests join iterations at
+       discrete boundaries), so the simplex can stall on a plateau: probe each parameter alone,
+       at shrinking steps, before deciding whether to restart */
+    {
+        static const double frac[] = {0.3, 0.1, 0.03, 0.01, 0.003};
+        double fb = f[j];
+        int k2, dir;
+        for (k2 = 0; k2 < 5 && evals < o->max_evals; k2++)
+            for (i = 0; i < d && evals < o->max_evals; i++)
+                for (dir = -1; dir <= 1 && evals < o->max_evals; dir += 2) {
+                    double y[MAX_PARAMS], a = fabs(x[i]) > scale_of(cs->params[i]) ? fabs(x[i]) : scale_of(cs->params[i]), fy;
+                    int moved = 0;
+                    for (;;) { /* keep going while the direction pays */
+                        memcpy(y, x, sizeof(double) * (size_t)d);
+                        y[i] += dir * frac[k2] * a;
+                        clamp_params(cs, y);
+                        if (y[i] == x[i] || evals >= o->max_evals) break;
+                        fy = objective(cs, y, which, n);
+                        evals++;
+                        if (!(fy < fb)) break;
+                        fb = fy;
+                        memcpy(x, y, sizeof(double) * (size_t)d);
+                        moved = 1;
+                    }
+                    if (moved) dir = 2; /* improved going down: no need to try up */
+                }
+        f[j] = fb;
+    }
     if (f[j] < best - 1e-4 && evals < o->max_evals) {
         best = f[j];
         goto restart;
