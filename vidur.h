@@ -2590,19 +2590,19 @@ typedef struct vidur__key {
    fitted come from vidur-calibrate on the real-engine development set (data/calibration/); the
    others are physical estimates the development set cannot pin down. Also in the keys' help. */
 #define VIDUR__V015_FRONTEND_INPUT_MS 0.5
-#define VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN 9.27      /* fitted */
-#define VIDUR__V015_FRONTEND_OUTPUT_MS 0.6               /* fitted */
+#define VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN 8.81      /* fitted */
+#define VIDUR__V015_FRONTEND_OUTPUT_MS 0.669               /* fitted */
 #define VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN 20.0
 #define VIDUR__V015_ASYNC_SCHEDULING 1
-#define VIDUR__V015_STEP_OVERHEAD_MS 0.19                /* fitted */
+#define VIDUR__V015_STEP_OVERHEAD_MS 0.22                /* fitted */
 #define VIDUR__V015_CPU_STEP_MS 1.5
 #define VIDUR__V015_CPU_PER_REQUEST_US 20.0
-#define VIDUR__V015_GEMM_MEMORY_EFFICIENCY 0.832             /* fitted */
-#define VIDUR__V015_DECODE_ATTENTION_EFFICIENCY 0.961     /* fitted */
+#define VIDUR__V015_GEMM_MEMORY_EFFICIENCY 0.834             /* fitted */
+#define VIDUR__V015_DECODE_ATTENTION_EFFICIENCY 0.962     /* fitted */
 #define VIDUR__V015_TABLE_FILE_ATTENTION 1
-#define VIDUR__V015_LAYER_OVERHEAD_US 20.3             /* fitted */
+#define VIDUR__V015_LAYER_OVERHEAD_US 20.4             /* fitted */
 #define VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB 32768.0
-#define VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US 8.56     /* fitted */
+#define VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US 8.70     /* fitted */
 #define VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY 0.8
 #define VIDUR__V015_LM_HEAD 1
 #define VIDUR__STR2(x) #x

@@ -101,17 +101,29 @@ static int run(const char *extra, const char *rows, result *res)
 /* one request of P = 100 prompt tokens and D = 4 output tokens at t = 0 */
 static const char *one = "0,100,4\n";
 
+/* back to Vidur's model: the profile, and every key the toy set returned to "the profile's value" */
+static const char *vidur_model =
+    "[engine_config]\nprofile = vidur\nfrontend_input_ms = -1\nfrontend_input_us_per_token = -1\nfrontend_output_ms = -1\n"
+    "frontend_stream_us_per_token = -1\nasync_scheduling = -1\nstep_overhead_ms = -1\ncpu_step_ms = -1\ncpu_per_request_us = -1\n"
+    "gemm_memory_efficiency = -1\ndecode_attention_efficiency = -1\nlayer_overhead_us = -1\ncustom_allreduce_max_kib = -1\n"
+    "custom_allreduce_latency_us = -1\ncustom_allreduce_bus_efficiency = -1\nlm_head = -1\n";
+
+/* the single request's TTFT and E2E with `extra` minus those of `base`: dttft and de2e (s) */
+#define CHECK_DELTA(base, extra, dttft, de2e)                                      \
+    do {                                                                           \
+        result r_;                                                                 \
+        REQUIRE(run(extra, one, &r_));                                             \
+        CHECK_NEAR(r_.ttft[0] - (base).ttft[0], dttft, 1e-12);                     \
+        CHECK_NEAR(r_.e2e[0] - (base).e2e[0], de2e, 1e-12);                        \
+    } while (0)
+
 TEST(test_all_terms_off_is_vidur)
 {
     /* with every term off (and TP 1: no all-reduce) the engine model composes Vidur's operator
        times exactly: the same TTFT and E2E to the last bit */
     result a, b;
     REQUIRE(run("", one, &a) && a.n == 1);
-    REQUIRE(run("[engine_config]\nprofile = vidur\nfrontend_input_ms = -1\nfrontend_input_us_per_token = -1\nfrontend_output_ms = -1\n"
-                "frontend_stream_us_per_token = -1\nasync_scheduling = -1\nstep_overhead_ms = -1\ncpu_step_ms = -1\ncpu_per_request_us = -1\n"
-                "gemm_memory_efficiency = -1\ndecode_attention_efficiency = -1\nlayer_overhead_us = -1\ncustom_allreduce_max_kib = -1\n"
-                "custom_allreduce_latency_us = -1\ncustom_allreduce_bus_efficiency = -1\nlm_head = -1\n",
-                one, &b) && b.n == 1);
+    REQUIRE(run(vidur_model, one, &b) && b.n == 1);
     CHECK(a.ttft[0] == b.ttft[0]);
     CHECK(a.e2e[0] == b.e2e[0]);
     CHECK(a.ttft[0] > 0 && a.e2e[0] > a.ttft[0]);
@@ -119,25 +131,17 @@ TEST(test_all_terms_off_is_vidur)
 
 TEST(test_frontend_terms)
 {
-    result base, r;
+    result base;
     REQUIRE(run("", one, &base));
     /* arrival -> engine: 5 ms later into the engine, so 5 ms more on both */
-    REQUIRE(run("[engine_config]\nfrontend_input_ms = 5\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], 0.005, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 0.005, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\nfrontend_input_ms = 5\n", 0.005, 0.005);
     /* tokenisation: 100 prompt tokens x 2 us = 200 us */
-    REQUIRE(run("[engine_config]\nfrontend_input_us_per_token = 2\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], 200e-6, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 200e-6, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\nfrontend_input_us_per_token = 2\n", 200e-6, 200e-6);
     /* first token -> client and last token -> client: 3 ms each */
-    REQUIRE(run("[engine_config]\nfrontend_output_ms = 3\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], 0.003, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 0.003, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\nfrontend_output_ms = 3\n", 0.003, 0.003);
     /* streaming: each iteration carries one token (one request): 50 us before the client has it;
        the front-end is idle again long before the next iteration ends, so nothing accumulates */
-    REQUIRE(run("[engine_config]\nfrontend_stream_us_per_token = 50\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], 50e-6, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 50e-6, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\nfrontend_stream_us_per_token = 50\n", 50e-6, 50e-6);
 }
 
 TEST(test_frontend_stream_queue)
@@ -157,13 +161,9 @@ TEST(test_iteration_terms)
     result base, r;
     REQUIRE(run("", one, &base));
     /* GPU idle per iteration: D = 4 iterations (the prefill and 3 decodes): TTFT + 1 ms, E2E + 4 ms */
-    REQUIRE(run("[engine_config]\nstep_overhead_ms = 1\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], 0.001, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 0.004, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\nstep_overhead_ms = 1\n", 0.001, 0.004);
     /* CPU per iteration without async scheduling: 2 ms + 1 request x 100 us = 2.1 ms each */
-    REQUIRE(run("[engine_config]\ncpu_step_ms = 2\ncpu_per_request_us = 100\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], 0.0021, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 4 * 0.0021, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\ncpu_step_ms = 2\ncpu_per_request_us = 100\n", 0.0021, 4 * 0.0021);
     /* with async scheduling the CPU overlaps the GPU: the toy's iterations take far less than
        2.1 ms of GPU time, so the CPU sets the pace: every iteration lasts exactly 2.1 ms */
     REQUIRE(base.ttft[0] < 0.0021);
@@ -182,17 +182,13 @@ static double gemm_s(double m, double n, double k, double eff)
 TEST(test_lm_head_and_layer_overhead)
 {
     /* both need the engine's GEMM model on (gemm_memory_efficiency > 0); compared with it alone */
-    result base, r;
+    result base;
     double lm1 = gemm_s(1, 32000, 256, 0.5); /* one sampled token x (32000 x 256): 16.4 MB at 500 GB/s = 32.8 us */
     REQUIRE(run("[engine_config]\ngemm_memory_efficiency = 0.5\n", one, &base));
-    REQUIRE(run("[engine_config]\ngemm_memory_efficiency = 0.5\nlm_head = 1\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], lm1, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 4 * lm1, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\ngemm_memory_efficiency = 0.5\nlm_head = 1\n", lm1, 4 * lm1);
     CHECK_NEAR(lm1, 2.0 * (256 + 256 * 32000 + 32000) / 500e9, 1e-15);
     /* 10 us per layer, 2 layers, every iteration */
-    REQUIRE(run("[engine_config]\ngemm_memory_efficiency = 0.5\nlayer_overhead_us = 10\n", one, &r));
-    CHECK_NEAR(r.ttft[0] - base.ttft[0], 20e-6, 1e-12);
-    CHECK_NEAR(r.e2e[0] - base.e2e[0], 4 * 20e-6, 1e-12);
+    CHECK_DELTA(base, "[engine_config]\ngemm_memory_efficiency = 0.5\nlayer_overhead_us = 10\n", 20e-6, 4 * 20e-6);
 }
 
 /* a decode-only batch of n requests with `ctx` tokens of context, on a sim with `extra` */
@@ -261,12 +257,7 @@ TEST(test_custom_allreduce)
        hop), and no CPU launch cost (Vidur adds 20 us to each call) */
     REQUIRE(decode_stage("[engine_config]\ncustom_allreduce_max_kib = 1\n", 4, 128, 2, &tm));
     CHECK_NEAR(tm.op_ms[VIDUR_OP_ALL_REDUCE], 4096.0 / 70e9 * 1e3 + 2 * 5e-3, 1e-12);
-    REQUIRE(decode_stage("[engine_config]\nprofile = vidur\ncustom_allreduce_max_kib = -1\nfrontend_input_ms = -1\n"
-                         "frontend_input_us_per_token = -1\nfrontend_output_ms = -1\nfrontend_stream_us_per_token = -1\n"
-                         "async_scheduling = -1\nstep_overhead_ms = -1\ncpu_step_ms = -1\ncpu_per_request_us = -1\n"
-                         "gemm_memory_efficiency = -1\ndecode_attention_efficiency = -1\nlayer_overhead_us = -1\n"
-                         "custom_allreduce_latency_us = -1\ncustom_allreduce_bus_efficiency = -1\nlm_head = -1\n",
-                         4, 128, 2, &off));
+    REQUIRE(decode_stage(vidur_model, 4, 128, 2, &off));
     /* Vidur's model: the same all-reduce, plus 2 x 0.02 ms of launch per layer in the stage */
     CHECK_NEAR(off.op_ms[VIDUR_OP_ALL_REDUCE], tm.op_ms[VIDUR_OP_ALL_REDUCE], 1e-15);
     CHECK_NEAR(off.model_time - tm.model_time, 2 * 2 * 0.02e-3, 1e-12);
