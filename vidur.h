@@ -113,6 +113,10 @@
                 formula over a vidur_predictor_api), vidur_sim_stage_time / vidur_sim_op_source;
                 operator tables: vidur_builtin_tables, vidur_table_set_load / _write / _free,
                 vidur_op_table_eval; the analytical model: vidur_roofline_op_time_ms.
+       Engine   the engine model beside Vidur's ([engine_config] profile vllm_v0_15):
+                vidur_engine_resolve (values in effect), vidur_engine_active,
+                vidur_engine_stage_time_compute; vidur_request.client_* (client-side times).
+       Workload vidur_load_stages_parse (the shared_prefix generator's load stages).
        PPO      the learned router `ppo` (docs/ppo.md; optional: VIDUR_NO_PPO leaves
                 it out): vidur_ppo_create / _destroy, vidur_ppo_scheduler_api (one learner over
                 several simulations), vidur_ppo_finish (checkpoints, metrics CSVs), vidur_ppo_save,
@@ -144,7 +148,10 @@
 
        Execution time: a forest/regression table per operator where profiles exist (keys above
        the profiled range: the edge value scaled by the roofline's growth), the calibrated
-       roofline elsewhere; stage times are memoised per batch key.
+       roofline elsewhere; stage times are memoised per batch key. The engine model
+       (engine_config profile vllm_v0_15, docs/engine_model.md) adds a front-end, async
+       scheduling, a per-iteration overhead, the LM head, decode attention and memory-bound
+       GEMMs at the engine's bandwidth and the custom all-reduce; Vidur's model is the default.
 
        Differences from Vidur are listed in docs/differences_from_vidur.md.
 
