@@ -8,6 +8,7 @@
    here: compute 0.7, memory 0.8, kernel launch 5 us. Each term of the engine model is switched
    on alone and its effect on one request's TTFT and E2E (or on one operator) is checked against
    the value worked out in the comment. */
+#define _POSIX_C_SOURCE 200809L
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
 #include "test.h"
@@ -15,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *toy_ini =
     "[model.toy]\nnum_layers = 2\nnum_q_heads = 4\nnum_kv_heads = 4\nembedding_dim = 256\nmlp_hidden_dim = 512\n"
@@ -32,7 +34,8 @@ static const char *toy_ini =
     "gemm_memory_efficiency = 0\ndecode_attention_efficiency = 0\nlayer_overhead_us = 0\ncustom_allreduce_max_kib = 0\n"
     "custom_allreduce_latency_us = 0\ncustom_allreduce_bus_efficiency = 1\nlm_head = 0\n";
 
-static const char *trace_path = "/tmp/vidur_test_engine_trace.csv";
+/* per process: the plain and the sanitized build may run at the same time */
+static char trace_path[64];
 
 typedef struct result {
     double ttft[4], e2e[4]; /* seconds, client side */
@@ -429,6 +432,7 @@ TEST(test_shared_prefix_matches_harness)
 
 int main(void)
 {
+    snprintf(trace_path, sizeof trace_path, "/tmp/vidur_test_engine_%ld.csv", (long)getpid());
     RUN_TEST(test_all_terms_off_is_vidur);
     RUN_TEST(test_frontend_terms);
     RUN_TEST(test_frontend_stream_queue);

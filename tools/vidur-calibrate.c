@@ -160,17 +160,131 @@ static int parse_metric(const char *s, int *metric, int *stat)
     return 1;
 }
 
-static int csv_need(vidur__csv *c, const char *name, vidur_error *err)
+/* ---- a small CSV reader (ground-truth files: one record per line, quoted fields allowed) ------ */
+#define CSV_MAX_FIELDS 64
+typedef struct csv_t {
+    FILE *f;
+    const char *path;
+    int line;                 /* line number of the current record */
+    char *hdr, *buf;          /* the header line and the current line (fields point into them) */
+    size_t cap;
+    char *cols[CSV_MAX_FIELDS], *fields[CSV_MAX_FIELDS];
+    int ncols, nfields;
+} csv_t;
+
+/* splits line in place at commas outside double quotes ("" inside quotes is one quote) */
+static int csv_split(char *p, char **out)
 {
-    int col = vidur__csv_col(c, name);
+    int n = 0;
+    while (n < CSV_MAX_FIELDS) {
+        char *w = p;
+        out[n++] = p;
+        if (*p == '"') {
+            char *r = p + 1;
+            for (; *r; r++) {
+                if (*r == '"' && r[1] == '"') { *w++ = '"'; r++; }
+                else if (*r == '"') { r++; break; }
+                else *w++ = *r;
+            }
+            while (*r && *r != ',') r++;
+            p = r;
+        } else {
+            while (*p && *p != ',') *w++ = *p++;
+        }
+        if (!*p) { *w = 0; break; }
+        *w = 0;
+        p++;
+    }
+    return n;
+}
+
+static int csv_getline(csv_t *c)
+{
+    ssize_t n = getline(&c->buf, &c->cap, c->f);
+    if (n < 0) return 0;
+    c->line++;
+    while (n > 0 && (c->buf[n - 1] == '\n' || c->buf[n - 1] == '\r')) c->buf[--n] = 0;
+    return 1;
+}
+
+static void csv_close(csv_t *c)
+{
+    if (c->f) fclose(c->f);
+    free(c->hdr);
+    free(c->buf);
+    memset(c, 0, sizeof *c);
+}
+
+static int csv_open(csv_t *c, const char *path, vidur_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    c->f = fopen(path, "rb");
+    if (!c->f) {
+        set_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return 0;
+    }
+    if (!csv_getline(c)) {
+        set_err(err, "%s:1: empty file (a header line is required)", path);
+        csv_close(c);
+        return 0;
+    }
+    c->hdr = (char *)xrealloc(NULL, strlen(c->buf) + 1);
+    strcpy(c->hdr, c->buf + (!strncmp(c->buf, "\xEF\xBB\xBF", 3) ? 3 : 0));
+    c->ncols = csv_split(c->hdr, c->cols);
+    return 1;
+}
+
+static int csv_col(const csv_t *c, const char *name)
+{
+    int i;
+    for (i = 0; i < c->ncols; i++)
+        if (!strcmp(c->cols[i], name)) return i;
+    return -1;
+}
+
+/* the next non-empty record; 0 at the end of the file */
+static int csv_next(csv_t *c)
+{
+    while (csv_getline(c))
+        if (c->buf[0]) {
+            c->nfields = csv_split(c->buf, c->fields);
+            return 1;
+        }
+    return 0;
+}
+
+/* a number in field col of the current record */
+static int csv_double(csv_t *c, int col, double *out, vidur_error *err)
+{
+    char *end;
+    const char *s;
+    if (col >= c->nfields) {
+        set_err(err, "%s:%d: field '%s' is missing (the row has %d fields, the header %d)", c->path, c->line, c->cols[col], c->nfields, c->ncols);
+        return 0;
+    }
+    s = c->fields[col];
+    errno = 0;
+    *out = strtod(s, &end);
+    while (*end == ' ' || *end == '\t') end++;
+    if (end == s || *end || errno == ERANGE || *out != *out) {
+        set_err(err, "%s:%d: field '%s': '%s' is not a number", c->path, c->line, c->cols[col], s);
+        return 0;
+    }
+    return 1;
+}
+
+static int csv_need(csv_t *c, const char *name, vidur_error *err)
+{
+    int col = csv_col(c, name);
     if (col < 0) set_err(err, "%s:1: field '%s': missing from the header", c->path, name);
     return col;
 }
 
 /* a positive, finite number in field col of the current row */
-static int csv_positive(vidur__csv *c, int col, double *out, int allow_zero, vidur_error *err)
+static int csv_positive(csv_t *c, int col, double *out, int allow_zero, vidur_error *err)
 {
-    if (vidur__csv_double(c, col, out, err)) return 0;
+    if (!csv_double(c, col, out, err)) return 0;
     if (!isfinite(*out) || *out < 0 || (!allow_zero && *out == 0)) {
         set_err(err, "%s:%d: field '%s': '%s' must be a %s finite number", c->path, c->line, c->cols[col], c->fields[col],
                 allow_zero ? "non-negative" : "positive");
@@ -182,15 +296,15 @@ static int csv_positive(vidur__csv *c, int col, double *out, int allow_zero, vid
 /* aggregate records of one experiment (rows whose exp_key is `key`) */
 static int read_aggregate(const char *path, const char *key, ground_truth *g, vidur_error *err)
 {
-    vidur__csv c;
+    csv_t c;
     int ck, cs, cm, cv, cap = 0;
-    if (vidur__csv_open(&c, path, err)) return 0;
+    if (!csv_open(&c, path, err)) return 0;
     if ((ck = csv_need(&c, "exp_key", err)) < 0 || (cs = csv_need(&c, "stage", err)) < 0 || (cm = csv_need(&c, "metric", err)) < 0 ||
         (cv = csv_need(&c, "actual_ms", err)) < 0) {
-        vidur__csv_close(&c);
+        csv_close(&c);
         return 0;
     }
-    while (vidur__csv_next(&c)) {
+    while (csv_next(&c)) {
         double st, v;
         agg_rec r;
         char *end;
@@ -199,7 +313,7 @@ static int read_aggregate(const char *path, const char *key, ground_truth *g, vi
             goto fail;
         }
         if (strcmp(c.fields[ck], key)) continue;
-        if (vidur__csv_double(&c, cs, &st, err)) goto fail;
+        if (!csv_double(&c, cs, &st, err)) goto fail;
         if (st != floor(st) || st < -1 || st >= VIDUR_MAX_STAGES) {
             set_err(err, "%s:%d: field 'stage': '%s' is not a stage (-1 for the whole run, 0..%d)", path, c.line, c.fields[cs], VIDUR_MAX_STAGES - 1);
             goto fail;
@@ -215,15 +329,14 @@ static int read_aggregate(const char *path, const char *key, ground_truth *g, vi
         if (g->nagg == cap) g->agg = (agg_rec *)xrealloc(g->agg, sizeof *g->agg * (size_t)(cap = cap ? 2 * cap : 32));
         g->agg[g->nagg++] = r;
     }
-    if (c.oom) die_oom();
-    vidur__csv_close(&c);
+    csv_close(&c);
     if (!g->nagg) {
         set_err(err, "%s: no rows with exp_key '%s'", path, key);
         return 0;
     }
     return 1;
 fail:
-    vidur__csv_close(&c);
+    csv_close(&c);
     return 0;
 }
 
@@ -236,20 +349,20 @@ static void req_push(ground_truth *g, int64_t *cap, const req_rec *r)
 /* one row per request: ttft_ms, e2e_ms [, tpot_ms, input_toks, output_toks, arrived_at] */
 static int read_requests_csv(const char *path, ground_truth *g, vidur_error *err)
 {
-    vidur__csv c;
+    csv_t c;
     int ct, ce, cp, ci, co, ca;
     int64_t cap = 0;
-    if (vidur__csv_open(&c, path, err)) return 0;
+    if (!csv_open(&c, path, err)) return 0;
     if ((ct = csv_need(&c, "ttft_ms", err)) < 0 || (ce = csv_need(&c, "e2e_ms", err)) < 0) {
-        vidur__csv_close(&c);
+        csv_close(&c);
         return 0;
     }
-    cp = vidur__csv_col(&c, "tpot_ms");
-    ci = vidur__csv_col(&c, "input_toks");
-    co = vidur__csv_col(&c, "output_toks");
-    ca = vidur__csv_col(&c, "arrived_at");
+    cp = csv_col(&c, "tpot_ms");
+    ci = csv_col(&c, "input_toks");
+    co = csv_col(&c, "output_toks");
+    ca = csv_col(&c, "arrived_at");
     g->has_arrivals = ca >= 0;
-    while (vidur__csv_next(&c)) {
+    while (csv_next(&c)) {
         req_rec r;
         double v;
         memset(&r, 0, sizeof r);
@@ -272,15 +385,14 @@ static int read_requests_csv(const char *path, ground_truth *g, vidur_error *err
         if (ca >= 0 && !csv_positive(&c, ca, &r.arrival, 1, err)) goto fail;
         req_push(g, &cap, &r);
     }
-    if (c.oom) die_oom();
-    vidur__csv_close(&c);
+    csv_close(&c);
     if (!g->nreq) {
         set_err(err, "%s:2: no request rows", path);
         return 0;
     }
     return 1;
 fail:
-    vidur__csv_close(&c);
+    csv_close(&c);
     return 0;
 }
 
@@ -565,10 +677,10 @@ static int gt_read(const char *path, int format, const char *key, ground_truth *
     snprintf(g->path, sizeof g->path, "%s", path);
     if (format < 0) format = guess_format(path);
     if (format < 0) {
-        vidur__csv c;
-        if (vidur__csv_open(&c, path, err)) return 0;
-        format = vidur__csv_col(&c, "exp_key") >= 0 ? GT_AGGREGATE : GT_REQUESTS;
-        vidur__csv_close(&c);
+        csv_t c;
+        if (!csv_open(&c, path, err)) return 0;
+        format = csv_col(&c, "exp_key") >= 0 ? GT_AGGREGATE : GT_REQUESTS;
+        csv_close(&c);
     }
     g->format = format;
     switch (format) {
@@ -579,18 +691,45 @@ static int gt_read(const char *path, int format, const char *key, ground_truth *
     }
 }
 
+/* splitmix64, uniform in (0, 1) */
+static double uniform01(uint64_t *st)
+{
+    uint64_t z = (*st += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+/* a Gamma(shape, 1) variate (Marsaglia and Tsang; shape < 1 by the u^(1/shape) boost) */
+static double gamma_draw(uint64_t *st, double shape)
+{
+    double d, c, x, v, u;
+    if (shape < 1) return gamma_draw(st, shape + 1) * pow(uniform01(st), 1.0 / shape);
+    d = shape - 1.0 / 3.0;
+    c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        do {
+            double r = sqrt(-2.0 * log(uniform01(st))), a = 6.283185307179586 * uniform01(st);
+            x = r * cos(a);
+            v = 1.0 + c * x;
+        } while (v <= 0);
+        v = v * v * v;
+        u = uniform01(st);
+        if (log(u) < 0.5 * x * x + d - d * v + d * log(v)) return d * v;
+    }
+}
+
 /* arrivals the measurements do not have: vLLM's client draws gamma gaps (shape burstiness,
    mean 1/rate); regenerated here from our own stream (same distribution, not the same draws) */
 static void gt_fill_arrivals(ground_truth *g, uint64_t seed)
 {
-    vidur__mt rng;
+    uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 1;
     double t = 0;
     int64_t i;
     if (g->has_arrivals) return;
-    vidur__mt_init_genrand(&rng, (uint32_t)seed);
     for (i = 0; i < g->nreq; i++) {
-        if (i && isfinite(g->request_rate))
-            t += vidur__mt_standard_gamma(&rng, g->burstiness) / (g->request_rate * g->burstiness);
+        if (i && isfinite(g->request_rate)) t += gamma_draw(&rng, g->burstiness) / (g->request_rate * g->burstiness);
         g->req[i].arrival = t;
     }
     g->has_arrivals = 1;
