@@ -4841,6 +4841,7 @@ static vidur_result vidur__shared_prefix_init(vidur__workload *w, const vidur_co
         }
     }
     w->sp_num_prompts = n;
+    w->trace_has_hashes = w->trace_has_sessions = 1; /* every request carries both */
     w->sp_block = cfg->vllm_v1.block_size;
     w->sp_shared_blocks = (sys_tok + bos) / w->sp_block;
     w->sp_stage = -1;
@@ -5563,6 +5564,12 @@ VIDURDEF vidur_sim *vidur_replica_sim(vidur_replica *r) { return r->sim; }
 VIDURDEF int64_t vidur_sim_expected_requests(const vidur_sim *s)
 {
     const vidur__workload *w = &s->workload;
+    if (w->kind == VIDUR__GEN_SHARED_PREFIX) {
+        int64_t n = 0;
+        int k;
+        for (k = 0; k < w->sp_num_stages; k++) n += (int64_t)(w->sp_rate[k] * w->sp_dur[k]);
+        return n;
+    }
     if (w->kind != VIDUR__GEN_SYNTHETIC) return w->row_count;
     if (s->cfg.synthetic_duration > 0 || w->int_kind == VIDUR__INT_TRACE) return -1;
     return s->cfg.synthetic_num_requests;
@@ -7888,7 +7895,7 @@ static void vidur__warn_settings(vidur_sim *s)
     int rows = w->kind != VIDUR__GEN_SYNTHETIC || w->len_rows; /* requests from trace rows that may carry hashes and sessions */
     const char *g = cfg->global_scheduler_type;
     vidur__log(s, VIDUR_LOG_INFO, "semantics: %s (%s)", fork ? "fork [F]" : "upstream [U]", reason);
-    if (w->kind != VIDUR__GEN_SYNTHETIC) {
+    if (w->kind == VIDUR__GEN_TRACE_REPLAY || w->kind == VIDUR__GEN_TRACE) {
         int borrowed;
         const char *file = vidur__replay_file(cfg, &borrowed);
         if (borrowed)

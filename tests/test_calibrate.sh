@@ -19,14 +19,14 @@ network_device = h100_dgx
 type = vllm_v1
 [vllm_v1_scheduler_config]
 chunk_size = 2048
-[cache_config]
-enable_prefix_caching = true
 [engine_config]
 profile = vllm_v0_15
 EOF
 cat >"$T/sp.ini" <<'EOF'
 [request_generator_config]
 type = shared_prefix
+[cache_config]
+enable_prefix_caching = true
 [shared_prefix_request_generator_config]
 seed = 7
 system_prompt_len = 100
