@@ -166,14 +166,13 @@ $(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h vidur_search.h $(LIB) $(TA
 
 # fits the engine model to measurements of a real engine (docs/engine_model.md); JSON via jansson
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
-# (its own copy of the implementation, as the tests that define VIDUR_IMPLEMENTATION)
-$(BUILD)/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(TABLES_LIB)
+$(BUILD)/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(LIB) $(TABLES_LIB)
 	@mkdir -p $(@D)
-	$(call LINK_LIB,$(CFLAGS) $(LIB_CPPFLAGS) -pthread,$<,$(TABLES_LIB)) $(JANSSON_LIBS)
+	$(call LINK_LIB,$(CFLAGS) -pthread,$<,$(LIB) $(TABLES_LIB)) $(JANSSON_LIBS)
 
-$(BUILD)/asan/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(TABLES_LIB)
+$(BUILD)/asan/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(ASAN_LIB) $(TABLES_LIB)
 	@mkdir -p $(@D)
-	$(call LINK_LIB,$(ASAN_CFLAGS) $(LIB_CPPFLAGS) -pthread,$<,$(TABLES_LIB)) $(JANSSON_LIBS)
+	$(call LINK_LIB,$(ASAN_CFLAGS) -pthread,$<,$(ASAN_LIB) $(TABLES_LIB)) $(JANSSON_LIBS)
 
 # trace tools (plain C99 + libc): Mooncake JSONL -> trace CSV, synthetic conversation traces
 $(TOOLS): $(BUILD)/%: tools/%.c tools/vidur_trace_out.h

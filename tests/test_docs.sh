@@ -45,12 +45,12 @@ lines=$(wc -l <README.md)
 if [ "$lines" -le 300 ]; then ok "README.md is short ($lines lines; the rest is in docs/)"; else bad "README.md is at most 300 lines" "$lines"; fi
 
 # ---- every documented flag exists --------------------------------------------------------------
-# Flags of the programs the documents show that are not ours (a browser, pkg-config) and the
-# golden test's --update.
-OTHERS="--headless --no-sandbox --screenshot --window-size --cflags --libs --modversion --update"
+# Flags of the programs the documents show that are not ours (a browser, pkg-config, vLLM's
+# benchmark) and the golden test's --update.
+OTHERS="--headless --no-sandbox --screenshot --window-size --cflags --libs --modversion --update --save-result --save-detailed"
 {
     "$VIDUR" --help
-    for tool in vidur-search vidur-compare vidur-tables vidur-mooncake vidur-convgen; do
+    for tool in vidur-search vidur-compare vidur-tables vidur-mooncake vidur-convgen vidur-calibrate; do
         if [ -x "$BUILD/$tool" ]; then "$BUILD/$tool" --help 2>&1; else echo "MISSING-TOOL $tool"; fi
     done
     if command -v python3 >/dev/null; then PYTHONDONTWRITEBYTECODE=1 python3 tools/vidur-profile.py --help 2>&1; fi

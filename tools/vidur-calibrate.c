@@ -22,8 +22,7 @@
    mean absolute percentage error, experiments weighted equally) and every simulation are
    deterministic; --jobs only spreads experiments over threads. */
 #define _POSIX_C_SOURCE 200809L
-#define VIDUR_IMPLEMENTATION
-#include "../vidur.h"
+#include "../vidur.h" /* the implementation is linked: build/libvidur.a (vidur.c) */
 
 #include <errno.h>
 #include <jansson.h>
