@@ -11783,6 +11783,55 @@ VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error
     return VIDUR_OK;
 }
 
+/* The checksum proves a file is intact, not that its values are safe (a file written by hand or
+   by another program can carry a valid checksum): every loaded counter, index and RNG word is
+   range-checked and every weight, moment and normaliser must be finite before anything uses them. */
+static int vidur__all_finite(const double *v, int64_t n, int nonneg)
+{
+    int64_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(v[i]) || (nonneg && v[i] < 0)) return 0;
+    return 1;
+}
+
+static vidur_result vidur__ppo_check_state(const vidur_ppo *p, const char *path, vidur_error *err)
+{
+    const char *bad = NULL;
+    int64_t i;
+    const double scal[] = {p->rn_mean, p->rn_ret, p->tc_qps_ema, p->tc_lat_ema, p->rc_tp_ema, p->rc_lat_ema, p->rc_last_tp,
+                           p->rc_last_lat, p->rc_dtp, p->rc_dlat};
+    const double nonneg[] = {p->on_count, p->rn_count, p->rn_m2, p->rc_n, p->rc_tp_var, p->rc_lat_var, p->tc_hist[0], p->tc_hist[1],
+                             p->tc_hist[2], p->tc_hist[3], p->tc_hist[4]};
+    /* counters: non-negative and below 2^53, where a double still counts exactly */
+    const int64_t lim = (int64_t)1 << 53;
+    if (!vidur__all_finite(p->actor, p->na, 0) || (p->has_ref && !vidur__all_finite(p->ref, p->na, 0))) bad = "actor weights (not finite)";
+    else if (!vidur__all_finite(p->critic, p->nc, 0)) bad = "critic weights (not finite)";
+    else if (!vidur__all_finite(p->ma, p->na, 0) || !vidur__all_finite(p->mc, p->nc, 0) || !vidur__all_finite(p->va, p->na, 1) ||
+             !vidur__all_finite(p->vc, p->nc, 1))
+        bad = "Adam moments (not finite, or a negative second moment)";
+    else if (!vidur__all_finite(p->on_mean, p->D, 0) || !vidur__all_finite(p->on_m2, p->D, 1)) bad = "observation normaliser";
+    else if (!vidur__all_finite(scal, VIDUR__COUNT(scal), 0) || !vidur__all_finite(nonneg, VIDUR__COUNT(nonneg), 1) ||
+             p->on_count > (double)lim || p->rn_count > (double)lim || p->rc_n > (double)lim)
+        bad = "normaliser, reward or temperature statistics";
+    else if (p->adam_t < 0 || p->adam_t > lim || p->step < 0 || p->step > lim || p->mb_step < 0 || p->mb_step > lim || p->updates < 0 ||
+             p->updates > lim)
+        bad = "step counters";
+    else if (p->tc_hist_n < 0 || p->tc_hist_n > 5 || p->tc_since_pulse < 0 || p->tc_since_pulse > lim || p->tc_pulse_left < 0 ||
+             p->tc_pulse_left > lim || (p->rc_valid != 0 && p->rc_valid != 1))
+        bad = "temperature controller state";
+    else if (p->ck_n < 0 || p->ck_n > 8 || p->last_save < 0 || p->last_save > p->step) bad = "checkpoint history";
+    else if (!(p->bc_train_acc >= 0 && p->bc_train_acc <= 1) || !(p->bc_val_acc >= 0 && p->bc_val_acc <= 1) ||
+             !(p->demo_samples >= 0 && p->demo_samples <= (double)lim) || p->demo_samples != floor(p->demo_samples))
+        bad = "warm-start statistics";
+    else if (p->rng.mti < 0 || p->rng.mti > 624 || (p->rng.has_gauss != 0 && p->rng.has_gauss != 1) || !isfinite(p->rng.gauss))
+        bad = "random-number state";
+    for (i = 0; !bad && i < p->ck_n; i++)
+        if (p->ck_hist[i] < 0 || p->ck_hist[i] > p->step || (i > 0 && p->ck_hist[i] <= p->ck_hist[i - 1])) bad = "checkpoint history";
+    if (!bad) return VIDUR_OK;
+    vidur__set_error(err, VIDUR_ERR_PARSE, "ppo checkpoint %s: invalid %s (the checksum matches: the file was written with bad values)", path, bad);
+    return VIDUR_ERR_PARSE;
+}
+
 static vidur_result vidur__ppo_load(vidur_ppo *p, const char *path, vidur_error *err)
 {
     char magic[8];
@@ -11833,7 +11882,7 @@ static vidur_result vidur__ppo_load(vidur_ppo *p, const char *path, vidur_error 
         return VIDUR_ERR_PARSE;
     }
     fclose(c.f);
-    return VIDUR_OK;
+    return vidur__ppo_check_state(p, path, err);
 }
 
 /* checkpoint_dir/ckpt_<step>.bin and latest.bin; the newest keep_checkpoints step files stay */
@@ -11847,7 +11896,8 @@ static vidur_result vidur__ppo_checkpoint(vidur_ppo *p, vidur_error *err)
     if (keep > 8) keep = 8;
     /* rotate the list first so the saved file already holds it */
     if (keep > 0 && (p->ck_n == 0 || p->ck_hist[p->ck_n - 1] != p->step)) {
-        if (p->ck_n == keep) {
+        /* while, not if: a checkpoint saved with a larger keep_checkpoints holds more entries */
+        while (p->ck_n >= keep) {
             snprintf(path, sizeof path, "%s/ckpt_%010lld.bin", p->P.checkpoint_dir, (long long)p->ck_hist[0]);
             remove(path);
             for (i = 1; i < p->ck_n; i++) p->ck_hist[i - 1] = p->ck_hist[i];

@@ -451,6 +451,81 @@ TEST(test_checkpoint_errors)
     remove(bad);
 }
 
+/* writes buf with its checksum recomputed: what a hand-made or foreign file can carry */
+static void write_with_checksum(const char *path, char *buf, long n)
+{
+    uint64_t h = vidur__fnv64(14695981039346656037ull, buf, (size_t)(n - 8));
+    FILE *f = fopen(path, "wb");
+    memcpy(buf + n - 8, &h, 8);
+    if (f) {
+        fwrite(buf, 1, (size_t)n, f);
+        fclose(f);
+    }
+}
+
+/* a valid checksum over hostile values: each is refused at load with the field named (before,
+   ck_n = 9 overwrote the heap when the run saved, mti = -1 read before the RNG state, NaN
+   weights routed silently) */
+TEST(test_checkpoint_hostile_values)
+{
+    vidur_config c;
+    vidur_error err;
+    vidur_ppo *p = NULL;
+    char msg[512], orig[4096];
+    const char *ck = "/tmp/vidur_test_ppo_hostile_ck.bin", *bad = "/tmp/vidur_test_ppo_hostile.bin";
+    long n, E;
+    int k;
+    /* offsets from the end of the state (E: where the checksum starts), in vidur__ppo_visit's order */
+    struct { long off; int size; double d; long long i; const char *field; } cases[] = {
+        {-2552, 8, 0, 9, "checkpoint history"},            /* ck_n */
+        {-2552, 8, 0, -1, "checkpoint history"},           /* ck_n */
+        {-2552, 8, 0, 1LL << 40, "checkpoint history"},    /* ck_n */
+        {-2544, 8, 0, 1LL << 40, "checkpoint history"},    /* last_save after step */
+        {-16, 4, 0, -1, "random-number state"},            /* rng.mti */
+        {-16, 4, 0, 100000, "random-number state"},        /* rng.mti */
+        {-12, 4, 0, 7, "random-number state"},             /* has_gauss */
+        {-2520, 0, 1e300, 0, "warm-start statistics"},     /* demo_samples */
+        {-2520, 0, NAN, 0, "warm-start statistics"},       /* demo_samples */
+        {-2536, 0, 2.0, 0, "warm-start statistics"},       /* bc_train_acc */
+        {-8, 0, INFINITY, 0, "random-number state"},       /* gauss */
+    };
+    small_config(&c, "11");
+    REQUIRE(vidur_ppo_create(&c, &p, &err) == VIDUR_OK);
+    REQUIRE(vidur_ppo_save(p, ck, &err) == VIDUR_OK);
+    vidur_ppo_destroy(p);
+    n = file_bytes(ck, g_buf1, sizeof g_buf1);
+    REQUIRE(n > 3000);
+    E = n - 8;
+    memcpy(orig, g_buf1 + E - 2700, 2700);
+    /* the checksum fix-up alone changes nothing: the file loads */
+    write_with_checksum(bad, g_buf1, n);
+    CHECK(!load_error(bad, 2, msg, sizeof msg));
+    for (k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
+        char *at = g_buf1 + E + cases[k].off;
+        if (cases[k].size == 8) { int64_t v = cases[k].i; memcpy(at, &v, 8); }
+        else if (cases[k].size == 4) { int32_t v = (int32_t)cases[k].i; memcpy(at, &v, 4); }
+        else memcpy(at, &cases[k].d, 8);
+        write_with_checksum(bad, g_buf1, n);
+        CHECK(load_error(bad, 2, msg, sizeof msg));
+        CHECK_CONTAINS(msg, cases[k].field);
+        CHECK_CONTAINS(msg, bad);
+        memcpy(g_buf1 + E - 2700, orig, 2700);
+    }
+    /* a NaN weight (the first actor weight follows the 56-byte header), a negative Adam second moment */
+    {
+        double v = NAN;
+        char keep[8];
+        memcpy(keep, g_buf1 + 56, 8);
+        memcpy(g_buf1 + 56, &v, 8);
+        write_with_checksum(bad, g_buf1, n);
+        CHECK(load_error(bad, 2, msg, sizeof msg));
+        CHECK_CONTAINS(msg, "actor weights");
+        memcpy(g_buf1 + 56, keep, 8);
+    }
+    remove(ck);
+    remove(bad);
+}
+
 /* warm start: demonstrations from round_robin, lor, random (+ RR at 2x and 0.5x QPS), behaviour
    cloning, the clone as the reference; then PPO trains from it, and the built-in "ppo" type writes
    its CSVs and checkpoints at vidur_ppo_finish */
@@ -532,6 +607,7 @@ int main(void)
     RUN_TEST(test_grad_ppo_loss_terms);
     RUN_TEST(test_resume_bit_identical);
     RUN_TEST(test_checkpoint_errors);
+    RUN_TEST(test_checkpoint_hostile_values);
     RUN_TEST(test_warm_start_and_outputs);
     RUN_TEST(test_eval_greedy);
     return test_finish();
