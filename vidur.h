@@ -2884,6 +2884,43 @@ static int vidur__parse_bool(const char *v, int *out)
 
 static int vidur__is_none(const char *v) { return !strcmp(v, "none") || !strcmp(v, "None") || !strcmp(v, "null"); }
 
+/* One number policy for every number read from a flag, an INI key or a file: plain decimal only
+   (strtod would also take hex, inf, infinity and nan), finite, and inside [lo, hi] (when lo <= hi)
+   before anything converts it to an integer type. integer: no fraction or exponent either. */
+enum { VIDUR__NUM_OK, VIDUR__NUM_BAD, VIDUR__NUM_NOT_INTEGER, VIDUR__NUM_RANGE };
+static int vidur__parse_number(const char *s, int integer, double lo, double hi, double *out)
+{
+    const char *p;
+    char *end;
+    int digits = 0, frac = 0;
+    double d;
+    while (isspace((unsigned char)*s)) s++;
+    p = s;
+    if (*p == '+' || *p == '-') p++;
+    for (; *p >= '0' && *p <= '9'; p++) digits++;
+    if (*p == '.') {
+        frac = 1;
+        for (p++; *p >= '0' && *p <= '9'; p++) digits++;
+    }
+    if (!digits) return VIDUR__NUM_BAD;
+    if (*p == 'e' || *p == 'E') {
+        frac = 1;
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return VIDUR__NUM_BAD;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    while (isspace((unsigned char)*p)) p++;
+    if (*p) return VIDUR__NUM_BAD;
+    if (integer && frac) return VIDUR__NUM_NOT_INTEGER;
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno == ERANGE || !isfinite(d)) return VIDUR__NUM_BAD;
+    *out = d;
+    if (lo <= hi && !(d >= lo && d <= hi)) return VIDUR__NUM_RANGE;
+    return VIDUR__NUM_OK;
+}
+
 /* applies one value; `where` prefixes messages (e.g. "config.ini:12: " or "flag ") */
 static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const char *value, const char *where, vidur_error *err)
 {
@@ -2938,27 +2975,21 @@ static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const c
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s: a number is required", where, flag);
         return VIDUR_ERR_CONFIG;
     }
-    errno = 0;
-    if (k->type == VIDUR_T_DOUBLE) d = strtod(value, &end);
-    else {
-        long long ll = strtoll(value, &end, 10);
-        d = (double)ll;
-        if (*end == '.' || *end == 'e' || *end == 'E') {
-            vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s: '%s' is not an integer", where, flag, value);
-            return VIDUR_ERR_CONFIG;
-        }
-        if (k->type == VIDUR_T_INT64) *(int64_t *)base = ll;
-    }
-    while (isspace((unsigned char)*end)) end++;
-    if (end == value || *end || errno == ERANGE || d != d) {
+    switch (vidur__parse_number(value, k->type != VIDUR_T_DOUBLE, k->lo, k->hi, &d)) {
+    case VIDUR__NUM_OK: break;
+    case VIDUR__NUM_NOT_INTEGER:
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s: '%s' is not an integer", where, flag, value);
+        return VIDUR_ERR_CONFIG;
+    case VIDUR__NUM_RANGE:
+        vidur__set_error(err, VIDUR_ERR_RANGE, "%s%s: %s is out of range [%g, %g]", where, flag, value, k->lo, k->hi);
+        return VIDUR_ERR_RANGE;
+    default:
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s: '%s' is not a valid %s", where, flag, value,
                          k->type == VIDUR_T_DOUBLE ? "number" : "integer");
         return VIDUR_ERR_CONFIG;
     }
-    if (k->lo <= k->hi && (d < k->lo || d > k->hi)) {
-        vidur__set_error(err, VIDUR_ERR_RANGE, "%s%s: %s is out of range [%g, %g]", where, flag, value, k->lo, k->hi);
-        return VIDUR_ERR_RANGE;
-    }
+    /* exact 64-bit integers (a double holds 53 bits); the text is a checked decimal integer */
+    if (k->type == VIDUR_T_INT64) *(int64_t *)base = (int64_t)strtoll(value, &end, 10);
     if (k->type == VIDUR_T_INT) *(int *)base = (int)d;
     else if (k->type == VIDUR_T_DOUBLE) *(double *)base = d;
     return VIDUR_OK;
@@ -3228,12 +3259,40 @@ VIDURDEF vidur_result vidur_config_set(vidur_config *cfg, const char *flag, cons
     return vidur__set_flag(cfg, flag, value, "", err);
 }
 
+/* the numeric keys of [model.NAME], [device.NAME] and [node.NAME], with their ranges (wide enough
+   for any real model or GPU; they keep every later integer product inside 64 bits) */
+typedef struct vidur__spec_key {
+    char kind; /* 'm'odel, 'd'evice, 'n'ode */
+    const char *key;
+    size_t offset;
+    int integer;
+    double lo, hi;
+} vidur__spec_key;
+#define VIDUR__SM(k, i, lo, hi) {'m', #k, offsetof(vidur_model_spec, k), i, lo, hi}
+#define VIDUR__SD(k, lo, hi) {'d', #k, offsetof(vidur_device_spec, k), 0, lo, hi}
+#define VIDUR__SN(k, i, lo, hi) {'n', #k, offsetof(vidur_node_spec, k), i, lo, hi}
+static const vidur__spec_key vidur__spec_keys[] = {
+    VIDUR__SM(num_layers, 1, 1, 1e5), VIDUR__SM(num_q_heads, 1, 1, 1e5), VIDUR__SM(num_kv_heads, 1, 1, 1e5),
+    VIDUR__SM(embedding_dim, 1, 1, 1e7), VIDUR__SM(mlp_hidden_dim, 1, 1, 1e8), VIDUR__SM(max_position_embeddings, 1, 1, 2147483647.0),
+    VIDUR__SM(vocab_size, 1, 1, 2147483647.0), VIDUR__SM(use_gated_mlp, 1, 0, 1), VIDUR__SM(post_attn_norm, 1, 0, 1),
+    VIDUR__SM(use_bias, 1, 0, 1), VIDUR__SM(use_qkv_bias, 1, 0, 1), VIDUR__SM(rope_theta, 0, 0, 1e12),
+    VIDUR__SM(partial_rotary_factor, 0, 0, 1), VIDUR__SM(head_dim, 1, 0, 1e5),
+    VIDUR__SD(fp16_tflops, 0, 1e9), VIDUR__SD(total_memory_gb, 0, 1e9), VIDUR__SD(memory_bandwidth_gbps, 0, 1e12),
+    VIDUR__SD(price_per_hour, 0, 1e9),
+    VIDUR__SN(num_devices_per_node, 1, 1, 1e6), VIDUR__SN(intra_node_bandwidth_gbps, 0, 0, 1e12),
+    VIDUR__SN(inter_node_bandwidth_gbps, 0, 0, 1e12), VIDUR__SN(link_latency_us, 0, 0, 1e12),
+};
+#undef VIDUR__SM
+#undef VIDUR__SD
+#undef VIDUR__SN
+
 /* user table sections: [model.NAME], [device.NAME], [node.NAME] */
 static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section, const char *key, const char *value,
                                          const char *where, vidur_error *err)
 {
     const char *name = strchr(section, '.') + 1;
-    char *end;
+    const vidur__spec_key *sk;
+    char kind, *dst;
     double d = 0;
     int i;
     if (!name[0] || strlen(name) >= VIDUR_NAME_MAX) {
@@ -3251,15 +3310,29 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
         vidur__copy(cfg->user_nodes[i].device, VIDUR_NAME_MAX, value);
         return VIDUR_OK;
     }
-    errno = 0;
-    d = strtod(value, &end);
-    while (isspace((unsigned char)*end)) end++;
-    if (end == value || *end || errno || d < 0) {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s] %s: '%s' is not a valid non-negative number", where, section, key, value);
+    kind = section[0]; /* 'm'odel, 'd'evice, 'n'ode */
+    for (i = 0; i < VIDUR__COUNT(vidur__spec_keys); i++)
+        if (vidur__spec_keys[i].kind == kind && !strcmp(vidur__spec_keys[i].key, key)) break;
+    if (i == VIDUR__COUNT(vidur__spec_keys)) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (%s keys: %s)", where, section, key,
+                         kind == 'm' ? "model" : kind == 'd' ? "device" : "node",
+                         kind == 'm' ? "num_layers, num_q_heads, num_kv_heads, embedding_dim, mlp_hidden_dim, max_position_embeddings, vocab_size, use_gated_mlp, post_attn_norm, use_bias, use_qkv_bias, rope_theta, partial_rotary_factor, head_dim"
+                         : kind == 'd' ? "fp16_tflops, total_memory_gb, memory_bandwidth_gbps, price_per_hour"
+                                       : "device, num_devices_per_node, intra_node_bandwidth_gbps, inter_node_bandwidth_gbps, link_latency_us");
         return VIDUR_ERR_CONFIG;
     }
-    if (!strncmp(section, "model.", 6)) {
-        vidur_model_spec *m;
+    sk = &vidur__spec_keys[i];
+    switch (vidur__parse_number(value, sk->integer, sk->lo, sk->hi, &d)) {
+    case VIDUR__NUM_OK: break;
+    case VIDUR__NUM_RANGE:
+        vidur__set_error(err, VIDUR_ERR_RANGE, "%s[%s] %s: %s is out of range [%g, %g]", where, section, key, value, sk->lo, sk->hi);
+        return VIDUR_ERR_RANGE;
+    default:
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s] %s: '%s' is not a valid %s", where, section, key, value,
+                         sk->integer ? "integer" : "number");
+        return VIDUR_ERR_CONFIG;
+    }
+    if (kind == 'm') {
         for (i = 0; i < cfg->num_user_models && strcmp(cfg->user_models[i].name, name); i++) {}
         if (i == cfg->num_user_models) {
             const vidur_model_spec *base = vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf");
@@ -3268,18 +3341,8 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
             vidur__copy(cfg->user_models[i].name, VIDUR_NAME_MAX, name);
             cfg->num_user_models++;
         }
-        m = &cfg->user_models[i];
-#define VIDUR__MI(n) if (!strcmp(key, #n)) { m->n = (int)d; return VIDUR_OK; }
-#define VIDUR__MD(n) if (!strcmp(key, #n)) { m->n = d; return VIDUR_OK; }
-        VIDUR__MI(num_layers) VIDUR__MI(num_q_heads) VIDUR__MI(num_kv_heads) VIDUR__MI(embedding_dim)
-        VIDUR__MI(mlp_hidden_dim) VIDUR__MI(max_position_embeddings) VIDUR__MI(vocab_size) VIDUR__MI(use_gated_mlp)
-        VIDUR__MI(post_attn_norm) VIDUR__MI(use_bias) VIDUR__MI(use_qkv_bias) VIDUR__MD(rope_theta)
-        VIDUR__MD(partial_rotary_factor) VIDUR__MI(head_dim)
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (model keys: num_layers, num_q_heads, num_kv_heads, embedding_dim, mlp_hidden_dim, max_position_embeddings, vocab_size, use_gated_mlp, post_attn_norm, use_bias, use_qkv_bias, rope_theta, partial_rotary_factor, head_dim)", where, section, key);
-        return VIDUR_ERR_CONFIG;
-    }
-    if (!strncmp(section, "device.", 7)) {
-        vidur_device_spec *dv;
+        dst = (char *)&cfg->user_models[i];
+    } else if (kind == 'd') {
         for (i = 0; i < cfg->num_user_devices && strcmp(cfg->user_devices[i].name, name); i++) {}
         if (i == cfg->num_user_devices) {
             if (i == VIDUR_MAX_USER_SPECS) goto too_many;
@@ -3287,16 +3350,8 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
             vidur__copy(cfg->user_devices[i].name, VIDUR_NAME_MAX, name);
             cfg->num_user_devices++;
         }
-        dv = &cfg->user_devices[i];
-        if (!strcmp(key, "fp16_tflops")) { dv->fp16_tflops = d; return VIDUR_OK; }
-        if (!strcmp(key, "total_memory_gb")) { dv->total_memory_gb = d; return VIDUR_OK; }
-        if (!strcmp(key, "memory_bandwidth_gbps")) { dv->memory_bandwidth_gbps = d; return VIDUR_OK; }
-        if (!strcmp(key, "price_per_hour")) { dv->price_per_hour = d; return VIDUR_OK; }
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (device keys: fp16_tflops, total_memory_gb, memory_bandwidth_gbps, price_per_hour)", where, section, key);
-        return VIDUR_ERR_CONFIG;
-    }
-    if (!strncmp(section, "node.", 5)) {
-        vidur_node_spec *nd;
+        dst = (char *)&cfg->user_devices[i];
+    } else {
         for (i = 0; i < cfg->num_user_nodes && strcmp(cfg->user_nodes[i].name, name); i++) {}
         if (i == cfg->num_user_nodes) {
             if (i == VIDUR_MAX_USER_SPECS) goto too_many;
@@ -3304,14 +3359,12 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
             vidur__copy(cfg->user_nodes[i].name, VIDUR_NAME_MAX, name);
             cfg->num_user_nodes++;
         }
-        nd = &cfg->user_nodes[i];
-        if (!strcmp(key, "num_devices_per_node") && d >= 1) { nd->num_devices_per_node = (int)d; return VIDUR_OK; }
-        if (!strcmp(key, "intra_node_bandwidth_gbps")) { nd->intra_node_bandwidth_gbps = d; return VIDUR_OK; }
-        if (!strcmp(key, "inter_node_bandwidth_gbps")) { nd->inter_node_bandwidth_gbps = d; return VIDUR_OK; }
-        if (!strcmp(key, "link_latency_us")) { nd->link_latency_us = d; return VIDUR_OK; }
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (node keys: device, num_devices_per_node, intra_node_bandwidth_gbps, inter_node_bandwidth_gbps, link_latency_us)", where, section, key);
-        return VIDUR_ERR_CONFIG;
+        dst = (char *)&cfg->user_nodes[i];
     }
+    /* converted only now: d is finite and inside the key's range */
+    if (sk->integer) *(int *)(dst + sk->offset) = (int)d;
+    else *(double *)(dst + sk->offset) = d;
+    return VIDUR_OK;
     vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown section [%s]", where, section);
     return VIDUR_ERR_CONFIG;
 too_many:
@@ -5637,6 +5690,13 @@ VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const
     qw = m->num_q_heads / tp;
     kvw = vidur__ceil_div(m->num_kv_heads, tp);
     Ls = m->num_layers / pp;
+    /* the integer products below must fit 64 bits (checked in doubles, which cannot overflow) */
+    if (2.0 * ((double)E * hd * (qw + 2.0 * kvw) + (double)E * hd * qw + (double)k * E * F) * Ls > 4e18 ||
+        4.0 * hd * kvw * (double)max_tokens * m->num_layers > 4e18) {
+        vidur__set_error(err, VIDUR_ERR_RANGE, "model %s: %lld tokens of %d layers of width %lld exceed 64-bit byte counts", m->name,
+                         (long long)max_tokens, m->num_layers, (long long)E);
+        return VIDUR_ERR_RANGE;
+    }
     out->params_per_layer = E * hd * (qw + 2 * kvw) + E * hd * qw + (k * E * F) / tp;
     out->param_bytes = 2 * out->params_per_layer * Ls;
     out->available_bytes = d->total_memory_gb * 1024.0 * 1024.0 * 1024.0 * (1.0 - margin);

@@ -1,0 +1,130 @@
+/* test_untrusted.c - hostile values in the library's inputs (issue 14: INI numbers, traces,
+   operator-table files, stage times, oversized and non-regular files, names in config.json).
+   Every case here broke before its fix: a crash, undefined behaviour, a silent NaN run, or
+   unbounded memory. Each must now be one error naming the file (and line) and the field. */
+#define _POSIX_C_SOURCE 200809L
+#define VIDUR_IMPLEMENTATION
+#include "../vidur.h"
+#include "test.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static char g_dir[256];
+
+TEST_UNUSED_ static const char *tmp_path(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
+    return buf[k];
+}
+
+TEST_UNUSED_ static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+/* loads an INI text; returns the result and leaves the message in msg */
+static vidur_result ini(const char *text, char *msg, size_t n)
+{
+    vidur_config c;
+    vidur_error err;
+    vidur_result r;
+    vidur_config_init(&c);
+    memset(&err, 0, sizeof err);
+    r = vidur_config_load_ini_string(&c, text, "t.ini", &err);
+    if (r == VIDUR_OK) r = vidur_config_validate(&c, &err);
+    snprintf(msg, n, "%s", r ? err.message : "");
+    return r;
+}
+
+/* finding 2: a double converted to int out of range before any check (UB: 1e300, NaN, 3e9) */
+TEST(test_model_numbers_out_of_range)
+{
+    static const char *bad[] = {"1e300", "nan", "3e9", "-1", "inf", "0x20", "2.5", ""};
+    char text[256], msg[512];
+    int i;
+    for (i = 0; i < (int)(sizeof bad / sizeof bad[0]); i++) {
+        snprintf(text, sizeof text, "[replica_config]\nmodel_name = m\n[model.m]\nnum_layers = %s\n", bad[i]);
+        CHECK(ini(text, msg, sizeof msg) != VIDUR_OK);
+        CHECK_CONTAINS(msg, "[model.m] num_layers");
+        CHECK_CONTAINS(msg, "t.ini");
+    }
+    /* an ordinary value still works */
+    CHECK_EQ_INT(ini("[replica_config]\nmodel_name = m\n[model.m]\nnum_layers = 40\nnum_q_heads = 40\nembedding_dim = 5120\n", msg, sizeof msg), VIDUR_OK);
+    /* the 64-bit byte counts of the memory planner cannot overflow either (signed overflow before) */
+    {
+        vidur_config c;
+        vidur_error err;
+        vidur_sim *sim = NULL;
+        vidur_config_init(&c);
+        CHECK_EQ_INT(vidur_config_load_ini_string(&c, "[replica_config]\nmodel_name = m\n[model.m]\nnum_layers = 100000\nnum_q_heads = 1\n"
+                                                      "num_kv_heads = 1\nembedding_dim = 10000000\n", "t.ini", &err), VIDUR_OK);
+        c.write_metrics = 0;
+        CHECK(vidur_sim_create(&c, &sim, &err) != VIDUR_OK);
+        CHECK(sim == NULL);
+        CHECK_CONTAINS(err.message, "64-bit");
+        vidur_sim_destroy(sim);
+    }
+}
+
+/* finding 8: NaN, inf and hex were accepted in [device.X] / [node.X] / [model.X] (a NaN bandwidth
+   simulated "nan s" and exited 0); one number policy for every key */
+TEST(test_one_number_policy)
+{
+    static const char *keys[] = {"[device.g]\nmemory_bandwidth_gbps", "[device.g]\nfp16_tflops", "[device.g]\ntotal_memory_gb",
+                                 "[node.n]\nintra_node_bandwidth_gbps", "[node.n]\nlink_latency_us", "[model.m]\nrope_theta",
+                                 "[model.m]\npartial_rotary_factor"};
+    static const char *bad[] = {"nan", "NAN", "inf", "-inf", "infinity", "0x10", "1e999", "1.5x"};
+    char text[256], msg[512];
+    int i, j;
+    for (i = 0; i < (int)(sizeof keys / sizeof keys[0]); i++)
+        for (j = 0; j < (int)(sizeof bad / sizeof bad[0]); j++) {
+            snprintf(text, sizeof text, "%s = %s\n", keys[i], bad[j]);
+            CHECK(ini(text, msg, sizeof msg) != VIDUR_OK);
+            CHECK_CONTAINS(msg, strchr(keys[i], '\n') + 1);
+        }
+    /* the same policy for ordinary keys and flags: hex was taken by strtod */
+    CHECK(ini("[poisson_request_interval_generator_config]\nqps = 0x10\n", msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "poisson_request_interval_generator_config_qps");
+    {
+        vidur_config c;
+        vidur_error err;
+        vidur_config_init(&c);
+        CHECK(vidur_config_set(&c, "--poisson_request_interval_generator_config_qps", "0x1p3", &err) != VIDUR_OK);
+        CHECK(vidur_config_set(&c, "--poisson_request_interval_generator_config_qps", "nan", &err) != VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_set(&c, "--poisson_request_interval_generator_config_qps", " 2.5e0 ", &err), VIDUR_OK);
+        CHECK_NEAR(c.poisson_qps, 2.5, 0);
+        CHECK_EQ_INT(vidur_config_set(&c, "--seed", "9007199254740993", &err), VIDUR_OK); /* 2^53 + 1: exact */
+        CHECK(c.seed == 9007199254740993LL);
+    }
+}
+
+/* finding 11: num_devices_per_node = 0 was reported as "unknown key" */
+TEST(test_node_devices_zero)
+{
+    char msg[512];
+    CHECK(ini("[node.n]\nnum_devices_per_node = 0\n", msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "num_devices_per_node");
+    CHECK_CONTAINS(msg, "out of range");
+    CHECK(strstr(msg, "unknown key") == NULL);
+    CHECK(ini("[node.n]\nnum_devices_per_nod = 4\n", msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "unknown key");
+}
+
+int main(void)
+{
+    snprintf(g_dir, sizeof g_dir, "/tmp/vidur_test_untrusted_%ld", (long)getpid());
+    vidur__mkdir(g_dir);
+    RUN_TEST(test_model_numbers_out_of_range);
+    RUN_TEST(test_one_number_policy);
+    RUN_TEST(test_node_devices_zero);
+    rmdir(g_dir);
+    return test_finish();
+}
