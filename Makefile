@@ -190,6 +190,11 @@ $(BUILD)/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidur_rel
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(ALL_CPPFLAGS) -pthread -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# the trainer under ASan/UBSan/LSan (tests/test_tables.sh: no leaks at exit)
+$(BUILD)/asan/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidur_relative.h vidur.h
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) -pthread -o $@ $< $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/tests/test_forest $(BUILD)/asan/test_forest: tools/vidur_forest.h
 $(BUILD)/tests/test_relative $(BUILD)/asan/test_relative: tools/vidur_forest.h tools/vidur_relative.h
 
@@ -201,7 +206,7 @@ run: deps $(BUILD)/vidur
 
 # Everything the test runner needs. `make test` builds it with -k so that one target that
 # does not compile is reported as a failure by tests/run.sh instead of stopping the run.
-test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/plugins/spf.so $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/vidur-compare $(BUILD)/vidur-calibrate $(BUILD)/asan/vidur-calibrate $(SEARCH_TEST_BINS) tsan-test
+test-build: $(TESTS) $(ASAN_TESTS) $(BUILD)/vidur $(BUILD)/asan/vidur $(EXAMPLES) $(BUILD)/plugins/spf.so $(BUILD)/examples/assignment/grader $(TOOLS) $(ASAN_TOOLS) $(BUILD)/vidur-tables $(BUILD)/asan/vidur-tables $(BUILD)/vidur-compare $(BUILD)/vidur-calibrate $(BUILD)/asan/vidur-calibrate $(SEARCH_TEST_BINS) tsan-test
 
 # tests/test_threads.c under ThreadSanitizer (build/tsan/), when the compiler has TSan and its
 # programs run on this machine; tests/run.sh runs it when it is there

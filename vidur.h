@@ -1151,6 +1151,23 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
 #include <ini.h>
 #endif
 
+/* POSIX, where the including file asked for it (_POSIX_C_SOURCE >= 200809L, or glibc's default
+   features): exclusive no-follow temporary files, regular-file checks. A strict ISO C build gets
+   the portable fallbacks; VIDUR_NO_POSIX forces them (tests use it). */
+#if !defined(_WIN32) && !defined(VIDUR_NO_POSIX) && \
+    (defined(__USE_XOPEN2K8) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+     (defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200809L))
+#define VIDUR__POSIX 1
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+/* input bounds: an INI or search file, an operator-table file, one CSV record (a trace line with
+   its block hashes) */
+#define VIDUR__MAX_CONFIG_BYTES ((size_t)16 << 20)
+#define VIDUR__MAX_TABLE_BYTES ((size_t)512 << 20)
+#define VIDUR__MAX_CSV_RECORD ((size_t)64 << 20)
+
 #ifdef __cplusplus
 #define VIDUR__ZERO {}
 #else
@@ -1818,58 +1835,190 @@ static int vidur__mkdirs(const char *path, vidur_error *err)
     return 1;
 }
 
-/* ---- atomic files: write NAME.tmp, then rename over NAME ---- */
+/* One number policy for every number read from a flag, an INI key or a file: plain decimal only
+   (strtod would also take hex, inf, infinity and nan), finite, and inside [lo, hi] (when lo <= hi)
+   before anything converts it to an integer type. integer: no fraction or exponent either. */
+enum { VIDUR__NUM_OK, VIDUR__NUM_BAD, VIDUR__NUM_NOT_INTEGER, VIDUR__NUM_RANGE };
+static int vidur__parse_number(const char *s, int integer, double lo, double hi, double *out)
+{
+    const char *p;
+    char *end;
+    int digits = 0, frac = 0;
+    double d;
+    while (isspace((unsigned char)*s)) s++;
+    p = s;
+    if (*p == '+' || *p == '-') p++;
+    for (; *p >= '0' && *p <= '9'; p++) digits++;
+    if (*p == '.') {
+        frac = 1;
+        for (p++; *p >= '0' && *p <= '9'; p++) digits++;
+    }
+    if (!digits) return VIDUR__NUM_BAD;
+    if (*p == 'e' || *p == 'E') {
+        frac = 1;
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return VIDUR__NUM_BAD;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    while (isspace((unsigned char)*p)) p++;
+    if (*p) return VIDUR__NUM_BAD;
+    if (integer && frac) return VIDUR__NUM_NOT_INTEGER;
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno == ERANGE || !isfinite(d)) return VIDUR__NUM_BAD;
+    *out = d;
+    if (lo <= hi && !(d >= lo && d <= hi)) return VIDUR__NUM_RANGE;
+    return VIDUR__NUM_OK;
+}
+
+/* Opens an input file for reading, refusing anything but a regular file: a directory read as
+   an empty file, and /dev/zero or a FIFO grew memory until the OOM killer. */
+static FILE *vidur__fopen_regular(const char *path, vidur_error *err)
+{
+    FILE *f = fopen(path, "rb");
+#if !defined(_WIN32)
+    struct stat st;
+    int isreg;
+#endif
+    if (!f) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+#if !defined(_WIN32)
+#ifdef VIDUR__POSIX
+    isreg = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+#else
+    isreg = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+#endif
+    if (!isreg) {
+        fclose(f);
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: not a regular file%s", path, stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? " (a folder)" : "");
+        return NULL;
+    }
+#endif
+    return f;
+}
+
+/* ---- atomic files: a temporary file in the target folder, renamed over NAME when complete ----
+   The temporary file gets a fresh name (NAME.XXXXXXXX.tmp) and is created exclusively: a planted
+   symlink (NAME.tmp -> ~/victim) cannot redirect the write, and two runs sharing a folder never
+   share a temporary file. With POSIX, open(O_CREAT | O_EXCL | O_NOFOLLOW); in a strict ISO C build,
+   fopen's "x" mode (C11, also glibc, musl, macOS and MSVC), else a check that the name is unused.
+   The rename replaces NAME itself, so a symlink planted at NAME is replaced, never followed. */
 typedef struct vidur__afile {
     FILE *f;
     char tmp[VIDUR_PATH_MAX + 64];
     char final_[VIDUR_PATH_MAX + 64];
 } vidur__afile;
 
-/* opens a->tmp, once a->final_ and a->tmp are set (fits: both names fitted their buffers) */
-static int vidur__aopen_tmp(vidur__afile *a, int fits, vidur_error *err)
+/* a name suffix: fresh per attempt without global state (the clocks, the process, the stack) */
+static void vidur__tmp_suffix(char *out, const void *salt, int attempt)
 {
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    uint64_t h = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)clock() ^ (uint64_t)(size_t)salt ^ ((uint64_t)attempt << 40);
+    int i;
+#ifdef VIDUR__POSIX
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) == 0) h ^= (uint64_t)ts.tv_nsec * 0xBF58476D1CE4E5B9ull;
+    h ^= (uint64_t)getpid() << 20;
+#endif
+    /* splitmix64's finaliser spreads every input bit over the name */
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    h ^= h >> 31;
+    for (i = 0; i < 8; i++, h /= 36) out[i] = digits[h % 36];
+    out[8] = 0;
+}
+
+/* creates path exclusively; NULL with errno set when it cannot */
+static FILE *vidur__create_excl(const char *path)
+{
+#ifdef VIDUR__POSIX
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    FILE *f;
+    if (fd < 0) return NULL;
+    if (!(f = fdopen(fd, "wb"))) {
+        int e = errno;
+        close(fd);
+        remove(path);
+        errno = e;
+    }
+    return f;
+#else
+    FILE *f = fopen(path, "wbx");
+    if (!f && errno == EINVAL) {
+        /* a C library without "x": at least never write through a name that exists */
+        if ((f = fopen(path, "rb")) != NULL) {
+            fclose(f);
+            errno = EEXIST;
+            return NULL;
+        }
+        f = fopen(path, "wb");
+    }
+    return f;
+#endif
+}
+
+/* opens a fresh temporary file next to a->final_ (fits: the names fitted their buffers) */
+static int vidur__aopen_final(vidur__afile *a, int fits, vidur_error *err)
+{
+    char sfx[16];
+    int attempt, n;
+    a->f = NULL;
     if (!fits) {
         vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", a->final_);
-        a->f = NULL;
         return 0;
     }
-    a->f = fopen(a->tmp, "wb");
-    if (!a->f) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot write: %s", a->tmp, strerror(errno));
-        return 0;
+    for (attempt = 0; attempt < 64; attempt++) {
+        vidur__tmp_suffix(sfx, a, attempt);
+        n = snprintf(a->tmp, sizeof a->tmp, "%s.%s.tmp", a->final_, sfx);
+        if (n < 0 || (size_t)n >= sizeof a->tmp) {
+            vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", a->final_);
+            return 0;
+        }
+        errno = 0;
+        if ((a->f = vidur__create_excl(a->tmp)) != NULL) return 1;
+        if (errno != EEXIST) break;
     }
-    return 1;
+    vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot create a file in its folder: %s", a->final_, strerror(errno ? errno : EEXIST));
+    return 0;
 }
 
 #ifndef VIDUR_NO_PPO /* only the PPO checkpoints are written to a full path */
 static int vidur__aopen_path(vidur__afile *a, const char *path, vidur_error *err)
 {
     int n1 = snprintf(a->final_, sizeof a->final_, "%s", path);
-    int n2 = snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
-    return vidur__aopen_tmp(a, n1 >= 0 && n2 >= 0 && (size_t)n1 < sizeof a->final_ && (size_t)n2 < sizeof a->tmp, err);
+    return vidur__aopen_final(a, n1 >= 0 && (size_t)n1 + 16 < sizeof a->tmp, err);
 }
 #endif
 
 static int vidur__aopen(vidur__afile *a, const char *dir, const char *name, vidur_error *err)
 {
     int n1 = snprintf(a->final_, sizeof a->final_, "%s/%s", dir, name);
-    int n2 = snprintf(a->tmp, sizeof a->tmp, "%s/%s.tmp", dir, name);
-    return vidur__aopen_tmp(a, n1 >= 0 && n2 >= 0 && (size_t)n1 < sizeof a->final_ && (size_t)n2 < sizeof a->tmp, err);
+    return vidur__aopen_final(a, n1 >= 0 && (size_t)n1 + 16 < sizeof a->tmp, err);
 }
 
+/* Closes and renames into place; ok = 0 drops the file. Any failure names the file and the OS's
+   reason (a full disk said nothing before); err may be NULL when the caller is abandoning it. */
 static int vidur__aclose(vidur__afile *a, int ok, vidur_error *err)
 {
-    int bad = ferror(a->f);
-    if (fclose(a->f) != 0) bad = 1;
+    int e = 0;
+    /* stdio keeps only a flag: flushing again repeats the failing write, which sets errno */
+    errno = 0;
+    if (fflush(a->f) != 0 || ferror(a->f)) e = errno ? errno : EIO;
+    if (fclose(a->f) != 0 && !e) e = errno ? errno : EIO;
     a->f = NULL;
-    if (!ok || bad) {
+    if (!ok || e) {
         remove(a->tmp);
-        if (ok) vidur__set_error(err, VIDUR_ERR_IO, "%s: write failed", a->final_);
+        /* a writer that gave up for its own reason (out of memory) has said so already */
+        if (err && (e || !err->message[0])) vidur__set_error(err, VIDUR_ERR_IO, "%s: write failed: %s", a->final_, strerror(e ? e : EIO));
         return 0;
     }
     if (rename(a->tmp, a->final_) != 0) {
+        e = errno;
         remove(a->tmp);
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot rename into place: %s", a->final_, strerror(errno));
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot rename into place: %s", a->final_, strerror(e));
         return 0;
     }
     return 1;
@@ -2055,7 +2204,7 @@ typedef struct vidur__csv {
     char *cols[64];
     char *fields[64];
     int nfields;
-    int oom;
+    int oom, toolong;    /* stopped: out of memory, or a record longer than VIDUR__MAX_CSV_RECORD */
     char *rbuf;          /* read-ahead block: stdio's per-character locking is slow */
     size_t rpos, rlen;
 } vidur__csv;
@@ -2063,6 +2212,10 @@ typedef struct vidur__csv {
 /* appends n bytes to the record buffer */
 static int vidur__csv_append(vidur__csv *c, size_t *len, const char *p, size_t n)
 {
+    if (*len + n > VIDUR__MAX_CSV_RECORD) {
+        c->toolong = 1;
+        return 0;
+    }
     if (*len + n + 2 > c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 4096;
         char *nb;
@@ -2165,21 +2318,34 @@ static void vidur__csv_close(vidur__csv *c)
     memset(c, 0, sizeof *c);
 }
 
+/* why reading stopped early, as an error (VIDUR_OK: it did not) */
+static vidur_result vidur__csv_stopped(const vidur__csv *c, vidur_error *err)
+{
+    if (c->oom) {
+        vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", c->path);
+        return VIDUR_ERR_MEMORY;
+    }
+    if (c->toolong) {
+        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: a line longer than %lu MiB (a damaged file, or not a CSV)", c->path, c->line,
+                         (unsigned long)(VIDUR__MAX_CSV_RECORD >> 20));
+        return VIDUR_ERR_PARSE;
+    }
+    return VIDUR_OK;
+}
+
 static vidur_result vidur__csv_open(vidur__csv *c, const char *path, vidur_error *err)
 {
     size_t n;
     memset(c, 0, sizeof *c);
     c->path = path;
     c->next_line = 1;
-    c->f = fopen(path, "rb");
-    if (!c->f) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return VIDUR_ERR_IO;
-    }
+    c->f = vidur__fopen_regular(path, err);
+    if (!c->f) return VIDUR_ERR_IO;
     if (!vidur__csv_read(c)) {
-        vidur__set_error(err, c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE, c->oom ? "%s: out of memory" : "%s:1: empty file (a header line is required)", path);
+        vidur_result r = vidur__csv_stopped(c, err);
+        if (!r) vidur__set_error(err, r = VIDUR_ERR_PARSE, "%s:1: empty file (a header line is required)", path);
         vidur__csv_close(c);
-        return c->oom ? VIDUR_ERR_MEMORY : VIDUR_ERR_PARSE;
+        return r;
     }
     n = strlen(c->buf);
     c->hdr = (char *)VIDUR_MALLOC(n + 1);
@@ -2214,7 +2380,6 @@ static int vidur__csv_next(vidur__csv *c)
 
 static vidur_result vidur__csv_double(vidur__csv *c, int col, double *out, vidur_error *err)
 {
-    char *end;
     const char *s;
     if (col >= c->nfields) {
         vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field '%s' is missing (row has %d fields, header %d)", c->path,
@@ -2222,10 +2387,7 @@ static vidur_result vidur__csv_double(vidur__csv *c, int col, double *out, vidur
         return VIDUR_ERR_PARSE;
     }
     s = c->fields[col];
-    errno = 0;
-    *out = strtod(s, &end);
-    while (isspace((unsigned char)*end)) end++;
-    if (end == s || *end || errno == ERANGE || *out != *out) {
+    if (vidur__parse_number(s, 0, 1, 0, out) != VIDUR__NUM_OK) {
         vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field '%s': '%s' is not a number", c->path, c->line, c->cols[col], s);
         return VIDUR_ERR_PARSE;
     }
@@ -2884,43 +3046,6 @@ static int vidur__parse_bool(const char *v, int *out)
 
 static int vidur__is_none(const char *v) { return !strcmp(v, "none") || !strcmp(v, "None") || !strcmp(v, "null"); }
 
-/* One number policy for every number read from a flag, an INI key or a file: plain decimal only
-   (strtod would also take hex, inf, infinity and nan), finite, and inside [lo, hi] (when lo <= hi)
-   before anything converts it to an integer type. integer: no fraction or exponent either. */
-enum { VIDUR__NUM_OK, VIDUR__NUM_BAD, VIDUR__NUM_NOT_INTEGER, VIDUR__NUM_RANGE };
-static int vidur__parse_number(const char *s, int integer, double lo, double hi, double *out)
-{
-    const char *p;
-    char *end;
-    int digits = 0, frac = 0;
-    double d;
-    while (isspace((unsigned char)*s)) s++;
-    p = s;
-    if (*p == '+' || *p == '-') p++;
-    for (; *p >= '0' && *p <= '9'; p++) digits++;
-    if (*p == '.') {
-        frac = 1;
-        for (p++; *p >= '0' && *p <= '9'; p++) digits++;
-    }
-    if (!digits) return VIDUR__NUM_BAD;
-    if (*p == 'e' || *p == 'E') {
-        frac = 1;
-        p++;
-        if (*p == '+' || *p == '-') p++;
-        if (!(*p >= '0' && *p <= '9')) return VIDUR__NUM_BAD;
-        while (*p >= '0' && *p <= '9') p++;
-    }
-    while (isspace((unsigned char)*p)) p++;
-    if (*p) return VIDUR__NUM_BAD;
-    if (integer && frac) return VIDUR__NUM_NOT_INTEGER;
-    errno = 0;
-    d = strtod(s, &end);
-    if (errno == ERANGE || !isfinite(d)) return VIDUR__NUM_BAD;
-    *out = d;
-    if (lo <= hi && !(d >= lo && d <= hi)) return VIDUR__NUM_RANGE;
-    return VIDUR__NUM_OK;
-}
-
 /* applies one value; `where` prefixes messages (e.g. "config.ini:12: " or "flag ") */
 static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const char *value, const char *where, vidur_error *err)
 {
@@ -3492,17 +3617,21 @@ VIDURDEF vidur_result vidur_config_load_ini_string(vidur_config *cfg, const char
 #endif
 }
 
-/* reads a whole file into a NUL-terminated buffer (caller frees with VIDUR_FREE) */
-static char *vidur__read_file(const char *path, size_t *len_out, vidur_error *err)
+/* reads a whole regular file of at most max_bytes into a NUL-terminated buffer (caller frees
+   with VIDUR_FREE): memory stays bounded whatever the file */
+static char *vidur__read_file(const char *path, size_t *len_out, size_t max_bytes, vidur_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = vidur__fopen_regular(path, err);
     char *buf = NULL;
     size_t cap = 0, len = 0, n;
-    if (!f) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
+    if (!f) return NULL;
     for (;;) {
+        if (len > max_bytes) {
+            VIDUR_FREE(buf);
+            fclose(f);
+            vidur__set_error(err, VIDUR_ERR_RANGE, "%s: larger than %lu MiB", path, (unsigned long)(max_bytes >> 20));
+            return NULL;
+        }
         if (cap - len < 65536) {
             char *nb = (char *)VIDUR_REALLOC(buf, cap ? cap * 2 : 65536 * 2);
             if (!nb) {
@@ -3537,7 +3666,7 @@ VIDURDEF vidur_result vidur_config_load_ini(vidur_config *cfg, const char *path,
 #ifdef VIDUR_NO_INIH
     return vidur_config_load_ini_string(cfg, "", path, err);
 #endif
-    text = vidur__read_file(path, NULL, err);
+    text = vidur__read_file(path, NULL, VIDUR__MAX_CONFIG_BYTES, err);
     if (!text) return err ? err->code : VIDUR_ERR_IO;
     r = vidur_config_load_ini_string(cfg, text, path, err);
     VIDUR_FREE(text);
@@ -4455,7 +4584,8 @@ static int vidur__parse_datetime(const char *s, double *out)
     if (sscanf(s, "%d-%d-%d %d:%d:%lf%n", &Y, &Mo, &Dd, &h, &mi, &sec, &n) != 6) {
         if (sscanf(s, "%d-%d-%dT%d:%d:%lf%n", &Y, &Mo, &Dd, &h, &mi, &sec, &n) != 6) return 0;
     }
-    if (Mo < 1 || Mo > 12 || Dd < 1 || Dd > 31) return 0;
+    if (Mo < 1 || Mo > 12 || Dd < 1 || Dd > 31 || Y < 0 || Y > 9999 || h < 0 || h > 24 || mi < 0 || mi > 59 || !(sec >= 0 && sec < 62))
+        return 0; /* sscanf takes "nan" for the seconds */
     y = Y - (Mo <= 2);
     era = (y >= 0 ? y : y - 399) / 400;
     yoe = y - era * 400;
@@ -4489,7 +4619,8 @@ static int vidur__row_cmp(const void *a, const void *b)
 
 /* parses "[1, 2, 3]" into runs appended to w->runs (from row->run_offset); values are 64-bit
    signed integers */
-static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__trace_row *row, vidur__csv *c, int col, int64_t *cap, vidur_error *err)
+static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__trace_row *row, vidur__csv *c, int col, int64_t *cap, int64_t max_n,
+                                        vidur_error *err)
 {
     char *s = c->fields[col], *end;
     int64_t n = 0;
@@ -4521,8 +4652,11 @@ static vidur_result vidur__parse_hashes(vidur__workload *w, vidur__trace_row *ro
             return VIDUR_ERR_PARSE;
         }
         v = !neg ? (int64_t)u : u == 9223372036854775808ull ? INT64_MIN : -(int64_t)u;
-        if (++n > INT32_MAX) {
-            vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': more than %d hashes", c->path, c->line, INT32_MAX);
+        if (++n > max_n) {
+            /* the list covers the request's full blocks: a longer one is damage (200 M hashes
+               for a 110-token request took 4.8 GB) */
+            vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'block_hash_ids': more than %lld hashes for a request of %lld blocks", c->path,
+                             c->line, (long long)max_n, (long long)(max_n - 1));
             return VIDUR_ERR_PARSE;
         }
         if (w->run_count > row->run_offset && w->runs[w->run_count - 1].start + (uint64_t)w->runs[w->run_count - 1].len == (uint64_t)v) {
@@ -4550,7 +4684,7 @@ static vidur_result vidur__trace_open(vidur__csv *c, const char *path, const cha
     const char *base, *mc;
     char hint[256];
     vidur_result r = vidur__csv_open(c, path, err);
-    if (r != VIDUR_ERR_IO || !err) return r;
+    if (r != VIDUR_ERR_IO || !err || strstr(err->message, ": not a regular file")) return r; /* hints only for a missing file */
     base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     hint[0] = 0;
     mc = strstr(base, "mooncake_");
@@ -4594,7 +4728,7 @@ static vidur_result vidur__load_trace_rows(vidur__workload *w, const char *path,
     w->trace_has_sessions = cs >= 0;
     while ((max_rows < 0 || w->row_count < max_rows) && vidur__csv_next(&c)) {
         vidur__trace_row *row;
-        double a = 0, P, D;
+        double a = 0, P, D, raw_P, raw_D;
         if ((with_arrival && (r = vidur__csv_double(&c, ca, &a, err))) || (r = vidur__csv_double(&c, cp, &P, err)) ||
             (r = vidur__csv_double(&c, cd, &D, err)))
             break;
@@ -4610,6 +4744,8 @@ static vidur_result vidur__load_trace_rows(vidur__workload *w, const char *path,
         }
         row = &w->rows[w->row_count];
         row->id = w->row_count;
+        raw_P = P;
+        raw_D = D;
         row->arrived_at = a * tscale;
         if (with_arrival == 2 && w->row_count > 0 && row->arrived_at < w->rows[w->row_count - 1].arrived_at) {
             /* the fork emits rows lazily in file order: an unsorted file would go back in time */
@@ -4650,19 +4786,24 @@ static vidur_result vidur__load_trace_rows(vidur__workload *w, const char *path,
         if (cs >= 0 && cs < c.nfields && c.fields[cs][0]) {
             double sv;
             if ((r = vidur__csv_double(&c, cs, &sv, err))) break;
+            if (!(sv >= -9.2e18 && sv <= 9.2e18)) {
+                vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field 'session_id': %s is out of range", c.path, c.line, c.fields[cs]);
+                r = VIDUR_ERR_PARSE;
+                break;
+            }
             row->session_id = (int64_t)sv;
         }
         row->run_offset = w->run_count;
         row->num_runs = row->num_hashes = 0;
         if (ch >= 0 && ch < c.nfields && c.fields[ch][0]) {
-            if ((r = vidur__parse_hashes(w, row, &c, ch, &hcap, err))) break;
+            /* blocks of the trace's own tokens (before the scale factors), plus one */
+            double blocks = floor((raw_P + raw_D) / (w->cfg->vllm_v1.block_size > 0 ? w->cfg->vllm_v1.block_size : 1));
+            int64_t max_n = blocks < INT32_MAX - 1 ? (int64_t)blocks + 1 : INT32_MAX;
+            if ((r = vidur__parse_hashes(w, row, &c, ch, &hcap, max_n, err))) break;
         }
         w->row_count++;
     }
-    if (!r && c.oom) {
-        r = VIDUR_ERR_MEMORY;
-        vidur__set_error(err, r, "%s: out of memory", c.path);
-    }
+    if (!r) r = vidur__csv_stopped(&c, err);
     vidur__csv_close(&c);
     if (r) return r;
     if (w->row_count == 0) {
@@ -4712,10 +4853,7 @@ static vidur_result vidur__load_trace_lengths(vidur__workload *w, const vidur_co
         w->len_cut[w->len_count] = cut;
         w->len_count++;
     }
-    if (!r && c.oom) {
-        r = VIDUR_ERR_MEMORY;
-        vidur__set_error(err, r, "%s: out of memory", c.path);
-    }
+    if (!r) r = vidur__csv_stopped(&c, err);
     vidur__csv_close(&c);
     if (r) return r;
     if (w->len_count == 0) {
@@ -4781,10 +4919,7 @@ static vidur_result vidur__load_trace_intervals(vidur__workload *w, const vidur_
         }
         t[n++] = v;
     }
-    if (!r && c.oom) {
-        r = VIDUR_ERR_MEMORY;
-        vidur__set_error(err, r, "%s: out of memory", c.path);
-    }
+    if (!r) r = vidur__csv_stopped(&c, err);
     vidur__csv_close(&c);
     if (r) { VIDUR_FREE(t); return r; }
     if (n < 2) {
@@ -7407,10 +7542,7 @@ static char *vidur__attr(char **toks, int ntok, const char *key)
 
 static int vidur__parse_num(const char *tok, double *out)
 {
-    char *end;
-    errno = 0;
-    *out = strtod(tok, &end);
-    return end != tok && !*end && errno != ERANGE && *out == *out;
+    return vidur__parse_number(tok, 0, 1, 0, out) == VIDUR__NUM_OK;
 }
 
 VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **out, vidur_error *err)
@@ -7428,7 +7560,7 @@ VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **o
         vidur__set_error(err, VIDUR_ERR_MEMORY, "%s: out of memory", path);
         return VIDUR_ERR_MEMORY;
     }
-    o->text = vidur__read_file(path, NULL, err);
+    o->text = vidur__read_file(path, NULL, VIDUR__MAX_TABLE_BYTES, err);
     if (!o->text) {
         VIDUR_FREE(o);
         return err ? err->code : VIDUR_ERR_IO;
@@ -7472,6 +7604,8 @@ VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **o
                 for (i = 0; i < n; i++) {
                     double d;
                     if (!vidur__parse_num(toks[i + 1], &d)) VIDUR__TFAIL("%s:%d: '%s' is not a number", path, lineno, toks[i + 1]);
+                    /* times in ms (or multipliers of one): a negative time ran the clock backwards */
+                    if (!(d >= 0 && d <= 1e9)) VIDUR__TFAIL("%s:%d: value %s is out of range (a time in ms, 0 to 1e9)", path, lineno, toks[i + 1]);
                     v[i] = (float)d;
                 }
                 cur->v = v;
@@ -7520,6 +7654,7 @@ VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **o
             VIDUR__TNUM("ymax", cur->ymax = d, 0);
             if (vidur__attr(toks, ntok, "relative")) VIDUR__TNUM("relative", cur->relative = d != 0, 1);
             if (vidur__attr(toks, ntok, "rel_offset_ms")) VIDUR__TNUM("rel_offset_ms", cur->rel_offset_ms = d, 0);
+            if (cur->rel_offset_ms < 0) VIDUR__TFAIL("%s:%d: field 'rel_offset_ms' must not be negative", path, lineno);
             if (cur->kind == VIDUR_TABLE_POLY) {
                 VIDUR__TNUM("nterms", cur->nterms = (int)d, 1);
                 VIDUR__TNUM("sx", cur->sx = d, 0);
@@ -7545,6 +7680,7 @@ VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **o
             if (!c->device) VIDUR__TFAIL("%s:%d: field 'device' is missing", path, lineno);
             VIDUR__TNUM("scale", c->scale = d, 0);
             VIDUR__TNUM("overhead_ms", c->overhead_ms = d, 0);
+            if (!(c->scale > 0) || c->overhead_ms < 0) VIDUR__TFAIL("%s:%d: a calibration needs scale > 0 and overhead_ms >= 0", path, lineno);
             continue;
         }
         VIDUR__TFAIL("%s:%d: unknown line '%s' (expected table, calibration or provenance)", path, lineno, toks[0]);
@@ -8768,6 +8904,15 @@ static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
                 vidur__sim_stage_time(s, 0, &b->shape, &tm);
                 me->total[0] = tm.total_time;
                 me->model[0] = tm.model_time;
+            }
+            /* the last line of defence against bad operator tables or a plug-in predictor: a
+               negative or NaN time would run the clock backwards ("simulated -724.836 s") */
+            if (!(me->total[0] >= 0 && me->total[1] >= 0 && isfinite(me->total[0]) && isfinite(me->total[1]))) {
+                char m[200];
+                snprintf(m, sizeof m, "replica %d: a batch of %d requests got a stage time of %g s (negative or not a number): check the operator tables",
+                         ri, (int)b->pub.size, !(me->total[0] >= 0) || !isfinite(me->total[0]) ? me->total[0] : me->total[1]);
+                vidur_sim_fail(s, VIDUR_ERR_RANGE, m);
+                return 0;
             }
             memcpy(me->key, key, sizeof key);
             me->valid = 1;
@@ -11747,7 +11892,7 @@ static void vidur__ppo_request_end(void *state, vidur_sim *sim, const vidur_requ
 /* ---- checkpoints: one binary file, FNV-1a 64 over everything before the trailer ----
    layout: "VIDURPPO", u32 version, u32 0x01020304 (byte order), i32 N K E X D H, i64 actor and
    critic parameter counts, then the persistent state in a fixed order (vidur__ppo_visit), then
-   the u64 checksum. Written to PATH.tmp and renamed, so a crash never leaves half a file. */
+   the u64 checksum. Written to a fresh temporary file and renamed, so a crash never leaves half a file. */
 typedef struct vidur__ckio {
     FILE *f;
     uint64_t h;
@@ -11900,12 +12045,14 @@ static vidur_result vidur__ppo_load(vidur_ppo *p, const char *path, vidur_error 
     int64_t sizes[2] = {0, 0};
     uint64_t stored = 0, h;
     vidur__ckio c;
-    c.f = fopen(path, "rb");
+    c.f = vidur__fopen_regular(path, err);
     c.h = 14695981039346656037ull;
     c.write = 0;
     c.ok = c.f != NULL;
     if (!c.ok) {
-        vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: cannot open (%s)", path, strerror(errno));
+        char why[sizeof err->message];
+        vidur__copy(why, sizeof why, err ? err->message : "");
+        vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s", why);
         return VIDUR_ERR_IO;
     }
     vidur__ppo_header(p, &c, magic, &ver, &endian, dims, sizes);

@@ -118,6 +118,14 @@ reset_bad
 awk -F, -v OFS=, 'NR == 9 { $5 = "12x" } 1' "$SYN/network/a100_dgx/send_recv.csv" >"$T/bad/network/a100_dgx/send_recv.csv"
 expect_error "network file" "$T/bad/network/a100_dgx/send_recv.csv:9:" "field 'size'" "12x" --
 
+# profiled times are durations (issue 14: -5 ms trained tables that ran the clock backwards;
+# 1e308 became inf in the table file)
+for v in -5 1e308; do
+    reset_bad
+    awk -F, -v OFS=, -v v=$v 'NR == 6 { $9 = v } 1' "$SYN/$MLP" >"$T/bad/$MLP"
+    expect_error "time $v" "$T/bad/$MLP:6:" "field 'time_stats.attn_pre_proj.median'" "out of range" --
+done
+
 # ---- the synthetic data trains; -j 1 and -j 2 agree ------------------------------------------
 run_syn() { # DIR JOBS [args]
     local d=$1 j=$2
@@ -151,6 +159,19 @@ if run_syn "$T/s1" 1 && run_syn "$T/s2" 2; then
 else
     bad "synthetic: vidur-tables runs" "$(cat "$T/stderr" 2>/dev/null)"
 fi
+# no leaks at exit (issue 14: the output buffers were never freed; LeakSanitizer is on in the
+# sanitizer build, which `make test` builds as build/asan/vidur-tables); the sanitizer pass only
+ASAN_TABLES=$ROOT/$BUILD/asan/vidur-tables
+if [ "$SANITIZER_PASS" = 1 ] && [ -x "$ASAN_TABLES" ]; then
+    mkdir -p "$T/lsan"
+    if ASAN_OPTIONS=detect_leaks=1 "$ASAN_TABLES" --profiling-dir "$SYN" --vtab "$T/lsan/t.vtab" --dump "$T/lsan/d.txt" \
+            --out-report "$T/lsan/r.md" --out-header "$T/lsan/h.h" --node a100_dgx --quiet 2>"$T/lsan.err" && [ -s "$T/lsan/t.vtab" ]; then
+        ok "vidur-tables under ASan/LSan: exit 0, nothing leaked"
+    else
+        bad "vidur-tables under ASan/LSan: exit 0, nothing leaked" "$(grep -m 3 -E 'leak|ERROR' "$T/lsan.err")"
+    fi
+fi
+
 # a user's own GPU and model: unknown to vidur.h (skipped with a warning) until --config defines
 # them; with only --vtab, nothing but the table file is written (not data/ of the working dir)
 mkdir -p "$T/user/compute/b200/my-org/My-7B" "$T/cwd"

@@ -118,6 +118,122 @@ TEST(test_node_devices_zero)
     CHECK_CONTAINS(msg, "unknown key");
 }
 
+/* a small run of cfg; returns its result and the error message */
+static vidur_result run_cfg(vidur_config *c, char *msg, size_t n)
+{
+    vidur_error err;
+    vidur_sim *sim = NULL;
+    vidur_result r;
+    memset(&err, 0, sizeof err);
+    c->write_metrics = 0;
+    r = vidur_sim_create(c, &sim, &err);
+    if (r == VIDUR_OK && (r = vidur_sim_run(sim)) != VIDUR_OK) err = *vidur_sim_error(sim);
+    snprintf(msg, n, "%s", r ? err.message : "");
+    vidur_sim_destroy(sim);
+    return r;
+}
+
+static void small_run_config(vidur_config *c)
+{
+    vidur_config_init(c);
+    SET(c, "replica_config_model_name", "meta-llama/Meta-Llama-3-8B");
+    SET(c, "replica_config_device", "a100");
+    SET(c, "synthetic_request_generator_config_num_requests", "20");
+}
+
+/* finding 7: negative or non-finite times in a table file (the loader took -5 ms; 1e308 became
+   inf), and a negative stage time from a table that passes the loader (a polynomial with a
+   negative coefficient) fails the run instead of printing "simulated -724.836 s" */
+TEST(test_table_file_times)
+{
+    static const char *bad_values[] = {"-5", "1e308", "inf", "nan", "-0.001"};
+    const char *path = tmp_path("t.vtab");
+    char text[1024], msg[512];
+    int i;
+    for (i = 0; i < (int)(sizeof bad_values / sizeof bad_values[0]); i++) {
+        vidur_table_set *set = NULL;
+        vidur_error err;
+        snprintf(text, sizeof text,
+                 "vidur-tables 1\ntable op=mlp_up_proj predictor=random_forest kind=grid device=a100 model=meta-llama/Meta-Llama-3-8B node=- "
+                 "tp=1 xmin=1 xmax=100 ymin=0 ymax=0 nx=1 ny=0\nx 50\nv 0.5 %s\n", bad_values[i]);
+        REQUIRE(write_text(path, text));
+        CHECK(vidur_table_set_load(path, &set, &err) != VIDUR_OK);
+        CHECK(set == NULL);
+        CHECK_CONTAINS(err.message, path);
+        CHECK_CONTAINS(err.message, ":4:");
+        vidur_table_set_free(set);
+    }
+    /* a polynomial may be negative somewhere: the stage time catches it */
+    REQUIRE(write_text(path, "vidur-tables 1\ntable op=mlp_up_proj predictor=random_forest kind=poly device=a100 model=meta-llama/Meta-Llama-3-8B "
+                             "node=- tp=1 xmin=1 xmax=100 ymin=0 ymax=0 nterms=1 sx=1 sy=0\nterms 0 0 -5\n"));
+    {
+        vidur_config c;
+        small_run_config(&c);
+        SET(&c, "random_forrest_execution_time_predictor_config_table_file", path);
+        CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+        CHECK_CONTAINS(msg, "stage time");
+        CHECK_CONTAINS(msg, "negative or not a number");
+    }
+    remove(path);
+}
+
+/* finding 9: unbounded readers and non-regular files */
+TEST(test_unbounded_and_non_regular_inputs)
+{
+    const char *trace = tmp_path("trace.csv");
+    char msg[512];
+    vidur_config c;
+    vidur_error err;
+    FILE *f;
+    int i;
+    /* block_hash_ids longer than the request's blocks (plus one): 110 tokens are 6 blocks of 16 */
+    REQUIRE(write_text(trace, "arrived_at,num_prefill_tokens,num_decode_tokens,block_hash_ids\n0.5,100,10,\"[1,2,3,4,5,6,7]\"\n"
+                              "1.0,100,10,\"[1,2,3,4,5,6,7,8]\"\n"));
+    small_run_config(&c);
+    SET(&c, "request_generator_config_type", "trace_replay");
+    SET(&c, "trace_request_generator_config_trace_file", trace);
+    CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "trace.csv:3: field 'block_hash_ids'");
+    /* session ids and arrival times out of range (a double cast to int64 unchecked; inf accepted) */
+    REQUIRE(write_text(trace, "arrived_at,num_prefill_tokens,num_decode_tokens,session_id\n0.5,100,10,1e300\n"));
+    CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "trace.csv:2: field 'session_id'");
+    REQUIRE(write_text(trace, "arrived_at,num_prefill_tokens,num_decode_tokens\ninf,100,10\n"));
+    CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "trace.csv:2: field 'arrived_at'");
+    /* one line past the cap (64 MiB) without a line end: the reader stops there */
+    f = fopen(trace, "wb");
+    REQUIRE(f != NULL);
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens\n0.5,100,10,", f);
+    {
+        static char block[1 << 16];
+        memset(block, '7', sizeof block);
+        for (i = 0; i < 1025; i++) fwrite(block, 1, sizeof block, f);
+    }
+    fclose(f);
+    CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "trace.csv:2: a line longer than 64 MiB");
+    /* a folder, a character device: not regular files (a folder read as "empty file"; /dev/zero grew
+       memory until the OOM killer) */
+    SET(&c, "trace_request_generator_config_trace_file", g_dir);
+    CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "not a regular file (a folder)");
+    SET(&c, "trace_request_generator_config_trace_file", "/dev/zero");
+    CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, "/dev/zero: not a regular file");
+    vidur_config_init(&c);
+    CHECK(vidur_config_load_ini(&c, "/dev/zero", &err) != VIDUR_OK);
+    CHECK_CONTAINS(err.message, "/dev/zero: not a regular file");
+    CHECK(vidur_config_load_ini(&c, g_dir, &err) != VIDUR_OK);
+    CHECK_CONTAINS(err.message, "not a regular file");
+    {
+        vidur_table_set *set = NULL;
+        CHECK(vidur_table_set_load("/dev/zero", &set, &err) != VIDUR_OK);
+        CHECK_CONTAINS(err.message, "/dev/zero: not a regular file");
+    }
+    remove(trace);
+}
+
 int main(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/vidur_test_untrusted_%ld", (long)getpid());
@@ -125,6 +241,8 @@ int main(void)
     RUN_TEST(test_model_numbers_out_of_range);
     RUN_TEST(test_one_number_policy);
     RUN_TEST(test_node_devices_zero);
+    RUN_TEST(test_table_file_times);
+    RUN_TEST(test_unbounded_and_non_regular_inputs);
     rmdir(g_dir);
     return test_finish();
 }

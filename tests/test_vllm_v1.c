@@ -355,7 +355,8 @@ TEST(test_trace_csv_forms)
     REQUIRE(f != NULL);
     fputs("arrived_at,num_prefill_tokens,num_decode_tokens,session_id,note,block_hash_ids\r\n", f);
     fputs("0,40,2,1,\"say \"\"hi\"\", then go\",\"[7, 8,\r\n 9]\"\r\n", f);
-    fputs("0.5,64,2,2,\"\"\"\"\"\",\"[", f);
+    /* 12,000 hashes need a request of at least 12,000 blocks of 16 tokens (a longer list is refused) */
+    fputs("0.5,192000,2,2,\"\"\"\"\"\",\"[", f);
     for (i = 0; i < 12000; i++) fprintf(f, "%s%d", i ? ", " : "", i);
     fputs("]\"\r\n", f);
     fputs("1,16,2,3,plain,\"[12000]\"\n", f); /* continues the previous row's run: still its own list */
