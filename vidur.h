@@ -984,11 +984,23 @@ VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op);
 /* Writes config.json, request_metrics.csv, summary.json, plots/, report.html, chrome_trace.json
    and/or perfetto_trace.pftrace (metrics_config_trace_format), and batch_metrics.csv /
    operation_metrics.csv when asked, into dir (or, when dir is NULL, into
-   metrics_config_output_dir[/timestamp]). Each file is written to a temporary name and renamed.
-   The folder used is copied into out_dir (if not NULL). A trace file larger than
-   metrics_config_max_trace_size_mb is not written: the other files are, and the call returns
-   VIDUR_ERR_RANGE with a message giving its size and the options (docs/outputs.md). */
+   metrics_config_output_dir[/timestamp], or the folder vidur_sim_prepare_outputs chose). Each
+   file is written to a fresh temporary name and renamed into place; the completion marker
+   VIDUR_COMPLETE_MARKER is removed first and written last. The folder used is copied into
+   out_dir (if not NULL). A trace file larger than metrics_config_max_trace_size_mb is not
+   written: the other files are (but not the marker), and the call returns VIDUR_ERR_RANGE with a
+   message giving its size and the options (docs/outputs.md). */
 VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err);
+/* Checks the output folder before a run, so that a mistyped or read-only path fails in a second
+   instead of after hours of simulation: resolves it as vidur_sim_write_outputs would (dir, or
+   metrics_config_output_dir[/timestamp], the timestamp taken now, when the run starts, as Vidur
+   does), creates it, creates and removes a test file in it, and removes the completion marker
+   (VIDUR_COMPLETE_MARKER) an earlier run left there. A later vidur_sim_write_outputs(s, NULL, ...)
+   writes into this folder. The folder is copied into out_dir (if not NULL). */
+VIDURDEF vidur_result vidur_sim_prepare_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err);
+/* The file vidur_sim_write_outputs writes last, once every other output is in place: a folder
+   without it holds an interrupted or failed run. */
+#define VIDUR_COMPLETE_MARKER "COMPLETE"
 VIDURDEF vidur_result vidur_summary_write_json(const vidur_summary *sum, FILE *f);
 /* Writes dir/report.html: one self-contained page (inline SVG, no scripts) with CDFs of TTFT,
    TBT and E2E, time series (arrivals, completions, batch size, queue length and KV usage per
@@ -2003,10 +2015,12 @@ static int vidur__aopen(vidur__afile *a, const char *dir, const char *name, vidu
    reason (a full disk said nothing before); err may be NULL when the caller is abandoning it. */
 static int vidur__aclose(vidur__afile *a, int ok, vidur_error *err)
 {
-    int e = 0;
-    /* stdio keeps only a flag: flushing again repeats the failing write, which sets errno */
+    int e = 0, e0 = errno; /* a failed write's errno, when nothing changed it since */
+    /* stdio keeps only a flag: flushing again repeats a failing buffered write, which sets errno;
+       a write that bypassed the buffer left its errno behind (e0) */
     errno = 0;
-    if (fflush(a->f) != 0 || ferror(a->f)) e = errno ? errno : EIO;
+    if (fflush(a->f) != 0) e = errno ? errno : EIO;
+    else if (ferror(a->f)) e = e0 ? e0 : EIO;
     if (fclose(a->f) != 0 && !e) e = errno ? errno : EIO;
     a->f = NULL;
     if (!ok || e) {
@@ -5629,6 +5643,8 @@ typedef struct vidur__opmemo_entry {
 
 struct vidur_sim {
     vidur_config cfg;
+    char out_path[VIDUR_PATH_MAX + 64]; /* the output folder, once vidur_sim_prepare_outputs chose it */
+    int out_ready;
     vidur__memo_entry *memo;
     vidur__opmemo_entry *opmemo; /* only with store_operation_metrics */
     vidur_error error;
@@ -10359,50 +10375,96 @@ static int vidur__write_trace(vidur_sim *s, const char *path, vidur_error *err)
 }
 
 /* ---- every output file of a run -------------------------------------------------------------- */
+/* the output folder: dir, or metrics_config_output_dir[/timestamp] */
+static vidur_result vidur__output_path(vidur_sim *s, const char *dir, char *path, size_t n, vidur_error *err)
+{
+    int w;
+    if (dir) w = snprintf(path, n, "%s", dir);
+    else if (s->cfg.timestamp_output_dir) {
+        /* the only use of the clock: naming the folder, as Vidur does */
+        time_t now = time(NULL);
+        struct tm tmv, *tp;
+        long usec = 0;
+#if defined(_WIN32)
+        tp = (localtime_s(&tmv, &now) == 0) ? &tmv : NULL;
+#else
+        struct timeval tv;
+        if (gettimeofday(&tv, NULL) == 0) {
+            now = tv.tv_sec;
+            usec = (long)tv.tv_usec;
+        }
+#if defined(__USE_POSIX) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        tp = localtime_r(&now, &tmv); /* thread-safe */
+#else
+        /* strict ISO C on glibc declares no localtime_r: define _POSIX_C_SOURCE before
+           including vidur.h when simulations in several threads name timestamped folders */
+        tp = localtime(&now);
+        if (tp) { tmv = *tp; tp = &tmv; }
+#endif
+#endif
+        if (!tp) {
+            vidur__set_error(err, VIDUR_ERR_IO, "cannot read the clock to name the output folder");
+            return VIDUR_ERR_IO;
+        }
+        w = snprintf(path, n, "%s/%04d-%02d-%02d_%02d-%02d-%02d-%06ld", s->cfg.output_dir, tp->tm_year + 1900, tp->tm_mon + 1,
+                     tp->tm_mday, tp->tm_hour, tp->tm_min, tp->tm_sec, usec);
+    } else w = snprintf(path, n, "%s", s->cfg.output_dir);
+    if (w < 0 || (size_t)w >= n) {
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: output folder path too long", dir ? dir : s->cfg.output_dir);
+        return VIDUR_ERR_IO;
+    }
+    return VIDUR_OK;
+}
+
+VIDURDEF vidur_result vidur_sim_prepare_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err)
+{
+    char path[VIDUR_PATH_MAX + 64], marker[VIDUR_PATH_MAX + 80];
+    vidur__afile a;
+    vidur_result r;
+    if ((r = vidur__output_path(s, dir, path, sizeof path, err)) != VIDUR_OK) return r;
+    if (!vidur__mkdirs(path, err)) return VIDUR_ERR_IO;
+    /* the test write: a fresh temporary file, created and dropped */
+    if (!vidur__aopen(&a, path, "write_test", err)) return VIDUR_ERR_IO;
+    fclose(a.f);
+    remove(a.tmp);
+    snprintf(marker, sizeof marker, "%s/%s", path, VIDUR_COMPLETE_MARKER);
+    remove(marker);
+    vidur__copy(s->out_path, sizeof s->out_path, path);
+    s->out_ready = 1;
+    if (out_dir && out_dir_size) vidur__copy(out_dir, out_dir_size, path);
+    return VIDUR_OK;
+}
+
+static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err);
+
 VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err)
+{
+    vidur_error local;
+    vidur_result r;
+    if (!err) err = &local;
+    err->code = VIDUR_OK;
+    err->message[0] = 0;
+    r = vidur__write_outputs(s, dir, out_dir, out_dir_size, err);
+    if (r != VIDUR_OK && !err->message[0]) /* every failure names its cause: a full disk printed "vidur: " */
+        vidur__set_error(err, r, "writing the outputs failed: %s", strerror(errno ? errno : EIO));
+    return r;
+}
+
+static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err)
 {
     char path[VIDUR_PATH_MAX + 64], plots[VIDUR_PATH_MAX + 80];
     vidur__afile a;
     const vidur_summary *sum = vidur_sim_summary(s);
     int ok, r;
+    vidur_result res;
     if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
-    if (!dir) {
-        if (s->cfg.timestamp_output_dir) {
-            /* the only use of the clock: naming the folder, as Vidur does */
-            time_t now = time(NULL);
-            struct tm tmv, *tp;
-            long usec = 0;
-#if defined(_WIN32)
-            tp = (localtime_s(&tmv, &now) == 0) ? &tmv : NULL;
-#else
-            struct timeval tv;
-            if (gettimeofday(&tv, NULL) == 0) {
-                now = tv.tv_sec;
-                usec = (long)tv.tv_usec;
-            }
-#if defined(__USE_POSIX) || defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-            tp = localtime_r(&now, &tmv); /* thread-safe */
-#else
-            /* strict ISO C on glibc declares no localtime_r: define _POSIX_C_SOURCE before
-               including vidur.h when simulations in several threads name timestamped folders */
-            tp = localtime(&now);
-            if (tp) { tmv = *tp; tp = &tmv; }
-#endif
-#endif
-            if (!tp) {
-                vidur__set_error(err, VIDUR_ERR_IO, "cannot read the clock to name the output folder");
-                return VIDUR_ERR_IO;
-            }
-            snprintf(path, sizeof path, "%s/%04d-%02d-%02d_%02d-%02d-%02d-%06ld", s->cfg.output_dir, tp->tm_year + 1900, tp->tm_mon + 1,
-                     tp->tm_mday, tp->tm_hour, tp->tm_min, tp->tm_sec, usec);
-        } else {
-            snprintf(path, sizeof path, "%s", s->cfg.output_dir);
-        }
-    } else {
-        snprintf(path, sizeof path, "%s", dir);
-    }
+    if (!dir && s->out_ready) vidur__copy(path, sizeof path, s->out_path);
+    else if ((res = vidur__output_path(s, dir, path, sizeof path, err)) != VIDUR_OK) return res;
     if (!vidur__mkdirs(path, err)) return VIDUR_ERR_IO;
     if (out_dir && out_dir_size) vidur__copy(out_dir, out_dir_size, path);
+    /* an earlier run's marker goes first: this run's files replace its files one by one */
+    snprintf(plots, sizeof plots, "%s/%s", path, VIDUR_COMPLETE_MARKER);
+    remove(plots);
     /* Vidur's nested config.json (what its scripts read), and every key flat beside it */
     if (!vidur__aopen(&a, path, "config.json", err)) return VIDUR_ERR_IO;
     ok = vidur_config_write_nested_json(&s->cfg, path, a.f) == VIDUR_OK;
@@ -10439,6 +10501,10 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     if (!vidur__write_event_trace(s, path, err)) return VIDUR_ERR_IO;
     if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
     if (s->trace.rec.f && !vidur__write_trace(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;
+    /* last: the marker that says every file above is in place */
+    if (!vidur__aopen(&a, path, VIDUR_COMPLETE_MARKER, err)) return VIDUR_ERR_IO;
+    fputs("vidur: every output file of this run was written (a folder without this file holds an interrupted or failed run)\n", a.f);
+    if (!vidur__aclose(&a, 1, err)) return VIDUR_ERR_IO;
     return VIDUR_OK;
 }
 

@@ -40,7 +40,8 @@
 extern "C" {
 #endif
 /* Runs the vidur command line on argv (argv[0] names the program in messages); register_fn may
-   be NULL. Returns the process exit status: 0 success, 1 any error (one line on stderr). */
+   be NULL. Returns the process exit status: 0 success, 1 any error (one line on stderr), 128 +
+   the signal number when SIGINT or SIGTERM stopped it (it catches both: see below). */
 int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn);
 #ifdef __cplusplus
 }
@@ -51,9 +52,11 @@ int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn);
 #ifndef VIDUR_CLI_IMPLEMENTATION_ONCE
 #define VIDUR_CLI_IMPLEMENTATION_ONCE
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #ifndef VIDUR_CLI_NO_PLUGINS
@@ -69,6 +72,40 @@ typedef struct vidur_cli__state {
     void *handles[VIDUR_MAX_PLUGINS];
     int nhandles;
 } vidur_cli__state;
+
+/* Ctrl-C (SIGINT) and SIGTERM: while the simulation runs, it stops at the next event and
+   nothing is written; while the outputs are written, they are finished first (a second signal
+   abandons them: the folder then lacks its completion marker). Either way no temporary file is
+   left behind and a folder holds a complete set of outputs or none. A signal handler can only
+   set a flag, hence these two process-wide ones (the command line's, not the library's). */
+static volatile sig_atomic_t vidur_cli__stop, vidur_cli__writing;
+
+static void vidur_cli__on_signal(int sig)
+{
+    static const char msg[] = "\nvidur: finishing the output files (interrupt again to abandon them)\n";
+    if (vidur_cli__writing && vidur_cli__stop) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    vidur_cli__stop = sig;
+    if (vidur_cli__writing && write(2, msg, sizeof msg - 1) < 0) vidur_cli__stop = sig; /* nothing else to do */
+}
+
+static void vidur_cli__catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM};
+    struct sigaction sa, old;
+    int i;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = vidur_cli__on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (i = 0; i < 2; i++) {
+        /* a signal ignored on entry stays ignored (a background job of a shell without job control) */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
 
 static double vidur_cli__wall_s(void)
 {
@@ -157,9 +194,8 @@ static vidur_result vidur_cli__run(vidur_sim *sim, int show)
     int64_t total = vidur_sim_expected_requests(sim);
     long long events = 0;
     int r, shown = 0;
-    if (!show) return vidur_sim_run(sim);
-    while ((r = vidur_sim_step(sim)) > 0) {
-        if ((++events & 4095) == 0) {
+    while (!vidur_cli__stop && (r = vidur_sim_step(sim)) > 0) {
+        if (show && (++events & 4095) == 0) {
             double now = vidur_cli__wall_s();
             if (now - last >= 0.25) {
                 int64_t arrived, done;
@@ -186,6 +222,7 @@ static vidur_result vidur_cli__run(vidur_sim *sim, int show)
         }
     }
     if (shown) fputs("\r\033[K", stderr); /* clear the line before the summary */
+    if (vidur_cli__stop) return VIDUR_OK;  /* interrupted: the caller says so */
     return vidur_sim_run(sim);            /* returns at once: reports an error or unfinished requests */
 }
 
@@ -325,7 +362,9 @@ static void vidur_cli__usage(const vidur_cli__state *st, FILE *f)
           "   then a line while the output files are written)\n"
           "  --verbose    print informational messages on stderr\n"
           "  --plugin FILE  load a scheduler plug-in (a shared object exporting vidur_plugin_register;\n"
-          "               repeatable; a name without '/' is looked for in the current folder first)\n",
+          "               repeatable; a name without '/' is looked for in the current folder first)\n"
+          "The output folder is created and checked before the run; COMPLETE is written in it last.\n"
+          "Ctrl-C stops the run with no outputs (while they are being written: once they are complete).\n",
           f);
 }
 
@@ -352,8 +391,8 @@ int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn)
     const char *positional[16];
     char **rest = NULL;
     void *log_user[2];
-    int npos = 0, nrest = 0, i, quiet = 0, verbose = 0, help = 0, progress;
-    char outdir[1024];
+    int npos = 0, nrest = 0, i, quiet = 0, verbose = 0, help = 0, progress, created = 0;
+    char outdir[1024] = "";
     vidur_result r;
     clock_t t0 = 0;
 
@@ -380,6 +419,7 @@ int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn)
         }
         if (!vidur_cli__load_plugin(&st, file, &err)) goto fail;
     }
+    vidur_cli__catch_signals(); /* from the start: a signal during the setup stops the run before it begins */
     if (nrest > 0 && !strcmp(rest[0], "predict")) {
         int rc = vidur_cli__predict(&st, nrest - 1, rest + 1);
         free(rest);
@@ -422,11 +462,28 @@ int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn)
     cfg.log_user = log_user;
     t0 = clock();
     if (vidur_sim_create(&cfg, &sim, &err)) goto fail;
+    if (cfg.write_metrics) {
+        /* the output folder is checked (created, test-written) before the run, not after it */
+        struct stat sb;
+        created = cfg.timestamp_output_dir || stat(cfg.output_dir, &sb) != 0;
+        if (vidur_sim_prepare_outputs(sim, NULL, outdir, sizeof outdir, &err)) goto fail;
+    }
     progress = !quiet && isatty(2);
     if ((r = vidur_cli__run(sim, progress)) != VIDUR_OK) {
         err = *vidur_sim_error(sim);
         goto fail;
     }
+    if (vidur_cli__stop) {
+        /* interrupted: nothing is written; the PPO learner's temporary CSVs go with the sim */
+        double now = vidur_sim_now(sim);
+        vidur_sim_destroy(sim);
+        if (created && outdir[0]) rmdir(outdir); /* only when still empty */
+        fprintf(stderr, "%s: interrupted after %.1f s of simulated time: no outputs written\n", st.prog, now);
+        free(rest);
+        vidur_cli__unload(&st);
+        return 128 + (int)vidur_cli__stop;
+    }
+    vidur_cli__writing = 1;
     if (vidur_sim_ppo(sim)) {
         /* the learned router: checkpoints and metrics CSVs, then a one-line account */
         vidur_ppo_info pi;
@@ -441,7 +498,7 @@ int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn)
     if (cfg.write_metrics) {
         /* a long run's outputs take a while (request_metrics.csv, the report): say so meanwhile */
         if (progress) {
-            fprintf(stderr, "writing the output files into %s/ ...", cfg.output_dir);
+            fprintf(stderr, "writing the output files into %s/ ...", outdir);
             fflush(stderr);
         }
         r = vidur_sim_write_outputs(sim, NULL, outdir, sizeof outdir, &err);
@@ -452,10 +509,16 @@ int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn)
     vidur_sim_destroy(sim);
     free(rest);
     vidur_cli__unload(&st);
+    if (vidur_cli__stop) {
+        fprintf(stderr, "%s: interrupted while writing the outputs: they were completed first%s%s\n", st.prog,
+                cfg.write_metrics ? " in " : "", cfg.write_metrics ? outdir : "");
+        return 128 + (int)vidur_cli__stop;
+    }
     return 0;
 fail:
     fprintf(stderr, "%s: %s\n", st.prog, err.message);
     vidur_sim_destroy(sim); /* before unloading: the plug-ins' destroy functions run here */
+    if (created && outdir[0]) rmdir(outdir); /* a failed run leaves no empty folder (a partial one keeps no marker) */
     free(rest);
     vidur_cli__unload(&st);
     return 1;
