@@ -241,15 +241,15 @@ check: deps
 
 # the config explorer's YAML is read with libyaml (libyaml-dev)
 YAML_LDLIBS = -lyaml
-$(BUILD)/vidur-search: tools/vidur-search.c tools/vidur_search_yaml.h vidur.h vidur_search.h $(LIB) $(TABLES_LIB)
+$(BUILD)/vidur-search: tools/vidur-search.c tools/vidur_search_yaml.h tools/vidur_search_record.h vidur.h vidur_search.h $(LIB) $(TABLES_LIB)
 	@mkdir -p $(@D)
 	$(call LINK_LIB,$(CFLAGS),$<,$(LIB) $(TABLES_LIB)) $(YAML_LDLIBS)
 
-$(BUILD)/asan/vidur-search: tools/vidur-search.c tools/vidur_search_yaml.h vidur.h vidur_search.h $(ASAN_LIB) $(TABLES_LIB)
+$(BUILD)/asan/vidur-search: tools/vidur-search.c tools/vidur_search_yaml.h tools/vidur_search_record.h vidur.h vidur_search.h $(ASAN_LIB) $(TABLES_LIB)
 	@mkdir -p $(@D)
 	$(call LINK_LIB,$(ASAN_CFLAGS),$<,$(ASAN_LIB) $(TABLES_LIB)) $(YAML_LDLIBS)
 
-$(BUILD)/vidur-search-mpi: tools/vidur-search.c tools/vidur_search_yaml.h vidur.h vidur_search.h $(LIB) $(TABLES_LIB)
+$(BUILD)/vidur-search-mpi: tools/vidur-search.c tools/vidur_search_yaml.h tools/vidur_search_record.h vidur.h vidur_search.h $(LIB) $(TABLES_LIB)
 	@mkdir -p $(@D)
 	$(MPICC) $(CFLAGS) $(ALL_CPPFLAGS) -DVIDUR_SEARCH_MPI -o $@ $< $(LIB) $(TABLES_LIB) $(LDFLAGS) $(LDLIBS) $(YAML_LDLIBS)
 

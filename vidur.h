@@ -259,6 +259,29 @@ typedef struct vidur_node_spec {
     double link_latency_us;
 } vidur_node_spec;
 
+/* ---- untrusted input, safe output files (what the library itself uses; docs/robustness.md) ---- */
+/* One number policy for every number read from a flag, an INI key or a file: plain decimal only
+   (strtod would also take hex, inf, infinity and nan), finite, and inside [lo, hi] (when lo <= hi)
+   before anything converts it to an integer type; integer: no fraction or exponent either.
+   Leading and trailing blanks are allowed. Returns a vidur_number_check; *out is set unless the
+   text is not a number. */
+typedef enum vidur_number_check { VIDUR_NUMBER_OK = 0, VIDUR_NUMBER_MALFORMED, VIDUR_NUMBER_NOT_INTEGER, VIDUR_NUMBER_OUT_OF_RANGE } vidur_number_check;
+VIDURDEF int vidur_parse_number(const char *text, int integer, double lo, double hi, double *out);
+/* Opens a file for reading ("rb"), refusing anything but a regular file (a folder, /dev/zero, a
+   FIFO); NULL with err set ("PATH: cannot open: REASON", "PATH: not a regular file"). */
+VIDURDEF FILE *vidur_open_input(const char *path, vidur_error *err);
+/* An output file written atomically: vidur_atomic_open creates a fresh temporary file next to
+   path (PATH.XXXXXXXX.tmp), exclusively and without following symlinks; write to a->f; then
+   vidur_atomic_close renames it over path (keep != 0) or removes it (keep == 0; err may be NULL).
+   Both return 1 on success, else 0 with err naming the file and the OS's reason. */
+typedef struct vidur_atomic_file {
+    FILE *f;
+    char tmp[VIDUR_PATH_MAX + 64];
+    char path[VIDUR_PATH_MAX + 64];
+} vidur_atomic_file;
+VIDURDEF int vidur_atomic_open(vidur_atomic_file *a, const char *path, vidur_error *err);
+VIDURDEF int vidur_atomic_close(vidur_atomic_file *a, int keep, vidur_error *err);
+
 /* ---- configuration -------------------------------------------------------------------------
    One plain struct; every field is a Vidur flag. vidur_config_init fills Vidur's defaults.
    Strings are fixed arrays so a config can be copied by value. */
@@ -1847,11 +1870,8 @@ static int vidur__mkdirs(const char *path, vidur_error *err)
     return 1;
 }
 
-/* One number policy for every number read from a flag, an INI key or a file: plain decimal only
-   (strtod would also take hex, inf, infinity and nan), finite, and inside [lo, hi] (when lo <= hi)
-   before anything converts it to an integer type. integer: no fraction or exponent either. */
-enum { VIDUR__NUM_OK, VIDUR__NUM_BAD, VIDUR__NUM_NOT_INTEGER, VIDUR__NUM_RANGE };
-static int vidur__parse_number(const char *s, int integer, double lo, double hi, double *out)
+/* the one number policy (declared with the public API) */
+VIDURDEF int vidur_parse_number(const char *s, int integer, double lo, double hi, double *out)
 {
     const char *p;
     char *end;
@@ -1865,28 +1885,28 @@ static int vidur__parse_number(const char *s, int integer, double lo, double hi,
         frac = 1;
         for (p++; *p >= '0' && *p <= '9'; p++) digits++;
     }
-    if (!digits) return VIDUR__NUM_BAD;
+    if (!digits) return VIDUR_NUMBER_MALFORMED;
     if (*p == 'e' || *p == 'E') {
         frac = 1;
         p++;
         if (*p == '+' || *p == '-') p++;
-        if (!(*p >= '0' && *p <= '9')) return VIDUR__NUM_BAD;
+        if (!(*p >= '0' && *p <= '9')) return VIDUR_NUMBER_MALFORMED;
         while (*p >= '0' && *p <= '9') p++;
     }
     while (isspace((unsigned char)*p)) p++;
-    if (*p) return VIDUR__NUM_BAD;
-    if (integer && frac) return VIDUR__NUM_NOT_INTEGER;
+    if (*p) return VIDUR_NUMBER_MALFORMED;
+    if (integer && frac) return VIDUR_NUMBER_NOT_INTEGER;
     errno = 0;
     d = strtod(s, &end);
-    if (errno == ERANGE || !isfinite(d)) return VIDUR__NUM_BAD;
+    if (errno == ERANGE || !isfinite(d)) return VIDUR_NUMBER_MALFORMED;
     *out = d;
-    if (lo <= hi && !(d >= lo && d <= hi)) return VIDUR__NUM_RANGE;
-    return VIDUR__NUM_OK;
+    if (lo <= hi && !(d >= lo && d <= hi)) return VIDUR_NUMBER_OUT_OF_RANGE;
+    return VIDUR_NUMBER_OK;
 }
 
 /* Opens an input file for reading, refusing anything but a regular file: a directory read as
    an empty file, and /dev/zero or a FIFO grew memory until the OOM killer. */
-static FILE *vidur__fopen_regular(const char *path, vidur_error *err)
+VIDURDEF FILE *vidur_open_input(const char *path, vidur_error *err)
 {
     FILE *f = fopen(path, "rb");
 #if !defined(_WIN32)
@@ -1918,11 +1938,7 @@ static FILE *vidur__fopen_regular(const char *path, vidur_error *err)
    share a temporary file. With POSIX, open(O_CREAT | O_EXCL | O_NOFOLLOW); in a strict ISO C build,
    fopen's "x" mode (C11, also glibc, musl, macOS and MSVC), else a check that the name is unused.
    The rename replaces NAME itself, so a symlink planted at NAME is replaced, never followed. */
-typedef struct vidur__afile {
-    FILE *f;
-    char tmp[VIDUR_PATH_MAX + 64];
-    char final_[VIDUR_PATH_MAX + 64];
-} vidur__afile;
+typedef vidur_atomic_file vidur__afile;
 
 /* a name suffix: fresh per attempt without global state (the clocks, the process, the stack) */
 static void vidur__tmp_suffix(char *out, const void *salt, int attempt)
@@ -1972,48 +1988,46 @@ static FILE *vidur__create_excl(const char *path)
 #endif
 }
 
-/* opens a fresh temporary file next to a->final_ (fits: the names fitted their buffers) */
+/* opens a fresh temporary file next to a->path (fits: the names fitted their buffers) */
 static int vidur__aopen_final(vidur__afile *a, int fits, vidur_error *err)
 {
     char sfx[16];
     int attempt, n;
     a->f = NULL;
     if (!fits) {
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", a->final_);
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", a->path);
         return 0;
     }
     for (attempt = 0; attempt < 64; attempt++) {
         vidur__tmp_suffix(sfx, a, attempt);
-        n = snprintf(a->tmp, sizeof a->tmp, "%s.%s.tmp", a->final_, sfx);
+        n = snprintf(a->tmp, sizeof a->tmp, "%s.%s.tmp", a->path, sfx);
         if (n < 0 || (size_t)n >= sizeof a->tmp) {
-            vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", a->final_);
+            vidur__set_error(err, VIDUR_ERR_IO, "%s: path too long", a->path);
             return 0;
         }
         errno = 0;
         if ((a->f = vidur__create_excl(a->tmp)) != NULL) return 1;
         if (errno != EEXIST) break;
     }
-    vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot create a file in its folder: %s", a->final_, strerror(errno ? errno : EEXIST));
+    vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot create a file in its folder: %s", a->path, strerror(errno ? errno : EEXIST));
     return 0;
 }
 
-#ifndef VIDUR_NO_PPO /* only the PPO checkpoints are written to a full path */
-static int vidur__aopen_path(vidur__afile *a, const char *path, vidur_error *err)
+VIDURDEF int vidur_atomic_open(vidur_atomic_file *a, const char *path, vidur_error *err)
 {
-    int n1 = snprintf(a->final_, sizeof a->final_, "%s", path);
+    int n1 = snprintf(a->path, sizeof a->path, "%s", path);
     return vidur__aopen_final(a, n1 >= 0 && (size_t)n1 + 16 < sizeof a->tmp, err);
 }
-#endif
 
 static int vidur__aopen(vidur__afile *a, const char *dir, const char *name, vidur_error *err)
 {
-    int n1 = snprintf(a->final_, sizeof a->final_, "%s/%s", dir, name);
+    int n1 = snprintf(a->path, sizeof a->path, "%s/%s", dir, name);
     return vidur__aopen_final(a, n1 >= 0 && (size_t)n1 + 16 < sizeof a->tmp, err);
 }
 
 /* Closes and renames into place; ok = 0 drops the file. Any failure names the file and the OS's
    reason (a full disk said nothing before); err may be NULL when the caller is abandoning it. */
-static int vidur__aclose(vidur__afile *a, int ok, vidur_error *err)
+VIDURDEF int vidur_atomic_close(vidur_atomic_file *a, int ok, vidur_error *err)
 {
     int e = 0, e0 = errno; /* a failed write's errno, when nothing changed it since */
     /* stdio keeps only a flag: flushing again repeats a failing buffered write, which sets errno;
@@ -2026,13 +2040,13 @@ static int vidur__aclose(vidur__afile *a, int ok, vidur_error *err)
     if (!ok || e) {
         remove(a->tmp);
         /* a writer that gave up for its own reason (out of memory) has said so already */
-        if (err && (e || !err->message[0])) vidur__set_error(err, VIDUR_ERR_IO, "%s: write failed: %s", a->final_, strerror(e ? e : EIO));
+        if (err && (e || !err->message[0])) vidur__set_error(err, VIDUR_ERR_IO, "%s: write failed: %s", a->path, strerror(e ? e : EIO));
         return 0;
     }
-    if (rename(a->tmp, a->final_) != 0) {
+    if (rename(a->tmp, a->path) != 0) {
         e = errno;
         remove(a->tmp);
-        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot rename into place: %s", a->final_, strerror(e));
+        vidur__set_error(err, VIDUR_ERR_IO, "%s: cannot rename into place: %s", a->path, strerror(e));
         return 0;
     }
     return 1;
@@ -2353,7 +2367,7 @@ static vidur_result vidur__csv_open(vidur__csv *c, const char *path, vidur_error
     memset(c, 0, sizeof *c);
     c->path = path;
     c->next_line = 1;
-    c->f = vidur__fopen_regular(path, err);
+    c->f = vidur_open_input(path, err);
     if (!c->f) return VIDUR_ERR_IO;
     if (!vidur__csv_read(c)) {
         vidur_result r = vidur__csv_stopped(c, err);
@@ -2401,7 +2415,7 @@ static vidur_result vidur__csv_double(vidur__csv *c, int col, double *out, vidur
         return VIDUR_ERR_PARSE;
     }
     s = c->fields[col];
-    if (vidur__parse_number(s, 0, 1, 0, out) != VIDUR__NUM_OK) {
+    if (vidur_parse_number(s, 0, 1, 0, out) != VIDUR_NUMBER_OK) {
         vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: field '%s': '%s' is not a number", c->path, c->line, c->cols[col], s);
         return VIDUR_ERR_PARSE;
     }
@@ -3114,12 +3128,12 @@ static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const c
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s: a number is required", where, flag);
         return VIDUR_ERR_CONFIG;
     }
-    switch (vidur__parse_number(value, k->type != VIDUR_T_DOUBLE, k->lo, k->hi, &d)) {
-    case VIDUR__NUM_OK: break;
-    case VIDUR__NUM_NOT_INTEGER:
+    switch (vidur_parse_number(value, k->type != VIDUR_T_DOUBLE, k->lo, k->hi, &d)) {
+    case VIDUR_NUMBER_OK: break;
+    case VIDUR_NUMBER_NOT_INTEGER:
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%s%s: '%s' is not an integer", where, flag, value);
         return VIDUR_ERR_CONFIG;
-    case VIDUR__NUM_RANGE:
+    case VIDUR_NUMBER_OUT_OF_RANGE:
         vidur__set_error(err, VIDUR_ERR_RANGE, "%s%s: %s is out of range [%g, %g]", where, flag, value, k->lo, k->hi);
         return VIDUR_ERR_RANGE;
     default:
@@ -3461,9 +3475,9 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
         return VIDUR_ERR_CONFIG;
     }
     sk = &vidur__spec_keys[i];
-    switch (vidur__parse_number(value, sk->integer, sk->lo, sk->hi, &d)) {
-    case VIDUR__NUM_OK: break;
-    case VIDUR__NUM_RANGE:
+    switch (vidur_parse_number(value, sk->integer, sk->lo, sk->hi, &d)) {
+    case VIDUR_NUMBER_OK: break;
+    case VIDUR_NUMBER_OUT_OF_RANGE:
         vidur__set_error(err, VIDUR_ERR_RANGE, "%s[%s] %s: %s is out of range [%g, %g]", where, section, key, value, sk->lo, sk->hi);
         return VIDUR_ERR_RANGE;
     default:
@@ -3635,7 +3649,7 @@ VIDURDEF vidur_result vidur_config_load_ini_string(vidur_config *cfg, const char
    with VIDUR_FREE): memory stays bounded whatever the file */
 static char *vidur__read_file(const char *path, size_t *len_out, size_t max_bytes, vidur_error *err)
 {
-    FILE *f = vidur__fopen_regular(path, err);
+    FILE *f = vidur_open_input(path, err);
     char *buf = NULL;
     size_t cap = 0, len = 0, n;
     if (!f) return NULL;
@@ -7558,7 +7572,7 @@ static char *vidur__attr(char **toks, int ntok, const char *key)
 
 static int vidur__parse_num(const char *tok, double *out)
 {
-    return vidur__parse_number(tok, 0, 1, 0, out) == VIDUR__NUM_OK;
+    return vidur_parse_number(tok, 0, 1, 0, out) == VIDUR_NUMBER_OK;
 }
 
 VIDURDEF vidur_result vidur_table_set_load(const char *path, vidur_table_set **out, vidur_error *err)
@@ -9646,7 +9660,7 @@ static int vidur__write_cdf_file(const char *dir, const char *name, const double
         vidur__fmt_double(b, sizeof b, q[i]);
         fprintf(a.f, "%g,%s\n", i / 100.0, b);
     }
-    return vidur__aclose(&a, 1, err);
+    return vidur_atomic_close(&a, 1, err);
 }
 
 static int vidur__meter_json(const char *dir, const char *name, const vidur__meter *m, vidur_error *err)
@@ -9659,7 +9673,7 @@ static int vidur__meter_json(const char *dir, const char *name, const vidur__met
     vidur__fmt_double(b[1], 40, m->max);
     vidur__fmt_double(b[2], 40, vidur__meter_mean(m));
     fprintf(a.f, "{\"%s_min\": %s, \"%s_max\": %s, \"%s_weighted_mean\": %s}\n", name, b[0], name, b[1], name, b[2]);
-    return vidur__aclose(&a, 1, err);
+    return vidur_atomic_close(&a, 1, err);
 }
 
 /* appends everything written so far to the temporary file src (left positioned at its end, so
@@ -9688,8 +9702,8 @@ static int vidur__copy_rows(vidur__wbuf *src, const char *dir, const char *name,
     if (!vidur__aopen(&a, dir, name, err)) return 0;
     fputs(header, a.f);
     ok = ok && vidur__append_file(a.f, src->f);
-    if (!ok) vidur__rows_lost(err, a.final_);
-    return vidur__aclose(&a, ok, err);
+    if (!ok) vidur__rows_lost(err, a.path);
+    return vidur_atomic_close(&a, ok, err);
 }
 
 /* request_{arrival,completion}_time_series.csv: `Time (sec),<name>`, cumulative counts; one row
@@ -9711,7 +9725,7 @@ static int vidur__write_time_series(vidur_sim *s, const char *dir, int completio
         }
         if (completion) qsort(tmp, (size_t)n, sizeof(double), vidur__dbl_cmp);
         if (!vidur__wb_init(&w, a.f, VIDUR__WBUF_SIZE)) {
-            vidur__aclose(&a, 0, err);
+            vidur_atomic_close(&a, 0, err);
             return vidur__oom(err, "plots");
         }
         for (i = 0; i < n; i++) {
@@ -9733,7 +9747,7 @@ static int vidur__write_time_series(vidur_sim *s, const char *dir, int completio
             fprintf(a.f, "%s,%.0f\n", b, cum);
         }
     }
-    return vidur__aclose(&a, 1, err);
+    return vidur_atomic_close(&a, 1, err);
 }
 
 static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summary *sum, vidur_error *err)
@@ -9763,7 +9777,7 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
         if (!(ok = vidur__aopen(&a, plots, name, err))) break;
         fprintf(a.f, "Request Id,%s\n", vidur__metric_names[m]);
         if (!vidur__wb_init(&w, a.f, VIDUR__WBUF_SIZE)) {
-            vidur__aclose(&a, 0, err);
+            vidur_atomic_close(&a, 0, err);
             ok = vidur__oom(err, "plots");
             break;
         }
@@ -9779,7 +9793,7 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
         }
         vidur__wb_flush(&w);
         vidur__wb_free(&w);
-        ok = vidur__aclose(&a, 1, err);
+        ok = vidur_atomic_close(&a, 1, err);
     }
     ok = ok && vidur__write_time_series(s, plots, 0, tmp, err) && vidur__write_time_series(s, plots, 1, tmp, err);
     if (ok && s->cfg.store_operation_metrics) {
@@ -9816,7 +9830,7 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
                         r ? ", " : "", r, b[0], b[1], b[2]);
             }
             fputs("}\n", a.f);
-            ok = vidur__aclose(&a, 1, err);
+            ok = vidur_atomic_close(&a, 1, err);
         }
         for (m = 0; m < 2 && ok; m++) {
             const char *what = m ? "replica_mfu" : "replica_busy_time";
@@ -9837,7 +9851,7 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
                 fputc('}', a.f);
             }
             fputs("}\n", a.f);
-            ok = vidur__aclose(&a, 1, err);
+            ok = vidur_atomic_close(&a, 1, err);
         }
     }
     if (ok && (ok = vidur__aopen(&a, plots, "replica_prefix_cache_metrics.json", err))) {
@@ -9849,7 +9863,7 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
                     (long long)sum->replica[r].prefix_cached_tokens, (long long)sum->replica[r].prefix_total_tokens, b);
         }
         fputs("}\n", a.f);
-        ok = vidur__aclose(&a, 1, err);
+        ok = vidur_atomic_close(&a, 1, err);
     }
     /* store_token_completion_metrics: the series streamed to temporary files during the run */
     for (r = 0; ok && s->tok_rows[0].f && r < 4; r++) {
@@ -9893,9 +9907,9 @@ static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error 
     if (!vidur__aopen(&a, path, "event_trace.json", err)) return 0;
     fputs("[\n", a.f);
     ok = ok && vidur__append_file(a.f, s->event_rows.f);
-    if (!ok) vidur__rows_lost(err, a.final_);
+    if (!ok) vidur__rows_lost(err, a.path);
     fputs("\n]\n", a.f);
-    if (!vidur__aclose(&a, ok, err)) return 0;
+    if (!vidur_atomic_close(&a, ok, err)) return 0;
     if (!vidur__aopen(&a, path, "cluster.json", err)) return 0;
     fprintf(a.f, "{\"id\": 0, \"num_replicas\": %d, \"replicas\": [", s->num_replicas);
     for (r = 0; r < s->num_replicas; r++) {
@@ -9912,7 +9926,7 @@ static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error 
                 (int)vidur__ceil_div(s->model->num_kv_heads, in->tensor_parallel_size), (long long)in->max_tokens, fl);
     }
     fputs("\n]}\n", a.f);
-    return vidur__aclose(&a, 1, err);
+    return vidur_atomic_close(&a, 1, err);
 }
 
 /* ---- the trace files: chrome_trace.json (Vidur's) and perfetto_trace.pftrace, from the records ---- */
@@ -10342,7 +10356,7 @@ static int vidur__write_trace(vidur_sim *s, const char *path, vidur_error *err)
         }
         if (!vidur__aopen(&a, path, vidur__trace_files[fmt], err)) return 0;
         if (!vidur__wb_init(&w, a.f, VIDUR__WBUF_SIZE)) {
-            vidur__aclose(&a, 0, err);
+            vidur_atomic_close(&a, 0, err);
             return vidur__oom(err, "trace");
         }
         ok = vidur__trace_render(s, fmt, &w, err);
@@ -10350,11 +10364,11 @@ static int vidur__write_trace(vidur_sim *s, const char *path, vidur_error *err)
         size[fmt] = vidur__wb_total(&w);
         vidur__wb_free(&w);
         if (ok && limit > 0 && (double)size[fmt] > limit) { /* the bound is an upper bound: this is only a safeguard */
-            vidur__aclose(&a, 0, err);
+            vidur_atomic_close(&a, 0, err);
             if (over < 0) over = fmt;
             continue;
         }
-        if (!vidur__aclose(&a, ok, err)) return 0;
+        if (!vidur_atomic_close(&a, ok, err)) return 0;
     }
     if (over >= 0) {
         char alt[96] = "";
@@ -10468,18 +10482,18 @@ static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *ou
     /* Vidur's nested config.json (what its scripts read), and every key flat beside it */
     if (!vidur__aopen(&a, path, "config.json", err)) return VIDUR_ERR_IO;
     ok = vidur_config_write_nested_json(&s->cfg, path, a.f) == VIDUR_OK;
-    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    if (!vidur_atomic_close(&a, ok, err)) return VIDUR_ERR_IO;
     if (!vidur__aopen(&a, path, "config_flat.json", err)) return VIDUR_ERR_IO;
     ok = vidur_config_write_json(&s->cfg, a.f) == VIDUR_OK;
-    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    if (!vidur_atomic_close(&a, ok, err)) return VIDUR_ERR_IO;
     if (s->cfg.store_request_metrics) {
         if (!vidur__aopen(&a, path, "request_metrics.csv", err)) return VIDUR_ERR_IO;
         ok = vidur__write_request_metrics(s, a.f, err);
-        if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+        if (!vidur_atomic_close(&a, ok, err)) return VIDUR_ERR_IO;
     }
     if (!vidur__aopen(&a, path, "summary.json", err)) return VIDUR_ERR_IO;
     ok = vidur_summary_write_json(sum, a.f) == VIDUR_OK;
-    if (!vidur__aclose(&a, ok, err)) return VIDUR_ERR_IO;
+    if (!vidur_atomic_close(&a, ok, err)) return VIDUR_ERR_IO;
     if (s->cfg.store_plots && s->cfg.store_utilization_metrics) {
         snprintf(plots, sizeof plots, "%s/plots", path);
         if (!vidur__mkdirs(plots, err)) return VIDUR_ERR_IO;
@@ -10493,7 +10507,7 @@ static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *ou
             vidur__fmt_double(b[2], 40, u->memory_usage_weighted_mean);
             fprintf(a.f, "{\"replica_%d_memory_usage_min\": %s, \"replica_%d_memory_usage_max\": %s, \"replica_%d_memory_usage_weighted_mean\": %s}\n",
                     r, b[0], r, b[1], r, b[2]);
-            if (!vidur__aclose(&a, 1, err)) return VIDUR_ERR_IO;
+            if (!vidur_atomic_close(&a, 1, err)) return VIDUR_ERR_IO;
         }
     }
     if (s->cfg.store_plots && !vidur__write_plots(s, path, sum, err)) return err->code ? err->code : VIDUR_ERR_IO;
@@ -10504,7 +10518,7 @@ static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *ou
     /* last: the marker that says every file above is in place */
     if (!vidur__aopen(&a, path, VIDUR_COMPLETE_MARKER, err)) return VIDUR_ERR_IO;
     fputs("vidur: every output file of this run was written (a folder without this file holds an interrupted or failed run)\n", a.f);
-    if (!vidur__aclose(&a, 1, err)) return VIDUR_ERR_IO;
+    if (!vidur_atomic_close(&a, 1, err)) return VIDUR_ERR_IO;
     return VIDUR_OK;
 }
 
@@ -10852,11 +10866,11 @@ VIDURDEF vidur_result vidur_sim_write_report(vidur_sim *s, const char *dir, vidu
     VIDUR_FREE(ys);
     VIDUR_FREE(tmp);
     if (!ok) {
-        vidur__aclose(&a, 0, err); /* removes the temporary file */
+        vidur_atomic_close(&a, 0, err); /* removes the temporary file */
         vidur__set_error(err, VIDUR_ERR_MEMORY, "out of memory (report)");
         return VIDUR_ERR_MEMORY;
     }
-    return vidur__aclose(&a, 1, err) ? VIDUR_OK : VIDUR_ERR_IO;
+    return vidur_atomic_close(&a, 1, err) ? VIDUR_OK : VIDUR_ERR_IO;
 }
 
 #ifndef VIDUR_NO_PPO
@@ -11209,8 +11223,8 @@ static int64_t vidur__ppo_dim(int N, int K, int E, int X) { return (int64_t)N * 
 /* drops the metrics CSVs of an unfinished run (their temporary files go) */
 static void vidur__ppo_csv_abort(vidur_ppo *p)
 {
-    if (p->dec.f) vidur__aclose(&p->dec, 0, NULL);
-    if (p->upd.f) vidur__aclose(&p->upd, 0, NULL);
+    if (p->dec.f) vidur_atomic_close(&p->dec, 0, NULL);
+    if (p->upd.f) vidur_atomic_close(&p->upd, 0, NULL);
 }
 
 VIDURDEF void vidur_ppo_destroy(vidur_ppo *p)
@@ -12039,7 +12053,7 @@ VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error
     dims[0] = p->N; dims[1] = p->K; dims[2] = p->E; dims[3] = p->X; dims[4] = p->D; dims[5] = p->H;
     sizes[0] = p->na;
     sizes[1] = p->nc;
-    if (!vidur__aopen_path(&a, path, err)) return VIDUR_ERR_IO;
+    if (!vidur_atomic_open(&a, path, err)) return VIDUR_ERR_IO;
     c.f = a.f;
     c.h = 14695981039346656037ull;
     c.write = 1;
@@ -12047,7 +12061,7 @@ VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error
     vidur__ppo_header(p, &c, magic, &ver, &endian, dims, sizes);
     vidur__ppo_visit(p, &c);
     if (c.ok && fwrite(&c.h, 1, sizeof c.h, c.f) != sizeof c.h) c.ok = 0;
-    if (!vidur__aclose(&a, c.ok, err)) {
+    if (!vidur_atomic_close(&a, c.ok, err)) {
         if (!c.ok) vidur__set_error(err, VIDUR_ERR_IO, "ppo checkpoint %s: write failed", path);
         return VIDUR_ERR_IO;
     }
@@ -12111,7 +12125,7 @@ static vidur_result vidur__ppo_load(vidur_ppo *p, const char *path, vidur_error 
     int64_t sizes[2] = {0, 0};
     uint64_t stored = 0, h;
     vidur__ckio c;
-    c.f = vidur__fopen_regular(path, err);
+    c.f = vidur_open_input(path, err);
     c.h = 14695981039346656037ull;
     c.write = 0;
     c.ok = c.f != NULL;
@@ -12478,8 +12492,8 @@ VIDURDEF vidur_result vidur_ppo_finish(vidur_ppo *p, vidur_error *err)
 {
     vidur_result r = VIDUR_OK;
     if (p->dec.f) {
-        int ok = vidur__aclose(&p->dec, 1, err);
-        if (!vidur__aclose(&p->upd, ok, ok ? err : NULL)) return VIDUR_ERR_IO;
+        int ok = vidur_atomic_close(&p->dec, 1, err);
+        if (!vidur_atomic_close(&p->upd, ok, ok ? err : NULL)) return VIDUR_ERR_IO;
         if (!ok) return VIDUR_ERR_IO;
     }
     if (p->train) r = vidur__ppo_checkpoint(p, err);

@@ -144,6 +144,16 @@ check "rerun skips the finished points" "grep -q '4 already done' '$T/e.err'"
 check "resumed results.csv equals the uninterrupted run's" "cmp -s '$T/a/results.csv' '$T/e/results.csv' && cmp -s '$T/a/best.csv' '$T/e/best.csv'"
 "$SEARCH" "$T/s.ini" -o "$T/e" -j 2 --max-iterations 3 >/dev/null 2>"$T/e2.err"
 check "records made under other settings are not reused" "grep -q ' 0 already done' '$T/e2.err'"
+# damaged resume records with an intact key and end marker (a nan QPS, -5 replicas, a changed
+# count) are not trusted: their points run again, and the results equal the undamaged run's
+cp -r "$T/a" "$T/g"
+recs=($(ls "$T/g/points"/*.txt | head -n 3))
+sed -i '0,/^slo 0 /s/^slo 0 1 [^ ]*/slo 0 1 nan/' "${recs[0]}"
+sed -i '0,/^slo 0 /s/^\(slo 0 1 [^ ]*\) [^ ]*/\1 -5/' "${recs[1]}"
+sed -i 's/^sims [0-9]*/sims 1/' "${recs[2]}"
+"$SEARCH" "$T/s.ini" -o "$T/g" -j 2 >/dev/null 2>"$T/g.err"
+check "damaged resume records are run again (5 of 8 resumed)" "grep -q ' 5 already done' '$T/g.err'"
+check "damaged resume records: results.csv equals the undamaged run's" "cmp -s '$T/a/results.csv' '$T/g/results.csv'"
 check "args.json and search.ini written" "grep -q '\"argv\"' '$T/a/args.json' && cmp -s '$T/s.ini' '$T/a/search.ini'"
 
 # MPI: rank 0 hands out points, rank 1 runs them

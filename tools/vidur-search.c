@@ -42,9 +42,9 @@
 #include <mpi.h>
 #endif
 #include "vidur_search_yaml.h"
+#include "vidur_search_record.h" /* the resume records: slo_result, point_result, their text */
 
 #define NM VIDUR_NUM_REQUEST_TIME_METRICS
-#define RESULT_MAGIC "vidur-search-point 2" /* 2: with `converged` (records of 1 are run again) */
 
 typedef struct options {
     const char *ini, *out;
@@ -52,24 +52,6 @@ typedef struct options {
     double time_limit, min_search_granularity, min_qps; /* < 0: from the INI */
     int max_iterations;
 } options;
-
-/* one SLO config's outcome at one point */
-typedef struct slo_result {
-    int found, num_replicas, probes;
-    int converged;                          /* a QPS search whose upper bound failed at some probe
-                                               (else the QPS found is only a lower bound) */
-    double qps, measured, latency;          /* at the best run: the SLO's measured value and the
-                                               quantile of its first metric */
-    double ttft_p90, ttft_p99, tbt_p99, e2e_p99;
-    int64_t completed;
-} slo_result;
-
-typedef struct point_result {
-    int status;                 /* 0 ok, 1 failed, 2 skipped */
-    char reason[256];
-    int num_sims;
-    slo_result slo[VIDUR_SEARCH_MAX_ITEMS];
-} point_result;
 
 typedef struct search {
     options o;
@@ -87,50 +69,29 @@ static double now_s(void)
 }
 
 /* ---------------------------------------------------------------------------------------------
-   Files: every output is written to NAME.tmp, flushed to disk and renamed over NAME, so a
-   kill -9 leaves either the old file or the new one, never half of one. */
-/* NAME.tmp, fsynced, then renamed over NAME: a resume record must survive a crash of the
-   machine, not only of the process */
-typedef struct afile {
-    FILE *f;
-    char tmp[VIDUR_PATH_MAX + 64];
-    char final_[VIDUR_PATH_MAX + 64];
-} afile;
+   Files: every output is written to a fresh temporary file (created exclusively, never through a
+   symlink), flushed to disk and renamed over NAME, so a kill -9 leaves either the old file or the
+   new one, never half of one. */
+/* vidur.h's atomic files, plus fsync before the rename: a resume record must survive a crash of
+   the machine, not only of the process */
+typedef vidur_atomic_file afile;
 
 static int aopen(afile *a, const char *path)
 {
-    int n1 = snprintf(a->final_, sizeof a->final_, "%s", path);
-    int n2 = snprintf(a->tmp, sizeof a->tmp, "%s.tmp", path);
-    a->f = NULL;
-    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof a->final_ || (size_t)n2 >= sizeof a->tmp) {
-        fprintf(stderr, "vidur-search: %s: path too long\n", path);
-        return 0;
-    }
-    if (!(a->f = fopen(a->tmp, "wb"))) {
-        fprintf(stderr, "vidur-search: %s: cannot write: %s\n", a->tmp, strerror(errno));
-        return 0;
-    }
-    return 1;
+    vidur_error err;
+    if (vidur_atomic_open(a, path, &err)) return 1;
+    fprintf(stderr, "vidur-search: %s\n", err.message);
+    return 0;
 }
 
 static int aclose(afile *a)
 {
-    int synced = fflush(a->f) == 0 && fsync(fileno(a->f)) == 0, e = errno, bad = ferror(a->f);
-    if (fclose(a->f) != 0) bad = 1;
-    a->f = NULL;
-    if (!synced || bad) { /* the temporary file goes, the old NAME stays */
-        remove(a->tmp);
-        if (!synced) fprintf(stderr, "vidur-search: %s: write failed: %s\n", a->final_, strerror(e));
-        else fprintf(stderr, "vidur-search: %s: write failed\n", a->final_);
-        return 0;
-    }
-    if (rename(a->tmp, a->final_) != 0) {
-        e = errno;
-        remove(a->tmp);
-        fprintf(stderr, "vidur-search: %s: cannot rename into place: %s\n", a->final_, strerror(e));
-        return 0;
-    }
-    return 1;
+    vidur_error err;
+    int synced = fflush(a->f) == 0 && fsync(fileno(a->f)) == 0, e = errno;
+    if (vidur_atomic_close(a, synced, synced ? &err : NULL)) return 1; /* not synced: the temporary file goes */
+    if (synced) fprintf(stderr, "vidur-search: %s\n", err.message);
+    else fprintf(stderr, "vidur-search: %s: write failed: %s\n", a->path, strerror(e));
+    return 0;
 }
 
 /* mkdir -p */
@@ -368,71 +329,13 @@ static unsigned long long settings_hash(const search *S, int64_t idx)
 }
 static size_t format_result(const search *S, int64_t idx, const point_result *r, char *buf, size_t n)
 {
-    const vidur_search_job *j = &S->jobs[idx];
-    size_t len = 0;
-    int k;
-#define PUT(...) do { int w_ = snprintf(buf + len, len < n ? n - len : 0, __VA_ARGS__); if (w_ > 0) len += (size_t)w_; } while (0)
-    PUT("%s\nkey %s\nsettings %016llx\nstatus %d %s\nsims %d\n", RESULT_MAGIC, j->key, settings_hash(S, idx), r->status,
-        r->reason[0] ? r->reason : "-", r->num_sims);
-    for (k = 0; k < S->spec->num_slo_configs; k++) {
-        const slo_result *x = &r->slo[k];
-        PUT("slo %d %d %.17g %d %d %.17g %.17g %.17g %.17g %.17g %.17g %lld %d\n", k, x->found, x->qps, x->num_replicas,
-            x->probes, x->measured, x->latency, x->ttft_p90, x->ttft_p99, x->tbt_p99, x->e2e_p99, (long long)x->completed, x->converged);
-    }
-    PUT("end\n");
-#undef PUT
-    return len;
+    return record_format(S->jobs[idx].key, settings_hash(S, idx), S->spec->num_slo_configs, r, buf, n);
 }
 
-/* 1 if text is a complete result of point idx (a torn or foreign file is rejected) */
+/* 1 if text is a complete, intact and valid result of point idx (vidur_search_record.h) */
 static int parse_result(const search *S, int64_t idx, const char *text, point_result *r)
 {
-    const char *p = text, *nl;
-    char key[600];
-    int k, nslo = S->spec->num_slo_configs;
-    size_t kl;
-    memset(r, 0, sizeof *r);
-    if (strncmp(p, RESULT_MAGIC "\nkey ", strlen(RESULT_MAGIC) + 5)) return 0;
-    p += strlen(RESULT_MAGIC) + 5;
-    nl = strchr(p, '\n');
-    if (!nl || (kl = (size_t)(nl - p)) >= sizeof key) return 0;
-    memcpy(key, p, kl);
-    key[kl] = 0;
-    if (strcmp(key, S->jobs[idx].key)) return 0;
-    p = nl + 1;
-    {
-        unsigned long long h;
-        if (sscanf(p, "settings %llx", &h) != 1 || h != settings_hash(S, idx)) return 0;
-        p = strchr(p, '\n');
-        if (!p) return 0;
-        p++;
-    }
-    if (sscanf(p, "status %d", &r->status) != 1) return 0;
-    p = strchr(p, ' ');
-    p = p ? strchr(p + 1, ' ') : NULL;
-    nl = p ? strchr(p, '\n') : NULL;
-    if (!nl) return 0;
-    kl = (size_t)(nl - p - 1);
-    if (kl >= sizeof r->reason) kl = sizeof r->reason - 1;
-    memcpy(r->reason, p + 1, kl);
-    r->reason[kl] = 0;
-    if (!strcmp(r->reason, "-")) r->reason[0] = 0;
-    p = nl + 1;
-    if (sscanf(p, "sims %d", &r->num_sims) != 1) return 0;
-    for (k = 0; k < nslo; k++) {
-        slo_result *x = &r->slo[k];
-        int kk;
-        long long comp;
-        p = strchr(p, '\n');
-        if (!p) return 0;
-        p++;
-        if (sscanf(p, "slo %d %d %lf %d %d %lf %lf %lf %lf %lf %lf %lld %d", &kk, &x->found, &x->qps, &x->num_replicas, &x->probes,
-                   &x->measured, &x->latency, &x->ttft_p90, &x->ttft_p99, &x->tbt_p99, &x->e2e_p99, &comp, &x->converged) != 13 || kk != k)
-            return 0;
-        x->completed = comp;
-    }
-    p = strchr(p, '\n');
-    return p && !strcmp(p + 1, "end\n");
+    return record_parse(text, S->jobs[idx].key, settings_hash(S, idx), S->spec->num_slo_configs, r);
 }
 
 #ifdef VIDUR_SEARCH_MPI
@@ -1266,7 +1169,7 @@ int main(int argc, char **argv)
             continue;
         }
         point_file(&S, p, path, sizeof path);
-        f = fopen(path, "rb");
+        f = vidur_open_input(path, NULL); /* a planted FIFO or folder is no record */
         if (f) {
             char buf[16384];
             size_t n = fread(buf, 1, sizeof buf - 1, f);
