@@ -4,6 +4,7 @@
    unbounded memory. Each must now be one error naming the file (and line) and the field. */
 #define _POSIX_C_SOURCE 200809L
 #define VIDUR_IMPLEMENTATION
+#define VIDUR_MAX_TRACE_BYTES ((uint64_t)1 << 20) /* 1 MiB: the trace-memory bound, reached quickly */
 #include "../vidur.h"
 #include "test.h"
 
@@ -234,6 +235,65 @@ TEST(test_unbounded_and_non_regular_inputs)
     remove(trace);
 }
 
+/* finding 11: invalid UTF-8 in a name was copied raw into config.json (invalid JSON) */
+TEST(test_invalid_utf8_in_json)
+{
+    vidur_config c;
+    vidur_error err;
+    char *text;
+    FILE *f;
+    long n;
+    vidur_config_init(&c);
+    REQUIRE(vidur_config_load_ini_string(&c, "[replica_config]\nmodel_name = m\xff\xc0x\xe2\x82\xac\n[model.m\xff\xc0x\xe2\x82\xac]\nnum_layers = 32\n", "t.ini",
+                                         &err) == VIDUR_OK);
+    f = tmpfile();
+    REQUIRE(f != NULL);
+    CHECK_EQ_INT(vidur_config_write_json(&c, f), VIDUR_OK);
+    n = ftell(f);
+    rewind(f);
+    text = (char *)calloc(1, (size_t)n + 1);
+    REQUIRE(text != NULL);
+    CHECK_EQ_INT((long)fread(text, 1, (size_t)n, f), n);
+    fclose(f);
+    CHECK(strchr(text, '\xff') == NULL);
+    CHECK(strchr(text, '\xc0') == NULL);
+    /* each bad byte becomes U+FFFD; the valid euro sign stays as it is */
+    CHECK_CONTAINS(text, "\"m\\ufffd\\ufffdx\xe2\x82\xac\"");
+    free(text);
+}
+
+/* finding 11: trace replay holds every row in memory (56 B/row: 589 MB for 10 M rows): the
+   bound is documented (VIDUR_MAX_TRACE_BYTES, 1 MiB in this test) and a larger trace stops
+   with the file and line */
+TEST(test_trace_memory_bound)
+{
+    const char *trace = tmp_path("big.csv");
+    vidur_config c;
+    char msg[512], want[128];
+    FILE *f = fopen(trace, "wb");
+    int i;
+    REQUIRE(f != NULL);
+    /* the row that passes the bound: 1 MiB / sizeof(row) rows fit, the next one does not (line + 1: the header) */
+    snprintf(want, sizeof want, "big.csv:%d: the trace needs more than 1 MiB of memory", (int)(((size_t)1 << 20) / sizeof(vidur__trace_row)) + 2);
+    CHECK(sizeof(vidur__trace_row) <= 64);
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens\n", f);
+    for (i = 0; i < 30000; i++) fprintf(f, "%d,100,10\n", i);
+    fclose(f);
+    small_run_config(&c);
+    SET(&c, "request_generator_config_type", "trace_replay");
+    SET(&c, "trace_request_generator_config_trace_file", trace);
+    CHECK(run_cfg(&c, msg, sizeof msg) != VIDUR_OK);
+    CHECK_CONTAINS(msg, want);
+    /* under the bound it runs */
+    f = fopen(trace, "wb");
+    REQUIRE(f != NULL);
+    fputs("arrived_at,num_prefill_tokens,num_decode_tokens\n", f);
+    for (i = 0; i < 100; i++) fprintf(f, "%d,100,10\n", i);
+    fclose(f);
+    CHECK_EQ_INT(run_cfg(&c, msg, sizeof msg), VIDUR_OK);
+    remove(trace);
+}
+
 int main(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/vidur_test_untrusted_%ld", (long)getpid());
@@ -243,6 +303,8 @@ int main(void)
     RUN_TEST(test_node_devices_zero);
     RUN_TEST(test_table_file_times);
     RUN_TEST(test_unbounded_and_non_regular_inputs);
+    RUN_TEST(test_invalid_utf8_in_json);
+    RUN_TEST(test_trace_memory_bound);
     rmdir(g_dir);
     return test_finish();
 }

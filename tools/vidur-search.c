@@ -1131,13 +1131,8 @@ int main(int argc, char **argv)
         if (!aopen(&a, path)) EXIT(1);
         fputs("{\"argv\": [", a.f);
         for (i = 0; i < argc; i++) {
-            const char *c;
-            fputs(i ? ", \"" : "\"", a.f);
-            for (c = argv[i]; *c; c++) {
-                if (*c == '"' || *c == '\\') fputc('\\', a.f);
-                fputc(*c, a.f);
-            }
-            fputc('"', a.f);
+            if (i) fputs(", ", a.f);
+            vidur_json_escape(a.f, argv[i]); /* control characters and invalid UTF-8 escaped */
         }
         fprintf(a.f, "], \"version\": \"%s\"}\n", vidur_version_string());
         if (!aclose(&a)) EXIT(1);
