@@ -8,6 +8,7 @@
 #   make test         everything: unit tests plain and under ASan/UBSan (and TSan), the compile
 #                     matrix, the examples, every CLI/script test twice (plain and sanitized CLI);
 #                     the last line printed is "N passed, N failed"
+#   make fuzz         libFuzzer on every tests/fuzz/ harness (clang), FUZZ_SECONDS each (default 60)
 #   make bench        build and run bench/bench.c (simulation speed and memory, then whole CLI runs
 #                     with their outputs: time, trace size and MB/s), then bench-search
 #   make bench-search run data/search/quick.ini with build/vidur-search (wall time, simulations/s)
@@ -66,7 +67,7 @@ LIB_CPPFLAGS := -DVIDUR_TABLES_EXTERN
 NO_TABLES      := $(BUILD)/tests/no_tables.o
 ASAN_NO_TABLES := $(BUILD)/asan/no_tables.o
 
-.PHONY: calibration-tables all deps run check check-build test test-build tsan-test bench docs tables install uninstall clean mpi bench-search search-traces
+.PHONY: calibration-tables all deps run check check-build test test-build tsan-test bench docs tables install uninstall clean mpi bench-search search-traces fuzz
 .DELETE_ON_ERROR:
 
 TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
@@ -194,6 +195,14 @@ $(BUILD)/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidur_rel
 $(BUILD)/asan/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidur_relative.h vidur.h
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) -pthread -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+# the fuzzers' regression corpus, replayed through every harness (plain and ASan/UBSan)
+FUZZ_SRCS := $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+$(BUILD)/tests/test_fuzz_corpus $(BUILD)/asan/test_fuzz_corpus: $(FUZZ_SRCS) tools/vidur_search_record.h vidur_search.h
+
+# coverage-guided fuzzing with clang's libFuzzer (scripts/fuzz.sh, docs/fuzzing.md)
+fuzz:
+	@BUILD=$(BUILD) bash scripts/fuzz.sh
 
 $(BUILD)/tests/test_forest $(BUILD)/asan/test_forest: tools/vidur_forest.h
 $(BUILD)/tests/test_relative $(BUILD)/asan/test_relative: tools/vidur_forest.h tools/vidur_relative.h

@@ -1249,7 +1249,9 @@ static void vidur__copy(char *dst, size_t n, const char *src)
 
 static void *vidur__calloc(size_t n, size_t sz)
 {
-    void *p = VIDUR_MALLOC(n * sz);
+    void *p;
+    if (sz && n > (size_t)-1 / sz) return NULL; /* n x sz would wrap: a small block, then an overflow */
+    p = VIDUR_MALLOC(n * sz);
     if (p) memset(p, 0, n * sz);
     return p;
 }
@@ -3216,13 +3218,17 @@ static int vidur__levenshtein(const char *a, const char *b)
    named with its dashes: "unknown flag --x (did you mean --y?)" */
 static void vidur__unknown_key(const vidur_config *cfg, const char *flag, const char *where, vidur_error *err)
 {
-    int i, best = -1, bestd = 1000, nplug = cfg ? cfg->num_plugin_keys : 0;
+    int i, best = -1, bestd = 1000, nplug = cfg ? cfg->num_plugin_keys : 0, len = (int)strlen(flag), maxd = 3 + len / 12;
     char name[256];
     const char *dash = where ? "'" : "--", *end = where ? "'" : "";
     for (i = 0; i < VIDUR__NKEYS + nplug; i++) { /* the built-in keys, then the plug-ins' */
-        int d;
+        int d, nl;
         if (i < VIDUR__NKEYS) vidur__flag_name(&vidur__keys[i], name, sizeof name);
         else snprintf(name, sizeof name, "%s_%s", cfg->plugin_keys[i - VIDUR__NKEYS].section, cfg->plugin_keys[i - VIDUR__NKEYS].key);
+        /* the distance is at least the difference in length: a key that cannot be suggested is
+           not measured (a long mistyped flag cost milliseconds) */
+        nl = (int)strlen(name);
+        if (nl - len > maxd || len - nl > maxd) continue;
         d = vidur__levenshtein(flag, name);
         if (d < bestd) { bestd = d; best = i; }
     }

@@ -65,6 +65,7 @@ extern "C" {
 #define VIDUR_SEARCH_MAX_ITEMS 32   /* entries per list (clusters, schedulers, traces, ...) */
 #define VIDUR_SEARCH_MAX_SLOS 8     /* metric SLOs per SLO config */
 #define VIDUR_SEARCH_MAX_DIMS 16    /* batch sizes, TP / PP dimensions, excluded TP, multipliers */
+#define VIDUR_SEARCH_MAX_COMBINATIONS 1000000 /* an expanded space (a larger one is refused) */
 
 typedef enum vidur_search_for { VIDUR_SEARCH_QPS, VIDUR_SEARCH_NUM_REPLICAS, VIDUR_SEARCH_ISOQPS } vidur_search_for;
 
@@ -185,7 +186,8 @@ typedef struct vidur_search_job {
 /* Expands the space in the fork's order: search_configs x models x clusters x traces x
    global_schedulers x request_queues x replica_schedulers x [slo_configs] x tp x pp x
    batch_sizes (first varies slowest). *out holds every combination, valid or not (free with
-   VIDUR_FREE); *num_valid counts the valid ones. */
+   VIDUR_FREE); *num_valid counts the valid ones. A space of more than
+   VIDUR_SEARCH_MAX_COMBINATIONS is refused (VIDUR_ERR_RANGE): every combination is kept. */
 VIDURDEF vidur_result vidur_search_expand(const vidur_search_spec *spec, int with_slo_axis, vidur_search_job **out,
                                           int64_t *count, int64_t *num_valid, vidur_error *err);
 
@@ -304,7 +306,9 @@ static void vidur_search__set_error(vidur_error *err, vidur_result code, const c
 
 static void *vidur_search__calloc(size_t n, size_t sz)
 {
-    void *p = VIDUR_MALLOC(n * sz);
+    void *p;
+    if (sz && n > (size_t)-1 / sz) return NULL; /* n x sz would wrap: a small block, then an overflow */
+    p = VIDUR_MALLOC(n * sz);
     if (p) memset(p, 0, n * sz);
     return p;
 }
@@ -348,16 +352,20 @@ static double vidur_search__quantile_sorted(const double *v, int64_t n, double q
 }
 
 /* the whole file as a NUL-terminated string (free with VIDUR_FREE) */
+/* a search INI: a regular file of at most 16 MiB (a folder, /dev/zero or a FIFO is refused) */
 static char *vidur_search__read_file(const char *path, size_t *len_out, vidur_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = vidur_open_input(path, err);
     char *buf = NULL;
     size_t cap = 0, len = 0, n;
-    if (!f) {
-        vidur_search__set_error(err, VIDUR_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
+    if (!f) return NULL;
     do {
+        if (len > ((size_t)16 << 20)) {
+            VIDUR_FREE(buf);
+            fclose(f);
+            vidur_search__set_error(err, VIDUR_ERR_RANGE, "%s: larger than 16 MiB", path);
+            return NULL;
+        }
         if (cap - len < 4096) {
             char *nb = (char *)VIDUR_REALLOC(buf, cap ? cap * 2 : 65536);
             if (!nb) {
@@ -585,11 +593,11 @@ static int vidur_search__ini_int(const char *v, int64_t lo, int64_t hi, int64_t 
     return 1;
 }
 
+/* vidur.h's number policy: plain decimal (no nan, inf or hex), finite, in [lo, hi] */
 static int vidur_search__ini_double(const char *v, double lo, double hi, double *out)
 {
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || x != x || x < lo || x > hi) return 0;
+    double x;
+    if (vidur_parse_number(v, 0, lo, hi, &x) != VIDUR_NUMBER_OK) return 0;
     *out = x;
     return 1;
 }
@@ -1056,6 +1064,12 @@ VIDURDEF vidur_result vidur_search_expand(const vidur_search_spec *s, int with_s
     *count = 0;
     if (num_valid) *num_valid = 0;
     if (!total) return VIDUR_OK;
+    if (total > VIDUR_SEARCH_MAX_COMBINATIONS) {
+        /* every combination is kept (about 700 bytes each): bounded, and said so */
+        vidur_search__set_error(err, VIDUR_ERR_RANGE, "%s: the search space has %lld combinations, more than %d: split the search", s->path,
+                                (long long)total, VIDUR_SEARCH_MAX_COMBINATIONS);
+        return VIDUR_ERR_RANGE;
+    }
     jobs = (vidur_search_job *)vidur_search__calloc((size_t)total, sizeof *jobs);
     if (!jobs) {
         vidur_search__set_error(err, VIDUR_ERR_MEMORY, "out of memory expanding %lld combinations", (long long)total);

@@ -8,6 +8,7 @@
 #   scripts/deps.sh          library dependencies only
 #   scripts/deps.sh --test   also try to install clang (used by the compile checks of `make test`;
 #                            when it cannot be installed those checks are skipped, not failed),
+#                            clang's libFuzzer runtime (libclang-rt-dev: `make fuzz`, skipped without it),
 #                            OpenMPI (libopenmpi-dev, openmpi-bin: the MPI capacity search,
 #                            `make mpi`), chromium and libxml2-utils (report.html screenshot and
 #                            XML checks of tests/test_report.sh), protobuf-compiler (protoc
@@ -20,7 +21,7 @@ want_clang=0
 for arg in "$@"; do
     case "$arg" in
         --test) want_clang=1 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "deps.sh: unknown argument '$arg' (expected --test)" >&2; exit 2 ;;
     esac
 done
@@ -81,6 +82,28 @@ if [ "$want_clang" -eq 1 ] && ! command -v clang >/dev/null 2>&1; then
     if ! command -v clang >/dev/null 2>&1; then
         echo "deps.sh: clang not found; the clang compile checks will be skipped" \
              "(install with: sudo apt-get install -y clang)"
+    fi
+fi
+# libFuzzer for `make fuzz` (clang's runtime: libclang-rt-dev): optional, never fails; without
+# it `make fuzz` says so and skips (the regression corpus still replays in `make test` with gcc)
+have_libfuzzer() {
+    command -v clang >/dev/null 2>&1 || return 1
+    local d
+    d=$(mktemp -d) || return 1
+    printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' >"$d/p.c"
+    clang -fsanitize=fuzzer,address,undefined -o "$d/p" "$d/p.c" >/dev/null 2>&1
+    local rc=$?
+    rm -rf "$d"
+    return $rc
+}
+if [ "$want_clang" -eq 1 ] && command -v clang >/dev/null 2>&1 && ! have_libfuzzer; then
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "deps.sh: installing libclang-rt-dev (libFuzzer) for make fuzz"
+        apt_install libclang-rt-dev || true
+    fi
+    if ! have_libfuzzer; then
+        echo "deps.sh: clang cannot link libFuzzer; make fuzz will be skipped" \
+             "(install with: sudo apt-get install -y libclang-rt-dev)"
     fi
 fi
 # capacity search over MPI (make mpi, tests/test_search.sh): optional, never fails

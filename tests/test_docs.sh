@@ -54,6 +54,7 @@ OTHERS="--headless --no-sandbox --screenshot --window-size --cflags --libs --mod
         if [ -x "$BUILD/$tool" ]; then "$BUILD/$tool" --help 2>&1; else echo "MISSING-TOOL $tool"; fi
     done
     if command -v python3 >/dev/null; then PYTHONDONTWRITEBYTECODE=1 python3 tools/vidur-profile.py --help 2>&1; fi
+    bash scripts/deps.sh --help 2>&1 # its --test
     # the keys a plug-in declares (examples/replica_scheduler.c as build/plugins/spf.so)
     if [ -f "$BUILD/plugins/spf.so" ]; then "$VIDUR" --plugin "$BUILD/plugins/spf.so" --help 2>&1; else echo "MISSING-TOOL plugins/spf.so"; fi
     printf '%s\n' $OTHERS

@@ -6,6 +6,8 @@
 #define VIDUR_IMPLEMENTATION
 #define VIDUR_MAX_TRACE_BYTES ((uint64_t)1 << 20) /* 1 MiB: the trace-memory bound, reached quickly */
 #include "../vidur.h"
+#define VIDUR_SEARCH_IMPLEMENTATION
+#include "../vidur_search.h" /* the search-space bound */
 #include "test.h"
 
 #include <stdio.h>
@@ -294,6 +296,29 @@ TEST(test_trace_memory_bound)
     remove(trace);
 }
 
+/* found while writing the search harness: a spec with 32 entries in every list expands to
+   32^8 x 16^3 combinations; the byte count of that many jobs wrapped in vidur__calloc and the
+   expansion wrote past a small block. The space is now bounded (one million combinations). */
+TEST(test_search_space_bound)
+{
+    static vidur_search_spec spec;
+    vidur_search_job *jobs = NULL;
+    vidur_error err;
+    int64_t count = -1, valid = -1;
+    int i;
+    memset(&spec, 0, sizeof spec);
+    snprintf(spec.path, sizeof spec.path, "huge.ini");
+    spec.num_clusters = spec.num_global_schedulers = spec.num_request_queues = spec.num_replica_schedulers = VIDUR_SEARCH_MAX_ITEMS;
+    spec.num_slo_configs = spec.num_traces = spec.num_models = spec.num_searches = VIDUR_SEARCH_MAX_ITEMS;
+    spec.num_batch_sizes = spec.num_tp_dimensions = spec.num_pp_dimensions = VIDUR_SEARCH_MAX_DIMS;
+    for (i = 0; i < VIDUR_SEARCH_MAX_DIMS; i++) spec.batch_sizes[i] = spec.tp_dimensions[i] = spec.pp_dimensions[i] = 1 + i;
+    CHECK(vidur_search_expand(&spec, 1, &jobs, &count, &valid, &err) != VIDUR_OK);
+    CHECK(jobs == NULL);
+    CHECK_CONTAINS(err.message, "huge.ini: the search space has");
+    CHECK(vidur__calloc((size_t)1 << 40, (size_t)1 << 40) == NULL);
+    VIDUR_FREE(jobs);
+}
+
 int main(void)
 {
     snprintf(g_dir, sizeof g_dir, "/tmp/vidur_test_untrusted_%ld", (long)getpid());
@@ -305,6 +330,7 @@ int main(void)
     RUN_TEST(test_unbounded_and_non_regular_inputs);
     RUN_TEST(test_invalid_utf8_in_json);
     RUN_TEST(test_trace_memory_bound);
+    RUN_TEST(test_search_space_bound);
     rmdir(g_dir);
     return test_finish();
 }
