@@ -101,8 +101,13 @@
                 vidur_memory_plan_compute_tokens (the fork's, token capacity; vllm_v1).
        Sim      vidur_sim_create, vidur_sim_run, vidur_sim_step, vidur_sim_now,
                 vidur_sim_summary, vidur_sim_write_outputs, vidur_sim_destroy;
-                vidur_sim_progress (requests arrived / completed so far),
+                vidur_sim_prepare_outputs (the output folder, checked before the run; COMPLETE
+                marks a finished set), vidur_sim_progress (requests arrived / completed so far),
                 vidur_sim_write_report (report.html, also written by vidur_sim_write_outputs).
+       Files    what the library uses on untrusted input and for its outputs, for tools too:
+                vidur_parse_number (plain decimal, finite, in range), vidur_open_input (regular
+                files only), vidur_atomic_open / _close (exclusive temporary file, renamed into
+                place), vidur_json_escape (valid JSON whatever the bytes).
        Plots    vidur_svg_plot_write (line / scatter SVG with axes and legend), vidur_xml_escape.
        Plug-ins vidur_global_scheduler_api / vidur_replica_scheduler_api: tables of function
                 pointers; register your own with vidur_config_add_global_scheduler /
@@ -1207,7 +1212,7 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
 #include <unistd.h>
 #endif
 
-/* input bounds: an INI or search file, an operator-table file, one CSV record (a trace line with
+/* input bounds: an INI file, an operator-table file, one CSV record (a trace line with
    its block hashes) */
 #define VIDUR__MAX_CONFIG_BYTES ((size_t)16 << 20)
 #define VIDUR__MAX_TABLE_BYTES ((size_t)512 << 20)

@@ -106,7 +106,10 @@ int main(int argc, char **argv)
     double diag[MAXS][2];
     vidur_ppo *ppo = NULL;
     FILE *fc = NULL, *fh = NULL;
+    vidur_atomic_file ac, ah; /* the CSV and HTML: fresh temporary files, renamed when complete */
     if (!rest) return 1;
+    memset(&ac, 0, sizeof ac);
+    memset(&ah, 0, sizeof ah);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
@@ -161,11 +164,8 @@ int main(int argc, char **argv)
     val = (double *)calloc((size_t)ns * (size_t)nseeds * NM, sizeof *val);
     if (!val) return 1;
     if (csv) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", csv);
-        if (!(fc = fopen(tmp, "w"))) {
-            fprintf(stderr, "vidur-compare: %s: cannot write\n", tmp);
-            return 1;
-        }
+        if (!vidur_atomic_open(&ac, csv, &err)) goto fail;
+        fc = ac.f;
         fprintf(fc, "workload,scheduler,seed");
         for (m = 0; m < NM; m++) fprintf(fc, ",%s", mname[m]);
         fprintf(fc, ",ppo_entropy,ppo_frac_least_outstanding\n");
@@ -229,11 +229,8 @@ int main(int argc, char **argv)
         }
     /* summary: means over seeds; paired differences of mean and p99 E2E against the baseline */
     if (html) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", html);
-        if (!(fh = fopen(tmp, "w"))) {
-            fprintf(stderr, "vidur-compare: %s: cannot write\n", tmp);
-            return 1;
-        }
+        if (!vidur_atomic_open(&ah, html, &err)) goto fail;
+        fh = ah.f;
         fprintf(fh, "<!doctype html><meta charset=utf-8><title>vidur-compare %s</title><style>body{font-family:sans-serif}"
                     "table{border-collapse:collapse}td,th{border:1px solid #999;padding:3px 8px;text-align:right}"
                     ".win{background:#cfc}.loss{background:#fcc}</style><h2>%s: %d seeds from %lld, first %lld requests excluded, baseline %s</h2><table>"
@@ -307,18 +304,12 @@ int main(int argc, char **argv)
             if (!strncmp(names[i], "ppo", 3))
                 fprintf(fh, "<p>%s: policy entropy %.3f (ln N = %.3f), picks a least-outstanding replica in %.1f%% of decisions</p>\n", names[i],
                         diag[i][0], log((double)n_replicas), 100 * diag[i][1]);
-        snprintf(tmp, sizeof tmp, "%s.tmp", html);
-        if (fclose(fh) || rename(tmp, html)) {
-            fprintf(stderr, "vidur-compare: %s: write failed\n", html);
-            return 1;
-        }
+        fh = NULL;
+        if (!vidur_atomic_close(&ah, 1, &err)) goto fail;
     }
     if (fc) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", csv);
-        if (fclose(fc) || rename(tmp, csv)) {
-            fprintf(stderr, "vidur-compare: %s: write failed\n", csv);
-            return 1;
-        }
+        fc = NULL;
+        if (!vidur_atomic_close(&ac, 1, &err)) goto fail;
     }
     vidur_ppo_destroy(ppo);
     free(val);
@@ -326,8 +317,8 @@ int main(int argc, char **argv)
     return 0;
 fail:
     fprintf(stderr, "vidur-compare: %s\n", err.message);
-    if (fc) { fclose(fc); snprintf(tmp, sizeof tmp, "%s.tmp", csv); remove(tmp); }
-    if (fh) { fclose(fh); snprintf(tmp, sizeof tmp, "%s.tmp", html); remove(tmp); }
+    if (fc) vidur_atomic_close(&ac, 0, NULL);
+    if (fh) vidur_atomic_close(&ah, 0, NULL);
     vidur_ppo_destroy(ppo);
     free(rest);
     return 1;

@@ -204,10 +204,11 @@ static void free_names(char **names, int n)
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    vidur_error err;
+    FILE *f = vidur_open_input(path, &err); /* a folder, /dev/zero or a FIFO is refused */
     char *buf;
     size_t cap = 1 << 16, n = 0, got;
-    if (!f) die("%s: cannot open: %s", path, strerror(errno));
+    if (!f) die("%s", err.message);
     buf = (char *)xmalloc(cap);
     while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
         n += got;
@@ -1890,26 +1891,32 @@ static void write_report(sb *b, double *tsizes)
 }
 
 /* ---- files ---------------------------------------------------------------------------------- */
-typedef struct outfile { const char *path; char tmp[4200]; sb *content; } outfile;
+typedef struct outfile { const char *path; vidur_atomic_file a; sb *content; } outfile;
 
+/* every output goes to a fresh temporary file (created exclusively next to it: a planted symlink
+   is never followed); only when all are written are they renamed into place */
 static void write_outputs(outfile *of, int n)
 {
-    int i;
+    int i, k;
+    vidur_error err;
     for (i = 0; i < n; i++) {
-        FILE *f;
-        snprintf(of[i].tmp, sizeof of[i].tmp, "%s.%ld.tmp", of[i].path, (long)getpid());
-        f = fopen(of[i].tmp, "wb");
-        if (!f || fwrite(of[i].content->s, 1, of[i].content->n, f) != of[i].content->n || fclose(f)) {
-            int k;
-            for (k = 0; k <= i; k++) remove(of[k].tmp);
-            die("%s: cannot write: %s", of[i].tmp, strerror(errno));
+        int e = 0;
+        if (!vidur_atomic_open(&of[i].a, of[i].path, &err)) {
+            for (k = 0; k < i; k++) remove(of[k].a.tmp);
+            die("%s", err.message);
+        }
+        if (fwrite(of[i].content->s, 1, of[i].content->n, of[i].a.f) != of[i].content->n || fflush(of[i].a.f)) e = errno;
+        if (fclose(of[i].a.f) && !e) e = errno;
+        if (e) {
+            for (k = 0; k <= i; k++) remove(of[k].a.tmp);
+            die("%s: write failed: %s", of[i].path, strerror(e));
         }
     }
     for (i = 0; i < n; i++)
-        if (rename(of[i].tmp, of[i].path)) {
-            int k;
-            for (k = i; k < n; k++) remove(of[k].tmp);
-            die("%s: cannot rename to %s: %s", of[i].tmp, of[i].path, strerror(errno));
+        if (rename(of[i].a.tmp, of[i].path)) {
+            int e = errno;
+            for (k = i; k < n; k++) remove(of[k].a.tmp);
+            die("%s: cannot rename into place: %s", of[i].path, strerror(e));
         }
 }
 
