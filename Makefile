@@ -198,7 +198,8 @@ $(BUILD)/asan/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidu
 
 # the fuzzers' regression corpus, replayed through every harness (plain and ASan/UBSan)
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
-$(BUILD)/tests/test_fuzz_corpus $(BUILD)/asan/test_fuzz_corpus: $(FUZZ_SRCS) tools/vidur_search_record.h vidur_search.h
+$(BUILD)/tests/test_fuzz_corpus $(BUILD)/asan/test_fuzz_corpus: $(FUZZ_SRCS) tools/vidur_search_record.h tools/vidur_search_yaml.h vidur_search.h
+$(BUILD)/tests/test_fuzz_corpus $(BUILD)/asan/test_fuzz_corpus: LDLIBS += $(YAML_LDLIBS)
 
 # coverage-guided fuzzing with clang's libFuzzer (scripts/fuzz.sh, docs/fuzzing.md)
 fuzz:

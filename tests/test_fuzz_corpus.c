@@ -21,13 +21,14 @@
 #include "fuzz/fuzz_search.c"
 #include "fuzz/fuzz_table.c"
 #include "fuzz/fuzz_trace.c"
+#include "fuzz/fuzz_yaml.c"
 
 static const struct {
     const char *name;
     int (*fn)(const uint8_t *, size_t);
 } harnesses[] = {
     {"flags", fuzz_flags}, {"ini", fuzz_ini},       {"ppo", fuzz_ppo},     {"record", fuzz_record},
-    {"search", fuzz_search}, {"table", fuzz_table}, {"trace", fuzz_trace},
+    {"search", fuzz_search}, {"table", fuzz_table}, {"trace", fuzz_trace}, {"yaml", fuzz_yaml},
 };
 
 static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

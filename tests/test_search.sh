@@ -154,6 +154,12 @@ sed -i 's/^sims [0-9]*/sims 1/' "${recs[2]}"
 "$SEARCH" "$T/s.ini" -o "$T/g" -j 2 >/dev/null 2>"$T/g.err"
 check "damaged resume records are run again (5 of 8 resumed)" "grep -q ' 5 already done' '$T/g.err'"
 check "damaged resume records: results.csv equals the undamaged run's" "cmp -s '$T/a/results.csv' '$T/g/results.csv'"
+# a search file that is not a regular file: one line, not a hang or a memory blow-up (issue 14)
+mkdir -p "$T/dir.yml"
+"$SEARCH" "$T/dir.yml" -o "$T/nr" >/dev/null 2>"$T/nr.err"
+check "a folder as the YAML spec: 'not a regular file'" "[ \$? -ne 0 ] && grep -q 'dir.yml: not a regular file (a folder)' '$T/nr.err'"
+"$SEARCH" /dev/zero -o "$T/nr" >/dev/null 2>"$T/nr.err"
+check "/dev/zero as the INI spec: 'not a regular file'" "[ \$? -ne 0 ] && grep -q '/dev/zero: not a regular file' '$T/nr.err'"
 check "args.json and search.ini written" "grep -q '\"argv\"' '$T/a/args.json' && cmp -s '$T/s.ini' '$T/a/search.ini'"
 
 # MPI: rank 0 hands out points, rank 1 runs them

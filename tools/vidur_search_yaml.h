@@ -214,10 +214,12 @@ static char *vsy_yaml_to_ini(const char *path, vidur_error *err)
     free(b->s);
     free(b->line_of);
     memset(b, 0, sizeof *b);
-    f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err->message, sizeof err->message, "%s: cannot open: %s", path, strerror(errno));
-        err->code = VIDUR_ERR_IO;
+    /* a regular file of at most 16 MiB, like an INI spec (libyaml would read /dev/zero forever) */
+    if (!(f = vidur_open_input(path, err))) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0 || ftell(f) > (16L << 20) || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        snprintf(err->message, sizeof err->message, "%s: larger than 16 MiB", path);
+        err->code = VIDUR_ERR_RANGE;
         return NULL;
     }
     if (!yaml_parser_initialize(&parser)) {

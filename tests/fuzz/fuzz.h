@@ -72,7 +72,7 @@ FUZZ_UNUSED static const char *fuzz_path(const char *name)
 /* removes the harnesses' files and DIR (the replay driver, at its end) */
 FUZZ_UNUSED static void fuzz_cleanup(void)
 {
-    static const char *const files[] = {"trace.csv", "table.vtab", "ckpt.bin", "ref.bin"};
+    static const char *const files[] = {"trace.csv", "table.vtab", "ckpt.bin", "ref.bin", "spec.yaml"};
     size_t i;
     if (!fuzz_dir_[0]) return;
     for (i = 0; i < sizeof files / sizeof files[0]; i++) remove(fuzz_path(files[i]));
