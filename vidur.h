@@ -255,10 +255,14 @@ VIDURDEF int vidur_model_head_dim(const vidur_model_spec *m);
 
 typedef struct vidur_device_spec {
     char name[VIDUR_NAME_MAX];    /* "a100" */
-    double fp16_tflops;           /* used as x 2^40 FLOP/s, as Vidur */
+    double fp16_tflops;           /* dense FP16/BF16 peak: x 2^40 FLOP/s in the MFU, as Vidur; x 10^12 in the roofline */
     double total_memory_gb;       /* x 2^30 bytes */
     double memory_bandwidth_gbps; /* GB/s (10^9), roofline only */
     double price_per_hour;        /* $ per GPU-hour (Vidur analyzer base prices) */
+    double fp8_tflops;            /* dense FP8 peak (x 10^12); 0 = no FP8 tensor cores: FP8 weights are
+                                     widened and multiplied at the FP16 rate (vLLM's weight-only FP8) */
+    char calibration_device[VIDUR_NAME_MAX]; /* whose roofline calibrations this GPU uses ("" = its own name):
+                                     a GPU without profiles borrows those of one with the same compute die */
 } vidur_device_spec;
 
 typedef struct vidur_node_spec {
@@ -268,6 +272,7 @@ typedef struct vidur_node_spec {
     double intra_node_bandwidth_gbps; /* per-GPU link bandwidth inside the node, GB/s */
     double inter_node_bandwidth_gbps; /* per-GPU bandwidth across nodes, GB/s */
     double link_latency_us;
+    char calibration_node[VIDUR_NAME_MAX]; /* whose network calibrations this node uses ("" = its own name) */
 } vidur_node_spec;
 
 /* ---- untrusted input, safe output files (what the library itself uses; docs/robustness.md) ---- */
@@ -1017,7 +1022,8 @@ VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s);
 /* One stage's predicted time for a batch shape (what `vidur predict` prints). */
 VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape, int stage, vidur_stage_time *out);
 /* Where an operator's times come from: "random_forest", "linear_regression",
-   "calibrated roofline" or "roofline". */
+   "calibrated roofline", "calibrated roofline (GPU profiles)" (another GPU's or node's
+   calibration, vidur_device_spec.calibration_device) or "roofline". */
 VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op);
 /* Writes config.json, request_metrics.csv, summary.json, plots/, report.html, chrome_trace.json
    and/or perfetto_trace.pftrace (metrics_config_trace_format), and batch_metrics.csv /
@@ -2698,24 +2704,44 @@ static const vidur_model_spec vidur__models[] = {
     {"Qwen/Qwen-72B", 80, 64, 64, 8192, 24576, 32768, 152064, 1, 1, 0, 1, 1e6, 1.0, 0},
 };
 
-/* memory bandwidth is public spec-sheet data (A40 696 GB/s, A100-80GB SXM 2039 GB/s,
-   H100 SXM 3352 GB/s); prices are Vidur's analyzer base prices (CoreWeave, Feb 2024) */
+/* Vidur's three GPUs: memory bandwidth is public spec-sheet data (A40 696 GB/s, A100-80GB SXM
+   2039 GB/s, H100 SXM 3352 GB/s); prices are Vidur's analyzer base prices (CoreWeave, Feb 2024).
+   The others (ours, docs/models.md has every source): dense tensor-core peaks, memory and
+   bandwidth from the vendors' datasheets (NVIDIA H100/H200 datasheet, HGX B200 datasheet, L40S
+   datasheet, AMD Instinct MI300X datasheet); memory is what the GPU exposes in GiB, as Vidur's A40
+   (45 of 48 GB: GDDR6 with ECC); prices are public on-demand list prices per GPU-hour (CoreWeave
+   8-GPU instances / 8, Feb 2026; MI300X: Vultr, 2026). FP8 peaks: H100 1979 TFLOP/s. The H200 has
+   the H100's compute die, clocks and NVLink: it uses the H100's roofline calibrations (its own
+   bandwidth and memory), see docs/models.md. */
 static const vidur_device_spec vidur__devices[] = {
-    {"a40", 150, 45, 696, 1.28},
-    {"a100", 312, 80, 2039, 2.21},
-    {"h100", 1000, 80, 3352, 4.25},
+    /* name, fp16 TFLOP/s, GiB, GB/s, $/h, fp8 TFLOP/s, calibrations of */
+    {"a40", 150, 45, 696, 1.28, 0, ""},
+    {"a100", 312, 80, 2039, 2.21, 0, ""},
+    {"h100", 1000, 80, 3352, 4.25, 1979, ""},
+    {"h200", 989, 141, 4800, 6.31, 1979, "h100"},
+    {"b200", 2250, 180, 8000, 8.60, 4500, ""},
+    {"l40s", 362, 45, 864, 2.25, 733, ""},
+    {"mi300x", 1307, 192, 5300, 1.85, 2615, ""},
 };
 
 /* link bandwidths are per GPU and per direction: NVLink bridges between GPU pairs (A40 56 GB/s,
    A100 pairs 100 GB/s, H100 pairs 150 GB/s), NVSwitch in DGX (A100 300 GB/s, H100 450 GB/s),
-   and 25 GB/s (200 Gb/s InfiniBand) across nodes. Roofline only; profiles override them. */
+   and 25 GB/s (200 Gb/s InfiniBand) across nodes. Roofline only; profiles override them.
+   Ours: NVLink 4 through NVSwitch in HGX/DGX H200 (450 GB/s, the H100's: it uses h100_dgx's
+   network calibrations), NVLink 5 in HGX/DGX B200 (900 GB/s), 8 x 400 Gb/s NICs (50 GB/s per GPU)
+   across those nodes; L40S has no NVLink: PCIe Gen4 x16 (32 GB/s) inside the node, 200 Gb/s
+   across; MI300X: 7 Infinity Fabric links of 64 GB/s each way to the other 7 GPUs (448 GB/s). */
 static const vidur_node_spec vidur__nodes[] = {
-    {"a40_pairwise_nvlink", "a40", 8, 56, 25, 8},
-    {"a100_pairwise_nvlink", "a100", 4, 100, 25, 8},
-    {"h100_pairwise_nvlink", "h100", 4, 150, 25, 8},
-    {"a100_dgx", "a100", 8, 300, 25, 8},
-    {"h100_dgx", "h100", 8, 450, 25, 8},
-    {"p4d_a100_40g_nvlink", "a100", 8, 300, 50, 8},
+    {"a40_pairwise_nvlink", "a40", 8, 56, 25, 8, ""},
+    {"a100_pairwise_nvlink", "a100", 4, 100, 25, 8, ""},
+    {"h100_pairwise_nvlink", "h100", 4, 150, 25, 8, ""},
+    {"a100_dgx", "a100", 8, 300, 25, 8, ""},
+    {"h100_dgx", "h100", 8, 450, 25, 8, ""},
+    {"p4d_a100_40g_nvlink", "a100", 8, 300, 50, 8, ""},
+    {"h200_dgx", "h200", 8, 450, 50, 8, "h100_dgx"},
+    {"b200_dgx", "b200", 8, 900, 50, 8, ""},
+    {"l40s_pcie", "l40s", 8, 32, 25, 10, ""},
+    {"mi300x_platform", "mi300x", 8, 448, 50, 8, ""},
 };
 
 #define VIDUR__COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -2852,8 +2878,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__C("", "semantics", semantics, "auto", "auto|upstream|fork", "Ours: where Vidur's upstream [U] and its fork [F] differ (trace lengths, request_metrics.csv columns), which applies; auto = fork when the run uses anything only the fork has (vllm_v1, prefix caching, the fork's routers, an edf queue or SLOs, request_generator_config_type trace), else upstream (docs/vidur_users.md)."),
     VIDUR__K("cluster_config", "num_replicas", INT, num_replicas, "1", 1, 1e6, "Number of model replicas."),
     VIDUR__K("replica_config", "model_name", STRING, model_name, "meta-llama/Llama-2-7b-hf", 1, 0, "Model (HF id) or a [model.NAME] section."),
-    VIDUR__K("replica_config", "device", STRING, device, "a100", 1, 0, "GPU SKU: a40, a100, h100, or a [device.NAME] section."),
-    VIDUR__K("replica_config", "network_device", STRING, network_device, "a100_pairwise_nvlink", 1, 0, "Node SKU: a40_pairwise_nvlink, a100_pairwise_nvlink, h100_pairwise_nvlink, a100_dgx, h100_dgx, p4d_a100_40g_nvlink, or [node.NAME]."),
+    VIDUR__K("replica_config", "device", STRING, device, "a100", 1, 0, "GPU SKU: a40, a100, h100, h200, b200, l40s, mi300x, or a [device.NAME] section."),
+    VIDUR__K("replica_config", "network_device", STRING, network_device, "a100_pairwise_nvlink", 1, 0, "Node SKU: a40_pairwise_nvlink, a100_pairwise_nvlink, h100_pairwise_nvlink, a100_dgx, h100_dgx, p4d_a100_40g_nvlink, h200_dgx, b200_dgx, l40s_pcie, mi300x_platform, or [node.NAME]."),
     VIDUR__K("replica_config", "tensor_parallel_size", INT, tensor_parallel_size, "1", 1, 1024, "GPUs per pipeline stage (TP)."),
     VIDUR__K("replica_config", "num_pipeline_stages", INT, num_pipeline_stages, "1", 1, 1024, "Pipeline stages per replica (PP)."),
     VIDUR__K("replica_config", "memory_margin_fraction", DOUBLE, memory_margin_fraction, "0.1", 0, 0.99, "Fraction of GPU memory left unused by the memory planner."),
@@ -3473,7 +3499,7 @@ static const vidur__spec_key vidur__spec_keys[] = {
     VIDUR__SM(use_bias, 1, 0, 1), VIDUR__SM(use_qkv_bias, 1, 0, 1), VIDUR__SM(rope_theta, 0, 0, 1e12),
     VIDUR__SM(partial_rotary_factor, 0, 0, 1), VIDUR__SM(head_dim, 1, 0, 1e5),
     VIDUR__SD(fp16_tflops, 0, 1e9), VIDUR__SD(total_memory_gb, 0, 1e9), VIDUR__SD(memory_bandwidth_gbps, 0, 1e12),
-    VIDUR__SD(price_per_hour, 0, 1e9),
+    VIDUR__SD(price_per_hour, 0, 1e9), VIDUR__SD(fp8_tflops, 0, 1e9),
     VIDUR__SN(num_devices_per_node, 1, 1, 1e6), VIDUR__SN(intra_node_bandwidth_gbps, 0, 0, 1e12),
     VIDUR__SN(inter_node_bandwidth_gbps, 0, 0, 1e12), VIDUR__SN(link_latency_us, 0, 0, 1e12),
 };
@@ -3494,7 +3520,7 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: bad name", where, section);
         return VIDUR_ERR_CONFIG;
     }
-    if (!strncmp(section, "node.", 5) && !strcmp(key, "device")) {
+    if (!strncmp(section, "node.", 5) && (!strcmp(key, "device") || !strcmp(key, "calibration_node"))) {
         for (i = 0; i < cfg->num_user_nodes && strcmp(cfg->user_nodes[i].name, name); i++) {}
         if (i == cfg->num_user_nodes) {
             if (i == VIDUR_MAX_USER_SPECS) goto too_many;
@@ -3502,7 +3528,18 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
             vidur__copy(cfg->user_nodes[i].name, VIDUR_NAME_MAX, name);
             cfg->num_user_nodes++;
         }
-        vidur__copy(cfg->user_nodes[i].device, VIDUR_NAME_MAX, value);
+        vidur__copy(key[0] == 'd' ? cfg->user_nodes[i].device : cfg->user_nodes[i].calibration_node, VIDUR_NAME_MAX, value);
+        return VIDUR_OK;
+    }
+    if (!strncmp(section, "device.", 7) && !strcmp(key, "calibration_device")) {
+        for (i = 0; i < cfg->num_user_devices && strcmp(cfg->user_devices[i].name, name); i++) {}
+        if (i == cfg->num_user_devices) {
+            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
+            cfg->user_devices[i] = vidur__devices[1];
+            vidur__copy(cfg->user_devices[i].name, VIDUR_NAME_MAX, name);
+            cfg->num_user_devices++;
+        }
+        vidur__copy(cfg->user_devices[i].calibration_device, VIDUR_NAME_MAX, value);
         return VIDUR_OK;
     }
     kind = section[0]; /* 'm'odel, 'd'evice, 'n'ode */
@@ -3512,8 +3549,8 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (%s keys: %s)", where, section, key,
                          kind == 'm' ? "model" : kind == 'd' ? "device" : "node",
                          kind == 'm' ? "num_layers, num_q_heads, num_kv_heads, embedding_dim, mlp_hidden_dim, max_position_embeddings, vocab_size, use_gated_mlp, post_attn_norm, use_bias, use_qkv_bias, rope_theta, partial_rotary_factor, head_dim"
-                         : kind == 'd' ? "fp16_tflops, total_memory_gb, memory_bandwidth_gbps, price_per_hour"
-                                       : "device, num_devices_per_node, intra_node_bandwidth_gbps, inter_node_bandwidth_gbps, link_latency_us");
+                         : kind == 'd' ? "fp16_tflops, total_memory_gb, memory_bandwidth_gbps, price_per_hour, fp8_tflops, calibration_device"
+                                       : "device, num_devices_per_node, intra_node_bandwidth_gbps, inter_node_bandwidth_gbps, link_latency_us, calibration_node");
         return VIDUR_ERR_CONFIG;
     }
     sk = &vidur__spec_keys[i];
@@ -4027,7 +4064,7 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     if (!d) {
         char dym[VIDUR_NAME_MAX + 32];
         vidur__did_you_mean(cfg->device, vidur__devices[0].name, sizeof vidur__devices[0], VIDUR__COUNT(vidur__devices), cfg, 1, dym, sizeof dym);
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_device: unknown device '%s'%s (a40, a100, h100, or a [device.%s] section)", cfg->device, dym,
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_device: unknown device '%s'%s (a40, a100, h100, h200, b200, l40s, mi300x, or a [device.%s] section)", cfg->device, dym,
                          cfg->device);
         return VIDUR_ERR_CONFIG;
     }
@@ -4039,7 +4076,7 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     if (!n) {
         char dym[VIDUR_NAME_MAX + 32];
         vidur__did_you_mean(cfg->network_device, vidur__nodes[0].name, sizeof vidur__nodes[0], VIDUR__COUNT(vidur__nodes), cfg, 2, dym, sizeof dym);
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_network_device: unknown node '%s'%s (a40_pairwise_nvlink, a100_pairwise_nvlink, h100_pairwise_nvlink, a100_dgx, h100_dgx, p4d_a100_40g_nvlink, or a [node.%s] section)",
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_network_device: unknown node '%s'%s (a40_pairwise_nvlink, a100_pairwise_nvlink, h100_pairwise_nvlink, a100_dgx, h100_dgx, p4d_a100_40g_nvlink, h200_dgx, b200_dgx, l40s_pcie, mi300x_platform, or a [node.%s] section)",
                          cfg->network_device, dym, cfg->network_device);
         return VIDUR_ERR_CONFIG;
     }
@@ -4575,8 +4612,10 @@ VIDURDEF void vidur_config_print_help(FILE *f)
           "                max_position_embeddings use_gated_mlp post_attn_norm use_bias use_qkv_bias\n"
           "                rope_theta partial_rotary_factor head_dim   (unset keys: Llama-2-7B's values;\n"
           "                head_dim 0 = embedding_dim / num_q_heads)\n"
-          "  [device.NAME] fp16_tflops total_memory_gb memory_bandwidth_gbps price_per_hour\n"
-          "  [node.NAME]   device num_devices_per_node intra_node_bandwidth_gbps inter_node_bandwidth_gbps link_latency_us\n", f);
+          "  [device.NAME] fp16_tflops total_memory_gb memory_bandwidth_gbps price_per_hour fp8_tflops\n"
+          "                calibration_device (use another GPU's roofline calibrations)\n"
+          "  [node.NAME]   device num_devices_per_node intra_node_bandwidth_gbps inter_node_bandwidth_gbps link_latency_us\n"
+          "                calibration_node (use another node's network calibrations)\n", f);
 }
 
 /* ==== SECTION 7: workload (request generators, workload_and_metrics.md §1-3) ================== */
@@ -5649,6 +5688,8 @@ typedef struct vidur__table_predictor {
     double bytes_per_token; /* all_reduce / send_recv features are message sizes */
     int warned[VIDUR_OP_COUNT];
     const vidur_config *cfg; /* for the warning callback */
+    const char *cal_from[VIDUR_OP_COUNT]; /* calibrated ops: the GPU or node whose profiles calibrated them */
+    char source[VIDUR_OP_COUNT][96];      /* what vidur_sim_op_source says */
 } vidur__table_predictor;
 
 /* adds rate_a (rate_b) x the part of [t0, t1] in each bucket to the sums of series a (b): a time
@@ -5876,8 +5917,7 @@ VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
             op != VIDUR_OP_ALL_REDUCE && op != VIDUR_OP_SEND_RECV)
             return "engine roofline";
     }
-    if (s->tpred.t[op]) return s->tpred.t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest";
-    return s->roofline.calibrated[op] ? "calibrated roofline" : "roofline";
+    return s->tpred.source[op];
 }
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
 VIDURDEF void vidur_sim_fail(vidur_sim *s, vidur_result code, const char *message)
@@ -7879,10 +7919,23 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
     for (i = 0; set && i < set->num_calibrations; i++) {
         const vidur_roofline_calibration *c = &set->calibrations[i];
         int net = c->op == VIDUR_OP_ALL_REDUCE || c->op == VIDUR_OP_SEND_RECV;
-        if (c->op < 0 || c->op >= VIDUR_OP_COUNT || strcmp(c->device ? c->device : "", net ? cfg->network_device : cfg->device)) continue;
+        /* a GPU or node without profiles may name one whose calibrations carry over (H200: H100) */
+        const char *own = net ? (node->calibration_node[0] ? node->calibration_node : cfg->network_device)
+                              : (roof->device.calibration_device[0] ? roof->device.calibration_device : cfg->device);
+        if (c->op < 0 || c->op >= VIDUR_OP_COUNT || strcmp(c->device ? c->device : "", own)) continue;
         roof->calibrated[c->op] = 1;
         roof->scale[c->op] = c->scale;
         roof->overhead_ms[c->op] = c->overhead_ms;
+        tp->cal_from[c->op] = c->device;
+    }
+    for (op = 0; op < VIDUR_OP_COUNT; op++) {
+        const char *net_or_dev = op == VIDUR_OP_ALL_REDUCE || op == VIDUR_OP_SEND_RECV ? cfg->network_device : cfg->device;
+        if (tp->t[op])
+            vidur__copy(tp->source[op], sizeof tp->source[op],
+                        tp->t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest");
+        else if (!roof->calibrated[op]) vidur__copy(tp->source[op], sizeof tp->source[op], "roofline");
+        else if (!strcmp(tp->cal_from[op], net_or_dev)) vidur__copy(tp->source[op], sizeof tp->source[op], "calibrated roofline");
+        else snprintf(tp->source[op], sizeof tp->source[op], "calibrated roofline (%s profiles)", tp->cal_from[op]);
     }
 }
 

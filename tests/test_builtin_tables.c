@@ -89,6 +89,36 @@ TEST(test_coverage)
     CHECK_STR_EQ(source("internlm/internlm2-20b", "h100", "h100_dgx", 1, VIDUR_OP_ATTN_DECODE), "random_forest");
     CHECK_STR_EQ(source_pp("meta-llama/Meta-Llama-3-70B", "h100", "h100_dgx", 1, 4, VIDUR_OP_MLP_DOWN_PROJ), "random_forest");
     CHECK_STR_EQ(source_pp("meta-llama/Meta-Llama-3-70B", "a40", "a40_pairwise_nvlink", 1, 4, VIDUR_OP_MLP_DOWN_PROJ), "calibrated roofline");
+    /* the H200 (no profiles) borrows the H100's calibrations, its node h100_dgx's; B200 has none */
+    CHECK_STR_EQ(source("meta-llama/Meta-Llama-3-8B", "h200", "h200_dgx", 2, VIDUR_OP_MLP_UP_PROJ), "calibrated roofline (h100 profiles)");
+    CHECK_STR_EQ(source("meta-llama/Meta-Llama-3-8B", "h200", "h200_dgx", 2, VIDUR_OP_ALL_REDUCE), "calibrated roofline (h100_dgx profiles)");
+    CHECK_STR_EQ(source("meta-llama/Meta-Llama-3-8B", "b200", "b200_dgx", 2, VIDUR_OP_MLP_UP_PROJ), "roofline");
+    CHECK_STR_EQ(source("meta-llama/Meta-Llama-3-8B", "l40s", "l40s_pcie", 1, VIDUR_OP_ATTN_DECODE), "roofline");
+}
+
+/* A borrowed calibration is the H100's scale and fixed cost over the H200's own ideal roofline:
+   decode attention (memory-bound) is faster on the H200 by its bandwidth, 4800 / 3352 GB/s. */
+TEST(test_h200_calibration)
+{
+    vidur_sim *h100 = deployment("meta-llama/Meta-Llama-3-8B", "h100", "h100_dgx", 1, 1);
+    vidur_sim *h200 = deployment("meta-llama/Meta-Llama-3-8B", "h200", "h200_dgx", 1, 1);
+    REQUIRE(h100 && h200);
+    CHECK(h200->roofline.calibrated[VIDUR_OP_ATTN_DECODE]);
+    CHECK_NEAR(h200->roofline.scale[VIDUR_OP_ATTN_DECODE], h100->roofline.scale[VIDUR_OP_ATTN_DECODE], 0);
+    {
+        vidur_roofline ideal = h200->roofline;
+        double t, t0;
+        memset(ideal.calibrated, 0, sizeof ideal.calibrated);
+        ideal.p.compute_efficiency = ideal.p.attention_efficiency = ideal.p.memory_efficiency = 1;
+        ideal.p.kernel_launch_overhead_ms = 0;
+        t0 = vidur_roofline_op_time_ms(&ideal, VIDUR_OP_ATTN_DECODE, 64, 2048);
+        /* 64 x 2048 tokens of K and V: 4 x 64 x 2048 x 128 x 8 bytes (+ q) over 4800 GB/s */
+        CHECK_NEAR(t0, (4.0 * 64 * 2048 * 128 * 8 + 4.0 * 64 * 128 * 32) / 4800e9 * 1e3, 1e-12);
+        t = vidur_roofline_op_time_ms(&h200->roofline, VIDUR_OP_ATTN_DECODE, 64, 2048);
+        CHECK_NEAR(t, h100->roofline.scale[VIDUR_OP_ATTN_DECODE] * t0 + h100->roofline.overhead_ms[VIDUR_OP_ATTN_DECODE], 1e-12);
+    }
+    vidur_sim_destroy(h100);
+    vidur_sim_destroy(h200);
 }
 
 /* In-sample median APE (%) of the compiled-in mlp_up_proj forest of (device, model, TP) against the
@@ -168,6 +198,7 @@ int main(void)
 {
     RUN_TEST(test_well_formed);
     RUN_TEST(test_coverage);
+    RUN_TEST(test_h200_calibration);
     RUN_TEST(test_in_sample);
     return test_finish();
 }

@@ -468,10 +468,10 @@ TEST(test_validate)
     CHECK_CONTAINS(err.message, "meta-llama/NoSuchModel");
 
     vidur_config_init(&c);
-    CHECK_EQ_INT(vidur_config_set(&c, "replica_config_device", "b200", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_set(&c, "replica_config_device", "tpu-v5e", &err), VIDUR_OK);
     memset(&err, 0, sizeof err);
     CHECK(vidur_config_validate(&c, &err) != VIDUR_OK);
-    CHECK_CONTAINS(err.message, "b200");
+    CHECK_CONTAINS(err.message, "tpu-v5e");
 
     /* Llama-2-7B has 32 heads; TP 3 does not divide them */
     vidur_config_init(&c);

@@ -58,7 +58,22 @@ TEST(test_tables)
     CHECK_NEAR(d->total_memory_gb, 80, 0);
     CHECK_NEAR(d->fp16_tflops, 1000, 0);
     CHECK(vidur_find_model(&cfg, "no/such-model") == NULL);
-    CHECK(vidur_find_device(&cfg, "b200") == NULL);
+    CHECK(vidur_find_device(&cfg, "tpu-v5e") == NULL);
+    /* ours: datasheet figures (docs/models.md) */
+    d = vidur_find_device(&cfg, "h200");
+    REQUIRE(d != NULL);
+    CHECK_NEAR(d->total_memory_gb, 141, 0);
+    CHECK_NEAR(d->memory_bandwidth_gbps, 4800, 0);
+    CHECK_NEAR(d->fp8_tflops, 1979, 0);
+    CHECK_STR_EQ(d->calibration_device, "h100");
+    d = vidur_find_device(&cfg, "l40s");
+    REQUIRE(d != NULL);
+    CHECK_NEAR(d->fp16_tflops, 362, 0);
+    CHECK_NEAR(d->memory_bandwidth_gbps, 864, 0);
+    CHECK(vidur_find_device(&cfg, "b200") != NULL && vidur_find_device(&cfg, "mi300x") != NULL);
+    CHECK_NEAR(vidur_find_device(&cfg, "a100")->fp8_tflops, 0, 0); /* Ampere: no FP8 tensor cores */
+    CHECK(vidur_find_node(&cfg, "h200_dgx") != NULL && vidur_find_node(&cfg, "l40s_pcie") != NULL);
+    CHECK_NEAR(vidur_find_node(&cfg, "l40s_pcie")->intra_node_bandwidth_gbps, 32, 0);
     CHECK(vidur_find_node(&cfg, "a100_pairwise_nvlink") != NULL);
 }
 
