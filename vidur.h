@@ -248,10 +248,36 @@ typedef struct vidur_model_spec {
     double rope_theta, partial_rotary_factor;
     int head_dim;                 /* per attention head; 0 = embedding_dim / num_q_heads (Vidur's
                                      rule). Set where it differs, e.g. Mistral-Nemo: 32 x 128 on 5120 */
+    /* mixture of experts (ours; docs/models.md). num_experts 0: a dense model, as all of Vidur's */
+    int num_experts;              /* routed experts per MoE layer (Mixtral 8, Qwen3-30B-A3B 128) */
+    int num_experts_per_tok;      /* top-k: experts each token is routed to */
+    int moe_intermediate_size;    /* one routed expert's FFN width; 0 = mlp_hidden_dim */
+    int shared_expert_intermediate_size; /* total width of the always-active shared expert(s); 0 = none */
+    int num_dense_layers;         /* MoE models: layers whose MLP is dense (mlp_hidden_dim wide); the
+                                     other num_layers - num_dense_layers layers are MoE */
+    /* precision and weights (ours) */
+    int weight_dtype;             /* VIDUR_DTYPE_*: the checkpoint's linear-layer weights (0: 16-bit) */
+    int kv_cache_dtype;           /* VIDUR_DTYPE_*: the KV cache (0: 16-bit) */
+    int embedding_weights;        /* 1: the memory planner counts the token embedding and the LM head
+                                     (vocab_size x E each, 16-bit, once when tied); 0: it does not, as
+                                     Vidur's planner. A run's choice: vidur_sim_create sets it from
+                                     replica_config_count_embeddings in its copy of the model */
+    int tie_word_embeddings;      /* the LM head shares the embedding's weights */
 } vidur_model_spec;
+
+/* Precisions of weights and KV cache. DEFAULT is Vidur's 16-bit (2 bytes); FP8 is 1 byte: FP8
+   tensor-core GEMMs where the GPU has them (vidur_device_spec.fp8_tflops), weight-only FP8 at the
+   16-bit rate where it does not. */
+typedef enum vidur_dtype { VIDUR_DTYPE_DEFAULT = 0, VIDUR_DTYPE_FP16, VIDUR_DTYPE_BF16, VIDUR_DTYPE_FP8 } vidur_dtype;
+VIDURDEF int vidur_dtype_bytes(int dtype);
+VIDURDEF const char *vidur_dtype_name(int dtype); /* "16-bit", "fp16", "bf16", "fp8" */
+/* -1 when the name is none of auto | fp16 | bf16 | fp8 (auto -> VIDUR_DTYPE_DEFAULT) */
+VIDURDEF int vidur_dtype_from_name(const char *name);
 
 /* The head size the operator model and the memory planner use: head_dim, or E / H_q when 0. */
 VIDURDEF int vidur_model_head_dim(const vidur_model_spec *m);
+/* MoE layers of a model (0 for a dense one) */
+VIDURDEF int vidur_model_num_moe_layers(const vidur_model_spec *m);
 
 typedef struct vidur_device_spec {
     char name[VIDUR_NAME_MAX];    /* "a100" */
@@ -343,6 +369,7 @@ typedef struct vidur_predictor_params {
     double network_efficiency;     /* fraction of link bandwidth reached by NCCL */
     double kernel_launch_overhead_ms; /* fixed cost per operator call */
     char table_file[VIDUR_PATH_MAX];  /* ours: a table file from vidur-tables ("" = compiled-in tables) */
+    double moe_imbalance_factor;      /* ours: busiest EP rank's routed tokens / an even split */
 } vidur_predictor_params;
 
 /* Engine model ([engine_config], docs/engine_model.md): what a real serving stack adds to the
@@ -439,6 +466,10 @@ typedef struct vidur_config {
     int tensor_parallel_size;
     int num_pipeline_stages;
     double memory_margin_fraction;
+    char model_config[VIDUR_PATH_MAX];    /* ours: a Hugging Face config.json ("" = none) */
+    char weight_dtype[16], kv_cache_dtype[16]; /* ours: auto | fp16 | bf16 | fp8 */
+    int expert_parallel_size;             /* ours: EP inside the replica (MoE models) */
+    int count_embeddings;                 /* ours: the memory planner counts embedding and LM head weights */
     /* global_scheduler_config */
     char global_scheduler_type[VIDUR_NAME_MAX];
     int64_t lop_seed;             /* 67; every [F] router's tie-break seed */
@@ -587,6 +618,9 @@ VIDURDEF int vidur_engine_active(const vidur_config *cfg);
 VIDURDEF int vidur_load_stages_parse(const char *text, double *rate, double *duration, int max, vidur_error *err);
 
 VIDURDEF const vidur_model_spec *vidur_find_model(const vidur_config *cfg, const char *name);
+/* Registers a model (a user-defined one, replacing one of the same name): what a [model.NAME]
+   section does, for a model filled in code, e.g. from a Hugging Face config.json. */
+VIDURDEF vidur_result vidur_config_add_model(vidur_config *cfg, const vidur_model_spec *m, vidur_error *err);
 VIDURDEF const vidur_device_spec *vidur_find_device(const vidur_config *cfg, const char *name);
 VIDURDEF const vidur_node_spec *vidur_find_node(const vidur_config *cfg, const char *name);
 VIDURDEF int vidur_builtin_model_count(void);
@@ -2690,18 +2724,35 @@ static void vidur__ts_add(vidur__tseries *ts, int series, double t, double v)
 }
 
 /* ==== SECTION 5: model / device / node tables ================================================= */
+/* the fields after head_dim of Vidur's own (dense, 16-bit) models */
+#define VIDUR__VIDUR_MODEL 0, 0, 0, 0, 0, 0, 0, 0, 0
 static const vidur_model_spec vidur__models[] = {
     /* name, L, Hq, Hkv, E, F, max_pos, vocab, gated, post_attn_norm, bias, qkv_bias, rope theta, rotary,
-       head_dim (0: E / Hq) */
-    {"meta-llama/Llama-2-7b-hf", 32, 32, 32, 4096, 11008, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0, 0},
-    {"meta-llama/Llama-2-70b-hf", 80, 64, 8, 8192, 28672, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0, 0},
-    {"meta-llama/Meta-Llama-3-8B", 32, 32, 8, 4096, 14336, 4096, 128256, 1, 1, 0, 0, 5e5, 1.0, 0},
-    {"meta-llama/Meta-Llama-3-70B", 80, 64, 8, 8192, 28672, 8192, 128256, 1, 1, 0, 0, 5e5, 1.0, 0},
-    {"codellama/CodeLlama-34b-Instruct-hf", 48, 64, 8, 8192, 22016, 16384, 32768, 1, 1, 0, 0, 1e6, 1.0, 0},
-    {"internlm/internlm-20b", 60, 40, 40, 5120, 13824, 4096, 103168, 1, 1, 0, 0, 1e4, 1.0, 0},
-    {"internlm/internlm2-20b", 48, 48, 8, 6144, 16384, 32768, 92544, 1, 1, 0, 0, 1e6, 1.0, 0},
-    {"microsoft/phi-2", 32, 32, 32, 2560, 10240, 2048, 51200, 0, 0, 1, 1, 1e4, 0.4, 0},
-    {"Qwen/Qwen-72B", 80, 64, 64, 8192, 24576, 32768, 152064, 1, 1, 0, 1, 1e6, 1.0, 0},
+       head_dim (0: E / Hq), then MoE (experts, top-k, expert width, shared width, dense layers),
+       weight and KV dtypes, embedding weights counted, tied embeddings: VIDUR__VIDUR_MODEL for
+       Vidur's own dense 16-bit models (the planner as Vidur's: no embedding weights) */
+    {"meta-llama/Llama-2-7b-hf", 32, 32, 32, 4096, 11008, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0, 0, VIDUR__VIDUR_MODEL},
+    {"meta-llama/Llama-2-70b-hf", 80, 64, 8, 8192, 28672, 4096, 32768, 1, 1, 0, 0, 1e4, 1.0, 0, VIDUR__VIDUR_MODEL},
+    {"meta-llama/Meta-Llama-3-8B", 32, 32, 8, 4096, 14336, 4096, 128256, 1, 1, 0, 0, 5e5, 1.0, 0, VIDUR__VIDUR_MODEL},
+    {"meta-llama/Meta-Llama-3-70B", 80, 64, 8, 8192, 28672, 8192, 128256, 1, 1, 0, 0, 5e5, 1.0, 0, VIDUR__VIDUR_MODEL},
+    {"codellama/CodeLlama-34b-Instruct-hf", 48, 64, 8, 8192, 22016, 16384, 32768, 1, 1, 0, 0, 1e6, 1.0, 0, VIDUR__VIDUR_MODEL},
+    {"internlm/internlm-20b", 60, 40, 40, 5120, 13824, 4096, 103168, 1, 1, 0, 0, 1e4, 1.0, 0, VIDUR__VIDUR_MODEL},
+    {"internlm/internlm2-20b", 48, 48, 8, 6144, 16384, 32768, 92544, 1, 1, 0, 0, 1e6, 1.0, 0, VIDUR__VIDUR_MODEL},
+    {"microsoft/phi-2", 32, 32, 32, 2560, 10240, 2048, 51200, 0, 0, 1, 1, 1e4, 0.4, 0, VIDUR__VIDUR_MODEL},
+    {"Qwen/Qwen-72B", 80, 64, 64, 8192, 24576, 32768, 152064, 1, 1, 0, 1, 1e6, 1.0, 0, VIDUR__VIDUR_MODEL},
+    /* ours: from the Hugging Face config.json files in data/models/ (sources in data/models/README.md;
+       tests/test_models.c checks that each row equals its file as vidur_model_spec_from_hf_config
+       reads it). MoE rows: experts, top-k, expert width, shared width, dense layers. */
+    {"meta-llama/Llama-3.1-8B-Instruct", 32, 32, 8, 4096, 14336, 131072, 128256, 1, 1, 0, 0, 5e5, 1.0, 0, 0, 0, 0, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"meta-llama/Llama-3.1-70B-Instruct", 80, 64, 8, 8192, 28672, 131072, 128256, 1, 1, 0, 0, 5e5, 1.0, 0, 0, 0, 0, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"Qwen/Qwen2.5-7B-Instruct", 28, 28, 4, 3584, 18944, 32768, 152064, 1, 1, 0, 1, 1e6, 1.0, 0, 0, 0, 0, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"Qwen/Qwen3-14B", 40, 40, 8, 5120, 17408, 40960, 151936, 1, 1, 0, 0, 1e6, 1.0, 128, 0, 0, 0, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"mistralai/Mistral-Nemo-Instruct-2407", 40, 32, 8, 5120, 14336, 1024000, 131072, 1, 1, 0, 0, 1e6, 1.0, 128, 0, 0, 0, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"mistralai/Mixtral-8x7B-Instruct-v0.1", 32, 32, 8, 4096, 14336, 32768, 32000, 1, 1, 0, 0, 1e6, 1.0, 0, 8, 2, 14336, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"mistralai/Mixtral-8x22B-Instruct-v0.1", 56, 48, 8, 6144, 16384, 65536, 32768, 1, 1, 0, 0, 1e6, 1.0, 0, 8, 2, 16384, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"Qwen/Qwen3-30B-A3B", 48, 32, 4, 2048, 6144, 40960, 151936, 1, 1, 0, 0, 1e6, 1.0, 128, 128, 8, 768, 0, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"meta-llama/Llama-4-Scout-17B-16E-Instruct", 48, 40, 8, 5120, 16384, 10485760, 202048, 1, 1, 0, 0, 5e5, 1.0, 128, 16, 1, 8192, 8192, 0, VIDUR_DTYPE_BF16, 0, 0, 0},
+    {"RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic", 48, 40, 8, 5120, 16384, 10485760, 202048, 1, 1, 0, 0, 5e5, 1.0, 128, 16, 1, 8192, 8192, 0, VIDUR_DTYPE_FP8, 0, 0, 0},
 };
 
 /* Vidur's three GPUs: memory bandwidth is public spec-sheet data (A40 696 GB/s, A100-80GB SXM
@@ -2751,6 +2802,27 @@ VIDURDEF int vidur_model_head_dim(const vidur_model_spec *m)
     return m->head_dim > 0 ? m->head_dim : m->num_q_heads > 0 ? m->embedding_dim / m->num_q_heads : 0;
 }
 
+VIDURDEF int vidur_model_num_moe_layers(const vidur_model_spec *m)
+{
+    return m->num_experts > 0 ? m->num_layers - m->num_dense_layers : 0;
+}
+
+VIDURDEF int vidur_dtype_bytes(int dtype) { return dtype == VIDUR_DTYPE_FP8 ? 1 : 2; }
+
+VIDURDEF const char *vidur_dtype_name(int dtype)
+{
+    return dtype == VIDUR_DTYPE_FP16 ? "fp16" : dtype == VIDUR_DTYPE_BF16 ? "bf16" : dtype == VIDUR_DTYPE_FP8 ? "fp8" : "16-bit";
+}
+
+VIDURDEF int vidur_dtype_from_name(const char *name)
+{
+    if (!strcmp(name, "auto")) return VIDUR_DTYPE_DEFAULT;
+    if (!strcmp(name, "fp16") || !strcmp(name, "float16")) return VIDUR_DTYPE_FP16;
+    if (!strcmp(name, "bf16") || !strcmp(name, "bfloat16")) return VIDUR_DTYPE_BF16;
+    if (!strcmp(name, "fp8")) return VIDUR_DTYPE_FP8;
+    return -1;
+}
+
 VIDURDEF int vidur_builtin_model_count(void) { return VIDUR__COUNT(vidur__models); }
 VIDURDEF const vidur_model_spec *vidur_builtin_model(int i) { return i >= 0 && i < VIDUR__COUNT(vidur__models) ? &vidur__models[i] : NULL; }
 VIDURDEF int vidur_builtin_device_count(void) { return VIDUR__COUNT(vidur__devices); }
@@ -2768,6 +2840,41 @@ VIDURDEF const vidur_model_spec *vidur_find_model(const vidur_config *cfg, const
     for (i = 0; i < VIDUR__COUNT(vidur__models); i++)
         if (!strcmp(vidur__models[i].name, name)) return &vidur__models[i];
     return NULL;
+}
+
+static const vidur_model_spec *vidur__user_model(const vidur_config *cfg, const char *name)
+{
+    int i;
+    for (i = 0; i < cfg->num_user_models; i++)
+        if (!strcmp(cfg->user_models[i].name, name)) return &cfg->user_models[i];
+    return NULL;
+}
+
+VIDURDEF vidur_result vidur_config_add_model(vidur_config *cfg, const vidur_model_spec *m, vidur_error *err)
+{
+    int i;
+    if (!m->name[0]) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "vidur_config_add_model: the model has no name");
+        return VIDUR_ERR_CONFIG;
+    }
+    for (i = 0; i < cfg->num_user_models && strcmp(cfg->user_models[i].name, m->name); i++) {}
+    if (i == VIDUR_MAX_USER_SPECS) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s: more than %d user-defined models", m->name, VIDUR_MAX_USER_SPECS);
+        return VIDUR_ERR_CONFIG;
+    }
+    cfg->user_models[i] = *m;
+    if (i == cfg->num_user_models) cfg->num_user_models++;
+    return VIDUR_OK;
+}
+
+/* the model a run simulates: its spec with the replica's weight / KV precision applied */
+static void vidur__resolve_model(const vidur_config *cfg, const vidur_model_spec *m, vidur_model_spec *out)
+{
+    int w = vidur_dtype_from_name(cfg->weight_dtype), kv = vidur_dtype_from_name(cfg->kv_cache_dtype);
+    *out = *m;
+    if (w > 0) out->weight_dtype = w;
+    if (kv > 0) out->kv_cache_dtype = kv;
+    out->embedding_weights = cfg->count_embeddings;
 }
 
 VIDURDEF const vidur_device_spec *vidur_find_device(const vidur_config *cfg, const char *name)
@@ -2807,13 +2914,18 @@ typedef struct vidur__key {
     const char *choices; /* '|'-separated allowed strings, or NULL */
     int is_list;         /* takes several space-separated values on the command line */
     const char *help;
+    int quiet_default;   /* ours, added after 0.2.3: config.json lists it only when it is not at its
+                            default, so the config.json of a run that does not use it stays as it was */
 } vidur__key;
 
 #define VIDUR__OFF(f) offsetof(vidur_config, f)
 #define VIDUR__SZ(f) sizeof(((vidur_config *)0)->f)
-#define VIDUR__K(sec, key, T, f, def, lo, hi, help) {sec, key, VIDUR_T_##T, VIDUR__OFF(f), VIDUR__SZ(f), def, lo, hi, NULL, 0, help}
-#define VIDUR__C(sec, key, f, def, choices, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), VIDUR__SZ(f), def, 1, 0, choices, 0, help}
-#define VIDUR__L(sec, key, f, def, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), VIDUR__SZ(f), def, 1, 0, NULL, 1, help}
+#define VIDUR__K(sec, key, T, f, def, lo, hi, help) {sec, key, VIDUR_T_##T, VIDUR__OFF(f), VIDUR__SZ(f), def, lo, hi, NULL, 0, help, 0}
+#define VIDUR__C(sec, key, f, def, choices, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), VIDUR__SZ(f), def, 1, 0, choices, 0, help, 0}
+#define VIDUR__L(sec, key, f, def, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), VIDUR__SZ(f), def, 1, 0, NULL, 1, help, 0}
+/* keys added after 0.2.3 (quiet_default) */
+#define VIDUR__KN(sec, key, T, f, def, lo, hi, help) {sec, key, VIDUR_T_##T, VIDUR__OFF(f), VIDUR__SZ(f), def, lo, hi, NULL, 0, help, 1}
+#define VIDUR__CN(sec, key, f, def, choices, help) {sec, key, VIDUR_T_STRING, VIDUR__OFF(f), VIDUR__SZ(f), def, 1, 0, choices, 0, help, 1}
 #define VIDUR__BIG 9.2e18
 
 #define VIDUR__SCHED_KEYS(sec, f, cap_help)                                                                       \
@@ -2845,7 +2957,8 @@ typedef struct vidur__key {
     VIDUR__K(sec, "memory_efficiency", DOUBLE, f.memory_efficiency, "0.8", 1e-3, 1, "Roofline: fraction of peak memory bandwidth reached."), \
     VIDUR__K(sec, "network_efficiency", DOUBLE, f.network_efficiency, "0.7", 1e-3, 1, "Roofline: fraction of link bandwidth reached by collectives."), \
     VIDUR__K(sec, "kernel_launch_overhead_ms", DOUBLE, f.kernel_launch_overhead_ms, "0.005", 0, 1e3, "Roofline: fixed cost of one kernel (ms)."), \
-    VIDUR__K(sec, "table_file", STRING, f.table_file, "", 1, 0, "Ours: operator tables written by vidur-tables --vtab (empty: the compiled-in tables).")
+    VIDUR__K(sec, "table_file", STRING, f.table_file, "", 1, 0, "Ours: operator tables written by vidur-tables --vtab (empty: the compiled-in tables)."), \
+    VIDUR__KN(sec, "moe_imbalance_factor", DOUBLE, f.moe_imbalance_factor, "1", 1, 1e3, "Ours, MoE with expert parallelism: the busiest EP rank's routed tokens over an even split (1 = balanced; real routers are skewed, e.g. 1.2).")
 
 /* The vllm_v0_15 engine profile's built-in values (docs/engine_model.md). The ones marked
    fitted come from vidur-calibrate on the real-engine development set (data/calibration/); the
@@ -2883,6 +2996,11 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("replica_config", "tensor_parallel_size", INT, tensor_parallel_size, "1", 1, 1024, "GPUs per pipeline stage (TP)."),
     VIDUR__K("replica_config", "num_pipeline_stages", INT, num_pipeline_stages, "1", 1, 1024, "Pipeline stages per replica (PP)."),
     VIDUR__K("replica_config", "memory_margin_fraction", DOUBLE, memory_margin_fraction, "0.1", 0, 0.99, "Fraction of GPU memory left unused by the memory planner."),
+    VIDUR__KN("replica_config", "model_config", STRING, model_config, "", 1, 0, "Ours: a Hugging Face config.json defining the model (docs/models.md); read by the tools (built with VIDUR_JSON). The model is named replica_config_model_name when that is set, else after the file's folder."),
+    VIDUR__CN("replica_config", "weight_dtype", weight_dtype, "auto", "auto|fp16|bf16|fp8", "Ours: precision of the linear layers' weights; auto = the model's (16-bit unless its config.json says FP8)."),
+    VIDUR__CN("replica_config", "kv_cache_dtype", kv_cache_dtype, "auto", "auto|fp16|bf16|fp8", "Ours: precision of the KV cache; auto = the model's (16-bit unless its config.json says FP8), as vLLM's --kv-cache-dtype auto."),
+    VIDUR__KN("replica_config", "count_embeddings", BOOL, count_embeddings, "false", 1, 0, "Ours: the memory planner also counts the token embedding and the LM head (vocab_size x embedding_dim each, 16-bit, split over TP, once when tied); Vidur's planner does not."),
+    VIDUR__KN("replica_config", "expert_parallel_size", INT, expert_parallel_size, "1", 1, 1024, "Ours, MoE models: EP degree inside the replica; it divides the TP size, experts are split into EP groups, TP / EP shards each expert; EP > 1 adds the all-to-all dispatch and combine."),
     VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin",
              "round_robin|random|lor|lop|lop_uncached|sticky|sticky_lop|sticky_round_robin|sticky_lor|tolerant_sticky_lop_uncached|ranked_sticky_lop_uncached|ppo",
              "Global scheduler (router): round_robin, random, lor, lop, lop_uncached, sticky, sticky_lop, sticky_round_robin, sticky_lor, tolerant_sticky_lop_uncached, ranked_sticky_lop_uncached, ppo (learned, [ppo_global_scheduler_config]), or a registered plug-in."),
@@ -3498,6 +3616,8 @@ static const vidur__spec_key vidur__spec_keys[] = {
     VIDUR__SM(vocab_size, 1, 1, 2147483647.0), VIDUR__SM(use_gated_mlp, 1, 0, 1), VIDUR__SM(post_attn_norm, 1, 0, 1),
     VIDUR__SM(use_bias, 1, 0, 1), VIDUR__SM(use_qkv_bias, 1, 0, 1), VIDUR__SM(rope_theta, 0, 0, 1e12),
     VIDUR__SM(partial_rotary_factor, 0, 0, 1), VIDUR__SM(head_dim, 1, 0, 1e5),
+    VIDUR__SM(num_experts, 1, 0, 1e5), VIDUR__SM(num_experts_per_tok, 1, 0, 1e5), VIDUR__SM(moe_intermediate_size, 1, 0, 1e8),
+    VIDUR__SM(shared_expert_intermediate_size, 1, 0, 1e8), VIDUR__SM(num_dense_layers, 1, 0, 1e5), VIDUR__SM(tie_word_embeddings, 1, 0, 1),
     VIDUR__SD(fp16_tflops, 0, 1e9), VIDUR__SD(total_memory_gb, 0, 1e9), VIDUR__SD(memory_bandwidth_gbps, 0, 1e12),
     VIDUR__SD(price_per_hour, 0, 1e9), VIDUR__SD(fp8_tflops, 0, 1e9),
     VIDUR__SN(num_devices_per_node, 1, 1, 1e6), VIDUR__SN(intra_node_bandwidth_gbps, 0, 0, 1e12),
@@ -3531,6 +3651,23 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
         vidur__copy(key[0] == 'd' ? cfg->user_nodes[i].device : cfg->user_nodes[i].calibration_node, VIDUR_NAME_MAX, value);
         return VIDUR_OK;
     }
+    if (!strncmp(section, "model.", 6) && (!strcmp(key, "weight_dtype") || !strcmp(key, "kv_cache_dtype"))) {
+        int dt = vidur_dtype_from_name(value);
+        if (dt < 0) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s] %s: '%s' is not a precision (auto, fp16, bf16, fp8)", where, section, key, value);
+            return VIDUR_ERR_CONFIG;
+        }
+        for (i = 0; i < cfg->num_user_models && strcmp(cfg->user_models[i].name, name); i++) {}
+        if (i == cfg->num_user_models) {
+            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
+            cfg->user_models[i] = *vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf");
+            vidur__copy(cfg->user_models[i].name, VIDUR_NAME_MAX, name);
+            cfg->num_user_models++;
+        }
+        if (key[0] == 'w') cfg->user_models[i].weight_dtype = dt;
+        else cfg->user_models[i].kv_cache_dtype = dt;
+        return VIDUR_OK;
+    }
     if (!strncmp(section, "device.", 7) && !strcmp(key, "calibration_device")) {
         for (i = 0; i < cfg->num_user_devices && strcmp(cfg->user_devices[i].name, name); i++) {}
         if (i == cfg->num_user_devices) {
@@ -3548,7 +3685,7 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
     if (i == VIDUR__COUNT(vidur__spec_keys)) {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: unknown key '%s' (%s keys: %s)", where, section, key,
                          kind == 'm' ? "model" : kind == 'd' ? "device" : "node",
-                         kind == 'm' ? "num_layers, num_q_heads, num_kv_heads, embedding_dim, mlp_hidden_dim, max_position_embeddings, vocab_size, use_gated_mlp, post_attn_norm, use_bias, use_qkv_bias, rope_theta, partial_rotary_factor, head_dim"
+                         kind == 'm' ? "num_layers, num_q_heads, num_kv_heads, embedding_dim, mlp_hidden_dim, max_position_embeddings, vocab_size, use_gated_mlp, post_attn_norm, use_bias, use_qkv_bias, rope_theta, partial_rotary_factor, head_dim, num_experts, num_experts_per_tok, moe_intermediate_size, shared_expert_intermediate_size, num_dense_layers, weight_dtype, kv_cache_dtype, tie_word_embeddings"
                          : kind == 'd' ? "fp16_tflops, total_memory_gb, memory_bandwidth_gbps, price_per_hour, fp8_tflops, calibration_device"
                                        : "device, num_devices_per_node, intra_node_bandwidth_gbps, inter_node_bandwidth_gbps, link_latency_us, calibration_node");
         return VIDUR_ERR_CONFIG;
@@ -4038,6 +4175,14 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     }
 #endif
     m = vidur_find_model(cfg, cfg->model_name);
+    if (cfg->model_config[0] && !vidur__user_model(cfg, cfg->model_name)) {
+        /* the header reads no JSON itself: a program reads the file (vidur_config_load_model_config,
+           VIDUR_JSON) or registers the model it describes (vidur_config_add_model) */
+        vidur__set_error(err, VIDUR_ERR_UNSUPPORTED,
+                         "replica_config_model_config: '%s' was not read (build with VIDUR_JSON and call vidur_config_load_model_config, or register the model with vidur_config_add_model)",
+                         cfg->model_config);
+        return VIDUR_ERR_UNSUPPORTED;
+    }
     if (!m) {
         char dym[VIDUR_NAME_MAX + 32];
         vidur__did_you_mean(cfg->model_name, vidur__models[0].name, sizeof vidur__models[0], VIDUR__COUNT(vidur__models), cfg, 0, dym, sizeof dym);
@@ -4058,6 +4203,21 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     if (m->num_layers <= 0 || m->num_q_heads <= 0 || m->num_kv_heads <= 0 || m->embedding_dim <= 0 || m->mlp_hidden_dim <= 0 ||
         m->head_dim < 0 || (m->head_dim == 0 && m->embedding_dim % m->num_q_heads)) {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s: layers, heads and dimensions must be positive and embedding_dim divisible by num_q_heads (or head_dim set)", m->name);
+        return VIDUR_ERR_CONFIG;
+    }
+    if (m->num_experts < 0 || (m->num_experts > 0 && (m->num_experts_per_tok < 1 || m->num_experts_per_tok > m->num_experts ||
+                                                      m->moe_intermediate_size < 0 || m->shared_expert_intermediate_size < 0 ||
+                                                      m->num_dense_layers < 0 || m->num_dense_layers > m->num_layers))) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s: num_experts_per_tok must be 1..num_experts and num_dense_layers 0..num_layers", m->name);
+        return VIDUR_ERR_CONFIG;
+    }
+    if (vidur_model_num_moe_layers(m) > 0 && (m->num_experts % cfg->expert_parallel_size || cfg->tensor_parallel_size % cfg->expert_parallel_size)) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_expert_parallel_size: %d must divide the TP size (%d) and %s's %d experts",
+                         cfg->expert_parallel_size, cfg->tensor_parallel_size, m->name, m->num_experts);
+        return VIDUR_ERR_CONFIG;
+    }
+    if (!vidur_model_num_moe_layers(m) && cfg->expert_parallel_size != 1) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_expert_parallel_size: %s has no experts (a dense model: EP must be 1)", m->name);
         return VIDUR_ERR_CONFIG;
     }
     d = vidur_find_device(cfg, cfg->device);
@@ -4202,6 +4362,19 @@ static void vidur__json_number(FILE *f, double v)
     }
 }
 
+/* whether a key holds its default value (numbers compared after parsing the default) */
+static int vidur__key_at_default(const vidur__key *k, const char *base)
+{
+    switch (k->type) {
+    case VIDUR_T_INT:
+    case VIDUR_T_BOOL: return *(const int *)base == (k->type == VIDUR_T_BOOL ? !strcmp(k->def, "true") : atoi(k->def));
+    case VIDUR_T_INT64: return *(const int64_t *)base == (int64_t)strtoll(k->def, NULL, 10);
+    case VIDUR_T_DOUBLE: return *(const double *)base == strtod(k->def, NULL);
+    case VIDUR_T_STRING: return !strcmp(base, k->def);
+    }
+    return 0;
+}
+
 VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
 {
     int i;
@@ -4213,6 +4386,7 @@ VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
         /* sections of features a run does not use stay out (config.json of Vidur's runs as before them) */
         if (!vidur_engine_active(cfg) && !strcmp(k->section, "engine_config")) continue;
         if (strcmp(cfg->request_generator_type, "shared_prefix") && !strcmp(k->section, "shared_prefix_request_generator_config")) continue;
+        if (k->quiet_default && vidur__key_at_default(k, base)) continue;
         if (!cur || strcmp(cur, k->section)) {
             if (cur && cur[0]) fputs("\n  }", f);
             if (cur) fputs(",", f);
@@ -4269,6 +4443,12 @@ VIDURDEF vidur_result vidur_config_write_json(const vidur_config *cfg, FILE *f)
                     m->use_gated_mlp ? "true" : "false", m->post_attn_norm ? "true" : "false");
             /* written only when set, so the config.json of a model without one stays as it was */
             if (m->head_dim > 0) fprintf(f, ", \"head_dim\": %d", m->head_dim);
+            if (m->num_experts > 0)
+                fprintf(f, ", \"num_experts\": %d, \"num_experts_per_tok\": %d, \"moe_intermediate_size\": %d, \"shared_expert_intermediate_size\": %d, \"num_dense_layers\": %d",
+                        m->num_experts, m->num_experts_per_tok, m->moe_intermediate_size, m->shared_expert_intermediate_size, m->num_dense_layers);
+            if (m->weight_dtype) fprintf(f, ", \"weight_dtype\": \"%s\"", vidur_dtype_name(m->weight_dtype));
+            if (m->kv_cache_dtype) fprintf(f, ", \"kv_cache_dtype\": \"%s\"", vidur_dtype_name(m->kv_cache_dtype));
+            if (m->tie_word_embeddings) fputs(", \"tie_word_embeddings\": true", f);
             fputc('}', f);
         }
         if (d) {
@@ -4418,13 +4598,15 @@ static void vidur__jw_value(vidur__jw *w, const vidur_config *cfg, const vidur__
 }
 
 /* every key of [section] except its type selector (and the keys in skip, '|'-separated), the
-   plug-ins' keys of that section included */
+   plug-ins' keys of that section included; ours added after 0.2.3 (quiet_default) only when set,
+   as in config_flat.json */
 static void vidur__jw_section(vidur__jw *w, const vidur_config *cfg, const char *section, const char *skip)
 {
     int i;
     for (i = 0; i < VIDUR__NKEYS; i++) {
         const vidur__key *k = &vidur__keys[i];
         if (strcmp(k->section, section) || !strcmp(k->key, "type") || (skip && vidur__in_choices(skip, k->key))) continue;
+        if (k->quiet_default && vidur__key_at_default(k, (const char *)cfg + k->offset)) continue;
         vidur__jw_value(w, cfg, k);
     }
     for (i = 0; i < cfg->num_plugin_keys; i++) {
@@ -4477,6 +4659,19 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
         VIDUR__JWI("vocab_size", m->vocab_size);
         vidur__jw_double(&w, "rope_theta", m->rope_theta);
         vidur__jw_double(&w, "partial_rotary_factor", m->partial_rotary_factor);
+        /* ours, written only when set (Vidur's ModelConfig has no such fields): a model without
+           them keeps Vidur's config.json */
+        if (m->head_dim > 0) VIDUR__JWI("head_dim", m->head_dim);
+        if (m->num_experts > 0) {
+            VIDUR__JWI("num_experts", m->num_experts);
+            VIDUR__JWI("num_experts_per_tok", m->num_experts_per_tok);
+            VIDUR__JWI("moe_intermediate_size", m->moe_intermediate_size);
+            VIDUR__JWI("shared_expert_intermediate_size", m->shared_expert_intermediate_size);
+            VIDUR__JWI("num_dense_layers", m->num_dense_layers);
+        }
+        if (m->weight_dtype) vidur__jw_str(&w, "weight_dtype", vidur_dtype_name(m->weight_dtype));
+        if (m->kv_cache_dtype) vidur__jw_str(&w, "kv_cache_dtype", vidur_dtype_name(m->kv_cache_dtype));
+        if (m->tie_word_embeddings) VIDUR__JWB("tie_word_embeddings", 1);
         vidur__jw_str(&w, "name", m->name);
         vidur__jw_close(&w);
     }
@@ -4612,6 +4807,9 @@ VIDURDEF void vidur_config_print_help(FILE *f)
           "                max_position_embeddings use_gated_mlp post_attn_norm use_bias use_qkv_bias\n"
           "                rope_theta partial_rotary_factor head_dim   (unset keys: Llama-2-7B's values;\n"
           "                head_dim 0 = embedding_dim / num_q_heads)\n"
+          "                MoE: num_experts num_experts_per_tok moe_intermediate_size shared_expert_intermediate_size\n"
+          "                num_dense_layers; weight_dtype kv_cache_dtype (fp16 bf16 fp8); tie_word_embeddings\n"
+          "                (docs/models.md)\n"
           "  [device.NAME] fp16_tflops total_memory_gb memory_bandwidth_gbps price_per_hour fp8_tflops\n"
           "                calibration_device (use another GPU's roofline calibrations)\n"
           "  [node.NAME]   device num_devices_per_node intra_node_bandwidth_gbps inter_node_bandwidth_gbps link_latency_us\n"
@@ -5755,7 +5953,9 @@ struct vidur_sim {
     vidur__memo_entry *memo;
     vidur__opmemo_entry *opmemo; /* only with store_operation_metrics */
     vidur_error error;
-    const vidur_model_spec *model;
+    const vidur_model_spec *model; /* &model_spec */
+    vidur_model_spec model_spec;   /* the model with the replica's precisions (replica_config_weight_dtype, ...) */
+    double mfu_params_per_layer;   /* parameters a token passes through per layer (MoE: the active ones) */
     const vidur_device_spec *device;
     const vidur_node_spec *node;
     vidur_memory_plan plan;
@@ -5932,6 +6132,34 @@ VIDURDEF const vidur_config *vidur_sim_config(const vidur_sim *s) { return &s->c
 /* ==== SECTION 10: memory planner and KV cache ================================================= */
 
 /* ---- memory planner (upstream Vidur, schedulers.md §1) --------------------------------------- */
+/* Ours, for MoE models, FP8 weights and counted embeddings (a dense 16-bit Vidur model never comes
+   here, so Vidur's figures stay exact). Per GPU of a stage of Ls layers, of which Lm are MoE
+   (the stage holding the most: ceil(MoE layers / PP)):
+     attention   E*hd*(q_w + 2*kv_w) + E*hd*q_w                      every layer, weight dtype
+     dense MLP   (k*E*F)/TP                                         Ls - Lm layers, weight dtype
+     experts     (n*k*E*F_e)/TP  (every expert: TP or EP, each GPU holds 1/TP of them)
+                 + (k*E*F_s)/TP  (shared experts)                   Lm layers, weight dtype
+     router      E*n (replicated on every GPU, 16-bit: quantisation leaves it out)
+     embeddings  (vocab*E)/TP for the embedding and again for the LM head (once when tied; on a
+                 stage of their own with PP: the first holds one, the last the other), 16-bit,
+                 only when embedding_weights is set.
+   params_per_layer is the stage's parameter count over Ls (for the MFU of dense models). */
+static void vidur__stage_weights(const vidur_model_spec *m, int tp, int pp, vidur_memory_plan *out)
+{
+    int64_t E = m->embedding_dim, hd = vidur_model_head_dim(m), qw = m->num_q_heads / tp;
+    int64_t kvw = vidur__ceil_div(m->num_kv_heads, tp), k = m->use_gated_mlp ? 3 : 2, Ls = m->num_layers / pp;
+    int64_t Lm = vidur__ceil_div(vidur_model_num_moe_layers(m), pp), n = m->num_experts;
+    int64_t Fe = m->moe_intermediate_size > 0 ? m->moe_intermediate_size : m->mlp_hidden_dim;
+    int64_t attn = E * hd * (qw + 2 * kvw) + E * hd * qw, dense = (k * E * m->mlp_hidden_dim) / tp;
+    int64_t experts = (n * k * E * Fe) / tp + (k * E * m->shared_expert_intermediate_size) / tp, router = E * n;
+    int64_t wb = vidur_dtype_bytes(m->weight_dtype), emb = 0, params;
+    if (Lm > Ls) Lm = Ls;
+    if (m->embedding_weights) emb = (int64_t)m->vocab_size * E / tp * (pp == 1 && !m->tie_word_embeddings ? 2 : 1);
+    params = attn * Ls + dense * (Ls - Lm) + (experts + router) * Lm;
+    out->params_per_layer = (params + Ls / 2) / Ls;
+    out->param_bytes = wb * (attn * Ls + dense * (Ls - Lm) + experts * Lm) + 2 * (router * Lm + emb);
+}
+
 VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const vidur_device_spec *d, int tp, int pp,
                                                 double margin, int64_t max_tokens, int block_size,
                                                 vidur_memory_plan *out, vidur_error *err)
@@ -5956,9 +6184,10 @@ VIDURDEF vidur_result vidur_memory_plan_compute(const vidur_model_spec *m, const
     }
     out->params_per_layer = E * hd * (qw + 2 * kvw) + E * hd * qw + (k * E * F) / tp;
     out->param_bytes = 2 * out->params_per_layer * Ls;
+    if (m->num_experts > 0 || m->weight_dtype == VIDUR_DTYPE_FP8 || m->embedding_weights) vidur__stage_weights(m, tp, pp, out);
     out->available_bytes = d->total_memory_gb * 1024.0 * 1024.0 * 1024.0 * (1.0 - margin);
     /* upstream counts the KV of all L layers here, not L/PP: reproduced on purpose */
-    out->kv_bytes_per_request = 2 * 2 * hd * kvw * max_tokens * (int64_t)m->num_layers;
+    out->kv_bytes_per_request = 2 * vidur_dtype_bytes(m->kv_cache_dtype) * hd * kvw * max_tokens * (int64_t)m->num_layers;
     kv_total = floor((out->available_bytes - (double)out->param_bytes) / (double)out->kv_bytes_per_request);
     if (kv_total <= 0) {
         vidur__set_error(err, VIDUR_ERR_MEMORY,
@@ -5983,7 +6212,7 @@ VIDURDEF vidur_result vidur_memory_plan_compute_tokens(const vidur_model_spec *m
     if (r != VIDUR_OK && r != VIDUR_ERR_MEMORY) return r;
     hd = vidur_model_head_dim(m);
     kvw = vidur__ceil_div(m->num_kv_heads, tp);
-    per_token = 2 * 2 * hd * kvw * (m->num_layers / pp);
+    per_token = 2 * vidur_dtype_bytes(m->kv_cache_dtype) * hd * kvw * (m->num_layers / pp);
     tokens = floor((out->available_bytes - (double)out->param_bytes) / (double)per_token);
     if (tokens < block_size) {
         vidur__set_error(err, VIDUR_ERR_MEMORY, "model %s (TP=%d PP=%d) leaves no room for KV blocks on %s", m->name, tp, pp, d->name);
@@ -8469,7 +8698,8 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     }
     s->cfg = *cfg;
     cfg = &s->cfg;
-    s->model = vidur_find_model(cfg, cfg->model_name);
+    vidur__resolve_model(cfg, vidur_find_model(cfg, cfg->model_name), &s->model_spec);
+    s->model = &s->model_spec;
     s->device = vidur_find_device(cfg, cfg->device);
     s->node = vidur_find_node(cfg, cfg->network_device);
     s->rparams = vidur_config_replica_params(cfg);
@@ -8487,6 +8717,18 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         goto fail;
     }
     if (s->rparams->num_blocks > 0) s->plan.num_blocks = s->rparams->num_blocks; /* user calibration */
+    s->mfu_params_per_layer = (double)s->plan.params_per_layer;
+    if (vidur_model_num_moe_layers(s->model)) {
+        /* per GPU: attention, then the mean over layers of the dense MLP or of the router, top-k
+           experts and shared experts a token passes through */
+        const vidur_model_spec *m = s->model;
+        double E = m->embedding_dim, hd = vidur_model_head_dim(m), k = m->use_gated_mlp ? 3 : 2;
+        double qw = (double)(m->num_q_heads / tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, tp);
+        double Fe = m->moe_intermediate_size > 0 ? m->moe_intermediate_size : m->mlp_hidden_dim;
+        double moe_frac = (double)vidur_model_num_moe_layers(m) / m->num_layers;
+        double moe = (m->num_experts_per_tok * k * E * Fe + k * E * m->shared_expert_intermediate_size) / tp + E * m->num_experts;
+        s->mfu_params_per_layer = E * hd * (2 * qw + 2 * kvw) + (1 - moe_frac) * k * E * m->mlp_hidden_dim / tp + moe_frac * moe;
+    }
     /* predictor: profiled tables where they exist, the calibrated roofline elsewhere */
     s->roofline.model = *s->model;
     s->roofline.device = *s->device;
@@ -9006,7 +9248,7 @@ static double vidur__stage_mfu(const vidur_sim *s, const vidur_replica *rep, con
     double Ls = (double)(s->model->num_layers / rep->info.num_pipeline_stages);
     double hd = (double)vidur_model_head_dim(s->model);
     double qw = (double)(s->model->num_q_heads / rep->info.tensor_parallel_size);
-    double flops = 2.0 * b->shape.flops_tokens_sum * (double)s->plan.params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
+    double flops = 2.0 * b->shape.flops_tokens_sum * s->mfu_params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
     return exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * 1099511627776.0) : 0;
 }
 

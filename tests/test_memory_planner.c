@@ -315,6 +315,102 @@ TEST(test_explicit_head_dim_mistral_nemo)
     CHECK_EQ_INT(vidur_model_head_dim(vidur_find_model(NULL, "microsoft/phi-2")), 80);
 }
 
+/* Mixtral-8x7B (L 32, H_q 32, H_kv 8, E 4096, hd 128, 8 experts of F_e 14336, top-2, gated, no shared
+   expert, vocab 32000, untied), BF16, H100, TP2, the token planner.
+   q_w = 16, kv_w = 4; every layer is MoE (L_m = 32).
+   attention   = 524,288*(16+8) + 524,288*16 = 12,582,912 + 8,388,608 = 20,971,520
+   experts     = (8*3*4096*14336)/2 = 1,409,286,144/2 = 704,643,072 (each GPU: half of every expert)
+   router      = 4096*8 = 32,768 (replicated)
+   params/layer = 20,971,520 + 704,643,072 + 32,768 = 725,647,360
+   weights     = 2 * 725,647,360 * 32 = 46,441,431,040 B (43.3 GiB: half of Mixtral's 46.7B parameters)
+   kv / token  = 2*2*128*4*32 = 65,536 B
+   tokens      = (77,309,411,328 - 46,441,431,040) / 65,536 = 30,867,980,288 / 65,536 = 471,008 exactly
+   blocks      = 471,008 / 16 = 29,438
+   With count_embeddings: + 2 * (32000*4096/2) * 2 (embedding and LM head) = 262,144,000 B
+   -> 46,703,575,040; (77,309,411,328 - 46,703,575,040) / 65,536 = 467,008 tokens = 29,188 blocks. */
+TEST(test_mixtral_8x7b_tp2_bf16)
+{
+    vidur_memory_plan p;
+    vidur_error e;
+    vidur_model_spec m = *vidur_find_model(NULL, "mistralai/Mixtral-8x7B-Instruct-v0.1");
+    const vidur_device_spec *h100 = vidur_find_device(NULL, "h100");
+    REQUIRE(vidur_memory_plan_compute_tokens(&m, h100, 2, 1, 0.1, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.params_per_layer, 725647360LL);
+    CHECK_EQ_INT(p.param_bytes, 46441431040LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 65536LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 471008);
+    CHECK_EQ_INT(p.num_blocks, 29438);
+    m.embedding_weights = 1;
+    REQUIRE(vidur_memory_plan_compute_tokens(&m, h100, 2, 1, 0.1, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.param_bytes, 46703575040LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 467008);
+    CHECK_EQ_INT(p.num_blocks, 29188);
+    /* tied embeddings are counted once: 46,703,575,040 - 131,072,000 */
+    m.tie_word_embeddings = 1;
+    REQUIRE(vidur_memory_plan_compute_tokens(&m, h100, 2, 1, 0.1, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.param_bytes, 46572503040LL);
+}
+
+/* Llama-4-Scout-17B-16E FP8 (L 48, H_q 40, H_kv 8, E 5120, hd 128, 16 experts of F_e 8192, top-1, a
+   shared expert of 8192, vocab 202048, untied), FP8 weights (1 byte; router and embeddings 16-bit),
+   BF16 KV cache, H100, TP2, the token planner. q_w = 20, kv_w = 4, L_m = 48.
+   attention   = 655,360*(20+8) + 655,360*20 = 18,350,080 + 13,107,200 = 31,457,280
+   experts     = (16*3*5120*8192)/2 + (3*5120*8192)/2 = 1,006,632,960 + 62,914,560 = 1,069,547,520
+   router      = 5120*16 = 81,920
+   weights     = 1 * (31,457,280 + 1,069,547,520) * 48 + 2 * 81,920 * 48
+               = 52,848,230,400 + 7,864,320 = 52,856,094,720 B
+   kv / token  = 2*2*128*4*48 = 98,304 B (FP8 KV: 49,152)
+   tokens      = (77,309,411,328 - 52,856,094,720) / 98,304 = 24,453,316,608 / 98,304 = 248,752 exactly
+   blocks      = 248,752 / 16 = 15,547
+   FP8 KV cache: 24,453,316,608 / 49,152 = 497,504 tokens = 31,094 blocks.
+   With count_embeddings: + 2 * (202048*5120/2) * 2 = 2,068,971,520 B -> 54,925,066,240;
+   22,384,345,088 / 98,304 = 227,705.33 -> 227,705 tokens = 14,231 blocks. */
+TEST(test_llama4_scout_tp2_fp8)
+{
+    vidur_memory_plan p;
+    vidur_error e;
+    vidur_model_spec m = *vidur_find_model(NULL, "RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic");
+    const vidur_device_spec *h100 = vidur_find_device(NULL, "h100");
+    CHECK_EQ_INT(m.weight_dtype, VIDUR_DTYPE_FP8);
+    REQUIRE(vidur_memory_plan_compute_tokens(&m, h100, 2, 1, 0.1, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.param_bytes, 52856094720LL);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 98304LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 248752);
+    CHECK_EQ_INT(p.num_blocks, 15547);
+    m.kv_cache_dtype = VIDUR_DTYPE_FP8;
+    REQUIRE(vidur_memory_plan_compute_tokens(&m, h100, 2, 1, 0.1, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.kv_bytes_per_request, 49152LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 497504);
+    CHECK_EQ_INT(p.num_blocks, 31094);
+    m.kv_cache_dtype = VIDUR_DTYPE_DEFAULT;
+    m.embedding_weights = 1;
+    REQUIRE(vidur_memory_plan_compute_tokens(&m, h100, 2, 1, 0.1, 16, &p, &e) == VIDUR_OK);
+    CHECK_EQ_INT(p.param_bytes, 54925066240LL);
+    CHECK_EQ_INT(p.max_batch_size_mem, 227705);
+    CHECK_EQ_INT(p.num_blocks, 14231);
+    /* in BF16 the same model does not fit two H100s: 2 x 52,848,230,400 + 7,864,320 B > 72 GiB */
+    m = *vidur_find_model(NULL, "meta-llama/Llama-4-Scout-17B-16E-Instruct");
+    CHECK_EQ_INT(vidur_memory_plan_compute_tokens(&m, h100, 2, 1, 0.1, 16, &p, &e), VIDUR_ERR_MEMORY);
+    /* the replica's precision keys reach the planner through vidur_sim_create's copy of the model */
+    {
+        vidur_config c;
+        vidur_sim *sim = NULL;
+        vidur_config_init(&c);
+        CHECK_EQ_INT(vidur_config_set(&c, "replica_config_model_name", "meta-llama/Llama-4-Scout-17B-16E-Instruct", &e), VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_set(&c, "replica_config_weight_dtype", "fp8", &e), VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_set(&c, "replica_config_device", "h100", &e), VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_set(&c, "replica_config_tensor_parallel_size", "2", &e), VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_set(&c, "replica_scheduler_config_type", "vllm_v1", &e), VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_set(&c, "metrics_config_write_metrics", "false", &e), VIDUR_OK);
+        REQUIRE(vidur_sim_create(&c, &sim, &e) == VIDUR_OK);
+        CHECK_EQ_INT(vidur_replica_get_info(vidur_sim_replica(sim, 0))->num_blocks, 15547);
+        vidur_sim_destroy(sim);
+        CHECK_EQ_INT(vidur_config_set(&c, "replica_config_weight_dtype", "int4", &e), VIDUR_OK);
+        CHECK(vidur_sim_create(&c, &sim, &e) != VIDUR_OK);
+        CHECK_CONTAINS(e.message, "weight_dtype");
+    }
+}
+
 int main(void)
 {
     vidur_config_init(&cfg);
@@ -331,5 +427,7 @@ int main(void)
     RUN_TEST(test_70b_does_not_fit_a40);
     RUN_TEST(test_no_room_for_one_request);
     RUN_TEST(test_explicit_head_dim_mistral_nemo);
+    RUN_TEST(test_mixtral_8x7b_tp2_bf16);
+    RUN_TEST(test_llama4_scout_tp2_fp8);
     return test_finish();
 }
