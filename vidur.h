@@ -825,8 +825,19 @@ enum {
     VIDUR_OP_ATTN_PRE_PROJ, VIDUR_OP_ATTN_POST_PROJ, VIDUR_OP_ATTN_ROPE, VIDUR_OP_ATTN_KV_CACHE_SAVE,
     VIDUR_OP_ATTN_DECODE, VIDUR_OP_ATTN_PREFILL, VIDUR_OP_INPUT_LAYERNORM, VIDUR_OP_POST_ATTENTION_LAYERNORM,
     VIDUR_OP_MLP_UP_PROJ, VIDUR_OP_MLP_DOWN_PROJ, VIDUR_OP_MLP_ACT, VIDUR_OP_ADD,
-    VIDUR_OP_ALL_REDUCE, VIDUR_OP_SEND_RECV, VIDUR_OP_COUNT
+    VIDUR_OP_ALL_REDUCE, VIDUR_OP_SEND_RECV,
+    /* ours: the MoE layer of a model with experts (docs/models.md); a dense model has none of
+       these, and its outputs list only Vidur's operators above */
+    VIDUR_OP_MOE_GATE,        /* router GEMM (T x E by E x experts, 16-bit, replicated) and top-k */
+    VIDUR_OP_MOE_UP_PROJ,     /* the experts' gate/up projections as one grouped GEMM */
+    VIDUR_OP_MOE_ACT,         /* SiLU-and-multiply of the routed tokens */
+    VIDUR_OP_MOE_DOWN_PROJ,   /* the experts' down projections (grouped) and the top-k weighted sum */
+    VIDUR_OP_MOE_SHARED_MLP,  /* the always-active shared expert(s): up, act, down */
+    VIDUR_OP_MOE_DISPATCH,    /* EP > 1: all-to-all of the routed tokens to their experts' GPUs */
+    VIDUR_OP_MOE_COMBINE,     /* EP > 1: all-to-all of the experts' outputs back */
+    VIDUR_OP_COUNT
 };
+#define VIDUR_OP_FIRST_MOE VIDUR_OP_MOE_GATE /* operators from here on exist only in MoE models */
 VIDURDEF const char *vidur_op_name(int op);
 
 /* The batch description the predictor needs, computed once per batch (Vidur's keys). */
@@ -845,7 +856,7 @@ typedef struct vidur_batch_shape {
 } vidur_batch_shape;
 
 typedef struct vidur_stage_time {
-    double op_ms[VIDUR_OP_COUNT]; /* per layer (all_reduce: per call; send_recv: per stage) */
+    double op_ms[VIDUR_OP_COUNT]; /* per layer (all_reduce: per call; send_recv: per stage; moe_*: per MoE layer) */
     double model_time;            /* seconds */
     double cpu_overhead;          /* seconds */
     double total_time;            /* seconds */
@@ -939,6 +950,7 @@ typedef struct vidur_roofline {
     /* calibrated operators: t = scale x (time at efficiency 1, no launch overhead) + overhead_ms */
     int calibrated[VIDUR_OP_COUNT];
     double scale[VIDUR_OP_COUNT], overhead_ms[VIDUR_OP_COUNT];
+    int ep;                       /* ours: expert parallelism of MoE layers (0 or 1: none) */
 } vidur_roofline;
 VIDURDEF double vidur_roofline_op_time_ms(void *roofline_state, int op, int64_t k1, int64_t k2);
 /* Composes operator times into one stage's time, as Vidur does (docs/execution_time.md). */
@@ -7568,7 +7580,8 @@ static const vidur_global_scheduler_api vidur__global_schedulers[] = {
 static const char *const vidur__op_names[VIDUR_OP_COUNT] = {
     "attn_pre_proj", "attn_post_proj", "attn_rope", "attn_kv_cache_save", "attn_decode", "attn_prefill",
     "input_layernorm", "post_attention_layernorm", "mlp_up_proj", "mlp_down_proj", "mlp_act", "add",
-    "all_reduce", "send_recv"};
+    "all_reduce", "send_recv", "moe_gate", "moe_up_proj", "moe_act", "moe_down_proj", "moe_shared_mlp",
+    "moe_dispatch", "moe_combine"};
 
 VIDURDEF const char *vidur_op_name(int op) { return op >= 0 && op < VIDUR_OP_COUNT ? vidur__op_names[op] : "?"; }
 
@@ -7604,31 +7617,110 @@ static int vidur__gemm_shape(const vidur_roofline *r, int op, double *n, double 
     return 0;
 }
 
+/* Ours: a GEMM of m x k activations by weights (w elements read; w < 0: the k x n of one
+   weight matrix, else the experts' of a grouped GEMM) in the model's weight precision. FP8 weights on a GPU with FP8 tensor cores: activations
+   quantised to FP8 on the fly (1 byte) and the FP8 peak (vLLM's W8A8 FP8); without them the
+   weights are read as FP8 and multiplied at the 16-bit rate (weight-only FP8). Output 16-bit.
+   16-bit weights: exactly vidur__gemm. */
+static double vidur__gemm_w(const vidur_roofline *r, const vidur__eff *e, double m, double n, double k, double w)
+{
+    if (w < 0 && r->model.weight_dtype != VIDUR_DTYPE_FP8) return vidur__gemm(r, e, m, n, k);
+    if (w < 0) w = k * n;
+    if (r->model.weight_dtype == VIDUR_DTYPE_FP8) {
+        int fp8_cores = r->device.fp8_tflops > 0;
+        double tflops = fp8_cores ? r->device.fp8_tflops : r->device.fp16_tflops, a = fp8_cores ? 1.0 : 2.0;
+        double tc = 2.0 * m * n * k / (tflops * 1e12 * e->compute_efficiency);
+        double tm = (a * m * k + w + 2.0 * m * n) / (r->device.memory_bandwidth_gbps * 1e9 * e->memory_efficiency);
+        return (tc > tm ? tc : tm) * 1e3 + e->kernel_launch_overhead_ms;
+    }
+    return vidur__roof(r, e, 2.0 * m * n * k, e->compute_efficiency, 2.0 * (m * k + w + m * n));
+}
+
+/* Ours: the MoE layer's shapes on the busiest GPU (docs/models.md, "The MoE layer"). With T tokens,
+   n experts, top-k, EP degree ep (TP tp / ep inside each expert), an expert's shard is F_e x tp_e
+   wide; the GPU holds n / ep experts and receives M = T k / ep x imbalance routed tokens (all
+   T k when ep = 1). A token picks a given expert with probability k / n, so an expert stays idle
+   with probability (1 - k/n)^T: only the active experts' weights are read (decode reads few). */
+typedef struct vidur__moe_shape {
+    double M;       /* routed (token, expert) rows of the grouped GEMMs on this GPU */
+    double Fl;      /* one expert's FFN width on this GPU */
+    double active;  /* experts of this GPU that receive tokens (expected) */
+    double g;       /* 2 gated (gate and up), 1 plain */
+    int ep;
+} vidur__moe_shape;
+
+static void vidur__moe_shape_of(const vidur_roofline *r, double T, vidur__moe_shape *s)
+{
+    const vidur_model_spec *m = &r->model;
+    double n = m->num_experts, k = m->num_experts_per_tok, slots = T * k, f = r->p.moe_imbalance_factor;
+    s->ep = r->ep > 1 ? r->ep : 1;
+    s->g = m->use_gated_mlp ? 2.0 : 1.0;
+    s->Fl = (double)(m->moe_intermediate_size > 0 ? m->moe_intermediate_size : m->mlp_hidden_dim) / (r->tp / s->ep);
+    s->M = s->ep > 1 ? slots / s->ep * (f > 1 ? f : 1.0) : slots;
+    if (s->M > slots) s->M = slots;
+    s->active = n > 0 ? n / s->ep * (1.0 - pow(1.0 - k / n, T)) : 0;
+}
+
+static double vidur__roofline_moe(const vidur_roofline *r, const vidur__eff *e, int op, double T)
+{
+    const vidur_model_spec *m = &r->model;
+    double E = m->embedding_dim;
+    vidur__moe_shape s;
+    if (m->num_experts <= 0) return 0;
+    vidur__moe_shape_of(r, T, &s);
+    switch (op) {
+    case VIDUR_OP_MOE_GATE: return vidur__gemm(r, e, T, m->num_experts, E); /* the router stays 16-bit */
+    case VIDUR_OP_MOE_UP_PROJ: return vidur__gemm_w(r, e, s.M, s.g * s.Fl, E, s.active * E * s.g * s.Fl);
+    case VIDUR_OP_MOE_ACT: return vidur__roof(r, e, 0, 1, 2.0 * s.M * s.Fl * (s.g + 1.0));
+    case VIDUR_OP_MOE_DOWN_PROJ: return vidur__gemm_w(r, e, s.M, E, s.Fl, s.active * s.Fl * E);
+    case VIDUR_OP_MOE_SHARED_MLP: {
+        double Fs = (double)m->shared_expert_intermediate_size / r->tp;
+        if (Fs <= 0) return 0;
+        return vidur__gemm_w(r, e, T, s.g * Fs, E, -1) + vidur__roof(r, e, 0, 1, 2.0 * T * Fs * (s.g + 1.0)) + vidur__gemm_w(r, e, T, E, Fs, -1);
+    }
+    case VIDUR_OP_MOE_DISPATCH:
+    case VIDUR_OP_MOE_COMBINE: {
+        /* each GPU starts from T / ep tokens and sends the (ep - 1) / ep of their k copies that
+           go to other GPUs' experts (16-bit hidden states); the busiest receives imbalance x that */
+        double bytes, bw, f = r->p.moe_imbalance_factor > 1 ? r->p.moe_imbalance_factor : 1.0;
+        int multi = r->tp > r->node.num_devices_per_node;
+        if (s.ep <= 1) return 0;
+        bytes = T * m->num_experts_per_tok * E * 2.0 / s.ep * (s.ep - 1) / s.ep * f;
+        bw = (multi ? r->node.inter_node_bandwidth_gbps : r->node.intra_node_bandwidth_gbps) * 1e9 * e->network_efficiency;
+        return bytes / bw * 1e3 + r->node.link_latency_us * 1e-3;
+    }
+    }
+    return 0;
+}
+
 static double vidur__roofline_eval(const vidur_roofline *r, const vidur__eff *e, int op, int64_t k1, int64_t k2)
 {
     const vidur_model_spec *m = &r->model;
     double E = m->embedding_dim, hd = (double)vidur_model_head_dim(m);
     double qw = (double)(m->num_q_heads / r->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, r->tp);
     double F = (double)m->mlp_hidden_dim / r->tp, T = (double)k1, gn, gk;
-    if (vidur__gemm_shape(r, op, &gn, &gk)) return vidur__gemm(r, e, T, gn, gk);
+    double kvb = vidur_dtype_bytes(m->kv_cache_dtype); /* 2 (Vidur) or 1 (FP8 KV cache) */
+    if (vidur__gemm_shape(r, op, &gn, &gk)) return vidur__gemm_w(r, e, T, gn, gk, -1);
     switch (op) {
     case VIDUR_OP_MLP_ACT: return vidur__roof(r, e, 0, 1, 2.0 * T * F * (m->use_gated_mlp ? 3 : 2));
     case VIDUR_OP_ATTN_ROPE: return vidur__roof(r, e, 0, 1, 2.0 * 2.0 * T * hd * (qw + kvw));
     case VIDUR_OP_INPUT_LAYERNORM:
     case VIDUR_OP_POST_ATTENTION_LAYERNORM: return vidur__roof(r, e, 0, 1, 2.0 * 2.0 * T * E);
     case VIDUR_OP_ADD: return vidur__roof(r, e, 0, 1, 3.0 * 2.0 * T * E);
-    case VIDUR_OP_ATTN_KV_CACHE_SAVE: return vidur__roof(r, e, 0, 1, 2.0 * 2.0 * 2.0 * T * hd * kvw);
+    case VIDUR_OP_ATTN_KV_CACHE_SAVE:
+        /* K and V: read 16-bit, written in the cache's precision */
+        return vidur__roof(r, e, 0, 1, kvb == 2 ? 2.0 * 2.0 * 2.0 * T * hd * kvw : 2.0 * (2.0 + kvb) * T * hd * kvw);
     case VIDUR_OP_ATTN_DECODE: {
         /* k1 = decode batch size, k2 = context per sequence: reads every sequence's K and V */
         double b = (double)k1, kv = (double)k2;
         return vidur__roof(r, e, 4.0 * b * kv * hd * qw, e->attention_efficiency,
-                           2.0 * 2.0 * b * kv * hd * kvw + 2.0 * 2.0 * b * hd * qw);
+                           2.0 * kvb * b * kv * hd * kvw + 2.0 * 2.0 * b * hd * qw);
     }
     case VIDUR_OP_ATTN_PREFILL: {
         /* k1 = context already in KV, k2 = chunk length; causal attention over chunk x (kv + chunk/2) */
         double kv = (double)k1, c = (double)k2;
         return vidur__roof(r, e, 4.0 * c * (kv + (c + 1) / 2.0) * hd * qw, e->attention_efficiency,
-                           2.0 * 2.0 * (kv + c) * hd * kvw + 2.0 * 2.0 * c * hd * qw);
+                           2.0 * kvb * (kv + c) * hd * kvw + 2.0 * 2.0 * c * hd * qw);
     }
     case VIDUR_OP_ALL_REDUCE: {
         double bytes = 2.0 * T * E, bw;
@@ -7643,6 +7735,8 @@ static double vidur__roofline_eval(const vidur_roofline *r, const vidur__eff *e,
         bw = (multi ? r->node.inter_node_bandwidth_gbps : r->node.intra_node_bandwidth_gbps) * 1e9 * e->network_efficiency;
         return bytes / bw * 1e3 + r->node.link_latency_us * 1e-3;
     }
+    default:
+        if (op >= VIDUR_OP_FIRST_MOE && op < VIDUR_OP_COUNT) return vidur__roofline_moe(r, e, op, T);
     }
     return 0;
 }
@@ -7701,7 +7795,7 @@ VIDURDEF void vidur_stage_time_compute(const vidur_predictor_api *pred, const vi
 {
     double *o = out->op_ms, tpc = 0, attn, mlp, block, pps;
     int64_t T8 = s->total_tokens_ceil8;
-    int gqa = m->num_q_heads > m->num_kv_heads;
+    int gqa = m->num_q_heads > m->num_kv_heads, nmoe = vidur_model_num_moe_layers(m);
     int i;
     for (i = 0; i < VIDUR_OP_COUNT; i++) o[i] = 0;
 #define VIDUR__OP(op, a, b) pred->op_time_ms(pred->state, op, a, b)
@@ -7719,9 +7813,20 @@ VIDURDEF void vidur_stage_time_compute(const vidur_predictor_api *pred, const vi
     }
     o[VIDUR_OP_INPUT_LAYERNORM] = VIDUR__OP(VIDUR_OP_INPUT_LAYERNORM, T8, 0);
     if (m->post_attn_norm) o[VIDUR_OP_POST_ATTENTION_LAYERNORM] = VIDUR__OP(VIDUR_OP_POST_ATTENTION_LAYERNORM, T8, 0);
-    o[VIDUR_OP_MLP_UP_PROJ] = VIDUR__OP(VIDUR_OP_MLP_UP_PROJ, T8, 0);
-    o[VIDUR_OP_MLP_DOWN_PROJ] = VIDUR__OP(VIDUR_OP_MLP_DOWN_PROJ, T8, 0);
-    o[VIDUR_OP_MLP_ACT] = VIDUR__OP(VIDUR_OP_MLP_ACT, T8, 0);
+    if (nmoe < m->num_layers) { /* a dense MLP in some layers (all of them in a dense model) */
+        o[VIDUR_OP_MLP_UP_PROJ] = VIDUR__OP(VIDUR_OP_MLP_UP_PROJ, T8, 0);
+        o[VIDUR_OP_MLP_DOWN_PROJ] = VIDUR__OP(VIDUR_OP_MLP_DOWN_PROJ, T8, 0);
+        o[VIDUR_OP_MLP_ACT] = VIDUR__OP(VIDUR_OP_MLP_ACT, T8, 0);
+    }
+    if (nmoe) {
+        o[VIDUR_OP_MOE_GATE] = VIDUR__OP(VIDUR_OP_MOE_GATE, T8, 0);
+        o[VIDUR_OP_MOE_UP_PROJ] = VIDUR__OP(VIDUR_OP_MOE_UP_PROJ, T8, 0);
+        o[VIDUR_OP_MOE_ACT] = VIDUR__OP(VIDUR_OP_MOE_ACT, T8, 0);
+        o[VIDUR_OP_MOE_DOWN_PROJ] = VIDUR__OP(VIDUR_OP_MOE_DOWN_PROJ, T8, 0);
+        if (m->shared_expert_intermediate_size > 0) o[VIDUR_OP_MOE_SHARED_MLP] = VIDUR__OP(VIDUR_OP_MOE_SHARED_MLP, T8, 0);
+        o[VIDUR_OP_MOE_DISPATCH] = VIDUR__OP(VIDUR_OP_MOE_DISPATCH, T8, 0); /* 0 without EP */
+        o[VIDUR_OP_MOE_COMBINE] = VIDUR__OP(VIDUR_OP_MOE_COMBINE, T8, 0);
+    }
     o[VIDUR_OP_ADD] = VIDUR__OP(VIDUR_OP_ADD, T8, 0);
     if (tp > 1) {
         o[VIDUR_OP_ALL_REDUCE] = VIDUR__OP(VIDUR_OP_ALL_REDUCE, T8, 0);
@@ -7734,7 +7839,16 @@ VIDURDEF void vidur_stage_time_compute(const vidur_predictor_api *pred, const vi
     mlp = o[VIDUR_OP_MLP_UP_PROJ] + o[VIDUR_OP_MLP_DOWN_PROJ] + o[VIDUR_OP_MLP_ACT] + tpc + o[VIDUR_OP_POST_ATTENTION_LAYERNORM];
     block = attn + mlp + o[VIDUR_OP_ADD]; /* 'add' once per block, as Vidur */
     pps = o[VIDUR_OP_SEND_RECV];          /* once per stage, not per layer */
-    out->model_time = (block * (m->num_layers / pp) + pps) * 1e-3;
+    if (!nmoe) {
+        out->model_time = (block * (m->num_layers / pp) + pps) * 1e-3;
+    } else {
+        /* ours: an MoE layer replaces the dense MLP by router, experts and shared experts (and,
+           with EP, the two all-to-alls); the stage holds its share of MoE layers (nmoe / PP) */
+        double moe = o[VIDUR_OP_MOE_GATE] + o[VIDUR_OP_MOE_UP_PROJ] + o[VIDUR_OP_MOE_ACT] + o[VIDUR_OP_MOE_DOWN_PROJ] +
+                     o[VIDUR_OP_MOE_SHARED_MLP] + o[VIDUR_OP_MOE_DISPATCH] + o[VIDUR_OP_MOE_COMBINE] + tpc + o[VIDUR_OP_POST_ATTENTION_LAYERNORM];
+        double moe_block = attn + moe + o[VIDUR_OP_ADD], Lm = (double)nmoe / pp, Ls = (double)(m->num_layers / pp);
+        out->model_time = (block * (Ls - Lm) + moe_block * Lm + pps) * 1e-3;
+    }
     out->cpu_overhead = 0; /* skip_cpu_overhead_modeling (no CPU profiles are shipped) */
     out->total_time = out->model_time + out->cpu_overhead;
 }
@@ -8122,6 +8236,26 @@ static int vidur__table_matches(const vidur_op_table *t, int predictor, int op, 
     return !strcmp(t->device ? t->device : "", device) && !strcmp(t->model ? t->model : "", model);
 }
 
+/* GEMMs: the operators whose weights are in the model's weight precision */
+static int vidur__op_is_gemm(int op)
+{
+    return op == VIDUR_OP_ATTN_PRE_PROJ || op == VIDUR_OP_ATTN_POST_PROJ || op == VIDUR_OP_MLP_UP_PROJ || op == VIDUR_OP_MLP_DOWN_PROJ ||
+           op == VIDUR_OP_MOE_UP_PROJ || op == VIDUR_OP_MOE_DOWN_PROJ || op == VIDUR_OP_MOE_SHARED_MLP;
+}
+
+/* the dense operator whose calibration an MoE operator borrows (-1: none) */
+static int vidur__moe_calibration_of(int op)
+{
+    switch (op) {
+    case VIDUR_OP_MOE_GATE:
+    case VIDUR_OP_MOE_UP_PROJ:
+    case VIDUR_OP_MOE_SHARED_MLP: return VIDUR_OP_MLP_UP_PROJ;
+    case VIDUR_OP_MOE_ACT: return VIDUR_OP_MLP_ACT;
+    case VIDUR_OP_MOE_DOWN_PROJ: return VIDUR_OP_MLP_DOWN_PROJ;
+    }
+    return -1;
+}
+
 /* picks the tables and calibrations for one replica configuration */
 static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_table_set *set, int predictor, const vidur_config *cfg,
                                         const vidur_model_spec *m, const vidur_node_spec *node, vidur_roofline *roof)
@@ -8137,13 +8271,29 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
     tp->ideal.p.kernel_launch_overhead_ms = 0;
     memset(tp->ideal.calibrated, 0, sizeof tp->ideal.calibrated);
     tp->bytes_per_token = 2.0 * m->embedding_dim;
-    for (op = 0; op < VIDUR_OP_COUNT && set && predictor; op++) {
-        int want_tp = op == VIDUR_OP_SEND_RECV ? (multi_node ? 1 : 2) : cfg->tensor_parallel_size;
-        for (i = 0; i < set->num_tables; i++)
-            if (vidur__table_matches(&set->tables[i], predictor, op, cfg->device, cfg->model_name, cfg->network_device, want_tp)) {
-                tp->t[op] = &set->tables[i];
-                break;
-            }
+    {
+        /* MoE tables of an EP deployment are stored under "MODEL@epN" (vidur-tables, moe.csv) */
+        char moe_model[VIDUR_NAME_MAX + 16];
+        const vidur_model_spec *native = vidur_find_model(cfg, cfg->model_name);
+        /* profiles measure the model in its own precision: a replica that overrides it predicts the
+           GEMMs (or, for the KV cache, attention) with the calibrated roofline instead */
+        int w_override = native && native->weight_dtype != m->weight_dtype && (native->weight_dtype == VIDUR_DTYPE_FP8 || m->weight_dtype == VIDUR_DTYPE_FP8);
+        int kv_override = native && native->kv_cache_dtype != m->kv_cache_dtype &&
+                          (native->kv_cache_dtype == VIDUR_DTYPE_FP8 || m->kv_cache_dtype == VIDUR_DTYPE_FP8);
+        if (roof->ep > 1) snprintf(moe_model, sizeof moe_model, "%s@ep%d", cfg->model_name, roof->ep);
+        else snprintf(moe_model, sizeof moe_model, "%s", cfg->model_name);
+        for (op = 0; op < VIDUR_OP_COUNT && set && predictor; op++) {
+            int want_tp = op == VIDUR_OP_SEND_RECV ? (multi_node ? 1 : 2) : cfg->tensor_parallel_size;
+            if (w_override && vidur__op_is_gemm(op)) continue;
+            if (kv_override && (op == VIDUR_OP_ATTN_DECODE || op == VIDUR_OP_ATTN_PREFILL || op == VIDUR_OP_ATTN_KV_CACHE_SAVE)) continue;
+            if (op >= VIDUR_OP_FIRST_MOE && !vidur_model_num_moe_layers(m)) continue;
+            for (i = 0; i < set->num_tables; i++)
+                if (vidur__table_matches(&set->tables[i], predictor, op, cfg->device, op >= VIDUR_OP_FIRST_MOE ? moe_model : cfg->model_name,
+                                         cfg->network_device, want_tp)) {
+                    tp->t[op] = &set->tables[i];
+                    break;
+                }
+        }
     }
     for (i = 0; set && i < set->num_calibrations; i++) {
         const vidur_roofline_calibration *c = &set->calibrations[i];
@@ -8157,14 +8307,28 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
         roof->overhead_ms[c->op] = c->overhead_ms;
         tp->cal_from[c->op] = c->device;
     }
+    /* ours: an MoE operator without a profile of its own takes the calibration of the dense
+       operator that runs the same kind of kernel (expert GEMMs are GEMMs, their activation is
+       the MLP's); the all-to-alls have no profile to borrow from (network_efficiency) */
+    for (op = VIDUR_OP_FIRST_MOE; op < VIDUR_OP_COUNT; op++) {
+        int from = vidur__moe_calibration_of(op);
+        if (from < 0 || !roof->calibrated[from] || roof->calibrated[op]) continue;
+        roof->calibrated[op] = 1;
+        roof->scale[op] = roof->scale[from];
+        roof->overhead_ms[op] = roof->overhead_ms[from];
+        tp->cal_from[op] = tp->cal_from[from];
+    }
     for (op = 0; op < VIDUR_OP_COUNT; op++) {
         const char *net_or_dev = op == VIDUR_OP_ALL_REDUCE || op == VIDUR_OP_SEND_RECV ? cfg->network_device : cfg->device;
-        if (tp->t[op])
-            vidur__copy(tp->source[op], sizeof tp->source[op],
-                        tp->t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest");
-        else if (!roof->calibrated[op]) vidur__copy(tp->source[op], sizeof tp->source[op], "roofline");
-        else if (!strcmp(tp->cal_from[op], net_or_dev)) vidur__copy(tp->source[op], sizeof tp->source[op], "calibrated roofline");
-        else snprintf(tp->source[op], sizeof tp->source[op], "calibrated roofline (%s profiles)", tp->cal_from[op]);
+        char *src = tp->source[op];
+        size_t n = sizeof tp->source[op];
+        if (tp->t[op]) vidur__copy(src, n, tp->t[op]->predictor == VIDUR_PREDICTOR_LINEAR_REGRESSION ? "linear_regression" : "random_forest");
+        else if (!roof->calibrated[op]) vidur__copy(src, n, op >= VIDUR_OP_MOE_DISPATCH ? "roofline (no all-to-all profiles)" : "roofline");
+        else if (op >= VIDUR_OP_FIRST_MOE) snprintf(src, n, "calibrated roofline (%s %s)", tp->cal_from[op], vidur_op_name(vidur__moe_calibration_of(op)));
+        else if (!strcmp(tp->cal_from[op], net_or_dev)) vidur__copy(src, n, "calibrated roofline");
+        else snprintf(src, n, "calibrated roofline (%s profiles)", tp->cal_from[op]);
+        if (!tp->t[op] && vidur__op_is_gemm(op) && m->weight_dtype == VIDUR_DTYPE_FP8 && roof->calibrated[op])
+            snprintf(src + strlen(src), n - strlen(src), "%s", ", 16-bit calibration at the FP8 peak");
     }
 }
 
@@ -8735,6 +8899,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     s->roofline.node = *s->node;
     s->roofline.tp = tp;
     s->roofline.pp = pp;
+    s->roofline.ep = cfg->expert_parallel_size;
     s->roofline.p = *s->pparams;
     /* the roofline's efficiency factors live in its own section whatever the type */
     s->roofline.p.compute_efficiency = cfg->roofline.compute_efficiency;
@@ -8755,7 +8920,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         }
         vidur__table_predictor_init(&s->tpred, set, which, cfg, s->model, s->node, &s->roofline);
         list[0] = 0;
-        for (op = 0; op < VIDUR_OP_COUNT; op++) {
+        for (op = 0; op < (vidur_model_num_moe_layers(s->model) ? VIDUR_OP_COUNT : VIDUR_OP_FIRST_MOE); op++) {
             if (s->tpred.t[op]) measured++;
             else if (len + 32 < sizeof list) len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", vidur_op_name(op));
         }
@@ -9202,6 +9367,13 @@ static vidur__memo_entry *vidur__memo_slot(vidur_sim *s, const vidur_batch_shape
    included, and model_execution_e2e (the stage's model time in ms); per-batch rows with
    keep_individual_batch_metrics. Operator times and their sketch buckets come from s->opmemo
    (stages differ only in send/recv: the key is the batch key and whether the stage is last). */
+/* operators in operation metrics: Vidur's, and the MoE ones only for a model that has them (so a
+   dense model's files are Vidur's); op == VIDUR_OP_COUNT is model_execution_e2e */
+static int vidur__op_recorded(const vidur_sim *s, int op)
+{
+    return op < VIDUR_OP_FIRST_MOE || op == VIDUR_OP_COUNT || vidur_model_num_moe_layers(s->model) > 0;
+}
+
 static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidur__batch_ex *b, int st, double model)
 {
     int op, ok = 1, last = st == rep->info.num_pipeline_stages - 1;
@@ -9220,7 +9392,7 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
         me->last = last;
         me->valid = 1;
     }
-    for (op = 0; op <= VIDUR_OP_COUNT; op++) ok = ok && vidur__sketch_put(&s->op_sk[op], me->v[op], 1, me->bucket[op]);
+    for (op = 0; op <= VIDUR_OP_COUNT; op++) ok = ok && (!vidur__op_recorded(s, op) || vidur__sketch_put(&s->op_sk[op], me->v[op], 1, me->bucket[op]));
     if (s->op_rows.f) {
         char *p = vidur__wb_room(&s->op_rows, 80 + 40 * (VIDUR_OP_COUNT + 1));
         p += vidur__put_i64(p, b->pub.id);
@@ -9229,6 +9401,7 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
         *p++ = ',';
         p += vidur__put_i64(p, st);
         for (op = 0; op <= VIDUR_OP_COUNT; op++) {
+            if (!vidur__op_recorded(s, op)) continue;
             *p++ = ',';
             p += vidur__fmt_double(p, 40, me->v[op]);
         }
@@ -10238,7 +10411,8 @@ static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *
         return 0;
     if (!s->op_rows.f) return 1;
     len = (size_t)snprintf(header, sizeof header, "Batch Id,replica,stage");
-    for (op = 0; op < VIDUR_OP_COUNT; op++) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
+    for (op = 0; op < VIDUR_OP_COUNT; op++)
+        if (vidur__op_recorded(s, op)) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
     snprintf(header + len, sizeof header - len, ",model_execution_e2e\n");
     return vidur__copy_rows(&s->op_rows, path, "operation_metrics.csv", header, err);
 }

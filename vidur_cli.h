@@ -316,10 +316,17 @@ static int vidur_cli__predict(vidur_cli__state *cs, int argc, char **argv)
         vidur_stage_time tm;
         vidur_sim_stage_time(sim, &sh, st, &tm);
         if (st == 0) {
+            const vidur_model_spec *m = vidur_find_model(&cfg, cfg.model_name);
+            int moe = vidur_model_num_moe_layers(m);
             printf("\n%-26s %14s  %s\n", "operator", "ms", "source");
-            for (op = 0; op < VIDUR_OP_COUNT; op++)
+            for (op = 0; op < (moe ? VIDUR_OP_COUNT : VIDUR_OP_FIRST_MOE); op++)
                 printf("%-26s %14.6f  %s\n", vidur_op_name(op), tm.op_ms[op], vidur_sim_op_source(sim, op));
-            printf("(per layer, except send_recv: once per non-last stage; all_reduce: twice per layer when TP > 1)\n\n");
+            printf("(per layer, except send_recv: once per non-last stage; all_reduce: twice per layer when TP > 1)\n");
+            if (moe)
+                printf("(moe_*: per MoE layer, %d of %d layers, EP %d; mlp_*: per dense layer; weights %s, KV cache %s)\n", moe,
+                       m->num_layers, cfg.expert_parallel_size, strcmp(cfg.weight_dtype, "auto") ? cfg.weight_dtype : vidur_dtype_name(m->weight_dtype),
+                       strcmp(cfg.kv_cache_dtype, "auto") ? cfg.kv_cache_dtype : vidur_dtype_name(m->kv_cache_dtype));
+            putchar('\n');
         }
         printf("stage %d%s: model %.6f ms, cpu overhead %.6f ms, total %.6f ms\n", st, st == cfg.num_pipeline_stages - 1 ? " (last)" : "",
                tm.model_time * 1e3, tm.cpu_overhead * 1e3, tm.total_time * 1e3);

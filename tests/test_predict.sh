@@ -21,6 +21,19 @@ else
     bad "batch time = sum of stage times"
 fi
 if grep -q "send_recv.*random_forest\|send_recv.*roofline" <<<"$out"; then ok "sources named"; else bad "sources named"; fi
+# an MoE model in FP8: the 7 MoE operators too, each with the source of its calibration
+moe=$("$VIDUR" predict --replica_config_model_name RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic \
+      --replica_config_device h100 --replica_config_network_device h100_dgx --replica_config_tensor_parallel_size 2 \
+      --decode 64x1000 2>&1)
+n=$(grep -cE '^moe_' <<<"$moe")
+if [ "$n" -eq 7 ]; then ok "MoE: 7 moe_* operators listed"; else bad "MoE: 7 moe_* operators listed" "$n"; fi
+if grep -q '^moe_up_proj .*calibrated roofline (h100 mlp_up_proj), 16-bit calibration at the FP8 peak' <<<"$moe" &&
+   grep -q '^moe_dispatch .*roofline (no all-to-all profiles)' <<<"$moe" &&
+   grep -q 'per MoE layer, 48 of 48 layers, EP 1;.*weights fp8, KV cache 16-bit' <<<"$moe"; then
+    ok "MoE: sources and precisions named"
+else
+    bad "MoE: sources and precisions named" "$moe"
+fi
 for spec in "--decode 32" "--prefill 1x" "--decode 0x10" "--prefill 2x0@5"; do
     # shellcheck disable=SC2086
     if err=$("$VIDUR" predict $spec 2>&1 >/dev/null); then
