@@ -64,6 +64,12 @@
                               global scheduler `ppo` then fails vidur_config_validate with
                               VIDUR_ERR_UNSUPPORTED; [ppo_global_scheduler_config] keys are
                               still accepted, so one INI file serves both builds.
+       VIDUR_JSON             compile the Hugging Face config.json reader (vidur_model_spec_from_hf_config,
+                              vidur_config_load_model_config); link jansson (-ljansson, Debian
+                              libjansson-dev). The Makefile builds libvidur.a and its programs
+                              with it, and `pkg-config --cflags vidur` sets it. Without it,
+                              replica_config_model_config needs the model registered in code
+                              (vidur_config_add_model).
        VIDUR_TABLES_EXTERN    the profiled operator tables come from their own translation unit,
                               linked beside this one: vidur_tables.c in the repository (compile it
                               with -Idata), libvidur_tables.a once installed. `pkg-config --cflags
@@ -621,6 +627,21 @@ VIDURDEF const vidur_model_spec *vidur_find_model(const vidur_config *cfg, const
 /* Registers a model (a user-defined one, replacing one of the same name): what a [model.NAME]
    section does, for a model filled in code, e.g. from a Hugging Face config.json. */
 VIDURDEF vidur_result vidur_config_add_model(vidur_config *cfg, const vidur_model_spec *m, vidur_error *err);
+#ifdef VIDUR_JSON
+/* Hugging Face config.json (opt-in: define VIDUR_JSON where the implementation is compiled and
+   link jansson, -ljansson). Fills *out from a model's config: dense Llama, Mistral, Qwen2/Qwen3,
+   phi; MoE Mixtral, Qwen2-MoE/Qwen3-MoE, Llama-4 (text_config), DeepSeek-MoE (v1); FP8 weights and
+   KV cache from quantization_config. Unsupported or malformed configs (DeepSeek-V2/V3's MLA, int4
+   quantisation, a missing field) give VIDUR_ERR_PARSE or VIDUR_ERR_UNSUPPORTED and one line naming
+   the file and the field. `name` becomes out->name (NULL: empty). */
+VIDURDEF vidur_result vidur_model_spec_from_hf_config(const char *path, const char *name, vidur_model_spec *out, vidur_error *err);
+VIDURDEF vidur_result vidur_model_spec_from_hf_json(const char *text, size_t len, const char *where, const char *name,
+                                                    vidur_model_spec *out, vidur_error *err);
+/* Reads cfg->model_config (if set) and registers the model with vidur_config_add_model under
+   replica_config_model_name, or, when that is left at its default, under the file's folder
+   ("data/models/ORG/NAME/config.json" -> "ORG/NAME"), which then becomes replica_config_model_name. */
+VIDURDEF vidur_result vidur_config_load_model_config(vidur_config *cfg, vidur_error *err);
+#endif
 VIDURDEF const vidur_device_spec *vidur_find_device(const vidur_config *cfg, const char *name);
 VIDURDEF const vidur_node_spec *vidur_find_node(const vidur_config *cfg, const char *name);
 VIDURDEF int vidur_builtin_model_count(void);
@@ -1186,7 +1207,8 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
         3  CSV reading
         4  streaming statistics: meters, DDSketch, downsampled time series
         5  model / device / node tables
-        6  configuration: the key table, flags, INI files, validation, config.json, --help
+        6  configuration: the key table, flags, INI files, validation, config.json, --help,
+           Hugging Face config.json (VIDUR_JSON)
         7  workload: request generators and trace replay
         8  event queue and request queues
         9  entities: batches, stages, replicas, struct vidur_sim, request state transitions
@@ -1249,6 +1271,9 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
 #define vidur__mkdir(p) mkdir(p, 0777)
 #endif
 
+#ifdef VIDUR_JSON
+#include <jansson.h>
+#endif
 #ifndef VIDUR_NO_INIH
 #include <ini.h>
 #endif
@@ -4650,7 +4675,9 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
     vidur__jw_open(&w, "cluster_config");
     vidur__jw_section(&w, cfg, "cluster_config", NULL);
     vidur__jw_open(&w, "replica_config");
-    vidur__jw_section(&w, cfg, "replica_config", NULL);
+    /* ours: replica_config_model_config (a file name) would clash with Vidur's model_config
+       object: it is written inside that object as config_file */
+    vidur__jw_section(&w, cfg, "replica_config", "model_config");
     /* the members Vidur's ReplicaConfig.__post_init__ derives */
     vidur__jw_key(&w, "world_size");
     fprintf(f, "%d", cfg->tensor_parallel_size * cfg->num_pipeline_stages);
@@ -4684,6 +4711,7 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
         if (m->weight_dtype) vidur__jw_str(&w, "weight_dtype", vidur_dtype_name(m->weight_dtype));
         if (m->kv_cache_dtype) vidur__jw_str(&w, "kv_cache_dtype", vidur_dtype_name(m->kv_cache_dtype));
         if (m->tie_word_embeddings) VIDUR__JWB("tie_word_embeddings", 1);
+        if (cfg->model_config[0]) vidur__jw_str(&w, "config_file", cfg->model_config);
         vidur__jw_str(&w, "name", m->name);
         vidur__jw_close(&w);
     }
@@ -4827,6 +4855,338 @@ VIDURDEF void vidur_config_print_help(FILE *f)
           "  [node.NAME]   device num_devices_per_node intra_node_bandwidth_gbps inter_node_bandwidth_gbps link_latency_us\n"
           "                calibration_node (use another node's network calibrations)\n", f);
 }
+
+/* ---- Hugging Face config.json (VIDUR_JSON, ours; docs/models.md) -------------------------------
+   The header itself depends on stb_ds and inih only: this reader is compiled where VIDUR_JSON is
+   defined, with jansson. It maps one config to the operator model's fields and refuses what the
+   model cannot express (MLA, integer quantisation) rather than guessing. */
+#ifdef VIDUR_JSON
+typedef struct vidur__hf {
+    const char *where;   /* file name for messages */
+    const char *prefix;  /* "text_config." when the fields sit there (Llama-4) */
+    json_t *root, *obj;  /* the document, and the object the model fields live in */
+    vidur_error *err;
+} vidur__hf;
+
+static vidur_result vidur__hf_fail(vidur__hf *h, vidur_result code, const char *field, const char *what)
+{
+    vidur__set_error(h->err, code, "%s: field '%s%s': %s", h->where, h->prefix, field, what);
+    return code;
+}
+
+/* an integer field (JSON integer, or a real with an integral value); def < 0: required */
+static vidur_result vidur__hf_int(vidur__hf *h, const char *field, int64_t def, int64_t lo, int64_t hi, int *out)
+{
+    json_t *v = json_object_get(h->obj, field);
+    double d;
+    if (!v || json_is_null(v)) {
+        if (def < 0) return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "missing");
+        *out = (int)def;
+        return VIDUR_OK;
+    }
+    if (json_is_integer(v)) d = (double)json_integer_value(v);
+    else if (json_is_real(v)) d = json_real_value(v);
+    else return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "not a number");
+    if (d != floor(d) || d < (double)lo || d > (double)hi) {
+        char what[96];
+        snprintf(what, sizeof what, "%.17g is not an integer in [%lld, %lld]", d, (long long)lo, (long long)hi);
+        return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, what);
+    }
+    *out = (int)d;
+    return VIDUR_OK;
+}
+
+static vidur_result vidur__hf_num(vidur__hf *h, const char *field, double def, double lo, double hi, double *out)
+{
+    json_t *v = json_object_get(h->obj, field);
+    if (!v || json_is_null(v)) {
+        *out = def;
+        return VIDUR_OK;
+    }
+    if (!json_is_number(v)) return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "not a number");
+    *out = json_number_value(v);
+    if (!(*out >= lo && *out <= hi)) return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "out of range");
+    return VIDUR_OK;
+}
+
+static vidur_result vidur__hf_bool(vidur__hf *h, const char *field, int def, int *out)
+{
+    json_t *v = json_object_get(h->obj, field);
+    if (!v || json_is_null(v)) *out = def;
+    else if (json_is_boolean(v)) *out = json_is_true(v);
+    else return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "not true or false");
+    return VIDUR_OK;
+}
+
+/* a string field or NULL when absent (not a string: an error) */
+static vidur_result vidur__hf_str(vidur__hf *h, json_t *obj, const char *field, const char **out)
+{
+    json_t *v = json_object_get(obj, field);
+    *out = NULL;
+    if (!v || json_is_null(v)) return VIDUR_OK;
+    if (!json_is_string(v)) return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "not a string");
+    *out = json_string_value(v);
+    return VIDUR_OK;
+}
+
+/* whether layer i is in a JSON list of layer indices (validated by the caller) */
+static int vidur__hf_in_list(json_t *list, int i)
+{
+    size_t k;
+    for (k = 0; list && k < json_array_size(list); k++)
+        if (json_integer_value(json_array_get(list, k)) == i) return 1;
+    return 0;
+}
+
+static vidur_result vidur__hf_layer_list(vidur__hf *h, const char *field, int layers, json_t **out)
+{
+    json_t *v = json_object_get(h->obj, field);
+    size_t k;
+    *out = NULL;
+    if (!v || json_is_null(v)) return VIDUR_OK;
+    if (!json_is_array(v)) return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "not a list of layer indices");
+    for (k = 0; k < json_array_size(v); k++) {
+        json_t *x = json_array_get(v, k);
+        if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) >= layers)
+            return vidur__hf_fail(h, VIDUR_ERR_PARSE, field, "not a list of layer indices below num_hidden_layers");
+    }
+    *out = v;
+    return VIDUR_OK;
+}
+
+/* precision: torch_dtype / dtype, then quantization_config (at the top level of the document) */
+static vidur_result vidur__hf_precision(vidur__hf *h, vidur_model_spec *m)
+{
+    const char *dt = NULL, *method = NULL;
+    json_t *q = json_object_get(h->root, "quantization_config");
+    const char *saved = h->prefix;
+    vidur_result r;
+    h->prefix = "";
+    if ((r = vidur__hf_str(h, h->obj, "torch_dtype", &dt)) || (!dt && (r = vidur__hf_str(h, h->obj, "dtype", &dt)))) goto done;
+    if (!dt && h->obj != h->root && ((r = vidur__hf_str(h, h->root, "torch_dtype", &dt)) || (!dt && (r = vidur__hf_str(h, h->root, "dtype", &dt)))))
+        goto done;
+    /* float32 checkpoints are served in 16 bits (vLLM's dtype auto) */
+    m->weight_dtype = !dt || !strcmp(dt, "bfloat16") || !strcmp(dt, "float32") ? VIDUR_DTYPE_BF16 : !strcmp(dt, "float16") ? VIDUR_DTYPE_FP16 : -1;
+    if (m->weight_dtype < 0) {
+        r = vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "torch_dtype", "not bfloat16, float16 or float32");
+        goto done;
+    }
+    if (!q || json_is_null(q)) { r = VIDUR_OK; goto done; }
+    if (!json_is_object(q)) { r = vidur__hf_fail(h, VIDUR_ERR_PARSE, "quantization_config", "not an object"); goto done; }
+    h->prefix = "quantization_config.";
+    if ((r = vidur__hf_str(h, q, "quant_method", &method))) goto done;
+    if (!method) { r = vidur__hf_fail(h, VIDUR_ERR_PARSE, "quant_method", "missing"); goto done; }
+    if (!strcmp(method, "fp8") || !strcmp(method, "fbgemm_fp8")) {
+        m->weight_dtype = VIDUR_DTYPE_FP8;
+    } else if (!strcmp(method, "compressed-tensors")) {
+        json_t *groups = json_object_get(q, "config_groups"), *g, *kv = json_object_get(q, "kv_cache_scheme");
+        const char *key;
+        int fp8 = 0;
+        if (!json_is_object(groups) || !json_object_size(groups)) { r = vidur__hf_fail(h, VIDUR_ERR_PARSE, "config_groups", "missing"); goto done; }
+        json_object_foreach(groups, key, g) {
+            json_t *w = json_object_get(g, "weights");
+            const char *type = json_string_value(json_object_get(w, "type"));
+            json_int_t bits = json_integer_value(json_object_get(w, "num_bits"));
+            if (!w || !type || !bits) { r = vidur__hf_fail(h, VIDUR_ERR_PARSE, "config_groups.*.weights", "needs type and num_bits"); goto done; }
+            if (strcmp(type, "float") || bits != 8) {
+                r = vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "config_groups.*.weights", "only FP8 (float, 8 bits) weights are supported (fp16, bf16, fp8)");
+                goto done;
+            }
+            fp8 = 1;
+        }
+        if (fp8) m->weight_dtype = VIDUR_DTYPE_FP8;
+        if (kv && !json_is_null(kv)) {
+            const char *type = json_string_value(json_object_get(kv, "type"));
+            if (!type || strcmp(type, "float") || json_integer_value(json_object_get(kv, "num_bits")) != 8) {
+                r = vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "kv_cache_scheme", "only an FP8 KV cache (float, 8 bits) is supported");
+                goto done;
+            }
+            m->kv_cache_dtype = VIDUR_DTYPE_FP8;
+        }
+    } else {
+        char what[160];
+        snprintf(what, sizeof what, "'%s' is not supported (fp8, fbgemm_fp8 and compressed-tensors FP8 are)", method);
+        r = vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "quant_method", what);
+        goto done;
+    }
+    r = VIDUR_OK;
+done:
+    h->prefix = saved;
+    return r;
+}
+
+static vidur_result vidur__hf_parse(vidur__hf *h, const char *name, vidur_model_spec *m)
+{
+    static const char *const families[] = {"llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe",
+                                           "llama4", "llama4_text", "deepseek", "phi", NULL};
+    const char *type = NULL, *act = NULL;
+    json_t *tc, *list;
+    vidur_result r;
+    int i, fam, moe_layers = 0, L, bias = 0, mlp_bias = 0;
+    memset(m, 0, sizeof *m);
+    if (name) vidur__copy(m->name, VIDUR_NAME_MAX, name);
+    h->obj = h->root;
+    h->prefix = "";
+    if (!json_is_object(h->root)) return vidur__hf_fail(h, VIDUR_ERR_PARSE, "", "the document is not a JSON object");
+    if ((r = vidur__hf_str(h, h->root, "model_type", &type))) return r;
+    if (!type) return vidur__hf_fail(h, VIDUR_ERR_PARSE, "model_type", "missing");
+    tc = json_object_get(h->root, "text_config");
+    if (tc && json_is_object(tc)) { /* Llama-4 and other multimodal configs: the language model */
+        const char *tt = NULL;
+        h->obj = tc;
+        h->prefix = "text_config.";
+        if ((r = vidur__hf_str(h, tc, "model_type", &tt))) return r;
+        if (tt) type = tt;
+    }
+    if (json_object_get(h->obj, "kv_lora_rank") && !json_is_null(json_object_get(h->obj, "kv_lora_rank")))
+        return vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "kv_lora_rank",
+                              "not supported: MLA (multi-head latent attention, DeepSeek-V2/V3) does not fit the operator model's per-head K/V");
+    for (fam = 0; families[fam] && strcmp(families[fam], type); fam++) {}
+    if (!families[fam]) {
+        char what[256];
+        snprintf(what, sizeof what, "'%s' is not supported (llama, mistral, mixtral, qwen2, qwen3, qwen2_moe, qwen3_moe, llama4, deepseek, phi)", type);
+        return vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "model_type", what);
+    }
+    if ((r = vidur__hf_int(h, "num_hidden_layers", -1, 1, 100000, &m->num_layers)) ||
+        (r = vidur__hf_int(h, "hidden_size", -1, 1, 10000000, &m->embedding_dim)) ||
+        (r = vidur__hf_int(h, "num_attention_heads", -1, 1, 100000, &m->num_q_heads)) ||
+        (r = vidur__hf_int(h, "num_key_value_heads", m->num_q_heads, 1, 100000, &m->num_kv_heads)) ||
+        (r = vidur__hf_int(h, "head_dim", 0, 0, 100000, &m->head_dim)) ||
+        (r = vidur__hf_int(h, "vocab_size", -1, 1, 2147483647, &m->vocab_size)) ||
+        (r = vidur__hf_int(h, "max_position_embeddings", 0, 0, 2147483647, &m->max_position_embeddings)) ||
+        (r = vidur__hf_num(h, "rope_theta", 10000, 0, 1e15, &m->rope_theta)) ||
+        (r = vidur__hf_num(h, "partial_rotary_factor", 1, 0, 1, &m->partial_rotary_factor)) ||
+        (r = vidur__hf_bool(h, "tie_word_embeddings", 0, &m->tie_word_embeddings)) ||
+        (r = vidur__hf_bool(h, "attention_bias", 0, &bias)) || (r = vidur__hf_bool(h, "mlp_bias", 0, &mlp_bias)) ||
+        (r = vidur__hf_str(h, h->obj, "hidden_act", &act)))
+        return r;
+    if (m->head_dim == 0 && m->embedding_dim % m->num_q_heads)
+        return vidur__hf_fail(h, VIDUR_ERR_PARSE, "head_dim", "missing, and hidden_size is not a multiple of num_attention_heads");
+    if (m->num_q_heads % m->num_kv_heads) return vidur__hf_fail(h, VIDUR_ERR_PARSE, "num_key_value_heads", "does not divide num_attention_heads");
+    L = m->num_layers;
+    m->use_gated_mlp = m->post_attn_norm = 1;
+    m->use_qkv_bias = bias || !strncmp(type, "qwen2", 5); /* Qwen2 (and Qwen2-MoE) have q/k/v biases */
+    m->use_bias = mlp_bias;
+    if (!strcmp(type, "phi")) { /* phi-2: parallel attention and MLP (one norm), GELU MLP, biases */
+        m->use_gated_mlp = m->post_attn_norm = 0;
+        m->use_bias = m->use_qkv_bias = 1;
+    }
+    if (act && m->use_gated_mlp && strcmp(act, "silu") && strcmp(act, "swish"))
+        return vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "hidden_act", "a gated MLP with an activation other than SiLU");
+    /* MLP widths and experts, by family */
+    if (!strcmp(type, "llama4") || !strcmp(type, "llama4_text")) {
+        int step;
+        /* intermediate_size is an expert's width, intermediate_size_mlp the dense layers'; each MoE
+           layer also has one shared expert of the experts' width */
+        if ((r = vidur__hf_int(h, "intermediate_size", -1, 1, 100000000, &m->moe_intermediate_size)) ||
+            (r = vidur__hf_int(h, "intermediate_size_mlp", m->moe_intermediate_size, 1, 100000000, &m->mlp_hidden_dim)) ||
+            (r = vidur__hf_int(h, "num_local_experts", -1, 1, 100000, &m->num_experts)) ||
+            (r = vidur__hf_int(h, "num_experts_per_tok", -1, 1, m->num_experts, &m->num_experts_per_tok)) ||
+            (r = vidur__hf_int(h, "interleave_moe_layer_step", 1, 1, L, &step)) || (r = vidur__hf_layer_list(h, "moe_layers", L, &list)))
+            return r;
+        m->shared_expert_intermediate_size = m->moe_intermediate_size;
+        for (i = 0; i < L; i++) moe_layers += list ? vidur__hf_in_list(list, i) : (i + 1) % step == 0;
+    } else if (!strcmp(type, "mixtral")) {
+        if ((r = vidur__hf_int(h, "intermediate_size", -1, 1, 100000000, &m->mlp_hidden_dim)) ||
+            (r = vidur__hf_int(h, "num_local_experts", -1, 1, 100000, &m->num_experts)) ||
+            (r = vidur__hf_int(h, "num_experts_per_tok", -1, 1, m->num_experts, &m->num_experts_per_tok)))
+            return r;
+        m->moe_intermediate_size = m->mlp_hidden_dim;
+        moe_layers = L;
+    } else if (!strcmp(type, "qwen2_moe") || !strcmp(type, "qwen3_moe")) {
+        int step;
+        if ((r = vidur__hf_int(h, "intermediate_size", -1, 1, 100000000, &m->mlp_hidden_dim)) ||
+            (r = vidur__hf_int(h, "num_experts", -1, 1, 100000, &m->num_experts)) ||
+            (r = vidur__hf_int(h, "num_experts_per_tok", -1, 1, m->num_experts, &m->num_experts_per_tok)) ||
+            (r = vidur__hf_int(h, "moe_intermediate_size", -1, 1, 100000000, &m->moe_intermediate_size)) ||
+            (r = vidur__hf_int(h, "shared_expert_intermediate_size", 0, 0, 100000000, &m->shared_expert_intermediate_size)) ||
+            (r = vidur__hf_int(h, "decoder_sparse_step", 1, 1, L, &step)) || (r = vidur__hf_layer_list(h, "mlp_only_layers", L, &list)))
+            return r;
+        for (i = 0; i < L; i++) moe_layers += !vidur__hf_in_list(list, i) && (i + 1) % step == 0;
+    } else if (!strcmp(type, "deepseek")) {
+        int shared, first_dense, freq;
+        if ((r = vidur__hf_int(h, "intermediate_size", -1, 1, 100000000, &m->mlp_hidden_dim)) ||
+            (r = vidur__hf_int(h, "n_routed_experts", 0, 0, 100000, &m->num_experts)) ||
+            (r = vidur__hf_int(h, "num_experts_per_tok", m->num_experts ? -1 : 0, 0, m->num_experts, &m->num_experts_per_tok)) ||
+            (r = vidur__hf_int(h, "moe_intermediate_size", m->num_experts ? -1 : 0, 0, 100000000, &m->moe_intermediate_size)) ||
+            (r = vidur__hf_int(h, "n_shared_experts", 0, 0, 100000, &shared)) ||
+            (r = vidur__hf_int(h, "first_k_dense_replace", 0, 0, L, &first_dense)) ||
+            (r = vidur__hf_int(h, "moe_layer_freq", 1, 1, L, &freq)))
+            return r;
+        m->shared_expert_intermediate_size = shared * m->moe_intermediate_size;
+        for (i = 0; i < L && m->num_experts; i++) moe_layers += i >= first_dense && i % freq == 0;
+    } else {
+        if ((r = vidur__hf_int(h, "intermediate_size", -1, 1, 100000000, &m->mlp_hidden_dim))) return r;
+        if (json_object_get(h->obj, "num_local_experts") || json_object_get(h->obj, "num_experts"))
+            return vidur__hf_fail(h, VIDUR_ERR_UNSUPPORTED, "model_type", "a dense family with expert fields");
+    }
+    if (m->num_experts > 0 && !moe_layers)
+        return vidur__hf_fail(h, VIDUR_ERR_PARSE, "num_hidden_layers", "no layer is an MoE layer although the model has experts");
+    if (m->num_experts > 0) m->num_dense_layers = L - moe_layers;
+    if (!moe_layers) m->num_experts = m->num_experts_per_tok = m->moe_intermediate_size = m->shared_expert_intermediate_size = 0;
+    return vidur__hf_precision(h, m);
+}
+
+VIDURDEF vidur_result vidur_model_spec_from_hf_json(const char *text, size_t len, const char *where, const char *name,
+                                                    vidur_model_spec *out, vidur_error *err)
+{
+    vidur__hf h;
+    json_error_t je;
+    vidur_result r;
+    memset(&h, 0, sizeof h);
+    h.where = where ? where : "config.json";
+    h.err = err;
+    h.root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!h.root) {
+        vidur__set_error(err, VIDUR_ERR_PARSE, "%s:%d: not valid JSON: %s", h.where, je.line, je.text);
+        return VIDUR_ERR_PARSE;
+    }
+    r = vidur__hf_parse(&h, name, out);
+    json_decref(h.root);
+    return r;
+}
+
+VIDURDEF vidur_result vidur_model_spec_from_hf_config(const char *path, const char *name, vidur_model_spec *out, vidur_error *err)
+{
+    size_t len = 0;
+    char *text = vidur__read_file(path, &len, err);
+    vidur_result r;
+    if (!text) return err ? err->code : VIDUR_ERR_IO;
+    r = vidur_model_spec_from_hf_json(text, len, path, name, out, err);
+    VIDUR_FREE(text);
+    return r;
+}
+
+VIDURDEF vidur_result vidur_config_load_model_config(vidur_config *cfg, vidur_error *err)
+{
+    vidur_model_spec m;
+    vidur_result r;
+    char name[VIDUR_NAME_MAX];
+    if (!cfg->model_config[0]) return VIDUR_OK;
+    if (strcmp(cfg->model_name, vidur__find_flag("replica_config_model_name")->def)) {
+        vidur__copy(name, sizeof name, cfg->model_name);
+    } else {
+        /* "…/ORG/NAME/config.json" or "…/ORG/NAME.json" -> "ORG/NAME" */
+        char path[VIDUR_PATH_MAX], *slash, *base;
+        int k;
+        vidur__copy(path, sizeof path, cfg->model_config);
+        base = strrchr(path, '/');
+        if (base && !strcmp(base + 1, "config.json")) *base = 0;
+        else if (strlen(path) > 5 && !strcmp(path + strlen(path) - 5, ".json")) path[strlen(path) - 5] = 0;
+        for (k = 0, slash = path + strlen(path); slash > path && k < 2; slash--)
+            if (slash[-1] == '/' && ++k == 2) break;
+        vidur__copy(name, sizeof name, slash);
+        if (!name[0]) {
+            vidur__set_error(err, VIDUR_ERR_CONFIG, "replica_config_model_config: cannot name the model of '%s' (set replica_config_model_name)", cfg->model_config);
+            return VIDUR_ERR_CONFIG;
+        }
+    }
+    if ((r = vidur_model_spec_from_hf_config(cfg->model_config, name, &m, err))) return r;
+    if ((r = vidur_config_add_model(cfg, &m, err))) return r;
+    vidur__copy(cfg->model_name, sizeof cfg->model_name, name);
+    return VIDUR_OK;
+}
+#endif /* VIDUR_JSON */
 
 /* ==== SECTION 7: workload (request generators, workload_and_metrics.md §1-3) ================== */
 enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY, VIDUR__GEN_TRACE, VIDUR__GEN_SHARED_PREFIX };

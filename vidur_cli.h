@@ -31,7 +31,9 @@
 
    Compile-time: define _POSIX_C_SOURCE (200809L) before the first #include of the translation
    unit that defines VIDUR_CLI_IMPLEMENTATION (isatty, clock_gettime, dlopen). Link: -ldl where
-   the C library wants it (glibc before 2.34). */
+   the C library wants it (glibc before 2.34). With VIDUR_JSON (vidur.h's option; link jansson)
+   the command line reads replica_config_model_config, a Hugging Face config.json, as build/vidur
+   does; without it such a run fails validation naming that key. */
 #ifndef VIDUR_CLI_H
 #define VIDUR_CLI_H
 #include "vidur.h"
@@ -298,6 +300,9 @@ static int vidur_cli__predict(vidur_cli__state *cs, int argc, char **argv)
     for (i = 0; i < npos; i++)
         if (vidur_config_load_ini(&cfg, pos[i], &err)) goto fail;
     if (vidur_config_parse_args(&cfg, nrest, rest, pos, 16, &npos, &err)) goto fail;
+#ifdef VIDUR_JSON /* the Makefile builds the tools with it (jansson) */
+    if (vidur_config_load_model_config(&cfg, &err)) goto fail; /* replica_config_model_config, if set */
+#endif
     cfg.write_metrics = 0;
     if (vidur_sim_create(&cfg, &sim, &err)) goto fail;
     for (i = 0; i < nreq; i++) {
@@ -463,6 +468,9 @@ int vidur_cli_main(int argc, char **argv, vidur_plugin_register_fn register_fn)
     for (i = 0; i < npos; i++)
         if (vidur_config_load_ini(&cfg, positional[i], &err)) goto fail;
     if (vidur_config_parse_args(&cfg, nrest, rest, positional, 16, &npos, &err)) goto fail;
+#ifdef VIDUR_JSON /* the Makefile builds the tools with it (jansson) */
+    if (vidur_config_load_model_config(&cfg, &err)) goto fail; /* replica_config_model_config, if set */
+#endif
     log_user[0] = &st;
     log_user[1] = &verbose;
     cfg.log_fn = vidur_cli__log;

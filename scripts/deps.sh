@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the build dependencies of vidur.h: stb_ds.h (Debian libstb-dev) and inih (libinih-dev),
-# and libyaml (libyaml-dev) for vidur-search's reading of the config explorer's YAML, and jansson
-# (libjansson-dev) for tools/vidur-calibrate's JSON ground truth.
+# and of its tools: libyaml (libyaml-dev) for vidur-search's reading of the config explorer's YAML,
+# jansson (libjansson-dev) for Hugging Face config.json files (VIDUR_JSON) and vidur-calibrate's
+# JSON ground truth.
 # Missing packages are installed with apt-get when running as root; otherwise the command to
 # run is printed and the script fails.
 #
@@ -31,8 +32,10 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 have_stb() { [ -f /usr/include/stb/stb_ds.h ]; }
 
 have_yaml() { [ -f /usr/include/yaml.h ]; }
-
-have_jansson() { [ -f /usr/include/jansson.h ]; }
+have_jansson() {
+    if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists jansson; then return 0; fi
+    [ -f /usr/include/jansson.h ]
+}
 
 have_inih() {
     if command -v pkg-config >/dev/null 2>&1; then

@@ -467,6 +467,22 @@ TEST(test_validate)
     CHECK(vidur_config_validate(&c, &err) != VIDUR_OK);
     CHECK_CONTAINS(err.message, "meta-llama/NoSuchModel");
 
+    /* a config.json the program did not read (built without VIDUR_JSON): an error, not Llama-2-7B */
+    vidur_config_init(&c);
+    CHECK_EQ_INT(vidur_config_set(&c, "replica_config_model_config", "data/models/Qwen/Qwen3-14B/config.json", &err), VIDUR_OK);
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_ERR_UNSUPPORTED);
+    CHECK_CONTAINS(err.message, "replica_config_model_config");
+    CHECK_CONTAINS(err.message, "VIDUR_JSON");
+    {
+        /* registered in code under replica_config_model_name: accepted */
+        vidur_model_spec m = *vidur_find_model(NULL, "Qwen/Qwen3-14B");
+        snprintf(m.name, sizeof m.name, "%s", "my/qwen3");
+        CHECK_EQ_INT(vidur_config_add_model(&c, &m, &err), VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_set(&c, "replica_config_model_name", "my/qwen3", &err), VIDUR_OK);
+        CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_OK);
+    }
+
     vidur_config_init(&c);
     CHECK_EQ_INT(vidur_config_set(&c, "replica_config_device", "tpu-v5e", &err), VIDUR_OK);
     memset(&err, 0, sizeof err);

@@ -182,7 +182,7 @@ for src in "$T"/snip_*.c; do
     n=$((n + 1))
     name=$(basename "$src" .c)
     name=${name#snip_}
-    if grep -q '#define VIDUR_IMPLEMENTATION' "$src"; then libs=""; else libs="$BUILD/libvidur.a $BUILD/libvidur_tables.a"; fi
+    if grep -q '#define VIDUR_IMPLEMENTATION' "$src"; then libs=""; else libs="$BUILD/libvidur.a $BUILD/libvidur_tables.a -ljansson"; fi
     # shellcheck disable=SC2086
     if "$CC" $WARN -I. $PKG "$src" -o "$T/$name" $libs -linih -lstb -lm -ldl >"$T/$name.log" 2>&1; then
         if "$T/$name" >"$T/$name.out" 2>&1; then ok "the C program of ${name%_*}.md (block ${name##*_}) builds and runs"

@@ -139,6 +139,9 @@ int main(int argc, char **argv)
     for (i = 0; i < npos; i++)
         if (vidur_config_load_ini(&base, positional[i], &err)) goto fail;
     if (vidur_config_parse_args(&base, nrest, rest, positional, 8, &npos, &err)) goto fail;
+#ifdef VIDUR_JSON /* the Makefile builds the tools with it (jansson) */
+    if (vidur_config_load_model_config(&base, &err)) goto fail; /* replica_config_model_config, if set */
+#endif
     base.write_metrics = 0;
     if (!workload) workload = npos ? positional[0] : "default";
     snprintf(tmp, sizeof tmp, "%s", sched_list);

@@ -13,6 +13,7 @@
 #   tables   the ways to get the profiled operator tables: vidur.c with VIDUR_TABLES_EXTERN
 #            linked with vidur_tables.c compiled as C++ (its symbol keeps C linkage); neither
 #            macro (no tables, and a warning through the log callback)
+#   json     VIDUR_JSON (the Hugging Face config.json reader, jansson) as C99 and C++11
 # All with -Wall -Wextra -Wpedantic -Werror. Prints PASS/FAIL/SKIP lines and, last,
 # "N passed, N failed". A compiler that is not installed is skipped (not a failure).
 set -u
@@ -145,6 +146,16 @@ if have gcc; then
     check "options gcc (allocator, stb_ds impl, no inih)" options gcc
     check "tables none (roofline, with a warning)" tables none
     if have g++; then check "tables extern (vidur.c + vidur_tables.c as C++)" tables extern; fi
+fi
+
+json() { # cc std src: reads a committed config.json through VIDUR_JSON
+    "$1" -std="$2" $WARN $OPT -I. $PKG -DVIDUR_JSON -x "$3" tests/compile/json_c.c -o "$OUT/json_$1_$2" -ljansson $LIBS && "$OUT/json_$1_$2"
+}
+if [ -f /usr/include/jansson.h ] || pkg-config --exists jansson 2>/dev/null; then
+    have gcc && check "json gcc -std=c99 (VIDUR_JSON)" json gcc c99 c
+    have g++ && check "json g++ -std=c++11 (VIDUR_JSON)" json g++ c++11 c++
+else
+    echo "SKIP json (jansson not installed; as root: apt-get install -y libjansson-dev)"
 fi
 
 finish
