@@ -199,6 +199,52 @@ else
     bad "--vtab X --out-report R writes X and R, not data/vidur_tables.h" "$(ls -R "$T/cwd" 2>&1 | head -5)"
 fi
 
+# ---- moe.csv (ours): MoE operators of Mixtral-8x7B on an H100 at TP 2, without EP and with EP 2 --
+MOE=compute/h100/mistralai/Mixtral-8x7B-Instruct-v0.1/moe.csv
+mkdir -p "$T/moe/$(dirname "$MOE")"
+awk 'BEGIN {
+    print "n_embd,num_experts,num_experts_per_tok,moe_intermediate_size,weight_dtype,num_tokens,num_tensor_parallel_workers,expert_parallel_size,time_stats.moe_gate.median,time_stats.moe_up_proj.median,time_stats.moe_act.median,time_stats.moe_down_proj.median";
+    seed = 3;
+    for (ep = 1; ep <= 2; ep++) for (k = 1; k <= 40; k++) {
+        tok = k * 16; line = "4096,8,2,14336,bf16," tok ",2," ep;
+        for (i = 1; i <= 4; i++) { seed = (seed * 1103515245 + 12345) % 2147483648;
+            line = line "," sprintf("%.4f", (0.01 * i + 0.3 + tok * 0.0004 * i / ep) * (1 + (seed % 100) / 5000.0)) }
+        print line;
+    }
+    print "4096,8,2,14336,fp8,16,2,1,1,1,1,1";   # another precision of the model: filtered out
+}' >"$T/moe/$MOE"
+if "$TABLES" --profiling-dir "$T/moe" --vtab "$T/moe.vtab" --quiet 2>"$T/stderr"; then
+    n=$(grep -c '^table op=moe_' "$T/moe.vtab")
+    if [ "$n" = 16 ] && grep -q '^table op=moe_up_proj predictor=random_forest kind=grid device=h100 model=mistralai/Mixtral-8x7B-Instruct-v0.1 node=- tp=2 ' "$T/moe.vtab" &&
+       grep -q '^table op=moe_up_proj predictor=random_forest kind=grid device=h100 model=mistralai/Mixtral-8x7B-Instruct-v0.1@ep2 node=- tp=2 ' "$T/moe.vtab" &&
+       grep -q '^calibration op=moe_up_proj device=h100 ' "$T/moe.vtab"; then
+        ok "moe.csv: 4 MoE operators (no shared expert) x (TP 2, EP 1 and 2) x 2 predictors, EP tables under MODEL@ep2, calibrations"
+    else
+        bad "moe.csv: 4 MoE operators (no shared expert) x (TP 2, EP 1 and 2) x 2 predictors, EP tables under MODEL@ep2, calibrations" "$n tables"
+    fi
+    # vidur uses them: moe_up_proj from the forest, near the profiled time (0.3 + 0.02 + 512 x 0.0008 / EP ms)
+    for ep in 1 2; do
+        out=$("$VIDUR" predict --replica_config_model_name mistralai/Mixtral-8x7B-Instruct-v0.1 --replica_config_device h100 \
+              --replica_config_network_device h100_dgx --replica_config_tensor_parallel_size 2 --replica_config_expert_parallel_size $ep \
+              --random_forrest_execution_time_predictor_config_table_file "$T/moe.vtab" --decode 512x100 2>&1)
+        if awk -v ep=$ep '/^moe_up_proj / { want = 0.32 + 512 * 0.0008 / ep; d = $2 / want; ok = ($3 == "random_forest" && d > 0.95 && d < 1.05) }
+                           END { exit !ok }' <<<"$out"; then
+            ok "moe.csv: vidur predicts moe_up_proj from the EP $ep forest"
+        else
+            bad "moe.csv: vidur predicts moe_up_proj from the EP $ep forest" "$(grep '^moe_up_proj' <<<"$out")"
+        fi
+    done
+else
+    bad "moe.csv: vidur-tables runs" "$(cat "$T/stderr")"
+fi
+rm -rf "$T/bad"
+cp -r "$T/moe" "$T/bad"
+sed -i '3s/,bf16,/,int4,/' "$T/bad/$MOE"
+expect_error "moe.csv: bad weight_dtype" "$T/bad/$MOE:3:" "field 'weight_dtype'" "int4" --
+cp -r "$T/moe/." "$T/bad"
+sed -i '4s/,16,2,1,/,16,2,3,/; 4s/^4096,8,2,14336,bf16,[0-9]*,2,1,/4096,8,2,14336,bf16,48,2,3,/' "$T/bad/$MOE"
+expect_error "moe.csv: EP not dividing TP" "$T/bad/$MOE:4:" "field 'expert_parallel_size'" --
+
 if "$TABLES" --profiling-dir "$T/none" --out-header "$T/x.h" --out-report "$T/x.md" >/dev/null 2>"$T/stderr"; then
     bad "missing --profiling-dir is an error"
 else

@@ -4,7 +4,7 @@
                        [--vtab FILE] [--dump FILE] [--seed N] [-j N]
                        [--device SKU ...] [--model ORG/NAME ...] [--node NODE ...] [--quiet]
 
-   Reads compute/<device>/<org>/<model>/{mlp,attention}.csv and network/<node>/{all_reduce,
+   Reads compute/<device>/<org>/<model>/{mlp,attention,moe}.csv and network/<node>/{all_reduce,
    send_recv}.csv under every profiling root (default ../shared/data/profiling, then
    data/profiling; a default root that does not exist is skipped), builds one table per
    (device, model, TP, operator) and (node, operator, TP) with Vidur's row filters and features
@@ -257,13 +257,13 @@ typedef struct input_file {
 static input_file *g_files;
 static int g_nfiles, g_capfiles;
 
-enum { K_MLP, K_ATTN, K_ALLRED, K_SENDRECV };
+enum { K_MLP, K_ATTN, K_ALLRED, K_SENDRECV, K_MOE, K_KINDS };
 
 typedef struct combo {
     int kind_net;     /* 0: compute (device, model); 1: network (node) */
     char *device, *model, *node;
-    int files[4][16]; /* per kind K_*: indices into g_files */
-    int nfiles[4];
+    int files[K_KINDS][16]; /* per kind K_*: indices into g_files */
+    int nfiles[K_KINDS];
 } combo;
 static combo *g_combos;
 static int g_ncombos;
@@ -325,7 +325,8 @@ static void discover(void)
 {
     int r, compute_sel = O.ndev > 0 || O.nmod > 0, net_sel = O.nnode > 0, all = !compute_sel && !net_sel;
     char p[4096], rel[4096];
-    static const char *const ckinds[2] = {"mlp.csv", "attention.csv"};
+    static const char *const ckinds[3] = {"mlp.csv", "attention.csv", "moe.csv"};
+    static const int ckind_of[3] = {K_MLP, K_ATTN, K_MOE};
     static const char *const nkinds[2] = {"all_reduce.csv", "send_recv.csv"};
     for (r = 0; r < O.nroots; r++) {
         const char *root = O.roots[r];
@@ -344,10 +345,10 @@ static void discover(void)
                     pathf(model, sizeof model, "%s/%s", orgs[j], models[k]);
                     if (!(all || (compute_sel && match_list(O.devices, O.ndev, devs[i]) && match_list(O.models, O.nmod, model))))
                         continue;
-                    for (q = 0; q < 2; q++) {
+                    for (q = 0; q < 3; q++) {
                         pathf(rel, sizeof rel, "compute/%s/%s/%s", devs[i], model, ckinds[q]);
                         pathf(p, sizeof p, "%s/%s", root, rel);
-                        if (is_file(p)) add_file(get_combo(0, devs[i], model, ""), q == 0 ? K_MLP : K_ATTN, r, p, rel);
+                        if (is_file(p)) add_file(get_combo(0, devs[i], model, ""), ckind_of[q], r, p, rel);
                     }
                 }
                 free_names(models, nm);
@@ -744,6 +745,119 @@ static int attn_row_matches(const rowctx *r, const attn_cols *A, const vidur_mod
 
 static int cmp_int(const void *a, const void *b) { int x = *(const int *)a, y = *(const int *)b; return x < y ? -1 : x > y; }
 
+/* ---- moe.csv (ours): the MoE layer's operators of an MoE model, one row per (token count, TP, EP) ----
+   Columns: the model keys n_embd, num_experts, num_experts_per_tok, moe_intermediate_size (and,
+   optional, shared_expert_intermediate_size and weight_dtype: fp16 | bf16 | fp8, default 16-bit),
+   num_tokens, num_tensor_parallel_workers, expert_parallel_size (optional, default 1), and
+   time_stats.<op>.median for moe_gate, moe_up_proj, moe_act, moe_down_proj (moe_shared_mlp
+   optional), each GPU's time of the busiest GPU's share, as tools/vidur-profile.py --moe writes
+   them. A table of EP > 1 is stored under the model name "MODEL@epN" (what vidur.h looks up). */
+static const int moe_ops[5] = {VIDUR_OP_MOE_GATE, VIDUR_OP_MOE_UP_PROJ, VIDUR_OP_MOE_ACT, VIDUR_OP_MOE_DOWN_PROJ,
+                               VIDUR_OP_MOE_SHARED_MLP};
+
+typedef struct moe_cols {
+    int ce, cn, ck, cf, cs, cw, ctok, ctp, cep, op[5];
+} moe_cols;
+
+static void moe_cols_find(const csv *C, moe_cols *M)
+{
+    char name[128];
+    int i;
+    M->ce = csv_col(C, "n_embd", 1);
+    M->cn = csv_col(C, "num_experts", 1);
+    M->ck = csv_col(C, "num_experts_per_tok", 1);
+    M->cf = csv_col(C, "moe_intermediate_size", 1);
+    M->cs = csv_col(C, "shared_expert_intermediate_size", 0);
+    M->cw = csv_col(C, "weight_dtype", 0);
+    M->ctok = csv_col(C, "num_tokens", 1);
+    M->ctp = csv_col(C, "num_tensor_parallel_workers", 1);
+    M->cep = csv_col(C, "expert_parallel_size", 0);
+    for (i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "time_stats.%s.median", vidur_op_name(moe_ops[i]));
+        M->op[i] = csv_col(C, name, moe_ops[i] != VIDUR_OP_MOE_SHARED_MLP);
+    }
+}
+
+static int moe_row_matches(const rowctx *r, const moe_cols *M, const vidur_model_spec *m)
+{
+    const char *w = M->cw >= 0 ? field_str(r, M->cw) : "";
+    int dt = *w ? vidur_dtype_from_name(w) : 0;
+    if (dt < 0) die("%s:%d: field 'weight_dtype': expected fp16, bf16 or fp8, not '%s'", r->c->path, r->line, w);
+    return field_num(r, M->ce, 0) == m->embedding_dim && field_num(r, M->cn, 0) == m->num_experts &&
+           field_num(r, M->ck, 0) == m->num_experts_per_tok && field_num(r, M->cf, 0) == m->moe_intermediate_size &&
+           field_num(r, M->cs, 1) == m->shared_expert_intermediate_size &&
+           vidur_dtype_bytes(dt) == vidur_dtype_bytes(m->weight_dtype);
+}
+
+static void load_moe(combo *c, const vidur_model_spec *m, char ***fields, int *fcap)
+{
+    int nfile = c->nfiles[K_MOE], fi, k, j, nkeys = 0, keys[64][2], base;
+    int nops = m->shared_expert_intermediate_size > 0 ? 5 : 4; /* no shared expert: no moe_shared_mlp table */
+    dset seen;
+    csv *cs;
+    moe_cols *mc;
+    memset(&seen, 0, sizeof seen);
+    cs = (csv *)xcalloc((size_t)nfile, sizeof *cs);
+    mc = (moe_cols *)xcalloc((size_t)nfile, sizeof *mc);
+    for (fi = 0; fi < nfile; fi++) csv_read(&cs[fi], &g_files[c->files[K_MOE][fi]], &seen);
+    /* first pass: every field checked, the (TP, EP) pairs of matching rows in ascending order */
+    for (fi = 0; fi < nfile; fi++) {
+        moe_cols_find(&cs[fi], &mc[fi]);
+        for (k = 0; k < cs[fi].nrows; k++) {
+            rowctx r;
+            double tp, ep;
+            int i, at;
+            row_split(&r, &cs[fi], k, fields, fcap);
+            tp = field_num(&r, mc[fi].ctp, 0);
+            ep = mc[fi].cep >= 0 ? field_num(&r, mc[fi].cep, 1) : 1;
+            if (ep == 0) ep = 1;
+            field_num(&r, mc[fi].ctok, 0);
+            for (i = 0; i < 5; i++) field_num(&r, mc[fi].op[i], moe_ops[i] == VIDUR_OP_MOE_SHARED_MLP);
+            if (tp < 1 || tp > 1024 || tp != (int)tp) die("%s:%d: field 'num_tensor_parallel_workers': not a TP degree: '%s'", cs[fi].path, r.line, r.f[mc[fi].ctp]);
+            if (ep < 1 || ep > tp || ep != (int)ep || (int)tp % (int)ep)
+                die("%s:%d: field 'expert_parallel_size': not an EP degree dividing the TP degree", cs[fi].path, r.line);
+            if (!moe_row_matches(&r, &mc[fi], m)) continue;
+            for (at = 0; at < nkeys && (keys[at][0] < (int)tp || (keys[at][0] == (int)tp && keys[at][1] < (int)ep)); at++) {}
+            if (at < nkeys && keys[at][0] == (int)tp && keys[at][1] == (int)ep) continue;
+            if (nkeys == 64) die("%s: more than 64 (TP, EP) pairs", cs[fi].path);
+            memmove(keys[at + 1], keys[at], sizeof keys[0] * (size_t)(nkeys - at));
+            keys[at][0] = (int)tp;
+            keys[at][1] = (int)ep;
+            nkeys++;
+        }
+    }
+    base = g_ntabs;
+    for (k = 0; k < nkeys; k++) {
+        /* tables keep the name's pointer: one string per (TP, EP), alive until exit like the combos' */
+        const char *model = c->model;
+        if (keys[k][1] > 1) {
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%s@ep%d", c->model, keys[k][1]);
+            model = xstrdup(buf);
+        }
+        for (j = 0; j < nops; j++) new_table(c->device, model, "", keys[k][0], moe_ops[j], 1);
+    }
+    for (fi = 0; fi < nfile; fi++)
+        for (k = 0; k < cs[fi].nrows; k++) {
+            rowctx r;
+            double x, ep;
+            int tp, ki;
+            row_split(&r, &cs[fi], k, fields, fcap);
+            if (!moe_row_matches(&r, &mc[fi], m)) continue;
+            tp = (int)field_num(&r, mc[fi].ctp, 0);
+            ep = mc[fi].cep >= 0 ? field_num(&r, mc[fi].cep, 1) : 1;
+            if (ep == 0) ep = 1;
+            x = field_num(&r, mc[fi].ctok, 0);
+            for (ki = 0; ki < nkeys && !(keys[ki][0] == tp && keys[ki][1] == (int)ep); ki++) {}
+            for (j = 0; j < nops; j++)
+                add_row(&g_tabs[base + ki * nops + j], x, 0, field_num(&r, mc[fi].op[j], moe_ops[j] == VIDUR_OP_MOE_SHARED_MLP), (int64_t)x, 0);
+        }
+    free(mc);
+    for (fi = 0; fi < nfile; fi++) { free(cs[fi].hdr[0]); free(cs[fi].hdr); free(cs[fi].lines); free(cs[fi].lineno); free(cs[fi].buf); }
+    free(cs);
+    dset_free(&seen);
+}
+
 static void load_compute(combo *c)
 {
     const vidur_model_spec *m = vidur_find_model(g_cfgp, c->model);
@@ -754,7 +868,9 @@ static void load_compute(combo *c)
     char **fields = NULL;
     int fcap = 0;
     if (!m) {
-        if (!O.quiet) fprintf(stderr, "vidur-tables: warning: %s: unknown model '%s' (not in vidur.h's model table): skipped\n", g_files[c->nfiles[K_MLP] ? c->files[K_MLP][0] : c->files[K_ATTN][0]].path, c->model);
+        if (!O.quiet)
+            fprintf(stderr, "vidur-tables: warning: %s: unknown model '%s' (not in vidur.h's model table): skipped\n",
+                    g_files[c->nfiles[K_MLP] ? c->files[K_MLP][0] : c->nfiles[K_ATTN] ? c->files[K_ATTN][0] : c->files[K_MOE][0]].path, c->model);
         return;
     }
     memcpy(ops_sorted, mlp_ops, sizeof ops_sorted);
@@ -872,6 +988,7 @@ static void load_compute(combo *c)
         free(cs);
         dset_free(&seen);
     }
+    if (c->nfiles[K_MOE]) load_moe(c, m, &fields, &fcap);
     free(fields);
 }
 
@@ -1679,7 +1796,7 @@ static void write_dump(sb *b)
 }
 
 /* ---- report --------------------------------------------------------------------------------- */
-enum { CL_MLP_ALL = 9, CL_PREFILL, CL_DECODE, CL_SAVE, CL_ALLRED, CL_SENDRECV, CL_N };
+enum { CL_MLP_ALL = 9, CL_PREFILL, CL_DECODE, CL_SAVE, CL_ALLRED, CL_SENDRECV, CL_MOE, CL_N };
 
 static int table_class(const table *t)
 {
@@ -1691,7 +1808,8 @@ static int table_class(const table *t)
     case VIDUR_OP_ATTN_DECODE: return CL_DECODE;
     case VIDUR_OP_ATTN_KV_CACHE_SAVE: return CL_SAVE;
     case VIDUR_OP_ALL_REDUCE: return CL_ALLRED;
-    default: return CL_SENDRECV;
+    case VIDUR_OP_SEND_RECV: return CL_SENDRECV;
+    default: return CL_MOE;
     }
 }
 
@@ -1705,7 +1823,8 @@ static const char *class_name(int c)
     case CL_DECODE: return "attn_decode";
     case CL_SAVE: return "attn_kv_cache_save";
     case CL_ALLRED: return "all_reduce";
-    default: return "send_recv";
+    case CL_SENDRECV: return "send_recv";
+    default: return "moe.csv: MoE operators";
     }
 }
 
@@ -1801,6 +1920,10 @@ static void write_report(sb *b, double *tsizes)
             if (t->rf.target & 2) nrel++;
             if ((t->rf.target & 2) && t->rf.offset_ms != 0) nrelo++;
             n++;
+        }
+        if (c == CL_MOE && !n) { /* no moe.csv among the inputs: no row (reports of dense profiles unchanged) */
+            for (k = 0; k < 8; k++) free(v[k]);
+            continue;
         }
         sb_printf(b, "| %s | %d | %d (%d) |", class_name(c), n, nrel, nrelo);
         for (k = 0; k < 8; k++) {

@@ -48,11 +48,17 @@ VF_STATIC int vr_ideal_roofline(const vidur_config *cfg, int net, const char *de
     r->pp = 1;
     r->tp = tp;
     if (!net) {
-        const vidur_model_spec *m = vidur_find_model(cfg, model);
+        /* an MoE table of an EP deployment is named "MODEL@epN" (vidur-tables, moe.csv) */
+        char base[VIDUR_NAME_MAX];
+        const char *at = strstr(model, "@ep");
+        const vidur_model_spec *m;
         const vidur_device_spec *dv = vidur_find_device(cfg, device);
+        snprintf(base, sizeof base, "%.*s", at ? (int)(at - model) : (int)strlen(model), model);
+        m = vidur_find_model(cfg, base);
         if (!m || !dv) return 0;
         r->model = *m;
         r->device = *dv;
+        r->ep = at ? atoi(at + 3) : 1;
         return 1;
     } else {
         const vidur_node_spec *nd = vidur_find_node(cfg, node);
