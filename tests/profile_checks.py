@@ -257,8 +257,62 @@ def check_layer_repeat():
     print("%d layers within %.1f %% of the first run" % (len(rows), worst))
 
 
+def check_moe():
+    """--moe without a GPU: its sweeps and grid, and the format end to end: rows written by moe_row
+    (synthetic times), split by --split-moe, trained by vidur-tables (tables of EP 2 under
+    MODEL@ep2, moe_shared_mlp only for Scout) and used by `vidur predict` (forest sources)."""
+    import subprocess
+    sw = P.parse_moe_sweeps(["mistralai/Mixtral-8x7B-Instruct-v0.1:2,2/2",
+                             "RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic:2"])
+    if sw != [("mistralai/Mixtral-8x7B-Instruct-v0.1", 2, 1), ("mistralai/Mixtral-8x7B-Instruct-v0.1", 2, 2),
+              ("RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic", 2, 1)]:
+        fail("parse_moe_sweeps: %s" % sw)
+    if P.moe_local_shape("Qwen/Qwen3-30B-A3B", 4, 2) != (64, 384, 0) or P.moe_tokens()[-1] != 8192:
+        fail("moe_local_shape or moe_tokens")
+    tools = os.environ.get("VIDUR_TABLES_TOOL", "build/vidur-tables")
+    vidur = os.environ.get("VIDUR", "build/vidur")
+    if not (os.access(tools, os.X_OK) and os.access(vidur, os.X_OK)):
+        skip("%s or %s not built" % (tools, vidur))
+    with tempfile.TemporaryDirectory() as d:
+        combined = os.path.join(d, "h100_moe.csv")
+        with open(combined, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["model"] + P.MOE_COLUMNS)
+            for name, tp, ep in sw:
+                for t in P.moe_tokens(1024)[::4]:
+                    st = {op: P.summarize([0.02 * (i + 1) + t * 1e-4 * (i + 1) / ep, 0.021 * (i + 1) + t * 1e-4 * (i + 1) / ep])
+                          for i, op in enumerate(P.MOE_OPS) if op != "moe_shared_mlp" or P.MOE_SPECS[name][4]}
+                    w.writerow(P.moe_row(name, tp, ep, t, st, None, "per-expert torch.mm"))
+        dest = os.path.join(d, "prof", "compute", "h100")
+        with redirect_stdout(io.StringIO()):
+            P.split_moe(combined, dest)
+        vtab = os.path.join(d, "t.vtab")
+        r = subprocess.run([tools, "--profiling-dir", os.path.join(d, "prof"), "--vtab", vtab, "--quiet"],
+                           capture_output=True, text=True)
+        if r.returncode:
+            fail("vidur-tables on the profiler's moe.csv: %s" % r.stderr.strip())
+        with open(vtab) as f:
+            heads = [l.split()[1:8] for l in f if l.startswith("table ")]
+        names = sorted({(h[0], h[4], h[6]) for h in heads})
+        want = sorted({("op=" + op, "model=" + m, "tp=2") for m in ["mistralai/Mixtral-8x7B-Instruct-v0.1",
+                                                                     "mistralai/Mixtral-8x7B-Instruct-v0.1@ep2"]
+                       for op in P.MOE_OPS[:4]}
+                      | {("op=" + op, "model=RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic", "tp=2") for op in P.MOE_OPS})
+        if names != want:
+            fail("tables trained from the profiler's moe.csv: %s" % sorted(set(names) ^ set(want)))
+        out = subprocess.run([vidur, "predict", "--replica_config_model_name", "RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic",
+                              "--replica_config_device", "h100", "--replica_config_network_device", "h100_dgx",
+                              "--replica_config_tensor_parallel_size", "2",
+                              "--random_forrest_execution_time_predictor_config_table_file", vtab, "--decode", "64x512"],
+                             capture_output=True, text=True).stdout
+        srcs = {l.split()[0]: " ".join(l.split()[2:]) for l in out.splitlines() if l.startswith("moe_")}
+        if any(srcs.get(op) != "random_forest" for op in P.MOE_OPS):
+            fail("vidur predict does not use the forests: %s" % srcs)
+    print("%d tables from the profiler's format, used by vidur predict" % len(heads))
+
+
 CHECKS = {"grid": check_grid, "files": check_files, "split": check_split, "noise": check_noise,
-          "compare": check_compare, "layers": check_layers, "layer_repeat": check_layer_repeat}
+          "compare": check_compare, "layers": check_layers, "layer_repeat": check_layer_repeat, "moe": check_moe}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CHECKS:

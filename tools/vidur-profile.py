@@ -80,6 +80,28 @@ Columns: Vidur's Llama-3-8B attention.csv order (the only published schema that 
 time_stats groups: input_reshape, kv_cache_save, prefill, decode, output_reshape), with the
 Llama-2-7B files' convention that the decode group is empty on prefill rows and vice versa.
 
+moe.csv (--moe MODEL:TP,TP/EP ...; ours)
+-----------------------------------------
+The MoE layer of an MoE model (MOE_SPECS: Mixtral-8x7B/8x22B, Qwen3-30B-A3B, Llama-4-Scout BF16 and
+FP8) on one GPU, EP rank 0 of EP ep at TP tp (n/ep experts, each tp/ep-way sharded), at Vidur's
+token counts up to --moe-max-tokens (8192): moe_gate (router GEMM, 16-bit, softmax, top-k),
+moe_up_proj (gather of the routed rows + the experts' gate/up GEMMs), moe_act (SiLU-and-mul),
+moe_down_proj (the experts' down GEMMs + the top-k weighted sum), moe_shared_mlp (Llama-4's shared
+expert). Routing is uniform (a balanced router); the GPU receives the (token, expert) pairs of its
+experts. The expert GEMMs run as one grouped kernel (torch._grouped_mm, torch._scaled_grouped_mm
+for FP8) where this PyTorch has it and it passes its self-test, else one GEMM per expert (the log
+and the moe_gemm_backend column say which); with vLLM installed, its fused_experts is timed as a
+whole beside them (column moe_fused_experts). FP8 (Scout FP8): e4m3 weights with per-channel
+scales, activations quantised per token inside each timed GEMM (vLLM's W8A8 dynamic FP8), via
+torch._scaled_mm. Output: <out-dir>/h100_moe.csv (`model` first); --split-moe writes
+<dest>/<org>/<model>/moe.csv, which vidur-tables reads (tables of EP > 1 under MODEL@epN).
+FP8 checkpoints in --mlp (MLP_ONLY_MODELS, e.g. Scout FP8) time their GEMMs the same FP8 way.
+Not yet run on a GPU (written for a task that has one); a first run, for instance:
+  PYTHONUNBUFFERED=1 python3 tools/vidur-profile.py --out-dir $OUT --require-fused --attention-models "" \
+      --moe RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic:2 --moe mistralai/Mixtral-8x7B-Instruct-v0.1:2,2/2 \
+      --mlp RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic:2 --time-limit-s 500
+  python3 tools/vidur-profile.py --split-moe h100_moe.csv --dest data/profiling/compute/h100
+
 mlp.csv (--mlp MODEL:TP,TP ...)
 -----------------------------
 The ten mlp.csv operators of one layer, fp16, one GPU's shard at each TP, at Vidur's 387 token
@@ -163,6 +185,16 @@ MLP_SPECS = {
     "Qwen/Qwen-72B": (24576, 152064, True),
     "internlm/internlm2-20b": (16384, 92544, True),
 }
+
+# Models measured only with --mlp (not in the attention sweep): FP8 checkpoints, whose GEMMs
+# (attn_pre_proj, attn_post_proj, mlp_up_proj, mlp_down_proj) run in FP8 (Fp8Linear), as their
+# engines run them. Llama-4-Scout's MLP width here is its dense one (16384; every Scout layer is
+# MoE, see --moe), kept so that the rows carry vidur.h's model keys.
+MLP_ONLY_MODELS = [
+    ("RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic", 5120, 40, 8, 8192, TPS),
+]
+MLP_SPECS["RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic"] = (16384, 202048, True)
+FP8_MODELS = {"RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic"}
 
 DECODE_BS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 DECODE_KV = [64, 128, 256, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384]
@@ -279,6 +311,15 @@ def dry_run():
         if skipped:
             print("  %s: %d decode points skipped (K+V too large), e.g. %s" % (
                 shape, len(skipped), skipped[:3]))
+    print("--moe models (one GPU's share at TP/EP: local experts x expert width, shared width; %d token counts "
+          "up to %d):" % (len(moe_tokens()), MOE_MAX_TOKENS))
+    for name, (e, n, k, ffn, shared, dtype) in MOE_SPECS.items():
+        degs = ["%d/%d" % (tp, ep) for tp in TPS for ep in TPS
+                if tp % ep == 0 and n % ep == 0 and ffn % (tp // ep) == 0 and shared % tp == 0 and ep <= tp]
+        shapes_s = ", ".join("%s: %dx%d%s" % (d, *moe_local_shape(name, *map(int, d.split("/")))[:2],
+                                              (" +%d" % moe_local_shape(name, *map(int, d.split("/")))[2]) if shared else "")
+                             for d in degs)
+        print("  %-52s %s, E %d, top-%d -> %s" % (name, dtype, e, k, shapes_s))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -416,7 +457,7 @@ def parse_sweeps(specs):
     out = []
     for spec in specs:
         name, _, tps = spec.rpartition(":")
-        ms = [m for m in MODELS if m[0] == name]
+        ms = [m for m in MODELS + MLP_ONLY_MODELS if m[0] == name]
         if not ms or name not in MLP_SPECS:
             raise SystemExit("vidur-profile: --mlp %s: unknown model '%s'" % (spec, name))
         for t in tps.split(","):
@@ -472,6 +513,82 @@ def compare_mlp(ours_csv, theirs_csv, tp=1):
     text = "\n".join(lines) + "\n"
     print(text, end="")
     return text
+
+
+# ----------------------------------------------------------------------------------------------
+# moe.csv (no torch): the MoE layer's operators of an MoE model (ours; vidur-tables reads them)
+# ----------------------------------------------------------------------------------------------
+# name -> (n_embd, num_experts, num_experts_per_tok, moe_intermediate_size,
+#          shared_expert_intermediate_size, weight dtype); the values of vidur.h's built-in rows
+# (data/models/ORG/NAME/config.json).
+MOE_SPECS = {
+    "mistralai/Mixtral-8x7B-Instruct-v0.1": (4096, 8, 2, 14336, 0, "bf16"),
+    "mistralai/Mixtral-8x22B-Instruct-v0.1": (6144, 8, 2, 16384, 0, "bf16"),
+    "Qwen/Qwen3-30B-A3B": (2048, 128, 8, 768, 0, "bf16"),
+    "meta-llama/Llama-4-Scout-17B-16E-Instruct": (5120, 16, 1, 8192, 8192, "bf16"),
+    "RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic": (5120, 16, 1, 8192, 8192, "fp8"),
+}
+MOE_OPS = ["moe_gate", "moe_up_proj", "moe_act", "moe_down_proj", "moe_shared_mlp"]
+MOE_KEY_COLUMNS = ["n_embd", "num_experts", "num_experts_per_tok", "moe_intermediate_size",
+                   "shared_expert_intermediate_size", "weight_dtype", "num_tokens",
+                   "num_tensor_parallel_workers", "expert_parallel_size"]
+# then two columns vidur-tables ignores: vLLM's own fused_experts (the three expert operators in one
+# call) when vLLM is installed (empty otherwise), and the grouped-GEMM implementation measured
+MOE_COLUMNS = (["time_stats.%s.%s" % (op, s) for op in MOE_OPS for s in STATS] + MOE_KEY_COLUMNS
+               + ["time_stats.moe_fused_experts.median", "moe_gemm_backend"])
+MOE_MAX_TOKENS = 8192
+
+
+def parse_moe_sweeps(specs):
+    """['MODEL:TP,TP/EP', ...] -> [(name, tp, ep), ...] in the given order (EP 1 when not given)."""
+    out = []
+    for spec in specs:
+        name, _, degs = spec.rpartition(":")
+        if name not in MOE_SPECS:
+            raise SystemExit("vidur-profile: --moe %s: unknown MoE model '%s' (%s)" % (spec, name, ", ".join(MOE_SPECS)))
+        e, n, k, ffn, shared, _ = MOE_SPECS[name]
+        for d in degs.split(","):
+            tp_s, _, ep_s = d.partition("/")
+            ep_s = ep_s or "1"
+            if not (tp_s.isdigit() and ep_s.isdigit()) or int(tp_s) < 1 or int(ep_s) < 1:
+                raise SystemExit("vidur-profile: --moe %s: bad degree '%s' (TP or TP/EP)" % (spec, d))
+            tp, ep = int(tp_s), int(ep_s)
+            if tp % ep or n % ep or ffn % (tp // ep) or shared % tp:
+                raise SystemExit("vidur-profile: --moe %s: TP %d / EP %d do not split %s (%d experts of %d, shared %d)"
+                                 % (spec, tp, ep, name, n, ffn, shared))
+            out.append((name, tp, ep))
+    return out
+
+
+def moe_tokens(max_tokens=MOE_MAX_TOKENS):
+    """Vidur's token grid (mlp_tokens) up to max_tokens."""
+    return mlp_tokens(max_tokens)
+
+
+def moe_row(name, tp, ep, num_tokens, stats_by_op, fused_median, backend):
+    """One moe.csv row (with the `model` column first); stats_by_op[op] None: not measured (empty)."""
+    e, n, k, ffn, shared, dtype = MOE_SPECS[name]
+    cells = []
+    for op in MOE_OPS:
+        st = stats_by_op.get(op)
+        cells += [""] * 5 if st is None else [fmt(st[s]) for s in STATS]
+    cells += [str(e), str(n), str(k), str(ffn), str(shared), dtype, str(num_tokens), str(tp), str(ep),
+              "" if fused_median is None else fmt(fused_median), backend]
+    assert len(cells) == len(MOE_COLUMNS)
+    return [name] + cells
+
+
+def split_moe(combined, dest):
+    key = lambda r: (int(r["num_tensor_parallel_workers"]), int(r["expert_parallel_size"]), int(r["num_tokens"]))
+    for path, rows in split_combined(combined, dest, MOE_COLUMNS, "moe.csv", key).items():
+        degs = sorted({(int(r["num_tensor_parallel_workers"]), int(r["expert_parallel_size"])) for r in rows})
+        print("%s: %d rows, (TP, EP) %s" % (path, len(rows), degs))
+
+
+def moe_local_shape(name, tp, ep):
+    """One GPU's share: (local experts, an expert's FFN width here, the shared expert's width here)."""
+    e, n, k, ffn, shared, _ = MOE_SPECS[name]
+    return n // ep, ffn // (tp // ep), shared // tp
 
 
 # ----------------------------------------------------------------------------------------------
@@ -762,7 +879,7 @@ def make_fused_kernels(torch, log):
         mask = cols < n
         g = tl.load(x_ptr + row * 2 * n + cols, mask=mask, other=0.0).to(tl.float32)
         u = tl.load(x_ptr + row * 2 * n + n + cols, mask=mask, other=0.0).to(tl.float32)
-        tl.store(y_ptr + row * n + cols, (g / (1.0 + tl.exp(-g)) * u).to(tl.float16), mask=mask)
+        tl.store(y_ptr + row * n + cols, (g / (1.0 + tl.exp(-g)) * u).to(y_ptr.dtype.element_ty), mask=mask)
 
     def rmsnorm(x, w, out, eps=1e-6):
         t, n = x.shape
@@ -878,6 +995,11 @@ class LayerBuffers:
         self.gu, self.act = rnd(tmax, up), torch.empty(tmax, self.f_t, device=dev, dtype=h)
         self.positions = torch.arange(tmax, device=dev)
         self.cos_sin = rope_cache(torch, d, tmax, dev)
+        # an FP8 checkpoint's GEMMs: FP8 weights (per output channel), activations quantised per token
+        self.fp8 = name in FP8_MODELS
+        if self.fp8:
+            self.q_qkv, self.q_o = Fp8Linear(torch, self.w_qkv), Fp8Linear(torch, self.w_o)
+            self.q_up, self.q_down = Fp8Linear(torch, self.w_up), Fp8Linear(torch, self.w_down)
 
 
 def profile_mlp(prof, model, tp, tokens, deadline):
@@ -907,6 +1029,11 @@ def profile_mlp(prof, model, tp, tokens, deadline):
             "mlp_down_proj": lambda: F.linear(act[:t], w_down),
             "add": lambda: torch.add(x[:t], res[:t], out=z[:t]),
         }
+        if B.fp8:
+            fns["attn_pre_proj"] = lambda: B.q_qkv(x[:t])
+            fns["attn_post_proj"] = lambda: B.q_o(attn_out[:t])
+            fns["mlp_up_proj"] = lambda: B.q_up(x[:t])
+            fns["mlp_down_proj"] = lambda: B.q_down(act[:t])
         try:
             out[t] = {op: summarize(prof.time_fn(fns[op], min_runs=MLP_MIN_RUNS)) for op in MLP_OPS}
         except Exception as exc:  # e.g. out of memory: skip the point, keep going
@@ -916,6 +1043,273 @@ def profile_mlp(prof, model, tp, tokens, deadline):
     del B, w_emb, w_qkv, w_o, w_up, w_down, ids, x, res, y, z, qkv, attn_out, gu, act
     torch.cuda.empty_cache()
     return out, True
+
+
+# ----------------------------------------------------------------------------------------------
+# FP8 GEMMs and MoE layers (GPU; ours: moe.csv, and FP8 checkpoints in mlp.csv)
+# ----------------------------------------------------------------------------------------------
+FP8_MAX = 448.0  # the largest finite float8_e4m3fn
+
+
+def fp8_quant_rows(torch, x):
+    """Dynamic per-row FP8 quantisation, as vLLM's W8A8 FP8 path quantises activations per token
+    before each GEMM (and, once, weights per output channel): (x_fp8, scale [rows, 1] float32)
+    with x ~= x_fp8 * scale."""
+    sc = x.abs().amax(dim=-1, keepdim=True).float().clamp(min=1e-12) / FP8_MAX
+    return (x.float() / sc).to(torch.float8_e4m3fn), sc
+
+
+class Fp8Linear:
+    """y = x W^T with W in FP8 e4m3 (a scale per output channel) and x quantised per token on the
+    fly: the GEMM of a compressed-tensors FP8-dynamic checkpoint (torch._scaled_mm with row-wise
+    scales; bf16 output, which row-wise scaling requires)."""
+
+    def __init__(self, torch, w):
+        self.torch = torch
+        self.w, ws = fp8_quant_rows(torch, w)  # [out, in]; its transpose is the column-major operand
+        self.ws = ws.t().contiguous()           # [1, out]
+
+    def __call__(self, x):
+        torch = self.torch
+        xq, xs = fp8_quant_rows(torch, x)
+        return torch._scaled_mm(xq, self.w.t(), scale_a=xs, scale_b=self.ws, out_dtype=torch.bfloat16)
+
+
+class GroupedGemm:
+    """The experts' GEMMs of one MoE layer on one GPU: the routed rows of `a`, sorted by expert
+    (expert g owns rows offs[g-1] .. offs[g]), times each expert's weight w[g] ([N, K], as
+    nn.Linear stores it). As one grouped kernel (torch._grouped_mm for 16-bit weights,
+    torch._scaled_grouped_mm for FP8: the CUTLASS grouped-GEMM class that production MoE kernels
+    use) when this PyTorch has it and it passes the self-test; else one GEMM per expert that
+    received rows. FP8 weights: quantised per output channel once; the rows are quantised per
+    token on the fly (in the time), as vLLM's fused_moe does."""
+
+    def __init__(self, torch, log):
+        self.torch, self.log = torch, log
+        self.backend = {"16": "per-expert torch.mm", "fp8": "per-expert torch._scaled_mm"}
+
+    def prepare(self, w, fp8):
+        torch = self.torch
+        if not fp8:
+            return ("16", w)
+        g, n, k = w.shape
+        wq, ws = fp8_quant_rows(torch, w.reshape(g * n, k))
+        return ("fp8", wq.view(g, n, k), ws.view(g, n))
+
+    def mm(self, a, wp, offs, offs_list, backend=None):
+        """[rows, N] bf16: each row times its expert's weight."""
+        torch = self.torch
+        kind = wp[0]
+        backend = backend or self.backend[kind]
+        if kind == "16":
+            w = wp[1]
+            if backend.startswith("torch._grouped_mm"):
+                return torch._grouped_mm(a, w.transpose(-2, -1), offs=offs)
+            out = torch.empty(a.shape[0], w.shape[1], dtype=torch.bfloat16, device=a.device)
+            s = 0
+            for g, e in enumerate(offs_list):
+                if e > s:
+                    torch.mm(a[s:e], w[g].t(), out=out[s:e])
+                s = e
+            return out
+        wq, ws = wp[1], wp[2]
+        aq, sa = fp8_quant_rows(torch, a)
+        if backend.startswith("torch._scaled_grouped_mm"):
+            return torch._scaled_grouped_mm(aq, wq.transpose(-2, -1), sa.squeeze(1), ws, offs=offs, out_dtype=torch.bfloat16)
+        out = torch.empty(a.shape[0], wq.shape[1], dtype=torch.bfloat16, device=a.device)
+        s = 0
+        for g, e in enumerate(offs_list):
+            if e > s:
+                out[s:e] = torch._scaled_mm(aq[s:e], wq[g].t(), scale_a=sa[s:e], scale_b=ws[g:g + 1],
+                                            out_dtype=torch.bfloat16)
+            s = e
+        return out
+
+    def self_test(self, dev):
+        """Each backend against a float32 reference on a small ragged case; the grouped kernels are
+        used only where they run and agree. True when the per-expert path agrees."""
+        torch = self.torch
+        g = torch.Generator(device=dev).manual_seed(5)
+        ok = True
+        for kind, tol in (("16", 2e-2), ("fp8", 8e-2)):
+            counts = [7, 0, 33, 16, 1, 0, 64, 5]
+            m, k, n = sum(counts), 256, 384
+            a = torch.randn(m, k, device=dev, dtype=torch.bfloat16, generator=g)
+            w = torch.randn(len(counts), n, k, device=dev, dtype=torch.bfloat16, generator=g) * 0.05
+            offs_list = list(torch.tensor(counts).cumsum(0).tolist())
+            offs = torch.tensor(offs_list, dtype=torch.int32, device=dev)
+            ref = torch.empty(m, n, device=dev)
+            s = 0
+            for i, e in enumerate(offs_list):
+                ref[s:e] = a[s:e].float() @ w[i].float().t()
+                s = e
+            wp = self.prepare(w, kind == "fp8")
+            cands = ["per-expert " + ("torch.mm" if kind == "16" else "torch._scaled_mm")]
+            grouped = "torch._grouped_mm" if kind == "16" else "torch._scaled_grouped_mm"
+            if hasattr(torch, grouped.split(".")[1]):
+                cands.append(grouped + " (one grouped kernel)")
+            for b in cands:
+                try:
+                    y = self.mm(a, wp, offs, offs_list, backend=b)
+                    err = ((y.float() - ref).norm() / ref.norm()).item()
+                    good = err < tol
+                except Exception as exc:  # not built for this GPU, or another signature
+                    err, good = float("nan"), False
+                    self.log("  self-test moe grouped GEMM %s %s: raised %s" % (kind, b, str(exc).splitlines()[0][:160]))
+                self.log("  self-test moe grouped GEMM %s %-45s rel err %.2e %s" % (kind, b, err, "ok" if good else "FAIL"))
+                if b.startswith("per-expert"):
+                    ok = ok and good
+                elif good:
+                    self.backend[kind] = b
+        torch.cuda.synchronize()
+        return ok
+
+
+def setup_fp8(args, prof, log):
+    """Checks FP8 support and Fp8Linear against a float reference, once per run."""
+    if getattr(prof, "fp8_ok", None):
+        return
+    torch = prof.torch
+    cap = torch.cuda.get_device_capability()
+    if not hasattr(torch, "float8_e4m3fn") or not hasattr(torch, "_scaled_mm") or cap < (8, 9):
+        raise SystemExit("vidur-profile: FP8 GEMMs need torch.float8_e4m3fn and torch._scaled_mm on a GPU of compute "
+                         "capability 8.9 or more (this one: %d.%d)" % cap)
+    g = torch.Generator(device=prof.dev).manual_seed(3)
+    x = torch.randn(37, 512, device=prof.dev, dtype=torch.float16, generator=g)
+    w = torch.randn(768, 512, device=prof.dev, dtype=torch.float16, generator=g) * 0.05
+    y = Fp8Linear(torch, w)(x).float()
+    ref = x.float() @ w.float().t()
+    err = ((y - ref).norm() / ref.norm()).item()
+    log("  self-test FP8 linear 37 x 512 x 768: rel err %.2e %s" % (err, "ok" if err < 8e-2 else "FAIL"))
+    if not err < 8e-2:
+        raise SystemExit("vidur-profile: the FP8 GEMM failed its self-test")
+    prof.fp8_ok = True
+
+
+def setup_moe(args, prof, log):
+    """prof.grouped (GroupedGemm) after its self-test; the fused activation; FP8 when a swept model
+    needs it; vLLM's fused_experts for the comparison column when vLLM is installed."""
+    setup_fused(args, prof, log)
+    prof.grouped = GroupedGemm(prof.torch, log)
+    if not prof.grouped.self_test(prof.dev):
+        raise SystemExit("vidur-profile: the per-expert GEMMs failed their self-test")
+    try:
+        from vllm.model_executor.layers.fused_moe import fused_experts  # the engine's own MoE kernel
+        prof.vllm_fused_experts = fused_experts
+        log("vLLM fused_experts found: timed as a whole beside our operators (moe_fused_experts column)")
+    except Exception as exc:  # vLLM absent (the usual case): the column stays empty
+        prof.vllm_fused_experts = None
+        log("vLLM fused_experts not available (%s): moe_fused_experts column empty" % str(exc).splitlines()[0][:120])
+    log("MoE grouped GEMMs: 16-bit = %s, FP8 = %s" % (prof.grouped.backend["16"], prof.grouped.backend["fp8"]))
+
+
+def profile_moe(prof, name, tp, ep, tokens, deadline):
+    """The MoE layer's operators of `name` on one GPU (EP rank 0) at TP tp and EP ep, for every token
+    count: moe_gate (router GEMM in 16 bits, softmax, top-k), moe_up_proj (gather of the routed rows
+    and the experts' gate/up GEMMs), moe_act (SiLU-and-mul), moe_down_proj (the experts' down GEMMs
+    and the top-k weighted sum into the tokens' outputs), moe_shared_mlp (the shared expert: up, act,
+    down). Routing: each token picks k of the n experts uniformly at random (a balanced router; the
+    imbalance of real routers is vidur.h's moe_imbalance_factor); this GPU holds experts 0 .. n/ep - 1
+    and receives the pairs that chose them. Returns ({num_tokens: ({op: stats}, fused_median)},
+    complete)."""
+    torch, F = prof.torch, prof.F
+    e, n, k, ffn, shared, dtype = MOE_SPECS[name]
+    fp8 = dtype == "fp8"
+    nl, fl, fs = moe_local_shape(name, tp, ep)
+    dev, bf = prof.dev, torch.bfloat16
+    gen = torch.Generator(device=dev).manual_seed(100 * tp + ep)
+    rnd = lambda *sz: torch.randn(*sz, device=dev, dtype=bf, generator=gen)
+    tmax = max(tokens)
+    gg, act = prof.grouped, prof.fused["silu_and_mul"]
+    x = rnd(tmax, e)
+    w_gate = rnd(n, e) * 0.02                 # the router is left out of FP8 quantisation
+    w13, w2 = rnd(nl, 2 * fl, e) * 0.02, rnd(nl, e, fl) * 0.02
+    w13p, w2p = gg.prepare(w13, fp8), gg.prepare(w2, fp8)
+    if fs:
+        ws13, ws2 = rnd(2 * fs, e) * 0.02, rnd(e, fs) * 0.02
+        if fp8:
+            s_up, s_down = Fp8Linear(torch, ws13), Fp8Linear(torch, ws2)
+        else:
+            s_up, s_down = (lambda a: F.linear(a, ws13)), (lambda a: F.linear(a, ws2))
+        s_act = torch.empty(tmax, fs, device=dev, dtype=bf)
+    emap = torch.full((n,), -1, dtype=torch.int32, device=dev)
+    emap[:nl] = torch.arange(nl, dtype=torch.int32, device=dev)
+    fused = prof.vllm_fused_experts if not fp8 else None
+    out = {}
+    for t in tokens:
+        if time.time() > deadline:
+            return out, False
+        try:
+            ids = torch.rand(t, n, device=dev, generator=gen).topk(k, dim=1).indices        # [t, k]
+            wts = torch.rand(t, k, device=dev, generator=gen) + 0.1
+            wts = wts / wts.sum(dim=1, keepdim=True)
+            flat = ids.reshape(-1)
+            local = (flat < nl).nonzero().squeeze(1)                                           # this GPU's pairs
+            pos = local[flat[local].argsort(stable=True)]                                      # sorted by expert
+            tok = pos // k
+            offs_list = torch.bincount(flat[pos], minlength=nl).cumsum(0).tolist()
+            offs = torch.tensor(offs_list, dtype=torch.int32, device=dev)
+            m = int(pos.numel())
+            row_w = wts.reshape(-1)[pos].to(bf)[:, None]
+            xt = x[:t]
+            a = torch.empty(max(m, 1), fl, device=dev, dtype=bf)
+            o = torch.empty(t, e, device=dev, dtype=bf)
+            hd = {}  # the up projection's output, read by the activation (timed in this order)
+            fns = {"moe_gate": lambda: torch.topk(torch.softmax(F.linear(xt, w_gate).float(), dim=-1), k, dim=-1)}
+            if m:
+                fns["moe_up_proj"] = lambda: hd.__setitem__("h", gg.mm(xt.index_select(0, tok), w13p, offs, offs_list))
+                fns["moe_act"] = lambda: act(hd["h"], a[:m])
+                fns["moe_down_proj"] = lambda: o.zero_().index_add_(0, tok, gg.mm(a[:m], w2p, offs, offs_list) * row_w)
+            if fs:
+                fns["moe_shared_mlp"] = lambda: s_down(act(s_up(xt), s_act[:t]))
+            st = {op: summarize(prof.time_fn(fn, min_runs=MLP_MIN_RUNS)) for op, fn in fns.items()}
+            for op in ("moe_up_proj", "moe_act", "moe_down_proj"):
+                st.setdefault(op, ZERO_STATS)  # no routed row reached this GPU: nothing to run
+            fmed = None
+            if fused is not None:
+                try:
+                    ids32 = ids.to(torch.int32)
+                    fmed = statistics.median(prof.time_fn(lambda: fused(xt, w13, w2, topk_weights=wts, topk_ids=ids32,
+                                                                        global_num_experts=n, expert_map=emap)))
+                except Exception as exc:  # another vLLM signature: keep the column empty from now on
+                    prof.log("  vLLM fused_experts failed (%s): column left empty" % str(exc).splitlines()[0][:160])
+                    fused = prof.vllm_fused_experts = None
+            out[t] = (st, fmed)
+        except Exception as exc:  # e.g. out of memory: skip the point, keep going
+            prof.failed.append(((name, tp, ep), "moe", t, str(exc).splitlines()[0][:160]))
+            prof.log("  FAILED %s TP%d EP%d tokens %d: %s" % (name, tp, ep, t, prof.failed[-1][3]))
+            torch.cuda.synchronize()
+    del x, w13, w2, w13p, w2p
+    torch.cuda.empty_cache()
+    return out, True
+
+
+def measure_moe(args, prof, log, deadline):
+    sweeps = parse_moe_sweeps(args.moe)
+    tokens = moe_tokens(args.moe_max_tokens)[::args.mlp_token_stride]
+    if any(MOE_SPECS[nm][5] == "fp8" for nm, _, _ in sweeps):
+        setup_fp8(args, prof, log)
+    setup_moe(args, prof, log)
+    log("moe operators: %d token counts from %d to %d" % (len(tokens), tokens[0], tokens[-1]))
+    path = os.path.join(args.out_dir, "h100_moe.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["model"] + MOE_COLUMNS)
+        for name, tp, ep in sweeps:
+            t0 = time.time()
+            res, complete = profile_moe(prof, name, tp, ep, tokens, deadline)
+            fp8 = MOE_SPECS[name][5] == "fp8"
+            backend = prof.grouped.backend["fp8" if fp8 else "16"]
+            for t in sorted(res):
+                st, fmed = res[t]
+                w.writerow(moe_row(name, tp, ep, t, st, fmed, backend))
+            f.flush()
+            log("moe %s TP%d EP%d: %d token counts, %.1f s%s" % (name, tp, ep, len(res), time.time() - t0,
+                                                            "" if complete else " (CUT SHORT by --time-limit-s)"))
+            log("  gpu now: " + gpu_clocks())
+            if not complete:
+                log("stopping moe: time limit reached; later sweeps not measured")
+                break
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1086,6 +1480,10 @@ def measure_mlp(args, prof, log, deadline):
     impl = setup_fused(args, prof, log)
     log("mlp operators: rmsnorm / rope / silu_and_mul = %s; GEMMs = torch.nn.functional.linear "
         "(cuBLAS), fp16; %d token counts from %d to %d" % (impl, len(tokens), tokens[0], tokens[-1]))
+    if any(m[0] in FP8_MODELS for m, _ in sweeps):
+        setup_fp8(args, prof, log)
+        log("FP8 models (%s): GEMMs as torch._scaled_mm, FP8 e4m3 weights with per-channel scales, activations "
+            "quantised per token on the fly (in the time), bf16 output" % ", ".join(sorted(FP8_MODELS)))
     path = os.path.join(args.out_dir, "h100_mlp.csv")
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -1137,6 +1535,8 @@ def measure(args, make_profiler=None):
         measure_layers(args, prof, log)
     if args.mlp:
         measure_mlp(args, prof, log, deadline)
+    if args.moe:
+        measure_moe(args, prof, log, deadline)
     shapes = distinct_shapes()
     if args.attention_models is not None:
         keep = set(args.attention_models.split(",")) - {""}
@@ -1211,6 +1611,11 @@ def main():
     ap.add_argument("--mlp", action="append", metavar="MODEL:TP,TP",
                     help="also measure the mlp.csv operators of MODEL at these TPs, into h100_mlp.csv "
                          "(repeatable; measured in the order given)")
+    ap.add_argument("--moe", action="append", metavar="MODEL:TP,TP/EP",
+                    help="also measure the MoE layer's operators of MODEL (one of MOE_SPECS) at these TP (or TP/EP) "
+                         "degrees, into h100_moe.csv (repeatable); FP8 models run FP8 expert GEMMs")
+    ap.add_argument("--moe-max-tokens", type=int, default=MOE_MAX_TOKENS, help="largest num_tokens of --moe")
+    ap.add_argument("--split-moe", metavar="COMBINED_CSV", help="split h100_moe.csv into per-model moe.csv files")
     ap.add_argument("--layers", action="store_true",
                     help="also time whole layers of a few batches against the sum of their operators "
                          "(h100_layers.csv; checked against vidur predict by tests/test_profile.sh)")
@@ -1238,6 +1643,10 @@ def main():
         if not args.dest:
             ap.error("--split-mlp needs --dest")
         split_mlp(args.split_mlp, args.dest)
+    elif args.split_moe:
+        if not args.dest:
+            ap.error("--split-moe needs --dest")
+        split_moe(args.split_moe, args.dest)
     elif args.compare_mlp:
         compare_mlp(args.compare_mlp[0], args.compare_mlp[1], args.tp)
     elif args.compare:
@@ -1248,6 +1657,10 @@ def main():
         # flags are checked before torch is imported or anything is written
         if args.mlp:
             parse_sweeps(args.mlp)
+        if args.moe:
+            parse_moe_sweeps(args.moe)
+            if not 8 <= args.moe_max_tokens <= 1 << 20:
+                raise SystemExit("vidur-profile: --moe-max-tokens must be in [8, 1048576]")
         if args.attention_models:
             unknown = set(args.attention_models.split(",")) - {""} - {m[0] for m in MODELS}
             if unknown:
