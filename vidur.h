@@ -102,7 +102,11 @@
                 Every Vidur flag --<section>_<key> is the INI key <key> in [<section>]; top-level
                 flags (seed, time_limit) go before any section.
        Tables   vidur_find_model, vidur_find_device, vidur_find_node (built-in or user-defined in
-                the config with [model.NAME] / [device.NAME] / [node.NAME] sections).
+                the config with [model.NAME] / [device.NAME] / [node.NAME] sections);
+                vidur_config_add_model (a model filled in code); vidur_model_head_dim,
+                vidur_model_num_moe_layers, vidur_dtype_bytes / _name / _from_name; with
+                VIDUR_JSON: vidur_model_spec_from_hf_config / _json (Hugging Face config.json)
+                and vidur_config_load_model_config (replica_config_model_config).
        Plan     vidur_memory_plan_compute (upstream, per-request slots) and
                 vidur_memory_plan_compute_tokens (the fork's, token capacity; vllm_v1).
        Sim      vidur_sim_create, vidur_sim_run, vidur_sim_step, vidur_sim_now,
@@ -169,6 +173,13 @@
        (engine_config profile vllm_v0_15, docs/engine_model.md) adds a front-end, async
        scheduling, a per-iteration overhead, the LM head, decode attention and memory-bound
        GEMMs at the engine's bandwidth and the custom all-reduce; Vidur's model is the default.
+
+       Models (ours, docs/models.md): head_dim (0 = E/H_q); MoE layers (router, grouped expert
+       GEMMs on the busiest GPU's T x top_k / EP x imbalance rows reading the expected active
+       experts, shared experts, EP all-to-all dispatch/combine, TP inside experts); FP8 weights
+       (FP8 peak with FP8 tensor cores, weight-only otherwise) and FP8 KV cache. The memory
+       planner counts every expert (each GPU holds 1/TP of them), the replicated router and, with
+       count_embeddings, embeddings and LM head; dense 16-bit models keep Vidur's figures.
 
        Differences from Vidur are listed in docs/differences_from_vidur.md.
 
