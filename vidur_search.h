@@ -20,8 +20,9 @@
        Finds the cheapest deployment that meets latency SLOs, as the config explorer of Vidur's
        canary fork does (docs/capacity_search.md). A search INI lists the values of every
        deployment axis (models, clusters, traces, routers, request queues, replica schedulers,
-       SLO configs, TP, PP, batch sizes); vidur_search_expand takes their Cartesian product in
-       the fork's order and marks invalid combinations with a reason; vidur_search_run runs the
+       SLO configs, TP, PP, batch sizes; ours after them: expert parallelism, weight and KV cache
+       precisions); vidur_search_expand takes their Cartesian product in the fork's order and
+       marks invalid combinations with a reason; vidur_search_run runs the
        fork's search (exponential then binary on QPS, or on the replica count) over an oracle the
        caller supplies: a function that says whether one (qps, replicas) run meets an SLO.
        tools/vidur-search.c drives it over a process pool (and MPI), with resume and reports;
@@ -39,6 +40,10 @@
                               vidur_search_expand is freed with VIDUR_FREE (free() by default).
        VIDUR_NO_INIH          leave out the search INI reader (vidur_search_spec_load and _string
                               return VIDUR_ERR_UNSUPPORTED).
+       VIDUR_JSON             as for vidur.h (define it for both, link jansson): a [model.NAME]
+                              with `config = config.json` is read by vidur_search_job_config
+                              (vidur_config_load_model_config). Without it such a job's config
+                              fails validation, naming replica_config_model_config.
 
    3. API OVERVIEW -------------------------------------------------------------------------------
 
@@ -71,7 +76,7 @@ typedef enum vidur_search_for { VIDUR_SEARCH_QPS, VIDUR_SEARCH_NUM_REPLICAS, VID
 
 typedef struct vidur_search_cluster {
     char label[VIDUR_NAME_MAX];           /* [cluster.LABEL] */
-    char device[VIDUR_NAME_MAX];          /* h100 | a100 | a40 (prices from the device table) */
+    char device[VIDUR_NAME_MAX];          /* a built-in GPU, a40 ... mi300x (prices from the device table) */
     char network_device[VIDUR_NAME_MAX];  /* node SKU, e.g. h100_dgx */
     int gpus_per_node;
     int line;
@@ -128,6 +133,7 @@ typedef struct vidur_search_model {
     int num_exclude_tp_dims;
     int exclude_tp_dims[VIDUR_SEARCH_MAX_DIMS];
     int line;
+    char config[VIDUR_PATH_MAX];      /* ours: a Hugging Face config.json defining it ("" = built-in or base_config) */
 } vidur_search_model;
 
 typedef struct vidur_search_target {  /* the YAML's search_configs entry */
@@ -154,6 +160,10 @@ typedef struct vidur_search_spec {
     char base_config[VIDUR_PATH_MAX]; /* optional simulator INI applied before the point's keys */
     int num_batch_sizes, num_tp_dimensions, num_pp_dimensions;
     int batch_sizes[VIDUR_SEARCH_MAX_DIMS], tp_dimensions[VIDUR_SEARCH_MAX_DIMS], pp_dimensions[VIDUR_SEARCH_MAX_DIMS];
+    /* ours: expert parallelism and precision axes (defaults: 1, auto, auto: one value each) */
+    int num_ep_dimensions, num_weight_dtypes, num_kv_cache_dtypes;
+    int ep_dimensions[VIDUR_SEARCH_MAX_DIMS];
+    char weight_dtypes[VIDUR_SEARCH_MAX_DIMS][8], kv_cache_dtypes[VIDUR_SEARCH_MAX_DIMS][8]; /* auto | fp16 | bf16 | fp8 */
     int num_clusters, num_global_schedulers, num_request_queues, num_replica_schedulers;
     int num_slo_configs, num_traces, num_models, num_searches;
     vidur_search_cluster clusters[VIDUR_SEARCH_MAX_ITEMS];
@@ -177,6 +187,8 @@ VIDURDEF void vidur_search_spec_free(vidur_search_spec *spec);
 typedef struct vidur_search_job {
     int search, model, cluster, trace, global_scheduler, request_queue, replica_scheduler, slo;
     int tp, pp, batch_size;       /* values; batch_size is per micro-batch (the cap is x pp) */
+    int ep;                       /* ours: expert parallelism (a value) */
+    int weight_dtype, kv_cache_dtype; /* ours: indices into the spec's weight_dtypes / kv_cache_dtypes */
     int valid;
     char skip_reason[96];         /* why an invalid combination is skipped */
     char key[512];                /* the fork's job key (without _slo... when slo = -1) */
@@ -185,14 +197,17 @@ typedef struct vidur_search_job {
 
 /* Expands the space in the fork's order: search_configs x models x clusters x traces x
    global_schedulers x request_queues x replica_schedulers x [slo_configs] x tp x pp x
-   batch_sizes (first varies slowest). *out holds every combination, valid or not (free with
-   VIDUR_FREE); *num_valid counts the valid ones. A space of more than
-   VIDUR_SEARCH_MAX_COMBINATIONS is refused (VIDUR_ERR_RANGE): every combination is kept. */
+   batch_sizes (first varies slowest), then ours: x ep x weight_dtypes x kv_cache_dtypes (one
+   value each unless the [explorer] lists them; a job key names them only when not 1 / auto).
+   *out holds every combination, valid or not (free with VIDUR_FREE); *num_valid counts the
+   valid ones. A space of more than VIDUR_SEARCH_MAX_COMBINATIONS is refused (VIDUR_ERR_RANGE):
+   every combination is kept. */
 VIDURDEF vidur_result vidur_search_expand(const vidur_search_spec *spec, int with_slo_axis, vidur_search_job **out,
                                           int64_t *count, int64_t *num_valid, vidur_error *err);
 
 /* Builds the simulator configuration of one run of a job at (qps, num_replicas), as the fork's
-   explorer passes it on its command line to the simulator. */
+   explorer passes it on its command line to the simulator; with VIDUR_JSON it also reads the
+   job model's config.json, if it has one. */
 VIDURDEF vidur_result vidur_search_job_config(const vidur_search_spec *spec, const vidur_search_job *job, double qps,
                                               int num_replicas, vidur_config *cfg, vidur_error *err);
 /* Cost of a deployment in $/hour: replicas x TP x PP x the device's price per GPU-hour. */
@@ -636,6 +651,25 @@ static int vidur_search__ini_list(const char *v, int *iout, double *dout, int *n
     }
 }
 
+/* a list of precision names (auto, fp16, bf16, fp8), split like vidur_search__ini_list */
+static int vidur_search__ini_dtypes(const char *v, char (*out)[8], int *n)
+{
+    const char *p = v;
+    *n = 0;
+    for (;;) {
+        size_t l;
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (!*p) return *n > 0;
+        l = strcspn(p, ", \t");
+        if (l >= 8 || *n >= VIDUR_SEARCH_MAX_DIMS) return 0;
+        memcpy(out[*n], p, l);
+        out[*n][l] = 0;
+        p += l;
+        if (vidur_dtype_from_name(out[*n]) < 0) return 0;
+        (*n)++;
+    }
+}
+
 /* opens the item of [kind.label], creating it in file order */
 static int vidur_search__ini_item(vidur_search__ini *c, int kind, const char *label)
 {
@@ -731,7 +765,12 @@ static int vidur_search__ini_handler(void *user, const char *section, const char
         else if (!strcmp(name, "batch_sizes")) { if (!vidur_search__ini_list(value, s->batch_sizes, NULL, &s->num_batch_sizes, 1) || !s->num_batch_sizes) VIDUR_SEARCH__INI_BAD("a list of positive integers"); }
         else if (!strcmp(name, "tp_dimensions")) { if (!vidur_search__ini_list(value, s->tp_dimensions, NULL, &s->num_tp_dimensions, 1) || !s->num_tp_dimensions) VIDUR_SEARCH__INI_BAD("a list of positive integers"); }
         else if (!strcmp(name, "pp_dimensions")) { if (!vidur_search__ini_list(value, s->pp_dimensions, NULL, &s->num_pp_dimensions, 1) || !s->num_pp_dimensions) VIDUR_SEARCH__INI_BAD("a list of positive integers"); }
-        else return vidur_search__ini_fail(c, line, name, "unknown key (expected min_search_granularity, max_iterations, time_limit, min_qps, base_config, batch_sizes, tp_dimensions, pp_dimensions)");
+        else if (!strcmp(name, "ep_dimensions")) { if (!vidur_search__ini_list(value, s->ep_dimensions, NULL, &s->num_ep_dimensions, 1) || !s->num_ep_dimensions) VIDUR_SEARCH__INI_BAD("a list of positive integers"); }
+        else if (!strcmp(name, "weight_dtypes") || !strcmp(name, "kv_cache_dtypes")) {
+            if (!vidur_search__ini_dtypes(value, name[0] == 'w' ? s->weight_dtypes : s->kv_cache_dtypes, name[0] == 'w' ? &s->num_weight_dtypes : &s->num_kv_cache_dtypes))
+                VIDUR_SEARCH__INI_BAD("a list of precisions (auto, fp16, bf16, fp8)");
+        }
+        else return vidur_search__ini_fail(c, line, name, "unknown key (expected min_search_granularity, max_iterations, time_limit, min_qps, base_config, batch_sizes, tp_dimensions, pp_dimensions, ep_dimensions, weight_dtypes, kv_cache_dtypes)");
         return 1;
     case VIDUR_SEARCH__K_CLUSTER: {
         vidur_search_cluster *x = &s->clusters[c->item];
@@ -801,7 +840,8 @@ static int vidur_search__ini_handler(void *user, const char *section, const char
         vidur_search_model *x = &s->models[c->item];
         if (!strcmp(name, "identifier")) vidur_search__copy(x->identifier, VIDUR_NAME_MAX, value);
         else if (!strcmp(name, "exclude_tp_dims")) { if (!vidur_search__ini_list(value, x->exclude_tp_dims, NULL, &x->num_exclude_tp_dims, 1)) VIDUR_SEARCH__INI_BAD("a list of positive integers"); }
-        else return vidur_search__ini_fail(c, line, name, "unknown key (expected identifier, exclude_tp_dims)");
+        else if (!strcmp(name, "config")) vidur_search__copy(x->config, VIDUR_PATH_MAX, value);
+        else return vidur_search__ini_fail(c, line, name, "unknown key (expected identifier, exclude_tp_dims, config)");
         return 1;
     }
     case VIDUR_SEARCH__K_SEARCH: {
@@ -901,6 +941,12 @@ static vidur_result vidur_search__validate(vidur_search__ini *c)
     for (i = 0; i < s->num_models; i++) {
         vidur_search_model *x = &s->models[i];
         snprintf(sec, sizeof sec, "model.%s", x->name);
+        if (x->config[0]) { /* read where the runs are made (vidur-search: VIDUR_JSON) */
+            FILE *f = fopen(x->config, "rb");
+            if (!f) VIDUR_SEARCH__V_FAIL(sec, x->line, "config", "cannot open '%s'", x->config);
+            fclose(f);
+            continue;
+        }
         if (!x->identifier[0]) VIDUR_SEARCH__V_FAIL(sec, x->line, "identifier", "missing (a Hugging Face id, e.g. meta-llama/Meta-Llama-3-8B)");
         if (!vidur_find_model(&base, x->identifier)) VIDUR_SEARCH__V_FAIL(sec, x->line, "identifier", "unknown model '%s'", x->identifier);
     }
@@ -956,6 +1002,10 @@ VIDURDEF vidur_result vidur_search_spec_load_string(const char *text, const char
     vidur_search__copy(s->path, VIDUR_PATH_MAX, name);
     s->min_search_granularity = 1.0; /* the fork's command-line defaults */
     s->max_iterations = 10;
+    s->num_ep_dimensions = s->num_weight_dtypes = s->num_kv_cache_dtypes = 1; /* ours: EP 1, precisions auto */
+    s->ep_dimensions[0] = 1;
+    vidur_search__copy(s->weight_dtypes[0], sizeof s->weight_dtypes[0], "auto");
+    vidur_search__copy(s->kv_cache_dtypes[0], sizeof s->kv_cache_dtypes[0], "auto");
     s->time_limit = 180;
     s->min_qps = 0.1;
     memset(&c, 0, sizeof c);
@@ -1004,7 +1054,7 @@ static void vidur_search__job_key(const vidur_search_spec *s, vidur_search_job *
     const vidur_search_global_scheduler *g = &s->global_schedulers[j->global_scheduler];
     const vidur_search_replica_scheduler *r = &s->replica_schedulers[j->replica_scheduler];
     const vidur_search_target *t = &s->searches[j->search];
-    char gk[VIDUR_NAME_MAX + 64], rk[VIDUR_NAME_MAX + 32], sk[96], slo[VIDUR_NAME_MAX + 8];
+    char gk[VIDUR_NAME_MAX + 64], rk[VIDUR_NAME_MAX + 32], sk[96], slo[VIDUR_NAME_MAX + 8], ours[64] = "";
     int n = snprintf(gk, sizeof gk, "%s", g->scheduler);
     if (g->top_k) n += snprintf(gk + n, sizeof gk - (size_t)n, "_topk%d", g->top_k);
     if (g->tolerance_factor > 0) snprintf(gk + n, sizeof gk - (size_t)n, "_%sx", g->tolerance_text);
@@ -1014,9 +1064,15 @@ static void vidur_search__job_key(const vidur_search_spec *s, vidur_search_job *
     else snprintf(sk, sizeof sk, "%s_q%s_reqs%lld", t->search_for == VIDUR_SEARCH_QPS ? "qps" : "isoqps", t->qps_text, (long long)t->num_requests);
     if (j->slo >= 0) snprintf(slo, sizeof slo, "_slo%s", s->slo_configs[j->slo].name);
     else slo[0] = 0;
-    n = snprintf(j->key, sizeof j->key, "%s_%s_tk%d_%s_%s_%s_%s_tp%d_pp%d_bsz%d%s_search%s", s->models[j->model].name,
+    /* ours: EP and precisions only when they are not the defaults, so the fork's keys (and run
+       folders) of a search without these axes stay its own */
+    n = 0;
+    if (j->ep != 1) n += snprintf(ours + n, sizeof ours - (size_t)n, "_ep%d", j->ep);
+    if (strcmp(s->weight_dtypes[j->weight_dtype], "auto")) n += snprintf(ours + n, sizeof ours - (size_t)n, "_w%s", s->weight_dtypes[j->weight_dtype]);
+    if (strcmp(s->kv_cache_dtypes[j->kv_cache_dtype], "auto")) snprintf(ours + n, sizeof ours - (size_t)n, "_kv%s", s->kv_cache_dtypes[j->kv_cache_dtype]);
+    n = snprintf(j->key, sizeof j->key, "%s_%s_tk%d_%s_%s_%s_%s_tp%d_pp%d_bsz%d%s%s_search%s", s->models[j->model].name,
                  s->traces[j->trace].name, s->traces[j->trace].max_seq_len, s->clusters[j->cluster].network_device, gk,
-                 s->request_queues[j->request_queue].name, rk, j->tp, j->pp, j->batch_size * j->pp, slo, sk);
+                 s->request_queues[j->request_queue].name, rk, j->tp, j->pp, j->batch_size * j->pp, ours, slo, sk);
     if (n >= (int)sizeof j->key) j->key[sizeof j->key - 1] = 0; /* only absurdly long names get here */
     vidur_search__sha1_hex8(j->key, j->hash);
 }
@@ -1039,7 +1095,14 @@ static void vidur_search__job_check(const vidur_search_spec *s, vidur_search_job
         return;
     }
     /* ours: combinations the simulator cannot run at all */
-    if (!vidur_find_model(NULL, m->identifier)) { snprintf(j->skip_reason, sizeof j->skip_reason, "unknown model %.60s", m->identifier); return; }
+    if (!m->config[0] && !vidur_find_model(NULL, m->identifier)) { snprintf(j->skip_reason, sizeof j->skip_reason, "unknown model %.60s", m->identifier); return; }
+    if (j->ep > 1) {
+        /* EP splits a model's experts over its TP GPUs (a config.json model is checked when its runs start) */
+        const vidur_model_spec *ms = m->config[0] ? NULL : vidur_find_model(NULL, m->identifier);
+        if (j->tp % j->ep) { snprintf(j->skip_reason, sizeof j->skip_reason, "ep %d does not divide tp %d", j->ep, j->tp); return; }
+        if (ms && !vidur_model_num_moe_layers(ms)) { snprintf(j->skip_reason, sizeof j->skip_reason, "ep %d: a dense model", j->ep); return; }
+        if (ms && ms->num_experts % j->ep) { snprintf(j->skip_reason, sizeof j->skip_reason, "ep %d does not divide %d experts", j->ep, ms->num_experts); return; }
+    }
     if (!vidur_find_device(NULL, c->device)) { snprintf(j->skip_reason, sizeof j->skip_reason, "unknown device %.60s", c->device); return; }
     if (!vidur_find_node(NULL, c->network_device)) { snprintf(j->skip_reason, sizeof j->skip_reason, "unknown network device %.60s", c->network_device); return; }
     j->valid = 1;
@@ -1050,15 +1113,22 @@ VIDURDEF vidur_result vidur_search_expand(const vidur_search_spec *s, int with_s
                                           int64_t *count, int64_t *num_valid, vidur_error *err)
 {
     int64_t total = 1, n = 0, nv = 0;
-    int a[11], dims[11], d;
+    int a[14], dims[14], d;
     vidur_search_job *jobs;
     dims[0] = s->num_searches; dims[1] = s->num_models; dims[2] = s->num_clusters; dims[3] = s->num_traces;
     dims[4] = s->num_global_schedulers; dims[5] = s->num_request_queues; dims[6] = s->num_replica_schedulers;
     dims[7] = with_slo_axis ? s->num_slo_configs : 1; dims[8] = s->num_tp_dimensions; dims[9] = s->num_pp_dimensions;
     dims[10] = s->num_batch_sizes;
-    for (d = 0; d < 11; d++) {
+    /* ours, last (with one value each, the fork's order is unchanged); a spec filled in code
+       without them gets EP 1 and auto precisions */
+    dims[11] = s->num_ep_dimensions > 0 ? s->num_ep_dimensions : 1;
+    dims[12] = s->num_weight_dtypes > 0 ? s->num_weight_dtypes : 1;
+    dims[13] = s->num_kv_cache_dtypes > 0 ? s->num_kv_cache_dtypes : 1;
+    for (d = 0; d < 14; d++) {
         if (dims[d] <= 0) dims[d] = 0;
         total *= dims[d];
+        /* saturate: fourteen lists can multiply past 64 bits; the refusal below needs only "too many" */
+        if (total > VIDUR_SEARCH_MAX_COMBINATIONS) total = VIDUR_SEARCH_MAX_COMBINATIONS + 1;
     }
     *out = NULL;
     *count = 0;
@@ -1066,8 +1136,8 @@ VIDURDEF vidur_result vidur_search_expand(const vidur_search_spec *s, int with_s
     if (!total) return VIDUR_OK;
     if (total > VIDUR_SEARCH_MAX_COMBINATIONS) {
         /* every combination is kept (about 700 bytes each): bounded, and said so */
-        vidur_search__set_error(err, VIDUR_ERR_RANGE, "%s: the search space has %lld combinations, more than %d: split the search", s->path,
-                                (long long)total, VIDUR_SEARCH_MAX_COMBINATIONS);
+        vidur_search__set_error(err, VIDUR_ERR_RANGE, "%s: the search space has more than %d combinations: split the search", s->path,
+                                VIDUR_SEARCH_MAX_COMBINATIONS);
         return VIDUR_ERR_RANGE;
     }
     jobs = (vidur_search_job *)vidur_search__calloc((size_t)total, sizeof *jobs);
@@ -1081,10 +1151,13 @@ VIDURDEF vidur_result vidur_search_expand(const vidur_search_spec *s, int with_s
         j->search = a[0]; j->model = a[1]; j->cluster = a[2]; j->trace = a[3]; j->global_scheduler = a[4];
         j->request_queue = a[5]; j->replica_scheduler = a[6]; j->slo = with_slo_axis ? a[7] : -1;
         j->tp = s->tp_dimensions[a[8]]; j->pp = s->pp_dimensions[a[9]]; j->batch_size = s->batch_sizes[a[10]];
+        j->ep = s->num_ep_dimensions > 0 ? s->ep_dimensions[a[11]] : 1;
+        j->weight_dtype = a[12];
+        j->kv_cache_dtype = a[13];
         vidur_search__job_key(s, j);
         vidur_search__job_check(s, j);
         nv += j->valid;
-        for (d = 10; d >= 0; d--) { /* odometer: the last axis varies fastest, like itertools.product */
+        for (d = 13; d >= 0; d--) { /* odometer: the last axis varies fastest, like itertools.product */
             if (++a[d] < dims[d]) break;
             a[d] = 0;
         }
@@ -1112,7 +1185,11 @@ VIDURDEF vidur_result vidur_search_job_config(const vidur_search_spec *s, const 
 #define VIDUR_SEARCH__J_SET(flag, value) do { if (vidur_config_set(cfg, flag, value, err)) return err ? err->code : VIDUR_ERR_CONFIG; } while (0)
 #define VIDUR_SEARCH__J_SETI(flag, value) do { snprintf(v, sizeof v, "%lld", (long long)(value)); VIDUR_SEARCH__J_SET(flag, v); } while (0)
 #define VIDUR_SEARCH__J_SETD(flag, value) do { vidur_search__fmt_double(v, sizeof v, value); VIDUR_SEARCH__J_SET(flag, v); } while (0)
-    VIDUR_SEARCH__J_SET("replica_config_model_name", s->models[j->model].identifier);
+    if (s->models[j->model].identifier[0]) VIDUR_SEARCH__J_SET("replica_config_model_name", s->models[j->model].identifier);
+    if (s->models[j->model].config[0]) VIDUR_SEARCH__J_SET("replica_config_model_config", s->models[j->model].config);
+    if (j->ep > 1) VIDUR_SEARCH__J_SETI("replica_config_expert_parallel_size", j->ep);
+    if (s->num_weight_dtypes > 0) VIDUR_SEARCH__J_SET("replica_config_weight_dtype", s->weight_dtypes[j->weight_dtype]);
+    if (s->num_kv_cache_dtypes > 0) VIDUR_SEARCH__J_SET("replica_config_kv_cache_dtype", s->kv_cache_dtypes[j->kv_cache_dtype]);
     VIDUR_SEARCH__J_SET("request_generator_config_type", "synthetic");
     VIDUR_SEARCH__J_SET("length_generator_config_type", "trace");
     VIDUR_SEARCH__J_SET("trace_request_length_generator_config_trace_file", tr->trace_file);
@@ -1151,6 +1228,9 @@ VIDURDEF vidur_result vidur_search_job_config(const vidur_search_spec *s, const 
 #undef VIDUR_SEARCH__J_SET
 #undef VIDUR_SEARCH__J_SETI
 #undef VIDUR_SEARCH__J_SETD
+#ifdef VIDUR_JSON
+    if (vidur_config_load_model_config(cfg, err)) return err ? err->code : VIDUR_ERR_CONFIG; /* [model.NAME] config */
+#endif
     return vidur_config_validate(cfg, err);
 }
 

@@ -506,6 +506,75 @@ TEST(test_values_from_simulation)
     vidur_search_spec_free(s);
 }
 
+/* Ours: EP and precision axes, the new GPUs and models. 2 models (Mixtral-8x7B, Llama-3-8B) x
+   1 cluster (h200_dgx) x TP {2, 4} x EP {1, 2, 4} x weights {auto, fp8} x KV {auto, fp8} = 48
+   combinations. The search pairs each search with its model: 24 per model. EP 4 does not divide
+   TP 2 (4 precisions x 2 models = 8 skipped). Llama-3 (dense): EP 1 only: 2 TP x 4 precisions =
+   8 valid; EP 2 at TP 2 and 4 and EP 4 at TP 4 (12) are "ep N: a dense model". Mixtral: 24 - 4 =
+   20 valid. */
+TEST(test_ep_and_dtype_axes)
+{
+    static const char *ini =
+        "[explorer]\nbatch_sizes = 64\ntp_dimensions = 2 4\npp_dimensions = 1\nep_dimensions = 1 2 4\n"
+        "weight_dtypes = auto fp8\nkv_cache_dtypes = auto, fp8\n"
+        "[cluster.h200]\ndevice = h200\nnetwork_device = h200_dgx\ngpus_per_node = 8\n"
+        "[global_scheduler.rr]\nscheduler = round_robin\n[request_queue.fcfs]\nprovider = fcfs\n"
+        "[replica_scheduler.v1]\nscheduler = vllm_v1\nchunk_size = 512\n"
+        "[slo_config.ttft]\ntype = and\nquantile = 0.9\nslo = prefill_e2e_time 2\n"
+        "[trace.conv]\ntrace_file = data/traces/conversations_small.csv\nmax_seq_len = 4096\n"
+        "[model.mixtral]\nidentifier = mistralai/Mixtral-8x7B-Instruct-v0.1\n"
+        "[model.llama3]\nidentifier = meta-llama/Meta-Llama-3-8B\n"
+        "[search.a]\ntrace = conv\nmodel = mixtral\nsearch_for = qps\nnum_replicas = 1\nqps = 1\nnum_requests = 20\n"
+        "[search.b]\ntrace = conv\nmodel = llama3\nsearch_for = qps\nnum_replicas = 1\nqps = 1\nnum_requests = 20\n";
+    vidur_search_spec *s = NULL;
+    vidur_search_job *jobs = NULL;
+    vidur_error err;
+    vidur_config cfg;
+    int64_t n = 0, nv = 0, i;
+    int mixtral_valid = 0, llama_valid = 0, checked = 0;
+    REQUIRE(vidur_search_spec_load_string(ini, "axes.ini", &s, &err) == VIDUR_OK);
+    CHECK_EQ_INT(s->num_ep_dimensions, 3);
+    CHECK_EQ_INT(s->num_weight_dtypes, 2);
+    CHECK_STR_EQ(s->kv_cache_dtypes[1], "fp8");
+    REQUIRE(vidur_search_expand(s, 0, &jobs, &n, &nv, &err) == VIDUR_OK);
+    CHECK_EQ_INT(n, 2 * 2 * 2 * 3 * 2 * 2);
+    for (i = 0; i < n; i++) {
+        if (!jobs[i].valid) continue;
+        if (jobs[i].model == 0) mixtral_valid++;
+        else llama_valid++;
+    }
+    CHECK_EQ_INT(mixtral_valid, 20);
+    CHECK_EQ_INT(llama_valid, 8);
+    CHECK_EQ_INT(nv, 28);
+    CHECK_EQ_INT(count_reason(jobs, n, "ep 2: a dense model") + count_reason(jobs, n, "ep 4: a dense model"), 12);
+    CHECK_EQ_INT(count_reason(jobs, n, "ep 4 does not divide tp 2"), 8);
+    for (i = 0; i < n; i++) {
+        const vidur_search_job *j = &jobs[i];
+        if (!j->valid || j->model != 0 || j->tp != 4 || j->ep != 2 || j->weight_dtype != 1 || j->kv_cache_dtype != 1) continue;
+        /* the key names the non-default axes, before the SLO / search parts */
+        CHECK_CONTAINS(j->key, "_tp4_pp1_bsz64_ep2_wfp8_kvfp8_search");
+        REQUIRE(vidur_search_job_config(s, j, 2.0, 1, &cfg, &err) == VIDUR_OK);
+        CHECK_EQ_INT(cfg.expert_parallel_size, 2);
+        CHECK_STR_EQ(cfg.weight_dtype, "fp8");
+        CHECK_STR_EQ(cfg.kv_cache_dtype, "fp8");
+        CHECK_NEAR(vidur_search_cost_per_hour(s, j, 3), 3 * 4 * 6.31, 1e-9); /* h200: $6.31 per GPU-hour */
+        checked++;
+    }
+    CHECK_EQ_INT(checked, 1);
+    /* defaults (EP 1, auto, auto): the key has none of them, as the fork's */
+    for (i = 0; i < n; i++)
+        if (jobs[i].valid && jobs[i].ep == 1 && jobs[i].weight_dtype == 0 && jobs[i].kv_cache_dtype == 0) {
+            CHECK(strstr(jobs[i].key, "_ep") == NULL && strstr(jobs[i].key, "_wfp8") == NULL);
+            break;
+        }
+    VIDUR_FREE(jobs);
+    vidur_search_spec_free(s);
+    /* bad values, one line naming the key */
+    expect_error(4, "ep_dimensions = 0\n", "ep_dimensions");
+    expect_error(4, "weight_dtypes = int4\n", "weight_dtypes");
+    expect_error(4, "kv_cache_dtypes = \n", "kv_cache_dtypes");
+}
+
 int main(void)
 {
     RUN_TEST(test_format_float);
@@ -518,5 +587,6 @@ int main(void)
     RUN_TEST(test_search_replicas_and_isoqps);
     RUN_TEST(test_bad_ini);
     RUN_TEST(test_values_from_simulation);
+    RUN_TEST(test_ep_and_dtype_axes);
     return test_finish();
 }

@@ -181,4 +181,51 @@ sed 's#data/traces/conversations_small.csv#no/such/trace.csv#' "$T/s.ini" >"$T/m
 check "every trace missing: exit 1, one line naming the file, nothing written" \
     "[ $? -eq 1 ] && [ \$(wc -l <'$T/f.err') -eq 1 ] && grep -q \"trace file is missing (no/such/trace.csv)\" '$T/f.err' && [ ! -e '$T/f' ]"
 
+# ours: an MoE + FP8 model from its config.json on H200 and H100 nodes, EP and KV precision axes:
+# 2 clusters x TP 2 x EP {1, 2} x KV {auto, fp8} = 8 points, all valid
+cat >"$T/moe.ini" <<'INI'
+[explorer]
+batch_sizes = 64
+tp_dimensions = 2
+pp_dimensions = 1
+ep_dimensions = 1 2
+kv_cache_dtypes = auto fp8
+[cluster.h200]
+device = h200
+network_device = h200_dgx
+gpus_per_node = 8
+[cluster.h100]
+device = h100
+network_device = h100_dgx
+gpus_per_node = 8
+[global_scheduler.rr]
+scheduler = round_robin
+[request_queue.fcfs]
+provider = fcfs
+[replica_scheduler.v1]
+scheduler = vllm_v1
+chunk_size = 512
+[slo_config.ttft]
+type = and
+quantile = 0.9
+slo = prefill_e2e_time 5
+[trace.conv]
+trace_file = data/traces/conversations_small.csv
+max_seq_len = 4096
+[model.scout]
+config = data/models/RedHatAI/Llama-4-Scout-17B-16E-Instruct-FP8-dynamic/config.json
+[search.s]
+trace = conv
+model = scout
+search_for = qps
+num_replicas = 1
+qps = 2
+num_requests = 30
+INI
+"$SEARCH" "$T/moe.ini" -o "$T/moe" -j 2 --max-iterations 2 -q 2>"$T/moe.err"
+check "MoE + FP8 from config.json, EP and KV axes: exit 0" "[ $? -eq 0 ]"
+check "MoE search: 8 points, none failed; results name EP and precisions" \
+    "[ \$(grep -c ',ok,' '$T/moe/results.csv') -eq 8 ] && head -1 '$T/moe/results.csv' | grep -q ',probes,converged,ep,weight_dtype,kv_cache_dtype$' &&
+     [ \$(grep -c ',2,auto,fp8$' '$T/moe/results.csv') -eq 2 ]"
+check "a search without these axes writes no ep / precision columns" "head -1 '$T/a/results.csv' | grep -q ',probes,converged$'"
 finish

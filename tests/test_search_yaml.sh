@@ -92,6 +92,20 @@ search_configs:
     qps: 1
     num_requests: 60
 EOF
+# ours: the EP and precision axes and a model from a Hugging Face config.json, as in the INI
+{
+    sed -e '/^batch_sizes:/i ep_dimensions: [1, 2]\nkv_cache_dtypes: [auto, fp8]' -e '/^models:/,$d' "$T/small.yml"
+    printf 'models:\n  - name: mixtral\n    config: data/models/mistralai/Mixtral-8x7B-Instruct-v0.1/config.json\n'
+    printf 'search_configs:\n  - trace: conv\n    model: mixtral\n    search_for: qps\n    num_replicas: 1\n    qps: 1\n    num_requests: 60\n'
+} >"$T/moe.yml"
+sed -e 's/tp_dimensions: \[1\]/tp_dimensions: [2]/' -i "$T/moe.yml"
+"$SEARCH" "$T/moe.yml" --dry-run >"$T/dry_moe" 2>"$T/dry_moe.err"
+if head -1 "$T/dry_moe" | grep -q '^4 combinations x 2 SLO configs: 4 valid points' && grep -q '^point .* mixtral_.*_tp2_pp1_bsz64_ep2_kvfp8_search' "$T/dry_moe"; then
+    ok "YAML: ep_dimensions, kv_cache_dtypes and a model's config.json (EP x KV precision: 4 points, keys name them)"
+else
+    bad "YAML: ep_dimensions, kv_cache_dtypes and a model's config" "$(head -c 300 "$T/dry_moe.err") $(head -3 "$T/dry_moe")"
+fi
+
 sed 's/scheduler: round_robin/scheduler: round_robbin/' "$T/small.yml" >"$T/v.yml"
 one_error "a bad value: the YAML line it came from" "v.yml:6:" "round_robbin" -- "$T/v.yml" --dry-run
 if "$SEARCH" --config-path "$T/small.yml" --output-dir "$T/out" --max-iterations 8 -j 1 --summaries-only -q 2>"$T/small.err"; then

@@ -313,6 +313,10 @@ static unsigned long long settings_hash(const search *S, int64_t idx)
     snprintf(b, sizeof b, "%.17g|%d|%.17g|%.17g|%s|%s|%s|", s->min_search_granularity, s->max_iterations, s->time_limit,
              s->min_qps, s->base_config, s->traces[j->trace].trace_file, s->models[j->model].identifier);
     MIX();
+    if (s->models[j->model].config[0]) { /* ours: a model from a config.json (the axes are in the key) */
+        snprintf(b, sizeof b, "config|%s|", s->models[j->model].config);
+        MIX();
+    }
     for (k = 0; k < s->num_slo_configs; k++) {
         const vidur_search_slo_config *c = &s->slo_configs[k];
         n = snprintf(b, sizeof b, "%s|%d|%.17g|", c->name, c->is_or, c->quantile);
@@ -633,6 +637,20 @@ static const char *const RESULT_HEADER =
     "search_for,slo,status,reason,found,qps,num_replicas,num_gpus,cost_per_hour,qps_per_dollar,slo_measured,"
     "latency_metric,latency,ttft_p90,ttft_p99,tbt_p99,e2e_p99,completed_requests,probes,converged";
 
+/* ours: a search with EP or precision axes adds their columns at the end (a search without
+   them writes the fork's columns only) */
+static int has_model_axes(const vidur_search_spec *s)
+{
+    return s->num_ep_dimensions > 1 || (s->num_ep_dimensions == 1 && s->ep_dimensions[0] != 1) || s->num_weight_dtypes > 1 ||
+           (s->num_weight_dtypes == 1 && strcmp(s->weight_dtypes[0], "auto")) || s->num_kv_cache_dtypes > 1 ||
+           (s->num_kv_cache_dtypes == 1 && strcmp(s->kv_cache_dtypes[0], "auto"));
+}
+
+static void write_header(FILE *f, const search *S, const char *prefix)
+{
+    fprintf(f, "%s%s%s\n", prefix, RESULT_HEADER, has_model_axes(S->spec) ? ",ep,weight_dtype,kv_cache_dtype" : "");
+}
+
 static double row_cost(const search *S, int64_t p, int k)
 {
     const point_result *r = &S->results[p];
@@ -693,6 +711,7 @@ static void write_row(FILE *f, const search *S, int64_t p, int k)
     fputc(',', f); if (ok) fprintf(f, "%lld", (long long)x->completed);
     fprintf(f, ",%d,", r->status == 0 ? x->probes : 0);
     if (ok) fprintf(f, "%d", x->converged);
+    if (has_model_axes(s)) fprintf(f, ",%d,%s,%s", j->ep, s->weight_dtypes[j->weight_dtype], s->kv_cache_dtypes[j->kv_cache_dtype]);
     fputc('\n', f);
 }
 
@@ -822,14 +841,14 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
     /* results.csv: one row per point x SLO config, in expansion order */
     snprintf(path, sizeof path, "%s/results.csv", S->o.out);
     if (!aopen(&a, path)) return 0;
-    fprintf(a.f, "%s\n", RESULT_HEADER);
+    write_header(a.f, S, "");
     for (p = 0; p < S->num_points; p++)
         for (k = 0; k < K; k++) write_row(a.f, S, p, k);
     ok &= aclose(&a);
     /* best.csv: per model x trace x SLO config, the highest QPS per dollar */
     snprintf(path, sizeof path, "%s/best.csv", S->o.out);
     if (!aopen(&a, path)) return 0;
-    fprintf(a.f, "%s\n", RESULT_HEADER);
+    write_header(a.f, S, "");
     for (m = 0; m < s->num_models; m++)
         for (t = 0; t < T; t++)
             for (k = 0; k < K; k++)
@@ -838,7 +857,7 @@ static int write_reports(const search *S, const vidur_search_job *all, int64_t n
     /* pareto.csv: QPS per dollar vs the latency percentile of each SLO config */
     snprintf(path, sizeof path, "%s/pareto.csv", S->o.out);
     if (!aopen(&a, path)) return 0;
-    fprintf(a.f, "on_frontier,%s\n", RESULT_HEADER);
+    write_header(a.f, S, "on_frontier,");
     for (m = 0; m < s->num_models; m++)
         for (t = 0; t < T; t++)
             for (k = 0; k < K; k++) {

@@ -7,10 +7,11 @@
    global_schedulers -> [global_scheduler.LABEL], request_queues -> [request_queue.NAME],
    replica_schedulers -> [replica_scheduler.LABEL], slo_configs -> [slo_config.NAME] (each
    `slos` entry one `slo = METRIC VALUE` line), traces -> [trace.NAME], models -> [model.NAME],
-   search_configs -> [search.LABEL]; batch_sizes, tp_dimensions, pp_dimensions and the explorer's
-   scalar settings go into [explorer]. Labels are only names (the fork's job keys and hashes do
-   not contain them). Errors name the YAML file and line; the INI loader's errors are mapped back
-   to the YAML line their value came from.
+   search_configs -> [search.LABEL]; batch_sizes, tp_dimensions, pp_dimensions (and ours:
+   ep_dimensions, weight_dtypes, kv_cache_dtypes) and the explorer's scalar settings go into
+   [explorer]. Labels are only names (the fork's job keys and hashes do not contain them).
+   Errors name the YAML file and line; the INI loader's errors are mapped back to the YAML line
+   their value came from.
 
    static char *vsy_yaml_to_ini(const char *path, vidur_error *err)  -> malloc'd INI text or NULL
    static void vsy_map_error(vidur_error *err, const char *path)        INI line -> YAML line
@@ -200,9 +201,11 @@ static char *vsy_yaml_to_ini(const char *path, vidur_error *err)
         {"models", "model", "name", NULL},
         {"search_configs", "search", NULL, "model"},
     };
-    /* [explorer] keys: the plain lists, and the explorer's settings where a YAML names them */
+    /* [explorer] keys: the plain lists, and the explorer's settings where a YAML names them;
+       ours: the EP and precision axes (docs/models.md) */
     static const char *const explorer_keys[] = {"batch_sizes", "tp_dimensions", "pp_dimensions", "min_search_granularity",
-                                                "max_iterations", "time_limit", "min_qps", "base_config"};
+                                                "max_iterations", "time_limit", "min_qps", "base_config",
+                                                "ep_dimensions", "weight_dtypes", "kv_cache_dtypes"};
     FILE *f;
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -258,7 +261,7 @@ static char *vsy_yaml_to_ini(const char *path, vidur_error *err)
                 vsy__line(b, vsy__line_no(vn), "%s = %s", k, list);
             }
         if (ok && !known)
-            ok = vsy__fail(err, path, kn, "unknown key '%s' (expected clusters, global_schedulers, request_queues, replica_schedulers, slo_configs, traces, models, search_configs, batch_sizes, tp_dimensions, pp_dimensions)", k);
+            ok = vsy__fail(err, path, kn, "unknown key '%s' (expected clusters, global_schedulers, request_queues, replica_schedulers, slo_configs, traces, models, search_configs, batch_sizes, tp_dimensions, pp_dimensions; ours: ep_dimensions, weight_dtypes, kv_cache_dtypes)", k);
     }
     vsy__line(b, 1, "%s", "");
     for (i = 0; i < sizeof lists / sizeof lists[0] && ok; i++)

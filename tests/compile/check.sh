@@ -13,7 +13,8 @@
 #   tables   the ways to get the profiled operator tables: vidur.c with VIDUR_TABLES_EXTERN
 #            linked with vidur_tables.c compiled as C++ (its symbol keeps C linkage); neither
 #            macro (no tables, and a warning through the log callback)
-#   json     VIDUR_JSON (the Hugging Face config.json reader, jansson) as C99 and C++11
+#   json     VIDUR_JSON (the Hugging Face config.json reader, jansson; vidur_search.h's job config
+#            of a [model.NAME] config) as C99 and C++11
 # All with -Wall -Wextra -Wpedantic -Werror. Prints PASS/FAIL/SKIP lines and, last,
 # "N passed, N failed". A compiler that is not installed is skipped (not a failure).
 set -u
