@@ -2890,6 +2890,27 @@ VIDURDEF const vidur_model_spec *vidur_find_model(const vidur_config *cfg, const
     return NULL;
 }
 
+/* the user entry NAME of a [model.NAME] / [device.NAME] / [node.NAME] section, made from the
+   defaults on first use (a model: Llama-2-7B's, like Vidur's model configs; a device: the A100;
+   a node: a100_pairwise_nvlink); NULL when the table is full */
+#define VIDUR__USER_ENTRY(fn, type, arr, num, deflt)                                          \
+    static type *fn(vidur_config *cfg, const char *name)                                      \
+    {                                                                                         \
+        int i;                                                                                \
+        for (i = 0; i < cfg->num && strcmp(cfg->arr[i].name, name); i++) {}                  \
+        if (i == cfg->num) {                                                                  \
+            if (i == VIDUR_MAX_USER_SPECS) return NULL;                                       \
+            cfg->arr[i] = deflt;                                                              \
+            vidur__copy(cfg->arr[i].name, VIDUR_NAME_MAX, name);                              \
+            cfg->num++;                                                                       \
+        }                                                                                     \
+        return &cfg->arr[i];                                                                  \
+    }
+VIDUR__USER_ENTRY(vidur__user_model_entry, vidur_model_spec, user_models, num_user_models, vidur__models[0])
+VIDUR__USER_ENTRY(vidur__user_device_entry, vidur_device_spec, user_devices, num_user_devices, vidur__devices[1])
+VIDUR__USER_ENTRY(vidur__user_node_entry, vidur_node_spec, user_nodes, num_user_nodes, vidur__nodes[1])
+#undef VIDUR__USER_ENTRY
+
 static const vidur_model_spec *vidur__user_model(const vidur_config *cfg, const char *name)
 {
     int i;
@@ -2900,18 +2921,16 @@ static const vidur_model_spec *vidur__user_model(const vidur_config *cfg, const 
 
 VIDURDEF vidur_result vidur_config_add_model(vidur_config *cfg, const vidur_model_spec *m, vidur_error *err)
 {
-    int i;
-    if (!m->name[0]) {
-        vidur__set_error(err, VIDUR_ERR_CONFIG, "vidur_config_add_model: the model has no name");
+    vidur_model_spec *e;
+    if (!m->name[0] || strlen(m->name) >= VIDUR_NAME_MAX) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "vidur_config_add_model: the model has no name (or one too long)");
         return VIDUR_ERR_CONFIG;
     }
-    for (i = 0; i < cfg->num_user_models && strcmp(cfg->user_models[i].name, m->name); i++) {}
-    if (i == VIDUR_MAX_USER_SPECS) {
+    if (!(e = vidur__user_model_entry(cfg, m->name))) {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "model %s: more than %d user-defined models", m->name, VIDUR_MAX_USER_SPECS);
         return VIDUR_ERR_CONFIG;
     }
-    cfg->user_models[i] = *m;
-    if (i == cfg->num_user_models) cfg->num_user_models++;
+    *e = *m;
     return VIDUR_OK;
 }
 
@@ -3689,42 +3708,28 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
         return VIDUR_ERR_CONFIG;
     }
     if (!strncmp(section, "node.", 5) && (!strcmp(key, "device") || !strcmp(key, "calibration_node"))) {
-        for (i = 0; i < cfg->num_user_nodes && strcmp(cfg->user_nodes[i].name, name); i++) {}
-        if (i == cfg->num_user_nodes) {
-            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
-            cfg->user_nodes[i] = vidur__nodes[1];
-            vidur__copy(cfg->user_nodes[i].name, VIDUR_NAME_MAX, name);
-            cfg->num_user_nodes++;
-        }
-        vidur__copy(key[0] == 'd' ? cfg->user_nodes[i].device : cfg->user_nodes[i].calibration_node, VIDUR_NAME_MAX, value);
+        vidur_node_spec *nd = vidur__user_node_entry(cfg, name);
+        if (!nd) goto too_many;
+        vidur__copy(key[0] == 'd' ? nd->device : nd->calibration_node, VIDUR_NAME_MAX, value);
         return VIDUR_OK;
     }
     if (!strncmp(section, "model.", 6) && (!strcmp(key, "weight_dtype") || !strcmp(key, "kv_cache_dtype"))) {
         int dt = vidur_dtype_from_name(value);
+        vidur_model_spec *m;
         if (dt < 0) {
             vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s] %s: '%s' is not a precision (auto, fp16, bf16, fp8)", where, section, key, value);
             return VIDUR_ERR_CONFIG;
         }
-        for (i = 0; i < cfg->num_user_models && strcmp(cfg->user_models[i].name, name); i++) {}
-        if (i == cfg->num_user_models) {
-            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
-            cfg->user_models[i] = *vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf");
-            vidur__copy(cfg->user_models[i].name, VIDUR_NAME_MAX, name);
-            cfg->num_user_models++;
-        }
-        if (key[0] == 'w') cfg->user_models[i].weight_dtype = dt;
-        else cfg->user_models[i].kv_cache_dtype = dt;
+        m = vidur__user_model_entry(cfg, name);
+        if (!m) goto too_many;
+        if (key[0] == 'w') m->weight_dtype = dt;
+        else m->kv_cache_dtype = dt;
         return VIDUR_OK;
     }
     if (!strncmp(section, "device.", 7) && !strcmp(key, "calibration_device")) {
-        for (i = 0; i < cfg->num_user_devices && strcmp(cfg->user_devices[i].name, name); i++) {}
-        if (i == cfg->num_user_devices) {
-            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
-            cfg->user_devices[i] = vidur__devices[1];
-            vidur__copy(cfg->user_devices[i].name, VIDUR_NAME_MAX, name);
-            cfg->num_user_devices++;
-        }
-        vidur__copy(cfg->user_devices[i].calibration_device, VIDUR_NAME_MAX, value);
+        vidur_device_spec *dv = vidur__user_device_entry(cfg, name);
+        if (!dv) goto too_many;
+        vidur__copy(dv->calibration_device, VIDUR_NAME_MAX, value);
         return VIDUR_OK;
     }
     kind = section[0]; /* 'm'odel, 'd'evice, 'n'ode */
@@ -3749,35 +3754,10 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
                          sk->integer ? "integer" : "number");
         return VIDUR_ERR_CONFIG;
     }
-    if (kind == 'm') {
-        for (i = 0; i < cfg->num_user_models && strcmp(cfg->user_models[i].name, name); i++) {}
-        if (i == cfg->num_user_models) {
-            const vidur_model_spec *base = vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf");
-            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
-            cfg->user_models[i] = *base; /* Llama-2 family defaults, like Vidur's model configs */
-            vidur__copy(cfg->user_models[i].name, VIDUR_NAME_MAX, name);
-            cfg->num_user_models++;
-        }
-        dst = (char *)&cfg->user_models[i];
-    } else if (kind == 'd') {
-        for (i = 0; i < cfg->num_user_devices && strcmp(cfg->user_devices[i].name, name); i++) {}
-        if (i == cfg->num_user_devices) {
-            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
-            cfg->user_devices[i] = vidur__devices[1];
-            vidur__copy(cfg->user_devices[i].name, VIDUR_NAME_MAX, name);
-            cfg->num_user_devices++;
-        }
-        dst = (char *)&cfg->user_devices[i];
-    } else {
-        for (i = 0; i < cfg->num_user_nodes && strcmp(cfg->user_nodes[i].name, name); i++) {}
-        if (i == cfg->num_user_nodes) {
-            if (i == VIDUR_MAX_USER_SPECS) goto too_many;
-            cfg->user_nodes[i] = vidur__nodes[1];
-            vidur__copy(cfg->user_nodes[i].name, VIDUR_NAME_MAX, name);
-            cfg->num_user_nodes++;
-        }
-        dst = (char *)&cfg->user_nodes[i];
-    }
+    if (kind == 'm') dst = (char *)vidur__user_model_entry(cfg, name);
+    else if (kind == 'd') dst = (char *)vidur__user_device_entry(cfg, name);
+    else dst = (char *)vidur__user_node_entry(cfg, name);
+    if (!dst) goto too_many;
     /* converted only now: d is finite and inside the key's range */
     if (sk->integer) *(int *)(dst + sk->offset) = (int)d;
     else *(double *)(dst + sk->offset) = d;
@@ -5160,7 +5140,7 @@ VIDURDEF vidur_result vidur_model_spec_from_hf_json(const char *text, size_t len
 VIDURDEF vidur_result vidur_model_spec_from_hf_config(const char *path, const char *name, vidur_model_spec *out, vidur_error *err)
 {
     size_t len = 0;
-    char *text = vidur__read_file(path, &len, err);
+    char *text = vidur__read_file(path, &len, VIDUR__MAX_CONFIG_BYTES, err);
     vidur_result r;
     if (!text) return err ? err->code : VIDUR_ERR_IO;
     r = vidur_model_spec_from_hf_json(text, len, path, name, out, err);

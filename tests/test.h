@@ -165,6 +165,26 @@ TEST_UNUSED_ static int test_set_(vidur_config *cfg, const char *key, const char
     snprintf(what, sizeof what, "vidur_config_set(%s, %s): %s", key, value, err.message);
     return test_report_(0, file, line, what, "config");
 }
+
+/* The ideal roofline of a model on a GPU and node at TP tp (PP 1): every efficiency 1, no launch
+   overhead, no calibration, so each operator's time is max(FLOPs / peak, bytes / bandwidth), the
+   form the tests' hand computations take. */
+TEST_UNUSED_ static vidur_roofline test_ideal_roofline_(const vidur_model_spec *m, const char *device, const char *node, int tp)
+{
+    vidur_roofline r;
+    vidur_config c;
+    vidur_config_init(&c);
+    memset(&r, 0, sizeof r);
+    r.model = *m;
+    r.device = *vidur_find_device(NULL, device);
+    r.node = *vidur_find_node(NULL, node);
+    r.tp = tp;
+    r.pp = 1;
+    r.p = c.roofline;
+    r.p.compute_efficiency = r.p.attention_efficiency = r.p.memory_efficiency = r.p.network_efficiency = 1;
+    r.p.kernel_launch_overhead_ms = 0;
+    return r;
+}
 #endif
 
 #endif /* VIDUR_TEST_H */

@@ -19,19 +19,8 @@ static double maxd(double a, double b) { return a > b ? a : b; }
 
 static vidur_roofline ideal(const char *model, const char *device, const char *node, int tp, int ep)
 {
-    vidur_roofline r;
-    vidur_config c;
-    vidur_config_init(&c);
-    memset(&r, 0, sizeof r);
-    r.model = *vidur_find_model(NULL, model);
-    r.device = *vidur_find_device(NULL, device);
-    r.node = *vidur_find_node(NULL, node);
-    r.tp = tp;
-    r.pp = 1;
+    vidur_roofline r = test_ideal_roofline_(vidur_find_model(NULL, model), device, node, tp);
     r.ep = ep;
-    r.p = c.roofline;
-    r.p.compute_efficiency = r.p.attention_efficiency = r.p.memory_efficiency = r.p.network_efficiency = 1;
-    r.p.kernel_launch_overhead_ms = 0;
     return r;
 }
 

@@ -343,18 +343,10 @@ TEST(test_bad_table_files)
 /* calibrations: t = scale x ideal roofline + overhead for the named device and operator */
 TEST(test_calibration)
 {
-    vidur_roofline r;
+    vidur_roofline r = test_ideal_roofline_(vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf"), "h100", "h100_dgx", 1);
     vidur_config c;
     double ideal, got;
     vidur_config_init(&c);
-    memset(&r, 0, sizeof r);
-    r.model = *vidur_find_model(NULL, "meta-llama/Llama-2-7b-hf");
-    r.device = *vidur_find_device(NULL, "h100");
-    r.node = *vidur_find_node(NULL, "h100_dgx");
-    r.tp = r.pp = 1;
-    r.p = c.roofline;
-    r.p.compute_efficiency = r.p.attention_efficiency = r.p.memory_efficiency = r.p.network_efficiency = 1;
-    r.p.kernel_launch_overhead_ms = 0;
     ideal = vidur_roofline_op_time_ms(&r, VIDUR_OP_MLP_UP_PROJ, 1024, 0);
     /* ideal GEMM 1024 x 22016 x 4096 on 1000 TFLOPS: 2 * 1024 * 22016 * 4096 / 1e15 s = 0.18468 ms,
        memory (2 bytes x (1024*4096 + 4096*22016 + 1024*22016)) / 3352e9 is smaller */
@@ -385,14 +377,7 @@ TEST(test_head_dim_roofline)
                                          "[model.nemo]\nnum_layers = 40\nnum_q_heads = 32\nnum_kv_heads = 8\n"
                                          "embedding_dim = 5120\nmlp_hidden_dim = 14336\nhead_dim = 128\n",
                                          "nemo.ini", &e) == VIDUR_OK);
-    memset(&r, 0, sizeof r);
-    r.model = *vidur_find_model(&c, "nemo");
-    r.device = *vidur_find_device(NULL, "h100");
-    r.node = *vidur_find_node(NULL, "h100_dgx");
-    r.tp = r.pp = 1;
-    r.p = c.roofline;
-    r.p.compute_efficiency = r.p.attention_efficiency = r.p.memory_efficiency = r.p.network_efficiency = 1;
-    r.p.kernel_launch_overhead_ms = 0;
+    r = test_ideal_roofline_(vidur_find_model(&c, "nemo"), "h100", "h100_dgx", 1);
     CHECK_NEAR(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_PRE_PROJ, 1024, 0), 2.0 * 1024 * 6144 * 5120 / 1e15 * 1e3, 1e-12);
     CHECK_NEAR(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_POST_PROJ, 1024, 0), 2.0 * 1024 * 5120 * 4096 / 1e15 * 1e3, 1e-12);
     CHECK_NEAR(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_DECODE, 8, 1000), 32899072.0 / 3352e9 * 1e3, 1e-12);
