@@ -8745,9 +8745,16 @@ VIDURDEF void vidur_engine_resolve(const vidur_config *cfg, vidur_engine_params 
    boundaries cost is layer_overhead_us. */
 static double vidur__engine_gemm_ms(const vidur_roofline *r, int op, double m, double n, double k, double mem_eff)
 {
-    double flops = 2.0 * m * n * k, bytes = 2.0 * (m * k + k * n + m * n), tc, tm;
-    if (r->calibrated[op]) tc = r->scale[op] * flops / (r->device.fp16_tflops * 1e12);
-    else tc = flops / (r->device.fp16_tflops * 1e12 * r->p.compute_efficiency);
+    double flops = 2.0 * m * n * k, bytes = 2.0 * (m * k + k * n + m * n), peak = r->device.fp16_tflops, tc, tm;
+    if (r->model.weight_dtype == VIDUR_DTYPE_FP8) {
+        /* FP8 weights as in the operator roofline (vidur__gemm_w): activations quantised to FP8
+           and the FP8 peak on a GPU with FP8 tensor cores, else weight-only FP8 at the 16-bit rate */
+        int fp8_cores = r->device.fp8_tflops > 0;
+        bytes = (fp8_cores ? 1.0 : 2.0) * m * k + k * n + 2.0 * m * n;
+        if (fp8_cores) peak = r->device.fp8_tflops;
+    }
+    if (r->calibrated[op]) tc = r->scale[op] * flops / (peak * 1e12);
+    else tc = flops / (peak * 1e12 * r->p.compute_efficiency);
     tm = bytes / (r->device.memory_bandwidth_gbps * 1e9 * mem_eff);
     return (tc > tm ? tc : tm) * 1e3;
 }
@@ -8763,7 +8770,8 @@ VIDURDEF void vidur_engine_stage_time_compute(const vidur_predictor_api *pred, c
     double *o = out->op_ms, hd = (double)vidur_model_head_dim(m), bw = roof->device.memory_bandwidth_gbps * 1e9;
     double qw = (double)(m->num_q_heads / roof->tp), kvw = (double)vidur__ceil_div(m->num_kv_heads, roof->tp);
     double T8 = (double)s->total_tokens_ceil8, attn, mlp, block, gpu_ms, layer_extra = 0;
-    int tp = roof->tp, pp = roof->pp, i;
+    double kvb = vidur_dtype_bytes(m->kv_cache_dtype); /* 2, or 1 for an FP8 KV cache */
+    int tp = roof->tp, pp = roof->pp, i, nmoe = vidur_model_num_moe_layers(m);
     /* Vidur's operator keys and times first (profiled tables, prefill attention, NCCL, send/recv stay) */
     vidur_stage_time_compute(pred, m, &roof->p, tp, pp, stage, s, out);
     if (e->gemm_memory_efficiency > 0) /* token-wise operators no table measured: the engine's roofline */
@@ -8782,7 +8790,7 @@ VIDURDEF void vidur_engine_stage_time_compute(const vidur_predictor_api *pred, c
         }
     if (s->num_decode && e->decode_attention_efficiency > 0 && !(table_ops & VIDUR_ENGINE_TABLE_FILE_ATTENTION)) {
         double b = s->num_decode, kv = (double)s->decode_kv;
-        double bytes = 2.0 * 2.0 * b * kv * hd * kvw + 2.0 * 2.0 * b * hd * qw; /* K and V read; q in, output out */
+        double bytes = 2.0 * kvb * b * kv * hd * kvw + 2.0 * 2.0 * b * hd * qw; /* K and V read; q in, output out */
         o[VIDUR_OP_ATTN_DECODE] = bytes / (bw * e->decode_attention_efficiency) * 1e3;
     }
     if (tp > 1 && tp <= roof->node.num_devices_per_node) {
@@ -8797,7 +8805,17 @@ VIDURDEF void vidur_engine_stage_time_compute(const vidur_predictor_api *pred, c
     mlp = o[VIDUR_OP_MLP_UP_PROJ] + o[VIDUR_OP_MLP_DOWN_PROJ] + o[VIDUR_OP_MLP_ACT] + o[VIDUR_OP_ALL_REDUCE] +
           o[VIDUR_OP_POST_ATTENTION_LAYERNORM];
     block = attn + mlp + o[VIDUR_OP_ADD] + layer_extra;
-    gpu_ms = block * (m->num_layers / pp) + o[VIDUR_OP_SEND_RECV];
+    if (!nmoe) {
+        gpu_ms = block * (m->num_layers / pp) + o[VIDUR_OP_SEND_RECV];
+    } else {
+        /* an MoE layer: router, experts, shared expert and all-to-alls from the operator model
+           (vidur_stage_time_compute) in place of the dense MLP, as in Vidur's composition */
+        double moe = o[VIDUR_OP_MOE_GATE] + o[VIDUR_OP_MOE_UP_PROJ] + o[VIDUR_OP_MOE_ACT] + o[VIDUR_OP_MOE_DOWN_PROJ] +
+                     o[VIDUR_OP_MOE_SHARED_MLP] + o[VIDUR_OP_MOE_DISPATCH] + o[VIDUR_OP_MOE_COMBINE] + o[VIDUR_OP_ALL_REDUCE] +
+                     o[VIDUR_OP_POST_ATTENTION_LAYERNORM];
+        double moe_block = attn + moe + o[VIDUR_OP_ADD] + layer_extra, Lm = (double)nmoe / pp, Ls = (double)(m->num_layers / pp);
+        gpu_ms = block * (Ls - Lm) + moe_block * Lm + o[VIDUR_OP_SEND_RECV];
+    }
     out->cpu_overhead = 0;
     if (stage == pp - 1) {
         double cpu_ms = e->cpu_step_ms + e->cpu_per_request_us * 1e-3 * s->num_requests, busy;

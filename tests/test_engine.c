@@ -247,6 +247,31 @@ TEST(test_decode_attention)
     CHECK_NEAR(tm.op_ms[VIDUR_OP_ATTN_DECODE], 396288.0 / 500e9 * 1e3, 1e-12);
 }
 
+TEST(test_engine_fp8_kv_and_moe)
+{
+    /* An FP8 KV cache halves the K and V bytes of decode attention (q in and the output out stay
+       16-bit): 2 x 1 x 3 x 128 x 64 x 4 + 2 x 2 x 3 x 64 x 4 = 199,680 bytes at 500 GB/s */
+    vidur_stage_time tm;
+    double attn, moe, add;
+    int i;
+    REQUIRE(decode_stage("[model.toy]\nkv_cache_dtype = fp8\n[engine_config]\ndecode_attention_efficiency = 0.5\n", 3, 128, 1, &tm));
+    CHECK_NEAR(tm.op_ms[VIDUR_OP_ATTN_DECODE], 199680.0 / 500e9 * 1e3, 1e-12);
+    /* An all-MoE toy (4 experts, top 2): each of the 2 layers is attention + router, experts and
+       their activation + add; the dense MLP's operators take no part (they did before: the engine
+       composed every layer as dense) */
+    REQUIRE(decode_stage("[model.toy]\nnum_experts = 4\nnum_experts_per_tok = 2\n[engine_config]\ndecode_attention_efficiency = 0.5\n",
+                         3, 128, 1, &tm));
+    CHECK(tm.op_ms[VIDUR_OP_MOE_UP_PROJ] > 0);
+    CHECK(tm.op_ms[VIDUR_OP_MOE_GATE] > 0);
+    for (i = VIDUR_OP_MLP_UP_PROJ; i <= VIDUR_OP_MLP_ACT; i++) CHECK_EQ_INT(tm.op_ms[i] == 0, 1);
+    attn = tm.op_ms[VIDUR_OP_ATTN_PRE_PROJ] + tm.op_ms[VIDUR_OP_ATTN_POST_PROJ] + tm.op_ms[VIDUR_OP_ATTN_ROPE] +
+           tm.op_ms[VIDUR_OP_ATTN_KV_CACHE_SAVE] + tm.op_ms[VIDUR_OP_ATTN_DECODE] + tm.op_ms[VIDUR_OP_INPUT_LAYERNORM];
+    moe = tm.op_ms[VIDUR_OP_MOE_GATE] + tm.op_ms[VIDUR_OP_MOE_UP_PROJ] + tm.op_ms[VIDUR_OP_MOE_ACT] + tm.op_ms[VIDUR_OP_MOE_DOWN_PROJ] +
+          tm.op_ms[VIDUR_OP_POST_ATTENTION_LAYERNORM];
+    add = tm.op_ms[VIDUR_OP_ADD];
+    CHECK_NEAR(tm.model_time, 2 * (attn + moe + add) * 1e-3, 1e-15);
+}
+
 TEST(test_custom_allreduce)
 {
     /* TP 2, 4 decode tokens: a 2 x 4 x 256 = 2,048-byte message. Custom all-reduce: 8 us plus
@@ -439,6 +464,7 @@ int main(void)
     RUN_TEST(test_iteration_terms);
     RUN_TEST(test_lm_head_and_layer_overhead);
     RUN_TEST(test_decode_attention);
+    RUN_TEST(test_engine_fp8_kv_and_moe);
     RUN_TEST(test_custom_allreduce);
     RUN_TEST(test_async_admission);
     RUN_TEST(test_profile_values_and_validation);
