@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "fuzz/fuzz_flags.c"
+#include "fuzz/fuzz_hfconfig.c"
 #include "fuzz/fuzz_ini.c"
 #include "fuzz/fuzz_ppo.c"
 #include "fuzz/fuzz_record.c"
@@ -27,7 +28,7 @@ static const struct {
     const char *name;
     int (*fn)(const uint8_t *, size_t);
 } harnesses[] = {
-    {"flags", fuzz_flags}, {"ini", fuzz_ini},       {"ppo", fuzz_ppo},     {"record", fuzz_record},
+    {"flags", fuzz_flags}, {"hfconfig", fuzz_hfconfig}, {"ini", fuzz_ini},       {"ppo", fuzz_ppo},     {"record", fuzz_record},
     {"search", fuzz_search}, {"table", fuzz_table}, {"trace", fuzz_trace}, {"yaml", fuzz_yaml},
 };
 
