@@ -415,6 +415,8 @@ typedef struct vidur_engine_params {
     double custom_allreduce_latency_us;  /* custom all-reduce: fixed cost per call (fitted) */
     double custom_allreduce_bus_efficiency; /* custom all-reduce: fraction of the node's link bandwidth */
     int lm_head;                         /* 1: the LM head GEMM on the last stage */
+    int reserve_full_prompt;             /* vllm_v1: admit a waiting request only if its whole sequence fits in free KV blocks */
+    int preallocate_tokens;              /* vllm_v1: tokens of blocks taken ahead (replaces cache_config_num_preallocate_tokens) */
 } vidur_engine_params;
 
 struct vidur_global_scheduler_api;
@@ -3046,6 +3048,8 @@ typedef struct vidur__key {
 #define VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US 8.70     /* fitted */
 #define VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY 0.8
 #define VIDUR__V015_LM_HEAD 1
+#define VIDUR__V015_RESERVE_FULL_PROMPT 1   /* vLLM 0.19's scheduler_reserve_full_isl (0.15: 0); see the key */
+#define VIDUR__V015_PREALLOCATE_TOKENS 0    /* vLLM v1 since 0.8.5 allocates no blocks ahead */
 #define VIDUR__STR2(x) #x
 #define VIDUR__STR(x) VIDUR__STR2(x)
 #define VIDUR__EK(key, T, f, lo, hi, help, v) \
@@ -3258,6 +3262,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__EK("custom_allreduce_latency_us", DOUBLE, custom_allreduce_latency_us, -1, 1e6, "Fixed cost of one custom all-reduce, us.", VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US),
     VIDUR__EK("custom_allreduce_bus_efficiency", DOUBLE, custom_allreduce_bus_efficiency, -1, 1, "Fraction of the node's per-GPU link bandwidth the custom all-reduce reaches (it moves 2 (TP-1)/TP of the message).", VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY),
     VIDUR__EK("lm_head", INT, lm_head, -1, 1, "1: add the LM head (vocabulary projection of the tokens sampled) on the last stage.", VIDUR__V015_LM_HEAD),
+    VIDUR__EK("reserve_full_prompt", INT, reserve_full_prompt, -1, 1, "1: the vllm_v1 scheduler admits a waiting request (new or preempted) only when free KV blocks hold its whole known sequence (a new request's prompt; a preempted one's prompt and the tokens it generated) beyond its prefix-cache hits, not only its first chunk (vLLM's scheduler_reserve_full_isl, on in vLLM 0.19; vLLM 0.15 checks the first chunk: 0). Without it, a KV-bound engine admits requests it must soon preempt.", VIDUR__V015_RESERVE_FULL_PROMPT),
+    VIDUR__EK("preallocate_tokens", INT, preallocate_tokens, -1, 1e9, "Tokens of KV blocks the vllm_v1 scheduler takes ahead whenever a request needs a new block; replaces cache_config_num_preallocate_tokens (the fork's 64, what vLLM v1 did before 0.8.5).", VIDUR__V015_PREALLOCATE_TOKENS),
     VIDUR__K("metrics_config", "write_metrics", BOOL, write_metrics, "true", 1, 0, "Write output files."),
     VIDUR__K("metrics_config", "write_json_trace", BOOL, write_json_trace, "false", 1, 0, "Write event_trace.json (every processed event: time, event_type and its request/replica/stage/batch ids) and cluster.json (the replicas)."),
     VIDUR__K("metrics_config", "wandb_project", STRING, wandb_project, "", 1, 0, "Accepted for compatibility; ignored."),
@@ -7482,6 +7488,7 @@ typedef struct vidur__v1 {
     int32_t *hits;
     int64_t caphits;
     int chunk_size, cap;
+    int full_prompt; /* engine model: reserve_full_prompt */
 } vidur__v1;
 
 static int vidur__v1_less(const vidur_request *a, const vidur_request *b)
@@ -7521,13 +7528,16 @@ static vidur_request *vidur__v1_pop(vidur__v1 *s)
 static void *vidur__v1_create(vidur_replica *r, void *user)
 {
     vidur__v1 *s = (vidur__v1 *)vidur__calloc(1, sizeof *s);
-    const vidur_config *cfg = &r->sim->cfg;
+    const vidur_sim *sim = r->sim;
+    const vidur_config *cfg = &sim->cfg;
     (void)user;
     if (!s) return NULL;
     s->r = r;
     s->chunk_size = r->info.params->chunk_size;
     s->cap = r->info.params->batch_size_cap;
-    if (!vidur__kvm_init(&s->kv, r->info.num_blocks, r->info.block_size, cfg->enable_prefix_caching, cfg->num_preallocate_tokens)) {
+    s->full_prompt = sim->engine_on && sim->engine.reserve_full_prompt;
+    if (!vidur__kvm_init(&s->kv, r->info.num_blocks, r->info.block_size, cfg->enable_prefix_caching,
+                         sim->engine_on ? sim->engine.preallocate_tokens : cfg->num_preallocate_tokens)) {
         VIDUR_FREE(s);
         return NULL;
     }
@@ -7550,6 +7560,19 @@ static void vidur__v1_add(void *state, vidur_request *q)
 {
     vidur__v1 *s = (vidur__v1 *)state;
     if (!vidur__v1_push(s, q)) vidur_replica_fail(s->r, VIDUR_ERR_MEMORY, "out of memory (vllm_v1 waiting queue)");
+}
+
+/* Engine model, reserve_full_prompt (vLLM's scheduler_reserve_full_isl): do free blocks hold
+   all of a waiting request's known tokens (num_prefill_tokens: a restarted request's prompt
+   includes what it generated) beyond its nhits cached blocks? Cached hits nobody holds sit in
+   the free queue: taking them uses free blocks too, as in vidur__kvm_allocate. The first chunk
+   alone would fit more requests, which a KV-bound engine then preempts and recomputes. */
+static int vidur__v1_fits(const vidur__kvm *k, const vidur_request *q, const int32_t *hits, int32_t nhits)
+{
+    int64_t need = vidur__ceil_div(q->num_prefill_tokens, k->block_size) - nhits, taken = 0;
+    int32_t i;
+    for (i = 0; i < nhits; i++) taken += k->b[hits[i]].ref == 0;
+    return need <= k->free_count - taken;
 }
 
 static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
@@ -7607,6 +7630,7 @@ done_running:
         }
         if (n > budget) n = budget;
         VIDUR_ASSERT(n > 0);
+        if (s->full_prompt && !vidur__v1_fits(&s->kv, q, s->hits, nhits)) break;
         a = vidur__kvm_allocate(&s->kv, q, n, s->hits, nhits);
         if (a < 0) goto oom;
         if (!a) break;
@@ -8707,7 +8731,8 @@ static const vidur_engine_params vidur__engine_v015 = {
     VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN, VIDUR__V015_ASYNC_SCHEDULING, VIDUR__V015_STEP_OVERHEAD_MS, VIDUR__V015_CPU_STEP_MS,
     VIDUR__V015_CPU_PER_REQUEST_US, VIDUR__V015_GEMM_MEMORY_EFFICIENCY, VIDUR__V015_DECODE_ATTENTION_EFFICIENCY,
     VIDUR__V015_TABLE_FILE_ATTENTION, VIDUR__V015_LAYER_OVERHEAD_US, VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB, VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US,
-    VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY, VIDUR__V015_LM_HEAD};
+    VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY, VIDUR__V015_LM_HEAD, VIDUR__V015_RESERVE_FULL_PROMPT,
+    VIDUR__V015_PREALLOCATE_TOKENS};
 
 VIDURDEF int vidur_engine_active(const vidur_config *cfg) { return strcmp(cfg->engine.profile, "vidur") != 0; }
 
@@ -8736,6 +8761,8 @@ VIDURDEF void vidur_engine_resolve(const vidur_config *cfg, vidur_engine_params 
     VIDUR__ER(custom_allreduce_latency_us);
     VIDUR__ER(custom_allreduce_bus_efficiency);
     VIDUR__ER(lm_head);
+    VIDUR__ER(reserve_full_prompt);
+    VIDUR__ER(preallocate_tokens);
 #undef VIDUR__ER
 }
 

@@ -32,7 +32,8 @@ static const char *toy_ini =
     "[engine_config]\nprofile = vllm_v0_15\nfrontend_input_ms = 0\nfrontend_input_us_per_token = 0\nfrontend_output_ms = 0\n"
     "frontend_stream_us_per_token = 0\nasync_scheduling = 0\nstep_overhead_ms = 0\ncpu_step_ms = 0\ncpu_per_request_us = 0\n"
     "gemm_memory_efficiency = 0\ndecode_attention_efficiency = 0\nlayer_overhead_us = 0\ncustom_allreduce_max_kib = 0\n"
-    "custom_allreduce_latency_us = 0\ncustom_allreduce_bus_efficiency = 1\nlm_head = 0\n";
+    "custom_allreduce_latency_us = 0\ncustom_allreduce_bus_efficiency = 1\nlm_head = 0\nreserve_full_prompt = 0\n"
+    "preallocate_tokens = 64\n"; /* Vidur's (the fork's) cache_config_num_preallocate_tokens */
 
 /* per process: the plain and the sanitized build may run at the same time */
 static char trace_path[64];
@@ -40,6 +41,7 @@ static char trace_path[64];
 typedef struct result {
     double ttft[4], e2e[4]; /* seconds, client side */
     int64_t first_batch[4]; /* id of the first batch that holds the request */
+    double kv0;             /* KV usage (%) once batch 0 is formed */
     int n;
 } result;
 
@@ -47,7 +49,8 @@ static void on_sched(void *user, vidur_sim *sim, const vidur_replica *r, const v
 {
     result *res = (result *)user;
     int i;
-    (void)sim; (void)r;
+    (void)sim;
+    if (b->id == 0) res->kv0 = vidur_replica_kv_usage_percent(r);
     for (i = 0; i < b->size; i++) {
         int64_t id = b->requests[i]->id;
         if (id < 4 && res->first_batch[id] < 0) res->first_batch[id] = b->id;
@@ -64,11 +67,13 @@ static void on_done(void *user, vidur_sim *sim, const vidur_request *q)
     res->n++;
 }
 
+static const char *trace_header = "arrived_at,num_prefill_tokens,num_decode_tokens\n";
+
 static int write_trace(const char *rows)
 {
     FILE *f = fopen(trace_path, "w");
     if (!f) return 0;
-    fputs("arrived_at,num_prefill_tokens,num_decode_tokens\n", f);
+    fputs(trace_header, f);
     fputs(rows, f);
     fclose(f);
     return 1;
@@ -109,7 +114,8 @@ static const char *vidur_model =
     "[engine_config]\nprofile = vidur\nfrontend_input_ms = -1\nfrontend_input_us_per_token = -1\nfrontend_output_ms = -1\n"
     "frontend_stream_us_per_token = -1\nasync_scheduling = -1\nstep_overhead_ms = -1\ncpu_step_ms = -1\ncpu_per_request_us = -1\n"
     "gemm_memory_efficiency = -1\ndecode_attention_efficiency = -1\nlayer_overhead_us = -1\ncustom_allreduce_max_kib = -1\n"
-    "custom_allreduce_latency_us = -1\ncustom_allreduce_bus_efficiency = -1\nlm_head = -1\n";
+    "custom_allreduce_latency_us = -1\ncustom_allreduce_bus_efficiency = -1\nlm_head = -1\nreserve_full_prompt = -1\n"
+    "preallocate_tokens = -1\n";
 
 /* the single request's TTFT and E2E with `extra` minus those of `base`: dttft and de2e (s) */
 #define CHECK_DELTA(base, extra, dttft, de2e)                                      \
@@ -307,6 +313,61 @@ TEST(test_async_admission)
     CHECK_EQ_INT(r.first_batch[1], 1);
 }
 
+/* KV admission on a 10-block cache (16-token blocks), chunks of 64 tokens, async off:
+   A = (P 32, D 2) and B = (P 144, D 2) arrive together. A's prompt is blocks 1-2 of the
+   trace's hashes (its output block 3); B's prompt is 9 blocks, its first two A's when
+   `shared`. Returns B's first batch and the KV usage once batch 0 is formed. */
+static int kv_case(const char *extra, int shared, int64_t *b_first, double *kv0)
+{
+    result r;
+    char ini[1024];
+    const char *rows = shared ? "0,32,2,\"[1, 2, 3]\"\n0,144,2,\"[1, 2, 10, 11, 12, 13, 14, 15, 16, 17]\"\n"
+                              : "0,32,2,\"[1, 2, 3]\"\n0,144,2,\"[20, 21, 22, 23, 24, 25, 26, 27, 28, 29]\"\n";
+    int ok;
+    snprintf(ini, sizeof ini,
+             "[cache_config]\nnum_blocks = 10\nenable_prefix_caching = true\n[vllm_v1_scheduler_config]\nchunk_size = 64\n%s", extra);
+    trace_header = "arrived_at,num_prefill_tokens,num_decode_tokens,block_hash_ids\n";
+    ok = run(ini, rows, &r);
+    trace_header = "arrived_at,num_prefill_tokens,num_decode_tokens\n";
+    if (!ok || r.n != 2) return 0;
+    *b_first = r.first_batch[1];
+    *kv0 = r.kv0;
+    return 1;
+}
+
+TEST(test_kv_admission)
+{
+    int64_t bf;
+    double kv;
+    /* first chunk only (vLLM 0.15), no blocks ahead: batch 0 takes A's 32 tokens (2 blocks) and
+       B's first 32 (budget 64 - 32; 2 blocks): B runs from batch 0, 4 of 10 blocks held */
+    REQUIRE(kv_case("[engine_config]\nreserve_full_prompt = 0\npreallocate_tokens = 0\n", 0, &bf, &kv));
+    CHECK_EQ_INT(bf, 0);
+    CHECK_NEAR(kv, 40, 1e-9);
+    /* the whole prompt (vLLM 0.19): after A's 2 blocks, 8 are free and B needs 9 -> B waits.
+       Batch 1: A's last token (34 tokens: a 3rd block, 7 free) -> B still waits. A ends and frees
+       its 3 blocks (cached, ref 0: free again): B (9 <= 10) joins batch 2 */
+    REQUIRE(kv_case("[engine_config]\nreserve_full_prompt = 1\npreallocate_tokens = 0\n", 0, &bf, &kv));
+    CHECK_EQ_INT(bf, 2);
+    CHECK_NEAR(kv, 20, 1e-9);
+    /* B's first 2 blocks are A's (prefix cache, held by A): it needs 9 - 2 = 7 <= 8 free: batch 0 */
+    REQUIRE(kv_case("[engine_config]\nreserve_full_prompt = 1\npreallocate_tokens = 0\n", 1, &bf, &kv));
+    CHECK_EQ_INT(bf, 0);
+    CHECK_NEAR(kv, 40, 1e-9); /* A 2 blocks + B 2 fresh (tokens 32-63), its 2 hits shared */
+    /* 64 tokens ahead (4 blocks, the fork's default): A takes 2 + 4 = 6 blocks in batch 0 */
+    REQUIRE(kv_case("[engine_config]\nreserve_full_prompt = 1\npreallocate_tokens = 64\n", 0, &bf, &kv));
+    CHECK_EQ_INT(bf, 2);
+    CHECK_NEAR(kv, 60, 1e-9);
+    /* the profile's values: whole prompt, nothing ahead (the second case) */
+    REQUIRE(kv_case("[engine_config]\nreserve_full_prompt = -1\npreallocate_tokens = -1\n", 0, &bf, &kv));
+    CHECK_EQ_INT(bf, 2);
+    CHECK_NEAR(kv, 20, 1e-9);
+    /* Vidur's model: cache_config_num_preallocate_tokens (64) and first-chunk admission */
+    REQUIRE(kv_case(vidur_model, 0, &bf, &kv));
+    CHECK_EQ_INT(bf, 0);
+    CHECK_NEAR(kv, 100, 1e-9); /* A 2 + 4 ahead (4 free); B's 2 fresh blocks fit, and 2 + 4 ahead take all 4 */
+}
+
 TEST(test_profile_values_and_validation)
 {
     vidur_config c;
@@ -325,6 +386,8 @@ TEST(test_profile_values_and_validation)
     CHECK_NEAR(e.frontend_input_ms, VIDUR__V015_FRONTEND_INPUT_MS, 0);
     CHECK_NEAR(e.step_overhead_ms, 0.75, 0);
     CHECK_EQ_INT(e.async_scheduling, 1);
+    CHECK_EQ_INT(e.reserve_full_prompt, 1);
+    CHECK_EQ_INT(e.preallocate_tokens, 0);
     /* an engine key under Vidur's model is an error that names the key */
     vidur_config_init(&c);
     CHECK(vidur_config_set(&c, "engine_config_frontend_output_ms", "2", &err) == VIDUR_OK);
@@ -467,6 +530,7 @@ int main(void)
     RUN_TEST(test_engine_fp8_kv_and_moe);
     RUN_TEST(test_custom_allreduce);
     RUN_TEST(test_async_admission);
+    RUN_TEST(test_kv_admission);
     RUN_TEST(test_profile_values_and_validation);
     RUN_TEST(test_config_json);
     RUN_TEST(test_shared_prefix_matches_harness);
