@@ -417,6 +417,7 @@ typedef struct vidur_engine_params {
     int lm_head;                         /* 1: the LM head GEMM on the last stage */
     int reserve_full_prompt;             /* vllm_v1: admit a waiting request only if its whole sequence fits in free KV blocks */
     int preallocate_tokens;              /* vllm_v1: tokens of blocks taken ahead (replaces cache_config_num_preallocate_tokens) */
+    double mixed_decode_attention_factor; /* decode attention in an iteration that also prefills: this many times its time alone (fitted) */
 } vidur_engine_params;
 
 struct vidur_global_scheduler_api;
@@ -3033,23 +3034,24 @@ typedef struct vidur__key {
    fitted come from vidur-calibrate on the real-engine development set (data/calibration/); the
    others are physical estimates the development set cannot pin down. Also in the keys' help. */
 #define VIDUR__V015_FRONTEND_INPUT_MS 0.5
-#define VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN 8.81      /* fitted */
-#define VIDUR__V015_FRONTEND_OUTPUT_MS 0.669               /* fitted */
+#define VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN 8.60      /* fitted */
+#define VIDUR__V015_FRONTEND_OUTPUT_MS 0.728               /* fitted */
 #define VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN 20.0
 #define VIDUR__V015_ASYNC_SCHEDULING 1
-#define VIDUR__V015_STEP_OVERHEAD_MS 0.22                /* fitted */
+#define VIDUR__V015_STEP_OVERHEAD_MS 0.241               /* fitted */
 #define VIDUR__V015_CPU_STEP_MS 1.5
 #define VIDUR__V015_CPU_PER_REQUEST_US 20.0
-#define VIDUR__V015_GEMM_MEMORY_EFFICIENCY 0.834             /* fitted */
-#define VIDUR__V015_DECODE_ATTENTION_EFFICIENCY 0.962     /* fitted */
+#define VIDUR__V015_GEMM_MEMORY_EFFICIENCY 0.839             /* fitted */
+#define VIDUR__V015_DECODE_ATTENTION_EFFICIENCY 0.978     /* fitted */
 #define VIDUR__V015_TABLE_FILE_ATTENTION 1
-#define VIDUR__V015_LAYER_OVERHEAD_US 20.4             /* fitted */
+#define VIDUR__V015_LAYER_OVERHEAD_US 20.8             /* fitted */
 #define VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB 32768.0
 #define VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US 8.70     /* fitted */
 #define VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY 0.8
 #define VIDUR__V015_LM_HEAD 1
 #define VIDUR__V015_RESERVE_FULL_PROMPT 1   /* vLLM 0.19's scheduler_reserve_full_isl (0.15: 0); see the key */
 #define VIDUR__V015_PREALLOCATE_TOKENS 0    /* vLLM v1 since 0.8.5 allocates no blocks ahead */
+#define VIDUR__V015_MIXED_DECODE_ATTENTION_FACTOR 1.30 /* fitted */
 #define VIDUR__STR2(x) #x
 #define VIDUR__STR(x) VIDUR__STR2(x)
 #define VIDUR__EK(key, T, f, lo, hi, help, v) \
@@ -3263,6 +3265,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__EK("custom_allreduce_bus_efficiency", DOUBLE, custom_allreduce_bus_efficiency, -1, 1, "Fraction of the node's per-GPU link bandwidth the custom all-reduce reaches (it moves 2 (TP-1)/TP of the message).", VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY),
     VIDUR__EK("lm_head", INT, lm_head, -1, 1, "1: add the LM head (vocabulary projection of the tokens sampled) on the last stage.", VIDUR__V015_LM_HEAD),
     VIDUR__EK("reserve_full_prompt", INT, reserve_full_prompt, -1, 1, "1: the vllm_v1 scheduler admits a waiting request (new or preempted) only when free KV blocks hold its whole known sequence (a new request's prompt; a preempted one's prompt and the tokens it generated) beyond its prefix-cache hits, not only its first chunk (vLLM's scheduler_reserve_full_isl, on in vLLM 0.19; vLLM 0.15 checks the first chunk: 0). Without it, a KV-bound engine admits requests it must soon preempt.", VIDUR__V015_RESERVE_FULL_PROMPT),
+    VIDUR__EK("mixed_decode_attention_factor", DOUBLE, mixed_decode_attention_factor, -1, 100, "Decode attention in an iteration that also runs a prefill chunk takes this many times its time in a decode-only iteration: the engine runs one variable-length attention kernel over the whole batch, where decode queries lose the decode kernel's split-KV and packed grouped-query paths (the bench GPUs' profiles of vLLM 0.19's kernels: mixed batches fit their prefill part plus 1.3-1.8 times their decode part). 0 or 1: no change.", VIDUR__V015_MIXED_DECODE_ATTENTION_FACTOR),
     VIDUR__EK("preallocate_tokens", INT, preallocate_tokens, -1, 1e9, "Tokens of KV blocks the vllm_v1 scheduler takes ahead whenever a request needs a new block; replaces cache_config_num_preallocate_tokens (the fork's 64, what vLLM v1 did before 0.8.5).", VIDUR__V015_PREALLOCATE_TOKENS),
     VIDUR__K("metrics_config", "write_metrics", BOOL, write_metrics, "true", 1, 0, "Write output files."),
     VIDUR__K("metrics_config", "write_json_trace", BOOL, write_json_trace, "false", 1, 0, "Write event_trace.json (every processed event: time, event_type and its request/replica/stage/batch ids) and cluster.json (the replicas)."),
@@ -8732,7 +8735,7 @@ static const vidur_engine_params vidur__engine_v015 = {
     VIDUR__V015_CPU_PER_REQUEST_US, VIDUR__V015_GEMM_MEMORY_EFFICIENCY, VIDUR__V015_DECODE_ATTENTION_EFFICIENCY,
     VIDUR__V015_TABLE_FILE_ATTENTION, VIDUR__V015_LAYER_OVERHEAD_US, VIDUR__V015_CUSTOM_ALLREDUCE_MAX_KIB, VIDUR__V015_CUSTOM_ALLREDUCE_LATENCY_US,
     VIDUR__V015_CUSTOM_ALLREDUCE_BUS_EFFICIENCY, VIDUR__V015_LM_HEAD, VIDUR__V015_RESERVE_FULL_PROMPT,
-    VIDUR__V015_PREALLOCATE_TOKENS};
+    VIDUR__V015_PREALLOCATE_TOKENS, VIDUR__V015_MIXED_DECODE_ATTENTION_FACTOR};
 
 VIDURDEF int vidur_engine_active(const vidur_config *cfg) { return strcmp(cfg->engine.profile, "vidur") != 0; }
 
@@ -8763,6 +8766,7 @@ VIDURDEF void vidur_engine_resolve(const vidur_config *cfg, vidur_engine_params 
     VIDUR__ER(lm_head);
     VIDUR__ER(reserve_full_prompt);
     VIDUR__ER(preallocate_tokens);
+    VIDUR__ER(mixed_decode_attention_factor);
 #undef VIDUR__ER
 }
 
@@ -8820,6 +8824,8 @@ VIDURDEF void vidur_engine_stage_time_compute(const vidur_predictor_api *pred, c
         double bytes = 2.0 * kvb * b * kv * hd * kvw + 2.0 * 2.0 * b * hd * qw; /* K and V read; q in, output out */
         o[VIDUR_OP_ATTN_DECODE] = bytes / (bw * e->decode_attention_efficiency) * 1e3;
     }
+    if (s->num_decode && s->num_prefill && e->mixed_decode_attention_factor > 0) /* one varlen kernel for the whole batch */
+        o[VIDUR_OP_ATTN_DECODE] *= e->mixed_decode_attention_factor;
     if (tp > 1 && tp <= roof->node.num_devices_per_node) {
         double bytes = 2.0 * (double)s->total_tokens * m->embedding_dim;
         if (bytes <= e->custom_allreduce_max_kib * 1024.0)

@@ -33,7 +33,7 @@ static const char *toy_ini =
     "frontend_stream_us_per_token = 0\nasync_scheduling = 0\nstep_overhead_ms = 0\ncpu_step_ms = 0\ncpu_per_request_us = 0\n"
     "gemm_memory_efficiency = 0\ndecode_attention_efficiency = 0\nlayer_overhead_us = 0\ncustom_allreduce_max_kib = 0\n"
     "custom_allreduce_latency_us = 0\ncustom_allreduce_bus_efficiency = 1\nlm_head = 0\nreserve_full_prompt = 0\n"
-    "preallocate_tokens = 64\n"; /* Vidur's (the fork's) cache_config_num_preallocate_tokens */
+    "preallocate_tokens = 64\nmixed_decode_attention_factor = 0\n"; /* 64: Vidur's (the fork's) cache_config_num_preallocate_tokens */
 
 /* per process: the plain and the sanitized build may run at the same time */
 static char trace_path[64];
@@ -115,7 +115,7 @@ static const char *vidur_model =
     "frontend_stream_us_per_token = -1\nasync_scheduling = -1\nstep_overhead_ms = -1\ncpu_step_ms = -1\ncpu_per_request_us = -1\n"
     "gemm_memory_efficiency = -1\ndecode_attention_efficiency = -1\nlayer_overhead_us = -1\ncustom_allreduce_max_kib = -1\n"
     "custom_allreduce_latency_us = -1\ncustom_allreduce_bus_efficiency = -1\nlm_head = -1\nreserve_full_prompt = -1\n"
-    "preallocate_tokens = -1\n";
+    "preallocate_tokens = -1\nmixed_decode_attention_factor = -1\n";
 
 /* the single request's TTFT and E2E with `extra` minus those of `base`: dttft and de2e (s) */
 #define CHECK_DELTA(base, extra, dttft, de2e)                                      \
@@ -201,7 +201,8 @@ TEST(test_lm_head_and_layer_overhead)
 }
 
 /* a decode-only batch of n requests with `ctx` tokens of context, on a sim with `extra` */
-static int decode_stage(const char *extra, int n, int ctx, int tp, vidur_stage_time *tm)
+/* the same with one more request prefilling `prefill` tokens (0: none) */
+static int mixed_stage(const char *extra, int n, int ctx, int prefill, int tp, vidur_stage_time *tm)
 {
     vidur_config c;
     vidur_error err;
@@ -233,6 +234,12 @@ static int decode_stage(const char *extra, int n, int ctx, int tp, vidur_stage_t
     }
     ok = 1;
     for (i = 0; i < n && ok; i++) ok = vidur_batch_add(&b, &q[i], 1);
+    if (prefill > 0 && ok) {
+        q[n].num_prefill_tokens = prefill;
+        q[n].num_decode_tokens = 100;
+        q[n].num_allocated = -1;
+        ok = vidur_batch_add(&b, &q[n], prefill);
+    }
     if (ok) {
         vidur_batch_shape_compute(&b, 64, &sh);
         vidur_sim_stage_time(sim, &sh, 0, tm);
@@ -243,6 +250,11 @@ static int decode_stage(const char *extra, int n, int ctx, int tp, vidur_stage_t
     return ok;
 }
 
+static int decode_stage(const char *extra, int n, int ctx, int tp, vidur_stage_time *tm)
+{
+    return mixed_stage(extra, n, ctx, 0, tp, tm);
+}
+
 TEST(test_decode_attention)
 {
     /* 3 requests x 128 tokens of context (a multiple of 64: the key is exact); per layer K and V
@@ -251,6 +263,24 @@ TEST(test_decode_attention)
     vidur_stage_time tm;
     REQUIRE(decode_stage("[engine_config]\ndecode_attention_efficiency = 0.5\n", 3, 128, 1, &tm));
     CHECK_NEAR(tm.op_ms[VIDUR_OP_ATTN_DECODE], 396288.0 / 500e9 * 1e3, 1e-12);
+}
+
+TEST(test_mixed_decode_attention)
+{
+    /* the 3 decodes of test_decode_attention (396,288 bytes at 500 GB/s) beside a 64-token
+       prefill: one varlen kernel, decode part x 1.5; alone, or with the factor off, unchanged */
+    vidur_stage_time tm, off;
+    double dec = 396288.0 / 500e9 * 1e3;
+    REQUIRE(mixed_stage("[engine_config]\ndecode_attention_efficiency = 0.5\nmixed_decode_attention_factor = 1.5\n", 3, 128, 64, 1, &tm));
+    CHECK_NEAR(tm.op_ms[VIDUR_OP_ATTN_DECODE], 1.5 * dec, 1e-12);
+    REQUIRE(mixed_stage("[engine_config]\ndecode_attention_efficiency = 0.5\nmixed_decode_attention_factor = 0\n", 3, 128, 64, 1, &off));
+    CHECK_NEAR(off.op_ms[VIDUR_OP_ATTN_DECODE], dec, 1e-12);
+    CHECK(off.op_ms[VIDUR_OP_ATTN_PREFILL] > 0);
+    CHECK_NEAR(tm.op_ms[VIDUR_OP_ATTN_PREFILL], off.op_ms[VIDUR_OP_ATTN_PREFILL], 0);
+    /* 2 layers, each 0.5 x dec longer */
+    CHECK_NEAR(tm.model_time - off.model_time, 2 * 0.5 * dec * 1e-3, 1e-15);
+    REQUIRE(decode_stage("[engine_config]\ndecode_attention_efficiency = 0.5\nmixed_decode_attention_factor = 1.5\n", 3, 128, 1, &tm));
+    CHECK_NEAR(tm.op_ms[VIDUR_OP_ATTN_DECODE], dec, 1e-12);
 }
 
 TEST(test_engine_fp8_kv_and_moe)
@@ -388,6 +418,7 @@ TEST(test_profile_values_and_validation)
     CHECK_EQ_INT(e.async_scheduling, 1);
     CHECK_EQ_INT(e.reserve_full_prompt, 1);
     CHECK_EQ_INT(e.preallocate_tokens, 0);
+    CHECK_NEAR(e.mixed_decode_attention_factor, VIDUR__V015_MIXED_DECODE_ATTENTION_FACTOR, 0);
     /* an engine key under Vidur's model is an error that names the key */
     vidur_config_init(&c);
     CHECK(vidur_config_set(&c, "engine_config_frontend_output_ms", "2", &err) == VIDUR_OK);
@@ -527,6 +558,7 @@ int main(void)
     RUN_TEST(test_iteration_terms);
     RUN_TEST(test_lm_head_and_layer_overhead);
     RUN_TEST(test_decode_attention);
+    RUN_TEST(test_mixed_decode_attention);
     RUN_TEST(test_engine_fp8_kv_and_moe);
     RUN_TEST(test_custom_allreduce);
     RUN_TEST(test_async_admission);

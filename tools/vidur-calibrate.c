@@ -1034,6 +1034,7 @@ static void bounds_of(const char *key, double *lo, double *hi)
         *lo = 0.02;
         *hi = 1.0;
     }
+    if (ends_with(key, "_factor")) *hi = 10; /* a multiplier of a measured time */
 }
 
 /* a typical magnitude of each kind of parameter: the fit's first steps are a fraction of the
@@ -1072,6 +1073,7 @@ static double param_value(const vidur_config *cfg, const char *key)
     P(frontend_input_ms); P(frontend_input_us_per_token); P(frontend_output_ms); P(frontend_stream_us_per_token);
     P(step_overhead_ms); P(cpu_step_ms); P(cpu_per_request_us); P(gemm_memory_efficiency); P(decode_attention_efficiency);
     P(layer_overhead_us); P(custom_allreduce_max_kib); P(custom_allreduce_latency_us); P(custom_allreduce_bus_efficiency);
+    P(mixed_decode_attention_factor);
 #undef P
     (void)i;
     return NAN;
