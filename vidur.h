@@ -393,8 +393,9 @@ typedef struct vidur_predictor_params {
    operator times. profile "vidur" (the default) is Vidur's model, unchanged, and takes none of
    the other keys; "vllm_v0_15" models vLLM 0.15's v1 engine behind its OpenAI server: the
    front-end (HTTP, tokenisation, detokenisation, streaming), async scheduling, a per-iteration
-   overhead, the LM head, decode attention at the engine's bandwidth, CUDA-graph decode with the
-   custom all-reduce. A negative value (the default) means the profile's built-in value, which
+   overhead, the LM head, decode attention at the engine's bandwidth (slower beside a prefill),
+   CUDA-graph decode with the custom all-reduce, and vLLM v1's KV admission (the whole prompt
+   must fit; no blocks taken ahead). A negative value (the default) means the profile's built-in value, which
    was fitted on the real-engine development set (vidur-calibrate); vidur_engine_resolve gives
    the values in effect. */
 typedef struct vidur_engine_params {
@@ -8728,7 +8729,11 @@ static void vidur__table_predictor_init(vidur__table_predictor *tp, const vidur_
      bandwidth (the calibrated roofline's single scale is fitted where GEMMs are compute-bound);
      the LM head projects every sampled token onto the vocabulary; all-reduce runs vLLM's
      custom all-reduce up to custom_allreduce_max_kib (latency plus 2 (TP-1)/TP of the message
-     over the node's links) and NCCL above it, with no CPU launch cost (CUDA graphs). */
+     over the node's links) and NCCL above it, with no CPU launch cost (CUDA graphs); decode
+     attention in an iteration that also prefills takes mixed_decode_attention_factor times
+     its time alone (one varlen kernel for the whole batch).
+   - KV admission (the vllm_v1 scheduler): a waiting request only when free blocks hold its
+     whole known sequence (reserve_full_prompt), and no blocks taken ahead (preallocate_tokens). */
 static const vidur_engine_params vidur__engine_v015 = {
     "vllm_v0_15", VIDUR__V015_FRONTEND_INPUT_MS, VIDUR__V015_FRONTEND_INPUT_US_PER_TOKEN, VIDUR__V015_FRONTEND_OUTPUT_MS,
     VIDUR__V015_FRONTEND_STREAM_US_PER_TOKEN, VIDUR__V015_ASYNC_SCHEDULING, VIDUR__V015_STEP_OVERHEAD_MS, VIDUR__V015_CPU_STEP_MS,
