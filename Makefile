@@ -39,7 +39,7 @@ endif
 
 WARNINGS    := -Wall -Wextra -Wpedantic -Werror
 CFLAGS      ?= -std=c99 -O2 -g $(WARNINGS)
-ASAN_CFLAGS ?= -std=c99 -O1 -g $(WARNINGS) -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_CFLAGS ?= -std=c99 -O1 -g $(WARNINGS) -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
 BENCH_CFLAGS ?= -std=c99 -O2 -g $(WARNINGS)
 LDLIBS      ?= -linih -lstb -lm
 ALL_CPPFLAGS = -I. $(PKG_CFLAGS) $(JSON_CPPFLAGS) $(CPPFLAGS)

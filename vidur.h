@@ -149,7 +149,10 @@
    4. NOTES --------------------------------------------------------------------------------------
 
        Units: time in seconds (double), operator times in milliseconds inside the predictor,
-       memory in bytes, sizes in tokens, KV memory in blocks of block_size tokens.
+       memory in bytes, sizes in tokens, KV memory in blocks of block_size tokens. A device's
+       fp16_tflops is the datasheet figure: the roofline reads it as x 10^12 FLOP/s; MFU and
+       cluster.json's per_device_flops read it as x 2^40 FLOP/s, as Vidur does, so they equal
+       Vidur's (the MFU is about 9 % below a 10^12-based one).
 
        Determinism: no global state, no rand(), no clock (except to name the timestamped output
        folder). The same config and seeds give byte-identical output files on every run. Random
@@ -298,7 +301,9 @@ VIDURDEF int vidur_model_num_moe_layers(const vidur_model_spec *m);
 
 typedef struct vidur_device_spec {
     char name[VIDUR_NAME_MAX];    /* "a100" */
-    double fp16_tflops;           /* dense FP16/BF16 peak: x 2^40 FLOP/s in the MFU, as Vidur; x 10^12 in the roofline */
+    double fp16_tflops;           /* dense FP16/BF16 peak as datasheets give it (10^12 FLOP/s): the
+                                     roofline times FLOPs against x 10^12; MFU and cluster.json's
+                                     per_device_flops use x 2^40, as Vidur does (NOTES) */
     double total_memory_gb;       /* x 2^30 bytes */
     double memory_bandwidth_gbps; /* GB/s (10^9), roofline only */
     double price_per_hour;        /* $ per GPU-hour (Vidur analyzer base prices) */
@@ -583,6 +588,10 @@ typedef struct vidur_config {
     vidur_log_fn log_fn;
     void *log_user;
     vidur_observer observer;
+
+    /* set by vidur_config_init: every function that takes a config refuses one it did not fill
+       (zeroed or never initialised) with "call vidur_config_init first" */
+    uint32_t init_check;
 } vidur_config;
 
 typedef enum vidur_value_type { VIDUR_T_INT, VIDUR_T_INT64, VIDUR_T_DOUBLE, VIDUR_T_BOOL, VIDUR_T_STRING } vidur_value_type;
@@ -1352,6 +1361,19 @@ static void *vidur__calloc(size_t n, size_t sz)
     if (p) memset(p, 0, n * sz);
     return p;
 }
+
+/* FNV-1a 64's offset basis and prime (the published values; a basis one digit short, as the
+   memo's hash once had, still hashes but is not FNV-1a): the PPO checkpoints' checksum, the
+   stage-time memo's key hash */
+#define VIDUR__FNV64_OFFSET 14695981039346656037ull
+#define VIDUR__FNV64_PRIME 1099511628211ull
+
+/* A GPU's fp16_tflops in FLOP/s. Two conventions, each kept on purpose: the roofline times FLOPs
+   against the datasheet peak (a vendor's TFLOPS is 10^12 FLOP/s; the calibrations were fitted so);
+   MFU and cluster.json's per_device_flops multiply by 2^40 as Vidur does (workload_and_metrics.md
+   §5), so those figures equal Vidur's (an MFU about 9 % below the 10^12 one). */
+#define VIDUR__FLOPS_PER_TFLOPS 1e12
+#define VIDUR__VIDUR_FLOPS_PER_TFLOPS 1099511627776.0 /* 2^40 */
 
 /* growable array of fixed-size items; grows geometrically so pushes are amortised O(1) */
 static int vidur__grow(void **p, int64_t *cap, int64_t need, size_t item)
@@ -2649,10 +2671,12 @@ static int vidur__sketch_put(vidur__sketch *k, double v, int64_t n, int64_t b)
 static int vidur__sketch_add_n(vidur__sketch *k, double v, int64_t n)
 {
     int64_t b;
-    int iv = (int)v;
+    int iv;
+    /* (int)v only once v is known to be below 4096: converting a double outside int's range
+       (a time in nanoseconds, 1e30, inf) is undefined behaviour, not a wrapped value */
     if (v <= DBL_MIN * k->gamma) {
         b = VIDUR__SKETCH_ZERO;
-    } else if (v < 4096 && (double)iv == v) {
+    } else if (v < 4096 && (double)(iv = (int)v) == v) {
         if (!k->icache[iv]) k->icache[iv] = (int32_t)vidur__sketch_bucket(k, v) + 1;
         b = k->icache[iv] - 1;
     } else if (v == k->last_v) {
@@ -3407,6 +3431,17 @@ static vidur_result vidur__apply(vidur_config *cfg, const vidur__key *k, const c
     return VIDUR_OK;
 }
 
+/* A config vidur_config_init did not fill (zeroed, or never initialised) would otherwise fail on
+   its first empty field ("semantics: unknown value ''"), naming the wrong problem. */
+#define VIDUR__CONFIG_INIT 0x76636667u /* "vcfg" */
+static vidur_result vidur__config_check(const vidur_config *cfg, const char *fn, vidur_error *err)
+{
+    if (cfg && cfg->init_check == VIDUR__CONFIG_INIT) return VIDUR_OK;
+    vidur__set_error(err, VIDUR_ERR_CONFIG, "%s: %s: call vidur_config_init first", fn,
+                     cfg ? "the config was not initialised" : "no config");
+    return VIDUR_ERR_CONFIG;
+}
+
 VIDURDEF void vidur_config_init(vidur_config *cfg)
 {
     int i;
@@ -3417,6 +3452,7 @@ VIDURDEF void vidur_config_init(vidur_config *cfg)
         (void)r;
     }
     cfg->lightllm.block_size = 1; /* lightllm counts memory in tokens */
+    cfg->init_check = VIDUR__CONFIG_INIT;
 }
 
 static int vidur__levenshtein(const char *a, const char *b)
@@ -3549,6 +3585,7 @@ VIDURDEF vidur_result vidur_config_add_key(vidur_config *cfg, const char *sectio
     vidur_plugin_key *pk;
     char flag[160];
     int i;
+    if (vidur__config_check(cfg, "vidur_config_add_key", err)) return VIDUR_ERR_CONFIG;
     if (!section || !key || !section[0] || !key[0] || strlen(section) >= sizeof pk->section || strlen(key) >= sizeof pk->key ||
         (int)type < VIDUR_T_INT || type > VIDUR_T_STRING) {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "plug-in key: needs a section and a key (each under 64 characters) and a vidur_value_type");
@@ -3671,6 +3708,7 @@ static vidur_result vidur__set_flag(vidur_config *cfg, const char *flag, const c
 
 VIDURDEF vidur_result vidur_config_set(vidur_config *cfg, const char *flag, const char *value, vidur_error *err)
 {
+    if (vidur__config_check(cfg, "vidur_config_set", err)) return VIDUR_ERR_CONFIG;
     while (*flag == '-') flag++;
     return vidur__set_flag(cfg, flag, value, "", err);
 }
@@ -3806,6 +3844,7 @@ static vidur_result vidur__set_ini(vidur_config *cfg, const char *section, const
 
 VIDURDEF vidur_result vidur_config_set_ini(vidur_config *cfg, const char *section, const char *key, const char *value, vidur_error *err)
 {
+    if (vidur__config_check(cfg, "vidur_config_set_ini", err)) return VIDUR_ERR_CONFIG;
     return vidur__set_ini(cfg, section ? section : "", key, value, "", err);
 }
 
@@ -3855,6 +3894,7 @@ static int vidur__ini_handler(void *user, const char *section, const char *name,
 
 VIDURDEF vidur_result vidur_config_load_ini_string(vidur_config *cfg, const char *text, const char *name, vidur_error *err)
 {
+    if (vidur__config_check(cfg, "vidur_config_load_ini", err)) return VIDUR_ERR_CONFIG;
 #ifdef VIDUR_NO_INIH
     (void)cfg; (void)text; (void)name;
     vidur__set_error(err, VIDUR_ERR_UNSUPPORTED, "built with VIDUR_NO_INIH: INI files are not supported");
@@ -3945,6 +3985,7 @@ VIDURDEF vidur_result vidur_config_load_ini(vidur_config *cfg, const char *path,
 {
     char *text;
     vidur_result r;
+    if (vidur__config_check(cfg, "vidur_config_load_ini", err)) return VIDUR_ERR_CONFIG;
 #ifdef VIDUR_NO_INIH
     return vidur_config_load_ini_string(cfg, "", path, err);
 #endif
@@ -3960,6 +4001,7 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
 {
     int i, np = 0;
     char where[300];
+    if (vidur__config_check(cfg, "vidur_config_parse_args", err)) return VIDUR_ERR_CONFIG;
     for (i = 0; i < argc; i++) {
         const char *a = argv[i], *eq;
         char flag[256];
@@ -4083,6 +4125,7 @@ VIDURDEF const vidur_predictor_params *vidur_config_predictor_params(const vidur
 
 VIDURDEF vidur_result vidur_config_add_global_scheduler(vidur_config *cfg, const vidur_global_scheduler_api *api, vidur_error *err)
 {
+    if (vidur__config_check(cfg, "vidur_config_add_global_scheduler", err)) return VIDUR_ERR_CONFIG;
     if (!api || !api->name || !api->route || cfg->num_global_plugins >= VIDUR_MAX_PLUGINS) {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "global scheduler plug-in: needs a name and route(), at most %d plug-ins", VIDUR_MAX_PLUGINS);
         return VIDUR_ERR_CONFIG;
@@ -4093,6 +4136,7 @@ VIDURDEF vidur_result vidur_config_add_global_scheduler(vidur_config *cfg, const
 
 VIDURDEF vidur_result vidur_config_add_replica_scheduler(vidur_config *cfg, const vidur_replica_scheduler_api *api, vidur_error *err)
 {
+    if (vidur__config_check(cfg, "vidur_config_add_replica_scheduler", err)) return VIDUR_ERR_CONFIG;
     if (!api || !api->name || !api->create || !api->add_request || !api->next_batch || !api->on_batch_end ||
         !api->is_empty || cfg->num_replica_plugins >= VIDUR_MAX_PLUGINS) {
         vidur__set_error(err, VIDUR_ERR_CONFIG, "replica scheduler plug-in: needs name, create, add_request, next_batch, on_batch_end, is_empty; at most %d plug-ins", VIDUR_MAX_PLUGINS);
@@ -4174,6 +4218,7 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
     const vidur_model_spec *m;
     const vidur_device_spec *d;
     const vidur_node_spec *n;
+    if (vidur__config_check(cfg, "vidur_config_validate", err)) return VIDUR_ERR_CONFIG;
     for (i = 0; i < VIDUR__NKEYS; i++) {
         const vidur__key *k = &vidur__keys[i];
         const char *v = (const char *)cfg + k->offset;
@@ -7970,7 +8015,7 @@ typedef struct vidur__eff {
 
 static double vidur__roof(const vidur_roofline *r, const vidur__eff *e, double flops, double flop_eff, double bytes)
 {
-    double tc = flops / (r->device.fp16_tflops * 1e12 * flop_eff);
+    double tc = flops / (r->device.fp16_tflops * VIDUR__FLOPS_PER_TFLOPS * flop_eff);
     double tm = bytes / (r->device.memory_bandwidth_gbps * 1e9 * e->memory_efficiency);
     return (tc > tm ? tc : tm) * 1e3 + e->kernel_launch_overhead_ms;
 }
@@ -9261,6 +9306,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     int i, j, pp, tp;
     const vidur_replica_scheduler_api *rapi = NULL;
     *out = NULL;
+    if (vidur__config_check(cfg, "vidur_sim_create", err)) return VIDUR_ERR_CONFIG;
     if ((r = vidur_config_validate(cfg, err))) return r;
     s = (vidur_sim *)vidur__calloc(1, sizeof *s);
     if (!s) {
@@ -9741,7 +9787,7 @@ static int vidur__handle_replica_schedule(vidur_sim *s, double t, int ri)
 /* a batch's memo key (what its stage times depend on) and the key's FNV-1a hash */
 static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[8])
 {
-    uint64_t h = 1469598103934665603ull;
+    uint64_t h = VIDUR__FNV64_OFFSET;
     int i;
     key[0] = sh->total_tokens;
     key[1] = sh->num_decode;
@@ -9751,7 +9797,7 @@ static uint64_t vidur__shape_key(const vidur_batch_shape *sh, int64_t key[8])
     key[5] = sh->prefill_chunk;
     key[6] = sh->num_requests; /* the engine model's per-request CPU time and LM head */
     key[7] = sh->num_sampled;
-    for (i = 0; i < 8; i++) h = (h ^ (uint64_t)key[i]) * 1099511628211ull;
+    for (i = 0; i < 8; i++) h = (h ^ (uint64_t)key[i]) * VIDUR__FNV64_PRIME;
     return h;
 }
 
@@ -9786,7 +9832,7 @@ static int vidur__record_operations(vidur_sim *s, vidur_replica *rep, const vidu
     int op, ok = 1, last = st == rep->info.num_pipeline_stages - 1;
     const vidur_batch_shape *sh = &b->shape;
     int64_t key[8];
-    uint64_t h = (vidur__shape_key(sh, key) ^ (uint64_t)last) * 1099511628211ull;
+    uint64_t h = (vidur__shape_key(sh, key) ^ (uint64_t)last) * VIDUR__FNV64_PRIME;
     vidur__opmemo_entry *me;
     me = &s->opmemo[vidur__memo_index(h, VIDUR__OPMEMO_SIZE)];
     if (!me->valid || me->last != last || memcmp(me->key, key, sizeof key)) {
@@ -9829,7 +9875,7 @@ static double vidur__stage_mfu(const vidur_sim *s, const vidur_replica *rep, con
     double hd = (double)vidur_model_head_dim(s->model);
     double qw = (double)(s->model->num_q_heads / rep->info.tensor_parallel_size);
     double flops = 2.0 * b->shape.flops_tokens_sum * s->mfu_params_per_layer * Ls + 4.0 * Ls * qw * hd * b->shape.flops_attn_sum;
-    return exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * 1099511627776.0) : 0;
+    return exec > 0 ? flops / exec * 100.0 / (s->device->fp16_tflops * VIDUR__VIDUR_FLOPS_PER_TFLOPS) : 0;
 }
 
 static int vidur__handle_stage_schedule(vidur_sim *s, double t, int ri, int st)
@@ -10843,7 +10889,7 @@ static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error 
     for (r = 0; r < s->num_replicas; r++) {
         const vidur_replica_info *in = &s->replicas[r].info;
         char fl[40];
-        vidur__fmt_double(fl, sizeof fl, s->device->fp16_tflops * 1099511627776.0);
+        vidur__fmt_double(fl, sizeof fl, s->device->fp16_tflops * VIDUR__VIDUR_FLOPS_PER_TFLOPS);
         /* names through the JSON string writer: a quote or invalid UTF-8 in a user's name */
         fprintf(a.f, "%s\n{\"id\": %d, \"model_name\": ", r ? "," : "", r);
         vidur_json_escape(a.f, s->model->name);
@@ -12924,7 +12970,7 @@ static uint64_t vidur__fnv64(uint64_t h, const void *data, size_t n)
     size_t i;
     for (i = 0; i < n; i++) {
         h ^= s[i];
-        h *= 1099511628211ull;
+        h *= VIDUR__FNV64_PRIME;
     }
     return h;
 }
@@ -12994,7 +13040,7 @@ VIDURDEF vidur_result vidur_ppo_save(vidur_ppo *p, const char *path, vidur_error
     sizes[1] = p->nc;
     if (!vidur_atomic_open(&a, path, err)) return VIDUR_ERR_IO;
     c.f = a.f;
-    c.h = 14695981039346656037ull;
+    c.h = VIDUR__FNV64_OFFSET;
     c.write = 1;
     c.ok = 1;
     vidur__ppo_header(p, &c, magic, &ver, &endian, dims, sizes);
@@ -13065,7 +13111,7 @@ static vidur_result vidur__ppo_load(vidur_ppo *p, const char *path, vidur_error 
     uint64_t stored = 0, h;
     vidur__ckio c;
     c.f = vidur_open_input(path, err);
-    c.h = 14695981039346656037ull;
+    c.h = VIDUR__FNV64_OFFSET;
     c.write = 0;
     c.ok = c.f != NULL;
     if (!c.ok) {
@@ -13314,6 +13360,7 @@ VIDURDEF vidur_result vidur_ppo_create(const vidur_config *cfg, vidur_ppo **out,
     vidur_ppo *p;
     vidur_result r;
     *out = NULL;
+    if (vidur__config_check(cfg, "vidur_ppo_create", err)) return VIDUR_ERR_CONFIG;
     if (!(p = vidur__ppo_alloc(&cfg->ppo, cfg->num_replicas, err))) return VIDUR_ERR_MEMORY;
     vidur__mt_seed_python(&p->rng, cfg->ppo.seed);
     if (cfg->ppo.load_checkpoint[0]) {

@@ -511,6 +511,41 @@ TEST(test_validate)
     CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_OK);
 }
 
+/* A config vidur_config_init never filled (issue 15 item 10: a zeroed one failed with
+   "semantics: unknown value ''"): every entry point says to call vidur_config_init first, and
+   an initialised copy of it works. */
+TEST(test_zeroed_config)
+{
+    vidur_config c, copy;
+    vidur_error err;
+    vidur_sim *sim = (vidur_sim *)&c; /* must come back NULL */
+    memset(&c, 0, sizeof c);
+    strcpy(c.model_name, "meta-llama/Meta-Llama-3-8B");
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(vidur_sim_create(&c, &sim, &err), VIDUR_ERR_CONFIG);
+    CHECK(sim == NULL);
+    CHECK_CONTAINS(err.message, "vidur_sim_create: the config was not initialised: call vidur_config_init first");
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_ERR_CONFIG);
+    CHECK_CONTAINS(err.message, "call vidur_config_init first");
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(vidur_config_set(&c, "cluster_config_num_replicas", "2", &err), VIDUR_ERR_CONFIG);
+    CHECK_CONTAINS(err.message, "vidur_config_set: the config was not initialised");
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(vidur_config_set_ini(&c, "cluster_config", "num_replicas", "2", &err), VIDUR_ERR_CONFIG);
+    CHECK_CONTAINS(err.message, "call vidur_config_init first");
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(vidur_config_load_ini_string(&c, "seed = 1\n", "x.ini", &err), VIDUR_ERR_CONFIG);
+    CHECK_CONTAINS(err.message, "call vidur_config_init first");
+    CHECK_EQ_INT(vidur_config_validate(NULL, &err), VIDUR_ERR_CONFIG);
+    CHECK_CONTAINS(err.message, "no config");
+    /* initialised, then copied by value: accepted */
+    vidur_config_init(&c);
+    copy = c;
+    CHECK_EQ_INT(vidur_config_set(&copy, "replica_config_model_name", "meta-llama/Meta-Llama-3-8B", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_validate(&copy, &err), VIDUR_OK);
+}
+
 /* A user-defined model from an INI [model.NAME] section is found by name and validates. */
 TEST(test_user_model)
 {
@@ -598,6 +633,7 @@ int main(void)
     RUN_TEST(test_missing_ini_file);
     RUN_TEST(test_ini_file_roundtrip);
     RUN_TEST(test_validate);
+    RUN_TEST(test_zeroed_config);
     RUN_TEST(test_user_model);
     RUN_TEST(test_key_table_and_help);
     RUN_TEST(test_misc_api);

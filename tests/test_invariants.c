@@ -526,8 +526,37 @@ TEST(test_python_random)
     CHECK_EQ_INT(vidur__mt_randbelow(&r, 4) + 1, 1);
 }
 
+/* The stage-time memo's key hash is FNV-1a 64 over the eight key words (issue 15 item 10: its
+   offset basis was one digit short, 1469598103934665603). Reference: the published basis and
+   prime, spelled here in hex, applied word by word. */
+TEST(test_memo_hash_is_fnv1a)
+{
+    vidur_batch_shape sh;
+    int64_t key[8], want_key[8] = {136, 8, 1024, 1, 128, 128, 9, 9};
+    uint64_t want = 0xcbf29ce484222325ull;
+    int i;
+    memset(&sh, 0, sizeof sh);
+    sh.total_tokens = 136;
+    sh.num_decode = 8;
+    sh.decode_kv = 1024;
+    sh.num_prefill = 1;
+    sh.prefill_kv = 128;
+    sh.prefill_chunk = 128;
+    sh.num_requests = 9;
+    sh.num_sampled = 9;
+    for (i = 0; i < 8; i++) want = (want ^ (uint64_t)want_key[i]) * 0x100000001b3ull;
+    CHECK(vidur__shape_key(&sh, key) == want);
+    CHECK(memcmp(key, want_key, sizeof key) == 0);
+    /* the all-zero key: the basis times the prime eight times */
+    memset(&sh, 0, sizeof sh);
+    want = 0xcbf29ce484222325ull;
+    for (i = 0; i < 8; i++) want *= 0x100000001b3ull;
+    CHECK(vidur__shape_key(&sh, key) == want);
+}
+
 int main(void)
 {
+    RUN_TEST(test_memo_hash_is_fnv1a);
     RUN_TEST(test_event_heap_order);
     RUN_TEST(test_event_queue_now_ring);
     RUN_TEST(test_python_random);

@@ -207,6 +207,34 @@ TEST(test_exact_and_streaming_agree)
     }
 }
 
+/* Values beyond int's range (issue 15 item 10: the small-integer cache converted v to int before
+   checking v < 4096, undefined behaviour that UBSan's float-cast-overflow, on in the sanitizer
+   pass, stops at): each lands in its own bucket, quantiles within alpha. */
+TEST(test_sketch_huge_values)
+{
+    const double v[5] = {3e9, 4096, 1e30, 2147483648.0, 1e300};
+    const double sorted[5] = {4096, 2147483648.0, 3e9, 1e30, 1e300};
+    vidur__sketch k;
+    int i;
+    vidur__sketch_init(&k, 0.001);
+    for (i = 0; i < 5; i++) CHECK(vidur__sketch_add(&k, v[i]));
+    CHECK_EQ_INT(k.count, 5);
+    CHECK_EQ_INT(k.zeros, 0);
+    CHECK(k.max == 1e300);
+    CHECK(k.min == 4096);
+    for (i = 0; i < 5; i++) {
+        double est = vidur__sketch_quantile(&k, i / 4.0);
+        CHECK(fabs(est - sorted[i]) <= 0.001 * sorted[i] * (1 + 1e-9));
+    }
+    /* the cache is for small integers only: nothing above 4095 was cached */
+    {
+        int cached = 0;
+        for (i = 0; i < 4096; i++) cached += k.icache[i] != 0;
+        CHECK_EQ_INT(cached, 0);
+    }
+    VIDUR_FREE(k.counts);
+}
+
 /* DDSketch: every quantile within relative error alpha of the exact order statistic
    (sorted[floor(q (n - 1))]) on random data over 6 orders of magnitude; merging two halves
    gives the sketch of the whole. */
@@ -782,7 +810,8 @@ static double last_value_(char *t)
 /* write_json_trace and store_token_completion_metrics on 3 requests of P = 100, D = 4 (static
    arrivals, one replica): event_trace.json holds every processed event (as many objects as
    num_events, the first a request_arrival); cluster.json one replica with Llama-2-7B's derived
-   quantities (32 layers, head dim 4096 / 32 = 128, 32 q and kv heads at TP 1); the token series
+   quantities (32 layers, head dim 4096 / 32 = 128, 32 q and kv heads at TP 1, the A100's FLOP/s
+   as Vidur counts them: 312 x 2^40); the token series
    end at 3 x 100 prompt tokens arrived and completed, 3 x (4 - 1) decode tokens (the first output
    token comes with the prefill) and 0 outstanding prompt tokens. */
 TEST(test_event_trace_and_token_series)
@@ -816,6 +845,9 @@ TEST(test_event_trace_and_token_series)
     CHECK(json_ok_(t));
     CHECK_CONTAINS(t, "\"num_replicas\": 1");
     CHECK_CONTAINS(t, "\"num_layers_per_pipeline_stage\": 32, \"attention_head_dim\": 128, \"q_heads_per_tensor_parallel_worker\": 32, \"kv_heads_per_tensor_parallel_worker\": 32");
+    /* Vidur's FLOP/s per device: the A100's 312 TFLOPS x 2^40 (not x 10^12 = 312000000000000),
+       the peak MFU divides by; the roofline's x 10^12 is pinned in test_predictor.c */
+    CHECK_CONTAINS(t, "\"per_device_flops\": 343047627866112}");
     free(t);
     t = test_slurp_file_(dir, "plots/prefill_arrival_time_series.csv");
     REQUIRE(t != NULL);
@@ -940,6 +972,7 @@ int main(void)
     RUN_TEST(test_tpot_needs_two_tokens);
     RUN_TEST(test_exact_and_streaming_agree);
     RUN_TEST(test_sketch_error_bound);
+    RUN_TEST(test_sketch_huge_values);
     RUN_TEST(test_bounded_memory);
     RUN_TEST(test_xml_checker_rejects);
     RUN_TEST(test_output_files);

@@ -348,7 +348,8 @@ TEST(test_calibration)
     double ideal, got;
     vidur_config_init(&c);
     ideal = vidur_roofline_op_time_ms(&r, VIDUR_OP_MLP_UP_PROJ, 1024, 0);
-    /* ideal GEMM 1024 x 22016 x 4096 on 1000 TFLOPS: 2 * 1024 * 22016 * 4096 / 1e15 s = 0.18468 ms,
+    /* ideal GEMM 1024 x 22016 x 4096 on 1000 TFLOPS (x 10^12 FLOP/s, datasheet TFLOPS; MFU alone
+       uses Vidur's 2^40): 2 * 1024 * 22016 * 4096 / 1e15 s = 0.18468 ms,
        memory (2 bytes x (1024*4096 + 4096*22016 + 1024*22016)) / 3352e9 is smaller */
     CHECK_NEAR(ideal, 2.0 * 1024 * 22016 * 4096 / 1e15 * 1e3, 1e-12);
     r.calibrated[VIDUR_OP_MLP_UP_PROJ] = 1;

@@ -337,7 +337,7 @@ static int parse_line(jp *j, trace *t)
 /* ---- sessions: open-addressing table keyed by the first K hash ids -------------------------- */
 static uint64_t key_hash(const int64_t *h, int64_t n)
 {
-    uint64_t x = 1469598103934665603ULL;
+    uint64_t x = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
     int64_t i;
     for (i = 0; i < n; i++) {
         x ^= (uint64_t)h[i];

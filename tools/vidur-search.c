@@ -307,7 +307,7 @@ static unsigned long long settings_hash(const search *S, int64_t idx)
     const vidur_search_spec *s = S->spec;
     const vidur_search_job *j = &S->jobs[idx];
     char b[2048];
-    unsigned long long h = 1469598103934665603ULL;
+    unsigned long long h = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
     int k, i, n;
 #define MIX() do { const char *c_; for (c_ = b; *c_; c_++) { h ^= (unsigned char)*c_; h *= 1099511628211ULL; } } while (0)
     snprintf(b, sizeof b, "%.17g|%d|%.17g|%.17g|%s|%s|%s|", s->min_search_granularity, s->max_iterations, s->time_limit,

@@ -50,7 +50,7 @@ typedef struct point_result {
 
 static unsigned long long record_fnv(const char *s, size_t n)
 {
-    unsigned long long h = 1469598103934665603ULL;
+    unsigned long long h = 14695981039346656037ULL; /* FNV-1a 64 offset basis */
     size_t i;
     for (i = 0; i < n; i++) {
         h ^= (unsigned char)s[i];
