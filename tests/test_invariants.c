@@ -527,7 +527,7 @@ TEST(test_python_random)
 }
 
 /* The stage-time memo's key hash is FNV-1a 64 over the eight key words (issue 15 item 10: its
-   offset basis was one digit short, 1469598103934665603). Reference: the published basis and
+   offset basis had lost its last digit). Reference: the published basis and
    prime, spelled here in hex, applied word by word. */
 TEST(test_memo_hash_is_fnv1a)
 {
