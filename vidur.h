@@ -122,9 +122,11 @@
        Plug-ins vidur_global_scheduler_api / vidur_replica_scheduler_api: tables of function
                 pointers; register your own with vidur_config_add_global_scheduler /
                 vidur_config_add_replica_scheduler and select them by name like built-ins;
-                their own keys with vidur_config_add_key / vidur_config_get. A shared object
-                exporting vidur_plugin_register runs with `vidur --plugin`; vidur_cli.h gives a
-                program of your own the whole command line (vidur_cli_main).
+                their own keys with vidur_config_add_key / vidur_config_get.
+                vidur_component_count / _get / _find list every name a type key accepts (one
+                registry: built-ins, then the config's plug-ins). A shared object exporting vidur_plugin_register runs
+                with `vidur --plugin`; vidur_cli.h gives a program of your own the whole command
+                line (vidur_cli_main).
                 Replica schedulers build batches with vidur_batch_add and manage KV memory with
                 vidur_replica_can_allocate / _allocate / _free; routers read replica state with
                 vidur_replica_num_pending_requests / _num_running_requests / _kv_usage_percent /
@@ -632,6 +634,40 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
 VIDURDEF void vidur_config_print_help(FILE *f);
 VIDURDEF int vidur_config_key_count(void);
 VIDURDEF vidur_key_info vidur_config_key_info(int index);
+/* ---- components: the routers, replica schedulers and predictors a type key can name ----
+   One registry lists every built-in once; the choices of the three type keys, --help, validation,
+   the fork-semantics rule and vidur_search.h's capability checks derive from it. A config adds
+   its plug-ins (vidur_config_add_global_scheduler / _replica_scheduler) after the
+   built-ins; a plug-in may take a built-in's name and then replaces it. */
+typedef enum vidur_component_kind {
+    VIDUR_COMPONENT_ROUTER,             /* global_scheduler_config_type */
+    VIDUR_COMPONENT_REPLICA_SCHEDULER,  /* replica_scheduler_config_type */
+    VIDUR_COMPONENT_PREDICTOR           /* execution_time_predictor_config_type */
+} vidur_component_kind;
+enum {
+    VIDUR_COMPONENT_FORK = 1,        /* only Vidur's fork has it: semantics = auto selects the fork's */
+    VIDUR_COMPONENT_PLUGIN = 2,      /* registered in the config, not built in */
+    VIDUR_COMPONENT_ALIAS = 4,       /* another spelling of the entry before it (random_forest) */
+    VIDUR_COMPONENT_UNAVAILABLE = 8  /* left out of this build (ppo under VIDUR_NO_PPO): selecting it fails */
+};
+typedef struct vidur_component_info {
+    vidur_component_kind kind;
+    const char *name;        /* what the type key takes */
+    char section[VIDUR_NAME_MAX + 48]; /* the INI section of its own keys: <name>_global_scheduler_config,
+                                <name>_scheduler_config or <name>_execution_time_predictor_config
+                                (an alias: its original's); vidur_config_key_info and, for a
+                                plug-in, its vidur_config_add_key keys say which it has */
+    const char *help;        /* one line (NULL for plug-ins) */
+    unsigned flags;          /* VIDUR_COMPONENT_* */
+} vidur_component_info;
+/* The built-ins of a kind, then cfg's plug-ins of that kind (cfg may be NULL: built-ins only). */
+VIDURDEF int vidur_component_count(const vidur_config *cfg, vidur_component_kind kind);
+/* Entry i (0 <= i < vidur_component_count) into *out; 0 when out of range. */
+VIDURDEF int vidur_component_get(const vidur_config *cfg, vidur_component_kind kind, int i, vidur_component_info *out);
+/* The entry a type key's value selects (a plug-in before a built-in of the same name); 0 when
+   the name is unknown. */
+VIDURDEF int vidur_component_find(const vidur_config *cfg, vidur_component_kind kind, const char *name, vidur_component_info *out);
+
 /* Active replica scheduler parameters (the section of replica_scheduler_type). */
 VIDURDEF const vidur_replica_scheduler_params *vidur_config_replica_params(const vidur_config *cfg);
 VIDURDEF const vidur_predictor_params *vidur_config_predictor_params(const vidur_config *cfg);
@@ -3082,6 +3118,97 @@ typedef struct vidur__key {
 #define VIDUR__EK(key, T, f, lo, hi, help, v) \
     VIDUR__K("engine_config", key, T, engine.f, "-1", lo, hi, help " Negative: the profile's value (vllm_v0_15: " VIDUR__STR(v) ").")
 
+/* ---- the component registry ------------------------------------------------------------------
+   Every built-in router, replica scheduler and execution-time predictor, once:
+       X(NAME, IMPL, SECTION, PARAMS, FLAGS, HELP)
+   NAME is what the type key takes; IMPL selects the implementation (a router's or replica
+   scheduler's kind, a predictor's table family); SECTION the name its keys' section starts with
+   (an alias shares its original's); PARAMS the vidur_config member that section fills (replica
+   schedulers and predictors; 0 for routers); HELP one line of --help. The key table's choices,
+   --help, validation, the fork-semantics rule, the parameter lookups, config.json and
+   vidur_sim_create read these lists, and vidur_component_* gives them to programs. The rule-based
+   routers and Vidur's upstream replica schedulers come first: their IMPL is also the index of
+   their vidur_*_scheduler_api in sections 11 and 12. */
+#define VIDUR__F VIDUR_COMPONENT_FORK
+#define VIDUR__RULE_ROUTERS(X) \
+    X(round_robin, VIDUR__GS_ROUND_ROBIN, round_robin, 0, 0, "replica i mod N for the i-th request") \
+    X(random, VIDUR__GS_RANDOM, random, 0, 0, "a uniformly drawn replica (CPython-compatible stream)") \
+    X(lor, VIDUR__GS_LOR, lor, 0, 0, "fewest requests waiting; lowest id on ties") \
+    X(lop, VIDUR__GS_LOP, lop, 0, VIDUR__F, "fewest outstanding prompt tokens [F]") \
+    X(lop_uncached, VIDUR__GS_LOP_UNCACHED, lop_uncached, 0, VIDUR__F, "least imbalance of outstanding uncached prompt tokens [F]") \
+    X(sticky, VIDUR__GS_STICKY, sticky, 0, VIDUR__F, "a session stays on its replica; new sessions go to lop's choice") \
+    X(sticky_lop, VIDUR__GS_STICKY_LOP, sticky_lop, 0, VIDUR__F, "a session stays on its replica; new sessions go to lop_uncached's choice") \
+    X(sticky_round_robin, VIDUR__GS_STICKY_RR, sticky_round_robin, 0, VIDUR__F, "new sessions take turns; a session stays on its replica [F]") \
+    X(sticky_lor, VIDUR__GS_STICKY_LOR, sticky_lor, 0, VIDUR__F, "new sessions go to the fewest outstanding requests [F]") \
+    X(tolerant_sticky_lop_uncached, VIDUR__GS_TOLERANT, tolerant_sticky_lop_uncached, 0, VIDUR__F, \
+      "as sticky_lop; a session moves when its replica's imbalance exceeds tolerance_factor x the best [F]") \
+    X(ranked_sticky_lop_uncached, VIDUR__GS_RANKED, ranked_sticky_lop_uncached, 0, VIDUR__F, \
+      "as sticky_lop; a session moves when its replica is not in the top_k by imbalance [F]")
+#define VIDUR__ROUTERS(X) \
+    VIDUR__RULE_ROUTERS(X) \
+    X(ppo, VIDUR__GS_PPO, ppo, 0, VIDUR__F, "learned (PPO), trained online or from a checkpoint; docs/ppo.md")
+#define VIDUR__UPSTREAM_SCHEDULERS(X) \
+    X(sarathi, VIDUR__RS_SARATHI, sarathi, VIDUR__OFF(sarathi), 0, "chunked prefill (chunk_size) mixed with decodes; paged KV, recompute-preemption") \
+    X(vllm, VIDUR__RS_VLLM, vllm, VIDUR__OFF(vllm), 0, "prefill-only or decode-only batches; paged KV, recompute-preemption") \
+    X(orca, VIDUR__RS_ORCA, orca, VIDUR__OFF(orca), 0, "iteration-level batching; max_tokens reserved per request") \
+    X(faster_transformer, VIDUR__RS_FT, faster_transformer, VIDUR__OFF(faster_transformer), 0, "static batches; memory reserved up front") \
+    X(lightllm, VIDUR__RS_LIGHTLLM, lightllm, VIDUR__OFF(lightllm), 0, "token-level memory with a future-usage estimate")
+#define VIDUR__REPLICA_SCHEDULERS(X) \
+    VIDUR__UPSTREAM_SCHEDULERS(X) \
+    X(vllm_v1, VIDUR__RS_V1, vllm_v1, VIDUR__OFF(vllm_v1), VIDUR__F, "the fork's vLLM V1: one token budget, chunked prefill, prefix caching [F]")
+#define VIDUR__PREDICTORS(X) \
+    X(random_forrest, VIDUR_PREDICTOR_RANDOM_FOREST, random_forrest, VIDUR__OFF(random_forrest), 0, "the profiled random forests (compiled into tables); Vidur's spelling") \
+    X(random_forest, VIDUR_PREDICTOR_RANDOM_FOREST, random_forrest, VIDUR__OFF(random_forrest), VIDUR_COMPONENT_ALIAS, "another spelling of random_forrest") \
+    X(linear_regression, VIDUR_PREDICTOR_LINEAR_REGRESSION, linear_regression, VIDUR__OFF(linear_regression), 0, "the profiled polynomial regressions") \
+    X(roofline, 0, roofline, VIDUR__OFF(roofline), 0, "the calibrated analytical roofline for every operator")
+
+#define VIDUR__ENUM(name, impl, ...) impl,
+enum { VIDUR__RULE_ROUTERS(VIDUR__ENUM) VIDUR__GS_PPO };
+enum { VIDUR__UPSTREAM_SCHEDULERS(VIDUR__ENUM) VIDUR__RS_V1 };
+/* "a|b|c" at compile time: the key table's choices are static strings */
+#define VIDUR__CHOICE(name, ...) "|" #name
+#define VIDUR__CHOICES(list) (&(list(VIDUR__CHOICE))[1]) /* past the first "|" */
+
+typedef struct vidur__component {
+    const char *name;
+    int impl;
+    const char *section;    /* "sarathi_scheduler_config" */
+    size_t params;          /* offset of its vidur_*_params in vidur_config (0: none) */
+    unsigned flags;
+    const char *help;
+    const char *selected;   /* "replica_scheduler_config_type vllm_v1": why the fork's semantics apply */
+} vidur__component;
+#define VIDUR__ROUTER_ENTRY(name, impl, sec, params, flags, help) \
+    {#name, impl, #sec "_global_scheduler_config", params, flags, help, "global_scheduler_config_type " #name},
+#define VIDUR__REPLICA_ENTRY(name, impl, sec, params, flags, help) \
+    {#name, impl, #sec "_scheduler_config", params, flags, help, "replica_scheduler_config_type " #name},
+#define VIDUR__PREDICTOR_ENTRY(name, impl, sec, params, flags, help) \
+    {#name, impl, #sec "_execution_time_predictor_config", params, flags, help, "execution_time_predictor_config_type " #name},
+static const vidur__component vidur__routers[] = {VIDUR__ROUTERS(VIDUR__ROUTER_ENTRY)};
+static const vidur__component vidur__replica_scheds[] = {VIDUR__REPLICA_SCHEDULERS(VIDUR__REPLICA_ENTRY)};
+static const vidur__component vidur__predictors[] = {VIDUR__PREDICTORS(VIDUR__PREDICTOR_ENTRY)};
+
+static const vidur__component *vidur__components(vidur_component_kind kind, int *n)
+{
+    switch (kind) {
+    case VIDUR_COMPONENT_ROUTER: *n = VIDUR__COUNT(vidur__routers); return vidur__routers;
+    case VIDUR_COMPONENT_REPLICA_SCHEDULER: *n = VIDUR__COUNT(vidur__replica_scheds); return vidur__replica_scheds;
+    case VIDUR_COMPONENT_PREDICTOR: *n = VIDUR__COUNT(vidur__predictors); return vidur__predictors;
+    }
+    *n = 0;
+    return NULL;
+}
+
+/* the built-in of that name, or NULL */
+static const vidur__component *vidur__builtin_component(vidur_component_kind kind, const char *name)
+{
+    int i, n;
+    const vidur__component *c = vidur__components(kind, &n);
+    for (i = 0; i < n; i++)
+        if (!strcmp(c[i].name, name)) return &c[i];
+    return NULL;
+}
+
 static const vidur__key vidur__keys[] = {
     VIDUR__K("", "seed", INT64, seed, "42", 0, VIDUR__BIG, "Process-wide seed (the random global scheduler's stream when the workload draws none)."),
     VIDUR__K("", "log_level", STRING, log_level, "info", 1, 0, "Accepted for compatibility with Vidur's flag; the library logs through vidur_config.log_fn."),
@@ -3099,9 +3226,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__CN("replica_config", "kv_cache_dtype", kv_cache_dtype, "auto", "auto|fp16|bf16|fp8", "Ours: precision of the KV cache; auto = the model's (16-bit unless its config.json says FP8), as vLLM's --kv-cache-dtype auto."),
     VIDUR__KN("replica_config", "count_embeddings", BOOL, count_embeddings, "false", 1, 0, "Ours: the memory planner also counts the token embedding and the LM head (vocab_size x embedding_dim each, 16-bit, split over TP, once when tied); Vidur's planner does not."),
     VIDUR__KN("replica_config", "expert_parallel_size", INT, expert_parallel_size, "1", 1, 1024, "Ours, MoE models: EP degree inside the replica; it divides the TP size, experts are split into EP groups, TP / EP shards each expert; EP > 1 adds the all-to-all dispatch and combine."),
-    VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin",
-             "round_robin|random|lor|lop|lop_uncached|sticky|sticky_lop|sticky_round_robin|sticky_lor|tolerant_sticky_lop_uncached|ranked_sticky_lop_uncached|ppo",
-             "Global scheduler (router): round_robin, random, lor, lop, lop_uncached, sticky, sticky_lop, sticky_round_robin, sticky_lor, tolerant_sticky_lop_uncached, ranked_sticky_lop_uncached, ppo (learned, [ppo_global_scheduler_config]), or a registered plug-in."),
+    VIDUR__C("global_scheduler_config", "type", global_scheduler_type, "round_robin", VIDUR__CHOICES(VIDUR__ROUTERS),
+             "Global scheduler (router), one of the following or a registered plug-in:"),
     VIDUR__K("global_scheduler_config", "seed", INT64, lop_seed, "67", 0, VIDUR__BIG, "Seed of the routers' tie-break stream (CPython random.Random(seed), as the fork's per-type seed 67)."),
     VIDUR__K("tolerant_sticky_lop_uncached_global_scheduler_config", "tolerance_factor", DOUBLE, tolerance_factor, "2.0", 0, 1e9, "Keep a session's replica while its imbalance is at most this times the best [F]."),
     VIDUR__K("ranked_sticky_lop_uncached_global_scheduler_config", "top_k", INT, top_k, "2", 1, 1e6, "Keep a session's replica while it ranks in the top k by imbalance [F]."),
@@ -3174,7 +3300,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("ppo_global_scheduler_config", "attribution_max_lag", INT, ppo.attribution_max_lag, "64", 1, 1e6, "attributed: an update waits at most this many extra decisions for the rollout's requests to complete."),
     VIDUR__K("ppo_global_scheduler_config", "reward_normalize", BOOL, ppo.reward_normalize, "true", 1, 0, "Divide rewards by the running std of the discounted return (clip 10)."),
     VIDUR__K("ppo_global_scheduler_config", "curriculum", BOOL, ppo.curriculum, "true", 1, 0, "Scale negative hybrid rewards by 0.5 for a simulation's first 10,000 decisions and 0.75 for the next 15,000."),
-    VIDUR__C("replica_scheduler_config", "type", replica_scheduler_type, "sarathi", "sarathi|vllm|orca|faster_transformer|lightllm|vllm_v1", "Replica scheduler: sarathi, vllm, orca, faster_transformer, lightllm, vllm_v1, or a registered plug-in."),
+    VIDUR__C("replica_scheduler_config", "type", replica_scheduler_type, "sarathi", VIDUR__CHOICES(VIDUR__REPLICA_SCHEDULERS),
+             "Replica scheduler, one of the following or a registered plug-in:"),
     VIDUR__SCHED_KEYS("vllm_scheduler_config", vllm, "Most requests holding KV memory; a micro-batch holds at most cap/PP."),
     VIDUR__K("vllm_scheduler_config", "max_tokens_in_batch", INT, vllm.max_tokens_in_batch, "4096", 1, 1e9, "Padded prefill batch limit: (requests) x (longest prompt)."),
     VIDUR__SCHED_KEYS("sarathi_scheduler_config", sarathi, "Most requests holding KV memory; a micro-batch holds at most cap/PP."),
@@ -3260,7 +3387,8 @@ static const vidur__key vidur__keys[] = {
     VIDUR__C("shared_prefix_request_generator_config", "load_type", shared_prefix_load_type, "constant", "constant|poisson", "constant: a stage's int(rate x duration) exponential gaps are rescaled to fill its duration exactly (inference-perf's constant load); poisson: plain exponential gaps."),
     VIDUR__K("shared_prefix_request_generator_config", "stage_gap", DOUBLE, shared_prefix_stage_gap, "10", 0, 1e9, "Seconds between the end of a stage and the start of the next (inference-perf waits for the stage to drain)."),
     VIDUR__K("shared_prefix_request_generator_config", "max_tokens", INT, shared_prefix_max_tokens, "8192", 2, 1e9, "Max tokens per request (memory planner input)."),
-    VIDUR__C("execution_time_predictor_config", "type", predictor_type, "random_forrest", "random_forrest|random_forest|linear_regression|roofline", "Execution-time predictor: random_forrest (or random_forest) uses the profiled random forests compiled into tables, linear_regression the profiled polynomial regressions, roofline the calibrated analytical model; an operator without a profile for this model, device and TP uses the calibrated roofline whatever the type."),
+    VIDUR__C("execution_time_predictor_config", "type", predictor_type, "random_forrest", VIDUR__CHOICES(VIDUR__PREDICTORS),
+             "Execution-time predictor (an operator without a profile for this model, device and TP uses the calibrated roofline whatever the type), one of the following or a registered plug-in:"),
     VIDUR__PRED_KEYS("random_forrest_execution_time_predictor_config", random_forrest),
     VIDUR__L("random_forrest_execution_time_predictor_config", "num_estimators", random_forrest.num_estimators, "250 500 750", "Grid of forest sizes."),
     VIDUR__L("random_forrest_execution_time_predictor_config", "max_depth", random_forrest.max_depth, "8 16 32", "Grid of tree depths."),
@@ -4104,23 +4232,96 @@ VIDURDEF vidur_result vidur_config_parse_args(vidur_config *cfg, int argc, char 
     return VIDUR_OK;
 }
 
+/* ---- components: built-ins from the registry (top of this section), then the config's plug-ins ---- */
+
+/* the component kind a type key names, or -1 for any other key */
+static int vidur__type_key_kind(const vidur__key *k)
+{
+    if (k->offset == VIDUR__OFF(global_scheduler_type)) return VIDUR_COMPONENT_ROUTER;
+    if (k->offset == VIDUR__OFF(replica_scheduler_type)) return VIDUR_COMPONENT_REPLICA_SCHEDULER;
+    if (k->offset == VIDUR__OFF(predictor_type)) return VIDUR_COMPONENT_PREDICTOR;
+    return -1;
+}
+
+/* the name of cfg's i-th plug-in of a kind (i < count), and the count */
+static const char *vidur__plugin_name(const vidur_config *cfg, vidur_component_kind kind, int i, int *count)
+{
+    int n = !cfg ? 0
+            : kind == VIDUR_COMPONENT_ROUTER ? cfg->num_global_plugins
+            : kind == VIDUR_COMPONENT_REPLICA_SCHEDULER ? cfg->num_replica_plugins : 0;
+    *count = n;
+    if (i < 0 || i >= n) return NULL;
+    return kind == VIDUR_COMPONENT_ROUTER ? cfg->global_plugins[i]->name : cfg->replica_plugins[i]->name;
+}
+
+static const char *const vidur__section_suffix[3] = {"_global_scheduler_config", "_scheduler_config", "_execution_time_predictor_config"};
+
+VIDURDEF int vidur_component_count(const vidur_config *cfg, vidur_component_kind kind)
+{
+    int nb, np;
+    vidur__components(kind, &nb);
+    vidur__plugin_name(cfg, kind, 0, &np);
+    return nb + np;
+}
+
+VIDURDEF int vidur_component_get(const vidur_config *cfg, vidur_component_kind kind, int i, vidur_component_info *out)
+{
+    int nb, np;
+    const vidur__component *c = vidur__components(kind, &nb);
+    const char *pname = vidur__plugin_name(cfg, kind, i - nb, &np);
+    memset(out, 0, sizeof *out);
+    if (!c || i < 0 || i >= nb + np) return 0;
+    out->kind = kind;
+    if (i < nb) {
+        out->name = c[i].name;
+        vidur__copy(out->section, sizeof out->section, c[i].section);
+        out->help = c[i].help;
+        out->flags = c[i].flags;
+#ifdef VIDUR_NO_PPO
+        if (kind == VIDUR_COMPONENT_ROUTER && c[i].impl == VIDUR__GS_PPO) out->flags |= VIDUR_COMPONENT_UNAVAILABLE;
+#endif
+    } else {
+        out->name = pname;
+        snprintf(out->section, sizeof out->section, "%s%s", pname, vidur__section_suffix[kind]);
+        out->flags = VIDUR_COMPONENT_PLUGIN;
+    }
+    return 1;
+}
+
+VIDURDEF int vidur_component_find(const vidur_config *cfg, vidur_component_kind kind, const char *name, vidur_component_info *out)
+{
+    int i, n = vidur_component_count(cfg, kind), nb;
+    vidur__components(kind, &nb);
+    /* plug-ins first (the first registered): one may replace a built-in by name */
+    for (i = nb; i < n; i++)
+        if (vidur_component_get(cfg, kind, i, out) && !strcmp(out->name, name)) return 1;
+    for (i = 0; i < nb; i++)
+        if (vidur_component_get(cfg, kind, i, out) && !strcmp(out->name, name)) return 1;
+    memset(out, 0, sizeof *out);
+    return 0;
+}
+
+/* the built-in a type key selects, or NULL (a plug-in, or unknown) */
+static const vidur__component *vidur__selected(const vidur_config *cfg, vidur_component_kind kind, const char *name)
+{
+    int i, np;
+    for (i = 0; vidur__plugin_name(cfg, kind, i, &np); i++)
+        if (!strcmp(vidur__plugin_name(cfg, kind, i, &np), name)) return NULL;
+    return vidur__builtin_component(kind, name);
+}
+
 VIDURDEF const vidur_replica_scheduler_params *vidur_config_replica_params(const vidur_config *cfg)
 {
-    const char *t = cfg->replica_scheduler_type;
-    if (!strcmp(t, "vllm")) return &cfg->vllm;
-    if (!strcmp(t, "sarathi")) return &cfg->sarathi;
-    if (!strcmp(t, "orca")) return &cfg->orca;
-    if (!strcmp(t, "faster_transformer")) return &cfg->faster_transformer;
-    if (!strcmp(t, "lightllm")) return &cfg->lightllm;
-    if (!strcmp(t, "vllm_v1")) return &cfg->vllm_v1;
-    return &cfg->custom;
+    const vidur__component *c = vidur__selected(cfg, VIDUR_COMPONENT_REPLICA_SCHEDULER, cfg->replica_scheduler_type);
+    /* a plug-in's batch cap and KV sizes: [custom_scheduler_config] */
+    return c ? (const vidur_replica_scheduler_params *)(const void *)((const char *)cfg + c->params) : &cfg->custom;
 }
 
 VIDURDEF const vidur_predictor_params *vidur_config_predictor_params(const vidur_config *cfg)
 {
-    if (!strcmp(cfg->predictor_type, "linear_regression")) return &cfg->linear_regression;
-    if (!strcmp(cfg->predictor_type, "roofline")) return &cfg->roofline;
-    return &cfg->random_forrest;
+    const vidur__component *c = vidur__selected(cfg, VIDUR_COMPONENT_PREDICTOR, cfg->predictor_type);
+    /* a plug-in shares Vidur's default predictor's section */
+    return c ? (const vidur_predictor_params *)(const void *)((const char *)cfg + c->params) : &cfg->random_forrest;
 }
 
 VIDURDEF vidur_result vidur_config_add_global_scheduler(vidur_config *cfg, const vidur_global_scheduler_api *api, vidur_error *err)
@@ -4223,24 +4424,18 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
         const vidur__key *k = &vidur__keys[i];
         const char *v = (const char *)cfg + k->offset;
         char flag[256];
-        int j, ok;
+        int j, ok, kind = vidur__type_key_kind(k);
+        vidur_component_info ci;
         if (!k->choices) continue;
-        ok = vidur__in_choices(k->choices, v);
-        if (k->offset == VIDUR__OFF(global_scheduler_type))
-            for (j = 0; j < cfg->num_global_plugins; j++) ok |= !strcmp(cfg->global_plugins[j]->name, v);
-        if (k->offset == VIDUR__OFF(replica_scheduler_type))
-            for (j = 0; j < cfg->num_replica_plugins; j++) ok |= !strcmp(cfg->replica_plugins[j]->name, v);
+        ok = kind >= 0 ? vidur_component_find(cfg, (vidur_component_kind)kind, v, &ci) : vidur__in_choices(k->choices, v);
         if (!ok) {
             /* the choices as they are for this config: built-ins, then the registered plug-ins */
             char choices[VIDUR_ERROR_MESSAGE_SIZE], hint[160];
             size_t len = (size_t)snprintf(choices, sizeof choices, "%s", k->choices);
             hint[0] = 0;
-            if (k->offset == VIDUR__OFF(global_scheduler_type))
-                for (j = 0; j < cfg->num_global_plugins && len < sizeof choices; j++)
-                    len += (size_t)snprintf(choices + len, sizeof choices - len, "|%s", cfg->global_plugins[j]->name);
-            if (k->offset == VIDUR__OFF(replica_scheduler_type))
-                for (j = 0; j < cfg->num_replica_plugins && len < sizeof choices; j++)
-                    len += (size_t)snprintf(choices + len, sizeof choices - len, "|%s", cfg->replica_plugins[j]->name);
+            for (j = 0; kind >= 0 && j < vidur_component_count(cfg, (vidur_component_kind)kind) && len < sizeof choices; j++)
+                if (vidur_component_get(cfg, (vidur_component_kind)kind, j, &ci) && (ci.flags & VIDUR_COMPONENT_PLUGIN))
+                    len += (size_t)snprintf(choices + len, sizeof choices - len, "|%s", ci.name);
             if (k->offset == VIDUR__OFF(request_generator_type) && vidur__in_choices("fixed|uniform|zipf|lognormal", v))
                 snprintf(hint, sizeof hint, "; '%s' is a length generator: --request_generator_config_type synthetic --length_generator_config_type %s", v, v);
             vidur__flag_name(k, flag, sizeof flag);
@@ -4248,15 +4443,15 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
             return VIDUR_ERR_CONFIG;
         }
     }
-#ifdef VIDUR_NO_PPO
-    if (!strcmp(cfg->global_scheduler_type, "ppo")) { /* a plug-in may still take the name */
-        for (i = 0; i < cfg->num_global_plugins && strcmp(cfg->global_plugins[i]->name, "ppo"); i++) {}
-        if (i == cfg->num_global_plugins) {
-            vidur__set_error(err, VIDUR_ERR_UNSUPPORTED, "global_scheduler_config_type: ppo is not available (vidur.h was built with VIDUR_NO_PPO)");
+    for (i = 0; i < 3; i++) { /* a built-in this build left out (ppo under VIDUR_NO_PPO); a plug-in may still take the name */
+        static const char *const key[3] = {"global_scheduler_config_type", "replica_scheduler_config_type", "execution_time_predictor_config_type"};
+        const char *v = i == 0 ? cfg->global_scheduler_type : i == 1 ? cfg->replica_scheduler_type : cfg->predictor_type;
+        vidur_component_info ci;
+        if (vidur_component_find(cfg, (vidur_component_kind)i, v, &ci) && (ci.flags & VIDUR_COMPONENT_UNAVAILABLE)) {
+            vidur__set_error(err, VIDUR_ERR_UNSUPPORTED, "%s: %s is not available (vidur.h was built with VIDUR_NO_PPO)", key[i], v);
             return VIDUR_ERR_UNSUPPORTED;
         }
     }
-#endif
     m = vidur_find_model(cfg, cfg->model_name);
     if (cfg->model_config[0] && !vidur__user_model(cfg, cfg->model_name)) {
         /* the header reads no JSON itself: a program reads the file (vidur_config_load_model_config,
@@ -4401,17 +4596,16 @@ VIDURDEF vidur_result vidur_config_validate(const vidur_config *cfg, vidur_error
 
 VIDURDEF int vidur_config_fork_semantics(const vidur_config *cfg, const char **reason)
 {
-    /* routers only the fork (or its config explorer and PPO fork) has; round_robin, random and
-       lor are upstream's */
-    static const char *const fork_routers = "lop|lop_uncached|sticky|sticky_lop|sticky_round_robin|sticky_lor|"
-                                            "tolerant_sticky_lop_uncached|ranked_sticky_lop_uncached|ppo";
+    /* components only the fork (or its config explorer and PPO fork) has: the registry's [F] */
+    const vidur__component *rs = vidur__selected(cfg, VIDUR_COMPONENT_REPLICA_SCHEDULER, cfg->replica_scheduler_type);
+    const vidur__component *gs = vidur__selected(cfg, VIDUR_COMPONENT_ROUTER, cfg->global_scheduler_type);
     const char *why = NULL;
     if (!strcmp(cfg->semantics, "upstream")) why = NULL;
     else if (!strcmp(cfg->semantics, "fork")) why = "semantics = fork";
     else if (!strcmp(cfg->request_generator_type, "trace")) why = "request_generator_config_type trace";
-    else if (!strcmp(cfg->replica_scheduler_type, "vllm_v1")) why = "replica_scheduler_config_type vllm_v1";
+    else if (rs && (rs->flags & VIDUR_COMPONENT_FORK)) why = rs->selected;
     else if (cfg->enable_prefix_caching) why = "cache_config_enable_prefix_caching";
-    else if (vidur__in_choices(fork_routers, cfg->global_scheduler_type)) why = "the fork's global scheduler";
+    else if (gs && (gs->flags & VIDUR_COMPONENT_FORK)) why = gs->selected;
     else if (!strcmp(cfg->request_queue_type, "edf")) why = "request_queue_config_type edf";
     else if (cfg->slo_prefill_e2e_time_normalized > 0 || cfg->slo_prefill_e2e_time_min > 0) why = "slo_config";
     if (reason) *reason = why ? why : !strcmp(cfg->semantics, "upstream") ? "semantics = upstream" : "nothing fork-only in the run";
@@ -4793,11 +4987,9 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
         /* the fork keeps vllm_v1's memory keys in cache_config (written below) */
         vidur__jw_section(&w, cfg, "vllm_v1_scheduler_config", NULL);
     } else {
-        int known = !strcmp(rs, "vllm") || !strcmp(rs, "sarathi") || !strcmp(rs, "orca") || !strcmp(rs, "faster_transformer") ||
-                    !strcmp(rs, "lightllm");
-        snprintf(sec, sizeof sec, "%s_scheduler_config", known ? rs : "custom");
-        vidur__jw_section(&w, cfg, sec, NULL);
-        if (!known) { /* a plug-in: its own section's keys too */
+        const vidur__component *c = vidur__selected(cfg, VIDUR_COMPONENT_REPLICA_SCHEDULER, rs);
+        vidur__jw_section(&w, cfg, c ? c->section : "custom_scheduler_config", NULL);
+        if (!c) { /* a plug-in: its own section's keys too */
             snprintf(sec, sizeof sec, "%s_scheduler_config", rs);
             vidur__jw_section(&w, cfg, sec, NULL);
         }
@@ -4842,11 +5034,7 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
     vidur__jw_str(&w, "name", cfg->request_generator_type);
     vidur__jw_close(&w);
     vidur__jw_open(&w, "execution_time_predictor_config");
-    snprintf(sec, sizeof sec, "%s_execution_time_predictor_config",
-             !strcmp(cfg->predictor_type, "linear_regression") ? "linear_regression"
-             : !strcmp(cfg->predictor_type, "roofline")        ? "roofline"
-                                                               : "random_forrest");
-    vidur__jw_section(&w, cfg, sec, NULL);
+    vidur__jw_section(&w, cfg, vidur__selected(cfg, VIDUR_COMPONENT_PREDICTOR, cfg->predictor_type)->section, NULL);
     vidur__jw_str(&w, "name", cfg->predictor_type);
     vidur__jw_close(&w);
     vidur__jw_open(&w, "metrics_config");
@@ -4887,6 +5075,12 @@ VIDURDEF void vidur_config_print_help(FILE *f)
         }
         vidur__flag_name(k, flag, sizeof flag);
         fprintf(f, "  --%s (default: %s)\n      %s\n", flag, k->def[0] ? k->def : "\"\"", k->help);
+        if (vidur__type_key_kind(k) >= 0) { /* the registry's built-ins, one a line */
+            int j, n;
+            const vidur__component *c = vidur__components((vidur_component_kind)vidur__type_key_kind(k), &n);
+            for (j = 0; j < n; j++)
+                fprintf(f, "        %-29s %s\n", c[j].name, c[j].help);
+        }
     }
     fputs("\nUser-defined tables (INI only):\n"
           "  [model.NAME]  num_layers num_q_heads num_kv_heads embedding_dim mlp_hidden_dim vocab_size\n"
@@ -7088,8 +7282,8 @@ VIDURDEF int64_t vidur_replica_prefix_cache_lookup(const vidur_replica *r, const
 /* ==== SECTION 11: replica schedulers ========================================================== */
 
 /* ---- upstream replica schedulers (schedulers.md §3) ---------------------------------------------
-   All built-ins go through the same vidur_replica_scheduler_api a plug-in uses. */
-enum { VIDUR__RS_VLLM, VIDUR__RS_SARATHI, VIDUR__RS_ORCA, VIDUR__RS_FT, VIDUR__RS_LIGHTLLM };
+   All built-ins go through the same vidur_replica_scheduler_api a plug-in uses; their kinds
+   (VIDUR__RS_*) come from the registry (section 6). */
 
 typedef struct vidur__ft_record {
     vidur_request **reqs;
@@ -7518,13 +7712,9 @@ static double vidur__rs_memory(void *state)
 
 #define VIDUR__RS_API(name, kind) \
     {name, vidur__rs_create, vidur__rs_destroy, vidur__rs_add, vidur__rs_next, vidur__rs_on_batch_end, vidur__rs_is_empty, vidur__rs_pending, vidur__rs_memory, (void *)(intptr_t)(kind)}
-static const vidur_replica_scheduler_api vidur__replica_schedulers[] = {
-    VIDUR__RS_API("vllm", VIDUR__RS_VLLM),
-    VIDUR__RS_API("sarathi", VIDUR__RS_SARATHI),
-    VIDUR__RS_API("orca", VIDUR__RS_ORCA),
-    VIDUR__RS_API("faster_transformer", VIDUR__RS_FT),
-    VIDUR__RS_API("lightllm", VIDUR__RS_LIGHTLLM),
-};
+/* indexed by kind, in the registry's order; the names are the registry's */
+#define VIDUR__RS_ENTRY(name, kind, ...) VIDUR__RS_API(#name, kind),
+static const vidur_replica_scheduler_api vidur__replica_schedulers[] = {VIDUR__UPSTREAM_SCHEDULERS(VIDUR__RS_ENTRY)};
 
 /* ---- vllm_v1 replica scheduler (schedulers.md §3.6, [F]) ---------------------------------------- */
 typedef struct vidur__v1 {
@@ -7757,11 +7947,6 @@ typedef struct vidur__gs {
     int64_t session_counter;
 } vidur__gs;
 
-enum {
-    VIDUR__GS_ROUND_ROBIN, VIDUR__GS_RANDOM, VIDUR__GS_LOR, VIDUR__GS_LOP, VIDUR__GS_LOP_UNCACHED, VIDUR__GS_STICKY,
-    VIDUR__GS_STICKY_LOP, VIDUR__GS_STICKY_RR, VIDUR__GS_STICKY_LOR, VIDUR__GS_TOLERANT, VIDUR__GS_RANKED
-};
-
 /* session map: returns the slot of key (used or the empty slot where it would go) */
 static int64_t vidur__sess_slot(const vidur__gs *g, int64_t key)
 {
@@ -7982,19 +8167,9 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
 }
 
 #define VIDUR__GS_API(name, kind) {name, vidur__gs_create, vidur__gs_destroy, vidur__gs_route, NULL, vidur__gs_request_end, vidur__gs_prefill_end, (void *)(intptr_t)(kind)}
-static const vidur_global_scheduler_api vidur__global_schedulers[] = {
-    VIDUR__GS_API("round_robin", VIDUR__GS_ROUND_ROBIN),
-    VIDUR__GS_API("random", VIDUR__GS_RANDOM),
-    VIDUR__GS_API("lor", VIDUR__GS_LOR),
-    VIDUR__GS_API("lop", VIDUR__GS_LOP),
-    VIDUR__GS_API("lop_uncached", VIDUR__GS_LOP_UNCACHED),
-    VIDUR__GS_API("sticky", VIDUR__GS_STICKY),
-    VIDUR__GS_API("sticky_lop", VIDUR__GS_STICKY_LOP),
-    VIDUR__GS_API("sticky_round_robin", VIDUR__GS_STICKY_RR),
-    VIDUR__GS_API("sticky_lor", VIDUR__GS_STICKY_LOR),
-    VIDUR__GS_API("tolerant_sticky_lop_uncached", VIDUR__GS_TOLERANT),
-    VIDUR__GS_API("ranked_sticky_lop_uncached", VIDUR__GS_RANKED),
-};
+/* indexed by kind (VIDUR__GS_*, section 6), in the registry's order; the names are the registry's */
+#define VIDUR__GS_ENTRY(name, kind, ...) VIDUR__GS_API(#name, kind),
+static const vidur_global_scheduler_api vidur__global_schedulers[] = {VIDUR__RULE_ROUTERS(VIDUR__GS_ENTRY)};
 
 /* ==== SECTION 13: execution time (execution_time.md) =============================================
    Keys are built exactly as Vidur builds them; the operator times come from a predictor. The
@@ -9362,8 +9537,8 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     s->roofline.p.kernel_launch_overhead_ms = cfg->roofline.kernel_launch_overhead_ms;
     {
         const vidur_table_set *set = vidur_builtin_tables();
-        int which = !strcmp(cfg->predictor_type, "roofline") ? 0
-                    : !strcmp(cfg->predictor_type, "linear_regression") ? VIDUR_PREDICTOR_LINEAR_REGRESSION : VIDUR_PREDICTOR_RANDOM_FOREST;
+        const vidur__component *c = vidur__selected(cfg, VIDUR_COMPONENT_PREDICTOR, cfg->predictor_type);
+        int which = c->impl;
         int op, measured = 0;
         char list[512];
         size_t len = 0;
@@ -9401,17 +9576,21 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     /* schedulers: plug-ins first, so a plug-in may replace a built-in by name */
     for (i = 0; i < cfg->num_replica_plugins && !rapi; i++)
         if (!strcmp(cfg->replica_plugins[i]->name, cfg->replica_scheduler_type)) rapi = cfg->replica_plugins[i];
-    for (i = 0; i < VIDUR__COUNT(vidur__replica_schedulers) && !rapi; i++)
-        if (!strcmp(vidur__replica_schedulers[i].name, cfg->replica_scheduler_type)) rapi = &vidur__replica_schedulers[i];
-    if (!rapi && !strcmp(cfg->replica_scheduler_type, "vllm_v1")) rapi = &vidur__v1_api;
     for (i = 0; i < cfg->num_global_plugins && !s->gapi; i++)
         if (!strcmp(cfg->global_plugins[i]->name, cfg->global_scheduler_type)) s->gapi = cfg->global_plugins[i];
-    for (i = 0; i < VIDUR__COUNT(vidur__global_schedulers) && !s->gapi; i++)
-        if (!strcmp(vidur__global_schedulers[i].name, cfg->global_scheduler_type)) s->gapi = &vidur__global_schedulers[i];
+    if (!rapi) { /* the registry's entry: its implementation's index */
+        const vidur__component *c = vidur__builtin_component(VIDUR_COMPONENT_REPLICA_SCHEDULER, cfg->replica_scheduler_type);
+        rapi = c->impl == VIDUR__RS_V1 ? &vidur__v1_api : &vidur__replica_schedulers[c->impl];
+    }
+    if (!s->gapi) {
+        const vidur__component *c = vidur__builtin_component(VIDUR_COMPONENT_ROUTER, cfg->global_scheduler_type);
 #ifndef VIDUR_NO_PPO
-    if (!s->gapi && !strcmp(cfg->global_scheduler_type, "ppo")) s->gapi = vidur__ppo_api();
+        if (c->impl == VIDUR__GS_PPO) s->gapi = vidur__ppo_api();
+        else
 #endif
-    VIDUR_ASSERT(rapi && s->gapi);
+            s->gapi = &vidur__global_schedulers[c->impl];
+    }
+    VIDUR_ASSERT(rapi && s->gapi && !strcmp(s->gapi->name, cfg->global_scheduler_type) && !strcmp(rapi->name, cfg->replica_scheduler_type));
     s->memo = (vidur__memo_entry *)vidur__calloc(VIDUR__MEMO_SIZE, sizeof *s->memo);
     if (s->memo && s->cfg.store_operation_metrics) {
         s->opmemo = (vidur__opmemo_entry *)vidur__calloc(VIDUR__OPMEMO_SIZE, sizeof *s->opmemo);

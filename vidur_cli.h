@@ -383,11 +383,17 @@ static void vidur_cli__usage(const vidur_cli__state *st, FILE *f)
 /* --help after the keys: what the plug-ins (and the program itself) registered */
 static void vidur_cli__plugin_help(const vidur_config *cfg, FILE *f)
 {
-    int i;
-    if (!cfg->num_global_plugins && !cfg->num_replica_plugins && !cfg->num_plugin_keys) return;
-    fputs("\nRegistered by plug-ins:\n", f);
-    for (i = 0; i < cfg->num_global_plugins; i++) fprintf(f, "  global_scheduler_config_type %s\n", cfg->global_plugins[i]->name);
-    for (i = 0; i < cfg->num_replica_plugins; i++) fprintf(f, "  replica_scheduler_config_type %s\n", cfg->replica_plugins[i]->name);
+    static const char *const type_key[3] = {"global_scheduler_config_type", "replica_scheduler_config_type",
+                                            "execution_time_predictor_config_type"};
+    int i, k, header = 0;
+    vidur_component_info ci;
+    for (k = 0; k < 3; k++) /* the registry's plug-in entries, by kind */
+        for (i = 0; i < vidur_component_count(cfg, (vidur_component_kind)k); i++)
+            if (vidur_component_get(cfg, (vidur_component_kind)k, i, &ci) && (ci.flags & VIDUR_COMPONENT_PLUGIN)) {
+                if (!header++) fputs("\nRegistered by plug-ins:\n", f);
+                fprintf(f, "  %s %s\n", type_key[k], ci.name);
+            }
+    if (!header && cfg->num_plugin_keys) fputs("\nRegistered by plug-ins:\n", f);
     for (i = 0; i < cfg->num_plugin_keys; i++) {
         const vidur_plugin_key *pk = &cfg->plugin_keys[i];
         fprintf(f, "  --%s_%s (default: %s)\n      %s\n", pk->section, pk->key, pk->value[0] ? pk->value : "\"\"", pk->help ? pk->help : "");

@@ -407,6 +407,20 @@ static char *vidur_search__read_file(const char *path, size_t *len_out, vidur_er
     return buf;
 }
 
+/* whether a component (vidur.h's registry) has key `key` in its own section: the capability
+   checks below ask the simulator's key table, or the keys a plug-in declared, instead of naming
+   schedulers (sarathi and vllm_v1 take a chunk_size, every built-in replica scheduler a
+   batch_size_cap, ranked_sticky_lop_uncached a top_k, ...) */
+static int vidur_search__has_key(const vidur_config *cfg, const vidur_component_info *ci, const char *key)
+{
+    int i, n = vidur_config_key_count();
+    for (i = 0; i < n; i++) {
+        vidur_key_info k = vidur_config_key_info(i);
+        if (!strcmp(k.section, ci->section) && !strcmp(k.key, key)) return 1;
+    }
+    return vidur_config_get(cfg, ci->section, key) != NULL;
+}
+
 #ifndef VIDUR_NO_INIH
 /* copies a string into a fixed array, truncating */
 static void vidur_search__copy(char *dst, size_t n, const char *src)
@@ -428,18 +442,6 @@ static const char *vidur_search__choices(const char *section, const char *key)
     return "";
 }
 
-static int vidur_search__in_choices(const char *choices, const char *v)
-{
-    size_t l = strlen(v);
-    const char *p = choices;
-    while (p && *p) {
-        const char *e = strchr(p, '|');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == l && !strncmp(p, v, l)) return 1;
-        p = e ? e + 1 : NULL;
-    }
-    return 0;
-}
 #endif
 
 /* ==== SECTION 2: job hashes, number formats, metric names =======================================
@@ -876,6 +878,7 @@ static vidur_result vidur_search__validate(vidur_search__ini *c)
     int i, j, el = c->explorer_line;
     vidur_config base;
     vidur_error e;
+    vidur_component_info ci;
     const char *gchoices = vidur_search__choices("global_scheduler_config", "type");
     const char *rchoices = vidur_search__choices("replica_scheduler_config", "type");
 #define VIDUR_SEARCH__V_FAIL(sec, ln, key, ...) do { vidur_search__copy(c->section, sizeof c->section, sec); vidur_search__ini_fail(c, ln, key, __VA_ARGS__); return VIDUR_ERR_CONFIG; } while (0)
@@ -906,10 +909,11 @@ static vidur_result vidur_search__validate(vidur_search__ini *c)
         vidur_search_global_scheduler *x = &s->global_schedulers[i];
         snprintf(sec, sizeof sec, "global_scheduler.%s", x->label);
         if (!x->scheduler[0]) VIDUR_SEARCH__V_FAIL(sec, x->line, "scheduler", "missing");
-        if (!vidur_search__in_choices(gchoices, x->scheduler)) VIDUR_SEARCH__V_FAIL(sec, x->line, "scheduler", "unknown '%s' (choices: %s)", x->scheduler, gchoices);
-        if (!strcmp(x->scheduler, "ranked_sticky_lop_uncached") && !x->top_k) VIDUR_SEARCH__V_FAIL(sec, x->line, "top_k", "required by ranked_sticky_lop_uncached");
-        if (!strcmp(x->scheduler, "tolerant_sticky_lop_uncached") && x->tolerance_factor <= 0)
-            VIDUR_SEARCH__V_FAIL(sec, x->line, "tolerance_factor", "required by tolerant_sticky_lop_uncached");
+        if (!vidur_component_find(&base, VIDUR_COMPONENT_ROUTER, x->scheduler, &ci))
+            VIDUR_SEARCH__V_FAIL(sec, x->line, "scheduler", "unknown '%s' (choices: %s)", x->scheduler, gchoices);
+        if (vidur_search__has_key(&base, &ci, "top_k") && !x->top_k) VIDUR_SEARCH__V_FAIL(sec, x->line, "top_k", "required by %s", x->scheduler);
+        if (vidur_search__has_key(&base, &ci, "tolerance_factor") && x->tolerance_factor <= 0)
+            VIDUR_SEARCH__V_FAIL(sec, x->line, "tolerance_factor", "required by %s", x->scheduler);
     }
     for (i = 0; i < s->num_request_queues; i++) {
         vidur_search_request_queue *x = &s->request_queues[i];
@@ -921,9 +925,9 @@ static vidur_result vidur_search__validate(vidur_search__ini *c)
         vidur_search_replica_scheduler *x = &s->replica_schedulers[i];
         snprintf(sec, sizeof sec, "replica_scheduler.%s", x->label);
         if (!x->scheduler[0]) VIDUR_SEARCH__V_FAIL(sec, x->line, "scheduler", "missing");
-        if (!vidur_search__in_choices(rchoices, x->scheduler)) VIDUR_SEARCH__V_FAIL(sec, x->line, "scheduler", "unknown '%s' (choices: %s)", x->scheduler, rchoices);
-        if ((!strcmp(x->scheduler, "sarathi") || !strcmp(x->scheduler, "vllm_v1")) && !x->chunk_size)
-            VIDUR_SEARCH__V_FAIL(sec, x->line, "chunk_size", "required by %s", x->scheduler);
+        if (!vidur_component_find(&base, VIDUR_COMPONENT_REPLICA_SCHEDULER, x->scheduler, &ci))
+            VIDUR_SEARCH__V_FAIL(sec, x->line, "scheduler", "unknown '%s' (choices: %s)", x->scheduler, rchoices);
+        if (vidur_search__has_key(&base, &ci, "chunk_size") && !x->chunk_size) VIDUR_SEARCH__V_FAIL(sec, x->line, "chunk_size", "required by %s", x->scheduler);
     }
     for (i = 0; i < s->num_slo_configs; i++) {
         vidur_search_slo_config *x = &s->slo_configs[i];
@@ -1177,9 +1181,9 @@ VIDURDEF vidur_result vidur_search_job_config(const vidur_search_spec *s, const 
     const vidur_search_global_scheduler *g = &s->global_schedulers[j->global_scheduler];
     const vidur_search_request_queue *rq = &s->request_queues[j->request_queue];
     const vidur_search_replica_scheduler *rs = &s->replica_schedulers[j->replica_scheduler];
-    static const char *const caps[] = {"vllm", "orca", "faster_transformer", "sarathi", "vllm_v1"};
-    char v[64], k[VIDUR_NAME_MAX + 64];
-    size_t i;
+    vidur_component_info ci;
+    char v[64], k[VIDUR_NAME_MAX + 96];
+    int i;
     vidur_config_init(cfg);
     if (s->base_config[0] && vidur_config_load_ini(cfg, s->base_config, err)) return err ? err->code : VIDUR_ERR_CONFIG;
 #define VIDUR_SEARCH__J_SET(flag, value) do { if (vidur_config_set(cfg, flag, value, err)) return err ? err->code : VIDUR_ERR_CONFIG; } while (0)
@@ -1202,21 +1206,28 @@ VIDURDEF vidur_result vidur_search_job_config(const vidur_search_spec *s, const 
     VIDUR_SEARCH__J_SET("replica_config_device", cl->device);
     VIDUR_SEARCH__J_SET("replica_config_network_device", cl->network_device);
     VIDUR_SEARCH__J_SET("global_scheduler_config_type", g->scheduler);
-    if (g->top_k) VIDUR_SEARCH__J_SETI("ranked_sticky_lop_uncached_global_scheduler_config_top_k", g->top_k);
-    if (g->tolerance_factor > 0) VIDUR_SEARCH__J_SETD("tolerant_sticky_lop_uncached_global_scheduler_config_tolerance_factor", g->tolerance_factor);
+    if (vidur_component_find(cfg, VIDUR_COMPONENT_ROUTER, g->scheduler, &ci)) { /* the router's own keys, where it has them */
+        snprintf(k, sizeof k, "%s_top_k", ci.section);
+        if (g->top_k && vidur_search__has_key(cfg, &ci, "top_k")) VIDUR_SEARCH__J_SETI(k, g->top_k);
+        snprintf(k, sizeof k, "%s_tolerance_factor", ci.section);
+        if (g->tolerance_factor > 0 && vidur_search__has_key(cfg, &ci, "tolerance_factor")) VIDUR_SEARCH__J_SETD(k, g->tolerance_factor);
+    }
     VIDUR_SEARCH__J_SET("request_queue_config_type", rq->provider);
     if (!strcmp(rq->provider, "edf")) VIDUR_SEARCH__J_SETD("slo_config_prefill_e2e_time_normalized", rq->slo_prefill_e2e_time_normalized);
     VIDUR_SEARCH__J_SET("replica_scheduler_config_type", rs->scheduler);
-    if (rs->chunk_size) {
-        snprintf(k, sizeof k, "%s_scheduler_config_chunk_size", rs->scheduler);
+    if (rs->chunk_size && vidur_component_find(cfg, VIDUR_COMPONENT_REPLICA_SCHEDULER, rs->scheduler, &ci) &&
+        vidur_search__has_key(cfg, &ci, "chunk_size")) {
+        snprintf(k, sizeof k, "%s_chunk_size", ci.section);
         VIDUR_SEARCH__J_SETI(k, rs->chunk_size);
     }
     VIDUR_SEARCH__J_SETI("replica_config_tensor_parallel_size", j->tp);
     VIDUR_SEARCH__J_SETI("replica_config_num_pipeline_stages", j->pp);
-    for (i = 0; i < sizeof caps / sizeof caps[0]; i++) { /* the YAML's batch size is per micro-batch */
-        snprintf(k, sizeof k, "%s_scheduler_config_batch_size_cap", caps[i]);
-        VIDUR_SEARCH__J_SETI(k, (int64_t)j->batch_size * j->pp);
-    }
+    /* the YAML's batch size is per micro-batch; the fork sets the cap of every replica scheduler */
+    for (i = 0; i < vidur_component_count(cfg, VIDUR_COMPONENT_REPLICA_SCHEDULER); i++)
+        if (vidur_component_get(cfg, VIDUR_COMPONENT_REPLICA_SCHEDULER, i, &ci) && vidur_search__has_key(cfg, &ci, "batch_size_cap")) {
+            snprintf(k, sizeof k, "%s_batch_size_cap", ci.section);
+            VIDUR_SEARCH__J_SETI(k, (int64_t)j->batch_size * j->pp);
+        }
     VIDUR_SEARCH__J_SETD("time_limit", s->time_limit * 60);
     VIDUR_SEARCH__J_SETI("cluster_config_num_replicas", num_replicas);
     VIDUR_SEARCH__J_SET("interval_generator_config_type", "poisson");

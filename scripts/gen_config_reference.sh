@@ -16,10 +16,13 @@ marked "ours" are vidur.h additions.
 
 HEAD
 "$VIDUR" --help | awk '
-    /^\[/ { sec = $0; gsub(/[\[\]]/, "", sec); printf "\n## %s\n\n| flag | default | meaning |\n|---|---|---|\n", sec; next }
-    /^  --/ && inkeys { flag = $1; sub(/^--/, "", flag); def = $0; sub(/^.*\(default: /, "", def); sub(/\)$/, "", def); getline; help = $0; sub(/^ +/, "", help); gsub(/\|/, "\\|", help); gsub(/\|/, "\\|", def); printf "| `--%s` | `%s` | %s |\n", flag, def, help; next }
+    # a row is printed when the next one starts: a type key is followed by its choices, one a line
+    function flush() { if (row != "") print row " |"; row = "" }
+    /^\[/ { flush(); sec = $0; gsub(/[\[\]]/, "", sec); printf "\n## %s\n\n| flag | default | meaning |\n|---|---|---|\n", sec; next }
+    /^  --/ && inkeys { flush(); flag = $1; sub(/^--/, "", flag); def = $0; sub(/^.*\(default: /, "", def); sub(/\)$/, "", def); getline; help = $0; sub(/^ +/, "", help); gsub(/\|/, "\\|", help); gsub(/\|/, "\\|", def); row = sprintf("| `--%s` | `%s` | %s", flag, def, help); next }
+    /^        [^ ]/ && row != "" { name = $1; text = $0; sub(/^ +[^ ]+ +/, "", text); gsub(/\|/, "\\|", text); row = row "<br>`" name "`: " text; next }
     /^Every key is a flag/ { inkeys = 1 }
-    /^User-defined tables/ { print "\n## User-defined tables (INI only)\n\n```"; tables = 1; next }
+    /^User-defined tables/ { flush(); print "\n## User-defined tables (INI only)\n\n```"; tables = 1; next }
     tables { print }
-    END { if (tables) print "```" }
+    END { flush(); if (tables) print "```" }
 '

@@ -546,6 +546,106 @@ TEST(test_zeroed_config)
     CHECK_EQ_INT(vidur_config_validate(&copy, &err), VIDUR_OK);
 }
 
+/* The component registry (issue 15 item 3): each type key's choices are exactly the registry's
+   built-in names in order; the counts, flags and sections of a few entries by hand; a plug-in
+   comes after the built-ins, is found before a built-in of its name, is accepted by validation
+   and listed in its error's choices; --help lists every built-in under its type key; the fork
+   rule reads the registry's [F] flag. */
+static int dummy_route_(void *st, vidur_sim *sim, const vidur_request *q) { (void)st; (void)sim; (void)q; return 0; }
+
+TEST(test_component_registry)
+{
+    static const char *const type_section[3] = {"global_scheduler_config", "replica_scheduler_config", "execution_time_predictor_config"};
+    static const vidur_global_scheduler_api mine = {"mine", NULL, NULL, dummy_route_, NULL, NULL, NULL, NULL};
+    static const vidur_global_scheduler_api my_lop = {"lop", NULL, NULL, dummy_route_, NULL, NULL, NULL, NULL};
+    const int builtins[3] = {12, 6, 4};
+    vidur_config c;
+    vidur_error err;
+    vidur_component_info ci;
+    const char *why = NULL;
+    int kind, i, n;
+    FILE *f;
+    char *help;
+    for (kind = 0; kind < 3; kind++) {
+        char joined[1024] = "";
+        const char *choices = NULL;
+        n = vidur_component_count(NULL, (vidur_component_kind)kind);
+        CHECK_EQ_INT(n, builtins[kind]);
+        for (i = 0; i < n; i++) {
+            REQUIRE(vidur_component_get(NULL, (vidur_component_kind)kind, i, &ci));
+            CHECK_EQ_INT(ci.kind, kind);
+            CHECK((ci.flags & VIDUR_COMPONENT_PLUGIN) == 0 && ci.help && ci.help[0]);
+            if (i) strcat(joined, "|");
+            strcat(joined, ci.name);
+        }
+        CHECK(!vidur_component_get(NULL, (vidur_component_kind)kind, n, &ci));
+        for (i = 0; i < vidur_config_key_count(); i++) {
+            vidur_key_info k = vidur_config_key_info(i);
+            if (!strcmp(k.section, type_section[kind]) && !strcmp(k.key, "type")) choices = k.choices;
+        }
+        REQUIRE(choices != NULL);
+        CHECK_STR_EQ(choices, joined);
+    }
+    CHECK(vidur_component_find(NULL, VIDUR_COMPONENT_ROUTER, "ranked_sticky_lop_uncached", &ci));
+    CHECK_STR_EQ(ci.section, "ranked_sticky_lop_uncached_global_scheduler_config");
+    CHECK_EQ_INT(ci.flags, VIDUR_COMPONENT_FORK);
+    CHECK(vidur_component_find(NULL, VIDUR_COMPONENT_ROUTER, "lor", &ci) && ci.flags == 0);
+    CHECK(vidur_component_find(NULL, VIDUR_COMPONENT_REPLICA_SCHEDULER, "vllm_v1", &ci) && ci.flags == VIDUR_COMPONENT_FORK);
+    CHECK_STR_EQ(ci.section, "vllm_v1_scheduler_config");
+    CHECK(vidur_component_find(NULL, VIDUR_COMPONENT_PREDICTOR, "random_forest", &ci) && ci.flags == VIDUR_COMPONENT_ALIAS);
+    CHECK_STR_EQ(ci.section, "random_forrest_execution_time_predictor_config");
+    CHECK(!vidur_component_find(NULL, VIDUR_COMPONENT_ROUTER, "mine", &ci));
+    CHECK(ci.name == NULL);
+
+    /* plug-ins: after the built-ins, found first, validated, listed in the error's choices */
+    vidur_config_init(&c);
+    CHECK_EQ_INT(vidur_config_add_global_scheduler(&c, &mine, &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_add_global_scheduler(&c, &my_lop, &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_component_count(&c, VIDUR_COMPONENT_ROUTER), 14);
+    CHECK_EQ_INT(vidur_component_count(&c, VIDUR_COMPONENT_PREDICTOR), 4);
+    CHECK(vidur_component_get(&c, VIDUR_COMPONENT_ROUTER, 12, &ci));
+    CHECK_STR_EQ(ci.name, "mine");
+    CHECK_STR_EQ(ci.section, "mine_global_scheduler_config");
+    CHECK(ci.flags == VIDUR_COMPONENT_PLUGIN && ci.help == NULL);
+    CHECK(vidur_component_find(&c, VIDUR_COMPONENT_ROUTER, "lop", &ci) && ci.flags == VIDUR_COMPONENT_PLUGIN);
+    CHECK_EQ_INT(vidur_config_set(&c, "global_scheduler_config_type", "mine", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_OK);
+    CHECK(vidur_config_predictor_params(&c) == &c.random_forrest);
+    CHECK_EQ_INT(vidur_config_set(&c, "execution_time_predictor_config_type", "units", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_ERR_CONFIG);
+    CHECK_CONTAINS(err.message, "execution_time_predictor_config_type: unknown value 'units' (choices: random_forrest|random_forest|linear_regression|roofline)");
+    CHECK_EQ_INT(vidur_config_set(&c, "execution_time_predictor_config_type", "linear_regression", &err), VIDUR_OK);
+    CHECK(vidur_config_predictor_params(&c) == &c.linear_regression);
+    CHECK_EQ_INT(vidur_config_set(&c, "global_scheduler_config_type", "mines", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_ERR_CONFIG);
+    CHECK_CONTAINS(err.message, "|ranked_sticky_lop_uncached|ppo|mine|lop)");
+
+    /* the fork rule: a built-in [F] router selects the fork's semantics, a plug-in of that name does not */
+    CHECK_EQ_INT(vidur_config_set(&c, "global_scheduler_config_type", "lop", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_fork_semantics(&c, &why), 0);
+    vidur_config_init(&c);
+    CHECK_EQ_INT(vidur_config_set(&c, "global_scheduler_config_type", "lop", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_fork_semantics(&c, &why), 1);
+    CHECK_STR_EQ(why, "global_scheduler_config_type lop");
+    CHECK_EQ_INT(vidur_config_set(&c, "replica_scheduler_config_type", "vllm_v1", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_fork_semantics(&c, &why), 1);
+    CHECK_STR_EQ(why, "replica_scheduler_config_type vllm_v1");
+    CHECK(vidur_config_replica_params(&c) == &c.vllm_v1);
+
+    /* --help: every built-in under its type key, with its line */
+    f = tmpfile();
+    REQUIRE(f != NULL);
+    vidur_config_print_help(f);
+    help = test_slurp_(f);
+    fclose(f);
+    REQUIRE(help != NULL);
+    CHECK_CONTAINS(help, "  --replica_scheduler_config_type (default: sarathi)\n      Replica scheduler, one of the following or a registered plug-in:\n        sarathi ");
+    CHECK_CONTAINS(help, "\n        vllm_v1                       the fork's vLLM V1");
+    CHECK_CONTAINS(help, "\n        ppo                           learned (PPO)");
+    CHECK_CONTAINS(help, "\n        roofline                      the calibrated analytical roofline");
+    free(help);
+}
+
 /* A user-defined model from an INI [model.NAME] section is found by name and validates. */
 TEST(test_user_model)
 {
@@ -634,6 +734,7 @@ int main(void)
     RUN_TEST(test_ini_file_roundtrip);
     RUN_TEST(test_validate);
     RUN_TEST(test_zeroed_config);
+    RUN_TEST(test_component_registry);
     RUN_TEST(test_user_model);
     RUN_TEST(test_key_table_and_help);
     RUN_TEST(test_misc_api);

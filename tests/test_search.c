@@ -135,6 +135,10 @@ TEST(test_job_config)
     CHECK_STR_EQ(cfg.replica_scheduler_type, "vllm_v1");
     CHECK_EQ_INT(cfg.vllm_v1.chunk_size, 512);
     CHECK_EQ_INT(cfg.vllm_v1.batch_size_cap, 512);     /* 512 per micro-batch x PP 1 */
+    /* every replica scheduler with a batch_size_cap key gets it, as the config explorer sets them */
+    CHECK_EQ_INT(cfg.sarathi.batch_size_cap, 512);
+    CHECK_EQ_INT(cfg.lightllm.batch_size_cap, 512);
+    CHECK_EQ_INT(cfg.custom.batch_size_cap, 128);       /* a plug-in's [custom_scheduler_config]: untouched */
     CHECK_EQ_INT(cfg.num_replicas, 8);
     CHECK_NEAR(cfg.poisson_qps, 8.0, 0);
     CHECK_NEAR(cfg.time_limit, 180 * 60, 0);
