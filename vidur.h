@@ -122,9 +122,11 @@
        Plug-ins vidur_global_scheduler_api / vidur_replica_scheduler_api: tables of function
                 pointers; register your own with vidur_config_add_global_scheduler /
                 vidur_config_add_replica_scheduler and select them by name like built-ins;
-                their own keys with vidur_config_add_key / vidur_config_get.
-                vidur_component_count / _get / _find list every name a type key accepts (one
-                registry: built-ins, then the config's plug-ins). A shared object exporting vidur_plugin_register runs
+                their own keys with vidur_config_add_key / vidur_config_get; an operator-time
+                predictor of your own likewise (vidur_predictor_plugin, vidur_config_add_predictor,
+                vidur_sim_builtin_predictor; examples/custom_predictor.c). vidur_component_count /
+                _get / _find list every name a type key accepts (one registry: built-ins, then
+                the config's plug-ins). A shared object exporting vidur_plugin_register runs
                 with `vidur --plugin`; vidur_cli.h gives a program of your own the whole command
                 line (vidur_cli_main).
                 Replica schedulers build batches with vidur_batch_add and manage KV memory with
@@ -430,6 +432,7 @@ typedef struct vidur_engine_params {
 
 struct vidur_global_scheduler_api;
 struct vidur_replica_scheduler_api;
+struct vidur_predictor_plugin;
 typedef struct vidur_replica vidur_replica;
 typedef struct vidur_sim vidur_sim;
 typedef struct vidur_batch vidur_batch;
@@ -581,9 +584,10 @@ typedef struct vidur_config {
     char fork_ppo_ignored[256];
 
     /* plug-ins (not settable from INI; registered in code) and the keys they declared */
-    int num_global_plugins, num_replica_plugins, num_plugin_keys;
+    int num_global_plugins, num_replica_plugins, num_plugin_keys, num_predictor_plugins;
     const struct vidur_global_scheduler_api *global_plugins[VIDUR_MAX_PLUGINS];
     const struct vidur_replica_scheduler_api *replica_plugins[VIDUR_MAX_PLUGINS];
+    const struct vidur_predictor_plugin *predictor_plugins[VIDUR_MAX_PLUGINS];
     vidur_plugin_key plugin_keys[VIDUR_MAX_PLUGIN_KEYS];
 
     /* diagnostics (the library is silent unless this is set) */
@@ -637,7 +641,7 @@ VIDURDEF vidur_key_info vidur_config_key_info(int index);
 /* ---- components: the routers, replica schedulers and predictors a type key can name ----
    One registry lists every built-in once; the choices of the three type keys, --help, validation,
    the fork-semantics rule and vidur_search.h's capability checks derive from it. A config adds
-   its plug-ins (vidur_config_add_global_scheduler / _replica_scheduler) after the
+   its plug-ins (vidur_config_add_global_scheduler / _replica_scheduler / _predictor) after the
    built-ins; a plug-in may take a built-in's name and then replaces it. */
 typedef enum vidur_component_kind {
     VIDUR_COMPONENT_ROUTER,             /* global_scheduler_config_type */
@@ -949,6 +953,32 @@ typedef struct vidur_predictor_api {
     double (*op_time_ms)(void *state, int op, int64_t k1, int64_t k2);
     void *state;
 } vidur_predictor_api;
+
+/* A predictor plug-in replaces the built-in predictor (profiled tables and the calibrated
+   roofline) for a whole simulation. It is registered with vidur_config_add_predictor and selected
+   by name like a built-in (execution_time_predictor_config_type NAME);
+   examples/custom_predictor.c is a complete one.
+   - api: its name, op_time_ms(state, op, k1, k2) (VIDUR_OP_* time in ms at Vidur's keys,
+     docs/execution_time.md) and, when there is no create, the state op_time_ms gets. op_time_ms
+     must be a function of its arguments (and the simulation's fixed inputs): stage times are
+     memoised per batch shape. vidur_stage_time_compute composes a stage from it with the
+     parameters of [random_forrest_execution_time_predictor_config] (CPU and NCCL overheads, KV
+     granularity), the section a plug-in shares with Vidur's default predictor.
+   - create(sim, user_data), when set, runs once per simulation (after the built-in predictor is
+     built: vidur_sim_builtin_predictor gives it, for a plug-in that changes some operators and
+     asks it for the rest) and returns the state op_time_ms gets; NULL fails vidur_sim_create
+     (vidur_sim_fail's message, if the plug-in gave one).
+   - destroy(state) at vidur_sim_destroy, for the state create made (optional). */
+typedef struct vidur_predictor_plugin {
+    vidur_predictor_api api;
+    void *(*create)(vidur_sim *sim, void *user_data);
+    void (*destroy)(void *state);
+    void *user_data;
+} vidur_predictor_plugin;
+VIDURDEF vidur_result vidur_config_add_predictor(vidur_config *cfg, const vidur_predictor_plugin *p, vidur_error *err);
+/* The simulation's built-in predictor (tables and calibrated roofline as the config sets them;
+   with a plug-in selected: the random_forrest one), whichever predictor the simulation uses. */
+VIDURDEF const vidur_predictor_api *vidur_sim_builtin_predictor(const vidur_sim *s);
 
 /* ---- profiled operator tables ----------------------------------------------------------------
    A table maps an operator's features to its time in ms. GRID tables are random forests compiled
@@ -4248,10 +4278,11 @@ static const char *vidur__plugin_name(const vidur_config *cfg, vidur_component_k
 {
     int n = !cfg ? 0
             : kind == VIDUR_COMPONENT_ROUTER ? cfg->num_global_plugins
-            : kind == VIDUR_COMPONENT_REPLICA_SCHEDULER ? cfg->num_replica_plugins : 0;
+            : kind == VIDUR_COMPONENT_REPLICA_SCHEDULER ? cfg->num_replica_plugins : cfg->num_predictor_plugins;
     *count = n;
     if (i < 0 || i >= n) return NULL;
-    return kind == VIDUR_COMPONENT_ROUTER ? cfg->global_plugins[i]->name : cfg->replica_plugins[i]->name;
+    return kind == VIDUR_COMPONENT_ROUTER ? cfg->global_plugins[i]->name
+           : kind == VIDUR_COMPONENT_REPLICA_SCHEDULER ? cfg->replica_plugins[i]->name : cfg->predictor_plugins[i]->api.name;
 }
 
 static const char *const vidur__section_suffix[3] = {"_global_scheduler_config", "_scheduler_config", "_execution_time_predictor_config"};
@@ -4344,6 +4375,17 @@ VIDURDEF vidur_result vidur_config_add_replica_scheduler(vidur_config *cfg, cons
         return VIDUR_ERR_CONFIG;
     }
     cfg->replica_plugins[cfg->num_replica_plugins++] = api;
+    return VIDUR_OK;
+}
+
+VIDURDEF vidur_result vidur_config_add_predictor(vidur_config *cfg, const vidur_predictor_plugin *p, vidur_error *err)
+{
+    if (vidur__config_check(cfg, "vidur_config_add_predictor", err)) return VIDUR_ERR_CONFIG;
+    if (!p || !p->api.name || !p->api.name[0] || !p->api.op_time_ms || cfg->num_predictor_plugins >= VIDUR_MAX_PLUGINS) {
+        vidur__set_error(err, VIDUR_ERR_CONFIG, "predictor plug-in: needs a name and op_time_ms(); at most %d plug-ins", VIDUR_MAX_PLUGINS);
+        return VIDUR_ERR_CONFIG;
+    }
+    cfg->predictor_plugins[cfg->num_predictor_plugins++] = p;
     return VIDUR_OK;
 }
 
@@ -5034,7 +5076,15 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
     vidur__jw_str(&w, "name", cfg->request_generator_type);
     vidur__jw_close(&w);
     vidur__jw_open(&w, "execution_time_predictor_config");
-    vidur__jw_section(&w, cfg, vidur__selected(cfg, VIDUR_COMPONENT_PREDICTOR, cfg->predictor_type)->section, NULL);
+    {
+        /* a plug-in predictor: the random_forrest section it shares, then its own keys */
+        const vidur__component *c = vidur__selected(cfg, VIDUR_COMPONENT_PREDICTOR, cfg->predictor_type);
+        vidur__jw_section(&w, cfg, c ? c->section : vidur__predictors[0].section, NULL);
+        if (!c) {
+            snprintf(sec, sizeof sec, "%s_execution_time_predictor_config", cfg->predictor_type);
+            vidur__jw_section(&w, cfg, sec, NULL);
+        }
+    }
     vidur__jw_str(&w, "name", cfg->predictor_type);
     vidur__jw_close(&w);
     vidur__jw_open(&w, "metrics_config");
@@ -5046,11 +5096,12 @@ VIDURDEF vidur_result vidur_config_write_nested_json(const vidur_config *cfg, co
         int i, j;
         for (i = 0; i < cfg->num_plugin_keys; i++) {
             const char *ps = cfg->plugin_keys[i].section;
-            char own[2][VIDUR_NAME_MAX + 32];
+            char own[3][VIDUR_NAME_MAX + 48];
             snprintf(own[0], sizeof own[0], "%s_scheduler_config", rs);
             snprintf(own[1], sizeof own[1], "%s_global_scheduler_config", cfg->global_scheduler_type);
+            snprintf(own[2], sizeof own[2], "%s_execution_time_predictor_config", cfg->predictor_type);
             for (j = 0; j < i && strcmp(cfg->plugin_keys[j].section, ps); j++) {}
-            if (j < i || !strcmp(ps, own[0]) || !strcmp(ps, own[1])) continue;
+            if (j < i || !strcmp(ps, own[0]) || !strcmp(ps, own[1]) || !strcmp(ps, own[2])) continue;
             vidur__jw_open(&w, ps);
             vidur__jw_section(&w, cfg, ps, NULL);
             vidur__jw_close(&w);
@@ -6572,7 +6623,10 @@ struct vidur_sim {
     const vidur_node_spec *node;
     vidur_memory_plan plan;
     const vidur_replica_scheduler_params *rparams;
-    vidur_predictor_api predictor;
+    vidur_predictor_api predictor;          /* what the simulation times batches with */
+    vidur_predictor_api builtin_predictor;  /* the tables and calibrated roofline */
+    const vidur_predictor_plugin *predictor_plugin; /* selected by predictor_type, or NULL */
+    void (*predictor_destroy)(void *state);  /* the plug-in's, for the state its create made */
     vidur_roofline roofline;
     vidur__table_predictor tpred;
     vidur_table_set *user_tables; /* loaded from table_file, owned */
@@ -6716,6 +6770,8 @@ VIDURDEF void vidur_sim_stage_time(vidur_sim *s, const vidur_batch_shape *shape,
     vidur__sim_stage_time(s, stage, shape, out);
 }
 
+VIDURDEF const vidur_predictor_api *vidur_sim_builtin_predictor(const vidur_sim *s) { return &s->builtin_predictor; }
+
 VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
 {
     if (op < 0 || op >= VIDUR_OP_COUNT) return "?";
@@ -6725,10 +6781,11 @@ VIDURDEF const char *vidur_sim_op_source(const vidur_sim *s, int op)
         if (op == VIDUR_OP_ALL_REDUCE && s->engine.custom_allreduce_max_kib > 0 && s->cfg.tensor_parallel_size > 1 &&
             s->cfg.tensor_parallel_size <= s->node->num_devices_per_node)
             return "engine: custom all-reduce (NCCL above custom_allreduce_max_kib)";
-        if (!s->tpred.t[op] && s->engine.gemm_memory_efficiency > 0 && op != VIDUR_OP_ATTN_PREFILL && op != VIDUR_OP_ATTN_DECODE &&
+        if (!(s->table_ops & (1u << op)) && s->engine.gemm_memory_efficiency > 0 && op != VIDUR_OP_ATTN_PREFILL && op != VIDUR_OP_ATTN_DECODE &&
             op != VIDUR_OP_ALL_REDUCE && op != VIDUR_OP_SEND_RECV)
             return "engine roofline";
     }
+    if (s->predictor_plugin) return s->predictor_plugin->api.name;
     return s->tpred.source[op];
 }
 VIDURDEF const vidur_error *vidur_sim_error(const vidur_sim *s) { return &s->error; }
@@ -9432,6 +9489,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
         VIDUR_FREE(s->replicas);
     }
     if (s->gapi && s->gstate && s->gapi->destroy) s->gapi->destroy(s->gstate);
+    if (s->predictor_destroy && s->predictor.state) s->predictor_destroy(s->predictor.state);
     while (s->req_chunks) {
         vidur__req_chunk *c = s->req_chunks->next;
         int k2;
@@ -9473,6 +9531,27 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
 /* the built-in learned router (section 18) */
 static const vidur_global_scheduler_api *vidur__ppo_api(void);
 #endif
+
+/* a predictor plug-in (execution_time_predictor_config_type naming one): its state for this
+   simulation, after the built-in predictor it may call */
+static vidur_result vidur__predictor_plugin_create(vidur_sim *s, vidur_error *err)
+{
+    const vidur_predictor_plugin *p = s->predictor_plugin;
+    if (!p) return VIDUR_OK;
+    s->predictor = p->api;
+    if (p->create) {
+        s->predictor.state = p->create(s, p->user_data);
+        s->predictor_destroy = p->destroy; /* what this simulation made, it destroys */
+        if (!s->predictor.state) {
+            vidur_result r = s->error.code ? s->error.code : VIDUR_ERR_CONFIG;
+            if (s->error.code) *err = s->error;
+            else vidur__set_error(err, r, "predictor %s: create() failed", p->api.name);
+            return r;
+        }
+    }
+    vidur__log(s, VIDUR_LOG_INFO, "execution time: every operator from the predictor plug-in %s", p->api.name);
+    return VIDUR_OK;
+}
 
 VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out, vidur_error *err)
 {
@@ -9538,7 +9617,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
     {
         const vidur_table_set *set = vidur_builtin_tables();
         const vidur__component *c = vidur__selected(cfg, VIDUR_COMPONENT_PREDICTOR, cfg->predictor_type);
-        int which = c->impl;
+        int which = c ? c->impl : vidur__predictors[0].impl; /* a plug-in's built-in: Vidur's default */
         int op, measured = 0;
         char list[512];
         size_t len = 0;
@@ -9556,20 +9635,26 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
                    set->provenance ? set->provenance : "", len ? list : "none");
         /* a build without the tables would otherwise predict otherwise than `vidur` without a word
            (issue 17): every operator on the roofline, and that uncalibrated. Say so, and how. */
-        if (!set->num_tables && !set->num_calibrations && !s->user_tables)
+        for (i = 0; i < cfg->num_predictor_plugins && !s->predictor_plugin; i++)
+            if (!strcmp(cfg->predictor_plugins[i]->api.name, cfg->predictor_type)) s->predictor_plugin = cfg->predictor_plugins[i];
+        if (!set->num_tables && !set->num_calibrations && !s->user_tables && !s->predictor_plugin)
             vidur__log(s, VIDUR_LOG_WARN, "this build has no profiled operator tables: every operator time comes from the uncalibrated "
                        "roofline (link vidur_tables.c and define VIDUR_TABLES_EXTERN, as `pkg-config --cflags --libs vidur` does, "
                        "or define VIDUR_TABLES)");
     }
-    s->predictor.name = "tables";
-    s->predictor.op_time_ms = vidur__table_op_time_ms;
-    s->predictor.state = &s->tpred;
+    s->builtin_predictor.name = "tables";
+    s->builtin_predictor.op_time_ms = vidur__table_op_time_ms;
+    s->builtin_predictor.state = &s->tpred;
+    s->predictor = s->builtin_predictor;
     vidur_engine_resolve(cfg, &s->engine);
     s->engine_on = vidur_engine_active(cfg);
     {
         int op;
+        /* a predictor plug-in's operators count as measured kernels: the engine keeps all of
+           them (decode attention included) and adds its all-reduce, LM head and overheads */
         for (op = 0; op < VIDUR_OP_COUNT; op++)
-            if (s->tpred.t[op]) s->table_ops |= 1u << op;
+            if (s->tpred.t[op] || s->predictor_plugin) s->table_ops |= 1u << op;
+        if (s->predictor_plugin) s->table_ops |= VIDUR_ENGINE_TABLE_FILE_ATTENTION;
         if (s->engine.table_file_attention && s->user_tables && s->tpred.t[VIDUR_OP_ATTN_DECODE])
             s->table_ops |= VIDUR_ENGINE_TABLE_FILE_ATTENTION;
     }
@@ -9670,6 +9755,7 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
         else vidur__set_error(err, r, "global scheduler %s: create() failed", s->gapi->name);
         goto fail;
     }
+    if ((r = vidur__predictor_plugin_create(s, err))) goto fail;
     if (cfg->write_metrics && cfg->enable_chrome_trace && !vidur__trace_init(s, &s->trace)) {
         r = VIDUR_ERR_IO;
         vidur__set_error(err, r, "cannot create a temporary file for the trace: %s", strerror(errno));

@@ -17,8 +17,8 @@
 
    then `./my_vidur data/default.ini --replica_scheduler_config_type mine`. The register function
    (vidur_plugin_register_fn, see vidur.h) is called on every config the program initialises:
-   it must only register (schedulers with vidur_config_add_*_scheduler, keys with
-   vidur_config_add_key).
+   it must only register (schedulers with vidur_config_add_*_scheduler, predictors with
+   vidur_config_add_predictor, keys with vidur_config_add_key).
 
    Plug-ins without a program of your own: `vidur --plugin ./my_sched.so ...` loads a shared
    object with dlopen and calls the function it exports as `vidur_plugin_register`
@@ -373,8 +373,9 @@ static void vidur_cli__usage(const vidur_cli__state *st, FILE *f)
           "   percentage and ETA when the end is known, and requests/s while the simulation runs,\n"
           "   then a line while the output files are written)\n"
           "  --verbose    print informational messages on stderr\n"
-          "  --plugin FILE  load a scheduler plug-in (a shared object exporting vidur_plugin_register;\n"
-          "               repeatable; a name without '/' is looked for in the current folder first)\n"
+          "  --plugin FILE  load a scheduler or predictor plug-in (a shared object exporting\n"
+          "               vidur_plugin_register; repeatable; a name without '/' is looked for in\n"
+          "               the current folder first)\n"
           "The output folder is created and checked before the run; COMPLETE is written in it last.\n"
           "Ctrl-C stops the run with no outputs (while they are being written: once they are complete).\n",
           f);

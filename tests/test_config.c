@@ -552,12 +552,14 @@ TEST(test_zeroed_config)
    and listed in its error's choices; --help lists every built-in under its type key; the fork
    rule reads the registry's [F] flag. */
 static int dummy_route_(void *st, vidur_sim *sim, const vidur_request *q) { (void)st; (void)sim; (void)q; return 0; }
+static double dummy_op_(void *st, int op, int64_t k1, int64_t k2) { (void)st; (void)op; (void)k1; (void)k2; return 1; }
 
 TEST(test_component_registry)
 {
     static const char *const type_section[3] = {"global_scheduler_config", "replica_scheduler_config", "execution_time_predictor_config"};
     static const vidur_global_scheduler_api mine = {"mine", NULL, NULL, dummy_route_, NULL, NULL, NULL, NULL};
     static const vidur_global_scheduler_api my_lop = {"lop", NULL, NULL, dummy_route_, NULL, NULL, NULL, NULL};
+    static const vidur_predictor_plugin unit = {{"unit", dummy_op_, NULL}, NULL, NULL, NULL};
     const int builtins[3] = {12, 6, 4};
     vidur_config c;
     vidur_error err;
@@ -601,19 +603,23 @@ TEST(test_component_registry)
     vidur_config_init(&c);
     CHECK_EQ_INT(vidur_config_add_global_scheduler(&c, &mine, &err), VIDUR_OK);
     CHECK_EQ_INT(vidur_config_add_global_scheduler(&c, &my_lop, &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_add_predictor(&c, &unit, &err), VIDUR_OK);
     CHECK_EQ_INT(vidur_component_count(&c, VIDUR_COMPONENT_ROUTER), 14);
-    CHECK_EQ_INT(vidur_component_count(&c, VIDUR_COMPONENT_PREDICTOR), 4);
+    CHECK_EQ_INT(vidur_component_count(&c, VIDUR_COMPONENT_PREDICTOR), 5);
     CHECK(vidur_component_get(&c, VIDUR_COMPONENT_ROUTER, 12, &ci));
     CHECK_STR_EQ(ci.name, "mine");
     CHECK_STR_EQ(ci.section, "mine_global_scheduler_config");
     CHECK(ci.flags == VIDUR_COMPONENT_PLUGIN && ci.help == NULL);
     CHECK(vidur_component_find(&c, VIDUR_COMPONENT_ROUTER, "lop", &ci) && ci.flags == VIDUR_COMPONENT_PLUGIN);
+    CHECK(vidur_component_find(&c, VIDUR_COMPONENT_PREDICTOR, "unit", &ci));
+    CHECK_STR_EQ(ci.section, "unit_execution_time_predictor_config");
     CHECK_EQ_INT(vidur_config_set(&c, "global_scheduler_config_type", "mine", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_set(&c, "execution_time_predictor_config_type", "unit", &err), VIDUR_OK);
     CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_OK);
-    CHECK(vidur_config_predictor_params(&c) == &c.random_forrest);
+    CHECK(vidur_config_predictor_params(&c) == &c.random_forrest); /* a plug-in shares Vidur's default section */
     CHECK_EQ_INT(vidur_config_set(&c, "execution_time_predictor_config_type", "units", &err), VIDUR_OK);
     CHECK_EQ_INT(vidur_config_validate(&c, &err), VIDUR_ERR_CONFIG);
-    CHECK_CONTAINS(err.message, "execution_time_predictor_config_type: unknown value 'units' (choices: random_forrest|random_forest|linear_regression|roofline)");
+    CHECK_CONTAINS(err.message, "execution_time_predictor_config_type: unknown value 'units' (choices: random_forrest|random_forest|linear_regression|roofline|unit)");
     CHECK_EQ_INT(vidur_config_set(&c, "execution_time_predictor_config_type", "linear_regression", &err), VIDUR_OK);
     CHECK(vidur_config_predictor_params(&c) == &c.linear_regression);
     CHECK_EQ_INT(vidur_config_set(&c, "global_scheduler_config_type", "mines", &err), VIDUR_OK);

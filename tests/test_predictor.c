@@ -386,6 +386,142 @@ TEST(test_head_dim_roofline)
     CHECK(vidur_roofline_op_time_ms(&r, VIDUR_OP_ATTN_POST_PROJ, 1024, 0) > 2.0 * 1024 * 5120 * 5120 / 1e15 * 1e3 - 1e-12);
 }
 
+/* A predictor plug-in (issue 15 item 5): "scaled" multiplies the built-in predictor's times by
+   its key `scale`, so every stage time is exactly scale x the built-in's (TP 1, PP 1: no
+   all-reduce and no CPU overhead, so a stage is a sum of operator times); the simulation runs
+   on it, names it as every operator's source, creates it once and destroys it once; a create()
+   that fails, or says why with vidur_sim_fail, fails vidur_sim_create; a plug-in without
+   create() is used with its own state; config.json names it and writes its key. */
+typedef struct scaled_ { const vidur_predictor_api *builtin; double scale; } scaled_;
+static int created_, destroyed_;
+static void *scaled_create_(vidur_sim *sim, void *user)
+{
+    static scaled_ st[4];
+    scaled_ *x = &st[created_ % 4];
+    const char *v = vidur_config_get(vidur_sim_config(sim), "scaled_execution_time_predictor_config", "scale");
+    if (user) { /* the failing variant */
+        if (!strcmp((const char *)user, "say why")) vidur_sim_fail(sim, VIDUR_ERR_IO, "scaled: no measurements for this GPU");
+        return NULL;
+    }
+    created_++;
+    x->builtin = vidur_sim_builtin_predictor(sim);
+    x->scale = v ? atof(v) : 1;
+    return x;
+}
+static void scaled_destroy_(void *state) { (void)state; destroyed_++; }
+static double scaled_op_(void *state, int op, int64_t k1, int64_t k2)
+{
+    const scaled_ *x = (const scaled_ *)state;
+    return x->scale * x->builtin->op_time_ms(x->builtin->state, op, k1, k2);
+}
+static double flat_op_(void *state, int op, int64_t k1, int64_t k2) { (void)op; (void)k1; (void)k2; return *(const double *)state; }
+
+static void plugin_config_(vidur_config *c, const vidur_predictor_plugin *api, const char *type)
+{
+    vidur_error err;
+    vidur_config_init(c);
+    CHECK_EQ_INT(vidur_config_add_predictor(c, api, &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_add_key(c, "scaled_execution_time_predictor_config", "scale", VIDUR_T_DOUBLE, "1", "factor", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_set(c, "scaled_execution_time_predictor_config_scale", "2.5", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_set(c, "synthetic_request_generator_config_num_requests", "50", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_set(c, "execution_time_predictor_config_type", type, &err), VIDUR_OK);
+}
+
+TEST(test_predictor_plugin)
+{
+    static const vidur_predictor_plugin scaled = {{"scaled", scaled_op_, NULL}, scaled_create_, scaled_destroy_, NULL};
+    static const vidur_predictor_plugin fails = {{"scaled", scaled_op_, NULL}, scaled_create_, scaled_destroy_, (void *)"fail"};
+    static const vidur_predictor_plugin says = {{"scaled", scaled_op_, NULL}, scaled_create_, scaled_destroy_, (void *)"say why"};
+    static const double three_ms = 3.0;
+    static const vidur_predictor_plugin flat = {{"scaled", flat_op_, (void *)&three_ms}, NULL, NULL, NULL};
+    vidur_config c;
+    vidur_error err;
+    vidur_sim *base, *sim;
+    vidur_batch_shape shape;
+    vidur_stage_time tb, tp;
+    vidur_engine_params ep;
+    int op;
+    FILE *f;
+    char *js;
+    memset(&shape, 0, sizeof shape);
+    shape.total_tokens = 300;
+    shape.total_tokens_ceil8 = 304;
+    shape.num_requests = 5;
+    shape.num_decode = 4;
+    shape.decode_kv = 512;
+    shape.num_prefill = 1;
+    shape.prefill_kv = 0;
+    shape.prefill_chunk = 296;
+    plugin_config_(&c, &scaled, "random_forrest");
+    REQUIRE(vidur_sim_create(&c, &base, &err) == VIDUR_OK);
+    CHECK_EQ_INT(created_, 0); /* registered, not selected: never created */
+    plugin_config_(&c, &scaled, "scaled");
+    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+    CHECK_EQ_INT(created_, 1);
+    vidur_sim_stage_time(base, &shape, 0, &tb);
+    vidur_sim_stage_time(sim, &shape, 0, &tp);
+    CHECK(tb.total_time > 0);
+    CHECK_NEAR(tp.total_time, 2.5 * tb.total_time, 1e-12 * tb.total_time);
+    for (op = 0; op < VIDUR_OP_COUNT; op++) {
+        CHECK_STR_EQ(vidur_sim_op_source(sim, op), "scaled");
+        CHECK_NEAR(tp.op_ms[op], 2.5 * tb.op_ms[op], 1e-12 * tb.op_ms[op]);
+    }
+    CHECK(strcmp(vidur_sim_op_source(base, VIDUR_OP_MLP_UP_PROJ), "scaled") != 0);
+    /* the built-in predictor stays the simulation's own tables and roofline */
+    CHECK(vidur_sim_builtin_predictor(sim)->op_time_ms(vidur_sim_builtin_predictor(sim)->state, VIDUR_OP_MLP_UP_PROJ, 256, 0) ==
+          vidur_sim_builtin_predictor(base)->op_time_ms(vidur_sim_builtin_predictor(base)->state, VIDUR_OP_MLP_UP_PROJ, 256, 0));
+    CHECK_EQ_INT(vidur_sim_run(sim), VIDUR_OK);
+    CHECK_EQ_INT(vidur_sim_run(base), VIDUR_OK);
+    CHECK_EQ_INT(vidur_sim_summary(sim)->num_completed, 50);
+    CHECK(vidur_sim_summary(sim)->metric[VIDUR_METRIC_BATCH_EXECUTION_TIME].max > vidur_sim_summary(base)->metric[VIDUR_METRIC_BATCH_EXECUTION_TIME].max);
+    f = tmpfile();
+    REQUIRE(f != NULL);
+    CHECK_EQ_INT(vidur_config_write_nested_json(vidur_sim_config(sim), NULL, f), VIDUR_OK);
+    js = test_slurp_(f);
+    fclose(f);
+    REQUIRE(js != NULL);
+    CHECK_CONTAINS(js, "\"scale\": 2.5,\n        \"name\": \"scaled\"\n    }");
+    free(js);
+    CHECK_EQ_INT(destroyed_, 0);
+    vidur_sim_destroy(sim);
+    vidur_sim_destroy(base);
+    CHECK_EQ_INT(destroyed_, 1);
+
+    /* create() fails: vidur_sim_create fails, with the plug-in's reason when it gave one */
+    plugin_config_(&c, &fails, "scaled");
+    sim = (vidur_sim *)&c;
+    CHECK_EQ_INT(vidur_sim_create(&c, &sim, &err), VIDUR_ERR_CONFIG);
+    CHECK(sim == NULL);
+    CHECK_CONTAINS(err.message, "predictor scaled: create() failed");
+    plugin_config_(&c, &says, "scaled");
+    CHECK_EQ_INT(vidur_sim_create(&c, &sim, &err), VIDUR_ERR_IO);
+    CHECK_CONTAINS(err.message, "scaled: no measurements for this GPU");
+    CHECK_EQ_INT(destroyed_, 1);
+
+    /* no create(): the plug-in's own state, never destroyed by the simulation */
+    plugin_config_(&c, &flat, "scaled");
+    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+    vidur_sim_stage_time(sim, &shape, 0, &tp);
+    CHECK_NEAR(tp.op_ms[VIDUR_OP_ATTN_DECODE], 3.0, 0);
+    vidur_sim_destroy(sim);
+    CHECK_EQ_INT(destroyed_, 1);
+
+    /* with the engine model on, the plug-in's operators count as measured kernels: the engine
+       replaces none of them (the token-wise GEMMs stay 3 ms) and, as for a profiled table,
+       scales decode attention in a batch that also prefills (this one) by its mixing factor */
+    plugin_config_(&c, &flat, "scaled");
+    CHECK_EQ_INT(vidur_config_set(&c, "engine_config_profile", "vllm_v0_15", &err), VIDUR_OK);
+    REQUIRE(vidur_sim_create(&c, &sim, &err) == VIDUR_OK);
+    vidur_sim_stage_time(sim, &shape, 0, &tp);
+    vidur_engine_resolve(&c, &ep);
+    CHECK(ep.mixed_decode_attention_factor > 1);
+    CHECK_NEAR(tp.op_ms[VIDUR_OP_ATTN_DECODE], 3.0 * ep.mixed_decode_attention_factor, 1e-12);
+    CHECK_NEAR(tp.op_ms[VIDUR_OP_MLP_UP_PROJ], 3.0, 0);
+    CHECK_STR_EQ(vidur_sim_op_source(sim, VIDUR_OP_ATTN_DECODE), "scaled");
+    CHECK_STR_EQ(vidur_sim_op_source(sim, VIDUR_OP_MLP_UP_PROJ), "scaled");
+    vidur_sim_destroy(sim);
+}
+
 int main(void)
 {
     RUN_TEST(test_batch_keys);
@@ -395,5 +531,6 @@ int main(void)
     RUN_TEST(test_bad_table_files);
     RUN_TEST(test_calibration);
     RUN_TEST(test_head_dim_roofline);
+    RUN_TEST(test_predictor_plugin);
     return test_finish();
 }
