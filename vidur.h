@@ -715,7 +715,10 @@ VIDURDEF const vidur_device_spec *vidur_builtin_device(int i);
 VIDURDEF int vidur_builtin_node_count(void);
 VIDURDEF const vidur_node_spec *vidur_builtin_node(int i);
 
-/* ---- entities visible to plug-ins ---------------------------------------------------------- */
+/* ---- entities visible to plug-ins ----------------------------------------------------------
+   A simulation's requests carry the library's own bookkeeping (prefix-cache block lists, the
+   storage behind block_hash_ids, vllm_v1's and the routers' per-request marks, pool links) in a
+   private wrapper around this struct; plug-ins see only what they may read or set. */
 struct vidur_request {
     int64_t id;                   /* 0,1,2,... in generation order */
     double arrived_at;
@@ -723,17 +726,10 @@ struct vidur_request {
     int32_t num_decode_tokens;    /* D (changed by restart) */
     int32_t num_processed_tokens;
     int32_t num_restarts;
-    /* blocks held in a prefix-caching KV cache (vllm_v1; library-internal; kept next to the
-       token counts because every decode step reads both) */
-    int32_t kv_nblocks, kv_cap;
-    int32_t kv_cached_memo;       /* blocks already hashed for this request, -1 = none */
-    int32_t *kv_blocks;
     int64_t session_id;           /* -1 when the trace has none */
     const int64_t *block_hash_ids; /* prefix-cache block hashes from the trace (or NULL); valid
                                       from arrival until the request completes */
     int32_t num_block_hash_ids;
-    int32_t hash_cap;             /* library-internal: storage behind block_hash_ids, kept across reuse */
-    int64_t *hash_buf;
     double scheduled_at, execution_time, model_execution_time, scheduling_delay, preempted_time;
     double completed_at, prefill_completed_at;
     double latest_stage_scheduled_at, latest_stage_completed_at;
@@ -741,11 +737,9 @@ struct vidur_request {
     int8_t scheduled, preempted, completed, is_prefill_complete;
     int32_t replica_id;           /* set when routed */
     int32_t num_prefill_tokens_cached; /* prefix-cache hit tokens credited at the last admission */
-    int8_t v1_scheduled;          /* vllm_v1: in the batch being formed or in flight */
-    int8_t v1_counted;            /* vllm_v1: counted in the replica's prefix-cache totals */
-    int64_t router_cached;        /* *_uncached routers: cached prompt tokens on the chosen replica */
     double prefill_deadline_at;   /* edf: arrival + prefill SLO */
-    /* KV allocation owned by the replica framework; -1 = not in the allocation map */
+    /* KV blocks held through vidur_replica_allocate (read-only: vidur_replica_allocate and _free
+       keep it); -1 = none */
     int64_t num_allocated;
     /* arrival-time values kept for metrics */
     int32_t arrival_num_prefill_tokens, arrival_num_decode_tokens;
@@ -756,7 +750,6 @@ struct vidur_request {
     /* free for plug-ins */
     void *user;
     int64_t user_i64;
-    struct vidur_request *next_free; /* library-internal pool link */
 };
 
 struct vidur_batch {
@@ -5480,6 +5473,27 @@ VIDURDEF vidur_result vidur_config_load_model_config(vidur_config *cfg, vidur_er
 #endif /* VIDUR_JSON */
 
 /* ==== SECTION 7: workload (request generators, workload_and_metrics.md §1-3) ================== */
+
+/* The library's request: the public vidur_request first, then what only the library touches
+   (as vidur__batch_ex wraps vidur_batch). Every vidur_request a simulation hands out is the
+   pub member of one of these (vidur__req_alloc), so vidur__rq converts back; a request a
+   program builds itself never reaches code that reads these fields. */
+typedef struct vidur__request_ex {
+    vidur_request pub;
+    /* blocks held in a prefix-caching KV cache (vllm_v1) */
+    int32_t kv_nblocks, kv_cap;
+    int32_t kv_cached_memo;       /* blocks already hashed for this request, -1 = none */
+    int32_t *kv_blocks;
+    int32_t hash_cap;             /* storage behind pub.block_hash_ids, kept across reuse */
+    int64_t *hash_buf;
+    int8_t v1_scheduled;          /* vllm_v1: in the batch being formed or in flight */
+    int8_t v1_counted;            /* vllm_v1: counted in the replica's prefix-cache totals */
+    int64_t router_cached;        /* *_uncached routers: cached prompt tokens on the chosen replica */
+    struct vidur__request_ex *next_free; /* pool link */
+} vidur__request_ex;
+/* functions, not casts: a const request converts only to a const wrapper */
+static vidur__request_ex *vidur__rq(vidur_request *q) { return (vidur__request_ex *)(void *)q; }
+static const vidur__request_ex *vidur__crq(const vidur_request *q) { return (const vidur__request_ex *)(const void *)q; }
 enum { VIDUR__GEN_SYNTHETIC, VIDUR__GEN_TRACE_REPLAY, VIDUR__GEN_TRACE, VIDUR__GEN_SHARED_PREFIX };
 enum { VIDUR__LEN_FIXED, VIDUR__LEN_UNIFORM, VIDUR__LEN_ZIPF, VIDUR__LEN_TRACE, VIDUR__LEN_LOGNORMAL };
 enum { VIDUR__INT_POISSON, VIDUR__INT_GAMMA, VIDUR__INT_STATIC, VIDUR__INT_TRACE };
@@ -6019,6 +6033,7 @@ static vidur_result vidur__shared_prefix_init(vidur__workload *w, const vidur_co
 /* the next shared_prefix request; 0 at the end, -1 when out of memory */
 static int vidur__shared_prefix_next(vidur__workload *w, vidur_request *q)
 {
+    vidur__request_ex *rx = vidur__rq(q);
     const vidur_config *cfg = w->cfg;
     int32_t *pr, P, D = cfg->shared_prefix_output_len, j, nfull, nprompt;
     while (w->sp_i >= w->sp_n) { /* the next stage: its gaps, drawn at once as inference-perf does */
@@ -6042,19 +6057,19 @@ static int vidur__shared_prefix_next(vidur__workload *w, vidur_request *q)
     P = pr[2];
     nfull = (int32_t)(((int64_t)P + D) / w->sp_block);
     nprompt = P / w->sp_block;
-    if (nfull > q->hash_cap) {
-        int64_t *nb = (int64_t *)VIDUR_REALLOC(q->hash_buf, (size_t)nfull * sizeof *nb);
+    if (nfull > rx->hash_cap) {
+        int64_t *nb = (int64_t *)VIDUR_REALLOC(rx->hash_buf, (size_t)nfull * sizeof *nb);
         if (!nb) return -1;
-        q->hash_buf = nb;
-        q->hash_cap = nfull;
+        rx->hash_buf = nb;
+        rx->hash_cap = nfull;
     }
     /* block identities: the group's system prompt, the prompt's own blocks (the same every time
        the prompt comes back), fresh blocks for the sampled output */
     for (j = 0; j < nfull; j++)
-        q->hash_buf[j] = j < nprompt ? (j < w->sp_shared_blocks ? ((int64_t)1 << 40) + ((int64_t)pr[0] << 20) + j
+        rx->hash_buf[j] = j < nprompt ? (j < w->sp_shared_blocks ? ((int64_t)1 << 40) + ((int64_t)pr[0] << 20) + j
                                                                 : ((int64_t)2 << 40) + ((int64_t)pr[1] << 20) + j)
                                      : ((int64_t)3 << 40) + w->sp_out_id++;
-    q->block_hash_ids = q->hash_buf;
+    q->block_hash_ids = rx->hash_buf;
     q->num_block_hash_ids = nfull;
     q->session_id = pr[1];
     q->arrived_at = w->sp_t;
@@ -6164,21 +6179,22 @@ static vidur_result vidur__workload_init(vidur__workload *w, const vidur_config 
    the request keeps across reuse); 0 when out of memory */
 static int vidur__row_extras(vidur__workload *w, const vidur__trace_row *row, vidur_request *q)
 {
+    vidur__request_ex *rx = vidur__rq(q);
     q->session_id = row->session_id;
     if (row->session_id >= 0) w->session_requests++;
     if (row->num_hashes) {
         const vidur__hash_run *run = &w->runs[row->run_offset];
         int32_t k, n = 0;
         int64_t j;
-        if (row->num_hashes > q->hash_cap) {
-            int64_t *nb = (int64_t *)VIDUR_REALLOC(q->hash_buf, (size_t)row->num_hashes * sizeof *nb);
+        if (row->num_hashes > rx->hash_cap) {
+            int64_t *nb = (int64_t *)VIDUR_REALLOC(rx->hash_buf, (size_t)row->num_hashes * sizeof *nb);
             if (!nb) return 0;
-            q->hash_buf = nb;
-            q->hash_cap = row->num_hashes;
+            rx->hash_buf = nb;
+            rx->hash_cap = row->num_hashes;
         }
         for (k = 0; k < row->num_runs; k++)
-            for (j = 0; j < run[k].len; j++) q->hash_buf[n++] = (int64_t)(run[k].start + (uint64_t)j);
-        q->block_hash_ids = q->hash_buf;
+            for (j = 0; j < run[k].len; j++) rx->hash_buf[n++] = (int64_t)(run[k].start + (uint64_t)j);
+        q->block_hash_ids = rx->hash_buf;
         q->num_block_hash_ids = n;
         w->hashed_requests++;
     }
@@ -6537,7 +6553,7 @@ static int vidur__row_slot(int m)
 
 typedef struct vidur__req_chunk {
     struct vidur__req_chunk *next;
-    vidur_request items[256];
+    vidur__request_ex items[256];
 } vidur__req_chunk;
 
 /* The predictor of one replica configuration: a table per operator where one matches,
@@ -6652,7 +6668,8 @@ struct vidur_sim {
     vidur__mt sched_rng; /* CPython-compatible stream of the random router */
     /* pools */
     vidur__req_chunk *req_chunks;
-    vidur_request *free_requests;
+    vidur__request_ex *free_requests;
+    vidur__request_ex *routing;   /* the request route() is deciding (it sees it const) */
     vidur__batch_ex *free_batches;
     vidur__batch_ex **all_batches;
     int64_t num_all_batches, cap_all_batches;
@@ -7210,15 +7227,16 @@ static int32_t vidur__kvm_pop_front(vidur__kvm *k)
 /* room for need block ids in q's block list */
 static int vidur__req_reserve_blocks(vidur_request *q, int64_t need)
 {
-    if (need > q->kv_cap) {
-        int64_t nc = q->kv_cap ? q->kv_cap : 16;
+    vidur__request_ex *rx = vidur__rq(q);
+    if (need > rx->kv_cap) {
+        int64_t nc = rx->kv_cap ? rx->kv_cap : 16;
         int32_t *nb;
         while (nc < need) nc *= 2;
         if (nc > INT32_MAX) return 0;
-        nb = (int32_t *)VIDUR_REALLOC(q->kv_blocks, (size_t)nc * sizeof *nb);
+        nb = (int32_t *)VIDUR_REALLOC(rx->kv_blocks, (size_t)nc * sizeof *nb);
         if (!nb) return 0;
-        q->kv_blocks = nb;
-        q->kv_cap = (int32_t)nc;
+        rx->kv_blocks = nb;
+        rx->kv_cap = (int32_t)nc;
     }
     return 1;
 }
@@ -7267,6 +7285,7 @@ static int32_t vidur__kvm_computed_blocks(vidur__kvm *k, const vidur_request *q,
 /* 1: allocated; 0: not enough free blocks (nothing changed); -1: out of memory */
 static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const int32_t *hits, int32_t nhits)
 {
+    vidur__request_ex *rx = vidur__rq(q);
     int64_t computed = q->num_processed_tokens + (int64_t)nhits * k->block_size, end = computed + n;
     int64_t required, fresh, evictable = 0, take, i, full_after, before;
     if (k->block_shift >= 0) { /* the decode path runs once per request per iteration: no divisions */
@@ -7276,8 +7295,8 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
         required = vidur__ceil_div(end, k->block_size);
         full_after = end / k->block_size;
     }
-    fresh = required - q->kv_nblocks - nhits;
-    if (nhits == 0 && fresh <= 0 && (!k->caching || full_after <= q->kv_cached_memo))
+    fresh = required - rx->kv_nblocks - nhits;
+    if (nhits == 0 && fresh <= 0 && (!k->caching || full_after <= rx->kv_cached_memo))
         return 1; /* the common decode step: room in the blocks held, no block newly full */
     for (i = 0; i < nhits; i++) evictable += k->b[hits[i]].ref == 0;
     if (fresh > k->free_count - evictable) return 0;
@@ -7286,37 +7305,38 @@ static int vidur__kvm_allocate(vidur__kvm *k, vidur_request *q, int64_t n, const
         take = fresh + k->prealloc_blocks;
         if (take > k->free_count - evictable) take = k->free_count - evictable;
     }
-    if (!vidur__req_reserve_blocks(q, (int64_t)q->kv_nblocks + nhits + take)) return -1;
+    if (!vidur__req_reserve_blocks(q, (int64_t)rx->kv_nblocks + nhits + take)) return -1;
     for (i = 0; i < nhits; i++) {
         if (k->b[hits[i]].ref == 0) k->free_count--; /* leaves the free queue: its entry goes stale */
         k->b[hits[i]].ref++;
-        q->kv_blocks[q->kv_nblocks++] = hits[i];
+        rx->kv_blocks[rx->kv_nblocks++] = hits[i];
     }
     for (i = 0; i < take; i++) {
         int32_t blk = vidur__kvm_pop_front(k);
         if (VIDUR__KVM_HASHED(k, blk)) vidur__kvm_evict(k, blk); /* hashes exist only when caching */
         k->b[blk].ref = 1;
-        q->kv_blocks[q->kv_nblocks++] = blk;
+        rx->kv_blocks[rx->kv_nblocks++] = blk;
     }
     if (k->caching) {
-        before = q->kv_cached_memo >= 0 ? q->kv_cached_memo : nhits;
-        for (i = before; i < full_after && i < q->num_block_hash_ids && i < q->kv_nblocks; i++)
-            if (!VIDUR__KVM_HASHED(k, q->kv_blocks[i]) && !vidur__kvm_map_add(k, q->block_hash_ids[i], q->kv_blocks[i])) return -1;
-        q->kv_cached_memo = (int32_t)full_after;
+        before = rx->kv_cached_memo >= 0 ? rx->kv_cached_memo : nhits;
+        for (i = before; i < full_after && i < q->num_block_hash_ids && i < rx->kv_nblocks; i++)
+            if (!VIDUR__KVM_HASHED(k, rx->kv_blocks[i]) && !vidur__kvm_map_add(k, q->block_hash_ids[i], rx->kv_blocks[i])) return -1;
+        rx->kv_cached_memo = (int32_t)full_after;
     }
     return 1;
 }
 
 static void vidur__kvm_release(vidur__kvm *k, vidur_request *q)
 {
+    vidur__request_ex *rx = vidur__rq(q);
     int32_t i;
     /* tail first, so a sequence's last blocks are evicted before its prefix */
-    for (i = q->kv_nblocks - 1; i >= 0; i--) {
-        int32_t blk = q->kv_blocks[i];
+    for (i = rx->kv_nblocks - 1; i >= 0; i--) {
+        int32_t blk = rx->kv_blocks[i];
         if (--k->b[blk].ref == 0) vidur__kvm_append(k, blk);
     }
-    q->kv_nblocks = 0;
-    q->kv_cached_memo = -1;
+    rx->kv_nblocks = 0;
+    rx->kv_cached_memo = -1;
 }
 
 static double vidur__kvm_usage(const vidur__kvm *k) { return k->n ? 1.0 - (double)k->free_count / (double)k->n : 0; }
@@ -7880,7 +7900,7 @@ static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
     while (i < s->nrun && budget > 0) {
         vidur_request *q = s->running[i];
         int64_t n;
-        if (q->v1_scheduled) { i++; continue; }
+        if (vidur__rq(q)->v1_scheduled) { i++; continue; }
         n = q->is_prefill_complete ? 1 : q->num_prefill_tokens - q->num_processed_tokens;
         if (n > budget) n = budget;
         VIDUR_ASSERT(n > 0);
@@ -7890,7 +7910,7 @@ static int vidur__v1_next(void *state, vidur_batch *b, vidur_error *err)
             if (a < 0) goto oom;
             if (a) {
                 if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
-                q->v1_scheduled = 1;
+                vidur__rq(q)->v1_scheduled = 1;
                 budget -= n;
                 i++;
                 break;
@@ -7933,9 +7953,9 @@ done_running:
         vidur__v1_pop(s);
         if (!vidur__grow((void **)&s->running, &s->caprun, s->nrun + 1, sizeof *s->running)) goto oom;
         s->running[s->nrun++] = q;
-        q->v1_scheduled = 1;
-        if (!q->v1_counted) { /* [F]: prompt tokens of requests first scheduled on the replica */
-            q->v1_counted = 1;
+        vidur__rq(q)->v1_scheduled = 1;
+        if (!vidur__rq(q)->v1_counted) { /* [F]: prompt tokens of requests first scheduled on the replica */
+            vidur__rq(q)->v1_counted = 1;
             s->r->prefix_total_tokens += q->num_prefill_tokens;
         }
         if (!vidur_batch_add(b, q, (int32_t)n)) goto oom;
@@ -7956,7 +7976,7 @@ static void vidur__v1_on_batch_end(void *state, vidur_batch *b)
     int32_t j;
     for (j = 0; j < b->size; j++) {
         vidur_request *q = b->requests[j];
-        q->v1_scheduled = 0;
+        vidur__rq(q)->v1_scheduled = 0;
         if (q->completed) {
             vidur__kvm_release(&s->kv, q);
             s->r->prefix_cached_tokens += q->num_prefill_tokens_cached;
@@ -8119,7 +8139,7 @@ static void vidur__gs_prefill_end(void *state, vidur_sim *sim, const vidur_reque
     if (q->replica_id < 0) return;
     if (g->kind == VIDUR__GS_LOP || g->kind == VIDUR__GS_STICKY) g->pending[q->replica_id] -= q->num_prefill_tokens;
     if (g->kind == VIDUR__GS_LOP_UNCACHED || g->kind == VIDUR__GS_STICKY_LOP || g->kind == VIDUR__GS_TOLERANT || g->kind == VIDUR__GS_RANKED)
-        g->pending[q->replica_id] -= q->num_prefill_tokens - q->router_cached; /* the request's current P */
+        g->pending[q->replica_id] -= q->num_prefill_tokens - vidur__crq(q)->router_cached; /* the request's current P */
 }
 
 static void vidur__gs_request_end(void *state, vidur_sim *sim, const vidur_request *q)
@@ -8133,6 +8153,16 @@ static int vidur__gs_oom(vidur_sim *sim)
 {
     vidur_sim_fail(sim, VIDUR_ERR_MEMORY, "out of memory (router sessions)");
     return -1;
+}
+
+/* the request route() is deciding, as the simulation holds it: route() sees it const, and a
+   built-in router's per-request memo (router_cached) is written through the simulation's own
+   pointer instead of casting the const away */
+static vidur__request_ex *vidur__routing(vidur_sim *sim, const vidur_request *q)
+{
+    VIDUR_ASSERT(sim->routing && &sim->routing->pub == q);
+    (void)q;
+    return sim->routing;
 }
 
 static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
@@ -8160,8 +8190,7 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
             /* a known session stays: only its replica's cache needs asking */
             uu[sticky] = q->num_prefill_tokens - vidur_replica_prefix_cache_lookup(&sim->replicas[sticky], q);
             g->pending[sticky] += uu[sticky];
-            /* the memo lives on the library-owned request; route() only sees it as const */
-            ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[sticky];
+            vidur__routing(sim, q)->router_cached = q->num_prefill_tokens - uu[sticky];
             return sticky;
         }
         vidur__gs_imbalance(g, sim, q, uu);
@@ -8184,7 +8213,7 @@ static int vidur__gs_route(void *state, vidur_sim *sim, const vidur_request *q)
         }
         if (q->session_id >= 0 && g->kind != VIDUR__GS_LOP_UNCACHED && best != sticky && !vidur__sess_put(g, q->session_id, best)) return vidur__gs_oom(sim);
         g->pending[best] += uu[best];
-        ((vidur_request *)q)->router_cached = q->num_prefill_tokens - uu[best];
+        vidur__routing(sim, q)->router_cached = q->num_prefill_tokens - uu[best];
         return best;
     }
     case VIDUR__GS_STICKY: {
@@ -9169,7 +9198,7 @@ static void vidur__log(const vidur_sim *s, vidur_log_level lvl, const char *fmt,
 
 static vidur_request *vidur__req_alloc(vidur_sim *s)
 {
-    vidur_request *q = s->free_requests;
+    vidur__request_ex *q = s->free_requests;
     if (!q) {
         vidur__req_chunk *c = (vidur__req_chunk *)vidur__calloc(1, sizeof *c);
         int i;
@@ -9192,16 +9221,16 @@ static vidur_request *vidur__req_alloc(vidur_sim *s)
         q->hash_buf = hb;
         q->hash_cap = hc;
     }
-    q->num_allocated = -1;
-    q->replica_id = -1;
+    q->pub.num_allocated = -1;
+    q->pub.replica_id = -1;
     q->kv_cached_memo = -1;
-    return q;
+    return &q->pub;
 }
 
 static void vidur__req_release(vidur_sim *s, vidur_request *q)
 {
-    q->next_free = s->free_requests;
-    s->free_requests = q;
+    vidur__rq(q)->next_free = s->free_requests;
+    s->free_requests = vidur__rq(q);
 }
 
 static vidur__batch_ex *vidur__batch_alloc(vidur_sim *s)
@@ -9739,10 +9768,10 @@ VIDURDEF vidur_result vidur_sim_create(const vidur_config *cfg, vidur_sim **out,
        the synthetic seed and advanced past the workload's draws, exactly as upstream. */
     if (s->workload.kind == VIDUR__GEN_SYNTHETIC) {
         vidur__workload tmp = s->workload; /* shallow copy: only its RNG states change */
-        vidur_request q;
+        vidur__request_ex q;
         memset(&q, 0, sizeof q);
         if (!strcmp(s->gapi->name, "random"))
-            while (vidur__workload_next(&tmp, &q) > 0) {}
+            while (vidur__workload_next(&tmp, &q.pub) > 0) {}
         VIDUR_FREE(q.hash_buf); /* [F] trace lengths carry block hashes */
         s->sched_rng = tmp.py;
     } else {
@@ -9948,7 +9977,10 @@ static int vidur__handle_global_schedule(vidur_sim *s, double t)
     int ntouched = 0, i, j;
     while (s->global_queue.n) {
         vidur_request *q = vidur__dq_pop_front(&s->global_queue);
-        int r = s->gapi->route(s->gstate, s, q);
+        int r;
+        s->routing = vidur__rq(q);
+        r = s->gapi->route(s->gstate, s, q);
+        s->routing = NULL;
         if (r < 0 || r >= s->num_replicas) {
             if (s->error.code == VIDUR_OK) /* else the router said why (vidur_sim_fail) */
                 vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER, "global scheduler %s routed request %lld to replica %d (have %d)",
@@ -10344,11 +10376,11 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
     for (i = 0; i < b->pub.size; i++) {
         vidur_request *q = b->pub.requests[i];
         if (!q->completed) continue;
-        if (q->num_allocated >= 0 || q->kv_nblocks > 0) {
+        if (q->num_allocated >= 0 || vidur__rq(q)->kv_nblocks > 0) {
             /* on_batch_end must free a finished request's KV blocks: the request is recycled below */
             vidur__set_error(&s->error, VIDUR_ERR_SCHEDULER,
                              "replica %d (replica scheduler %s): request %lld completed but still holds %lld KV blocks after on_batch_end (free them there with vidur_replica_free)",
-                             ri, rep->api->name, (long long)q->id, (long long)(q->num_allocated >= 0 ? q->num_allocated : q->kv_nblocks));
+                             ri, rep->api->name, (long long)q->id, (long long)(q->num_allocated >= 0 ? q->num_allocated : vidur__rq(q)->kv_nblocks));
             s->failed = 1;
             return 0;
         }

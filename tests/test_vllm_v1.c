@@ -225,22 +225,23 @@ static int32_t kvm_lookup_(const vidur__kvm *k, int64_t hash)
 TEST(test_prefix_lookup_api)
 {
     vidur__kvm k;
-    vidur_request q;
+    vidur__request_ex x; /* the library's request: its KV block list is private */
+    vidur_request *q = &x.pub;
     static const int64_t h[] = {7, 8, 9};
     int32_t blk[2] = {-1, -1};
-    memset(&q, 0, sizeof q);
-    q.num_prefill_tokens = 48;
-    q.num_decode_tokens = 2;
-    q.block_hash_ids = h;
-    q.num_block_hash_ids = 3;
-    q.kv_cached_memo = -1;
+    memset(&x, 0, sizeof x);
+    q->num_prefill_tokens = 48;
+    q->num_decode_tokens = 2;
+    q->block_hash_ids = h;
+    q->num_block_hash_ids = 3;
+    x.kv_cached_memo = -1;
     REQUIRE(vidur__kvm_init(&k, 4, 16, 1, 0));
-    CHECK(vidur__kvm_allocate(&k, &q, 48, NULL, 0)); /* 3 blocks hashed 7 8 9 */
+    CHECK(vidur__kvm_allocate(&k, q, 48, NULL, 0)); /* 3 blocks hashed 7 8 9 */
     CHECK_EQ_INT(k.free_count, 1);
-    CHECK_EQ_INT(vidur__kvm_peek_hits(&k, &q, blk, 2), 2);
+    CHECK_EQ_INT(vidur__kvm_peek_hits(&k, q, blk, 2), 2);
     CHECK_EQ_INT(blk[0], 0);
     CHECK_EQ_INT(blk[1], 1);
-    vidur__kvm_release(&k, &q);
+    vidur__kvm_release(&k, q);
     CHECK_EQ_INT(k.free_count, 4);
     CHECK_EQ_INT(k.stat_requests, 0);
     /* freed blocks stay cached (lazy eviction); the tail (block 2) went back first, so the
@@ -251,7 +252,7 @@ TEST(test_prefix_lookup_api)
     CHECK_EQ_INT(vidur__kvm_pop_front(&k), 1);
     CHECK_EQ_INT(vidur__kvm_pop_front(&k), 0);
     CHECK_EQ_INT(k.free_count, 0);
-    VIDUR_FREE(q.kv_blocks);
+    VIDUR_FREE(x.kv_blocks);
     vidur__kvm_free(&k);
 }
 
