@@ -485,7 +485,6 @@ typedef struct vidur_ppo_params {
 
 typedef struct vidur_config {
     int64_t seed;                 /* 42 */
-    char log_level[16];           /* accepted, unused: see log_fn */
     double time_limit;            /* seconds, 0 = none */
     char semantics[16];           /* auto | upstream | fork: where Vidur's upstream [U] and fork [F] differ */
     /* cluster_config */
@@ -512,7 +511,6 @@ typedef struct vidur_config {
     vidur_replica_scheduler_params vllm, sarathi, orca, faster_transformer, lightllm, vllm_v1, custom;
     /* cache_config ([F], used by vllm_v1): its block_size, num_blocks and watermark live in vllm_v1 */
     int enable_prefix_caching;
-    char prefix_caching_hash_algo[32];
     int num_preallocate_tokens;
     double cache_memory_margin_fraction;
     /* request_queue_config */
@@ -559,18 +557,27 @@ typedef struct vidur_config {
     /* engine_config (ours): the engine model on top of the operator times */
     vidur_engine_params engine;
     /* metrics_config */
-    int write_metrics, write_json_trace, enable_chrome_trace, save_table_to_wandb;
+    int write_metrics, write_json_trace, enable_chrome_trace;
     int store_plots, store_operation_metrics, store_token_completion_metrics, store_request_metrics;
     int store_batch_metrics, store_utilization_metrics, keep_individual_batch_metrics;
     int64_t subsamples, min_batch_index, max_batch_index;   /* -1 = unset */
     char output_dir[VIDUR_PATH_MAX];               /* simulator_output */
-    char cache_dir[VIDUR_PATH_MAX];
     int timestamp_output_dir;                      /* ours: 1 = <output_dir>/<timestamp>/ */
     char trace_format[16];                         /* ours: json | perfetto | both */
     double max_trace_size_mb;                      /* ours: a larger trace is not written (0 = no limit) */
     double trace_start_time, trace_end_time;       /* ours: the trace's time window, seconds (end 0 = none) */
-    char wandb_project[VIDUR_NAME_MAX], wandb_group[VIDUR_NAME_MAX], wandb_run_name[VIDUR_NAME_MAX],
-         wandb_sweep_id[VIDUR_NAME_MAX], wandb_run_id[VIDUR_NAME_MAX];
+
+    /* Vidur's keys accepted for compatibility without effect here: a pasted command line or
+       config runs, config.json repeats them, and a run that sets a wandb one says it is ignored.
+       (cache_config_watermark_blocks_fraction, also without effect, fills vllm_v1's parameters.) */
+    struct vidur_compat_keys {
+        char log_level[16];                 /* the library logs through log_fn */
+        char prefix_caching_hash_algo[32];  /* [F]: block hashes come from the trace */
+        char cache_dir[VIDUR_PATH_MAX];     /* Vidur's predictor cache: the tables are compiled in */
+        char wandb_project[VIDUR_NAME_MAX], wandb_group[VIDUR_NAME_MAX], wandb_run_name[VIDUR_NAME_MAX],
+             wandb_sweep_id[VIDUR_NAME_MAX], wandb_run_id[VIDUR_NAME_MAX];
+        int save_table_to_wandb;            /* nothing is sent to wandb */
+    } compat;
 
     /* user-defined tables ([model.NAME], [device.NAME], [node.NAME] sections) */
     int num_user_models, num_user_devices, num_user_nodes;
@@ -3234,7 +3241,7 @@ static const vidur__component *vidur__builtin_component(vidur_component_kind kin
 
 static const vidur__key vidur__keys[] = {
     VIDUR__K("", "seed", INT64, seed, "42", 0, VIDUR__BIG, "Process-wide seed (the random global scheduler's stream when the workload draws none)."),
-    VIDUR__K("", "log_level", STRING, log_level, "info", 1, 0, "Accepted for compatibility with Vidur's flag; the library logs through vidur_config.log_fn."),
+    VIDUR__K("", "log_level", STRING, compat.log_level, "info", 1, 0, "Accepted for compatibility; ignored: the library logs through vidur_config.log_fn."),
     VIDUR__K("", "time_limit", DOUBLE, time_limit, "0", 0, 1e18, "Stop after the first event later than this many simulated seconds (0 = no limit)."),
     VIDUR__C("", "semantics", semantics, "auto", "auto|upstream|fork", "Ours: where Vidur's upstream [U] and its fork [F] differ (trace lengths, request_metrics.csv columns), which applies; auto = fork when the run uses anything only the fork has (vllm_v1, prefix caching, the fork's routers, an edf queue or SLOs, request_generator_config_type trace), else upstream (docs/vidur_users.md)."),
     VIDUR__K("cluster_config", "num_replicas", INT, num_replicas, "1", 1, 1e6, "Number of model replicas."),
@@ -3338,9 +3345,9 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("vllm_v1_scheduler_config", "batch_size_cap", INT, vllm_v1.batch_size_cap, "128", 1, 1e9, "Most running requests [F]."),
     VIDUR__K("cache_config", "block_size", INT, vllm_v1.block_size, "16", 1, 1e6, "KV block size in tokens (vllm_v1) [F]."),
     VIDUR__K("cache_config", "num_blocks", INT64, vllm_v1.num_blocks, "0", 0, VIDUR__BIG, "KV blocks per replica (vllm_v1); 0 = the fork's token-capacity planner [F]."),
-    VIDUR__K("cache_config", "watermark_blocks_fraction", DOUBLE, vllm_v1.watermark_blocks_fraction, "0.01", 0, 1, "Accepted [F]; vllm_v1 does not use it."),
+    VIDUR__K("cache_config", "watermark_blocks_fraction", DOUBLE, vllm_v1.watermark_blocks_fraction, "0.01", 0, 1, "Accepted for compatibility; ignored: vllm_v1 does not use it [F]."),
     VIDUR__K("cache_config", "enable_prefix_caching", BOOL, enable_prefix_caching, "false", 1, 0, "Reuse KV blocks across requests by the trace's block_hash_ids (vllm_v1) [F]."),
-    VIDUR__K("cache_config", "prefix_caching_hash_algo", STRING, prefix_caching_hash_algo, "builtin", 1, 0, "Accepted [F]; block hashes come from the trace."),
+    VIDUR__K("cache_config", "prefix_caching_hash_algo", STRING, compat.prefix_caching_hash_algo, "builtin", 1, 0, "Accepted for compatibility; ignored: block hashes come from the trace [F]."),
     VIDUR__K("cache_config", "num_preallocate_tokens", INT, num_preallocate_tokens, "64", 0, 1e9, "Extra tokens of blocks taken whenever a request needs new blocks [F]."),
     VIDUR__K("cache_config", "memory_margin_fraction", DOUBLE, cache_memory_margin_fraction, "0.1", 0, 0.99, "Memory left unused by the vllm_v1 planner [F]."),
     VIDUR__C("request_queue_config", "type", request_queue_type, "fcfs", "fcfs|edf", "Waiting-queue order: fcfs (arrival) or edf (prefill deadline; sarathi only) [F]."),
@@ -3445,17 +3452,17 @@ static const vidur__key vidur__keys[] = {
     VIDUR__EK("preallocate_tokens", INT, preallocate_tokens, -1, 1e9, "Tokens of KV blocks the vllm_v1 scheduler takes ahead whenever a request needs a new block; replaces cache_config_num_preallocate_tokens (the fork's 64, what vLLM v1 did before 0.8.5).", VIDUR__V015_PREALLOCATE_TOKENS),
     VIDUR__K("metrics_config", "write_metrics", BOOL, write_metrics, "true", 1, 0, "Write output files."),
     VIDUR__K("metrics_config", "write_json_trace", BOOL, write_json_trace, "false", 1, 0, "Write event_trace.json (every processed event: time, event_type and its request/replica/stage/batch ids) and cluster.json (the replicas)."),
-    VIDUR__K("metrics_config", "wandb_project", STRING, wandb_project, "", 1, 0, "Accepted for compatibility; ignored."),
-    VIDUR__K("metrics_config", "wandb_group", STRING, wandb_group, "", 1, 0, "Accepted for compatibility; ignored."),
-    VIDUR__K("metrics_config", "wandb_run_name", STRING, wandb_run_name, "", 1, 0, "Accepted for compatibility; ignored."),
-    VIDUR__K("metrics_config", "wandb_sweep_id", STRING, wandb_sweep_id, "", 1, 0, "Accepted for compatibility; ignored."),
-    VIDUR__K("metrics_config", "wandb_run_id", STRING, wandb_run_id, "", 1, 0, "Accepted for compatibility; ignored."),
+    VIDUR__K("metrics_config", "wandb_project", STRING, compat.wandb_project, "", 1, 0, "Accepted for compatibility; ignored: nothing is sent to wandb."),
+    VIDUR__K("metrics_config", "wandb_group", STRING, compat.wandb_group, "", 1, 0, "Accepted for compatibility; ignored: nothing is sent to wandb."),
+    VIDUR__K("metrics_config", "wandb_run_name", STRING, compat.wandb_run_name, "", 1, 0, "Accepted for compatibility; ignored: nothing is sent to wandb."),
+    VIDUR__K("metrics_config", "wandb_sweep_id", STRING, compat.wandb_sweep_id, "", 1, 0, "Accepted for compatibility; ignored: nothing is sent to wandb."),
+    VIDUR__K("metrics_config", "wandb_run_id", STRING, compat.wandb_run_id, "", 1, 0, "Accepted for compatibility; ignored: nothing is sent to wandb."),
     VIDUR__K("metrics_config", "enable_chrome_trace", BOOL, enable_chrome_trace, "true", 1, 0, "Write the trace: chrome_trace.json (batch-stage slices; see trace_format)."),
     VIDUR__C("metrics_config", "trace_format", trace_format, "json", "json|perfetto|both", "Ours: the trace's format: json (chrome_trace.json, Vidur's), perfetto (perfetto_trace.pftrace, Perfetto's protobuf: smaller, with queue length, KV usage and batch size counter tracks) or both."),
     VIDUR__K("metrics_config", "max_trace_size_mb", DOUBLE, max_trace_size_mb, "512", 0, 1e12, "Ours: a trace file larger than this (MB = 10^6 bytes) is not written and the run fails with one line giving its size and the options (the other outputs are written; 0 = no limit)."),
     VIDUR__K("metrics_config", "trace_start_time", DOUBLE, trace_start_time, "0", 0, 1e18, "Ours: the trace holds only the batch stages (and counter values) that end at or after this simulated time, in seconds."),
     VIDUR__K("metrics_config", "trace_end_time", DOUBLE, trace_end_time, "0", 0, 1e18, "Ours: the trace holds only the batch stages that start at or before this simulated time, in seconds (0 = no end)."),
-    VIDUR__K("metrics_config", "save_table_to_wandb", BOOL, save_table_to_wandb, "false", 1, 0, "Accepted for compatibility; ignored."),
+    VIDUR__K("metrics_config", "save_table_to_wandb", BOOL, compat.save_table_to_wandb, "false", 1, 0, "Accepted for compatibility; ignored: nothing is sent to wandb."),
     VIDUR__K("metrics_config", "store_plots", BOOL, store_plots, "true", 1, 0, "Write plots/*.csv, plots/*.json and report.html."),
     VIDUR__K("metrics_config", "store_operation_metrics", BOOL, store_operation_metrics, "false", 1, 0, "Record per-operator times: plots/<op>_execution_time.csv (and operation_metrics.csv with keep_individual_batch_metrics)."),
     VIDUR__K("metrics_config", "store_token_completion_metrics", BOOL, store_token_completion_metrics, "false", 1, 0, "Write plots/{prefill_completion,decode_completion,prefill_arrival,prefill_tokens_outstanding}_time_series.csv (the per-token time decode_token_execution_plus_preemption_time is always recorded)."),
@@ -3467,7 +3474,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("metrics_config", "min_batch_index", INT64, min_batch_index, "-1", -1, VIDUR__BIG, "Only record completions of batches with id >= this (-1 = unset); the trace holds only these batches too (ours: Vidur's has every batch)."),
     VIDUR__K("metrics_config", "max_batch_index", INT64, max_batch_index, "-1", -1, VIDUR__BIG, "Only record completions of batches with id <= this (-1 = unset); the trace too (ours)."),
     VIDUR__K("metrics_config", "output_dir", STRING, output_dir, "simulator_output", 1, 0, "Output root folder."),
-    VIDUR__K("metrics_config", "cache_dir", STRING, cache_dir, "cache", 1, 0, "Predictor cache folder."),
+    VIDUR__K("metrics_config", "cache_dir", STRING, compat.cache_dir, "cache", 1, 0, "Accepted for compatibility; ignored: Vidur's predictor cache folder (the operator tables are compiled in or read from table_file)."),
     VIDUR__K("metrics_config", "timestamp_output_dir", BOOL, timestamp_output_dir, "true", 1, 0, "Ours: write into <output_dir>/<YYYY-MM-DD_HH-MM-SS-ffffff>/ (false: into output_dir itself)."),
 };
 
@@ -9358,8 +9365,8 @@ static void vidur__warn_settings(vidur_sim *s)
         vidur__log(s, VIDUR_LOG_WARN, "global_scheduler_config_type ppoonline (the PPO fork's older router) runs vidur.h's ppo, the rebuild of its ppo_modular: ppoonline's own network and reward are not implemented");
     if (cfg->fork_ppo_ignored[0])
         vidur__log(s, VIDUR_LOG_WARN, "the PPO fork's %s: accepted without effect (no such output here)", cfg->fork_ppo_ignored);
-    if (cfg->wandb_project[0] || cfg->wandb_group[0] || cfg->wandb_run_name[0] || cfg->wandb_sweep_id[0] || cfg->wandb_run_id[0] ||
-        cfg->save_table_to_wandb)
+    if (cfg->compat.wandb_project[0] || cfg->compat.wandb_group[0] || cfg->compat.wandb_run_name[0] || cfg->compat.wandb_sweep_id[0] ||
+        cfg->compat.wandb_run_id[0] || cfg->compat.save_table_to_wandb)
         vidur__log(s, VIDUR_LOG_WARN, "metrics_config_wandb_* and save_table_to_wandb are ignored: nothing is sent to wandb (the metrics are in the output folder)");
 }
 

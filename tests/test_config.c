@@ -652,6 +652,59 @@ TEST(test_component_registry)
     free(help);
 }
 
+/* Vidur's keys accepted without effect (issue 15 item 4): exactly these say so in their help,
+   the values land in cfg.compat, and a run with every one of them set gives the same summary
+   as one without. */
+static void compat_summary_(vidur_config *c, int64_t *completed, double *ttft, double *e2e)
+{
+    vidur_sim *sim = NULL;
+    vidur_error err;
+    CHECK_EQ_INT(vidur_config_set(c, "metrics_config_write_metrics", "false", &err), VIDUR_OK);
+    CHECK_EQ_INT(vidur_config_set(c, "synthetic_request_generator_config_num_requests", "64", &err), VIDUR_OK);
+    REQUIRE(vidur_sim_create(c, &sim, &err) == VIDUR_OK);
+    CHECK_EQ_INT(vidur_sim_run(sim), VIDUR_OK);
+    *completed = vidur_sim_summary(sim)->num_completed;
+    *ttft = vidur_sim_summary(sim)->metric[VIDUR_METRIC_PREFILL_E2E_TIME].p50;
+    *e2e = vidur_sim_summary(sim)->metric[VIDUR_METRIC_REQUEST_E2E_TIME].p90;
+    vidur_sim_destroy(sim);
+}
+
+TEST(test_compat_keys)
+{
+    static const char *const want[] = {"log_level", "cache_config_watermark_blocks_fraction", "cache_config_prefix_caching_hash_algo",
+                                       "metrics_config_wandb_project", "metrics_config_wandb_group", "metrics_config_wandb_run_name",
+                                       "metrics_config_wandb_sweep_id", "metrics_config_wandb_run_id", "metrics_config_save_table_to_wandb",
+                                       "metrics_config_cache_dir"};
+    static const char *const value[] = {"debug", "0.2", "sha256", "p", "g", "r", "s", "i", "true", "/nonexistent/cache"};
+    char got[10][96];
+    int i, n = 0;
+    vidur_config c;
+    vidur_error err;
+    int64_t done[2] = {0, 0};
+    double ttft[2] = {0, 0}, e2e[2] = {0, 0};
+    for (i = 0; i < vidur_config_key_count(); i++) {
+        vidur_key_info k = vidur_config_key_info(i);
+        if (strncmp(k.help, "Accepted for compatibility; ignored: ", 37) != 0) continue;
+        if (n < 10) snprintf(got[n], sizeof got[n], "%s%s%s", k.section, k.section[0] ? "_" : "", k.key);
+        n++;
+    }
+    REQUIRE(n == 10);
+    for (i = 0; i < 10; i++) CHECK_STR_EQ(got[i], want[i]);
+    vidur_config_init(&c);
+    compat_summary_(&c, &done[0], &ttft[0], &e2e[0]);
+    vidur_config_init(&c);
+    for (i = 0; i < 10; i++) CHECK_EQ_INT(vidur_config_set(&c, want[i], value[i], &err), VIDUR_OK);
+    CHECK_STR_EQ(c.compat.log_level, "debug");
+    CHECK_STR_EQ(c.compat.prefix_caching_hash_algo, "sha256");
+    CHECK_STR_EQ(c.compat.wandb_run_id, "i");
+    CHECK_STR_EQ(c.compat.cache_dir, "/nonexistent/cache");
+    CHECK_EQ_INT(c.compat.save_table_to_wandb, 1);
+    compat_summary_(&c, &done[1], &ttft[1], &e2e[1]);
+    CHECK_EQ_INT(done[0], 64);
+    CHECK_EQ_INT(done[1], done[0]);
+    CHECK(ttft[1] == ttft[0] && e2e[1] == e2e[0] && ttft[0] > 0);
+}
+
 /* A user-defined model from an INI [model.NAME] section is found by name and validates. */
 TEST(test_user_model)
 {
@@ -741,6 +794,7 @@ int main(void)
     RUN_TEST(test_validate);
     RUN_TEST(test_zeroed_config);
     RUN_TEST(test_component_registry);
+    RUN_TEST(test_compat_keys);
     RUN_TEST(test_user_model);
     RUN_TEST(test_key_table_and_help);
     RUN_TEST(test_misc_api);
