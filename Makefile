@@ -1,7 +1,7 @@
 # vidur.h - build, test and install.
 #
 #   make              build/vidur (the CLI) and every examples/*.c into build/examples/
-#   make deps         check (and, as root, install) libinih-dev, libstb-dev, libyaml-dev and libjansson-dev
+#   make deps         check (and, as root, install) libinih-dev, libyaml-dev and libjansson-dev
 #   make run          simulate data/default.ini
 #   make check        the quick loop (well under a minute): the unit tests (plain build), the
 #                     examples and the golden scenarios; last line "N passed, N failed"
@@ -32,20 +32,17 @@ DESTDIR ?=
 BUILD   := build
 
 PKG_CONFIG ?= pkg-config
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags inih stb 2>/dev/null)
-ifeq ($(strip $(PKG_CFLAGS)),)
-PKG_CFLAGS := -I/usr/include/stb
-endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 
 WARNINGS    := -Wall -Wextra -Wpedantic -Werror
 CFLAGS      ?= -std=c99 -O2 -g $(WARNINGS)
 ASAN_CFLAGS ?= -std=c99 -O1 -g $(WARNINGS) -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
 BENCH_CFLAGS ?= -std=c99 -O2 -g $(WARNINGS)
-LDLIBS      ?= -linih -lstb -lm
+LDLIBS      ?= -linih -lm
 ALL_CPPFLAGS = -I. $(PKG_CFLAGS) $(JSON_CPPFLAGS) $(CPPFLAGS)
 # Hugging Face config.json reading (VIDUR_JSON, jansson: Debian libjansson-dev): vidur.h's opt-in
 # reader, compiled into the library and every program built here (the header's own dependencies
-# stay stb_ds and inih)
+# stay inih alone)
 JSON_CPPFLAGS := -DVIDUR_JSON $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 ifeq ($(strip $(JSON_LIBS)),)

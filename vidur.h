@@ -6,8 +6,8 @@
        #define VIDUR_IMPLEMENTATION
        #include "vidur.h"
 
-   to compile the implementation. Link with inih and stb (Debian: libinih-dev, libstb-dev):
-       cc prog.c $(pkg-config --cflags --libs inih stb) -lm
+   to compile the implementation. Link with inih (Debian: libinih-dev), the only library it needs:
+       cc prog.c $(pkg-config --cflags --libs inih) -lm
    Such a build times every operator with the roofline. The profiled operator tables, which the
    `vidur` program uses, come with VIDUR_TABLES_EXTERN or VIDUR_TABLES (section 2), or, once the
    library is installed (make install), with
@@ -53,10 +53,6 @@
                               allocator used for every allocation the library makes. Define all
                               three or none (#error otherwise). Default: malloc/realloc/free.
        VIDUR_ASSERT(x)        internal invariant check; default assert(x).
-       VIDUR_STB_DS_IMPLEMENTATION
-                              define STB_DS_IMPLEMENTATION here (with STBDS_REALLOC/FREE wired to
-                              VIDUR_REALLOC/FREE). Leave it undefined when linking Debian's libstb,
-                              which already exports the stb_ds functions.
        VIDUR_NO_INIH          leave out the INI loader (then vidur_config_load_ini returns
                               VIDUR_ERR_UNSUPPORTED); flags and vidur_config_set still work.
        VIDUR_NO_PPO           leave out the learned PPO router and its API (vidur_ppo_*,
@@ -1335,13 +1331,6 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
 #define VIDUR_ASSERT(x) assert(x)
 #endif
 
-#ifdef VIDUR_STB_DS_IMPLEMENTATION
-#define STBDS_REALLOC(ctx, p, sz) VIDUR_REALLOC(p, sz)
-#define STBDS_FREE(ctx, p) VIDUR_FREE(p)
-#define STB_DS_IMPLEMENTATION
-#endif
-#include <stb_ds.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
@@ -1441,7 +1430,11 @@ static void *vidur__calloc(size_t n, size_t sz)
 #define VIDUR__FLOPS_PER_TFLOPS 1e12
 #define VIDUR__VIDUR_FLOPS_PER_TFLOPS 1099511627776.0 /* 2^40 */
 
-/* growable array of fixed-size items; grows geometrically so pushes are amortised O(1) */
+/* growable array of fixed-size items; grows geometrically so pushes are amortised O(1).
+   Not stb_ds: every allocation here goes through VIDUR_MALLOC/REALLOC/FREE and may fail
+   (tests/test_oom.c fails each one in turn and wants a clean error), while stb_ds's arrput
+   cannot report a failed growth and its allocator override (STBDS_REALLOC/STBDS_FREE) is one
+   set of global macros per program, not the hooks of the translation unit that includes us. */
 static int vidur__grow(void **p, int64_t *cap, int64_t need, size_t item)
 {
     int64_t nc;
@@ -5148,7 +5141,7 @@ VIDURDEF void vidur_config_print_help(FILE *f)
 }
 
 /* ---- Hugging Face config.json (VIDUR_JSON, ours; docs/models.md) -------------------------------
-   The header itself depends on stb_ds and inih only: this reader is compiled where VIDUR_JSON is
+   The header itself depends on inih only: this reader is compiled where VIDUR_JSON is
    defined, with jansson. It maps one config to the operator model's fields and refuses what the
    model cannot express (MLA, integer quantisation) rather than guessing. */
 #ifdef VIDUR_JSON

@@ -24,7 +24,7 @@
    object with dlopen and calls the function it exports as `vidur_plugin_register`
    (VIDUR_PLUGIN_REGISTER_SYMBOL). Build it against the header only (the functions it calls are
    the vidur program's own):
-       cc -shared -fPIC -I/path/to/vidur.h-dir -I/usr/include/stb my_sched.c -o my_sched.so
+       cc -shared -fPIC -I/path/to/vidur.h-dir my_sched.c -o my_sched.so
    A name without a '/' is looked up in the current folder first. Programs that load plug-ins
    must export their symbols to them: link with -rdynamic (the Makefile does for build/vidur).
    The loader needs POSIX dlopen: define VIDUR_CLI_NO_PLUGINS to build without it.

@@ -8,7 +8,7 @@
        #define VIDUR_SEARCH_IMPLEMENTATION
        #include "vidur_search.h"
 
-   Link as for vidur.h: cc prog.c $(pkg-config --cflags --libs inih stb) -lm
+   Link as for vidur.h: cc prog.c $(pkg-config --cflags --libs inih) -lm
 
    TABLE OF CONTENTS
        1. What it does

@@ -10,7 +10,7 @@
    command line (vidur_cli.h):
        build/examples/replica_scheduler data/default.ini --replica_scheduler_config_type spf
    (with no arguments it runs a small demonstration). As a plug-in for the vidur program:
-       cc -shared -fPIC -DVIDUR_SPF_PLUGIN -I. -I/usr/include/stb examples/replica_scheduler.c -o spf.so
+       cc -shared -fPIC -DVIDUR_SPF_PLUGIN -I. examples/replica_scheduler.c -o spf.so
        build/vidur --plugin ./spf.so --replica_scheduler_config_type spf --spf_scheduler_config_chunk_size 256
 
    The framework's side (vidur.h, "Replica schedulers"): next_batch is called while fewer than

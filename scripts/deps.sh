@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Checks the build dependencies of vidur.h: stb_ds.h (Debian libstb-dev) and inih (libinih-dev),
-# and of its tools: libyaml (libyaml-dev) for vidur-search's reading of the config explorer's YAML,
-# jansson (libjansson-dev) for Hugging Face config.json files (VIDUR_JSON) and vidur-calibrate's
-# JSON ground truth.
+# Checks the build dependencies of vidur.h: inih (libinih-dev), the header's only library (it does
+# not use stb_ds: docs/building.md says why), and of its tools: libyaml (libyaml-dev) for
+# vidur-search's reading of the config explorer's YAML, jansson (libjansson-dev) for Hugging Face
+# config.json files (VIDUR_JSON) and vidur-calibrate's JSON ground truth.
 # Missing packages are installed with apt-get when running as root; otherwise the command to
 # run is printed and the script fails.
 #
@@ -28,8 +28,6 @@ for arg in "$@"; do
 done
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
-
-have_stb() { [ -f /usr/include/stb/stb_ds.h ]; }
 
 have_yaml() { [ -f /usr/include/yaml.h ]; }
 have_jansson() {
@@ -59,7 +57,6 @@ apt_install() {
 }
 
 missing=()
-have_stb || missing+=(libstb-dev)
 have_inih || missing+=(libinih-dev)
 have_yaml || missing+=(libyaml-dev)
 have_jansson || missing+=(libjansson-dev)
@@ -68,11 +65,11 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if [ ${#missing[@]} -gt 0 ]; then
     if is_root && command -v apt-get >/dev/null 2>&1; then
         echo "deps.sh: installing ${missing[*]}"
-        apt_install libstb-dev libinih-dev libyaml-dev libjansson-dev pkg-config || true
+        apt_install libinih-dev libyaml-dev libjansson-dev pkg-config || true
     fi
-    if ! have_stb || ! have_inih || ! have_yaml || ! have_jansson; then
-        echo "deps.sh: missing stb_ds.h, inih, libyaml and/or jansson. Install them with:" >&2
-        echo "    sudo apt-get install -y libstb-dev libinih-dev libyaml-dev libjansson-dev" >&2
+    if ! have_inih || ! have_yaml || ! have_jansson; then
+        echo "deps.sh: missing inih, libyaml and/or jansson. Install them with:" >&2
+        echo "    sudo apt-get install -y libinih-dev libyaml-dev libjansson-dev" >&2
         exit 1
     fi
 fi

@@ -19,7 +19,7 @@ CLANG=${FUZZ_CC:-clang}
 SECS=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 HARNESSES=${FUZZ_HARNESSES:-"flags hfconfig ini ppo record search table trace yaml"}
-PKG_CFLAGS=$(pkg-config --cflags inih stb 2>/dev/null || echo -I/usr/include/stb)
+PKG_CFLAGS=$(pkg-config --cflags inih 2>/dev/null || true)
 # -fno-sanitize-recover: undefined behaviour stops the run (a finding), as in `make test`
 CFLAGS="-std=c99 -O1 -g -Wall -Wextra -Wpedantic -Werror -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
@@ -53,7 +53,7 @@ for h in $HARNESSES; do
         echo "fuzz: no harness $src"
         exit 2
     fi
-    if ! "$CLANG" $CFLAGS -DVIDUR_JSON -I. $PKG_CFLAGS -o "$bin" "$src" -linih -lstb -lyaml -ljansson -lm; then
+    if ! "$CLANG" $CFLAGS -DVIDUR_JSON -I. $PKG_CFLAGS -o "$bin" "$src" -linih -lyaml -ljansson -lm; then
         echo "fuzz: $src does not build"
         exit 2
     fi

@@ -153,14 +153,13 @@ if [ "$SANITIZER_PASS" = 1 ]; then
     skip "documented programs compile and run (checked in the plain pass)"
     finish
 fi
-PKG=$(pkg-config --cflags inih stb 2>/dev/null) || PKG=""
-[ -n "$PKG" ] || PKG="-I/usr/include/stb"
+PKG=$(pkg-config --cflags inih 2>/dev/null) || PKG=""
 WARN="-std=c99 -O0 -Wall -Wextra -Wpedantic -Werror"
 # the QUICK START block: the lines between its heading and section 2, the indentation removed
 awk '/^   1\. QUICK START/ { on = 1; next } /^   2\. COMPILE-TIME OPTIONS/ { on = 0 } on' vidur.h | sed -E 's/^       //' >"$T/quick.c"
 # shellcheck disable=SC2086
-if grep -q 'int main' "$T/quick.c" && "$CC" $WARN -I. $PKG "$T/quick.c" -o "$T/quick" -linih -lstb -lm >"$T/quick.log" 2>&1; then
-    ok "the QUICK START of vidur.h compiles as the header says (cc prog.c \$(pkg-config --cflags --libs inih stb) -lm)"
+if grep -q 'int main' "$T/quick.c" && "$CC" $WARN -I. $PKG "$T/quick.c" -o "$T/quick" -linih -lm >"$T/quick.log" 2>&1; then
+    ok "the QUICK START of vidur.h compiles as the header says (cc prog.c \$(pkg-config --cflags --libs inih) -lm)"
     out=$("$T/quick" 2>&1)
     if [ $? -eq 0 ] && grep -qE '^[0-9]+ requests, TTFT p50 [0-9.]+ s$' <<<"$out"; then ok "the QUICK START runs ($out)"; else bad "the QUICK START runs" "$out"; fi
 else
@@ -184,7 +183,7 @@ for src in "$T"/snip_*.c; do
     name=${name#snip_}
     if grep -q '#define VIDUR_IMPLEMENTATION' "$src"; then libs=""; else libs="$BUILD/libvidur.a $BUILD/libvidur_tables.a -ljansson"; fi
     # shellcheck disable=SC2086
-    if "$CC" $WARN -I. $PKG "$src" -o "$T/$name" $libs -linih -lstb -lm -ldl >"$T/$name.log" 2>&1; then
+    if "$CC" $WARN -I. $PKG "$src" -o "$T/$name" $libs -linih -lm -ldl >"$T/$name.log" 2>&1; then
         if "$T/$name" >"$T/$name.out" 2>&1; then ok "the C program of ${name%_*}.md (block ${name##*_}) builds and runs"
         else bad "the C program of ${name%_*}.md (block ${name##*_}) runs" "$(head -3 "$T/$name.out")"; fi
     else

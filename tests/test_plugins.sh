@@ -112,7 +112,7 @@ vidur_result vidur_plugin_register(vidur_config *cfg, vidur_error *err)
     return r ? r : vidur_config_add_replica_scheduler(cfg, &leaky, err);
 }
 EOF
-if "$CC" -std=c99 -Wall -Wextra -Werror -shared -fPIC -I"$ROOT" -I/usr/include/stb "$T/bad.c" -o "$T/bad.so" 2>"$T/cc.err"; then
+if "$CC" -std=c99 -Wall -Wextra -Werror -shared -fPIC -I"$ROOT" "$T/bad.c" -o "$T/bad.so" 2>"$T/cc.err"; then
     one_error "a scheduler that loses requests is an error naming the replica and the scheduler" \
         "replica 0 (replica scheduler lossy): 60 of the 60 requests routed to it neither completed nor wait in its queues" -- \
         --plugin "$T/bad.so" --replica_scheduler_config_type lossy "${RUN[@]}" --metrics_config_output_dir "$T/lossy"

@@ -4,8 +4,9 @@
 #   impl     the implementation as C99 and C11 with gcc and clang; built, linked and run
 #   cpp      the implementation as C++11 and C++17 with g++ and clang++; built, linked and run
 #   static   VIDUR_STATIC + VIDUR_IMPLEMENTATION in two translation units linked together
-#   options  VIDUR_MALLOC/REALLOC/FREE + VIDUR_STB_DS_IMPLEMENTATION + VIDUR_NO_INIH, linked
-#            without -linih -lstb; runs a small simulation and checks nothing leaks
+#   options  VIDUR_MALLOC/REALLOC/FREE + VIDUR_NO_INIH, compiled without any include path but
+#            the repository's and linked with -lm alone (the header needs no other library then);
+#            runs a small simulation and checks nothing leaks
 #   no_ppo   VIDUR_NO_PPO as C99 (gcc, clang) and C++11 (g++): the PPO API is gone, `ppo` is a
 #            clear error, other routers (and a plug-in named ppo) run
 #   search   vidur_search.h: declarations alone as C99 and C11 (gcc, clang); both implementations
@@ -23,9 +24,8 @@ cd "$(dirname "$0")/../.."
 OUT=${BUILD:-build}/compile
 mkdir -p "$OUT"
 WARN="-Wall -Wextra -Wpedantic -Werror"
-PKG=$(pkg-config --cflags inih stb 2>/dev/null) || PKG=""
-[ -n "$PKG" ] || PKG="-I/usr/include/stb"
-LIBS="-linih -lstb -lm"
+PKG=$(pkg-config --cflags inih 2>/dev/null) || PKG=""
+LIBS="-linih -lm"
 OPT=${COMPILE_CHECK_OPT:--O1}
 pass=0
 fail=0
@@ -93,7 +93,7 @@ search_impl() { # compiler std language
     "$1" -std="$2" -x "$3" $WARN $OPT -I. $PKG tests/compile/search.c -o "$OUT/search_$1_$2" $LIBS && "$OUT/search_$1_$2"
 }
 options() { # cc
-    "$1" -std=c99 $WARN $OPT -I. $PKG tests/compile/options_c.c -o "$OUT/options_$1" -lm && "$OUT/options_$1"
+    "$1" -std=c99 $WARN $OPT -I. tests/compile/options_c.c -o "$OUT/options_$1" -lm && "$OUT/options_$1"
 }
 
 tables() { # extern | none
@@ -144,7 +144,7 @@ for cxx in g++ clang++; do
 done
 
 if have gcc; then
-    check "options gcc (allocator, stb_ds impl, no inih)" options gcc
+    check "options gcc (allocator, no inih, no library but libm)" options gcc
     check "tables none (roofline, with a warning)" tables none
     if have g++; then check "tables extern (vidur.c + vidur_tables.c as C++)" tables extern; fi
 fi

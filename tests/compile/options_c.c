@@ -1,5 +1,5 @@
-/* Compile-time options: VIDUR_MALLOC/REALLOC/FREE (a counting allocator that also serves
-   stb_ds through VIDUR_STB_DS_IMPLEMENTATION), VIDUR_NO_INIH. Linked WITHOUT -linih -lstb.
+/* Compile-time options: VIDUR_MALLOC/REALLOC/FREE (a counting allocator), VIDUR_NO_INIH.
+   Compiled without any third-party include path and linked with -lm alone.
    A small simulation must run and give back every byte it took. */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,6 @@ static void count_free(void *p)
 #define VIDUR_REALLOC(p, sz) count_realloc((p), (sz))
 #define VIDUR_FREE(p) count_free(p)
 #define VIDUR_NO_INIH
-#define VIDUR_STB_DS_IMPLEMENTATION
 #define VIDUR_IMPLEMENTATION
 #include "vidur.h"
 
