@@ -199,7 +199,7 @@ $(BUILD)/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidur_rel
 # the trainer under ASan/UBSan/LSan (tests/test_tables.sh: no leaks at exit)
 $(BUILD)/asan/vidur-tables: tools/vidur-tables.c tools/vidur_forest.h tools/vidur_relative.h vidur.h
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) -pthread -o $@ $< $(LDFLAGS) $(LDLIBS)
+	$(CC) $(ASAN_CFLAGS) $(ALL_CPPFLAGS) -pthread -o $@ $< $(LDFLAGS) $(JSON_LIBS) $(LDLIBS)
 
 # the fuzzers' regression corpus, replayed through every harness (plain and ASan/UBSan)
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
