@@ -561,6 +561,7 @@ typedef struct vidur_config {
     int timestamp_output_dir;                      /* ours: 1 = <output_dir>/<timestamp>/ */
     char trace_format[16];                         /* ours: json | perfetto | both */
     double max_trace_size_mb;                      /* ours: a larger trace is not written (0 = no limit) */
+    int writer_threads;                            /* ours: a second thread writes the large outputs during the run */
     double trace_start_time, trace_end_time;       /* ours: the trace's time window, seconds (end 0 = none) */
 
     /* Vidur's keys accepted for compatibility without effect here: a pasted command line or
@@ -1193,7 +1194,13 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
    metrics_config_output_dir[/timestamp], the timestamp taken now, when the run starts, as Vidur
    does), creates it, creates and removes a test file in it, and removes the completion marker
    (VIDUR_COMPLETE_MARKER) an earlier run left there. A later vidur_sim_write_outputs(s, NULL, ...)
-   writes into this folder. The folder is copied into out_dir (if not NULL). */
+   writes into this folder. The folder is copied into out_dir (if not NULL). Called before the
+   run (nothing recorded yet) with metrics_config_writer_threads on (the default) and POSIX
+   threads, it also starts the output writer thread: chrome_trace.json and batch_metrics.csv are
+   formatted into temporary files in the folder while the simulation runs, and request_metrics.csv
+   while vidur_sim_write_outputs computes the summary (the same bytes; written into another
+   folder, or never, they are dropped). Fails (memory, a file it cannot create) as
+   vidur_sim_write_outputs would; a thread that cannot start leaves the files to the end. */
 VIDURDEF vidur_result vidur_sim_prepare_outputs(vidur_sim *s, const char *dir, char *out_dir, size_t out_dir_size, vidur_error *err);
 /* The file vidur_sim_write_outputs writes last, once every other output is in place: a folder
    without it holds an interrupted or failed run. */
@@ -1366,6 +1373,15 @@ VIDURDEF vidur_ppo *vidur_sim_ppo(vidur_sim *s);
 #define VIDUR__POSIX 1
 #include <fcntl.h>
 #include <unistd.h>
+#endif
+
+/* The output writer thread (metrics_config_writer_threads): POSIX threads where the build has
+   them (glibc has them in libc: nothing to link); VIDUR_NO_THREADS compiles it out, and a build
+   without POSIX (strict ISO C, Windows) writes everything from the simulation's thread. */
+#if defined(VIDUR__POSIX) && !defined(VIDUR_NO_THREADS) && defined(_POSIX_THREADS) && _POSIX_THREADS > 0
+#define VIDUR__THREADS 1
+#include <pthread.h>
+#include <signal.h>
 #endif
 
 /* input bounds: an INI file, an operator-table file, one CSV record (a trace line with
@@ -1878,13 +1894,18 @@ static int vidur__fmt_fixed3(char *buf, double v)
 /* ---- output buffers: the large files are formatted into memory and written in big blocks ----
    A buffer without a file only counts what goes through it (the trace size guard measures a
    trace that way before writing it). */
+struct vidur__writer;
 typedef struct vidur__wbuf {
     FILE *f;         /* NULL: count only */
     char *buf;
     size_t n, cap;
     int64_t flushed; /* bytes written (or counted) before buf[0] */
     int failed;      /* a write failed, or the buffer could not be allocated */
+    struct vidur__writer *aw; /* not NULL: full buffers go to the writer thread (f is its file then) */
+    int sink;                 /* which of the writer's sinks (VIDUR__SINK_*) */
 } vidur__wbuf;
+
+static void vidur__aw_submit(vidur__wbuf *w);
 
 #define VIDUR__WBUF_SIZE ((size_t)1 << 20)
 
@@ -1894,6 +1915,8 @@ static int vidur__wb_init(vidur__wbuf *w, FILE *f, size_t cap)
     w->n = 0;
     w->flushed = 0;
     w->cap = cap;
+    w->aw = NULL;
+    w->sink = 0;
     w->buf = (char *)VIDUR_MALLOC(cap);
     w->failed = w->buf == NULL;
     return !w->failed;
@@ -1908,6 +1931,10 @@ static void vidur__wb_free(vidur__wbuf *w)
 
 static int vidur__wb_flush(vidur__wbuf *w)
 {
+    if (w->aw) { /* the writer thread writes it (its failures show after vidur__aw_stop) */
+        vidur__aw_submit(w);
+        return 1;
+    }
     if (w->n && w->f && !w->failed && fwrite(w->buf, 1, w->n, w->f) != w->n) w->failed = 1;
     w->flushed += (int64_t)w->n;
     w->n = 0;
@@ -2032,6 +2059,10 @@ static const unsigned char *vidur__get_varint(const unsigned char *p, uint64_t *
     return p;
 }
 
+/* signed values as varints (zigzag: small magnitudes stay short) */
+static uint64_t vidur__zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t vidur__unzz(uint64_t u) { return (int64_t)(u >> 1) ^ -(int64_t)(u & 1); }
+
 static int vidur__varint_len(uint64_t v)
 {
     int n = 1;
@@ -2055,6 +2086,52 @@ typedef struct vidur__trace {
     double *last;       /* per replica and counter: the last value recorded (-1: none yet) */
     int stride;         /* Perfetto track uuids per replica: the replica, its stages and counters */
 } vidur__trace;
+
+/* ---- the output writer thread (metrics_config_writer_threads) ----
+   Once vidur_sim_prepare_outputs knows the output folder, the trace's records and the per-batch
+   rows (the run's large outputs) are handed to a second thread in full 256 kB chunks: it writes
+   them to their temporary files as before and, at the same time, formats chrome_trace.json and
+   writes batch_metrics.csv straight into their final (atomic) files while the simulation goes
+   on. vidur_sim_write_outputs then finishes them instead of formatting everything at the end.
+   Each sink's chunks are processed in order by the one thread, so the bytes never depend on the
+   scheduling. The thread allocates nothing (the library's hooks are called from the simulation's
+   thread only): its buffers are allocated before it starts. */
+enum { VIDUR__SINK_TRACE, VIDUR__SINK_BATCH, VIDUR__SINK_REQUESTS, VIDUR__SINK_N }; /* REQUESTS: request_metrics.csv at the end */
+#define VIDUR__AW_BUFFERS 24 /* spare chunk buffers: how far the simulation may run ahead */
+
+typedef struct vidur__chunk {
+    char *buf;
+    size_t n, cap;
+    int sink;
+} vidur__chunk;
+
+/* a final output file written during the run */
+typedef struct vidur__stream {
+    vidur_atomic_file a; /* the atomic temporary file (a.f) */
+    int open;         /* a.f is open (closed by the simulation's thread at the end, or abandoned) */
+    int active;       /* the writer still writes it (0: gave up; the end writes the file the usual way) */
+    int failed, errnum; /* a write failed, and its errno */
+    vidur__wbuf out;  /* the trace: its JSON text, formatted by the writer */
+} vidur__stream;
+
+typedef struct vidur__writer {
+    vidur__wbuf *wb[VIDUR__SINK_N]; /* the simulation's buffers of the sinks (NULL: not a sink) */
+    FILE *tmp[VIDUR__SINK_N];       /* their temporary files */
+    int tmp_failed[VIDUR__SINK_N];
+    vidur__stream st[VIDUR__SINK_N];
+    double limit;                   /* the trace's size limit in bytes (0: none) */
+    int running;                    /* the thread runs (until vidur__aw_stop) */
+    const struct vidur_sim *sim;    /* what request_metrics.csv is written from (read only) */
+#ifdef VIDUR__THREADS
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;              /* every change of the queue, the spares or quit */
+    vidur__chunk q[VIDUR__AW_BUFFERS + VIDUR__SINK_N + 1];
+    int qhead, qn, busy, quit;
+    vidur__chunk spare[VIDUR__AW_BUFFERS + VIDUR__SINK_N];
+    int nspare;
+#endif
+} vidur__writer;
 
 
 /* mkdir -p (missing parents too); 0 with err set on failure */
@@ -3452,6 +3529,7 @@ static const vidur__key vidur__keys[] = {
     VIDUR__K("metrics_config", "wandb_run_id", STRING, compat.wandb_run_id, "", 1, 0, "Accepted for compatibility; ignored: nothing is sent to wandb."),
     VIDUR__K("metrics_config", "enable_chrome_trace", BOOL, enable_chrome_trace, "true", 1, 0, "Write the trace: chrome_trace.json (batch-stage slices; see trace_format)."),
     VIDUR__C("metrics_config", "trace_format", trace_format, "json", "json|perfetto|both", "Ours: the trace's format: json (chrome_trace.json, Vidur's), perfetto (perfetto_trace.pftrace, Perfetto's protobuf: smaller, with queue length, KV usage and batch size counter tracks) or both."),
+    VIDUR__KN("metrics_config", "writer_threads", BOOL, writer_threads, "true", 1, 0, "Ours: once the output folder is known before the run (the command line prepares it), a second thread formats and writes chrome_trace.json and batch_metrics.csv while the simulation runs (same bytes; off: everything is written at the end, from the simulation's thread; builds without POSIX threads or with VIDUR_NO_THREADS always write at the end)."),
     VIDUR__K("metrics_config", "max_trace_size_mb", DOUBLE, max_trace_size_mb, "512", 0, 1e12, "Ours: a trace file larger than this (MB = 10^6 bytes) is not written and the run fails with one line giving its size and the options (the other outputs are written; 0 = no limit)."),
     VIDUR__K("metrics_config", "trace_start_time", DOUBLE, trace_start_time, "0", 0, 1e18, "Ours: the trace holds only the batch stages (and counter values) that end at or after this simulated time, in seconds."),
     VIDUR__K("metrics_config", "trace_end_time", DOUBLE, trace_end_time, "0", 0, 1e18, "Ours: the trace holds only the batch stages that start at or before this simulated time, in seconds (0 = no end)."),
@@ -6697,6 +6775,7 @@ struct vidur_sim {
     int summary_oom;                       /* the last summary lacks its exact metrics (out of memory) */
     vidur_replica_utilization *util;
     vidur__trace trace;                    /* enable_chrome_trace: the records the trace files are written from */
+    vidur__writer *aw;                     /* writer_threads: the output writer thread, from vidur_sim_prepare_outputs to the outputs */
 };
 
 /* ---- request state transitions (simulator.md §2.1) ---- */
@@ -9393,6 +9472,7 @@ static void vidur__end_of_run(vidur_sim *s)
     }
 }
 
+static void vidur__aw_release(vidur_sim *s);
 /* ---- the trace, recorded (see vidur__trace) ---- */
 static int vidur__trace_init(vidur_sim *s, vidur__trace *tr)
 {
@@ -9504,6 +9584,7 @@ VIDURDEF void vidur_sim_destroy(vidur_sim *s)
     int i;
     int64_t k;
     if (!s) return;
+    vidur__aw_release(s); /* first: the writer thread writes the temporary files closed below */
     if (s->replicas) {
         for (i = 0; i < s->num_replicas; i++) {
             vidur_replica *r = &s->replicas[i];
@@ -10342,24 +10423,20 @@ static int vidur__handle_batch_end(vidur_sim *s, double t, int ri, vidur__batch_
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_SIZE], (double)b->pub.size) &&
                  vidur__sketch_add(&s->msk[VIDUR_METRIC_BATCH_NUM_COMPLETED_PREFILLS], (double)completed_prefills);
         if (s->batch_rows.f) {
-            char *p = vidur__wb_room(&s->batch_rows, 200);
-            p += vidur__put_i64(p, b->pub.id);
-            *p++ = ',';
-            p += vidur__put_i64(p, ri);
-            *p++ = ',';
-            p += vidur__fmt_double(p, 40, t - b->pub.scheduled_at);
-            *p++ = ',';
-            p += vidur__put_i64(p, b->pub.total_num_tokens);
-            *p++ = ',';
-            p += vidur__put_i64(p, b->pub.num_prefill_tokens);
-            *p++ = ',';
-            p += vidur__put_i64(p, b->pub.num_decode_tokens);
-            *p++ = ',';
-            p += vidur__put_i64(p, b->pub.size);
-            *p++ = ',';
-            p += vidur__put_i64(p, completed_prefills);
-            *p++ = '\n';
-            vidur__wb_done(&s->batch_rows, p);
+            /* a binary row (a length byte, zigzag varints and the raw time: vidur__batch_row
+               prints it), formatted by the writer thread during the run or at the end */
+            unsigned char *p0 = (unsigned char *)vidur__wb_room(&s->batch_rows, 96), *p = p0 + 1;
+            double x = t - b->pub.scheduled_at;
+            p = vidur__put_varint(p, vidur__zz(b->pub.id));
+            p = vidur__put_varint(p, vidur__zz(ri));
+            memcpy(p, &x, 8);
+            p = vidur__put_varint(p + 8, vidur__zz(b->pub.total_num_tokens));
+            p = vidur__put_varint(p, vidur__zz(b->pub.num_prefill_tokens));
+            p = vidur__put_varint(p, vidur__zz(b->pub.num_decode_tokens));
+            p = vidur__put_varint(p, vidur__zz(b->pub.size));
+            p = vidur__put_varint(p, vidur__zz(completed_prefills));
+            *p0 = (unsigned char)(p - p0 - 1);
+            vidur__wb_done(&s->batch_rows, (char *)p);
         }
         if (!ok) {
             vidur__set_error(&s->error, VIDUR_ERR_MEMORY, "out of memory (batch metrics)");
@@ -10847,12 +10924,12 @@ static char *vidur__csv_cell(char *p, double v, int present)
     return p;
 }
 
-static int vidur__write_request_metrics(vidur_sim *s, FILE *f, vidur_error *err)
+/* request_metrics.csv's text into w (allocates nothing: the writer thread calls it too) */
+static void vidur__request_rows(const vidur_sim *s, vidur__wbuf *wb)
 {
     int64_t i;
     int m;
-    vidur__wbuf w;
-    if (!vidur__wb_init(&w, f, VIDUR__WBUF_SIZE)) return vidur__oom(err, "request_metrics.csv");
+    vidur__wbuf w = *wb;
     vidur__wb_str(&w, "Request Id");
     for (m = 0; m < VIDUR_METRIC_BATCH_EXECUTION_TIME; m++) {
         vidur__wb_str(&w, ",");
@@ -10880,6 +10957,14 @@ static int vidur__write_request_metrics(vidur_sim *s, FILE *f, vidur_error *err)
         *p++ = '\n';
         vidur__wb_done(&w, p);
     }
+    *wb = w;
+}
+
+static int vidur__write_request_metrics(vidur_sim *s, FILE *f, vidur_error *err)
+{
+    vidur__wbuf w;
+    if (!vidur__wb_init(&w, f, VIDUR__WBUF_SIZE)) return vidur__oom(err, "request_metrics.csv");
+    vidur__request_rows(s, &w);
     vidur__wb_flush(&w); /* a failed write shows in ferror: vidur__aclose reports it */
     vidur__wb_free(&w);
     return 1;
@@ -11146,27 +11231,6 @@ static int vidur__write_plots(vidur_sim *s, const char *path, const vidur_summar
     return ok;
 }
 
-/* batch_metrics.csv / operation_metrics.csv (keep_individual_batch_metrics): one row per batch
-   (per batch stage for operations), in completion order */
-static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *err)
-{
-    char header[1024];
-    size_t len;
-    int op;
-    if (s->batch_rows.f &&
-        !vidur__copy_rows(&s->batch_rows, path, "batch_metrics.csv",
-                          "Batch Id,replica,batch_execution_time,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,"
-                          "batch_size,batch_num_completed_prefills\n",
-                          err))
-        return 0;
-    if (!s->op_rows.f) return 1;
-    len = (size_t)snprintf(header, sizeof header, "Batch Id,replica,stage");
-    for (op = 0; op < VIDUR_OP_COUNT; op++)
-        if (vidur__op_recorded(s, op)) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
-    snprintf(header + len, sizeof header - len, ",model_execution_e2e\n");
-    return vidur__copy_rows(&s->op_rows, path, "operation_metrics.csv", header, err);
-}
-
 /* write_json_trace: event_trace.json (every processed event, in order) and cluster.json (the
    replicas with the derived model quantities of simulator.md §2.4, [F] id and num_replicas) */
 static int vidur__write_event_trace(vidur_sim *s, const char *path, vidur_error *err)
@@ -11237,51 +11301,435 @@ static void vidur__json_trace_head(const vidur_sim *s, vidur__wbuf *w)
     }
 }
 
-/* a Chrome trace complete event (workload_and_metrics.md §6) */
-static int vidur__json_slice(vidur__wbuf *w, const vidur__slice *sl)
+/* the room one batch-stage slice of n requests may take in chrome_trace.json */
+static size_t vidur__json_slice_room(uint64_t n) { return 1200 + (size_t)n * 64; }
+
+/* a Chrome trace complete event (workload_and_metrics.md §6), straight from a batch-stage record
+   (p: after its 'S'; the request ids and token counts are read from their varints as they are
+   printed, so no array is needed: the writer thread renders records without allocating) */
+static int vidur__json_record(vidur__wbuf *w, const unsigned char *p)
 {
-    int32_t i, n = sl->size;
-    const uint64_t *ids = sl->v, *tok = sl->v + n;
-    char *p = vidur__wb_room(w, 1200 + (size_t)n * 64), *list;
+    uint64_t replica, stage, batch_id, n, prefill, decode, total, u, i;
+    double t_end, exec;
+    char *o, *list;
     size_t ll;
-    if (!p) return 0;
-    VIDUR__PUT_LIT(p, ",\n{\"name\": \"[");
-    list = p;
+    p = vidur__get_varint(p, &replica);
+    p = vidur__get_varint(p, &stage);
+    p = vidur__get_varint(p, &batch_id);
+    memcpy(&t_end, p, 8);
+    memcpy(&exec, p + 8, 8);
+    p = vidur__get_varint(p + 16, &n);
+    p = vidur__get_varint(p, &prefill);
+    p = vidur__get_varint(p, &decode);
+    p = vidur__get_varint(p, &total);
+    if (!(o = vidur__wb_room(w, vidur__json_slice_room(n)))) return 0;
+    VIDUR__PUT_LIT(o, ",\n{\"name\": \"[");
+    list = o;
     for (i = 0; i < n; i++) {
-        if (i) VIDUR__PUT_LIT(p, ", ");
-        p += vidur__put_u64(p, ids[i]);
+        if (i) VIDUR__PUT_LIT(o, ", ");
+        p = vidur__get_varint(p, &u);
+        o += vidur__put_u64(o, u);
     }
-    ll = (size_t)(p - list);
-    VIDUR__PUT_LIT(p, "]\", \"ph\": \"X\", \"ts\": ");
-    p += vidur__fmt_fixed3(p, (sl->t_end - sl->exec) * 1e6);
-    VIDUR__PUT_LIT(p, ", \"dur\": ");
-    p += vidur__fmt_fixed3(p, sl->exec * 1e6);
-    VIDUR__PUT_LIT(p, ", \"pid\": ");
-    p += vidur__put_i64(p, sl->replica);
-    VIDUR__PUT_LIT(p, ", \"tid\": ");
-    p += vidur__put_i64(p, sl->stage);
-    VIDUR__PUT_LIT(p, ", \"args\": {\"batch_id\": ");
-    p += vidur__put_i64(p, sl->batch_id);
-    VIDUR__PUT_LIT(p, ", \"batch_size\": ");
-    p += vidur__put_i64(p, n);
-    VIDUR__PUT_LIT(p, ", \"request_ids\": [");
-    memcpy(p, list, ll);
-    p += ll;
-    VIDUR__PUT_LIT(p, "], \"num_tokens\": [");
+    ll = (size_t)(o - list);
+    VIDUR__PUT_LIT(o, "]\", \"ph\": \"X\", \"ts\": ");
+    o += vidur__fmt_fixed3(o, (t_end - exec) * 1e6);
+    VIDUR__PUT_LIT(o, ", \"dur\": ");
+    o += vidur__fmt_fixed3(o, exec * 1e6);
+    VIDUR__PUT_LIT(o, ", \"pid\": ");
+    o += vidur__put_i64(o, (int)replica);
+    VIDUR__PUT_LIT(o, ", \"tid\": ");
+    o += vidur__put_i64(o, (int)stage);
+    VIDUR__PUT_LIT(o, ", \"args\": {\"batch_id\": ");
+    o += vidur__put_i64(o, (int64_t)batch_id);
+    VIDUR__PUT_LIT(o, ", \"batch_size\": ");
+    o += vidur__put_i64(o, (int32_t)n);
+    VIDUR__PUT_LIT(o, ", \"request_ids\": [");
+    memcpy(o, list, ll);
+    o += ll;
+    VIDUR__PUT_LIT(o, "], \"num_tokens\": [");
     for (i = 0; i < n; i++) {
-        if (i) VIDUR__PUT_LIT(p, ", ");
-        p += vidur__put_u64(p, tok[i]);
+        if (i) VIDUR__PUT_LIT(o, ", ");
+        p = vidur__get_varint(p, &u);
+        o += vidur__put_u64(o, u);
     }
     /* the batch's composition, for the slice's details pane */
-    VIDUR__PUT_LIT(p, "], \"num_prefill_tokens\": ");
-    p += vidur__put_i64(p, sl->prefill);
-    VIDUR__PUT_LIT(p, ", \"num_decode_tokens\": ");
-    p += vidur__put_i64(p, sl->decode);
-    VIDUR__PUT_LIT(p, ", \"total_num_tokens\": ");
-    p += vidur__put_i64(p, sl->total);
-    VIDUR__PUT_LIT(p, "}}");
-    vidur__wb_done(w, p);
+    VIDUR__PUT_LIT(o, "], \"num_prefill_tokens\": ");
+    o += vidur__put_i64(o, (int64_t)prefill);
+    VIDUR__PUT_LIT(o, ", \"num_decode_tokens\": ");
+    o += vidur__put_i64(o, (int64_t)decode);
+    VIDUR__PUT_LIT(o, ", \"total_num_tokens\": ");
+    o += vidur__put_i64(o, (int64_t)total);
+    VIDUR__PUT_LIT(o, "}}");
+    vidur__wb_done(w, o);
     return 1;
+}
+
+/* ---- the output writer thread (see vidur__writer) ---- */
+static const char *const vidur__trace_files[2] = {"chrome_trace.json", "perfetto_trace.pftrace"};
+static void vidur__aw_release(vidur_sim *s);
+static const char vidur__batch_header[] = "Batch Id,replica,batch_execution_time,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,"
+                                          "batch_size,batch_num_completed_prefills\n";
+
+/* one batch_metrics.csv row (at most 256 bytes) from its binary record (p: after the length byte) */
+static char *vidur__batch_row(char *o, const unsigned char *p)
+{
+    uint64_t u;
+    double x;
+    int k;
+    p = vidur__get_varint(p, &u);
+    o += vidur__put_i64(o, vidur__unzz(u));
+    *o++ = ',';
+    p = vidur__get_varint(p, &u);
+    o += vidur__put_i64(o, vidur__unzz(u));
+    *o++ = ',';
+    memcpy(&x, p, 8);
+    p += 8;
+    o += vidur__fmt_double(o, 40, x);
+    for (k = 0; k < 5; k++) {
+        p = vidur__get_varint(p, &u);
+        *o++ = ',';
+        o += vidur__put_i64(o, vidur__unzz(u));
+    }
+    *o++ = '\n';
+    return o;
+}
+
+/* batch_metrics.csv from the rows' temporary file, at the end */
+static int vidur__write_batch_csv(vidur_sim *s, const char *dir, vidur_error *err)
+{
+    vidur__wbuf *src = &s->batch_rows, w;
+    vidur__rbuf rb;
+    vidur__afile a;
+    const unsigned char *h;
+    int ok = vidur__wb_flush(src);
+    if (!vidur__aopen(&a, dir, "batch_metrics.csv", err)) return 0;
+    memset(&rb, 0, sizeof rb);
+    if (!vidur__wb_init(&w, a.f, VIDUR__WBUF_SIZE) || !(rb.buf = (unsigned char *)VIDUR_MALLOC((size_t)1 << 16))) {
+        vidur__wb_free(&w);
+        vidur__oom(err, "batch metrics");
+        return vidur_atomic_close(&a, 0, err);
+    }
+    rb.cap = (size_t)1 << 16;
+    rb.f = src->f;
+    fflush(src->f);
+    rewind(src->f);
+    vidur__wb_str(&w, vidur__batch_header);
+    while (ok && (h = vidur__rb_need(&rb, 1)) != NULL) {
+        size_t len = *h;
+        if (!(h = vidur__rb_need(&rb, 1 + len))) break;
+        rb.pos += 1 + len;
+        vidur__wb_done(&w, vidur__batch_row(vidur__wb_room(&w, 256), h + 1));
+    }
+    if (ok && (rb.n != rb.pos || ferror(src->f))) ok = 0;
+    if (!ok) vidur__rows_lost(err, a.path);
+    fseek(src->f, 0, SEEK_END); /* the run may go on recording */
+    vidur__wb_flush(&w); /* a failed write shows in ferror: vidur_atomic_close reports it */
+    vidur__wb_free(&w);
+    VIDUR_FREE(rb.buf);
+    return vidur_atomic_close(&a, ok, err);
+}
+
+static void vidur__stream_fail(vidur__stream *st)
+{
+    st->errnum = errno ? errno : EIO;
+    st->failed = 1;
+    st->active = 0;
+}
+
+#ifdef VIDUR__THREADS
+#define VIDUR__AW_QUEUE (VIDUR__AW_BUFFERS + VIDUR__SINK_N + 1) /* every buffer there is and the request job: it never fills */
+
+/* opens a stream's final file in the output folder (0 with err set when it cannot) */
+static int vidur__stream_open(vidur_sim *s, vidur__stream *st, const char *name, vidur_error *err)
+{
+    if (!vidur__aopen(&st->a, s->out_path, name, err)) return 0;
+    st->open = st->active = 1;
+    return 1;
+}
+
+
+/* the writer's work on one chunk: the temporary file as before, and the final file */
+static void vidur__aw_process(vidur__writer *aw, const vidur__chunk *c)
+{
+    vidur__stream *st = &aw->st[c->sink];
+    const unsigned char *p = (const unsigned char *)c->buf, *end = p + c->n;
+    if (c->sink == VIDUR__SINK_REQUESTS) { /* the whole file, from the rows the simulation no longer changes */
+        vidur__request_rows(aw->sim, &st->out);
+        if (!vidur__wb_flush(&st->out)) vidur__stream_fail(st);
+        return;
+    }
+    if (!aw->tmp_failed[c->sink] && fwrite(c->buf, 1, c->n, aw->tmp[c->sink]) != c->n) aw->tmp_failed[c->sink] = 1;
+    if (!st->active) return;
+    if (c->sink == VIDUR__SINK_BATCH) {
+        for (; p < end; p += 1 + *p) vidur__wb_done(&st->out, vidur__batch_row(vidur__wb_room(&st->out, 256), p + 1));
+    } else while (p < end) { /* whole records: a chunk never splits one (vidur__wb_room) */
+        uint32_t len;
+        const unsigned char *r = p + 4;
+        memcpy(&len, p, 4);
+        p = r + len;
+        if (*r != 'S') continue; /* a counter: Perfetto's only */
+        /* a slice's JSON takes less than vidur__json_slice_room(its request count), and the
+           count is below the record's length; the buffer is never grown from this thread */
+        if (vidur__json_slice_room(len) > st->out.cap) {
+            st->active = 0; /* an enormous batch: the end formats the file from the records */
+            return;
+        }
+        vidur__json_record(&st->out, r + 1);
+    }
+    if (st->out.failed) vidur__stream_fail(st);
+    else if (c->sink == VIDUR__SINK_TRACE && aw->limit > 0 && (double)vidur__wb_total(&st->out) > aw->limit) {
+        /* over the size limit: dropped at once; the end measures the file and says so */
+        st->active = st->open = 0;
+        vidur_atomic_close(&st->a, 0, NULL);
+    }
+}
+
+static void *vidur__aw_main(void *arg)
+{
+    vidur__writer *aw = (vidur__writer *)arg;
+    vidur__chunk c;
+    pthread_mutex_lock(&aw->mu);
+    for (;;) {
+        while (!aw->qn && !aw->quit) pthread_cond_wait(&aw->cv, &aw->mu);
+        if (!aw->qn) break; /* quit, and everything submitted is written */
+        c = aw->q[aw->qhead];
+        aw->qhead = (aw->qhead + 1) % VIDUR__AW_QUEUE;
+        aw->qn--;
+        pthread_mutex_unlock(&aw->mu);
+        vidur__aw_process(aw, &c);
+        pthread_mutex_lock(&aw->mu);
+        c.n = 0;
+        if (c.buf) aw->spare[aw->nspare++] = c;
+        pthread_cond_broadcast(&aw->cv);
+    }
+    pthread_mutex_unlock(&aw->mu);
+    return NULL;
+}
+
+/* hands w's full buffer to the writer and takes a spare one (waits while none is free) */
+static void vidur__aw_submit(vidur__wbuf *w)
+{
+    vidur__writer *aw = w->aw;
+    vidur__chunk c;
+    if (!w->n) return;
+    c.buf = w->buf;
+    c.n = w->n;
+    c.cap = w->cap;
+    c.sink = w->sink;
+    pthread_mutex_lock(&aw->mu);
+    aw->q[(aw->qhead + aw->qn) % VIDUR__AW_QUEUE] = c;
+    aw->qn++;
+    pthread_cond_broadcast(&aw->cv);
+    while (!aw->nspare) pthread_cond_wait(&aw->cv, &aw->mu);
+    c = aw->spare[--aw->nspare];
+    pthread_mutex_unlock(&aw->mu);
+    w->buf = c.buf;
+    w->cap = c.cap;
+    w->flushed += (int64_t)w->n;
+    w->n = 0;
+}
+
+/* hands the partly filled buffers over too (at the end of the run: the writer finishes them
+   while the other outputs are written) */
+static void vidur__aw_kick(vidur_sim *s)
+{
+    int i;
+    if (!s->aw || !s->aw->running) return;
+    for (i = 0; i < VIDUR__SINK_N; i++)
+        if (s->aw->wb[i]) vidur__aw_submit(s->aw->wb[i]);
+}
+
+/* request_metrics.csv by the writer thread, while the simulation's thread computes the summary
+   and writes the small files (path: the output folder); 0: write it the usual way */
+static int vidur__aw_requests(vidur_sim *s, const char *path)
+{
+    vidur__writer *aw = s->aw;
+    vidur__stream *st = aw ? &aw->st[VIDUR__SINK_REQUESTS] : NULL;
+    vidur__chunk c;
+    vidur_error local;
+    if (!st || !aw->running || !st->out.buf || strcmp(path, s->out_path) != 0 || !vidur__stream_open(s, st, "request_metrics.csv", &local)) return 0;
+    st->out.f = st->a.f;
+    memset(&c, 0, sizeof c);
+    c.sink = VIDUR__SINK_REQUESTS;
+    pthread_mutex_lock(&aw->mu);
+    aw->q[(aw->qhead + aw->qn) % VIDUR__AW_QUEUE] = c;
+    aw->qn++;
+    pthread_cond_broadcast(&aw->cv);
+    pthread_mutex_unlock(&aw->mu);
+    return 1;
+}
+
+/* waits for the writer to write everything and ends the thread; the buffers write their own
+   files again, the streams stay open for the end (vidur__stream_take) */
+static void vidur__aw_stop(vidur_sim *s)
+{
+    vidur__writer *aw = s->aw;
+    int i;
+    if (!aw || !aw->running) return;
+    vidur__aw_kick(s);
+    pthread_mutex_lock(&aw->mu);
+    aw->quit = 1;
+    pthread_cond_broadcast(&aw->cv);
+    pthread_mutex_unlock(&aw->mu);
+    pthread_join(aw->th, NULL);
+    pthread_mutex_destroy(&aw->mu);
+    pthread_cond_destroy(&aw->cv);
+    aw->running = 0;
+    for (i = 0; i < VIDUR__SINK_N; i++)
+        if (aw->wb[i]) {
+            aw->wb[i]->aw = NULL;
+            if (aw->tmp_failed[i]) aw->wb[i]->failed = 1;
+        }
+    for (i = 0; i < aw->nspare; i++) VIDUR_FREE(aw->spare[i].buf);
+    aw->nspare = 0;
+}
+
+/* after vidur_sim_prepare_outputs: starts the writer when the run has large outputs to write
+   (and nothing recorded yet); 0 with err set when memory or a file fails (as any other output
+   would), while a thread that cannot be started leaves everything to the end */
+static int vidur__aw_start(vidur_sim *s, vidur_error *err)
+{
+    vidur__writer *aw;
+    vidur__wbuf *wb[VIDUR__SINK_N];
+    vidur__stream *st;
+    sigset_t all, old;
+    int i, ok = 1;
+    wb[VIDUR__SINK_TRACE] = s->trace.rec.f ? &s->trace.rec : NULL;
+    wb[VIDUR__SINK_BATCH] = s->batch_rows.f ? &s->batch_rows : NULL;
+    wb[VIDUR__SINK_REQUESTS] = NULL;
+    if (!s->cfg.writer_threads || s->aw || (!wb[0] && !wb[1])) return 1;
+    for (i = 0; i < VIDUR__SINK_N; i++)
+        if (wb[i] && wb[i]->flushed) return 1; /* the files would miss what went to the temporary files */
+    if (!(aw = (vidur__writer *)vidur__calloc(1, sizeof *aw))) return vidur__oom(err, "output writer");
+    s->aw = aw; /* from here vidur__aw_release undoes it */
+    for (i = 0; i < VIDUR__AW_BUFFERS; i++) {
+        aw->spare[i].cap = (size_t)1 << 18;
+        if (!(aw->spare[i].buf = (char *)VIDUR_MALLOC(aw->spare[i].cap))) break;
+        aw->nspare++;
+    }
+    aw->limit = s->cfg.max_trace_size_mb * 1e6;
+    if (aw->nspare < VIDUR__AW_BUFFERS || (s->cfg.store_request_metrics && !vidur__wb_init(&aw->st[VIDUR__SINK_REQUESTS].out, NULL, VIDUR__WBUF_SIZE)) ||
+        (wb[VIDUR__SINK_TRACE] && s->trace.json && !vidur__wb_init(&aw->st[VIDUR__SINK_TRACE].out, NULL, VIDUR__WBUF_SIZE)) ||
+        (wb[VIDUR__SINK_BATCH] && !vidur__wb_init(&aw->st[VIDUR__SINK_BATCH].out, NULL, VIDUR__WBUF_SIZE))) {
+        vidur__aw_release(s);
+        return vidur__oom(err, "output writer");
+    }
+    st = &aw->st[VIDUR__SINK_TRACE];
+    if (st->out.buf) {
+        ok = vidur__stream_open(s, st, vidur__trace_files[0], err);
+        if (ok) vidur__json_trace_head(s, &st->out);
+    }
+    st = &aw->st[VIDUR__SINK_BATCH];
+    if (ok && st->out.buf && (ok = vidur__stream_open(s, st, "batch_metrics.csv", err)) != 0) vidur__wb_str(&st->out, vidur__batch_header);
+    for (i = 0; i < VIDUR__SINK_N; i++) aw->st[i].out.f = aw->st[i].open ? aw->st[i].a.f : NULL;
+    if (!ok) {
+        vidur__aw_release(s);
+        return 0;
+    }
+    if (pthread_mutex_init(&aw->mu, NULL) != 0) ok = 0;
+    else if (pthread_cond_init(&aw->cv, NULL) != 0) {
+        pthread_mutex_destroy(&aw->mu);
+        ok = 0;
+    }
+    if (ok) {
+        /* signals stay with the simulation's thread (the command line's Ctrl-C flag); faults and
+           SIGXFSZ stay where they happen */
+        sigfillset(&all);
+        sigdelset(&all, SIGSEGV);
+        sigdelset(&all, SIGBUS);
+        sigdelset(&all, SIGFPE);
+        sigdelset(&all, SIGILL);
+        sigdelset(&all, SIGXFSZ);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        ok = pthread_create(&aw->th, NULL, vidur__aw_main, aw) == 0;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (!ok) {
+            pthread_mutex_destroy(&aw->mu);
+            pthread_cond_destroy(&aw->cv);
+        }
+    }
+    if (!ok) { /* no thread: everything at the end, as without the writer */
+        vidur__aw_release(s);
+        return 1;
+    }
+    aw->running = 1;
+    aw->sim = s;
+    for (i = 0; i < VIDUR__SINK_N; i++)
+        if (wb[i]) {
+            aw->wb[i] = wb[i];
+            aw->tmp[i] = wb[i]->f;
+            wb[i]->aw = aw;
+            wb[i]->sink = i;
+        }
+    return 1;
+}
+#else
+static void vidur__aw_submit(vidur__wbuf *w) { (void)w; }
+static void vidur__aw_kick(vidur_sim *s) { (void)s; }
+static void vidur__aw_stop(vidur_sim *s) { (void)s; }
+static int vidur__aw_start(vidur_sim *s, vidur_error *err) { (void)s; (void)err; return 1; }
+static int vidur__aw_requests(vidur_sim *s, const char *path) { (void)s; (void)path; return 0; }
+#endif
+
+/* ends the writer and drops any final file it has not finished (written the usual way instead) */
+static void vidur__aw_release(vidur_sim *s)
+{
+    int i;
+    if (!s->aw) return;
+    vidur__aw_stop(s);
+#ifdef VIDUR__THREADS
+    for (i = 0; i < s->aw->nspare; i++) VIDUR_FREE(s->aw->spare[i].buf); /* a writer that never started */
+#endif
+    for (i = 0; i < VIDUR__SINK_N; i++) {
+        vidur__stream *st = &s->aw->st[i];
+        if (st->open) vidur_atomic_close(&st->a, 0, NULL);
+        vidur__wb_free(&st->out);
+    }
+    VIDUR_FREE(s->aw);
+    s->aw = NULL;
+}
+
+/* the stream of a sink, when it holds that file of the folder `path` complete so far (the writer
+   stopped); else NULL, and a file it began is dropped */
+static vidur__stream *vidur__stream_take(vidur_sim *s, int sink, const char *path)
+{
+    vidur__stream *st = s->aw ? &s->aw->st[sink] : NULL;
+    if (!st || !st->open) return NULL;
+    if ((st->active || st->failed) && strcmp(path, s->out_path) == 0) {
+        st->open = 0;
+        return st;
+    }
+    st->open = 0;
+    vidur_atomic_close(&st->a, 0, NULL);
+    return NULL;
+}
+
+/* closes a stream's file into place (its write failure, if any, named with the OS reason) */
+static int vidur__stream_close(vidur__stream *st, vidur_error *err)
+{
+    if (!st->failed && !vidur__wb_flush(&st->out)) vidur__stream_fail(st);
+    if (st->failed) errno = st->errnum;
+    return vidur_atomic_close(&st->a, !st->failed, err);
+}
+
+/* batch_metrics.csv / operation_metrics.csv (keep_individual_batch_metrics): one row per batch
+   (per batch stage for operations), in completion order */
+static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *err)
+{
+    char header[1024];
+    size_t len;
+    int op;
+    vidur__stream *st = vidur__stream_take(s, VIDUR__SINK_BATCH, path);
+    if (st) { /* written during the run by the writer thread */
+        if (!vidur__stream_close(st, err)) return 0;
+    } else if (s->batch_rows.f && !vidur__write_batch_csv(s, path, err))
+        return 0;
+    if (!s->op_rows.f) return 1;
+    len = (size_t)snprintf(header, sizeof header, "Batch Id,replica,stage");
+    for (op = 0; op < VIDUR_OP_COUNT; op++)
+        if (vidur__op_recorded(s, op)) len += (size_t)snprintf(header + len, sizeof header - len, ",%s", vidur_op_name(op));
+    snprintf(header + len, sizeof header - len, ",model_execution_e2e\n");
+    return vidur__copy_rows(&s->op_rows, path, "operation_metrics.csv", header, err);
 }
 
 /* Perfetto's protobuf trace, written directly (the schema is fixed): a Trace is a sequence of
@@ -11545,7 +11993,9 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
         if (!(p = vidur__rb_need(&rb, 4 + (size_t)len))) break;
         p += 4;
         rb.pos += 4 + (size_t)len;
-        if (*p++ == 'S') {
+        if (*p == 'S' && !perfetto) {
+            if (!(ok = vidur__json_record(w, p + 1))) vidur__oom(err, "trace");
+        } else if (*p++ == 'S') {
             int32_t i;
             p = vidur__get_varint(p, &u);
             sl.replica = (int)u;
@@ -11573,7 +12023,7 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
                 sl.cap = 2 * (size_t)sl.size;
             }
             for (i = 0; i < 2 * sl.size; i++) p = vidur__get_varint(p, &sl.v[i]);
-            ok = perfetto ? vidur__pf_slice(w, s, &sl, last_end, &first) : vidur__json_slice(w, &sl);
+            ok = vidur__pf_slice(w, s, &sl, last_end, &first);
             if (!ok) vidur__oom(err, "trace");
         } else if (perfetto) { /* 'C': a counter */
             int which;
@@ -11597,8 +12047,6 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
     return ok;
 }
 
-static const char *const vidur__trace_files[2] = {"chrome_trace.json", "perfetto_trace.pftrace"};
-
 /* the size a trace file would have, without writing it (-1 with err set on failure) */
 static int64_t vidur__trace_measure(vidur_sim *s, int perfetto, vidur_error *err)
 {
@@ -11619,12 +12067,28 @@ static int vidur__write_trace(vidur_sim *s, const char *path, vidur_error *err)
     double limit = s->cfg.max_trace_size_mb * 1e6, head = 1000.0;
     int64_t size[2] = {-1, -1};
     int fmt, r, over = -1;
+    vidur__stream *st;
     for (r = 0; r < s->num_replicas; r++) head += 400.0 * (s->replicas[r].info.num_pipeline_stages + 1 + VIDUR__CTR_N);
     for (fmt = 0; fmt < 2; fmt++) {
         vidur__afile a;
         vidur__wbuf w;
         int ok;
         if (!(fmt ? tr->perfetto : tr->json)) continue;
+        if (!fmt && (st = vidur__stream_take(s, VIDUR__SINK_TRACE, path)) != NULL) { /* formatted during the run */
+            if (!st->failed) {
+                vidur__wb_str(&st->out, "\n]}\n");
+                vidur__wb_flush(&st->out);
+                if (st->out.failed) vidur__stream_fail(st);
+            }
+            size[0] = vidur__wb_total(&st->out);
+            if (!st->failed && limit > 0 && (double)size[0] > limit) {
+                vidur_atomic_close(&st->a, 0, err);
+                over = 0;
+                continue;
+            }
+            if (!vidur__stream_close(st, err)) return 0;
+            continue;
+        }
         if (limit > 0 && tr->bound[fmt] + head > limit) {
             if ((size[fmt] = vidur__trace_measure(s, fmt, err)) < 0) return 0;
             if ((double)size[fmt] > limit) {
@@ -11724,6 +12188,8 @@ VIDURDEF vidur_result vidur_sim_prepare_outputs(vidur_sim *s, const char *dir, c
     vidur__copy(s->out_path, sizeof s->out_path, path);
     s->out_ready = 1;
     if (out_dir && out_dir_size) vidur__copy(out_dir, out_dir_size, path);
+    /* the folder is known: the large files can be written during the run */
+    if (!vidur__aw_start(s, err)) return err && err->code ? err->code : VIDUR_ERR_IO;
     return VIDUR_OK;
 }
 
@@ -11737,6 +12203,7 @@ VIDURDEF vidur_result vidur_sim_write_outputs(vidur_sim *s, const char *dir, cha
     err->code = VIDUR_OK;
     err->message[0] = 0;
     r = vidur__write_outputs(s, dir, out_dir, out_dir_size, err);
+    vidur__aw_release(s); /* after a failure: drops the files the writer began */
     if (r != VIDUR_OK && !err->message[0]) /* every failure names its cause: a full disk printed "vidur: " */
         vidur__set_error(err, r, "writing the outputs failed: %s", strerror(errno ? errno : EIO));
     return r;
@@ -11746,12 +12213,18 @@ static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *ou
 {
     char path[VIDUR_PATH_MAX + 64], plots[VIDUR_PATH_MAX + 80];
     vidur__afile a;
-    const vidur_summary *sum = vidur_sim_summary(s);
-    int ok, r;
+    const vidur_summary *sum;
+    int ok, r, requests_by_writer = 0;
     vidur_result res;
-    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
+    vidur__stream *st;
+    vidur__aw_kick(s); /* the writer thread finishes its files meanwhile */
     if (!dir && s->out_ready) vidur__copy(path, sizeof path, s->out_path);
     else if ((res = vidur__output_path(s, dir, path, sizeof path, err)) != VIDUR_OK) return res;
+    /* and writes request_metrics.csv while this thread computes the summary (both only read the
+       rows) */
+    if (s->cfg.store_request_metrics) requests_by_writer = vidur__aw_requests(s, path);
+    sum = vidur_sim_summary(s);
+    if (!vidur__summary_exact(s, err)) return VIDUR_ERR_MEMORY;
     if (!vidur__mkdirs(path, err)) return VIDUR_ERR_IO;
     if (out_dir && out_dir_size) vidur__copy(out_dir, out_dir_size, path);
     /* an earlier run's marker goes first: this run's files replace its files one by one */
@@ -11764,7 +12237,7 @@ static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *ou
     if (!vidur__aopen(&a, path, "config_flat.json", err)) return VIDUR_ERR_IO;
     ok = vidur_config_write_json(&s->cfg, a.f) == VIDUR_OK;
     if (!vidur_atomic_close(&a, ok, err)) return VIDUR_ERR_IO;
-    if (s->cfg.store_request_metrics) {
+    if (s->cfg.store_request_metrics && !requests_by_writer) {
         if (!vidur__aopen(&a, path, "request_metrics.csv", err)) return VIDUR_ERR_IO;
         ok = vidur__write_request_metrics(s, a.f, err);
         if (!vidur_atomic_close(&a, ok, err)) return VIDUR_ERR_IO;
@@ -11789,6 +12262,8 @@ static vidur_result vidur__write_outputs(vidur_sim *s, const char *dir, char *ou
         }
     }
     if (s->cfg.store_plots && !vidur__write_plots(s, path, sum, err)) return err->code ? err->code : VIDUR_ERR_IO;
+    vidur__aw_stop(s); /* everything it was given is written: its files are finished below */
+    if (requests_by_writer && (st = vidur__stream_take(s, VIDUR__SINK_REQUESTS, path)) != NULL && !vidur__stream_close(st, err)) return VIDUR_ERR_IO;
     if (!vidur__write_batch_rows(s, path, err)) return VIDUR_ERR_IO;
     if (!vidur__write_event_trace(s, path, err)) return VIDUR_ERR_IO;
     if (s->cfg.store_plots && vidur_sim_write_report(s, path, err)) return err->code ? err->code : VIDUR_ERR_IO;

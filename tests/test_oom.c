@@ -44,6 +44,7 @@ static char trace_path_[64], out_dir_[64];
 typedef struct scenario_ {
     const char *name;
     const char *const *kv;
+    int prepare; /* vidur_sim_prepare_outputs before the run: the output writer thread */
 } scenario_;
 
 /* one run with allocation fail_at failing; returns 1 when the run completed without a failure */
@@ -65,9 +66,9 @@ static int run_once_(const scenario_ *sc, long fail_at, int *bad)
         }
         if (sim) (*bad)++; /* a failed create leaves no simulation behind */
     } else {
-        vidur_result r = vidur_sim_run(sim);
+        vidur_result r = sc->prepare ? vidur_sim_prepare_outputs(sim, out_dir_, NULL, 0, &err) : VIDUR_OK;
+        if (r == VIDUR_OK && (r = vidur_sim_run(sim)) != VIDUR_OK) err = *vidur_sim_error(sim);
         if (r == VIDUR_OK) r = vidur_sim_write_outputs(sim, out_dir_, NULL, 0, &err);
-        else err = *vidur_sim_error(sim);
         if (r != VIDUR_OK && !strstr(err.message, "memory")) {
             if (!*bad) printf("  %s, allocation %ld: run failed with \"%s\"\n", sc->name, fail_at, err.message);
             (*bad)++;
@@ -105,6 +106,22 @@ TEST(test_oom_prefix_caching)
     scenario_ sc;
     sc.name = "vllm_v1 + prefix caching";
     sc.kv = kv;
+    sc.prepare = 0;
+    check_scenario_(&sc);
+}
+
+/* the output writer thread: the files written during the run (trace, per-batch rows) and
+   request_metrics.csv at the end; the thread itself allocates nothing */
+TEST(test_oom_writer_thread)
+{
+    const char *const kv[] = {"synthetic_request_generator_config_num_requests", "30", "replica_scheduler_config_type", "sarathi",
+                              "execution_time_predictor_config_type", "roofline", "metrics_config_write_metrics", "true",
+                              "metrics_config_keep_individual_batch_metrics", "true", "metrics_config_trace_format", "both",
+                              "metrics_config_store_plots", "false", NULL};
+    scenario_ sc;
+    sc.name = "writer thread";
+    sc.kv = kv;
+    sc.prepare = 1;
     check_scenario_(&sc);
 }
 
@@ -118,6 +135,7 @@ TEST(test_oom_pipeline)
     scenario_ sc;
     sc.name = "sarathi, PP 2";
     sc.kv = kv;
+    sc.prepare = 0;
     check_scenario_(&sc);
 }
 
@@ -147,6 +165,7 @@ TEST(test_oom_schedulers)
         kv[k] = NULL;
         sc.name = names[i];
         sc.kv = kv;
+        sc.prepare = 0;
         check_scenario_(&sc);
     }
 }
@@ -252,6 +271,7 @@ int main(void)
         return 1;
     }
     RUN_TEST(test_oom_prefix_caching);
+    RUN_TEST(test_oom_writer_thread);
     RUN_TEST(test_oom_pipeline);
     RUN_TEST(test_oom_schedulers);
     RUN_TEST(test_oom_search);

@@ -1,8 +1,10 @@
 /* Simulations in parallel threads (the library keeps no global mutable state): four different
    simulations (vllm_v1 with prefix caching on a trace, sarathi with two pipeline stages, the
    PPO router while it trains, lightllm), each twice, eight threads at once. Every run's
-   summary.json and request_metrics.csv must equal, byte for byte, those of the same simulation
-   run alone before. `make test` also builds this test with ThreadSanitizer when the compiler
+   summary.json, request_metrics.csv, batch_metrics.csv and chrome_trace.json must equal, byte for
+   byte, those of the same simulation run alone before. The parallel runs prepare their output
+   folders first, so each also runs the output writer thread (metrics_config_writer_threads)
+   beside its simulation: sixteen threads; the runs alone write everything at the end. `make test` also builds this test with ThreadSanitizer when the compiler
    has it (build/tsan/), which reports any data race between the threads. */
 #define _POSIX_C_SOURCE 200809L
 #include "../vidur.h"
@@ -29,9 +31,9 @@ static const char *const scen_kv_[NSCEN][24] = {
 };
 
 typedef struct job_ {
-    int scen;
+    int scen, prepare; /* prepare: vidur_sim_prepare_outputs before the run (the writer thread) */
     char dir[128];
-    char *summary, *requests; /* the output files' bytes (malloc'd) */
+    char *summary, *requests, *batches, *trace; /* the output files' bytes (malloc'd) */
     char error[VIDUR_ERROR_MESSAGE_SIZE];
 } job_;
 
@@ -48,9 +50,12 @@ static void *run_job_(void *arg)
     for (i = 0; scen_kv_[j->scen][i]; i += 2)
         if (vidur_config_set(&c, scen_kv_[j->scen][i], scen_kv_[j->scen][i + 1], &err) != VIDUR_OK) goto fail;
     if (vidur_config_set(&c, "execution_time_predictor_config_type", "roofline", &err) != VIDUR_OK ||
-        vidur_config_set(&c, "metrics_config_store_plots", "false", &err) != VIDUR_OK)
+        vidur_config_set(&c, "metrics_config_store_plots", "false", &err) != VIDUR_OK ||
+        vidur_config_set(&c, "metrics_config_write_metrics", "true", &err) != VIDUR_OK ||
+        vidur_config_set(&c, "metrics_config_keep_individual_batch_metrics", "true", &err) != VIDUR_OK)
         goto fail;
     if (vidur_sim_create(&c, &sim, &err) != VIDUR_OK) goto fail;
+    if (j->prepare && vidur_sim_prepare_outputs(sim, j->dir, NULL, 0, &err) != VIDUR_OK) goto fail;
     if (vidur_sim_run(sim) != VIDUR_OK) {
         err = *vidur_sim_error(sim);
         goto fail;
@@ -59,6 +64,8 @@ static void *run_job_(void *arg)
     vidur_sim_destroy(sim);
     j->summary = test_slurp_file_(j->dir, "summary.json");
     j->requests = test_slurp_file_(j->dir, "request_metrics.csv");
+    j->batches = test_slurp_file_(j->dir, "batch_metrics.csv");
+    j->trace = test_slurp_file_(j->dir, "chrome_trace.json");
     return NULL;
 fail:
     snprintf(j->error, sizeof j->error, "%s", err.message);
@@ -81,6 +88,7 @@ TEST(test_parallel_equals_sequential)
     }
     for (i = 0; i < NTHREADS; i++) {
         par[i].scen = i % NSCEN;
+        par[i].prepare = 1;
         snprintf(par[i].dir, sizeof par[i].dir, "%s/par%d", base_, i);
         started[i] = pthread_create(&th[i], NULL, run_job_, &par[i]) == 0;
         CHECK(started[i]);
@@ -95,10 +103,13 @@ TEST(test_parallel_equals_sequential)
         }
         CHECK(a->summary && strcmp(par[i].summary, a->summary) == 0);
         CHECK(a->requests && strcmp(par[i].requests, a->requests) == 0);
+        CHECK(a->batches && par[i].batches && strcmp(par[i].batches, a->batches) == 0);
+        CHECK(a->trace && par[i].trace && strcmp(par[i].trace, a->trace) == 0);
+        CHECK(a->trace && strlen(a->trace) > 100000); /* several of the writer's chunks */
         CHECK(strlen(par[i].requests) > 1000); /* real outputs, not two empty files */
     }
-    for (i = 0; i < NSCEN; i++) free(alone[i].summary), free(alone[i].requests);
-    for (i = 0; i < NTHREADS; i++) free(par[i].summary), free(par[i].requests);
+    for (i = 0; i < NSCEN; i++) free(alone[i].summary), free(alone[i].requests), free(alone[i].batches), free(alone[i].trace);
+    for (i = 0; i < NTHREADS; i++) free(par[i].summary), free(par[i].requests), free(par[i].batches), free(par[i].trace);
 }
 
 int main(void)

@@ -2,7 +2,9 @@
    same run, checked field by field against each other and against what a tiny hand-built run
    must show (tracks, slices, their arguments, counters); the size guard (a trace over
    metrics_config_max_trace_size_mb is not written, the message gives its exact size, nothing
-   partial is left); the batch and time windows. The Perfetto file is read with a small protobuf
+   partial is left); the batch and time windows; the output writer thread (the same bytes when
+   the trace, the per-batch rows and request_metrics.csv are written during the run; another
+   folder than the prepared one; the size guard; a run abandoned after its folder was prepared). The Perfetto file is read with a small protobuf
    decoder written here (tests/test_perfetto.sh also reads it with protoc). */
 #define _POSIX_C_SOURCE 200809L
 #define VIDUR_IMPLEMENTATION
@@ -326,6 +328,55 @@ static vidur_result run_(const char *const *kv, const char *dir, vidur_error *er
     return r;
 }
 
+/* as run_, with the output folder prepared before the run (the writer thread starts there):
+   wdir is where the outputs go (NULL: the prepared folder; "" writes nothing: the simulation is
+   destroyed as after an interruption) */
+static vidur_result run_prepared_(const char *const *kv, const char *pdir, const char *wdir, vidur_error *err)
+{
+    vidur_config c;
+    vidur_sim *sim;
+    vidur_result r;
+    int i;
+    vidur_config_init(&c);
+    SET(&c, "metrics_config_write_metrics", "true");
+    for (i = 0; kv[i]; i += 2) SET(&c, kv[i], kv[i + 1]);
+    memset(err, 0, sizeof *err);
+    if ((r = vidur_sim_create(&c, &sim, err)) != VIDUR_OK) return r;
+    if ((r = vidur_sim_prepare_outputs(sim, pdir, NULL, 0, err)) != VIDUR_OK || (r = vidur_sim_run(sim)) != VIDUR_OK) {
+        printf("  %s: %s\n", pdir, err->message[0] ? err->message : vidur_sim_error(sim)->message);
+        vidur_sim_destroy(sim);
+        return r;
+    }
+    r = wdir && !wdir[0] ? VIDUR_OK : vidur_sim_write_outputs(sim, wdir, NULL, 0, err);
+    vidur_sim_destroy(sim);
+    if (r != VIDUR_OK) printf("  %s: %s\n", pdir, err->message);
+    return r;
+}
+
+/* 1 when dir_a/name and dir_b/name hold the same bytes (and exist) */
+static int same_file_(const char *dir_a, const char *dir_b, const char *name)
+{
+    char pa[256], pb[256], ba[65536], bb[65536];
+    FILE *fa, *fb;
+    size_t na, nb;
+    int same = 1;
+    snprintf(pa, sizeof pa, "%s/%s", dir_a, name);
+    snprintf(pb, sizeof pb, "%s/%s", dir_b, name);
+    fa = fopen(pa, "rb");
+    fb = fopen(pb, "rb");
+    if (!fa || !fb) same = 0;
+    while (same) {
+        na = fread(ba, 1, sizeof ba, fa);
+        nb = fread(bb, 1, sizeof bb, fb);
+        if (na != nb || memcmp(ba, bb, na) != 0) same = 0;
+        if (!na) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    if (!same) printf("  %s differs between %s and %s\n", name, dir_a, dir_b);
+    return same;
+}
+
 /* Three requests on one replica with two pipeline stages, one request per batch: r0 and r1 at
    t = 0 (32 prompt tokens, 2 output tokens each), r2 at t = 5 (16 and 3). */
 TEST(tiny_run_field_by_field)
@@ -572,6 +623,79 @@ TEST(windows)
     free(ps);
 }
 
+/* The writer thread writes chrome_trace.json, batch_metrics.csv and request_metrics.csv during
+   (and at the end of) the run: every file equals the one written at the end without it. */
+TEST(writer_thread)
+{
+    const char *kv[] = {"synthetic_request_generator_config_num_requests", "600", "execution_time_predictor_config_type", "roofline",
+                        "metrics_config_keep_individual_batch_metrics", "true", "metrics_config_store_plots", "false",
+                        "metrics_config_trace_format", "json", "metrics_config_max_trace_size_mb", "0",
+                        "metrics_config_writer_threads", "false", NULL};
+    static const char *const files[] = {"chrome_trace.json", "batch_metrics.csv", "request_metrics.csv", "summary.json"};
+    char ref[128], ref2[128], got[128], other[128], limit[64], want[200];
+    vidur_error err;
+    long long json;
+    int i;
+    snprintf(ref, sizeof ref, "%s/writer_ref", dir_);
+    snprintf(ref2, sizeof ref2, "%s/writer_ref_both", dir_);
+    snprintf(got, sizeof got, "%s/writer_got", dir_);
+    snprintf(other, sizeof other, "%s/writer_other", dir_);
+    REQUIRE(run_(kv, ref, &err, NULL) == VIDUR_OK); /* writer_threads off: everything at the end */
+    json = file_size_(ref, "chrome_trace.json");
+    REQUIRE(json > 2000000); /* many of the writer's 256 kB chunks of records */
+    kv[13] = "true";
+
+    /* into the prepared folder (named, then NULL), JSON alone and with Perfetto */
+    REQUIRE(run_prepared_(kv, got, got, &err) == VIDUR_OK);
+    for (i = 0; i < 4; i++) CHECK(same_file_(ref, got, files[i]));
+    CHECK_EQ_INT(count_files_containing_(got, ".tmp"), 0);
+    rm_dir_(got);
+    REQUIRE(run_prepared_(kv, got, NULL, &err) == VIDUR_OK);
+    CHECK(same_file_(ref, got, "chrome_trace.json") && same_file_(ref, got, "batch_metrics.csv"));
+    rm_dir_(got);
+    kv[9] = "both";
+    kv[13] = "false";
+    REQUIRE(run_(kv, ref2, &err, NULL) == VIDUR_OK);
+    kv[13] = "true";
+    REQUIRE(run_prepared_(kv, got, NULL, &err) == VIDUR_OK);
+    for (i = 0; i < 4; i++) CHECK(same_file_(ref2, got, files[i]));
+    CHECK(same_file_(ref2, got, "perfetto_trace.pftrace"));
+    rm_dir_(got);
+    kv[9] = "json";
+
+    /* written into another folder than the prepared one: the files from the records, nothing
+       left in the prepared folder */
+    REQUIRE(run_prepared_(kv, got, other, &err) == VIDUR_OK);
+    for (i = 0; i < 4; i++) CHECK(same_file_(ref, other, files[i]));
+    CHECK_EQ_INT(count_files_containing_(got, ".tmp"), 0);
+    CHECK_EQ_INT(file_size_(got, "chrome_trace.json"), -1);
+    rm_dir_(got);
+    rm_dir_(other);
+
+    /* abandoned after the run (as after Ctrl-C): the files begun during the run are gone */
+    REQUIRE(run_prepared_(kv, got, "", &err) == VIDUR_OK);
+    CHECK_EQ_INT(count_files_containing_(got, ".tmp"), 0);
+    CHECK_EQ_INT(count_files_containing_(got, ".csv") + count_files_containing_(got, ".json"), 0);
+    rm_dir_(got);
+
+    /* the size guard: the writer drops the JSON when it passes the limit during the run; the end
+       measures it and says so, the other files are written; exactly at the limit it is kept */
+    snprintf(limit, sizeof limit, "%.6f", (double)json / 2e6);
+    kv[11] = limit;
+    CHECK_EQ_INT(run_prepared_(kv, got, NULL, &err), VIDUR_ERR_RANGE);
+    snprintf(want, sizeof want, "chrome_trace.json would be %.1f MB (%lld bytes), over metrics_config_max_trace_size_mb", (double)json / 1e6, json);
+    CHECK_CONTAINS(err.message, want);
+    CHECK_CONTAINS(err.message, "--metrics_config_trace_format perfetto (about");
+    CHECK_EQ_INT(file_size_(got, "chrome_trace.json"), -1);
+    CHECK_EQ_INT(count_files_containing_(got, ".tmp"), 0);
+    CHECK(same_file_(ref, got, "batch_metrics.csv") && same_file_(ref, got, "request_metrics.csv"));
+    rm_dir_(got);
+    snprintf(limit, sizeof limit, "%.6f", (double)json / 1e6);
+    CHECK_EQ_INT(run_prepared_(kv, got, NULL, &err), VIDUR_OK);
+    CHECK(same_file_(ref, got, "chrome_trace.json"));
+    rm_dir_(got);
+}
+
 int main(void)
 {
     FILE *f;
@@ -589,6 +713,7 @@ int main(void)
     RUN_TEST(batch_size_counter_follows_stage0);
     RUN_TEST(size_guard);
     RUN_TEST(windows);
+    RUN_TEST(writer_thread);
     rm_dir_(dir_);
     return test_finish();
 }

@@ -14,6 +14,8 @@
 #   tables   the ways to get the profiled operator tables: vidur.c with VIDUR_TABLES_EXTERN
 #            linked with vidur_tables.c compiled as C++ (its symbol keeps C linkage); neither
 #            macro (no tables, and a warning through the log callback)
+#   threads  the output writer thread (POSIX threads: _POSIX_C_SOURCE) as C99 with gcc and clang,
+#            and the same build with VIDUR_NO_THREADS (compiled out)
 #   json     VIDUR_JSON (the Hugging Face config.json reader, jansson; vidur_search.h's job config
 #            of a [model.NAME] config) as C99 and C++11
 # All with -Wall -Wextra -Wpedantic -Werror. Prints PASS/FAIL/SKIP lines and, last,
@@ -92,6 +94,11 @@ search_api() { # cc std
 search_impl() { # compiler std language
     "$1" -std="$2" -x "$3" $WARN $OPT -I. $PKG tests/compile/search.c -o "$OUT/search_$1_$2" $LIBS && "$OUT/search_$1_$2"
 }
+threads() { # cc on|off: the implementation with POSIX (the writer thread compiled in) or VIDUR_NO_THREADS
+    local def=""
+    [ "$2" = off ] && def="-DVIDUR_NO_THREADS"
+    "$1" -std=c99 $WARN $OPT -I. $PKG -D_POSIX_C_SOURCE=200809L $def tests/compile/impl_c.c -o "$OUT/threads_$1_$2" $LIBS && "$OUT/threads_$1_$2"
+}
 options() { # cc
     "$1" -std=c99 $WARN $OPT -I. tests/compile/options_c.c -o "$OUT/options_$1" -lm && "$OUT/options_$1"
 }
@@ -121,6 +128,8 @@ for cc in gcc clang; do
     done
     check "static two TUs $cc" static_two_tu "$cc"
     check "no_ppo $cc -std=c99" no_ppo "$cc" c99 c
+    check "threads $cc -std=c99 -D_POSIX_C_SOURCE=200809L" threads "$cc" on
+    check "threads $cc -std=c99 -D_POSIX_C_SOURCE=200809L -DVIDUR_NO_THREADS" threads "$cc" off
     for std in c99 c11; do
         check "search api $cc -std=$std" search_api "$cc" "$std"
     done
