@@ -2098,6 +2098,8 @@ typedef struct vidur__trace {
    thread only): its buffers are allocated before it starts. */
 enum { VIDUR__SINK_TRACE, VIDUR__SINK_BATCH, VIDUR__SINK_REQUESTS, VIDUR__SINK_N }; /* REQUESTS: request_metrics.csv at the end */
 #define VIDUR__AW_BUFFERS 24 /* spare chunk buffers: how far the simulation may run ahead */
+#define VIDUR__AW_WAKE 8     /* an idle writer is woken for this many chunks (fewer wake-ups: a
+                                woken thread tends to be placed on its waker's core) */
 
 typedef struct vidur__chunk {
     char *buf;
@@ -2125,9 +2127,9 @@ typedef struct vidur__writer {
 #ifdef VIDUR__THREADS
     pthread_t th;
     pthread_mutex_t mu;
-    pthread_cond_t cv;              /* every change of the queue, the spares or quit */
+    pthread_cond_t work, spare_cv;  /* the writer waits for work, the simulation for a spare buffer */
     vidur__chunk q[VIDUR__AW_BUFFERS + VIDUR__SINK_N + 1];
-    int qhead, qn, busy, quit;
+    int qhead, qn, quit, idle, starved; /* idle: the writer waits; starved: the simulation does */
     vidur__chunk spare[VIDUR__AW_BUFFERS + VIDUR__SINK_N];
     int nspare;
 #endif
@@ -11490,7 +11492,11 @@ static void *vidur__aw_main(void *arg)
     vidur__chunk c;
     pthread_mutex_lock(&aw->mu);
     for (;;) {
-        while (!aw->qn && !aw->quit) pthread_cond_wait(&aw->cv, &aw->mu);
+        while (!aw->qn && !aw->quit) {
+            aw->idle = 1;
+            pthread_cond_wait(&aw->work, &aw->mu);
+            aw->idle = 0;
+        }
         if (!aw->qn) break; /* quit, and everything submitted is written */
         c = aw->q[aw->qhead];
         aw->qhead = (aw->qhead + 1) % VIDUR__AW_QUEUE;
@@ -11500,7 +11506,7 @@ static void *vidur__aw_main(void *arg)
         pthread_mutex_lock(&aw->mu);
         c.n = 0;
         if (c.buf) aw->spare[aw->nspare++] = c;
-        pthread_cond_broadcast(&aw->cv);
+        if (aw->starved) pthread_cond_signal(&aw->spare_cv);
     }
     pthread_mutex_unlock(&aw->mu);
     return NULL;
@@ -11519,8 +11525,12 @@ static void vidur__aw_submit(vidur__wbuf *w)
     pthread_mutex_lock(&aw->mu);
     aw->q[(aw->qhead + aw->qn) % VIDUR__AW_QUEUE] = c;
     aw->qn++;
-    pthread_cond_broadcast(&aw->cv);
-    while (!aw->nspare) pthread_cond_wait(&aw->cv, &aw->mu);
+    if (aw->idle && (aw->qn >= VIDUR__AW_WAKE || !aw->nspare)) pthread_cond_signal(&aw->work);
+    while (!aw->nspare) {
+        aw->starved = 1;
+        pthread_cond_wait(&aw->spare_cv, &aw->mu);
+        aw->starved = 0;
+    }
     c = aw->spare[--aw->nspare];
     pthread_mutex_unlock(&aw->mu);
     w->buf = c.buf;
@@ -11537,6 +11547,9 @@ static void vidur__aw_kick(vidur_sim *s)
     if (!s->aw || !s->aw->running) return;
     for (i = 0; i < VIDUR__SINK_N; i++)
         if (s->aw->wb[i]) vidur__aw_submit(s->aw->wb[i]);
+    pthread_mutex_lock(&s->aw->mu);
+    pthread_cond_signal(&s->aw->work);
+    pthread_mutex_unlock(&s->aw->mu);
 }
 
 /* request_metrics.csv by the writer thread, while the simulation's thread computes the summary
@@ -11554,7 +11567,7 @@ static int vidur__aw_requests(vidur_sim *s, const char *path)
     pthread_mutex_lock(&aw->mu);
     aw->q[(aw->qhead + aw->qn) % VIDUR__AW_QUEUE] = c;
     aw->qn++;
-    pthread_cond_broadcast(&aw->cv);
+    pthread_cond_signal(&aw->work);
     pthread_mutex_unlock(&aw->mu);
     return 1;
 }
@@ -11569,11 +11582,12 @@ static void vidur__aw_stop(vidur_sim *s)
     vidur__aw_kick(s);
     pthread_mutex_lock(&aw->mu);
     aw->quit = 1;
-    pthread_cond_broadcast(&aw->cv);
+    pthread_cond_signal(&aw->work);
     pthread_mutex_unlock(&aw->mu);
     pthread_join(aw->th, NULL);
     pthread_mutex_destroy(&aw->mu);
-    pthread_cond_destroy(&aw->cv);
+    pthread_cond_destroy(&aw->work);
+    pthread_cond_destroy(&aw->spare_cv);
     aw->running = 0;
     for (i = 0; i < VIDUR__SINK_N; i++)
         if (aw->wb[i]) {
@@ -11627,7 +11641,11 @@ static int vidur__aw_start(vidur_sim *s, vidur_error *err)
         return 0;
     }
     if (pthread_mutex_init(&aw->mu, NULL) != 0) ok = 0;
-    else if (pthread_cond_init(&aw->cv, NULL) != 0) {
+    else if (pthread_cond_init(&aw->work, NULL) != 0) {
+        pthread_mutex_destroy(&aw->mu);
+        ok = 0;
+    } else if (pthread_cond_init(&aw->spare_cv, NULL) != 0) {
+        pthread_cond_destroy(&aw->work);
         pthread_mutex_destroy(&aw->mu);
         ok = 0;
     }
@@ -11645,7 +11663,8 @@ static int vidur__aw_start(vidur_sim *s, vidur_error *err)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (!ok) {
             pthread_mutex_destroy(&aw->mu);
-            pthread_cond_destroy(&aw->cv);
+            pthread_cond_destroy(&aw->work);
+            pthread_cond_destroy(&aw->spare_cv);
         }
     }
     if (!ok) { /* no thread: everything at the end, as without the writer */
