@@ -6,7 +6,7 @@
    RSS must stay under 500 MB (it does not grow with the number of requests). Then whole runs of
    the CLI (bench TRACE VIDUR) with Vidur's default outputs, without the trace and without
    outputs: the run with the outputs within 1.5x of the run without them at 10,000 requests, and
-   chrome_trace.json written at >= 1 GB/s. */
+   chrome_trace.json written at >= 1 GB/s. VIDUR_BENCH_ONLY=outputs runs these whole runs alone. */
 #define _POSIX_C_SOURCE 200809L
 #define VIDUR_IMPLEMENTATION
 #include "../vidur.h"
@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -161,34 +162,36 @@ static long long file_bytes(const char *path)
 }
 
 #define OUT_DIR "build/bench_outputs"
+#define ERR_LOG "build/bench_outputs.log"
 
-/* median wall time of runs runs of `vidur ARGS EXTRA` writing into OUT_DIR (emptied before each
-   run, untimed), and in *cpu their median CPU time (user + system: the machine may be shared);
-   *bytes gets the size of OUT_DIR/trace_file after the last run (when not NULL) */
-typedef struct timing {
-    double wall, cpu;
-} timing;
-
-static timing median_run(const char *vidur, const char *args, const char *extra, int runs, const char *trace_file, long long *bytes)
+/* one run of `vidur ARGS EXTRA` writing into OUT_DIR (emptied before, untimed): its wall and CPU
+   time (user + system: the machine may be shared) into t[n] and c[n]; *bytes gets the size of
+   OUT_DIR/trace_file (when not NULL); 0 on failure */
+static int one_run(const char *vidur, const char *args, const char *extra, double *t, double *c, const char *trace_file, long long *bytes)
 {
     char cmd[4096], path[256];
-    double t[16], c[16];
-    int i, n = 0;
-    timing bad = {-1, -1}, m;
-    for (i = 0; i < runs && i < 16; i++) {
-        if (system("rm -rf " OUT_DIR) != 0) return bad;
-        snprintf(cmd, sizeof cmd, "%s %s %s --metrics_config_output_dir " OUT_DIR " --no-metrics_config_timestamp_output_dir --quiet >/dev/null", vidur,
-                 args, extra);
-        if ((t[n] = wall_of(cmd, &c[n])) < 0) {
-            fprintf(stderr, "bench: failed: %s\n", cmd);
-            return bad;
-        }
-        n++;
+    if (system("rm -rf " OUT_DIR) != 0) return 0;
+    /* its warnings (lengths cut to max_tokens) once per run would bury the figures */
+    snprintf(cmd, sizeof cmd, "%s %s %s --metrics_config_output_dir " OUT_DIR " --no-metrics_config_timestamp_output_dir --quiet >/dev/null 2>" ERR_LOG,
+             vidur, args, extra);
+    if ((*t = wall_of(cmd, c)) < 0) {
+        fprintf(stderr, "bench: failed (its messages are in " ERR_LOG "): %s\n", cmd);
+        return 0;
     }
     if (bytes) {
         snprintf(path, sizeof path, OUT_DIR "/%s", trace_file);
         *bytes = file_bytes(path);
     }
+    return 1;
+}
+
+typedef struct timing {
+    double wall, cpu;
+} timing;
+
+static timing median_of(double *t, double *c, int n)
+{
+    timing m;
     qsort(t, (size_t)n, sizeof t[0], cmp_double);
     qsort(c, (size_t)n, sizeof c[0], cmp_double);
     m.wall = t[n / 2];
@@ -196,26 +199,52 @@ static timing median_run(const char *vidur, const char *args, const char *extra,
     return m;
 }
 
-/* default outputs, without the trace, without outputs, and the Perfetto trace instead: whole-process
-   medians, the ratios and the trace's writing speed; returns 0 on failure */
+/* the load average when the scenario ran (the machine may be shared: a second thread only helps
+   while a core is free), or -1 */
+static double load_average(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
+/* default outputs (with and without the writer thread), without the trace, without outputs, and
+   the Perfetto trace instead: whole-process medians, the ratios and the trace's writing speed; the
+   five variants run in turn (A B C D E A B C D E ...) so that a change of the machine's load
+   touches them all alike; returns 0 on failure */
+#define NVAR 5
 static int outputs_scenario(const char *title, const char *vidur, const char *args, int runs)
 {
+    static const char *const extra[NVAR] = {"", "--no-metrics_config_writer_threads", "--no-metrics_config_enable_chrome_trace",
+                                            "--no-metrics_config_write_metrics", "--metrics_config_trace_format perfetto"};
+    double t[NVAR][16], c[NVAR][16], load = load_average();
     long long json = -1, pf = -1;
-    timing full = median_run(vidur, args, "", runs, "chrome_trace.json", &json);
-    timing notrace = median_run(vidur, args, "--no-metrics_config_enable_chrome_trace", runs, NULL, NULL);
-    timing none = median_run(vidur, args, "--no-metrics_config_write_metrics", runs, NULL, NULL);
-    timing perfetto = median_run(vidur, args, "--metrics_config_trace_format perfetto", runs, "perfetto_trace.pftrace", &pf);
-    if (system("rm -rf " OUT_DIR) != 0 || full.wall < 0 || notrace.wall < 0 || none.wall < 0 || perfetto.wall < 0 || json <= 0 || pf <= 0) return 0;
-    printf("%s   (medians of %d; wall / cpu)\n", title, runs);
-    printf("  whole process, Vidur's default outputs   %.3f s / %.3f s\n", full.wall, full.cpu);
-    printf("  without the Chrome trace                 %.3f s / %.3f s\n", notrace.wall, notrace.cpu);
-    printf("  without outputs (write_metrics off)      %.3f s / %.3f s\n", none.wall, none.cpu);
-    printf("  default outputs / without outputs        %.2fx / %.2fx   (target <= 1.5x at 10,000 requests)\n", full.wall / none.wall, full.cpu / none.cpu);
-    printf("  default outputs / without the trace      %.2fx / %.2fx\n", full.wall / notrace.wall, full.cpu / notrace.cpu);
+    timing m[NVAR];
+    int i, v;
+    if (runs > 16) runs = 16;
+    for (i = 0; i < runs; i++)
+        for (v = 0; v < NVAR; v++)
+            if (!one_run(vidur, args, extra[v], &t[v][i], &c[v][i], v == 0 ? "chrome_trace.json" : "perfetto_trace.pftrace",
+                         v == 0 ? &json : v == 4 ? &pf : NULL))
+                return 0;
+    for (v = 0; v < NVAR; v++) m[v] = median_of(t[v], c[v], runs);
+    if (system("rm -rf " OUT_DIR) != 0 || json <= 0 || pf <= 0) return 0;
+    printf("%s   (medians of %d, the variants in turn; wall / cpu; load average %.1f on %ld cores)\n", title, runs, load, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("  whole process, Vidur's default outputs   %.3f s / %.3f s   (the writer thread formats the large files during the run)\n", m[0].wall, m[0].cpu);
+    printf("  the same without the writer thread       %.3f s / %.3f s   (--no-metrics_config_writer_threads: all at the end)\n", m[1].wall, m[1].cpu);
+    printf("  without the Chrome trace                 %.3f s / %.3f s\n", m[2].wall, m[2].cpu);
+    printf("  without outputs (write_metrics off)      %.3f s / %.3f s\n", m[3].wall, m[3].cpu);
+    printf("  default outputs / without outputs        %.2fx / %.2fx   (target <= 1.5x of wall at 10,000 requests; %.2fx / %.2fx without the writer thread)\n",
+           m[0].wall / m[3].wall, m[0].cpu / m[3].cpu, m[1].wall / m[3].wall, m[1].cpu / m[3].cpu);
+    printf("  default outputs / without the trace      %.2fx / %.2fx\n", m[0].wall / m[2].wall, m[0].cpu / m[2].cpu);
     printf("  chrome_trace.json                        %.1f MB at %.0f / %.0f MB/s (its bytes over the time it adds; target >= 1000)\n", json / 1e6,
-           json / 1e6 / (full.wall - notrace.wall), json / 1e6 / (full.cpu - notrace.cpu));
+           json / 1e6 / (m[0].wall - m[2].wall), json / 1e6 / (m[0].cpu - m[2].cpu));
     printf("  perfetto_trace.pftrace instead           %.1f MB (%.2fx smaller, with counter tracks) at %.0f / %.0f MB/s\n", pf / 1e6,
-           (double)json / (double)pf, pf / 1e6 / (perfetto.wall - notrace.wall), pf / 1e6 / (perfetto.cpu - notrace.cpu));
+           (double)json / (double)pf, pf / 1e6 / (m[4].wall - m[2].wall), pf / 1e6 / (m[4].cpu - m[2].cpu));
     return 1;
 }
 
@@ -271,7 +300,7 @@ static int outputs_bench(const char *vidur, const char *conv_trace)
                  common, n == 10000 ? lengths : "build/bench_splitwise_conv_x6.csv", n);
         snprintf(title, sizeof title, "outputs: %d requests, Llama-2-7B / a100, 1 replica, sarathi 512/128, splitwise_conv lengths%s, Poisson 2 QPS, per-batch rows, no plots",
                  n, n == 10000 ? "" : " (its rows six times)");
-        ok = outputs_scenario(title, vidur, args, n == 10000 ? 5 : 3) && ok;
+        ok = outputs_scenario(title, vidur, args, n == 10000 ? 9 : 3) && ok;
     }
     if (conv_trace) {
         snprintf(args, sizeof args, "--replica_config_model_name meta-llama/Meta-Llama-3-8B --replica_config_device h100 "
@@ -299,6 +328,9 @@ int main(int argc, char **argv)
                                        "execution_time_predictor_config_type", "roofline", NULL};
     double rps_tables, rps_roofline;
     int ok;
+    const char *only = getenv("VIDUR_BENCH_ONLY");
+    if (only && !strcmp(only, "outputs")) /* VIDUR_BENCH_ONLY=outputs: the whole-run part alone */
+        return argc > 2 && outputs_bench(argv[2], argv[1]) ? 0 : 1;
     rps_tables = run("core: 100,000 requests, sarathi, 8 replicas, Meta-Llama-3-8B / h100, lognormal lengths, Poisson 40 QPS, profiled tables", core);
     rps_roofline = run("same workload, analytical roofline only", roof);
     ok = rps_tables > 0 && rps_roofline > 0;
