@@ -11629,17 +11629,22 @@ static int vidur__aw_start(vidur_sim *s, vidur_error *err)
         return vidur__oom(err, "output writer");
     }
     st = &aw->st[VIDUR__SINK_TRACE];
-    if (st->out.buf) {
-        ok = vidur__stream_open(s, st, vidur__trace_files[0], err);
-        if (ok) vidur__json_trace_head(s, &st->out);
+    if (st->out.buf && (ok = vidur__stream_open(s, st, vidur__trace_files[0], err)) != 0) {
+        st->out.f = st->a.f;
+        vidur__json_trace_head(s, &st->out);
     }
     st = &aw->st[VIDUR__SINK_BATCH];
-    if (ok && st->out.buf && (ok = vidur__stream_open(s, st, "batch_metrics.csv", err)) != 0) vidur__wb_str(&st->out, vidur__batch_header);
-    for (i = 0; i < VIDUR__SINK_N; i++) aw->st[i].out.f = aw->st[i].open ? aw->st[i].a.f : NULL;
+    if (ok && st->out.buf && (ok = vidur__stream_open(s, st, "batch_metrics.csv", err)) != 0) {
+        st->out.f = st->a.f;
+        vidur__wb_str(&st->out, vidur__batch_header);
+    }
     if (!ok) {
         vidur__aw_release(s);
         return 0;
     }
+    aw->sim = s; /* what the thread reads is set before it starts */
+    for (i = 0; i < VIDUR__SINK_N; i++)
+        if (wb[i]) aw->tmp[i] = wb[i]->f;
     if (pthread_mutex_init(&aw->mu, NULL) != 0) ok = 0;
     else if (pthread_cond_init(&aw->work, NULL) != 0) {
         pthread_mutex_destroy(&aw->mu);
@@ -11672,12 +11677,10 @@ static int vidur__aw_start(vidur_sim *s, vidur_error *err)
         return 1;
     }
     aw->running = 1;
-    aw->sim = s;
     for (i = 0; i < VIDUR__SINK_N; i++)
         if (wb[i]) {
             aw->wb[i] = wb[i];
-            aw->tmp[i] = wb[i]->f;
-            wb[i]->aw = aw;
+            wb[i]->aw = aw; /* from now on its full buffers go to the thread */
             wb[i]->sink = i;
         }
     return 1;
