@@ -95,6 +95,15 @@ static void check_scenario_(const scenario_ *sc)
     CHECK_EQ_INT(completed, 0);
 }
 
+static void check_kv_(const char *name, const char *const *kv, int prepare)
+{
+    scenario_ sc;
+    sc.name = name;
+    sc.kv = kv;
+    sc.prepare = prepare;
+    check_scenario_(&sc);
+}
+
 TEST(test_oom_prefix_caching)
 {
     const char *const kv[] = {"request_generator_config_type", "trace_replay", "trace_request_generator_config_trace_file", trace_path_,
@@ -103,11 +112,7 @@ TEST(test_oom_prefix_caching)
                               "cluster_config_num_replicas", "2", "execution_time_predictor_config_type", "roofline",
                               "metrics_config_write_metrics", "true", "metrics_config_store_operation_metrics", "true",
                               "metrics_config_keep_individual_batch_metrics", "true", NULL};
-    scenario_ sc;
-    sc.name = "vllm_v1 + prefix caching";
-    sc.kv = kv;
-    sc.prepare = 0;
-    check_scenario_(&sc);
+    check_kv_("vllm_v1 + prefix caching", kv, 0);
 }
 
 /* the output writer thread: the files written during the run (trace, per-batch rows) and
@@ -118,11 +123,7 @@ TEST(test_oom_writer_thread)
                               "execution_time_predictor_config_type", "roofline", "metrics_config_write_metrics", "true",
                               "metrics_config_keep_individual_batch_metrics", "true", "metrics_config_trace_format", "both",
                               "metrics_config_store_plots", "false", NULL};
-    scenario_ sc;
-    sc.name = "writer thread";
-    sc.kv = kv;
-    sc.prepare = 1;
-    check_scenario_(&sc);
+    check_kv_("writer thread", kv, 1);
 }
 
 TEST(test_oom_pipeline)
@@ -132,11 +133,7 @@ TEST(test_oom_pipeline)
                               "execution_time_predictor_config_type", "roofline", "poisson_request_interval_generator_config_qps", "20",
                               "metrics_config_write_metrics", "true", "metrics_config_store_token_completion_metrics", "true",
                               "metrics_config_write_json_trace", "true", "metrics_config_enable_chrome_trace", "true", NULL};
-    scenario_ sc;
-    sc.name = "sarathi, PP 2";
-    sc.kv = kv;
-    sc.prepare = 0;
-    check_scenario_(&sc);
+    check_kv_("sarathi, PP 2", kv, 0);
 }
 
 /* the other replica schedulers, the sticky routers, an EDF queue and the PPO router */
@@ -158,15 +155,11 @@ TEST(test_oom_schedulers)
     int i, j, k;
     for (i = 0; i < (int)(sizeof extra / sizeof extra[0]); i++) {
         const char *kv[32];
-        scenario_ sc;
         k = 0;
         for (j = 0; j < (int)(sizeof base / sizeof base[0]); j++) kv[k++] = base[j];
         for (j = 0; extra[i][j]; j++) kv[k++] = extra[i][j];
         kv[k] = NULL;
-        sc.name = names[i];
-        sc.kv = kv;
-        sc.prepare = 0;
-        check_scenario_(&sc);
+        check_kv_(names[i], kv, 0);
     }
 }
 

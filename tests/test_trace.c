@@ -300,58 +300,43 @@ static void rm_dir_(const char *dir)
     if (system(cmd) != 0) printf("  (could not remove %s)\n", dir);
 }
 
-/* runs kv (NULL-terminated pairs) and writes the outputs into dir; returns write_outputs' result */
-static vidur_result run_(const char *const *kv, const char *dir, vidur_error *err, vidur_summary *sum)
+/* runs kv (NULL-terminated pairs) and writes the outputs; returns the first failure's result.
+   pdir: the output folder prepared before the run (the writer thread starts there), or NULL;
+   wdir: where the outputs go (NULL: the prepared folder; "" writes nothing: the simulation is
+   destroyed as after an interruption); sum (if not NULL) gets the summary */
+static vidur_result run_in_(const char *const *kv, const char *pdir, const char *wdir, vidur_error *err, vidur_summary *sum)
 {
     vidur_config c;
     vidur_sim *sim;
     vidur_result r;
+    const char *where = pdir ? pdir : wdir;
     int i;
     vidur_config_init(&c);
     SET(&c, "metrics_config_write_metrics", "true");
     for (i = 0; kv[i]; i += 2) SET(&c, kv[i], kv[i + 1]);
     memset(err, 0, sizeof *err);
     if ((r = vidur_sim_create(&c, &sim, err)) != VIDUR_OK) {
-        printf("  %s: %s\n", dir, err->message);
+        printf("  %s: %s\n", where, err->message);
         return r;
     }
-    if ((r = vidur_sim_run(sim)) != VIDUR_OK) {
-        *err = *vidur_sim_error(sim);
-        printf("  %s: %s\n", dir, err->message);
+    if ((pdir && (r = vidur_sim_prepare_outputs(sim, pdir, NULL, 0, err)) != VIDUR_OK) || (r = vidur_sim_run(sim)) != VIDUR_OK) {
+        if (!err->message[0]) *err = *vidur_sim_error(sim);
+        printf("  %s: %s\n", where, err->message);
         vidur_sim_destroy(sim);
         return r;
     }
     if (sum) *sum = *vidur_sim_summary(sim);
-    r = vidur_sim_write_outputs(sim, dir, NULL, 0, err);
+    r = wdir && !wdir[0] ? VIDUR_OK : vidur_sim_write_outputs(sim, wdir, NULL, 0, err);
     vidur_sim_destroy(sim);
-    if (r != VIDUR_OK) printf("  %s: %s\n", dir, err->message);
+    if (r != VIDUR_OK) printf("  %s: %s\n", where, err->message);
     return r;
 }
 
-/* as run_, with the output folder prepared before the run (the writer thread starts there):
-   wdir is where the outputs go (NULL: the prepared folder; "" writes nothing: the simulation is
-   destroyed as after an interruption) */
-static vidur_result run_prepared_(const char *const *kv, const char *pdir, const char *wdir, vidur_error *err)
-{
-    vidur_config c;
-    vidur_sim *sim;
-    vidur_result r;
-    int i;
-    vidur_config_init(&c);
-    SET(&c, "metrics_config_write_metrics", "true");
-    for (i = 0; kv[i]; i += 2) SET(&c, kv[i], kv[i + 1]);
-    memset(err, 0, sizeof *err);
-    if ((r = vidur_sim_create(&c, &sim, err)) != VIDUR_OK) return r;
-    if ((r = vidur_sim_prepare_outputs(sim, pdir, NULL, 0, err)) != VIDUR_OK || (r = vidur_sim_run(sim)) != VIDUR_OK) {
-        printf("  %s: %s\n", pdir, err->message[0] ? err->message : vidur_sim_error(sim)->message);
-        vidur_sim_destroy(sim);
-        return r;
-    }
-    r = wdir && !wdir[0] ? VIDUR_OK : vidur_sim_write_outputs(sim, wdir, NULL, 0, err);
-    vidur_sim_destroy(sim);
-    if (r != VIDUR_OK) printf("  %s: %s\n", pdir, err->message);
-    return r;
-}
+/* runs kv and writes the outputs into dir (no folder prepared: everything at the end) */
+static vidur_result run_(const char *const *kv, const char *dir, vidur_error *err, vidur_summary *sum) { return run_in_(kv, NULL, dir, err, sum); }
+
+/* the same with the output folder pdir prepared before the run (see run_in_) */
+static vidur_result run_prepared_(const char *const *kv, const char *pdir, const char *wdir, vidur_error *err) { return run_in_(kv, pdir, wdir, err, NULL); }
 
 /* 1 when dir_a/name and dir_b/name hold the same bytes (and exist) */
 static int same_file_(const char *dir_a, const char *dir_b, const char *name)
