@@ -36,7 +36,9 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags inih 2>/dev/null)
 
 WARNINGS    := -Wall -Wextra -Wpedantic -Werror
 CFLAGS      ?= -std=c99 -O2 -g $(WARNINGS)
-ASAN_CFLAGS ?= -std=c99 -O1 -g $(WARNINGS) -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
+# the sanitizer builds at -O0: each of them compiles the whole implementation, which takes a
+# third of the time -O1 does, and the sanitized tests' runs grow less than that (make test < 5 min)
+ASAN_CFLAGS ?= -std=c99 -O0 -g $(WARNINGS) -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer
 BENCH_CFLAGS ?= -std=c99 -O2 -g $(WARNINGS)
 LDLIBS      ?= -linih -lm
 ALL_CPPFLAGS = -I. $(PKG_CFLAGS) $(JSON_CPPFLAGS) $(CPPFLAGS)

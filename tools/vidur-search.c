@@ -1128,10 +1128,17 @@ int main(int argc, char **argv)
         int t;
         for (t = 0; t < S.spec->num_traces; t++) {
             const char *tf = S.spec->traces[t].trace_file, *base = strrchr(tf, '/') ? strrchr(tf, '/') + 1 : tf;
-            len += (size_t)snprintf(files + len, len < sizeof files ? sizeof files - len : 0, "%s%s", t ? ", " : "", tf);
-            if (!hint[0] && !strncmp(base, "mooncake_", 9) && strlen(base) > 13)
+            int n;
+            /* a long list is cut at the buffer's end (len never points past it) */
+            if (len < sizeof files) {
+                n = snprintf(files + len, sizeof files - len, "%s%s", t ? ", " : "", tf);
+                len = n < 0 ? sizeof files : len + (size_t)n;
+            }
+            /* the return value is looked at so that a cut hint is accepted, not warned about */
+            if (!hint[0] && !strncmp(base, "mooncake_", 9) && strlen(base) > 13 &&
                 snprintf(hint, sizeof hint, "; the Mooncake traces are made from Mooncake's JSONL: vidur-mooncake %.*s.jsonl -o %s --session-prefix-blocks 2 (make search-traces writes build/traces/)",
-                         (int)(strlen(base) - 13), base + 9, tf);
+                         (int)(strlen(base) - 13), base + 9, tf) >= (int)sizeof hint)
+                hint[sizeof hint - 1] = 0;
         }
         if (rank == 0)
             fprintf(stderr, "vidur-search: every point's trace file is missing (%s): nothing to run%s\n", files,
