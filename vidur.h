@@ -1,4 +1,4 @@
-/* vidur.h - v0.2.3 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
+/* vidur.h - v0.3.0 - LLM inference serving simulator (a C re-creation of Microsoft's Vidur)
 
    Single-file library in the style of stb: include it anywhere for the declarations, and in
    EXACTLY ONE C or C++ file write
@@ -188,6 +188,14 @@
 
    5. REVISION HISTORY ----------------------------------------------------------------------------
 
+       0.3.0  engine model of vLLM fitted on real runs (engine_config_profile vllm_v0_15,
+              vidur-calibrate); Hugging Face config.json (VIDUR_JSON), MoE, FP8, head_dim, new
+              GPUs; untrusted input validated everywhere, atomic output files, COMPLETE marker,
+              fuzz harnesses; sections follow a request, vidur_search.h, one component registry,
+              predictor plug-ins, VIDUR_NO_PPO, stb_ds dropped; output writer thread, Perfetto
+              trace, trace size guard; Vidur's nested config.json, semantics upstream|fork.
+       0.2.3  our own H100 profiles (InternLM2-20B, Llama-3-70B TP 1) in the compiled-in tables;
+              vidur-profile.py --mlp and --layers; vidur-search's Pareto frontier in one sweep.
        0.2.2  trace hashes kept as runs (a conversation trace takes a third of the memory);
               out of memory is an error everywhere (vidur_sim_fail, vidur_replica_fail);
               vidur-search plots with vidur_svg_plot_write (series colour, points, hover texts).
@@ -205,9 +213,9 @@
 #include <stdio.h>
 
 #define VIDUR_VERSION_MAJOR 0
-#define VIDUR_VERSION_MINOR 2
-#define VIDUR_VERSION_PATCH 3
-#define VIDUR_VERSION_STRING "0.2.3"
+#define VIDUR_VERSION_MINOR 3
+#define VIDUR_VERSION_PATCH 0
+#define VIDUR_VERSION_STRING "0.3.0"
 
 #ifndef VIDURDEF
 #ifdef VIDUR_STATIC
