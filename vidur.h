@@ -9559,11 +9559,11 @@ static void vidur__trace_stage(vidur_sim *s, const vidur__batch_ex *b, int repli
     memcpy(p0, &len, 4);
     vidur__wb_done(&tr->rec, (char *)p);
     /* what the slice can take in each file: the fixed text and numbers (400 bytes; a time of 1e15
-       us and more is printed in full), the largest id's and token count's digits (JSON) or varint
-       bytes (Perfetto, 3 more for each array element's framing) */
+       us and more is printed in full), the largest id's and token count's digits (JSON; Perfetto's
+       id ranges and token repeats are text too: at most the digits and a separator per element) */
     tr->bound[0] += 400.0 + (x0 < 1e15 ? 0 : 320) + (x1 < 1e15 ? 0 : 320) +
                     (double)n * (2 * (vidur__u64_digits(maxid) + 2) + vidur__u64_digits(maxtok) + 2);
-    tr->bound[1] += 200.0 + (double)n * (6 + vidur__varint_len(maxid) + vidur__varint_len(maxtok));
+    tr->bound[1] += 200.0 + (double)n * (2 + vidur__u64_digits(maxid) + vidur__u64_digits(maxtok));
 }
 
 /* a counter track's new value (Perfetto only; nothing when it did not change) */
@@ -11763,25 +11763,49 @@ static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *
 }
 
 /* Perfetto's protobuf trace, written directly (the schema is fixed): a Trace is a sequence of
-   TracePacket messages (field 1). Field numbers are those of perfetto/protos/perfetto/trace/. */
+   TracePacket messages (field 1). Field numbers are those of perfetto/protos/perfetto/trace/.
+   The file is kept small with Perfetto's own mechanisms (about 10x smaller than the JSON trace
+   for the same content; see docs/outputs.md, "The Perfetto trace's encoding"):
+   - every stage and counter track is its own packet sequence (trusted_packet_sequence_id = the
+     track's uuid), whose first packet clears the sequence's state, interns the names and sets
+     TracePacketDefaults: the track (so no event names it) and an incremental clock (id 64,
+     declared in a ClockSnapshot at 0 beside BOOTTIME 0), so every timestamp is the nanoseconds
+     since the sequence's previous event (a counter that would go back in time, which the run
+     never records, is written with an absolute BOOTTIME timestamp instead);
+   - a batch's request ids are one string of ascending runs ("0-127,130") and its token counts
+     one string of repeats ("1*127,512"), instead of arrays of integers; the request ids' string
+     is interned (InternedData.debug_annotation_string_values, iids 1, 2, ... per stage), once
+     each time the batch's composition changes: most batches repeat their predecessor's;
+   - what the slice's name already says is not repeated: num_prefill_tokens and
+     num_decode_tokens are written for mixed slices only (a prefill slice's tokens are all
+     prompt tokens, a decode slice's all output tokens), num_tokens is left out when every count
+     is 1 (always in a decode slice), batch_size is the number of request ids and
+     total_num_tokens the sum of the token counts. */
 enum {
     VIDUR__PF_PACKET = 1,                                               /* Trace */
-    VIDUR__PF_TIMESTAMP = 8, VIDUR__PF_SEQUENCE_ID = 10, VIDUR__PF_TRACK_EVENT = 11, /* TracePacket */
-    VIDUR__PF_INTERNED_DATA = 12, VIDUR__PF_SEQUENCE_FLAGS = 13, VIDUR__PF_TRACK_DESCRIPTOR = 60,
+    VIDUR__PF_CLOCK_SNAPSHOT = 6, VIDUR__PF_TIMESTAMP = 8, VIDUR__PF_SEQUENCE_ID = 10, VIDUR__PF_TRACK_EVENT = 11, /* TracePacket */
+    VIDUR__PF_INTERNED_DATA = 12, VIDUR__PF_SEQUENCE_FLAGS = 13, VIDUR__PF_TIMESTAMP_CLOCK_ID = 58, VIDUR__PF_DEFAULTS = 59,
+    VIDUR__PF_TRACK_DESCRIPTOR = 60,
+    VIDUR__PF_DEF_TRACK_EVENT = 11, VIDUR__PF_DEF_CLOCK_ID = 58,       /* TracePacketDefaults */
+    VIDUR__PF_TED_TRACK_UUID = 11,                                      /* TrackEventDefaults */
+    VIDUR__PF_CS_CLOCKS = 1, VIDUR__PF_CLK_ID = 1, VIDUR__PF_CLK_TIMESTAMP = 2, VIDUR__PF_CLK_INCREMENTAL = 3, /* ClockSnapshot(.Clock) */
     VIDUR__PF_TE_ANNOTATION = 4, VIDUR__PF_TE_TYPE = 9, VIDUR__PF_TE_NAME_IID = 10, /* TrackEvent */
-    VIDUR__PF_TE_TRACK_UUID = 11, VIDUR__PF_TE_COUNTER_VALUE = 30, VIDUR__PF_TE_DOUBLE_COUNTER_VALUE = 44,
-    VIDUR__PF_DA_NAME_IID = 1, VIDUR__PF_DA_INT_VALUE = 4, VIDUR__PF_DA_ARRAY_VALUES = 12, /* DebugAnnotation */
+    VIDUR__PF_TE_COUNTER_VALUE = 30, VIDUR__PF_TE_DOUBLE_COUNTER_VALUE = 44,
+    VIDUR__PF_DA_NAME_IID = 1, VIDUR__PF_DA_INT_VALUE = 4, VIDUR__PF_DA_STRING_VALUE = 6, /* DebugAnnotation */
     VIDUR__PF_TD_UUID = 1, VIDUR__PF_TD_NAME = 2, VIDUR__PF_TD_PARENT_UUID = 5, VIDUR__PF_TD_COUNTER = 8, /* TrackDescriptor */
     VIDUR__PF_TD_CHILD_ORDERING = 11, VIDUR__PF_TD_SIBLING_ORDER_RANK = 12,
     VIDUR__PF_CD_UNIT = 3, VIDUR__PF_CD_UNIT_NAME = 6,                  /* CounterDescriptor */
-    VIDUR__PF_ID_EVENT_NAMES = 2, VIDUR__PF_ID_ANNOTATION_NAMES = 3,    /* InternedData */
+    VIDUR__PF_DA_STRING_VALUE_IID = 17,
+    VIDUR__PF_ID_EVENT_NAMES = 2, VIDUR__PF_ID_ANNOTATION_NAMES = 3, VIDUR__PF_ID_ANNOTATION_STRINGS = 29, /* InternedData */
     VIDUR__PF_IID = 1, VIDUR__PF_IID_NAME = 2                           /* EventName, DebugAnnotationName */
 };
 enum { VIDUR__PF_SLICE_BEGIN = 1, VIDUR__PF_SLICE_END = 2, VIDUR__PF_COUNTER = 4 };             /* TrackEvent.Type */
 enum { VIDUR__PF_STATE_CLEARED = 1, VIDUR__PF_NEEDS_STATE = 2 };                               /* sequence_flags */
+enum { VIDUR__PF_CLOCK_BOOTTIME = 6, VIDUR__PF_CLOCK_INCREMENTAL = 64 };                      /* clock ids (64: sequence-scoped) */
+enum { VIDUR__PF_ARG_BATCH = 1, VIDUR__PF_ARG_IDS, VIDUR__PF_ARG_TOKENS, VIDUR__PF_ARG_PREFILL, VIDUR__PF_ARG_DECODE, VIDUR__PF_ARG_N = 5 };
 static const char *const vidur__pf_event_names[3] = {"prefill", "decode", "mixed"};           /* slice names, iids 1-3 */
-static const char *const vidur__pf_arg_names[7] = {"batch_id", "batch_size", "request_ids", "num_tokens",
-                                                   "num_prefill_tokens", "num_decode_tokens", "total_num_tokens"}; /* iids 1-7 */
+static const char *const vidur__pf_arg_names[VIDUR__PF_ARG_N] = {"batch_id", "request_ids", "num_tokens", "num_prefill_tokens",
+                                                                 "num_decode_tokens"}; /* iids 1-5 */
 static const char *const vidur__pf_counter_names[VIDUR__CTR_N] = {"queue length", "KV usage %", "batch size"};
 
 static int vidur__pb_key_len(int field) { return vidur__varint_len((uint64_t)field << 3); }
@@ -11870,13 +11894,13 @@ static int vidur__pf_trace_head(const vidur_sim *s, vidur__wbuf *w, int counters
     return ok;
 }
 
-/* the interned names (event and argument names), sent once with the first slice */
+/* the interned names (event and argument names), sent with each stage sequence's first packet */
 static int vidur__pf_interned_len(void)
 {
     int i, n = 0;
     for (i = 0; i < 3; i++)
         n += vidur__pb_msg_len(VIDUR__PF_ID_EVENT_NAMES, vidur__pb_uint_len(VIDUR__PF_IID, (uint64_t)i + 1) + vidur__pb_str_len(VIDUR__PF_IID_NAME, vidur__pf_event_names[i]));
-    for (i = 0; i < 7; i++)
+    for (i = 0; i < VIDUR__PF_ARG_N; i++)
         n += vidur__pb_msg_len(VIDUR__PF_ID_ANNOTATION_NAMES, vidur__pb_uint_len(VIDUR__PF_IID, (uint64_t)i + 1) + vidur__pb_str_len(VIDUR__PF_IID_NAME, vidur__pf_arg_names[i]));
     return n;
 }
@@ -11890,12 +11914,139 @@ static unsigned char *vidur__pf_interned(unsigned char *p)
         p = vidur__pb_uint(p, VIDUR__PF_IID, (uint64_t)i + 1);
         p = vidur__pb_str(p, VIDUR__PF_IID_NAME, vidur__pf_event_names[i]);
     }
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < VIDUR__PF_ARG_N; i++) {
         p = vidur__pb_msg(p, VIDUR__PF_ID_ANNOTATION_NAMES, vidur__pb_uint_len(VIDUR__PF_IID, (uint64_t)i + 1) + vidur__pb_str_len(VIDUR__PF_IID_NAME, vidur__pf_arg_names[i]));
         p = vidur__pb_uint(p, VIDUR__PF_IID, (uint64_t)i + 1);
         p = vidur__pb_str(p, VIDUR__PF_IID_NAME, vidur__pf_arg_names[i]);
     }
     return p;
+}
+
+/* a packet sequence's state while the file is written (one per track uuid) */
+typedef struct vidur__pf_seq {
+    uint64_t last_end; /* a stage: its last slice's end (ns) */
+    uint64_t clock;    /* the incremental clock: the sequence's last timestamp (ns) */
+    int started;       /* its first packet (state, defaults, clock) is written */
+    uint64_t *ids;     /* a stage: its last slice's request ids, interned as iid */
+    int32_t nids;
+    size_t cap;
+    uint64_t iid;
+} vidur__pf_seq;
+
+/* A sequence's first packet: clears its state, interns the names (a stage's), sets the defaults
+   (its track, the incremental clock 64) and declares clock 64 as 0 at BOOTTIME 0. */
+static int vidur__pf_seq_start(vidur__wbuf *w, vidur__pf_seq *q, uint64_t uuid, int stage)
+{
+    int c1 = vidur__pb_uint_len(VIDUR__PF_CLK_ID, VIDUR__PF_CLOCK_INCREMENTAL) + vidur__pb_uint_len(VIDUR__PF_CLK_TIMESTAMP, 0) +
+             vidur__pb_uint_len(VIDUR__PF_CLK_INCREMENTAL, 1);
+    int c2 = vidur__pb_uint_len(VIDUR__PF_CLK_ID, VIDUR__PF_CLOCK_BOOTTIME) + vidur__pb_uint_len(VIDUR__PF_CLK_TIMESTAMP, 0);
+    int cs = vidur__pb_msg_len(VIDUR__PF_CS_CLOCKS, c1) + vidur__pb_msg_len(VIDUR__PF_CS_CLOCKS, c2);
+    int ted = vidur__pb_uint_len(VIDUR__PF_TED_TRACK_UUID, uuid);
+    int def = vidur__pb_uint_len(VIDUR__PF_DEF_CLOCK_ID, VIDUR__PF_CLOCK_INCREMENTAL) + vidur__pb_msg_len(VIDUR__PF_DEF_TRACK_EVENT, ted);
+    int pkt = vidur__pb_msg_len(VIDUR__PF_CLOCK_SNAPSHOT, cs) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, uuid) +
+              vidur__pb_uint_len(VIDUR__PF_SEQUENCE_FLAGS, VIDUR__PF_STATE_CLEARED) + vidur__pb_msg_len(VIDUR__PF_DEFAULTS, def) +
+              (stage ? vidur__pb_msg_len(VIDUR__PF_INTERNED_DATA, vidur__pf_interned_len()) : 0);
+    unsigned char *p = vidur__pf_packet(w, pkt);
+    if (!p) return 0;
+    p = vidur__pb_msg(p, VIDUR__PF_CLOCK_SNAPSHOT, cs);
+    p = vidur__pb_msg(p, VIDUR__PF_CS_CLOCKS, c1);
+    p = vidur__pb_uint(p, VIDUR__PF_CLK_ID, VIDUR__PF_CLOCK_INCREMENTAL);
+    p = vidur__pb_uint(p, VIDUR__PF_CLK_TIMESTAMP, 0);
+    p = vidur__pb_uint(p, VIDUR__PF_CLK_INCREMENTAL, 1);
+    p = vidur__pb_msg(p, VIDUR__PF_CS_CLOCKS, c2);
+    p = vidur__pb_uint(p, VIDUR__PF_CLK_ID, VIDUR__PF_CLOCK_BOOTTIME);
+    p = vidur__pb_uint(p, VIDUR__PF_CLK_TIMESTAMP, 0);
+    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, uuid);
+    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_FLAGS, VIDUR__PF_STATE_CLEARED);
+    p = vidur__pb_msg(p, VIDUR__PF_DEFAULTS, def);
+    p = vidur__pb_uint(p, VIDUR__PF_DEF_CLOCK_ID, VIDUR__PF_CLOCK_INCREMENTAL);
+    p = vidur__pb_msg(p, VIDUR__PF_DEF_TRACK_EVENT, ted);
+    p = vidur__pb_uint(p, VIDUR__PF_TED_TRACK_UUID, uuid);
+    if (stage) p = vidur__pf_interned(p);
+    vidur__wb_done(w, (char *)p);
+    q->started = 1;
+    q->clock = 0;
+    return 1;
+}
+
+/* an event's timestamp fields and the sequence fields, written (p) or counted (p NULL): the
+   delta on the incremental clock, or (never for slices, which follow each other on a stage) an
+   absolute BOOTTIME time when it would go back; interned: the event refers to interned names
+   (a slice's begin), flagged as needing the sequence's incremental state */
+static int vidur__pf_event_head(unsigned char **p, vidur__pf_seq *q, uint64_t uuid, uint64_t ts, int interned)
+{
+    int back = ts < q->clock, n;
+    uint64_t v = back ? ts : ts - q->clock;
+    n = vidur__pb_uint_len(VIDUR__PF_TIMESTAMP, v) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, uuid) +
+        (interned ? vidur__pb_uint_len(VIDUR__PF_SEQUENCE_FLAGS, VIDUR__PF_NEEDS_STATE) : 0) + (back ? vidur__pb_uint_len(VIDUR__PF_TIMESTAMP_CLOCK_ID, VIDUR__PF_CLOCK_BOOTTIME) : 0);
+    if (p) {
+        *p = vidur__pb_uint(*p, VIDUR__PF_TIMESTAMP, v);
+        if (back) *p = vidur__pb_uint(*p, VIDUR__PF_TIMESTAMP_CLOCK_ID, VIDUR__PF_CLOCK_BOOTTIME);
+        else q->clock = ts;
+        *p = vidur__pb_uint(*p, VIDUR__PF_SEQUENCE_ID, uuid);
+        if (interned) *p = vidur__pb_uint(*p, VIDUR__PF_SEQUENCE_FLAGS, VIDUR__PF_NEEDS_STATE);
+    }
+    return n;
+}
+
+/* A batch's request ids as text: runs of ids in arithmetic progression, found greedily from the
+   left: "a-b" is a, a+1, ..., b (two or more consecutive ids), "a-b:d" is a, a+d, ..., b (three or
+   more ids d > 1 apart: round-robin routing gives a replica every d-th id), a lone id "a";
+   separated by commas ("0-127,130,140-148:4"). The list, in order, is exactly the runs expanded.
+   Written into o (when not NULL); returns the length. */
+static int vidur__pf_ranges(char *o, const uint64_t *v, int32_t n)
+{
+    int32_t i = 0, j;
+    int len = 0;
+    char tmp[24];
+    while (i < n) {
+        uint64_t d = i + 1 < n && v[i + 1] > v[i] ? v[i + 1] - v[i] : 0;
+        j = i;
+        if (d)
+            while (j + 1 < n && v[j + 1] > v[j] && v[j + 1] - v[j] == d) j++;
+        if (d > 1 && j - i < 2) j = i; /* two ids d > 1 apart: "a,b" is shorter than "a-b:d" */
+        if (i) {
+            if (o) o[len] = ',';
+            len++;
+        }
+        len += vidur__put_u64(o ? o + len : tmp, v[i]);
+        if (j > i) {
+            if (o) o[len] = '-';
+            len++;
+            len += vidur__put_u64(o ? o + len : tmp, v[j]);
+            if (d > 1) {
+                if (o) o[len] = ':';
+                len++;
+                len += vidur__put_u64(o ? o + len : tmp, d);
+            }
+        }
+        i = j + 1;
+    }
+    return len;
+}
+
+/* A batch's token counts as text: maximal runs of an equal count, "v*k" for k >= 2 copies, "v"
+   alone, separated by commas ("1*127,512"). Written into o (when not NULL); returns the length. */
+static int vidur__pf_repeats(char *o, const uint64_t *v, int32_t n)
+{
+    int32_t i = 0, j;
+    int len = 0;
+    char tmp[20];
+    while (i < n) {
+        for (j = i; j + 1 < n && v[j + 1] == v[i]; j++) {}
+        if (i) {
+            if (o) o[len] = ',';
+            len++;
+        }
+        len += vidur__put_u64(o ? o + len : tmp, v[i]);
+        if (j > i) {
+            if (o) o[len] = '*';
+            len++;
+            len += vidur__put_u64(o ? o + len : tmp, (uint64_t)(j - i + 1));
+        }
+        i = j + 1;
+    }
+    return len;
 }
 
 /* nanoseconds of a time in seconds, as the JSON trace rounds it (its microseconds to 3 decimals) */
@@ -11905,87 +12056,103 @@ static uint64_t vidur__pf_ns(double t)
     return t > 0 && vidur__milli(t * 1e6, &q) ? q : 0;
 }
 
-/* a batch stage as a slice on its stage's track: BEGIN (name and arguments) and END packets */
-static int vidur__pf_slice(vidur__wbuf *w, const vidur_sim *s, const vidur__slice *sl, uint64_t *last_end, int *first)
+/* a batch stage as a slice on its stage's sequence: BEGIN (name and arguments) and END packets */
+static int vidur__pf_slice(vidur__wbuf *w, const vidur_sim *s, const vidur__slice *sl, vidur__pf_seq *seqs)
 {
-    int32_t i, n = sl->size;
+    int32_t n = sl->size;
     uint64_t uuid = vidur__pf_uuid(s, sl->replica, 1 + sl->stage), t0 = vidur__pf_ns(sl->t_end - sl->exec), t1;
-    uint64_t scalar[7];
-    int ann[7], te, pkt, a, k, flags = *first ? VIDUR__PF_STATE_CLEARED | VIDUR__PF_NEEDS_STATE : VIDUR__PF_NEEDS_STATE;
+    vidur__pf_seq *q = &seqs[uuid];
+    int32_t i;
+    int ann[VIDUR__PF_ARG_N + 1], nargs, te, pkt, a, ids_len = 0, tok_len, ones, fresh, str = 0, idata = 0;
     int name = sl->decode == 0 ? 1 : sl->prefill == 0 ? 2 : 3;
     unsigned char *p;
+    if (!q->started && !vidur__pf_seq_start(w, q, uuid, 1)) return 0;
     t1 = t0 + vidur__pf_ns(sl->exec);
     /* a stage runs one batch at a time: keep the rounded slices from overlapping */
-    if (t0 < last_end[uuid]) t0 = last_end[uuid];
+    if (t0 < q->last_end) t0 = q->last_end;
     if (t1 < t0) t1 = t0;
-    last_end[uuid] = t1;
-    scalar[0] = (uint64_t)sl->batch_id;
-    scalar[1] = (uint64_t)n;
-    scalar[4] = (uint64_t)sl->prefill;
-    scalar[5] = (uint64_t)sl->decode;
-    scalar[6] = (uint64_t)sl->total;
-    te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_BEGIN) + vidur__pb_uint_len(VIDUR__PF_TE_TRACK_UUID, uuid) +
-         vidur__pb_uint_len(VIDUR__PF_TE_NAME_IID, (uint64_t)name);
-    for (a = 0; a < 7; a++) {
-        ann[a] = vidur__pb_uint_len(VIDUR__PF_DA_NAME_IID, (uint64_t)a + 1);
-        if (a == 2 || a == 3) /* request_ids, num_tokens: arrays of int_value */
-            for (i = 0; i < n; i++) ann[a] += vidur__pb_msg_len(VIDUR__PF_DA_ARRAY_VALUES, vidur__pb_uint_len(VIDUR__PF_DA_INT_VALUE, sl->v[(a - 2) * n + i]));
-        else
-            ann[a] += vidur__pb_uint_len(VIDUR__PF_DA_INT_VALUE, scalar[a]);
+    q->last_end = t1;
+    /* the request ids: the previous slice's string (iid) when the list is the same, else a new one */
+    fresh = q->iid == 0 || q->nids != n || memcmp(q->ids, sl->v, (size_t)n * sizeof(uint64_t)) != 0;
+    if (fresh) {
+        if ((size_t)n > q->cap) {
+            uint64_t *nv = (uint64_t *)VIDUR_REALLOC(q->ids, (size_t)n * sizeof(uint64_t));
+            if (!nv) return 0;
+            q->ids = nv;
+            q->cap = (size_t)n;
+        }
+        if (n) memcpy(q->ids, sl->v, (size_t)n * sizeof(uint64_t));
+        q->nids = n;
+        q->iid++;
+        ids_len = vidur__pf_ranges(NULL, sl->v, n);
+        str = vidur__pb_uint_len(VIDUR__PF_IID, q->iid) + vidur__pb_msg_len(VIDUR__PF_IID_NAME, ids_len);
+        idata = vidur__pb_msg_len(VIDUR__PF_ID_ANNOTATION_STRINGS, str);
+    }
+    tok_len = vidur__pf_repeats(NULL, sl->v + n, n);
+    for (i = 0; i < n && sl->v[n + i] == 1; i++) {}
+    ones = i == n; /* every count 1 (a decode slice's always): num_tokens is left out */
+    nargs = name == 3 ? VIDUR__PF_ARG_DECODE : VIDUR__PF_ARG_TOKENS; /* the token split: mixed slices only */
+    te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_BEGIN) + vidur__pb_uint_len(VIDUR__PF_TE_NAME_IID, (uint64_t)name);
+    for (a = 1; a <= nargs; a++) {
+        if (a == VIDUR__PF_ARG_TOKENS && ones) continue;
+        ann[a] = vidur__pb_uint_len(VIDUR__PF_DA_NAME_IID, (uint64_t)a) +
+                 (a == VIDUR__PF_ARG_IDS      ? vidur__pb_uint_len(VIDUR__PF_DA_STRING_VALUE_IID, q->iid)
+                  : a == VIDUR__PF_ARG_TOKENS ? vidur__pb_msg_len(VIDUR__PF_DA_STRING_VALUE, tok_len)
+                                              : vidur__pb_uint_len(VIDUR__PF_DA_INT_VALUE, (uint64_t)(a == VIDUR__PF_ARG_BATCH ? sl->batch_id : a == VIDUR__PF_ARG_PREFILL ? sl->prefill : sl->decode)));
         te += vidur__pb_msg_len(VIDUR__PF_TE_ANNOTATION, ann[a]);
     }
-    pkt = vidur__pb_uint_len(VIDUR__PF_TIMESTAMP, t0) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, 1) +
-          vidur__pb_uint_len(VIDUR__PF_SEQUENCE_FLAGS, (uint64_t)flags) + (*first ? vidur__pb_msg_len(VIDUR__PF_INTERNED_DATA, vidur__pf_interned_len()) : 0);
+    pkt = vidur__pf_event_head(NULL, q, uuid, t0, 1) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te) +
+          (fresh ? vidur__pb_msg_len(VIDUR__PF_INTERNED_DATA, idata) : 0);
     if (!(p = vidur__pf_packet(w, pkt))) return 0;
-    p = vidur__pb_uint(p, VIDUR__PF_TIMESTAMP, t0);
+    vidur__pf_event_head(&p, q, uuid, t0, 1);
+    if (fresh) {
+        p = vidur__pb_msg(p, VIDUR__PF_INTERNED_DATA, idata);
+        p = vidur__pb_msg(p, VIDUR__PF_ID_ANNOTATION_STRINGS, str);
+        p = vidur__pb_uint(p, VIDUR__PF_IID, q->iid);
+        p = vidur__pb_msg(p, VIDUR__PF_IID_NAME, ids_len);
+        p += vidur__pf_ranges((char *)p, sl->v, n);
+    }
     p = vidur__pb_msg(p, VIDUR__PF_TRACK_EVENT, te);
     p = vidur__pb_uint(p, VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_BEGIN);
-    p = vidur__pb_uint(p, VIDUR__PF_TE_TRACK_UUID, uuid);
     p = vidur__pb_uint(p, VIDUR__PF_TE_NAME_IID, (uint64_t)name);
-    for (a = 0; a < 7; a++) {
+    for (a = 1; a <= nargs; a++) {
+        if (a == VIDUR__PF_ARG_TOKENS && ones) continue;
         p = vidur__pb_msg(p, VIDUR__PF_TE_ANNOTATION, ann[a]);
-        p = vidur__pb_uint(p, VIDUR__PF_DA_NAME_IID, (uint64_t)a + 1);
-        if (a == 2 || a == 3)
-            for (i = 0; i < n; i++) {
-                k = vidur__pb_uint_len(VIDUR__PF_DA_INT_VALUE, sl->v[(a - 2) * n + i]);
-                p = vidur__pb_msg(p, VIDUR__PF_DA_ARRAY_VALUES, k);
-                p = vidur__pb_uint(p, VIDUR__PF_DA_INT_VALUE, sl->v[(a - 2) * n + i]);
-            }
-        else
-            p = vidur__pb_uint(p, VIDUR__PF_DA_INT_VALUE, scalar[a]);
+        p = vidur__pb_uint(p, VIDUR__PF_DA_NAME_IID, (uint64_t)a);
+        if (a == VIDUR__PF_ARG_IDS)
+            p = vidur__pb_uint(p, VIDUR__PF_DA_STRING_VALUE_IID, q->iid);
+        else if (a == VIDUR__PF_ARG_TOKENS) {
+            p = vidur__pb_msg(p, VIDUR__PF_DA_STRING_VALUE, tok_len);
+            p += vidur__pf_repeats((char *)p, sl->v + n, n);
+        } else
+            p = vidur__pb_uint(p, VIDUR__PF_DA_INT_VALUE, (uint64_t)(a == VIDUR__PF_ARG_BATCH ? sl->batch_id : a == VIDUR__PF_ARG_PREFILL ? sl->prefill : sl->decode));
     }
-    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, 1);
-    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_FLAGS, (uint64_t)flags);
-    if (*first) p = vidur__pf_interned(p);
-    *first = 0;
     vidur__wb_done(w, (char *)p);
-    te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_END) + vidur__pb_uint_len(VIDUR__PF_TE_TRACK_UUID, uuid);
-    pkt = vidur__pb_uint_len(VIDUR__PF_TIMESTAMP, t1) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, 1);
+    te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_END);
+    pkt = vidur__pf_event_head(NULL, q, uuid, t1, 0) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te);
     if (!(p = vidur__pf_packet(w, pkt))) return 0;
-    p = vidur__pb_uint(p, VIDUR__PF_TIMESTAMP, t1);
+    vidur__pf_event_head(&p, q, uuid, t1, 0);
     p = vidur__pb_msg(p, VIDUR__PF_TRACK_EVENT, te);
     p = vidur__pb_uint(p, VIDUR__PF_TE_TYPE, VIDUR__PF_SLICE_END);
-    p = vidur__pb_uint(p, VIDUR__PF_TE_TRACK_UUID, uuid);
-    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, 1);
     vidur__wb_done(w, (char *)p);
     return 1;
 }
 
-static int vidur__pf_counter(vidur__wbuf *w, const vidur_sim *s, int replica, int which, double t, double v)
+static int vidur__pf_counter(vidur__wbuf *w, const vidur_sim *s, vidur__pf_seq *seqs, int replica, int which, double t, double v)
 {
     uint64_t uuid = vidur__pf_uuid(s, replica, 1 + s->replicas[replica].info.num_pipeline_stages + which), ts = vidur__pf_ns(t);
-    int is_int = which != VIDUR__CTR_KV;
-    int te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_COUNTER) + vidur__pb_uint_len(VIDUR__PF_TE_TRACK_UUID, uuid) +
-             (is_int ? vidur__pb_uint_len(VIDUR__PF_TE_COUNTER_VALUE, (uint64_t)v) : vidur__pb_key_len(VIDUR__PF_TE_DOUBLE_COUNTER_VALUE) + 8);
-    int pkt = vidur__pb_uint_len(VIDUR__PF_TIMESTAMP, ts) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te) + vidur__pb_uint_len(VIDUR__PF_SEQUENCE_ID, 1);
-    unsigned char *p = vidur__pf_packet(w, pkt);
-    if (!p) return 0;
-    p = vidur__pb_uint(p, VIDUR__PF_TIMESTAMP, ts);
+    vidur__pf_seq *q = &seqs[uuid];
+    int is_int = which != VIDUR__CTR_KV, te, pkt;
+    unsigned char *p;
+    if (!q->started && !vidur__pf_seq_start(w, q, uuid, 0)) return 0;
+    te = vidur__pb_uint_len(VIDUR__PF_TE_TYPE, VIDUR__PF_COUNTER) +
+         (is_int ? vidur__pb_uint_len(VIDUR__PF_TE_COUNTER_VALUE, (uint64_t)v) : vidur__pb_key_len(VIDUR__PF_TE_DOUBLE_COUNTER_VALUE) + 8);
+    pkt = vidur__pf_event_head(NULL, q, uuid, ts, 0) + vidur__pb_msg_len(VIDUR__PF_TRACK_EVENT, te);
+    if (!(p = vidur__pf_packet(w, pkt))) return 0;
+    vidur__pf_event_head(&p, q, uuid, ts, 0);
     p = vidur__pb_msg(p, VIDUR__PF_TRACK_EVENT, te);
     p = vidur__pb_uint(p, VIDUR__PF_TE_TYPE, VIDUR__PF_COUNTER);
-    p = vidur__pb_uint(p, VIDUR__PF_TE_TRACK_UUID, uuid);
     p = is_int ? vidur__pb_uint(p, VIDUR__PF_TE_COUNTER_VALUE, (uint64_t)v) : vidur__pb_double(p, VIDUR__PF_TE_DOUBLE_COUNTER_VALUE, v);
-    p = vidur__pb_uint(p, VIDUR__PF_SEQUENCE_ID, 1);
     vidur__wb_done(w, (char *)p);
     return 1;
 }
@@ -11998,8 +12165,8 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
     vidur__rbuf rb;
     vidur__slice sl;
     const unsigned char *h;
-    uint64_t *last_end = NULL;
-    int ok = 1, first = 1;
+    vidur__pf_seq *seqs = NULL;
+    int ok = 1;
     memset(&sl, 0, sizeof sl);
     memset(&rb, 0, sizeof rb);
     if (!vidur__wb_flush(&tr->rec)) {
@@ -12011,8 +12178,8 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
     rb.f = tr->rec.f;
     rb.cap = VIDUR__WBUF_SIZE;
     rb.buf = (unsigned char *)VIDUR_MALLOC(rb.cap);
-    if (perfetto) last_end = (uint64_t *)vidur__calloc((size_t)vidur__pf_uuid(s, s->num_replicas, 0), sizeof(uint64_t));
-    if (!rb.buf || (perfetto && !last_end)) ok = vidur__oom(err, "trace");
+    if (perfetto) seqs = (vidur__pf_seq *)vidur__calloc((size_t)vidur__pf_uuid(s, s->num_replicas, 0), sizeof(vidur__pf_seq));
+    if (!rb.buf || (perfetto && !seqs)) ok = vidur__oom(err, "trace");
     else if (perfetto) ok = vidur__pf_trace_head(s, w, tr->perfetto);
     else vidur__json_trace_head(s, w);
     while (ok && (h = vidur__rb_need(&rb, 4)) != NULL) {
@@ -12053,7 +12220,7 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
                 sl.cap = 2 * (size_t)sl.size;
             }
             for (i = 0; i < 2 * sl.size; i++) p = vidur__get_varint(p, &sl.v[i]);
-            ok = vidur__pf_slice(w, s, &sl, last_end, &first);
+            ok = vidur__pf_slice(w, s, &sl, seqs);
             if (!ok) vidur__oom(err, "trace");
         } else if (perfetto) { /* 'C': a counter */
             int which;
@@ -12062,7 +12229,7 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
             which = *p++;
             memcpy(&t, p, 8);
             memcpy(&v, p + 8, 8);
-            if (!(ok = vidur__pf_counter(w, s, (int)u, which, t, v))) vidur__oom(err, "trace");
+            if (!(ok = vidur__pf_counter(w, s, seqs, (int)u, which, t, v))) vidur__oom(err, "trace");
         }
     }
     if (ok && (rb.n != rb.pos || ferror(tr->rec.f))) {
@@ -12073,7 +12240,11 @@ static int vidur__trace_render(vidur_sim *s, int perfetto, vidur__wbuf *w, vidur
     fseek(tr->rec.f, 0, SEEK_END); /* the run may go on recording */
     VIDUR_FREE(rb.buf);
     VIDUR_FREE(sl.v);
-    VIDUR_FREE(last_end);
+    if (seqs) {
+        uint64_t k, nseq = vidur__pf_uuid(s, s->num_replicas, 0);
+        for (k = 0; k < nseq; k++) VIDUR_FREE(seqs[k].ids);
+    }
+    VIDUR_FREE(seqs);
     return ok;
 }
 

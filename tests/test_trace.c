@@ -59,23 +59,84 @@ static int pb_next_(pb_ *m, int *field, int *wire, uint64_t *v, pb_ *sub)
     }
 }
 
-/* one TracePacket, the fields this test looks at */
+/* one TracePacket, the fields this test looks at; read_pftrace_ resolves what the packet
+   leaves to its sequence (as a trace processor does): the absolute time, the track, the
+   interned request-id string */
 typedef struct {
-    int has_ts, seq, flags, interned, bad;
-    uint64_t ts;
+    int has_ts, seq, flags, interned, bad, clock_id; /* clock_id: timestamp_clock_id (0: the default) */
+    uint64_t ts, delta;                               /* ts: resolved (ns); delta: as written */
+    /* the sequence's first packet: clock snapshot and defaults */
+    int is_snapshot, snap_ok, has_defaults, def_clock;
+    uint64_t def_track;
+    int names_interned;      /* event and annotation names in interned_data */
+    uint64_t str_iid;        /* interned_data.debug_annotation_string_values (one at most) */
+    char str[2048];
     /* track_descriptor */
     int is_track, has_parent, child_ordering, rank, counter_unit, has_rank;
     uint64_t uuid, parent;
     char name[64], unit_name[16];
     /* track_event */
-    int is_event, type, name_iid, has_int, has_double;
-    uint64_t track;
+    int is_event, type, name_iid, has_int, has_double, has_track;
+    uint64_t track, ids_iid;
+    int has_arg[8], has_tok;
+    char ids_str[2048], tok_str[512];
     int64_t ival;
     double dval;
-    int64_t arg[8];       /* scalar annotations by name iid */
-    int64_t arr[8][64];   /* array annotations by name iid */
-    int narr[8];
+    int64_t arg[8];       /* integer annotations by name iid: 1 batch_id, 4 prefill, 5 decode */
+    int64_t ids[64], tok[64]; /* request_ids and num_tokens, decoded */
+    int nids, ntok;
 } pkt_;
+
+/* the compact lists (docs/outputs.md), decoded: ids "a", "a-b" (step 1), "a-b:d"; token counts
+   "v", "v*k"; comma-separated. Returns the number of values, -1 when malformed. */
+static int decode_ids_(const char *s, int64_t *out, int max)
+{
+    int n = 0;
+    while (*s) {
+        char *e;
+        long long a = strtoll(s, &e, 10), b = a, d = 1;
+        if (e == s) return -1;
+        s = e;
+        if (*s == '-') {
+            b = strtoll(s + 1, &e, 10);
+            s = e;
+            if (*s == ':') {
+                d = strtoll(s + 1, &e, 10);
+                s = e;
+            }
+        }
+        if (d < 1 || b < a) return -1;
+        for (; a <= b; a += d) {
+            if (n == max) return -1;
+            out[n++] = a;
+        }
+        if (*s == ',') s++;
+        else if (*s) return -1;
+    }
+    return n;
+}
+
+static int decode_tok_(const char *s, int64_t *out, int max)
+{
+    int n = 0;
+    while (*s) {
+        char *e;
+        long long v = strtoll(s, &e, 10), k = 1;
+        if (e == s) return -1;
+        s = e;
+        if (*s == '*') {
+            k = strtoll(s + 1, &e, 10);
+            s = e;
+        }
+        for (; k > 0; k--) {
+            if (n == max) return -1;
+            out[n++] = v;
+        }
+        if (*s == ',') s++;
+        else if (*s) return -1;
+    }
+    return n;
+}
 
 static void copy_str_(char *dst, size_t n, pb_ s)
 {
@@ -85,35 +146,34 @@ static void copy_str_(char *dst, size_t n, pb_ s)
     dst[len] = 0;
 }
 
+/* a debug annotation: 1 batch_id, 4 num_prefill_tokens, 5 num_decode_tokens (int_value),
+   2 request_ids (string_value_iid), 3 num_tokens (string_value) */
 static void parse_annotation_(pkt_ *k, pb_ a)
 {
-    int f, w, iid = 0;
-    uint64_t v;
-    pb_ sub;
-    int64_t scalar = -1;
-    int64_t vals[64];
-    int nv = 0;
+    int f, w, iid = 0, kind = 0;
+    uint64_t v, val = 0;
+    pb_ sub, str;
+    memset(&str, 0, sizeof str);
     while (pb_next_(&a, &f, &w, &v, &sub)) {
         if (f == 1 && w == 0) iid = (int)v;
-        else if (f == 4 && w == 0) scalar = (int64_t)v;
-        else if (f == 12 && w == 2) { /* array_values: DebugAnnotation { int_value } */
-            int f2, w2;
-            uint64_t v2;
-            pb_ s2;
-            while (pb_next_(&sub, &f2, &w2, &v2, &s2))
-                if (f2 == 4 && nv < 64) vals[nv++] = (int64_t)v2;
+        else if ((f == 4 || f == 17) && w == 0) {
+            kind = f;
+            val = v;
+        } else if (f == 6 && w == 2) {
+            kind = 6;
+            str = sub;
         } else k->bad++;
     }
-    if (iid < 1 || iid > 7) {
+    if (iid < 1 || iid > 5 || kind != (iid == 2 ? 17 : iid == 3 ? 6 : 4) || k->has_arg[iid]) {
         k->bad++;
         return;
     }
-    if (iid == 3 || iid == 4) {
-        memcpy(k->arr[iid], vals, (size_t)nv * sizeof vals[0]);
-        k->narr[iid] = nv;
-    } else {
-        k->arg[iid] = scalar;
-    }
+    k->has_arg[iid] = 1;
+    if (iid == 2) k->ids_iid = val;
+    else if (iid == 3) {
+        k->has_tok = 1;
+        copy_str_(k->tok_str, sizeof k->tok_str, str);
+    } else k->arg[iid] = (int64_t)val;
 }
 
 static void parse_packet_(pkt_ *k, pb_ m)
@@ -128,8 +188,53 @@ static void parse_packet_(pkt_ *k, pb_ m)
             k->ts = v;
         } else if (f == 10 && w == 0) k->seq = (int)v;
         else if (f == 13 && w == 0) k->flags = (int)v;
-        else if (f == 12 && w == 2) k->interned = 1;
-        else if (f == 60 && w == 2) {
+        else if (f == 58 && w == 0) k->clock_id = (int)v;
+        else if (f == 12 && w == 2) { /* InternedData */
+            int f2, w2, f3, w3;
+            uint64_t v2, v3;
+            pb_ s2, s3;
+            k->interned = 1;
+            while (pb_next_(&sub, &f2, &w2, &v2, &s2)) {
+                if (f2 == 2 || f2 == 3) k->names_interned++;
+                else if (f2 == 29 && w2 == 2 && !k->str_iid) /* InternedString { iid = 1, str = 2 } */
+                    while (pb_next_(&s2, &f3, &w3, &v3, &s3)) {
+                        if (f3 == 1) k->str_iid = v3;
+                        else if (f3 == 2) copy_str_(k->str, sizeof k->str, s3);
+                    }
+                else k->bad++;
+            }
+        } else if (f == 6 && w == 2) { /* ClockSnapshot: clock 64 incremental at 0, BOOTTIME (6) at 0 */
+            int f2, w2, f3, w3, nclk = 0;
+            uint64_t v2, v3;
+            pb_ s2, s3;
+            k->is_snapshot = 1;
+            k->snap_ok = 1;
+            while (pb_next_(&sub, &f2, &w2, &v2, &s2)) {
+                uint64_t id = 0, ts = 1, incr = 0;
+                while (pb_next_(&s2, &f3, &w3, &v3, &s3)) {
+                    if (f3 == 1) id = v3;
+                    else if (f3 == 2) ts = v3;
+                    else if (f3 == 3) incr = v3;
+                }
+                if (f2 != 1 || ts != 0 || !(nclk == 0 ? id == 64 && incr == 1 : nclk == 1 && id == 6 && incr == 0)) k->snap_ok = 0;
+                nclk++;
+            }
+            if (nclk != 2) k->snap_ok = 0;
+        } else if (f == 59 && w == 2) { /* TracePacketDefaults { timestamp_clock_id = 58, track_event_defaults = 11 { track_uuid = 11 } } */
+            int f2, w2, f3, w3;
+            uint64_t v2, v3;
+            pb_ s2, s3;
+            k->has_defaults = 1;
+            while (pb_next_(&sub, &f2, &w2, &v2, &s2)) {
+                if (f2 == 58) k->def_clock = (int)v2;
+                else if (f2 == 11 && w2 == 2)
+                    while (pb_next_(&s2, &f3, &w3, &v3, &s3)) {
+                        if (f3 == 11) k->def_track = v3;
+                        else k->bad++;
+                    }
+                else k->bad++;
+            }
+        } else if (f == 60 && w == 2) {
             int f2, w2;
             uint64_t v2;
             pb_ s2;
@@ -162,7 +267,10 @@ static void parse_packet_(pkt_ *k, pb_ m)
             k->is_event = 1;
             while (pb_next_(&sub, &f2, &w2, &v2, &s2)) {
                 if (f2 == 9) k->type = (int)v2;
-                else if (f2 == 11) k->track = v2;
+                else if (f2 == 11) {
+                    k->has_track = 1;
+                    k->track = v2;
+                }
                 else if (f2 == 10) k->name_iid = (int)v2;
                 else if (f2 == 30 && w2 == 0) {
                     k->has_int = 1;
@@ -174,6 +282,55 @@ static void parse_packet_(pkt_ *k, pb_ m)
                 else k->bad++;
             }
         } else k->bad++;
+    }
+}
+
+/* What each event leaves to its sequence, resolved in file order: the time (a delta on the
+   sequence's incremental clock 64, or absolute with timestamp_clock_id 6), the track (the
+   sequence's default), the request ids (the sequence's interned string; iids per sequence).
+   A packet that cannot be resolved (no clock or defaults yet, an unknown iid) counts as bad. */
+#define MAX_SEQ_ 64
+static void resolve_(pkt_ *ps, int n)
+{
+    uint64_t clock[MAX_SEQ_] = {0}, track[MAX_SEQ_] = {0}, iids[MAX_SEQ_][8];
+    static char strs[MAX_SEQ_][8][2048]; /* the last 8 interned strings of each sequence */
+    int started[MAX_SEQ_] = {0}, i, j;
+    memset(iids, 0, sizeof iids);
+    for (i = 0; i < n; i++) {
+        pkt_ *k = &ps[i];
+        int q = k->seq;
+        if (q < 0 || q >= MAX_SEQ_) {
+            k->bad++;
+            continue;
+        }
+        if (k->has_defaults) {
+            started[q] = k->def_clock == 64 && k->is_snapshot && k->snap_ok;
+            clock[q] = 0;
+            track[q] = k->def_track;
+        }
+        if (k->str_iid) {
+            j = (int)(k->str_iid % 8);
+            iids[q][j] = k->str_iid;
+            snprintf(strs[q][j], sizeof strs[q][j], "%s", k->str);
+        }
+        if (!k->is_event) continue;
+        if (!started[q]) k->bad++;
+        k->delta = k->ts;
+        if (k->clock_id == 6) {
+        } else if (k->clock_id == 0) k->ts = clock[q] += k->ts;
+        else k->bad++;
+        if (!k->has_track) k->track = track[q];
+        if (k->type == 1) {
+            j = (int)(k->ids_iid % 8);
+            if (!k->ids_iid || iids[q][j] != k->ids_iid) k->bad++;
+            else {
+                snprintf(k->ids_str, sizeof k->ids_str, "%s", strs[q][j]);
+                k->nids = decode_ids_(k->ids_str, k->ids, 64);
+            }
+            if (k->has_tok) k->ntok = decode_tok_(k->tok_str, k->tok, 64);
+            else
+                for (k->ntok = 0; k->ntok < k->nids; k->ntok++) k->tok[k->ntok] = 1; /* left out: every count 1 */
+        }
     }
 }
 
@@ -217,6 +374,7 @@ static pkt_ *read_pftrace_(const char *path, int *n)
         parse_packet_(&ps[(*n)++], sub);
     }
     free(data);
+    resolve_(ps, *n);
     return ps;
 }
 
@@ -376,7 +534,9 @@ TEST(tiny_run_field_by_field)
     vidur_summary sum;
     pkt_ *ps;
     jslice_ *js;
-    int np, nj, i, k, slices = 0, ends = 0, bad = 0, tokens[3] = {0, 0, 0}, prefill_named = 0;
+    int np, nj, i, k, slices = 0, ends = 0, bad = 0, tokens[3] = {0, 0, 0}, prefill_named = 0, headers = 0, seq_opened[8] = {0};
+    int64_t last_ids[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+    uint64_t iid[8] = {0};
     uint64_t last_end = 0, track_end[8] = {0}, last_stage0_begin = 0;
     int64_t last_batch_value = -1, last_queue = -1;
     double last_kv = -1;
@@ -405,10 +565,30 @@ TEST(tiny_run_field_by_field)
     }
     CHECK_STR_EQ(ps[4].unit_name, "%");
 
-    /* the slices, in the JSON trace's order; the counters around them */
+    for (k = 0; k < 6; k++)
+        if (!CHECK(ps[k].seq == 1 && !ps[k].bad)) bad++;
+
+    /* the slices, in the JSON trace's order; the counters around them; each track its own
+       sequence (id = the track's uuid), opened by a packet that clears its state and sets its
+       defaults (the track, the incremental clock 64) and the clock snapshot */
     for (i = 6; i < np; i++) {
         pkt_ *p = &ps[i];
-        if (p->bad || !p->is_event || !p->has_ts || p->seq != 1) bad++;
+        if (p->has_defaults) {
+            if (!CHECK(!p->is_event && p->is_snapshot && p->snap_ok && p->flags == 1 && p->def_clock == 64 && p->seq >= 2 && p->seq <= 6 &&
+                       p->def_track == (uint64_t)p->seq && !seq_opened[p->seq] && !p->bad))
+                bad++;
+            /* the names are interned in the stages' sequences */
+            if (!CHECK(p->names_interned == (p->seq <= 3 ? 3 + 5 : 0))) bad++;
+            seq_opened[p->seq] = 1;
+            headers++;
+            continue;
+        }
+        /* an event: on its track's sequence (no track_uuid of its own), its time a delta */
+        if (p->bad || !p->is_event || !p->has_ts || p->has_track || p->clock_id != 0 || p->seq < 2 || p->seq > 6 ||
+            !seq_opened[p->seq] || p->track != (uint64_t)p->seq)
+            bad++;
+        /* begins refer to interned names: flagged; ends and counters do not */
+        if (p->flags != (p->type == 1 ? 2 : 0)) bad++;
         if (p->type == 1) { /* SLICE_BEGIN, then its END */
             const jslice_ *j = &js[slices];
             pkt_ *e = i + 1 < np ? &ps[i + 1] : NULL;
@@ -421,17 +601,30 @@ TEST(tiny_run_field_by_field)
             /* (a begin rounded to before its stage's previous end starts at that end) */
             if (!CHECK(p->ts == (uint64_t)llround(j->ts * 1000) || (p->track < 8 && p->ts == track_end[p->track]))) bad++;
             if (!CHECK(e->type == 2 && e->track == p->track && e->ts - p->ts == (uint64_t)llround(j->dur * 1000))) bad++;
-            if (!CHECK(p->arg[1] == j->batch && p->arg[2] == j->size && p->arg[5] == j->prefill && p->arg[6] == j->decode &&
-                       p->arg[7] == j->total))
+            /* batch_id always; the token split only in mixed slices (the name says it otherwise) */
+            if (!CHECK(p->has_arg[1] && p->arg[1] == j->batch && p->has_arg[4] == (p->name_iid == 3) && p->has_arg[5] == (p->name_iid == 3)))
                 bad++;
-            if (!CHECK(p->narr[3] == j->size && p->narr[4] == j->ntok && j->size == 1)) bad++;
-            for (k = 0; k < p->narr[3] && k < j->size; k++)
-                if (!CHECK(p->arr[3][k] == j->ids[k] && p->arr[4][k] == j->tok[k])) bad++;
+            /* request_ids: an interned string, a new one when the list changes (here: every
+               slice on a stage, one request per batch); num_tokens: a string, left out when
+               every count is 1 (a decode slice) */
+            if (!CHECK(p->nids == j->size && p->ntok == j->ntok && j->size == 1 && p->has_tok == (j->tok[0] != 1))) bad++;
+            for (k = 0; k < p->nids && k < j->size; k++)
+                if (!CHECK(p->ids[k] == j->ids[k] && p->tok[k] == j->tok[k])) bad++;
+            if (!CHECK(p->str_iid == (j->ids[0] != last_ids[p->seq] ? ++iid[p->seq] : 0) && p->ids_iid == iid[p->seq])) bad++;
+            last_ids[p->seq] = j->ids[0];
+            /* batch_size, total_num_tokens and the split of a pure slice, derived as documented */
+            {
+                int64_t sum = 0;
+                for (k = 0; k < p->ntok; k++) sum += p->tok[k];
+                if (!CHECK(p->nids == j->size && sum == j->total && (p->name_iid == 3 ? p->arg[4] == j->prefill && p->arg[5] == j->decode
+                                                                     : p->name_iid == 1 ? sum == j->prefill && j->decode == 0
+                                                                                         : sum == j->decode && j->prefill == 0)))
+                    bad++;
+            }
             /* named by composition: prefill 1, decode 2, mixed 3 */
             if (!CHECK(p->name_iid == (j->decode == 0 ? 1 : j->prefill == 0 ? 2 : 3))) bad++;
             prefill_named += p->name_iid == 1;
-            /* interning: declared with the first slice only */
-            if (!CHECK(slices == 0 ? p->interned && p->flags == 3 : !p->interned && p->flags == 2)) bad++;
+            if (!CHECK(e->flags == 0 && !e->interned && e->seq == p->seq)) bad++;
             if (j->tid == 0) {
                 tokens[j->ids[0]] += (int)j->tok[0];
                 last_stage0_begin = p->ts;
@@ -458,6 +651,7 @@ TEST(tiny_run_field_by_field)
     }
     CHECK_EQ_INT(slices, nj);
     CHECK_EQ_INT(ends, nj);
+    CHECK_EQ_INT(headers, 5); /* two stages, three counters */
     /* every token went through stage 0: P + D - 1 for each request (the prompt yields the first) */
     CHECK_EQ_INT(tokens[0], 33);
     CHECK_EQ_INT(tokens[1], 33);
@@ -471,6 +665,63 @@ TEST(tiny_run_field_by_field)
     CHECK_EQ_INT(bad, 0);
     free(ps);
     free(js);
+}
+
+/* the compact lists, hand-computed, and random lists through the writer's encoders and this
+   test's decoders (the lists come back exactly) */
+TEST(compact_lists)
+{
+    static const struct {
+        uint64_t v[12];
+        int n;
+        const char *ids, *tok;
+    } cases[] = {
+        {{0, 1, 2, 3, 4, 130}, 6, "0-4,130", "0,1,2,3,4,130"},
+        {{5, 9, 13, 17, 4}, 5, "5-17:4,4", "5,9,13,17,4"},
+        {{3, 7}, 2, "3,7", "3,7"},
+        {{3, 4}, 2, "3-4", "3,4"},
+        {{10, 8, 6}, 3, "10,8,6", "10,8,6"},
+        {{1, 1, 1, 512}, 4, "1,1,1,512", "1*3,512"},
+        {{7}, 1, "7", "7"},
+        {{1, 3, 5, 6, 7, 8, 20}, 7, "1-5:2,6-8,20", "1,3,5,6,7,8,20"},
+        {{18446744073709551615ull, 0}, 2, "18446744073709551615,0", "18446744073709551615,0"},
+    };
+    char buf[1024];
+    int64_t back[64];
+    uint64_t v[64] = {0};
+    int c, len, i, n, r, bad = 0;
+    for (c = 0; c < (int)(sizeof cases / sizeof cases[0]); c++) {
+        len = vidur__pf_ranges(buf, cases[c].v, cases[c].n);
+        buf[len] = 0;
+        CHECK_STR_EQ(buf, cases[c].ids);
+        CHECK_EQ_INT(len, vidur__pf_ranges(NULL, cases[c].v, cases[c].n));
+        len = vidur__pf_repeats(buf, cases[c].v, cases[c].n);
+        buf[len] = 0;
+        CHECK_STR_EQ(buf, cases[c].tok);
+        CHECK_EQ_INT(len, vidur__pf_repeats(NULL, cases[c].v, cases[c].n));
+    }
+    CHECK_EQ_INT(vidur__pf_ranges(buf, v, 0), 0);
+    srand(7);
+    for (r = 0; r < 20000; r++) {
+        n = 1 + rand() % 64;
+        v[0] = (uint64_t)(rand() % 50);
+        for (i = 1; i < n; i++) { /* runs, strides, repeats and jumps */
+            int m = rand() % 5;
+            v[i] = m == 0 ? v[i - 1] + 1 : m == 1 ? v[i - 1] + 4 : m == 2 ? v[i - 1] : m == 3 ? (uint64_t)(rand() % 1000) : v[i - 1] + 2;
+        }
+        len = vidur__pf_ranges(buf, v, n);
+        buf[len] = 0;
+        /* ids are increasing within runs but may repeat or go back: any list comes back */
+        if (decode_ids_(buf, back, 64) != n) bad++;
+        else
+            for (i = 0; i < n; i++) bad += back[i] != (int64_t)v[i];
+        len = vidur__pf_repeats(buf, v, n);
+        buf[len] = 0;
+        if (decode_tok_(buf, back, 64) != n) bad++;
+        else
+            for (i = 0; i < n; i++) bad += back[i] != (int64_t)v[i];
+    }
+    CHECK_EQ_INT(bad, 0);
 }
 
 /* the batch-size counter's samples are the stage-0 slices' starts (hand-checked on the same run) */
@@ -695,6 +946,7 @@ int main(void)
     fputs("arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,32,2\n0.0,32,2\n5.0,16,3\n", f);
     fclose(f);
     RUN_TEST(tiny_run_field_by_field);
+    RUN_TEST(compact_lists);
     RUN_TEST(batch_size_counter_follows_stage0);
     RUN_TEST(size_guard);
     RUN_TEST(windows);
