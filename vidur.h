@@ -11764,7 +11764,7 @@ static int vidur__write_batch_rows(vidur_sim *s, const char *path, vidur_error *
 
 /* Perfetto's protobuf trace, written directly (the schema is fixed): a Trace is a sequence of
    TracePacket messages (field 1). Field numbers are those of perfetto/protos/perfetto/trace/.
-   The file is kept small with Perfetto's own mechanisms (about 10x smaller than the JSON trace
+   The file is kept small with Perfetto's own mechanisms (about 6x smaller than the JSON trace
    for the same content; see docs/outputs.md, "The Perfetto trace's encoding"):
    - every stage and counter track is its own packet sequence (trusted_packet_sequence_id = the
      track's uuid), whose first packet clears the sequence's state, interns the names and sets
