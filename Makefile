@@ -17,6 +17,8 @@
 #                     in MOONCAKE=DIR)
 #   make docs         regenerate docs/config_reference.md from `vidur --help`
 #   make tables       regenerate data/vidur_tables.h and data/tables_accuracy.md (build/vidur-tables)
+#   make tables-check regenerate them all and compare with the committed ones (make test
+#                     regenerates one model's tables on one GPU only; this takes ~160 CPU-seconds)
 #   make install      PREFIX=/usr/local, DESTDIR respected: vidur.h, vidur_search.h, vidur_cli.h, libvidur.a,
 #                     libvidur_tables.a, vidur.pc, the vidur and vidur-search programs
 #   make clean
@@ -74,7 +76,7 @@ LIB_CPPFLAGS := -DVIDUR_TABLES_EXTERN
 NO_TABLES      := $(BUILD)/tests/no_tables.o
 ASAN_NO_TABLES := $(BUILD)/asan/no_tables.o
 
-.PHONY: calibration-tables all deps run check check-build test test-build tsan-test bench docs tables install uninstall clean mpi bench-search search-traces fuzz
+.PHONY: calibration-tables all deps run check check-build test test-build tsan-test bench docs tables install uninstall clean mpi bench-search search-traces fuzz tables-check
 .DELETE_ON_ERROR:
 
 TOOLS := $(BUILD)/vidur-mooncake $(BUILD)/vidur-convgen
@@ -217,6 +219,9 @@ $(BUILD)/tests/test_relative $(BUILD)/asan/test_relative: tools/vidur_forest.h t
 
 tables: $(BUILD)/vidur-tables
 	$(BUILD)/vidur-tables
+
+tables-check: $(BUILD)/vidur-tables
+	@BUILD=$(BUILD) CC="$(CC)" VIDUR_TEST_TABLES_FULL=1 bash tests/test_tables.sh
 
 run: deps $(BUILD)/vidur
 	$(BUILD)/vidur data/default.ini

@@ -185,10 +185,9 @@ done
 njobs=${#jobs_kind[@]}
 
 # start order: the longest jobs of the previous run first; a job never timed before (a fresh
-# build folder) gets a guess by its kind (scripts and the compile matrix take longest: the table
-# regeneration of tests/test_tables.sh alone keeps both cores busy for over a minute)
+# build folder) gets a guess by its kind (scripts and the compile matrix take longest)
 declare -A guess=([script]=60 [compile]=60 [unit]=10 [example]=2
-                  [script:tests/test_tables.sh]=200 [script:tests/test_profile.sh]=90)
+                  [script:tests/test_tables.sh]=30 [script:tests/test_profile.sh]=90)
 declare -A prev=()
 if [ -f "$TIMES" ]; then
     while read -r key secs; do prev[$key]=$secs; done <"$TIMES"

@@ -4,8 +4,12 @@
 #   - malformed CSVs: one error line naming file, line and field; exit 1; no output files
 #   - determinism: -j 1 and -j 2 give identical files (synthetic data, and a real subset)
 #   - with ../shared/data/profiling present and outside the sanitizer pass (tests/run.sh runs
-#     this script twice, with VIDUR=build/vidur and VIDUR=build/asan/vidur; the regeneration
-#     takes about a minute, so it runs only in the first pass):
+#     this script twice, with VIDUR=build/vidur and VIDUR=build/asan/vidur):
+#       make test: one model's tables on one GPU (a100, Llama-2-7b: grids, polynomials and
+#       roofline-relative tables) regenerated and compared with the compiled-in ones; the header
+#       compiles as C99 inside vidur.h;
+#       VIDUR_TEST_TABLES_FULL=1 (make tables-check; about 160 CPU-seconds, a third of what
+#       make test would take):
 #       the regenerated tables are byte-identical to the committed ones; a subset run
 #       (--device a100 --model meta-llama/Llama-2-7b-hf) emits the same table values as the
 #       full run; the header compiles as C99 and C++11 inside vidur.h (-DVIDUR_TABLES) and its
@@ -269,6 +273,81 @@ done
 cmp -s "$T/p1.h" "$T/p2.h" && cmp -s "$T/p1.md" "$T/p2.md" && cmp -s "$T/p1.txt" "$T/p2.txt" \
     && ok "real subset: -j 1 and -j 2 give identical files" || bad "real subset: -j 1 and -j 2 give identical files"
 
+# the checker: a table file read back equals the compiled-in tables (--subset: each of its tables
+# equals the compiled-in table of the same key; calibrations pool every model and are not compared)
+write_checker() {
+    cat >"$T/check.c" <<'EOF'
+#define VIDUR_IMPLEMENTATION
+#include "vidur.h"
+#include <string.h>
+static int same_d(const double *a, const double *b, long n) { return n == 0 || (a && b && !memcmp(a, b, sizeof(double) * (size_t)n)); }
+int main(int argc, char **argv)
+{
+    const vidur_table_set *b = vidur_builtin_tables();
+    vidur_table_set *f = NULL;
+    vidur_error err;
+    int i, bad = 0;
+    int subset = argc > 2 && !strcmp(argv[2], "--subset"); /* f's tables are some of b's (calibrations pool every model) */
+    if (argc < 2 || vidur_table_set_load(argv[1], &f, &err) != VIDUR_OK) { printf("load failed\n"); return 1; }
+    if (b->num_tables < 1 || f->num_tables < 1 ||
+        (!subset && (b->num_tables != f->num_tables || b->num_calibrations != f->num_calibrations))) { printf("counts differ\n"); return 1; }
+    for (i = 0; i < (subset ? f->num_tables : b->num_tables); i++) {
+        const vidur_op_table *x = &b->tables[i], *y = &f->tables[i];
+        if (subset) { /* the compiled-in table with the same key */
+            int j;
+            for (j = 0; j < b->num_tables; j++) {
+                x = &b->tables[j];
+                if (x->op == y->op && x->tp == y->tp && x->kind == y->kind && !strcmp(x->device, y->device) &&
+                    !strcmp(x->model, y->model) && !strcmp(x->node, y->node)) break;
+            }
+            if (j == b->num_tables) { bad++; continue; }
+        }
+        long cells = (long)(x->nx + 1) * (x->ny + 1);
+        if (x->op != y->op || x->tp != y->tp || x->kind != y->kind || x->predictor != y->predictor || strcmp(x->device, y->device) ||
+            strcmp(x->model, y->model) || strcmp(x->node, y->node) || x->nx != y->nx || x->ny != y->ny || x->nterms != y->nterms ||
+            !same_d(x->x, y->x, x->nx) || !same_d(x->y, y->y, x->ny) || !same_d(x->terms, y->terms, 3L * x->nterms) ||
+            x->xmin != y->xmin || x->xmax != y->xmax || x->ymin != y->ymin || x->ymax != y->ymax || x->relative != y->relative || x->rel_offset_ms != y->rel_offset_ms ||
+            (x->kind == VIDUR_TABLE_POLY && (x->sx != y->sx || x->sy != y->sy)) ||
+            (x->kind == VIDUR_TABLE_GRID && memcmp(x->v, y->v, sizeof(float) * (size_t)cells)))
+            bad++;
+    }
+    for (i = 0; i < (subset ? 0 : b->num_calibrations); i++)
+        if (strcmp(b->calibrations[i].device, f->calibrations[i].device) || b->calibrations[i].op != f->calibrations[i].op ||
+            b->calibrations[i].scale != f->calibrations[i].scale || b->calibrations[i].overhead_ms != f->calibrations[i].overhead_ms)
+            bad++;
+    printf("%d tables, %d calibrations, %d differ; %s\n", subset ? f->num_tables : b->num_tables, subset ? 0 : b->num_calibrations, bad, b->provenance);
+    vidur_table_set_free(f);
+    return bad != 0;
+}
+EOF
+    cp "$T/check.c" "$T/check.cpp"
+}
+
+# The full regeneration (about 160 CPU-seconds, a third of make test) runs with
+# VIDUR_TEST_TABLES_FULL=1 (make tables-check); make test regenerates one model's tables on one
+# GPU (every kind: grids, polynomials, roofline-relative) and compares them with the compiled-in ones.
+if [ "${VIDUR_TEST_TABLES_FULL:-0}" != 1 ]; then
+    PKG=$(pkg-config --cflags inih 2>/dev/null) || PKG=""
+    if "$TABLES" --device a100 --model meta-llama/Llama-2-7b-hf --out-header "$T/sub.h" --out-report "$T/sub.md" \
+        --dump "$T/sub.txt" --vtab "$T/sub.vtab" --quiet; then
+        nsub=$(grep -c '' "$T/sub.txt")
+        nrel=$(grep -c ' relative=1 ' "$T/sub.txt")
+        write_checker
+        if $CC -std=c99 -O0 -Wall -Wextra -Wpedantic -Werror -DVIDUR_TABLES -I. -Idata $PKG "$T/check.c" -o "$T/check_c" -linih -lm 2>"$T/cc.log"; then
+            ok "data/vidur_tables.h compiles as C99 inside vidur.h"
+            [ "$nsub" -gt 0 ] && [ "$nrel" -gt 0 ] && "$T/check_c" "$T/sub.vtab" --subset \
+                && ok "a regenerated subset ($nsub tables, $nrel roofline-relative) equals the compiled-in tables" \
+                || bad "a regenerated subset equals the compiled-in tables" "run 'make tables' and commit"
+        else
+            bad "data/vidur_tables.h compiles as C99 inside vidur.h" "$(head -c 1500 "$T/cc.log")"
+        fi
+    else
+        bad "subset regeneration runs"
+    fi
+    skip "full regeneration of data/vidur_tables.h" "VIDUR_TEST_TABLES_FULL=1 bash tests/test_tables.sh, or make tables-check"
+    finish
+fi
+
 start=$(date +%s)
 if "$TABLES" --out-header "$T/full.h" --out-report "$T/full.md" --dump "$T/full.txt" --vtab "$T/full.vtab" -j 2; then
     echo "    (full regeneration: $(($(date +%s) - start)) s)"
@@ -289,40 +368,7 @@ if "$TABLES" --out-header "$T/full.h" --out-report "$T/full.md" --dump "$T/full.
     [ "$nsub" -gt 0 ] && [ "$missing" = 0 ] && ok "subset run ($nsub tables) emits the same table values as the full run" \
         || bad "subset run emits the same table values as the full run" "$missing of $nsub tables differ"
     # the header compiles inside vidur.h and equals the table file read back
-    cat >"$T/check.c" <<'EOF'
-#define VIDUR_IMPLEMENTATION
-#include "vidur.h"
-#include <string.h>
-static int same_d(const double *a, const double *b, long n) { return n == 0 || (a && b && !memcmp(a, b, sizeof(double) * (size_t)n)); }
-int main(int argc, char **argv)
-{
-    const vidur_table_set *b = vidur_builtin_tables();
-    vidur_table_set *f = NULL;
-    vidur_error err;
-    int i, bad = 0;
-    if (argc < 2 || vidur_table_set_load(argv[1], &f, &err) != VIDUR_OK) { printf("load failed\n"); return 1; }
-    if (b->num_tables < 1 || b->num_tables != f->num_tables || b->num_calibrations != f->num_calibrations) { printf("counts differ\n"); return 1; }
-    for (i = 0; i < b->num_tables; i++) {
-        const vidur_op_table *x = &b->tables[i], *y = &f->tables[i];
-        long cells = (long)(x->nx + 1) * (x->ny + 1);
-        if (x->op != y->op || x->tp != y->tp || x->kind != y->kind || x->predictor != y->predictor || strcmp(x->device, y->device) ||
-            strcmp(x->model, y->model) || strcmp(x->node, y->node) || x->nx != y->nx || x->ny != y->ny || x->nterms != y->nterms ||
-            !same_d(x->x, y->x, x->nx) || !same_d(x->y, y->y, x->ny) || !same_d(x->terms, y->terms, 3L * x->nterms) ||
-            x->xmin != y->xmin || x->xmax != y->xmax || x->ymin != y->ymin || x->ymax != y->ymax || x->relative != y->relative || x->rel_offset_ms != y->rel_offset_ms ||
-            (x->kind == VIDUR_TABLE_POLY && (x->sx != y->sx || x->sy != y->sy)) ||
-            (x->kind == VIDUR_TABLE_GRID && memcmp(x->v, y->v, sizeof(float) * (size_t)cells)))
-            bad++;
-    }
-    for (i = 0; i < b->num_calibrations; i++)
-        if (strcmp(b->calibrations[i].device, f->calibrations[i].device) || b->calibrations[i].op != f->calibrations[i].op ||
-            b->calibrations[i].scale != f->calibrations[i].scale || b->calibrations[i].overhead_ms != f->calibrations[i].overhead_ms)
-            bad++;
-    printf("%d tables, %d calibrations, %d differ; %s\n", b->num_tables, b->num_calibrations, bad, b->provenance);
-    vidur_table_set_free(f);
-    return bad != 0;
-}
-EOF
-    cp "$T/check.c" "$T/check.cpp"
+    write_checker
     PKG=$(pkg-config --cflags inih 2>/dev/null) || PKG=""
     WARN="-Wall -Wextra -Wpedantic -Werror"
     if $CC -std=c99 -O0 $WARN -DVIDUR_TABLES -I. -Idata $PKG "$T/check.c" -o "$T/check_c" -linih -lm 2>"$T/cc.log"; then
