@@ -156,9 +156,12 @@ $(patsubst examples/%.c,$(BUILD)/examples/%,$(filter examples/%,$(SEARCH_SRCS)))
 test_libs = $(if $(filter test_builtin_%,$(1)),$(TABLES_LIB),$(2)) $(if $(filter $(SELF_IMPL_TESTS),$(1)),,$(3))
 test_flags = $(if $(filter $(SELF_IMPL_TESTS),$(1)),$(LIB_CPPFLAGS)) $(if $(filter test_threads,$(1)),-pthread)
 
+# at -O1: a test that compiles the implementation itself takes 3 s instead of 5.5 s at -O2 (the
+# library, which the -O2 warnings are for, is built at -O2 as vidur.c); make check < 1 min
+TEST_CFLAGS ?= $(subst -O2,-O1,$(CFLAGS))
 $(BUILD)/tests/%: tests/%.c tests/test.h vidur.h $(LIB) $(TABLES_LIB) $(NO_TABLES)
 	@mkdir -p $(@D)
-	$(call LINK_LIB,$(CFLAGS) $(call test_flags,$*),$<,$(call test_libs,$*,$(NO_TABLES),$(LIB)))
+	$(call LINK_LIB,$(TEST_CFLAGS) $(call test_flags,$*),$<,$(call test_libs,$*,$(NO_TABLES),$(LIB)))
 
 $(BUILD)/asan/%: tests/%.c tests/test.h vidur.h $(ASAN_LIB) $(TABLES_LIB) $(ASAN_NO_TABLES)
 	@mkdir -p $(@D)
