@@ -11989,6 +11989,18 @@ static int vidur__pf_event_head(unsigned char **p, vidur__pf_seq *q, uint64_t uu
     return n;
 }
 
+/* one list item: the separator (none when 0), then the number; written into o when not NULL
+   (NULL measures), returns the new length */
+static int vidur__pf_item(char *o, int len, char sep, uint64_t x)
+{
+    char tmp[24];
+    if (sep) {
+        if (o) o[len] = sep;
+        len++;
+    }
+    return len + vidur__put_u64(o ? o + len : tmp, x);
+}
+
 /* A batch's request ids as text: runs of ids in arithmetic progression, found greedily from the
    left: "a-b" is a, a+1, ..., b (two or more consecutive ids), "a-b:d" is a, a+d, ..., b (three or
    more ids d > 1 apart: round-robin routing gives a replica every d-th id), a lone id "a";
@@ -11998,27 +12010,16 @@ static int vidur__pf_ranges(char *o, const uint64_t *v, int32_t n)
 {
     int32_t i = 0, j;
     int len = 0;
-    char tmp[24];
     while (i < n) {
         uint64_t d = i + 1 < n && v[i + 1] > v[i] ? v[i + 1] - v[i] : 0;
         j = i;
         if (d)
             while (j + 1 < n && v[j + 1] > v[j] && v[j + 1] - v[j] == d) j++;
         if (d > 1 && j - i < 2) j = i; /* two ids d > 1 apart: "a,b" is shorter than "a-b:d" */
-        if (i) {
-            if (o) o[len] = ',';
-            len++;
-        }
-        len += vidur__put_u64(o ? o + len : tmp, v[i]);
+        len = vidur__pf_item(o, len, i ? ',' : 0, v[i]);
         if (j > i) {
-            if (o) o[len] = '-';
-            len++;
-            len += vidur__put_u64(o ? o + len : tmp, v[j]);
-            if (d > 1) {
-                if (o) o[len] = ':';
-                len++;
-                len += vidur__put_u64(o ? o + len : tmp, d);
-            }
+            len = vidur__pf_item(o, len, '-', v[j]);
+            if (d > 1) len = vidur__pf_item(o, len, ':', d);
         }
         i = j + 1;
     }
@@ -12031,19 +12032,10 @@ static int vidur__pf_repeats(char *o, const uint64_t *v, int32_t n)
 {
     int32_t i = 0, j;
     int len = 0;
-    char tmp[20];
     while (i < n) {
         for (j = i; j + 1 < n && v[j + 1] == v[i]; j++) {}
-        if (i) {
-            if (o) o[len] = ',';
-            len++;
-        }
-        len += vidur__put_u64(o ? o + len : tmp, v[i]);
-        if (j > i) {
-            if (o) o[len] = '*';
-            len++;
-            len += vidur__put_u64(o ? o + len : tmp, (uint64_t)(j - i + 1));
-        }
+        len = vidur__pf_item(o, len, i ? ',' : 0, v[i]);
+        if (j > i) len = vidur__pf_item(o, len, '*', (uint64_t)(j - i + 1));
         i = j + 1;
     }
     return len;
