@@ -178,14 +178,13 @@ $(BUILD)/vidur-compare: tools/vidur-compare.c vidur.h vidur_search.h $(LIB) $(TA
 	$(call LINK_LIB,$(CFLAGS),$<,$(LIB) $(TABLES_LIB))
 
 # fits the engine model to measurements of a real engine (docs/engine_model.md); JSON via jansson
-JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 $(BUILD)/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(LIB) $(TABLES_LIB)
 	@mkdir -p $(@D)
-	$(call LINK_LIB,$(CFLAGS) -pthread,$<,$(LIB) $(TABLES_LIB)) $(JANSSON_LIBS)
+	$(call LINK_LIB,$(CFLAGS) -pthread,$<,$(LIB) $(TABLES_LIB))
 
 $(BUILD)/asan/vidur-calibrate: tools/vidur-calibrate.c vidur.h $(ASAN_LIB) $(TABLES_LIB)
 	@mkdir -p $(@D)
-	$(call LINK_LIB,$(ASAN_CFLAGS) -pthread,$<,$(ASAN_LIB) $(TABLES_LIB)) $(JANSSON_LIBS)
+	$(call LINK_LIB,$(ASAN_CFLAGS) -pthread,$<,$(ASAN_LIB) $(TABLES_LIB))
 
 # trace tools (plain C99 + libc): Mooncake JSONL -> trace CSV, synthetic conversation traces
 $(TOOLS): $(BUILD)/%: tools/%.c tools/vidur_trace_out.h
@@ -251,14 +250,14 @@ $(BUILD)/tsan/test_threads: tests/test_threads.c tests/test.h vidur.h
 
 test: DEPS_FLAGS = --test
 test: deps
-	@$(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) test-build || true
+	@mkdir -p $(BUILD); $(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) test-build; echo $$? >$(BUILD)/build-test.rc
 	@BUILD=$(BUILD) CC="$(CC)" bash tests/run.sh
 
 # the quick loop: no sanitizers, no compile matrix, no script but the golden scenarios
 check-build: $(TESTS) $(BUILD)/vidur $(EXAMPLES) $(BUILD)/examples/assignment/grader
 
 check: deps
-	@$(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) check-build || true
+	@mkdir -p $(BUILD); $(MAKE) --no-print-directory -k -j$$(nproc 2>/dev/null || echo 2) check-build; echo $$? >$(BUILD)/build-check.rc
 	@BUILD=$(BUILD) CC="$(CC)" bash tests/run.sh --check
 
 # ---- capacity search (vidur_search.h, tools/vidur-search.c): the tool, its sanitizer build, the MPI build

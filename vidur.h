@@ -4049,8 +4049,6 @@ static vidur_result vidur__set_user_spec(vidur_config *cfg, const char *section,
     if (sk->integer) *(int *)(dst + sk->offset) = (int)d;
     else *(double *)(dst + sk->offset) = d;
     return VIDUR_OK;
-    vidur__set_error(err, VIDUR_ERR_CONFIG, "%sunknown section [%s]", where, section);
-    return VIDUR_ERR_CONFIG;
 too_many:
     vidur__set_error(err, VIDUR_ERR_CONFIG, "%s[%s]: more than %d user-defined entries of this kind", where, section, VIDUR_MAX_USER_SPECS);
     return VIDUR_ERR_CONFIG;

@@ -245,6 +245,12 @@ for ((id = 0; id < njobs; id++)); do
         printf '%-36s %5d passed, %3d failed  (the job ended without a result)\n' "${jobs_kind[$id]} ${jobs_arg[$id]}" 0 1
     fi
 done
+# a target of the build that no test runs (a sanitized tool, say) fails here if it did not compile
+# (the Makefile writes make's status; a build failure was otherwise seen only by the tests it feeds)
+if [ -f "$BUILD/build-$MODE.rc" ] && [ "$(cat "$BUILD/build-$MODE.rc")" != 0 ]; then
+    total_fail=$((total_fail + 1))
+    printf '%-36s %5d passed, %3d failed  (make %s-build failed: see its errors above)\n' "build" 0 1 "$MODE"
+fi
 mkdir -p "$BUILD" && cp "$RES/times" "$TIMES"
 echo "CPU time of all tests: ${total_cpu}s"
 echo "$total_pass passed, $total_fail failed"

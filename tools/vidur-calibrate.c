@@ -1242,7 +1242,8 @@ static int set_handler(void *user, const char *section, const char *name, const 
             int n = split_list(value, list, MAX_PARAMS), i;
             if (n <= 0) goto bad;
             cs->nparams = n;
-            for (i = 0; i < n; i++) snprintf(cs->params[i], sizeof cs->params[i], "%s", list[i]);
+            for (i = 0; i < n; i++) /* no engine_config key is that long */
+                if (snprintf(cs->params[i], sizeof cs->params[i], "%s", list[i]) >= (int)sizeof cs->params[i]) goto bad;
         } else if (!strcmp(name, "metrics")) {
             char list[16][VIDUR_PATH_MAX];
             int n = split_list(value, list, 16), i, m, k;
@@ -1904,7 +1905,8 @@ int main(int argc, char **argv)
         if (n <= 0) { fputs("vidur-calibrate: --params: expected a comma-separated list of engine_config keys\n", stderr); free_set(&cs); return 2; }
         cs.nparams = n;
         for (i = 0; i < n; i++) {
-            snprintf(cs.params[i], sizeof cs.params[i], "%s", list[i]);
+            /* a name cut at the buffer's end is no engine_config key either: the check below says so */
+            if (snprintf(cs.params[i], sizeof cs.params[i], "%s", list[i]) >= (int)sizeof cs.params[i]) cs.params[i][0] = 0;
             if (!isfinite(param_value(&cs.exps[0].cfg, cs.params[i]))) {
                 fprintf(stderr, "vidur-calibrate: --params: '%s' is not a fittable engine_config key\n", cs.params[i]);
                 free_set(&cs);
