@@ -684,7 +684,6 @@ static int op_optional(int op)
            op == VIDUR_OP_ATTN_KV_CACHE_SAVE;
 }
 
-/* sorts a table's ops by enum value and TPs ascending when created; we create in that order */
 /* the columns of one mlp.csv: model keys, token count, TP, and each operator's median time */
 typedef struct mlp_cols {
     int ch, ckv, ce, cf, cv, cg, cn, ctp, chd;
